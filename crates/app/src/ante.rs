@@ -1,0 +1,151 @@
+//! The ante handler: everything a tx must satisfy before its messages run — size, memo,
+//! signer set, fee, account existence, public key, sequence and signatures. Its writes (fee
+//! and sequence) persist even when a message later fails, which is what makes replay protection
+//! and fee payment unconditional.
+
+use crate::context::Ctx;
+use crate::modules::auth::{state as auth, AuthParams};
+use crate::modules::bank::state as bank;
+use crate::router::signers_of;
+use caspur_store::StateRead;
+use caspur_types::tx::{sign_doc_bytes, verify_secp256k1, DecodedTx};
+use caspur_types::{Address, Coins, Dec, Event, TxError, STAKE_DENOM};
+
+/// The module account that collects fees (`sha256("fee_collector")[..20]`, as in Cosmos).
+pub fn fee_collector() -> Address {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(b"fee_collector");
+    let mut a = [0u8; 20];
+    a.copy_from_slice(&h[..20]);
+    Address(a)
+}
+
+/// Checks that need no state, on a decoded tx. Returns the ordered, de-duplicated signers.
+pub fn check_stateless(tx: &DecodedTx, params: &AuthParams, height: u64) -> Result<Vec<Address>, TxError> {
+    if tx.body.memo.chars().count() as u64 > params.max_memo_characters {
+        return Err(TxError::memo_too_large(format!(
+            "memo is {} characters, the limit is {}",
+            tx.body.memo.chars().count(),
+            params.max_memo_characters
+        )));
+    }
+    if tx.signatures.len() as u64 > params.tx_sig_limit {
+        return Err(TxError::too_many_signatures(format!(
+            "{} signatures, the limit is {}",
+            tx.signatures.len(),
+            params.tx_sig_limit
+        )));
+    }
+    if tx.body.timeout_height != 0 && height > tx.body.timeout_height {
+        return Err(TxError::timeout_height(format!(
+            "block height {height} is past the tx's timeout height {}",
+            tx.body.timeout_height
+        )));
+    }
+    let mut signers: Vec<Address> = Vec::new();
+    for msg in &tx.body.messages {
+        for s in signers_of(msg)? {
+            if !signers.contains(&s) {
+                signers.push(s);
+            }
+        }
+    }
+    if signers.len() != tx.signatures.len() {
+        return Err(TxError::unauthorized(format!(
+            "wrong number of signatures; expected {}, got {}",
+            signers.len(),
+            tx.signatures.len()
+        )));
+    }
+    Ok(signers)
+}
+
+/// The fee a tx declares, checked for shape and (when `min_gas_price` is set) for amount.
+pub fn check_fee(tx: &DecodedTx, min_gas_price: Option<Dec>) -> Result<(Coins, u64), TxError> {
+    let (fee, gas_limit) = tx.fee()?;
+    if gas_limit == 0 {
+        return Err(TxError::invalid_gas_limit("gas limit must be positive"));
+    }
+    if let Some(f) = &tx.auth_info.fee {
+        if !f.payer.is_empty() || !f.granter.is_empty() {
+            return Err(TxError::not_supported("fee payer and fee granter are not supported"));
+        }
+    }
+    if let Some(c) = fee.as_slice().iter().find(|c| c.denom != STAKE_DENOM) {
+        return Err(TxError::insufficient_fee(format!("fees are paid in {STAKE_DENOM}, not {}", c.denom)));
+    }
+    if let Some(price) = min_gas_price {
+        let required = price.mul_int_ceil(gas_limit as u128).ok_or_else(|| TxError::invalid_gas_limit("gas limit too large"))?;
+        let paid = fee.amount_of(STAKE_DENOM);
+        if paid < required {
+            return Err(TxError::insufficient_fee(format!(
+                "insufficient fees; got: {paid}{STAKE_DENOM} required: {required}{STAKE_DENOM}"
+            )));
+        }
+    }
+    Ok((fee, gas_limit))
+}
+
+/// Stateful ante checks and their writes: fee deduction, public keys, sequences, signatures.
+pub async fn check_and_apply<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    tx: &DecodedTx,
+    signers: &[Address],
+    fee: &Coins,
+) -> Result<(), TxError> {
+    let costs = ctx.costs();
+    ctx.gas.consume(costs.tx_size_per_byte * tx.size as u64, "txSize")?;
+    let decls = tx.signer_decls()?;
+    let payer = signers[0];
+    if auth::get_account(ctx, &payer).await?.is_none() {
+        return Err(unknown_account(&payer));
+    }
+    if !fee.is_empty() {
+        bank::sub_coins(ctx, &payer, fee).await.map_err(|e| {
+            TxError::insufficient_funds(format!("{payer} cannot pay the fee {fee}: {}", e.message))
+        })?;
+        bank::add_coins(ctx, &fee_collector(), fee).await?;
+    }
+    ctx.emit(Event::new("tx").attr("fee", fee.to_string()).attr("fee_payer", payer.to_string()));
+    for ((signer, decl), sig) in signers.iter().zip(&decls).zip(&tx.signatures) {
+        let mut account = auth::get_account(ctx, signer).await?.ok_or_else(|| unknown_account(signer))?;
+        let pubkey = match (account.pubkey, decl.pubkey) {
+            (Some(known), Some(given)) if known != given => {
+                return Err(TxError::invalid_pubkey(format!("pubkey does not match the one recorded for {signer}")))
+            }
+            (Some(known), _) => known,
+            (None, Some(given)) => {
+                if Address::from_pubkey(&given) != *signer {
+                    return Err(TxError::invalid_pubkey(format!("pubkey does not belong to signer {signer}")));
+                }
+                given
+            }
+            (None, None) => {
+                return Err(TxError::invalid_pubkey(format!("the first tx of {signer} must carry its pubkey")))
+            }
+        };
+        if decl.sequence != account.sequence {
+            return Err(TxError::wrong_sequence(format!(
+                "account sequence mismatch, expected {}, got {}",
+                account.sequence, decl.sequence
+            )));
+        }
+        ctx.gas.consume(costs.sig_verify_secp256k1, "secp256k1 signature verification")?;
+        let doc = sign_doc_bytes(&tx.body_bytes, &tx.auth_info_bytes, ctx.chain_id, account.account_number);
+        verify_secp256k1(&pubkey, &doc, sig).map_err(|e| {
+            TxError::unauthorized(format!(
+                "{}; please verify account number ({}) and chain-id ({})",
+                e.message, account.account_number, ctx.chain_id
+            ))
+        })?;
+        ctx.emit(Event::new("tx").attr("acc_seq", format!("{signer}/{}", account.sequence)));
+        account.pubkey = Some(pubkey);
+        account.sequence += 1;
+        auth::set_account(ctx, &account)?;
+    }
+    Ok(())
+}
+
+fn unknown_account(addr: &Address) -> TxError {
+    TxError::unknown_address(format!("account {addr} does not exist; it must receive coins first"))
+}

@@ -1,0 +1,141 @@
+//! The execution context handed to message handlers: metered state access, events, block info.
+
+use crate::gas::{GasCosts, GasMeter};
+use caspur_store::{Overlay, StateRead, StoreError};
+use caspur_types::{Event, TxError};
+
+/// Facts about the block being executed (or, in CheckTx, the next one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// Height of the block.
+    pub height: u64,
+    /// Block time in milliseconds since the Unix epoch, from the block header.
+    pub time_ms: u64,
+}
+
+/// Maps a storage failure into the error channel. Block execution recognises
+/// [`caspur_types::ErrorCode::Io`] and aborts the whole block instead of failing one tx, since a
+/// local disk error must never become a state difference between nodes.
+pub fn store_err(e: StoreError) -> TxError {
+    TxError::io(e.to_string())
+}
+
+/// State access for one tx (or one block hook), charging gas for every read and write.
+pub struct Ctx<'a, B> {
+    /// The layered state.
+    pub state: &'a mut Overlay<B>,
+    /// The tx's gas meter.
+    pub gas: GasMeter,
+    /// Events emitted so far.
+    pub events: Vec<Event>,
+    /// The block.
+    pub block: &'a BlockInfo,
+    /// The chain id.
+    pub chain_id: &'a str,
+    costs: GasCosts,
+}
+
+impl<'a, B: StateRead> Ctx<'a, B> {
+    /// A context with a gas limit.
+    pub fn new(
+        state: &'a mut Overlay<B>,
+        block: &'a BlockInfo,
+        chain_id: &'a str,
+        gas_limit: u64,
+        costs: GasCosts,
+    ) -> Self {
+        Ctx { state, gas: GasMeter::new(gas_limit), events: Vec::new(), block, chain_id, costs }
+    }
+
+    /// The gas costs in force.
+    pub fn costs(&self) -> GasCosts {
+        self.costs
+    }
+
+    /// Reads a key, charging read gas.
+    pub async fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, TxError> {
+        let value = self.state.get(key).await.map_err(store_err)?;
+        let bytes = key.len() + value.as_ref().map_or(0, Vec::len);
+        let cost = self.costs.read_flat + self.costs.read_per_byte * bytes as u64;
+        self.gas.consume(cost, "ReadFlat")?;
+        Ok(value)
+    }
+
+    /// Writes a key, charging write gas.
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError> {
+        let cost = self.costs.write_flat + self.costs.write_per_byte * (key.len() + value.len()) as u64;
+        self.gas.consume(cost, "WriteFlat")?;
+        self.state.put(key, value);
+        Ok(())
+    }
+
+    /// Deletes a key, charging delete gas.
+    pub fn delete(&mut self, key: Vec<u8>) -> Result<(), TxError> {
+        self.gas.consume(self.costs.delete, "Delete")?;
+        self.state.delete(key);
+        Ok(())
+    }
+
+    /// Emits an event.
+    pub fn emit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+}
+
+/// Key-value reads as module accessors see them: metered inside a tx, free in queries.
+pub trait KvRead: Send {
+    /// Reads a key.
+    fn get(&mut self, key: &[u8]) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, TxError>> + Send;
+}
+
+/// Key-value writes as module accessors see them.
+pub trait KvWrite: KvRead {
+    /// Writes a key.
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError>;
+    /// Deletes a key.
+    fn delete(&mut self, key: Vec<u8>) -> Result<(), TxError>;
+}
+
+impl<B: StateRead> KvRead for Ctx<'_, B> {
+    fn get(&mut self, key: &[u8]) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, TxError>> + Send {
+        Ctx::get(self, key)
+    }
+}
+
+impl<B: StateRead> KvWrite for Ctx<'_, B> {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError> {
+        Ctx::put(self, key, value)
+    }
+    fn delete(&mut self, key: Vec<u8>) -> Result<(), TxError> {
+        Ctx::delete(self, key)
+    }
+}
+
+/// Unmetered reads of a state version, for queries.
+pub struct Unmetered<S>(pub S);
+
+impl<S: StateRead> KvRead for Unmetered<S> {
+    async fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, TxError> {
+        self.0.get(key).await.map_err(store_err)
+    }
+}
+
+/// Unmetered writes straight into an overlay's tx layer, for genesis.
+pub struct Direct<'a, B>(pub &'a mut Overlay<B>);
+
+impl<B: StateRead> KvRead for Direct<'_, B> {
+    async fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, TxError> {
+        self.0.get(key).await.map_err(store_err)
+    }
+}
+
+impl<B: StateRead> KvWrite for Direct<'_, B> {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError> {
+        self.0.put(key, value);
+        Ok(())
+    }
+    fn delete(&mut self, key: Vec<u8>) -> Result<(), TxError> {
+        self.0.delete(key);
+        Ok(())
+    }
+}

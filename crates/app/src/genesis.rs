@@ -1,0 +1,67 @@
+//! The `app_state` of genesis.json: each module's genesis, written at height 0 and exported
+//! back in the same shape by `caspurd export`.
+
+use crate::context::{Direct, Unmetered};
+use crate::modules::auth::{self, AuthGenesis, GenesisAccount};
+use crate::modules::bank::{self, BankGenesis, GenesisBalance, GenesisCoin};
+use caspur_store::keys::parts;
+use caspur_store::{Overlay, StateRead, StateScan};
+use caspur_types::{Address, TxError};
+use serde::{Deserialize, Serialize};
+
+/// `app_state` of genesis.json.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppGenesis {
+    /// `auth` module.
+    pub auth: AuthGenesis,
+    /// `bank` module.
+    pub bank: BankGenesis,
+}
+
+impl AppGenesis {
+    /// Writes every module's genesis into `state` (committing them as one layer).
+    pub async fn init<B: StateRead>(&self, state: &mut Overlay<B>) -> Result<(), TxError> {
+        let mut kv = Direct(state);
+        auth::init_genesis(&mut kv, &self.auth).await?;
+        bank::init_genesis(&mut kv, &self.bank).await?;
+        state.commit_tx();
+        Ok(())
+    }
+
+    /// Reads every module's state back into genesis form.
+    pub async fn export<S: StateScan>(state: &S) -> Result<Self, TxError> {
+        let err = crate::context::store_err;
+        let mut accounts = Vec::new();
+        let prefix = [crate::modules::ids::AUTH, 1];
+        for (k, _) in state.scan_prefix(&prefix, usize::MAX).await.map_err(err)? {
+            let p = parts(&prefix, &k).ok_or_else(|| TxError::logic("corrupt account key"))?;
+            let addr = Address(p[0].try_into().map_err(|_| TxError::logic("corrupt account key"))?);
+            let a = auth::state::get_account(&mut Unmetered(state), &addr)
+                .await?
+                .ok_or_else(|| TxError::logic("account vanished during export"))?;
+            accounts.push(GenesisAccount {
+                address: addr.to_account_string(),
+                pub_key: a.pubkey.map(hex::encode),
+                account_number: a.account_number,
+                sequence: a.sequence,
+            });
+        }
+        accounts.sort_by_key(|a| a.account_number);
+        let mut balances = Vec::new();
+        for a in &accounts {
+            let addr = Address::parse_account(&a.address)?;
+            let coins = bank::query::all_balances_of(state, &addr).await?;
+            if !coins.is_empty() {
+                balances.push(GenesisBalance {
+                    address: a.address.clone(),
+                    coins: coins.iter().map(GenesisCoin::from_coin).collect(),
+                });
+            }
+        }
+        let supply = bank::query::total_supply_of(state).await?.iter().map(GenesisCoin::from_coin).collect();
+        Ok(AppGenesis {
+            auth: AuthGenesis { params: auth::state::get_params(&mut Unmetered(state)).await?, accounts },
+            bank: BankGenesis { params: bank::state::get_params(&mut Unmetered(state)).await?, balances, supply },
+        })
+    }
+}

@@ -1,0 +1,213 @@
+//! Caspur's deterministic state machine.
+//!
+//! [`App`] turns (state, block) into (new state, results) with no clock, randomness, floats or
+//! hash-map iteration: time and height come from the block, state from the store. It knows
+//! neither consensus nor the network; the consensus crate calls [`App::execute_block`] for
+//! proposals, verification and finalization, and the node calls [`App::check_tx`] and
+//! [`App::query`].
+
+pub mod ante;
+pub mod context;
+pub mod gas;
+pub mod genesis;
+pub mod modules;
+pub mod params;
+pub mod query;
+pub mod router;
+
+use caspur_store::{Overlay, StateRead, StoreError};
+use caspur_types::tx::{decode_tx, DecodedTx};
+use caspur_types::{Dec, ErrorCode, Event, TxError};
+use context::{Ctx, Unmetered};
+use modules::auth;
+use serde::{Deserialize, Serialize};
+
+pub use context::BlockInfo;
+pub use genesis::AppGenesis;
+
+/// Node-independent settings of the state machine.
+#[derive(Clone, Debug)]
+pub struct App {
+    /// The chain id every signature commits to.
+    pub chain_id: String,
+    /// Most gas all txs of one block may ask for (`None`: unlimited).
+    pub block_max_gas: Option<u64>,
+    /// Gas costs.
+    pub costs: gas::GasCosts,
+}
+
+/// The outcome of one tx in a block, as `tx_search` and `block_results` report it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxResult {
+    /// 0 on success, otherwise an [`ErrorCode`].
+    pub code: u32,
+    /// Error namespace (`sdk`, …); empty on success.
+    pub codespace: String,
+    /// Error message; empty on success.
+    pub log: String,
+    /// Gas limit the tx declared.
+    pub gas_wanted: u64,
+    /// Gas it used.
+    pub gas_used: u64,
+    /// Events, ante events first.
+    pub events: Vec<Event>,
+}
+
+impl TxResult {
+    fn failed(err: &TxError, gas_wanted: u64, gas_used: u64, events: Vec<Event>) -> Self {
+        TxResult {
+            code: err.code.code(),
+            codespace: err.codespace().to_string(),
+            log: err.message.clone(),
+            gas_wanted,
+            gas_used,
+            events,
+        }
+    }
+}
+
+/// What CheckTx learned about an admissible tx.
+#[derive(Clone, Debug)]
+pub struct CheckedTx {
+    /// The tx hash.
+    pub hash: [u8; 32],
+    /// Its gas limit.
+    pub gas_wanted: u64,
+    /// Its signers with the sequence each signed.
+    pub signer_sequences: Vec<(caspur_types::Address, u64)>,
+}
+
+impl App {
+    /// An app for `chain_id` with default gas costs.
+    pub fn new(chain_id: impl Into<String>, block_max_gas: Option<u64>) -> Self {
+        App { chain_id: chain_id.into(), block_max_gas, costs: gas::DEFAULT_COSTS }
+    }
+
+    /// Admission check for the mempool: decoding, stateless checks, fee against the node's
+    /// `min_gas_price`, and the ante handler against `state` (the committed state plus the ante
+    /// writes of txs admitted before). On success the ante writes are kept in `state`, so the
+    /// same account's next sequence is accepted next.
+    pub async fn check_tx<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        raw: &[u8],
+        next_block: &BlockInfo,
+        min_gas_price: Option<Dec>,
+    ) -> Result<CheckedTx, TxError> {
+        let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
+        let tx = decode_tx(raw, params.max_tx_bytes as usize)?;
+        let signers = ante::check_stateless(&tx, &params, next_block.height)?;
+        let (fee, gas_limit) = ante::check_fee(&tx, min_gas_price)?;
+        self.check_block_gas(gas_limit)?;
+        let mut ctx = Ctx::new(state, next_block, &self.chain_id, gas_limit, self.costs);
+        let result = ante::check_and_apply(&mut ctx, &tx, &signers, &fee).await;
+        match result {
+            Ok(()) => state.commit_tx(),
+            Err(e) => {
+                state.discard_tx();
+                return Err(e);
+            }
+        }
+        let decls = tx.signer_decls()?;
+        Ok(CheckedTx {
+            hash: tx.hash,
+            gas_wanted: gas_limit,
+            signer_sequences: signers.into_iter().zip(decls.iter().map(|d| d.sequence)).collect(),
+        })
+    }
+
+    fn check_block_gas(&self, gas_limit: u64) -> Result<(), TxError> {
+        match self.block_max_gas {
+            Some(max) if gas_limit > max => Err(TxError::invalid_gas_limit(format!(
+                "tx gas limit {gas_limit} exceeds the block gas limit {max}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a list of txs fits the block gas limit (sum of declared gas limits; undecodable
+    /// txs count as zero and fail at execution). A proposer packs by this rule and a verifier
+    /// rejects a block that breaks it.
+    pub fn fits_block_gas(&self, txs: &[Vec<u8>]) -> bool {
+        let Some(max) = self.block_max_gas else { return true };
+        let mut total: u64 = 0;
+        for raw in txs {
+            let gas = decode_tx(raw, usize::MAX).ok().and_then(|t| t.fee().ok()).map_or(0, |(_, g)| g);
+            total = total.saturating_add(gas);
+            if total > max {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Executes a block's txs in order on `state`. A tx that fails leaves only its fee and
+    /// sequence; a storage failure aborts the block (it must never become a tx result that
+    /// another node, with a healthy disk, would compute differently).
+    pub async fn execute_block<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        block: &BlockInfo,
+        txs: &[Vec<u8>],
+    ) -> Result<Vec<TxResult>, StoreError> {
+        let mut results = Vec::with_capacity(txs.len());
+        for raw in txs {
+            let result = self.deliver_tx(state, block, raw).await;
+            if result.code == ErrorCode::Io.code() {
+                return Err(StoreError(result.log));
+            }
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    async fn deliver_tx<B: StateRead>(&self, state: &mut Overlay<B>, block: &BlockInfo, raw: &[u8]) -> TxResult {
+        let prepared = async {
+            let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
+            let tx = decode_tx(raw, params.max_tx_bytes as usize)?;
+            let signers = ante::check_stateless(&tx, &params, block.height)?;
+            let (fee, gas_limit) = ante::check_fee(&tx, None)?;
+            Ok::<(DecodedTx, Vec<caspur_types::Address>, caspur_types::Coins, u64), TxError>((tx, signers, fee, gas_limit))
+        }
+        .await;
+        let (tx, signers, fee, gas_limit) = match prepared {
+            Ok(p) => p,
+            Err(e) => return TxResult::failed(&e, 0, 0, Vec::new()),
+        };
+        let mut ctx = Ctx::new(state, block, &self.chain_id, gas_limit, self.costs);
+        if let Err(e) = ante::check_and_apply(&mut ctx, &tx, &signers, &fee).await {
+            let used = ctx.gas.used();
+            state.discard_tx();
+            return TxResult::failed(&e, gas_limit, used, Vec::new());
+        }
+        let ante_events = std::mem::take(&mut ctx.events);
+        let gas = ctx.gas.clone();
+        drop(ctx);
+        state.commit_tx();
+
+        let mut ctx = Ctx::new(state, block, &self.chain_id, gas_limit, self.costs);
+        ctx.gas = gas;
+        let mut outcome = Ok(());
+        for msg in &tx.body.messages {
+            outcome = router::dispatch(&mut ctx, msg, 0).await;
+            if outcome.is_err() {
+                break;
+            }
+        }
+        let used = ctx.gas.used();
+        let msg_events = std::mem::take(&mut ctx.events);
+        drop(ctx);
+        match outcome {
+            Ok(()) => {
+                state.commit_tx();
+                let mut events = ante_events;
+                events.extend(msg_events);
+                TxResult { code: 0, codespace: String::new(), log: String::new(), gas_wanted: gas_limit, gas_used: used, events }
+            }
+            Err(e) => {
+                state.discard_tx();
+                TxResult::failed(&e, gas_limit, used, ante_events)
+            }
+        }
+    }
+}

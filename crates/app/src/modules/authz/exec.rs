@@ -1,0 +1,44 @@
+//! `MsgExec{grantee, msgs}`: executes each inner message through the router.
+
+use crate::context::Ctx;
+use crate::router::{dispatch, signers_of, MsgHandler};
+use caspur_store::StateRead;
+use caspur_types::{Address, TxError};
+
+/// The message.
+pub type Msg = cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExec;
+/// Its type URL.
+pub const TYPE_URL: &str = "/cosmos.authz.v1beta1.MsgExec";
+
+impl MsgHandler for Msg {
+    const TYPE_URL: &'static str = TYPE_URL;
+
+    fn signers(&self) -> Result<Vec<Address>, TxError> {
+        Ok(vec![Address::parse_account(&self.grantee)?])
+    }
+
+    fn check_stateless(&self) -> Result<(), TxError> {
+        let grantee = Address::parse_account(&self.grantee)?;
+        if self.msgs.is_empty() {
+            return Err(TxError::invalid_request("exec carries no messages"));
+        }
+        for inner in &self.msgs {
+            for signer in signers_of(inner)? {
+                if signer != grantee {
+                    return Err(TxError::unauthorized(format!(
+                        "no authorization for {} to act for {signer} (grants are not supported yet)",
+                        self.grantee
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn execute<B: StateRead>(&self, ctx: &mut Ctx<'_, B>, depth: u32) -> Result<(), TxError> {
+        for inner in &self.msgs {
+            dispatch(ctx, inner, depth + 1).await?;
+        }
+        Ok(())
+    }
+}

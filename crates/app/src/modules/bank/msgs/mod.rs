@@ -1,0 +1,4 @@
+//! `bank` messages.
+
+pub mod multi_send;
+pub mod send;

@@ -1,0 +1,40 @@
+//! `circuit` state: `[CIRCUIT, 1] ‖ route → BrokenRoute` (JSON).
+
+use crate::context::{KvRead, KvWrite};
+use crate::modules::ids::CIRCUIT;
+use caspur_store::keys::key;
+use caspur_types::TxError;
+use serde::{Deserialize, Serialize};
+
+const BROKEN: [u8; 2] = [CIRCUIT, 1];
+
+/// A broken route and its provenance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokenRoute {
+    /// The type URL or package prefix.
+    pub route: String,
+    /// Who broke it.
+    pub by: String,
+    /// Height at which it was broken.
+    pub height: u64,
+    /// Why.
+    pub reason: String,
+}
+
+fn route_key(route: &str) -> Vec<u8> {
+    key(&BROKEN, &[route.as_bytes()])
+}
+
+/// The broken-route record for exactly `route`, if any.
+pub async fn get_broken(kv: &mut impl KvRead, route: &str) -> Result<Option<BrokenRoute>, TxError> {
+    match kv.get(&route_key(route)).await? {
+        None => Ok(None),
+        Some(b) => serde_json::from_slice(&b).map(Some).map_err(|e| TxError::logic(format!("corrupt broken route: {e}"))),
+    }
+}
+
+/// Records a broken route.
+pub fn set_broken(kv: &mut impl KvWrite, b: &BrokenRoute) -> Result<(), TxError> {
+    let bytes = serde_json::to_vec(b).map_err(|e| TxError::logic(e.to_string()))?;
+    kv.put(route_key(&b.route), bytes)
+}

@@ -1,0 +1,18 @@
+//! Chain modules. Each has the same shape: `state.rs` (keys and typed accessors), `params.rs`,
+//! `msgs/` (one file per message: stateless check, then stateful check and execution),
+//! `query.rs`, `events.rs` where it emits events, and genesis in `mod.rs`.
+
+pub mod auth;
+pub mod authz;
+pub mod bank;
+pub mod circuit;
+
+/// One-byte module ids that start every state key (see `caspur_store::keys`).
+pub mod ids {
+    /// `auth`
+    pub const AUTH: u8 = 0x01;
+    /// `bank`
+    pub const BANK: u8 = 0x02;
+    /// `circuit`
+    pub const CIRCUIT: u8 = 0x03;
+}

@@ -1,0 +1,17 @@
+//! ABCI query routing by gRPC method path.
+
+use crate::context::Unmetered;
+use crate::modules::{auth, bank};
+use caspur_store::StateScan;
+use caspur_types::TxError;
+
+/// Answers a query at `path` with protobuf `data` against committed state.
+pub async fn query<S: StateScan>(state: &S, path: &str, data: &[u8]) -> Result<Vec<u8>, TxError> {
+    match path {
+        auth::query::ACCOUNT_PATH => auth::query::account(&mut Unmetered(state), data).await,
+        bank::query::BALANCE_PATH => bank::query::balance(state, data).await,
+        bank::query::ALL_BALANCES_PATH => bank::query::all_balances(state, data).await,
+        bank::query::TOTAL_SUPPLY_PATH => bank::query::total_supply(state, data).await,
+        other => Err(TxError::unknown_request(format!("unknown query path {other:?}"))),
+    }
+}

@@ -1,0 +1,270 @@
+//! The tx acceptance rules: every rejection has its specific code and changes nothing; a
+//! failing message keeps only fee and sequence; nested messages pass the circuit breaker.
+
+use caspur_app::modules::auth::{AuthGenesis, GenesisAccount};
+use caspur_app::modules::bank::{BankGenesis, GenesisBalance, GenesisCoin};
+use caspur_app::modules::circuit::state::{set_broken, BrokenRoute};
+use caspur_app::{context::Direct, App, AppGenesis, BlockInfo};
+use caspur_store::{MemState, Overlay, StateRead};
+use caspur_types::sign::{sign_tx, to_any, AccountKey, TxParams};
+use caspur_types::tx::sign_doc_bytes;
+use caspur_types::{Coins, Dec, ErrorCode};
+use cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExec;
+use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
+use cosmos_sdk_proto::cosmos::tx::v1beta1::TxRaw;
+use prost::Message;
+
+const CHAIN: &str = "caspur-test-1";
+
+fn key(n: u8) -> AccountKey {
+    AccountKey::from_secret(&[n; 32]).unwrap()
+}
+
+fn genesis() -> AppGenesis {
+    let coins = vec![GenesisCoin { denom: "ucsp".into(), amount: "1000000000".into() }];
+    AppGenesis {
+        auth: AuthGenesis {
+            params: Default::default(),
+            accounts: vec![
+                GenesisAccount { address: key(1).address().to_string(), pub_key: None, account_number: 0, sequence: 0 },
+                GenesisAccount { address: key(2).address().to_string(), pub_key: None, account_number: 1, sequence: 0 },
+            ],
+        },
+        bank: BankGenesis {
+            params: Default::default(),
+            balances: vec![
+                GenesisBalance { address: key(1).address().to_string(), coins: coins.clone() },
+                GenesisBalance { address: key(2).address().to_string(), coins },
+            ],
+            supply: vec![],
+        },
+    }
+}
+
+fn state() -> MemState {
+    futures::executor::block_on(async {
+        let base = MemState::default();
+        let mut o = Overlay::new(&base);
+        genesis().init(&mut o).await.unwrap();
+        let w = o.into_writes();
+        let mut s = MemState::default();
+        s.apply(&w);
+        s
+    })
+}
+
+fn send(from: &AccountKey, to: &AccountKey, amount: u128) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/cosmos.bank.v1beta1.MsgSend",
+        &MsgSend {
+            from_address: from.address().to_string(),
+            to_address: to.address().to_string(),
+            amount: Coins::normalize([caspur_types::Coin::new("ucsp", amount)]).unwrap().to_proto(),
+        },
+    )
+}
+
+fn params(account_number: u64, sequence: u64) -> TxParams {
+    TxParams {
+        chain_id: CHAIN.into(),
+        account_number,
+        sequence,
+        fee: "5000ucsp".parse().unwrap(),
+        gas_limit: 200_000,
+        memo: String::new(),
+        include_pubkey: true,
+    }
+}
+
+const BLOCK: BlockInfo = BlockInfo { height: 1, time_ms: 1_700_000_000_000 };
+
+fn app() -> App {
+    App::new(CHAIN, Some(10_000_000))
+}
+
+fn check(s: &MemState, raw: &[u8]) -> Result<(), (ErrorCode, String)> {
+    futures::executor::block_on(async {
+        let mut o = Overlay::new(s);
+        let r = app().check_tx(&mut o, raw, &BLOCK, Some("0.0025".parse::<Dec>().unwrap())).await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                assert!(o.into_writes().is_empty(), "a rejected tx must change nothing");
+                Err((e.code, e.message))
+            }
+        }
+    })
+}
+
+fn code(s: &MemState, raw: &[u8]) -> ErrorCode {
+    check(s, raw).expect_err("tx must be rejected").0
+}
+
+#[test]
+fn valid_tx_is_admitted() {
+    let s = state();
+    check(&s, &sign_tx(&key(1), vec![send(&key(1), &key(3), 10)], &params(0, 0))).unwrap();
+}
+
+#[test]
+fn rejections_have_specific_codes() {
+    let s = state();
+    let k = key(1);
+    let good = |p: &TxParams| sign_tx(&k, vec![send(&k, &key(3), 10)], p);
+
+    // Bad signature: flip a bit of a valid one.
+    let mut raw = TxRaw::decode(good(&params(0, 0)).as_slice()).unwrap();
+    raw.signatures[0][5] ^= 1;
+    assert_eq!(code(&s, &raw.encode_to_vec()), ErrorCode::Unauthorized);
+
+    // Wrong chain id and wrong account number: the signature covers both.
+    let mut p = params(0, 0);
+    p.chain_id = "other-chain".into();
+    let (c, msg) = check(&s, &good(&p)).unwrap_err();
+    assert_eq!(c, ErrorCode::Unauthorized);
+    assert!(msg.contains("chain-id (caspur-test-1)"), "{msg}");
+    assert_eq!(code(&s, &good(&params(7, 0))), ErrorCode::Unauthorized);
+
+    // Skipped sequence, then a reused one after the first is admitted.
+    assert_eq!(code(&s, &good(&params(0, 1))), ErrorCode::WrongSequence);
+    futures::executor::block_on(async {
+        let mut o = Overlay::new(&s);
+        let a = app();
+        a.check_tx(&mut o, &good(&params(0, 0)), &BLOCK, None).await.unwrap();
+        let again = a.check_tx(&mut o, &good(&params(0, 0)), &BLOCK, None).await.unwrap_err();
+        assert_eq!(again.code, ErrorCode::WrongSequence);
+        a.check_tx(&mut o, &good(&params(0, 1)), &BLOCK, None).await.unwrap();
+    });
+
+    // Insufficient fee for the node's minimum gas price (200000 × 0.0025 = 500).
+    let mut p = params(0, 0);
+    p.fee = "499ucsp".parse().unwrap();
+    assert_eq!(code(&s, &good(&p)), ErrorCode::InsufficientFee);
+
+    // Insufficient funds to pay the fee.
+    let mut p = params(0, 0);
+    p.fee = "2000000000ucsp".parse().unwrap();
+    assert_eq!(code(&s, &good(&p)), ErrorCode::InsufficientFunds);
+
+    // Unknown message type.
+    let unknown = cosmos_sdk_proto::Any { type_url: "/cosmos.nope.v1.MsgNope".into(), value: vec![] };
+    assert_eq!(code(&s, &sign_tx(&k, vec![unknown], &params(0, 0))), ErrorCode::UnknownRequest);
+
+    // Malformed protobuf, at the top and inside a message.
+    assert_eq!(code(&s, &[0x0a, 0xff, 0xff, 0x01]), ErrorCode::TxDecode);
+    let broken = cosmos_sdk_proto::Any { type_url: "/cosmos.bank.v1beta1.MsgSend".into(), value: vec![0x0a, 0x50] };
+    assert_eq!(code(&s, &sign_tx(&k, vec![broken], &params(0, 0))), ErrorCode::TxDecode);
+
+    // Oversized body (auth's max_tx_bytes is 1 MiB).
+    let mut p = params(0, 0);
+    p.memo = "x".repeat(1 << 20);
+    assert_eq!(code(&s, &good(&p)), ErrorCode::TxTooLarge);
+
+    // High-S signature: the same signature with s replaced by n - s still verifies
+    // mathematically, and must be refused.
+    let raw = TxRaw::decode(good(&params(0, 0)).as_slice()).unwrap();
+    let sig = k256::ecdsa::Signature::from_slice(&raw.signatures[0]).unwrap();
+    let (r, s_scalar) = sig.split_scalars();
+    let high = k256::ecdsa::Signature::from_scalars(r, -*s_scalar).unwrap();
+    let mut raw_high = raw.clone();
+    raw_high.signatures[0] = high.to_bytes().to_vec();
+    let (c, msg) = check(&s, &raw_high.encode_to_vec()).unwrap_err();
+    assert_eq!(c, ErrorCode::Unauthorized);
+    assert!(msg.contains("low-S"), "{msg}");
+    // Sanity: the sign doc the node rebuilds is the one the wallet signed.
+    let doc = sign_doc_bytes(&raw.body_bytes, &raw.auth_info_bytes, CHAIN, 0);
+    assert_eq!(key(1).sign(&doc).to_vec(), raw.signatures[0]);
+
+    // Unknown signer account (never received coins).
+    let stranger = key(9);
+    assert_eq!(
+        code(&s, &sign_tx(&stranger, vec![send(&stranger, &k, 1)], &params(0, 0))),
+        ErrorCode::UnknownAddress
+    );
+}
+
+async fn balance(s: &impl StateRead, k: &AccountKey) -> u128 {
+    let mut kv = caspur_app::context::Unmetered(s);
+    caspur_app::modules::bank::state::get_balance(&mut kv, &k.address(), "ucsp").await.unwrap()
+}
+
+#[test]
+fn failed_message_keeps_only_fee_and_sequence() {
+    let s = state();
+    futures::executor::block_on(async {
+        let mut o = Overlay::new(&s);
+        let too_much = sign_tx(&key(1), vec![send(&key(1), &key(2), 5_000_000_000)], &params(0, 0));
+        let ok = sign_tx(&key(1), vec![send(&key(1), &key(2), 100)], &params(0, 1));
+        let results = app().execute_block(&mut o, &BLOCK, &[too_much, ok]).await.unwrap();
+        assert_eq!(results[0].code, ErrorCode::InsufficientFunds.code());
+        assert_eq!(results[1].code, 0, "{}", results[1].log);
+        assert!(results[1].gas_used > 0 && results[1].gas_used <= results[1].gas_wanted);
+        assert_eq!(balance(&o, &key(1)).await, 1_000_000_000 - 5000 - 5000 - 100);
+        assert_eq!(balance(&o, &key(2)).await, 1_000_000_000 + 100);
+        let acct = caspur_app::modules::auth::state::get_account(&mut caspur_app::context::Unmetered(&o), &key(1).address())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(acct.sequence, 2);
+        assert_eq!(acct.pubkey, Some(key(1).public_key()));
+    });
+}
+
+#[test]
+fn nested_messages_pass_the_circuit_breaker() {
+    let s = state();
+    futures::executor::block_on(async {
+        let k = key(1);
+        let exec = to_any(
+            "/cosmos.authz.v1beta1.MsgExec",
+            &MsgExec { grantee: k.address().to_string(), msgs: vec![send(&k, &key(2), 7)] },
+        );
+        // Unbroken: the nested send executes.
+        let mut o = Overlay::new(&s);
+        let r = app().execute_block(&mut o, &BLOCK, &[sign_tx(&k, vec![exec.clone()], &params(0, 0))]).await.unwrap();
+        assert_eq!(r[0].code, 0, "{}", r[0].log);
+        assert_eq!(balance(&o, &key(2)).await, 1_000_000_007);
+
+        // Break the bank package: the send nested in an exec is refused, and so is a direct one.
+        for route in ["/cosmos.bank.v1beta1.MsgSend", "/cosmos.bank.v1beta1.", "/cosmos.bank."] {
+            let mut o = Overlay::new(&s);
+            set_broken(&mut Direct(&mut o), &BrokenRoute { route: route.into(), by: "test".into(), height: 1, reason: "test".into() }).unwrap();
+            o.commit_tx();
+            let txs = [
+                sign_tx(&k, vec![exec.clone()], &params(0, 0)),
+                sign_tx(&k, vec![send(&k, &key(2), 7)], &params(0, 1)),
+            ];
+            let r = app().execute_block(&mut o, &BLOCK, &txs).await.unwrap();
+            assert_eq!(r[0].code, ErrorCode::RouteBroken.code(), "nested via {route}: {}", r[0].log);
+            assert_eq!(r[1].code, ErrorCode::RouteBroken.code(), "direct via {route}: {}", r[1].log);
+            assert_eq!(balance(&o, &key(2)).await, 1_000_000_000);
+        }
+
+    });
+    // Exec on behalf of someone else is refused without a grant.
+    {
+        let k = key(1);
+        let foreign = to_any(
+            "/cosmos.authz.v1beta1.MsgExec",
+            &MsgExec { grantee: k.address().to_string(), msgs: vec![send(&key(2), &k, 7)] },
+        );
+        assert_eq!(code(&s, &sign_tx(&k, vec![foreign], &params(0, 0))), ErrorCode::Unauthorized);
+    }
+}
+
+#[test]
+fn genesis_export_roundtrips() {
+    let s = state();
+    let exported = futures::executor::block_on(AppGenesis::export(&s)).unwrap();
+    assert_eq!(exported.bank.balances.len(), 2);
+    assert_eq!(exported.bank.supply, vec![GenesisCoin { denom: "ucsp".into(), amount: "2000000000".into() }]);
+    let reimported = futures::executor::block_on(async {
+        let base = MemState::default();
+        let mut o = Overlay::new(&base);
+        exported.init(&mut o).await.unwrap();
+        let mut m = MemState::default();
+        m.apply(&o.into_writes());
+        m
+    });
+    assert_eq!(reimported, s);
+}

@@ -1,0 +1,130 @@
+//! The authenticated, persistent store: a Commonware QMDB (`current::ordered::variable`) with
+//! byte-string keys and values, managed by `commonware-glue`'s `stateful` actor.
+//!
+//! This module is the only place outside the consensus crate that names Commonware storage
+//! types. It gives the state machine [`StateRead`] views of a speculative batch
+//! ([`BatchState`]) and of committed state ([`CommittedState`]).
+
+use crate::{StateRead, StateScan, StoreError, WriteSet};
+use commonware_cryptography::Sha256;
+use commonware_glue::stateful::db::{DatabaseSet, Shared};
+use commonware_parallel::Sequential;
+use commonware_runtime::{buffer::paged::CacheRef, Spawner};
+use commonware_storage::{
+    journal::contiguous::variable::Config as VariableJournalConfig,
+    merkle::{full::Config as MerkleConfig, mmr},
+    qmdb::current::{ordered::variable, VariableConfig},
+    translator::EightCap,
+    Context as StorageContext,
+};
+use commonware_utils::{NZUsize, NZU64};
+use futures::StreamExt;
+
+/// Upper bound on a stored key's length; keys are built by [`crate::keys`].
+pub const MAX_KEY_LEN: usize = 1024;
+/// Upper bound on a stored value's length.
+pub const MAX_VALUE_LEN: usize = 4 * 1024 * 1024;
+
+/// The concrete database: ordered (so queries can scan prefixes and prove absence), with
+/// variable-size values. Keys start with a module byte and a kind byte followed by
+/// length-delimited parts; capping at eight bytes keeps several bytes of address entropy.
+pub type StateDb<E> =
+    variable::Db<mmr::Family, E, Vec<u8>, Vec<u8>, Sha256, EightCap, 32, Sequential>;
+
+/// The database as glue manages it.
+pub type StateSet<E> = Shared<StateDb<E>>;
+/// A speculative batch forked from a parent block's state.
+pub type StateBatch<E> = <StateSet<E> as DatabaseSet<E>>::Unmerkleized;
+/// A sealed batch with its root.
+pub type StateMerkleized<E> = <StateSet<E> as DatabaseSet<E>>::Merkleized;
+/// The sync target committed by each block.
+pub type StateSyncTarget<E> = <StateSet<E> as DatabaseSet<E>>::SyncTargets;
+
+/// Storage configuration for the state database, with partitions named after `prefix`.
+pub fn config(
+    prefix: &str,
+    page_cache: CacheRef,
+) -> VariableConfig<EightCap, <StateOp as commonware_codec::Read>::Cfg, Sequential> {
+    VariableConfig {
+        merkle_config: MerkleConfig {
+            journal_partition: format!("{prefix}-state-mmr-journal"),
+            metadata_partition: format!("{prefix}-state-mmr-metadata"),
+            items_per_blob: NZU64!(4096),
+            write_buffer: NZUsize!(1 << 20),
+            replay_buffer: NZUsize!(1 << 20),
+            strategy: Sequential,
+            page_cache: page_cache.clone(),
+        },
+        journal_config: VariableJournalConfig {
+            partition: format!("{prefix}-state-log"),
+            items_per_section: NZU64!(4096),
+            compression: None,
+            codec_config: (
+                ((0..=MAX_KEY_LEN).into(), ()),
+                ((0..=MAX_VALUE_LEN).into(), ()),
+            ),
+            page_cache,
+            write_buffer: NZUsize!(1 << 20),
+            replay_buffer: NZUsize!(1 << 20),
+        },
+        grafted_metadata_partition: format!("{prefix}-state-grafted"),
+        translator: EightCap,
+        init_cache: Some(NZUsize!(1 << 16)),
+        init_buffer: NZUsize!(1 << 21),
+        init_concurrency: (),
+    }
+}
+
+/// The operation type stored in the state log.
+pub type StateOp = commonware_storage::qmdb::any::ordered::variable::Operation<mmr::Family, Vec<u8>, Vec<u8>>;
+
+/// Applies a block's sorted writes to a batch.
+pub fn apply_writes<E>(mut batch: StateBatch<E>, writes: WriteSet) -> StateBatch<E>
+where
+    E: StorageContext + Spawner,
+{
+    for (key, value) in writes {
+        batch = batch.write(key, value);
+    }
+    batch
+}
+
+/// A read view of a speculative batch.
+pub struct BatchState<'a, E: StorageContext + Spawner>(pub &'a StateBatch<E>);
+
+impl<E: StorageContext + Spawner> StateRead for BatchState<'_, E> {
+    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.get(&key.to_vec()).await.map_err(|e| StoreError(e.to_string()))
+    }
+}
+
+/// A read view of the latest committed (finalized and applied) state.
+pub struct CommittedState<E: StorageContext + Spawner>(pub StateSet<E>);
+
+impl<E: StorageContext + Spawner> StateRead for CommittedState<E> {
+    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let db = self.0.read().await;
+        db.get(&key.to_vec()).await.map_err(|e| StoreError(e.to_string()))
+    }
+}
+
+impl<E: StorageContext + Spawner> StateScan for CommittedState<E> {
+    async fn scan_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let db = self.0.read().await;
+        let stream = db.stream_range(prefix.to_vec()..);
+        futures::pin_mut!(stream);
+        let mut out = Vec::new();
+        while let Some(item) = stream.next().await {
+            let (k, v) = item.map_err(|e| StoreError(e.to_string()))?;
+            if !k.starts_with(prefix) || out.len() >= limit {
+                break;
+            }
+            out.push((k, v));
+        }
+        Ok(out)
+    }
+}

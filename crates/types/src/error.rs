@@ -1,0 +1,149 @@
+//! Error codes returned to clients, numbered like the Cosmos SDK's root codespace (`sdk`) so
+//! that wallets and explorers interpret them as they already do.
+
+use std::fmt;
+
+/// A Cosmos SDK error code in the `sdk` codespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u32)]
+pub enum ErrorCode {
+    /// Success.
+    Ok = 0,
+    /// The tx bytes could not be decoded.
+    TxDecode = 2,
+    /// A signature did not verify (also: wrong chain id or account number).
+    Unauthorized = 4,
+    /// An account cannot pay an amount.
+    InsufficientFunds = 5,
+    /// A message or query path is not known.
+    UnknownRequest = 6,
+    /// An address is malformed.
+    InvalidAddress = 7,
+    /// A public key is missing, malformed, or does not match the signer.
+    InvalidPubKey = 8,
+    /// An account does not exist.
+    UnknownAddress = 9,
+    /// A coin amount or denomination is malformed.
+    InvalidCoins = 10,
+    /// The tx ran out of gas.
+    OutOfGas = 11,
+    /// The memo is longer than allowed.
+    MemoTooLarge = 12,
+    /// The fee is below the minimum.
+    InsufficientFee = 13,
+    /// More signatures than allowed.
+    TooManySignatures = 14,
+    /// No signatures were provided.
+    NoSignatures = 15,
+    /// A request is malformed.
+    InvalidRequest = 18,
+    /// The same tx is already in the mempool.
+    TxInMempoolCache = 19,
+    /// The mempool is full.
+    MempoolIsFull = 20,
+    /// The tx is larger than allowed.
+    TxTooLarge = 21,
+    /// The requested height is not available.
+    InvalidHeight = 26,
+    /// The tx names another chain.
+    InvalidChainId = 28,
+    /// A value has the wrong type.
+    InvalidType = 29,
+    /// The tx's timeout height has passed.
+    TxTimeoutHeight = 30,
+    /// The tx carries extension options we do not understand.
+    UnknownExtensionOptions = 31,
+    /// The tx's sequence is not the account's next one.
+    WrongSequence = 32,
+    /// An `Any` could not be unpacked.
+    UnpackAny = 34,
+    /// An internal invariant failed.
+    Logic = 35,
+    /// The operation is not supported.
+    NotSupported = 37,
+    /// The requested item does not exist.
+    NotFound = 38,
+    /// A storage operation failed.
+    Io = 39,
+    /// The gas limit is invalid.
+    InvalidGasLimit = 41,
+    /// A route is disabled by the circuit breaker.
+    RouteBroken = 1001,
+}
+
+impl ErrorCode {
+    /// The numeric code clients see.
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+}
+
+/// An error from tx processing or a query: a code and a message a user can act on.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct TxError {
+    /// The error code.
+    pub code: ErrorCode,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+impl fmt::Display for TxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (code {})", self.message, self.code.code())
+    }
+}
+
+macro_rules! constructors {
+    ($($name:ident => $code:ident),* $(,)?) => {
+        impl TxError {
+            $(
+                #[doc = concat!("An error with code [`ErrorCode::", stringify!($code), "`].")]
+                pub fn $name(message: impl Into<String>) -> Self {
+                    TxError { code: ErrorCode::$code, message: message.into() }
+                }
+            )*
+        }
+    };
+}
+
+constructors! {
+    decode => TxDecode,
+    unauthorized => Unauthorized,
+    insufficient_funds => InsufficientFunds,
+    unknown_request => UnknownRequest,
+    invalid_address => InvalidAddress,
+    invalid_pubkey => InvalidPubKey,
+    unknown_address => UnknownAddress,
+    invalid_coins => InvalidCoins,
+    out_of_gas => OutOfGas,
+    memo_too_large => MemoTooLarge,
+    insufficient_fee => InsufficientFee,
+    too_many_signatures => TooManySignatures,
+    no_signatures => NoSignatures,
+    invalid_request => InvalidRequest,
+    tx_in_mempool => TxInMempoolCache,
+    mempool_full => MempoolIsFull,
+    tx_too_large => TxTooLarge,
+    invalid_height => InvalidHeight,
+    invalid_chain_id => InvalidChainId,
+    timeout_height => TxTimeoutHeight,
+    unknown_extension => UnknownExtensionOptions,
+    wrong_sequence => WrongSequence,
+    unpack_any => UnpackAny,
+    logic => Logic,
+    not_supported => NotSupported,
+    not_found => NotFound,
+    io => Io,
+    invalid_gas_limit => InvalidGasLimit,
+    route_broken => RouteBroken,
+}
+
+impl TxError {
+    /// The codespace clients see; every code here lives in `sdk` except our own.
+    pub fn codespace(&self) -> &'static str {
+        match self.code {
+            ErrorCode::RouteBroken => "circuit",
+            _ => "sdk",
+        }
+    }
+}
