@@ -21,7 +21,11 @@ pub fn fee_collector() -> Address {
 }
 
 /// Checks that need no state, on a decoded tx. Returns the ordered, de-duplicated signers.
-pub fn check_stateless(tx: &DecodedTx, params: &AuthParams, height: u64) -> Result<Vec<Address>, TxError> {
+pub fn check_stateless(
+    tx: &DecodedTx,
+    params: &AuthParams,
+    height: u64,
+) -> Result<Vec<Address>, TxError> {
     if tx.body.memo.chars().count() as u64 > params.max_memo_characters {
         return Err(TxError::memo_too_large(format!(
             "memo is {} characters, the limit is {}",
@@ -68,14 +72,21 @@ pub fn check_fee(tx: &DecodedTx, min_gas_price: Option<Dec>) -> Result<(Coins, u
     }
     if let Some(f) = &tx.auth_info.fee {
         if !f.payer.is_empty() || !f.granter.is_empty() {
-            return Err(TxError::not_supported("fee payer and fee granter are not supported"));
+            return Err(TxError::not_supported(
+                "fee payer and fee granter are not supported",
+            ));
         }
     }
     if let Some(c) = fee.as_slice().iter().find(|c| c.denom != STAKE_DENOM) {
-        return Err(TxError::insufficient_fee(format!("fees are paid in {STAKE_DENOM}, not {}", c.denom)));
+        return Err(TxError::insufficient_fee(format!(
+            "fees are paid in {STAKE_DENOM}, not {}",
+            c.denom
+        )));
     }
     if let Some(price) = min_gas_price {
-        let required = price.mul_int_ceil(gas_limit as u128).ok_or_else(|| TxError::invalid_gas_limit("gas limit too large"))?;
+        let required = price
+            .mul_int_ceil(gas_limit as u128)
+            .ok_or_else(|| TxError::invalid_gas_limit("gas limit too large"))?;
         let paid = fee.amount_of(STAKE_DENOM);
         if paid < required {
             return Err(TxError::insufficient_fee(format!(
@@ -94,7 +105,8 @@ pub async fn check_and_apply<B: StateRead>(
     fee: &Coins,
 ) -> Result<(), TxError> {
     let costs = ctx.costs();
-    ctx.gas.consume(costs.tx_size_per_byte * tx.size as u64, "txSize")?;
+    ctx.gas
+        .consume(costs.tx_size_per_byte * tx.size as u64, "txSize")?;
     let decls = tx.signer_decls()?;
     let payer = signers[0];
     if auth::get_account(ctx, &payer).await?.is_none() {
@@ -106,22 +118,34 @@ pub async fn check_and_apply<B: StateRead>(
         })?;
         bank::add_coins(ctx, &fee_collector(), fee).await?;
     }
-    ctx.emit(Event::new("tx").attr("fee", fee.to_string()).attr("fee_payer", payer.to_string()));
+    ctx.emit(
+        Event::new("tx")
+            .attr("fee", fee.to_string())
+            .attr("fee_payer", payer.to_string()),
+    );
     for ((signer, decl), sig) in signers.iter().zip(&decls).zip(&tx.signatures) {
-        let mut account = auth::get_account(ctx, signer).await?.ok_or_else(|| unknown_account(signer))?;
+        let mut account = auth::get_account(ctx, signer)
+            .await?
+            .ok_or_else(|| unknown_account(signer))?;
         let pubkey = match (account.pubkey, decl.pubkey) {
             (Some(known), Some(given)) if known != given => {
-                return Err(TxError::invalid_pubkey(format!("pubkey does not match the one recorded for {signer}")))
+                return Err(TxError::invalid_pubkey(format!(
+                    "pubkey does not match the one recorded for {signer}"
+                )))
             }
             (Some(known), _) => known,
             (None, Some(given)) => {
                 if Address::from_pubkey(&given) != *signer {
-                    return Err(TxError::invalid_pubkey(format!("pubkey does not belong to signer {signer}")));
+                    return Err(TxError::invalid_pubkey(format!(
+                        "pubkey does not belong to signer {signer}"
+                    )));
                 }
                 given
             }
             (None, None) => {
-                return Err(TxError::invalid_pubkey(format!("the first tx of {signer} must carry its pubkey")))
+                return Err(TxError::invalid_pubkey(format!(
+                    "the first tx of {signer} must carry its pubkey"
+                )))
             }
         };
         if decl.sequence != account.sequence {
@@ -130,8 +154,16 @@ pub async fn check_and_apply<B: StateRead>(
                 account.sequence, decl.sequence
             )));
         }
-        ctx.gas.consume(costs.sig_verify_secp256k1, "secp256k1 signature verification")?;
-        let doc = sign_doc_bytes(&tx.body_bytes, &tx.auth_info_bytes, ctx.chain_id, account.account_number);
+        ctx.gas.consume(
+            costs.sig_verify_secp256k1,
+            "secp256k1 signature verification",
+        )?;
+        let doc = sign_doc_bytes(
+            &tx.body_bytes,
+            &tx.auth_info_bytes,
+            ctx.chain_id,
+            account.account_number,
+        );
         verify_secp256k1(&pubkey, &doc, sig).map_err(|e| {
             TxError::unauthorized(format!(
                 "{}; please verify account number ({}) and chain-id ({})",
@@ -147,5 +179,7 @@ pub async fn check_and_apply<B: StateRead>(
 }
 
 fn unknown_account(addr: &Address) -> TxError {
-    TxError::unknown_address(format!("account {addr} does not exist; it must receive coins first"))
+    TxError::unknown_address(format!(
+        "account {addr} does not exist; it must receive coins first"
+    ))
 }

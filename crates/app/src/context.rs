@@ -44,7 +44,14 @@ impl<'a, B: StateRead> Ctx<'a, B> {
         gas_limit: u64,
         costs: GasCosts,
     ) -> Self {
-        Ctx { state, gas: GasMeter::new(gas_limit), events: Vec::new(), block, chain_id, costs }
+        Ctx {
+            state,
+            gas: GasMeter::new(gas_limit),
+            events: Vec::new(),
+            block,
+            chain_id,
+            costs,
+        }
     }
 
     /// The gas costs in force.
@@ -63,7 +70,8 @@ impl<'a, B: StateRead> Ctx<'a, B> {
 
     /// Writes a key, charging write gas.
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError> {
-        let cost = self.costs.write_flat + self.costs.write_per_byte * (key.len() + value.len()) as u64;
+        let cost =
+            self.costs.write_flat + self.costs.write_per_byte * (key.len() + value.len()) as u64;
         self.gas.consume(cost, "WriteFlat")?;
         self.state.put(key, value);
         Ok(())
@@ -85,7 +93,10 @@ impl<'a, B: StateRead> Ctx<'a, B> {
 /// Key-value reads as module accessors see them: metered inside a tx, free in queries.
 pub trait KvRead: Send {
     /// Reads a key.
-    fn get(&mut self, key: &[u8]) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, TxError>> + Send;
+    fn get(
+        &mut self,
+        key: &[u8],
+    ) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, TxError>> + Send;
 }
 
 /// Key-value writes as module accessors see them.
@@ -97,7 +108,10 @@ pub trait KvWrite: KvRead {
 }
 
 impl<B: StateRead> KvRead for Ctx<'_, B> {
-    fn get(&mut self, key: &[u8]) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, TxError>> + Send {
+    fn get(
+        &mut self,
+        key: &[u8],
+    ) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, TxError>> + Send {
         Ctx::get(self, key)
     }
 }

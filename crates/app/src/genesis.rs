@@ -35,7 +35,10 @@ impl AppGenesis {
         let prefix = [crate::modules::ids::AUTH, 1];
         for (k, _) in state.scan_prefix(&prefix, usize::MAX).await.map_err(err)? {
             let p = parts(&prefix, &k).ok_or_else(|| TxError::logic("corrupt account key"))?;
-            let addr = Address(p[0].try_into().map_err(|_| TxError::logic("corrupt account key"))?);
+            let addr = Address(
+                p[0].try_into()
+                    .map_err(|_| TxError::logic("corrupt account key"))?,
+            );
             let a = auth::state::get_account(&mut Unmetered(state), &addr)
                 .await?
                 .ok_or_else(|| TxError::logic("account vanished during export"))?;
@@ -58,10 +61,21 @@ impl AppGenesis {
                 });
             }
         }
-        let supply = bank::query::total_supply_of(state).await?.iter().map(GenesisCoin::from_coin).collect();
+        let supply = bank::query::total_supply_of(state)
+            .await?
+            .iter()
+            .map(GenesisCoin::from_coin)
+            .collect();
         Ok(AppGenesis {
-            auth: AuthGenesis { params: auth::state::get_params(&mut Unmetered(state)).await?, accounts },
-            bank: BankGenesis { params: bank::state::get_params(&mut Unmetered(state)).await?, balances, supply },
+            auth: AuthGenesis {
+                params: auth::state::get_params(&mut Unmetered(state)).await?,
+                accounts,
+            },
+            bank: BankGenesis {
+                params: bank::state::get_params(&mut Unmetered(state)).await?,
+                balances,
+                supply,
+            },
         })
     }
 }

@@ -80,7 +80,11 @@ pub struct CheckedTx {
 impl App {
     /// An app for `chain_id` with default gas costs.
     pub fn new(chain_id: impl Into<String>, block_max_gas: Option<u64>) -> Self {
-        App { chain_id: chain_id.into(), block_max_gas, costs: gas::DEFAULT_COSTS }
+        App {
+            chain_id: chain_id.into(),
+            block_max_gas,
+            costs: gas::DEFAULT_COSTS,
+        }
     }
 
     /// Admission check for the mempool: decoding, stateless checks, fee against the node's
@@ -112,7 +116,10 @@ impl App {
         Ok(CheckedTx {
             hash: tx.hash,
             gas_wanted: gas_limit,
-            signer_sequences: signers.into_iter().zip(decls.iter().map(|d| d.sequence)).collect(),
+            signer_sequences: signers
+                .into_iter()
+                .zip(decls.iter().map(|d| d.sequence))
+                .collect(),
         })
     }
 
@@ -129,10 +136,15 @@ impl App {
     /// txs count as zero and fail at execution). A proposer packs by this rule and a verifier
     /// rejects a block that breaks it.
     pub fn fits_block_gas(&self, txs: &[Vec<u8>]) -> bool {
-        let Some(max) = self.block_max_gas else { return true };
+        let Some(max) = self.block_max_gas else {
+            return true;
+        };
         let mut total: u64 = 0;
         for raw in txs {
-            let gas = decode_tx(raw, usize::MAX).ok().and_then(|t| t.fee().ok()).map_or(0, |(_, g)| g);
+            let gas = decode_tx(raw, usize::MAX)
+                .ok()
+                .and_then(|t| t.fee().ok())
+                .map_or(0, |(_, g)| g);
             total = total.saturating_add(gas);
             if total > max {
                 return false;
@@ -161,13 +173,26 @@ impl App {
         Ok(results)
     }
 
-    async fn deliver_tx<B: StateRead>(&self, state: &mut Overlay<B>, block: &BlockInfo, raw: &[u8]) -> TxResult {
+    async fn deliver_tx<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        block: &BlockInfo,
+        raw: &[u8],
+    ) -> TxResult {
         let prepared = async {
             let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
             let tx = decode_tx(raw, params.max_tx_bytes as usize)?;
             let signers = ante::check_stateless(&tx, &params, block.height)?;
             let (fee, gas_limit) = ante::check_fee(&tx, None)?;
-            Ok::<(DecodedTx, Vec<caspur_types::Address>, caspur_types::Coins, u64), TxError>((tx, signers, fee, gas_limit))
+            Ok::<
+                (
+                    DecodedTx,
+                    Vec<caspur_types::Address>,
+                    caspur_types::Coins,
+                    u64,
+                ),
+                TxError,
+            >((tx, signers, fee, gas_limit))
         }
         .await;
         let (tx, signers, fee, gas_limit) = match prepared {
@@ -202,7 +227,14 @@ impl App {
                 state.commit_tx();
                 let mut events = ante_events;
                 events.extend(msg_events);
-                TxResult { code: 0, codespace: String::new(), log: String::new(), gas_wanted: gas_limit, gas_used: used, events }
+                TxResult {
+                    code: 0,
+                    codespace: String::new(),
+                    log: String::new(),
+                    gas_wanted: gas_limit,
+                    gas_used: used,
+                    events,
+                }
             }
             Err(e) => {
                 state.discard_tx();

@@ -6,10 +6,14 @@ use caspur_types::TxError;
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Reads parameters, falling back to defaults when none are stored.
-pub async fn read<P: DeserializeOwned + Default>(kv: &mut impl KvRead, key: &[u8]) -> Result<P, TxError> {
+pub async fn read<P: DeserializeOwned + Default>(
+    kv: &mut impl KvRead,
+    key: &[u8],
+) -> Result<P, TxError> {
     match kv.get(key).await? {
         None => Ok(P::default()),
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| TxError::logic(format!("corrupt params: {e}"))),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| TxError::logic(format!("corrupt params: {e}"))),
     }
 }
 

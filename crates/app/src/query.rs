@@ -12,6 +12,8 @@ pub async fn query<S: StateScan>(state: &S, path: &str, data: &[u8]) -> Result<V
         bank::query::BALANCE_PATH => bank::query::balance(state, data).await,
         bank::query::ALL_BALANCES_PATH => bank::query::all_balances(state, data).await,
         bank::query::TOTAL_SUPPLY_PATH => bank::query::total_supply(state, data).await,
-        other => Err(TxError::unknown_request(format!("unknown query path {other:?}"))),
+        other => Err(TxError::unknown_request(format!(
+            "unknown query path {other:?}"
+        ))),
     }
 }

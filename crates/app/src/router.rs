@@ -60,7 +60,9 @@ pub fn signers_of(any: &Any) -> Result<Vec<Address>, TxError> {
 }
 
 fn unknown(url: &str) -> TxError {
-    TxError::unknown_request(format!("unrecognized message type {url:?}: no handler is registered for it"))
+    TxError::unknown_request(format!(
+        "unrecognized message type {url:?}: no handler is registered for it"
+    ))
 }
 
 /// Routes one message to its handler, after the circuit breaker admits its type URL.
@@ -81,14 +83,20 @@ where
         circuit::check_route(ctx, &any.type_url).await?;
         match any.type_url.as_str() {
             bank::msgs::send::TYPE_URL => run::<bank::msgs::send::Msg, B>(ctx, any, depth).await,
-            bank::msgs::multi_send::TYPE_URL => run::<bank::msgs::multi_send::Msg, B>(ctx, any, depth).await,
+            bank::msgs::multi_send::TYPE_URL => {
+                run::<bank::msgs::multi_send::Msg, B>(ctx, any, depth).await
+            }
             authz::exec::TYPE_URL => run::<authz::exec::Msg, B>(ctx, any, depth).await,
             other => Err(unknown(other)),
         }
     })
 }
 
-async fn run<M: MsgHandler, B: StateRead>(ctx: &mut Ctx<'_, B>, any: &Any, depth: u32) -> Result<(), TxError> {
+async fn run<M: MsgHandler, B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    any: &Any,
+    depth: u32,
+) -> Result<(), TxError> {
     let msg: M = decode(any)?;
     msg.check_stateless()?;
     msg.execute(ctx, depth).await?;

@@ -21,20 +21,39 @@ fn key(n: u8) -> AccountKey {
 }
 
 fn genesis() -> AppGenesis {
-    let coins = vec![GenesisCoin { denom: "ucsp".into(), amount: "1000000000".into() }];
+    let coins = vec![GenesisCoin {
+        denom: "ucsp".into(),
+        amount: "1000000000".into(),
+    }];
     AppGenesis {
         auth: AuthGenesis {
             params: Default::default(),
             accounts: vec![
-                GenesisAccount { address: key(1).address().to_string(), pub_key: None, account_number: 0, sequence: 0 },
-                GenesisAccount { address: key(2).address().to_string(), pub_key: None, account_number: 1, sequence: 0 },
+                GenesisAccount {
+                    address: key(1).address().to_string(),
+                    pub_key: None,
+                    account_number: 0,
+                    sequence: 0,
+                },
+                GenesisAccount {
+                    address: key(2).address().to_string(),
+                    pub_key: None,
+                    account_number: 1,
+                    sequence: 0,
+                },
             ],
         },
         bank: BankGenesis {
             params: Default::default(),
             balances: vec![
-                GenesisBalance { address: key(1).address().to_string(), coins: coins.clone() },
-                GenesisBalance { address: key(2).address().to_string(), coins },
+                GenesisBalance {
+                    address: key(1).address().to_string(),
+                    coins: coins.clone(),
+                },
+                GenesisBalance {
+                    address: key(2).address().to_string(),
+                    coins,
+                },
             ],
             supply: vec![],
         },
@@ -59,7 +78,9 @@ fn send(from: &AccountKey, to: &AccountKey, amount: u128) -> cosmos_sdk_proto::A
         &MsgSend {
             from_address: from.address().to_string(),
             to_address: to.address().to_string(),
-            amount: Coins::normalize([caspur_types::Coin::new("ucsp", amount)]).unwrap().to_proto(),
+            amount: Coins::normalize([caspur_types::Coin::new("ucsp", amount)])
+                .unwrap()
+                .to_proto(),
         },
     )
 }
@@ -76,7 +97,10 @@ fn params(account_number: u64, sequence: u64) -> TxParams {
     }
 }
 
-const BLOCK: BlockInfo = BlockInfo { height: 1, time_ms: 1_700_000_000_000 };
+const BLOCK: BlockInfo = BlockInfo {
+    height: 1,
+    time_ms: 1_700_000_000_000,
+};
 
 fn app() -> App {
     App::new(CHAIN, Some(10_000_000))
@@ -85,11 +109,16 @@ fn app() -> App {
 fn check(s: &MemState, raw: &[u8]) -> Result<(), (ErrorCode, String)> {
     futures::executor::block_on(async {
         let mut o = Overlay::new(s);
-        let r = app().check_tx(&mut o, raw, &BLOCK, Some("0.0025".parse::<Dec>().unwrap())).await;
+        let r = app()
+            .check_tx(&mut o, raw, &BLOCK, Some("0.0025".parse::<Dec>().unwrap()))
+            .await;
         match r {
             Ok(_) => Ok(()),
             Err(e) => {
-                assert!(o.into_writes().is_empty(), "a rejected tx must change nothing");
+                assert!(
+                    o.into_writes().is_empty(),
+                    "a rejected tx must change nothing"
+                );
                 Err((e.code, e.message))
             }
         }
@@ -103,7 +132,11 @@ fn code(s: &MemState, raw: &[u8]) -> ErrorCode {
 #[test]
 fn valid_tx_is_admitted() {
     let s = state();
-    check(&s, &sign_tx(&key(1), vec![send(&key(1), &key(3), 10)], &params(0, 0))).unwrap();
+    check(
+        &s,
+        &sign_tx(&key(1), vec![send(&key(1), &key(3), 10)], &params(0, 0)),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -130,10 +163,17 @@ fn rejections_have_specific_codes() {
     futures::executor::block_on(async {
         let mut o = Overlay::new(&s);
         let a = app();
-        a.check_tx(&mut o, &good(&params(0, 0)), &BLOCK, None).await.unwrap();
-        let again = a.check_tx(&mut o, &good(&params(0, 0)), &BLOCK, None).await.unwrap_err();
+        a.check_tx(&mut o, &good(&params(0, 0)), &BLOCK, None)
+            .await
+            .unwrap();
+        let again = a
+            .check_tx(&mut o, &good(&params(0, 0)), &BLOCK, None)
+            .await
+            .unwrap_err();
         assert_eq!(again.code, ErrorCode::WrongSequence);
-        a.check_tx(&mut o, &good(&params(0, 1)), &BLOCK, None).await.unwrap();
+        a.check_tx(&mut o, &good(&params(0, 1)), &BLOCK, None)
+            .await
+            .unwrap();
     });
 
     // Insufficient fee for the node's minimum gas price (200000 × 0.0025 = 500).
@@ -147,13 +187,25 @@ fn rejections_have_specific_codes() {
     assert_eq!(code(&s, &good(&p)), ErrorCode::InsufficientFunds);
 
     // Unknown message type.
-    let unknown = cosmos_sdk_proto::Any { type_url: "/cosmos.nope.v1.MsgNope".into(), value: vec![] };
-    assert_eq!(code(&s, &sign_tx(&k, vec![unknown], &params(0, 0))), ErrorCode::UnknownRequest);
+    let unknown = cosmos_sdk_proto::Any {
+        type_url: "/cosmos.nope.v1.MsgNope".into(),
+        value: vec![],
+    };
+    assert_eq!(
+        code(&s, &sign_tx(&k, vec![unknown], &params(0, 0))),
+        ErrorCode::UnknownRequest
+    );
 
     // Malformed protobuf, at the top and inside a message.
     assert_eq!(code(&s, &[0x0a, 0xff, 0xff, 0x01]), ErrorCode::TxDecode);
-    let broken = cosmos_sdk_proto::Any { type_url: "/cosmos.bank.v1beta1.MsgSend".into(), value: vec![0x0a, 0x50] };
-    assert_eq!(code(&s, &sign_tx(&k, vec![broken], &params(0, 0))), ErrorCode::TxDecode);
+    let broken = cosmos_sdk_proto::Any {
+        type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
+        value: vec![0x0a, 0x50],
+    };
+    assert_eq!(
+        code(&s, &sign_tx(&k, vec![broken], &params(0, 0))),
+        ErrorCode::TxDecode
+    );
 
     // Oversized body (auth's max_tx_bytes is 1 MiB).
     let mut p = params(0, 0);
@@ -178,14 +230,19 @@ fn rejections_have_specific_codes() {
     // Unknown signer account (never received coins).
     let stranger = key(9);
     assert_eq!(
-        code(&s, &sign_tx(&stranger, vec![send(&stranger, &k, 1)], &params(0, 0))),
+        code(
+            &s,
+            &sign_tx(&stranger, vec![send(&stranger, &k, 1)], &params(0, 0))
+        ),
         ErrorCode::UnknownAddress
     );
 }
 
 async fn balance(s: &impl StateRead, k: &AccountKey) -> u128 {
     let mut kv = caspur_app::context::Unmetered(s);
-    caspur_app::modules::bank::state::get_balance(&mut kv, &k.address(), "ucsp").await.unwrap()
+    caspur_app::modules::bank::state::get_balance(&mut kv, &k.address(), "ucsp")
+        .await
+        .unwrap()
 }
 
 #[test]
@@ -193,18 +250,31 @@ fn failed_message_keeps_only_fee_and_sequence() {
     let s = state();
     futures::executor::block_on(async {
         let mut o = Overlay::new(&s);
-        let too_much = sign_tx(&key(1), vec![send(&key(1), &key(2), 5_000_000_000)], &params(0, 0));
+        let too_much = sign_tx(
+            &key(1),
+            vec![send(&key(1), &key(2), 5_000_000_000)],
+            &params(0, 0),
+        );
         let ok = sign_tx(&key(1), vec![send(&key(1), &key(2), 100)], &params(0, 1));
-        let results = app().execute_block(&mut o, &BLOCK, &[too_much, ok]).await.unwrap();
+        let results = app()
+            .execute_block(&mut o, &BLOCK, &[too_much, ok])
+            .await
+            .unwrap();
         assert_eq!(results[0].code, ErrorCode::InsufficientFunds.code());
         assert_eq!(results[1].code, 0, "{}", results[1].log);
         assert!(results[1].gas_used > 0 && results[1].gas_used <= results[1].gas_wanted);
-        assert_eq!(balance(&o, &key(1)).await, 1_000_000_000 - 5000 - 5000 - 100);
+        assert_eq!(
+            balance(&o, &key(1)).await,
+            1_000_000_000 - 5000 - 5000 - 100
+        );
         assert_eq!(balance(&o, &key(2)).await, 1_000_000_000 + 100);
-        let acct = caspur_app::modules::auth::state::get_account(&mut caspur_app::context::Unmetered(&o), &key(1).address())
-            .await
-            .unwrap()
-            .unwrap();
+        let acct = caspur_app::modules::auth::state::get_account(
+            &mut caspur_app::context::Unmetered(&o),
+            &key(1).address(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         assert_eq!(acct.sequence, 2);
         assert_eq!(acct.pubkey, Some(key(1).public_key()));
     });
@@ -217,38 +287,76 @@ fn nested_messages_pass_the_circuit_breaker() {
         let k = key(1);
         let exec = to_any(
             "/cosmos.authz.v1beta1.MsgExec",
-            &MsgExec { grantee: k.address().to_string(), msgs: vec![send(&k, &key(2), 7)] },
+            &MsgExec {
+                grantee: k.address().to_string(),
+                msgs: vec![send(&k, &key(2), 7)],
+            },
         );
         // Unbroken: the nested send executes.
         let mut o = Overlay::new(&s);
-        let r = app().execute_block(&mut o, &BLOCK, &[sign_tx(&k, vec![exec.clone()], &params(0, 0))]).await.unwrap();
+        let r = app()
+            .execute_block(
+                &mut o,
+                &BLOCK,
+                &[sign_tx(&k, vec![exec.clone()], &params(0, 0))],
+            )
+            .await
+            .unwrap();
         assert_eq!(r[0].code, 0, "{}", r[0].log);
         assert_eq!(balance(&o, &key(2)).await, 1_000_000_007);
 
         // Break the bank package: the send nested in an exec is refused, and so is a direct one.
-        for route in ["/cosmos.bank.v1beta1.MsgSend", "/cosmos.bank.v1beta1.", "/cosmos.bank."] {
+        for route in [
+            "/cosmos.bank.v1beta1.MsgSend",
+            "/cosmos.bank.v1beta1.",
+            "/cosmos.bank.",
+        ] {
             let mut o = Overlay::new(&s);
-            set_broken(&mut Direct(&mut o), &BrokenRoute { route: route.into(), by: "test".into(), height: 1, reason: "test".into() }).unwrap();
+            set_broken(
+                &mut Direct(&mut o),
+                &BrokenRoute {
+                    route: route.into(),
+                    by: "test".into(),
+                    height: 1,
+                    reason: "test".into(),
+                },
+            )
+            .unwrap();
             o.commit_tx();
             let txs = [
                 sign_tx(&k, vec![exec.clone()], &params(0, 0)),
                 sign_tx(&k, vec![send(&k, &key(2), 7)], &params(0, 1)),
             ];
             let r = app().execute_block(&mut o, &BLOCK, &txs).await.unwrap();
-            assert_eq!(r[0].code, ErrorCode::RouteBroken.code(), "nested via {route}: {}", r[0].log);
-            assert_eq!(r[1].code, ErrorCode::RouteBroken.code(), "direct via {route}: {}", r[1].log);
+            assert_eq!(
+                r[0].code,
+                ErrorCode::RouteBroken.code(),
+                "nested via {route}: {}",
+                r[0].log
+            );
+            assert_eq!(
+                r[1].code,
+                ErrorCode::RouteBroken.code(),
+                "direct via {route}: {}",
+                r[1].log
+            );
             assert_eq!(balance(&o, &key(2)).await, 1_000_000_000);
         }
-
     });
     // Exec on behalf of someone else is refused without a grant.
     {
         let k = key(1);
         let foreign = to_any(
             "/cosmos.authz.v1beta1.MsgExec",
-            &MsgExec { grantee: k.address().to_string(), msgs: vec![send(&key(2), &k, 7)] },
+            &MsgExec {
+                grantee: k.address().to_string(),
+                msgs: vec![send(&key(2), &k, 7)],
+            },
         );
-        assert_eq!(code(&s, &sign_tx(&k, vec![foreign], &params(0, 0))), ErrorCode::Unauthorized);
+        assert_eq!(
+            code(&s, &sign_tx(&k, vec![foreign], &params(0, 0))),
+            ErrorCode::Unauthorized
+        );
     }
 }
 
@@ -257,7 +365,13 @@ fn genesis_export_roundtrips() {
     let s = state();
     let exported = futures::executor::block_on(AppGenesis::export(&s)).unwrap();
     assert_eq!(exported.bank.balances.len(), 2);
-    assert_eq!(exported.bank.supply, vec![GenesisCoin { denom: "ucsp".into(), amount: "2000000000".into() }]);
+    assert_eq!(
+        exported.bank.supply,
+        vec![GenesisCoin {
+            denom: "ucsp".into(),
+            amount: "2000000000".into()
+        }]
+    );
     let reimported = futures::executor::block_on(async {
         let base = MemState::default();
         let mut o = Overlay::new(&base);

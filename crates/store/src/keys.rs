@@ -3,7 +3,8 @@
 
 /// Builds a key: `prefix || for each part: len(u8) || part`.
 pub fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(prefix.len() + parts.iter().map(|p| p.len() + 1).sum::<usize>());
+    let mut out =
+        Vec::with_capacity(prefix.len() + parts.iter().map(|p| p.len() + 1).sum::<usize>());
     out.extend_from_slice(prefix);
     for part in parts {
         // Parts are addresses, denoms and ids: all far below 256 bytes by validation.
@@ -34,7 +35,10 @@ mod tests {
     #[test]
     fn roundtrip() {
         let k = super::key(b"bank/b/", &[b"abc", b"ucsp"]);
-        assert_eq!(super::parts(b"bank/b/", &k).unwrap(), vec![&b"abc"[..], &b"ucsp"[..]]);
+        assert_eq!(
+            super::parts(b"bank/b/", &k).unwrap(),
+            vec![&b"abc"[..], &b"ucsp"[..]]
+        );
         assert!(super::parts(b"bank/b/", &k[..k.len() - 1]).is_none());
     }
 }

@@ -32,6 +32,9 @@ impl<T: StateRead> StateRead for &T {
     }
 }
 
+/// Key-value pairs in key order.
+pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Ordered iteration over committed state, for queries and genesis export (never used by block
 /// execution, whose batches do not support it).
 pub trait StateScan: StateRead {
@@ -40,5 +43,5 @@ pub trait StateScan: StateRead {
         &self,
         prefix: &[u8],
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Rows, StoreError>> + Send;
 }

@@ -31,11 +31,7 @@ impl StateRead for MemState {
 }
 
 impl StateScan for MemState {
-    async fn scan_prefix(
-        &self,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    async fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<crate::Rows, StoreError> {
         Ok(self
             .0
             .range(prefix.to_vec()..)

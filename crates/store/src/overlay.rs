@@ -16,7 +16,11 @@ pub struct Overlay<B> {
 impl<B: StateRead> Overlay<B> {
     /// An overlay with no writes.
     pub fn new(base: B) -> Self {
-        Overlay { base, block: WriteSet::new(), tx: WriteSet::new() }
+        Overlay {
+            base,
+            block: WriteSet::new(),
+            tx: WriteSet::new(),
+        }
     }
 
     /// Reads through the tx layer, then the block layer, then the base.

@@ -76,7 +76,8 @@ pub fn config(
 }
 
 /// The operation type stored in the state log.
-pub type StateOp = commonware_storage::qmdb::any::ordered::variable::Operation<mmr::Family, Vec<u8>, Vec<u8>>;
+pub type StateOp =
+    commonware_storage::qmdb::any::ordered::variable::Operation<mmr::Family, Vec<u8>, Vec<u8>>;
 
 /// Applies a block's sorted writes to a batch.
 pub fn apply_writes<E>(mut batch: StateBatch<E>, writes: WriteSet) -> StateBatch<E>
@@ -94,7 +95,10 @@ pub struct BatchState<'a, E: StorageContext + Spawner>(pub &'a StateBatch<E>);
 
 impl<E: StorageContext + Spawner> StateRead for BatchState<'_, E> {
     async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.0.get(&key.to_vec()).await.map_err(|e| StoreError(e.to_string()))
+        self.0
+            .get(&key.to_vec())
+            .await
+            .map_err(|e| StoreError(e.to_string()))
     }
 }
 
@@ -104,16 +108,14 @@ pub struct CommittedState<E: StorageContext + Spawner>(pub StateSet<E>);
 impl<E: StorageContext + Spawner> StateRead for CommittedState<E> {
     async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let db = self.0.read().await;
-        db.get(&key.to_vec()).await.map_err(|e| StoreError(e.to_string()))
+        db.get(&key.to_vec())
+            .await
+            .map_err(|e| StoreError(e.to_string()))
     }
 }
 
 impl<E: StorageContext + Spawner> StateScan for CommittedState<E> {
-    async fn scan_prefix(
-        &self,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    async fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<crate::Rows, StoreError> {
         let db = self.0.read().await;
         let stream = db.stream_range(prefix.to_vec()..);
         futures::pin_mut!(stream);

@@ -69,7 +69,8 @@ impl Address {
 
     /// Parses an account address (`caspur1…`), mapping failure to a tx error.
     pub fn parse_account(s: &str) -> Result<Self, TxError> {
-        Self::from_bech32(s, crate::ACCOUNT_PREFIX).map_err(|e| TxError::invalid_address(e.to_string()))
+        Self::from_bech32(s, crate::ACCOUNT_PREFIX)
+            .map_err(|e| TxError::invalid_address(e.to_string()))
     }
 
     /// The account bech32 form (`caspur1…`).
@@ -98,9 +99,13 @@ mod tests {
     fn known_cosmos_vector() {
         // CosmJS's faucet test mnemonic ("economy stock theory …"), derived by
         // @cosmjs/proto-signing's DirectSecp256k1HdWallet at m/44'/118'/0'/0/0.
-        let pk = hex::decode("034f04181eeba35391b858633a765c4a0c189697b40d216354d50890d350c70290").unwrap();
+        let pk = hex::decode("034f04181eeba35391b858633a765c4a0c189697b40d216354d50890d350c70290")
+            .unwrap();
         let addr = Address::from_pubkey(&pk);
-        assert_eq!(addr.to_bech32("cosmos"), "cosmos1pkptre7fdkl6gfrzlesjjvhxhlc3r4gmmk8rs6");
+        assert_eq!(
+            addr.to_bech32("cosmos"),
+            "cosmos1pkptre7fdkl6gfrzlesjjvhxhlc3r4gmmk8rs6"
+        );
         let caspur = addr.to_account_string();
         assert_eq!(caspur, "caspur1pkptre7fdkl6gfrzlesjjvhxhlc3r4gm7hng47");
         assert_eq!(Address::parse_account(&caspur).unwrap(), addr);

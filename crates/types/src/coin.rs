@@ -17,14 +17,20 @@ pub struct Coin {
 impl Coin {
     /// Builds a coin; the denom must be valid.
     pub fn new(denom: impl Into<String>, amount: u128) -> Self {
-        Coin { denom: denom.into(), amount }
+        Coin {
+            denom: denom.into(),
+            amount,
+        }
     }
 
     /// Validates and converts a protobuf coin (amount is a decimal string).
     pub fn from_proto(c: &cosmos_sdk_proto::cosmos::base::v1beta1::Coin) -> Result<Self, TxError> {
         validate_denom(&c.denom)?;
         let amount = parse_amount(&c.amount)?;
-        Ok(Coin { denom: c.denom.clone(), amount })
+        Ok(Coin {
+            denom: c.denom.clone(),
+            amount,
+        })
     }
 
     /// The protobuf form.
@@ -78,12 +84,16 @@ impl Coins {
 
     /// Validates protobuf coins: valid denoms, sorted, no duplicates, no zero amounts
     /// (the `sdk.Coins.Validate` rule, so clients' expectations hold).
-    pub fn from_proto(coins: &[cosmos_sdk_proto::cosmos::base::v1beta1::Coin]) -> Result<Self, TxError> {
+    pub fn from_proto(
+        coins: &[cosmos_sdk_proto::cosmos::base::v1beta1::Coin],
+    ) -> Result<Self, TxError> {
         let mut out = Vec::with_capacity(coins.len());
         for c in coins {
             let coin = Coin::from_proto(c)?;
             if coin.amount == 0 {
-                return Err(TxError::invalid_coins(format!("coin {coin} has a zero amount")));
+                return Err(TxError::invalid_coins(format!(
+                    "coin {coin} has a zero amount"
+                )));
             }
             if let Some(prev) = out.last() {
                 let prev: &Coin = prev;
@@ -128,7 +138,10 @@ impl Coins {
 
     /// The amount of one denom (0 when absent).
     pub fn amount_of(&self, denom: &str) -> u128 {
-        self.0.iter().find(|c| c.denom == denom).map_or(0, |c| c.amount)
+        self.0
+            .iter()
+            .find(|c| c.denom == denom)
+            .map_or(0, |c| c.amount)
     }
 
     /// The protobuf form.
@@ -151,10 +164,15 @@ impl std::str::FromStr for Coins {
     fn from_str(s: &str) -> Result<Self, TxError> {
         let mut coins = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let split = part.find(|c: char| !c.is_ascii_digit()).unwrap_or(part.len());
+            let split = part
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(part.len());
             let (amount, denom) = part.split_at(split);
             validate_denom(denom)?;
-            coins.push(Coin { denom: denom.to_string(), amount: parse_amount(amount)? });
+            coins.push(Coin {
+                denom: denom.to_string(),
+                amount: parse_amount(amount)?,
+            });
         }
         Coins::normalize(coins)
     }
@@ -166,7 +184,10 @@ mod tests {
     use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as P;
 
     fn p(d: &str, a: &str) -> P {
-        P { denom: d.into(), amount: a.into() }
+        P {
+            denom: d.into(),
+            amount: a.into(),
+        }
     }
 
     #[test]
@@ -177,7 +198,9 @@ mod tests {
         assert!(Coins::from_proto(&[p("ucsp", "0")]).is_err());
         assert!(Coins::from_proto(&[p("ucsp", "-1")]).is_err());
         assert!(Coins::from_proto(&[p("u", "1")]).is_err());
-        assert!(Coins::from_proto(&[p("ucsp", "999999999999999999999999999999999999999999")]).is_err());
+        assert!(
+            Coins::from_proto(&[p("ucsp", "999999999999999999999999999999999999999999")]).is_err()
+        );
     }
 
     #[test]

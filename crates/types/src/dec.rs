@@ -89,6 +89,9 @@ mod tests {
         for bad in ["", ".", "1.", ".5", "-1", "1e3", "0.0000000000000000001"] {
             assert!(bad.parse::<Dec>().is_err(), "{bad}");
         }
-        assert_eq!(Dec::ratio(2, 3).unwrap().to_string(), "0.666666666666666666");
+        assert_eq!(
+            Dec::ratio(2, 3).unwrap().to_string(),
+            "0.666666666666666666"
+        );
     }
 }

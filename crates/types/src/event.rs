@@ -26,17 +26,27 @@ pub struct Event {
 impl Event {
     /// Starts an event of the given type.
     pub fn new(kind: impl Into<String>) -> Self {
-        Event { kind: kind.into(), attributes: Vec::new() }
+        Event {
+            kind: kind.into(),
+            attributes: Vec::new(),
+        }
     }
 
     /// Adds an indexed attribute.
     pub fn attr(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.attributes.push(Attribute { key: key.into(), value: value.into(), index: true });
+        self.attributes.push(Attribute {
+            key: key.into(),
+            value: value.into(),
+            index: true,
+        });
         self
     }
 
     /// The value of the first attribute with this key.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.attributes.iter().find(|a| a.key == key).map(|a| a.value.as_str())
+        self.attributes
+            .iter()
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
     }
 }

@@ -5,7 +5,9 @@ use crate::tx::{sign_doc_bytes, SECP256K1_PUBKEY_URL};
 use crate::{Address, Coins};
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
-use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw};
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{
+    mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw,
+};
 use cosmos_sdk_proto::Any;
 use k256::ecdsa::signature::Signer;
 use k256::ecdsa::{Signature, SigningKey};
@@ -69,20 +71,34 @@ pub struct TxParams {
 
 /// The body and auth-info bytes of an unsigned tx.
 pub fn unsigned_parts(key: &AccountKey, msgs: Vec<Any>, p: &TxParams) -> (Vec<u8>, Vec<u8>) {
-    let body = TxBody { messages: msgs, memo: p.memo.clone(), ..Default::default() };
+    let body = TxBody {
+        messages: msgs,
+        memo: p.memo.clone(),
+        ..Default::default()
+    };
     let public_key = p.include_pubkey.then(|| Any {
         type_url: SECP256K1_PUBKEY_URL.into(),
-        value: PubKey { key: key.public_key().to_vec() }.encode_to_vec(),
+        value: PubKey {
+            key: key.public_key().to_vec(),
+        }
+        .encode_to_vec(),
     });
     let auth = AuthInfo {
         signer_infos: vec![SignerInfo {
             public_key,
             mode_info: Some(ModeInfo {
-                sum: Some(mode_info::Sum::Single(mode_info::Single { mode: SignMode::Direct as i32 })),
+                sum: Some(mode_info::Sum::Single(mode_info::Single {
+                    mode: SignMode::Direct as i32,
+                })),
             }),
             sequence: p.sequence,
         }],
-        fee: Some(Fee { amount: p.fee.to_proto(), gas_limit: p.gas_limit, payer: String::new(), granter: String::new() }),
+        fee: Some(Fee {
+            amount: p.fee.to_proto(),
+            gas_limit: p.gas_limit,
+            payer: String::new(),
+            granter: String::new(),
+        }),
         ..Default::default()
     };
     (body.encode_to_vec(), auth.encode_to_vec())
@@ -93,10 +109,18 @@ pub fn sign_tx(key: &AccountKey, msgs: Vec<Any>, p: &TxParams) -> Vec<u8> {
     let (body_bytes, auth_info_bytes) = unsigned_parts(key, msgs, p);
     let doc = sign_doc_bytes(&body_bytes, &auth_info_bytes, &p.chain_id, p.account_number);
     let sig = key.sign(&doc);
-    TxRaw { body_bytes, auth_info_bytes, signatures: vec![sig.to_vec()] }.encode_to_vec()
+    TxRaw {
+        body_bytes,
+        auth_info_bytes,
+        signatures: vec![sig.to_vec()],
+    }
+    .encode_to_vec()
 }
 
 /// Packs a protobuf message into an `Any` with its type URL.
 pub fn to_any<M: Message>(type_url: &str, m: &M) -> Any {
-    Any { type_url: type_url.to_string(), value: m.encode_to_vec() }
+    Any {
+        type_url: type_url.to_string(),
+        value: m.encode_to_vec(),
+    }
 }

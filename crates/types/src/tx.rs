@@ -70,10 +70,14 @@ pub fn decode_tx(raw: &[u8], max_bytes: usize) -> Result<DecodedTx, TxError> {
     let auth_info = AuthInfo::decode(tx_raw.auth_info_bytes.as_slice())
         .map_err(|e| TxError::decode(format!("invalid AuthInfo: {e}")))?;
     if body.messages.is_empty() {
-        return Err(TxError::invalid_request("tx must contain at least one message"));
+        return Err(TxError::invalid_request(
+            "tx must contain at least one message",
+        ));
     }
     if !body.extension_options.is_empty() || !body.non_critical_extension_options.is_empty() {
-        return Err(TxError::unknown_extension("tx extension options are not supported"));
+        return Err(TxError::unknown_extension(
+            "tx extension options are not supported",
+        ));
     }
     if auth_info.signer_infos.is_empty() || tx_raw.signatures.is_empty() {
         return Err(TxError::no_signatures("tx carries no signatures"));
@@ -141,7 +145,10 @@ impl DecodedTx {
                         )))
                     }
                 };
-                Ok(SignerDecl { pubkey, sequence: info.sequence })
+                Ok(SignerDecl {
+                    pubkey,
+                    sequence: info.sequence,
+                })
             })
             .collect()
     }
@@ -181,7 +188,9 @@ pub fn verify_secp256k1(pubkey: &[u8; 33], msg: &[u8], sig: &[u8]) -> Result<(),
     let sig = Signature::from_slice(sig)
         .map_err(|_| TxError::unauthorized("signature must be 64 bytes r||s"))?;
     if sig.normalize_s().is_some() {
-        return Err(TxError::unauthorized("signature is not in canonical low-S form"));
+        return Err(TxError::unauthorized(
+            "signature is not in canonical low-S form",
+        ));
     }
     key.verify(msg, &sig)
         .map_err(|_| TxError::unauthorized("signature verification failed"))
@@ -196,7 +205,12 @@ mod tests {
     #[test]
     fn low_s_enforced() {
         let sk = SigningKey::from_slice(&[9u8; 32]).unwrap();
-        let pk: [u8; 33] = sk.verifying_key().to_encoded_point(true).as_bytes().try_into().unwrap();
+        let pk: [u8; 33] = sk
+            .verifying_key()
+            .to_encoded_point(true)
+            .as_bytes()
+            .try_into()
+            .unwrap();
         let msg = b"hello";
         let sig: Signature = sk.sign(msg);
         let sig = sig.normalize_s().unwrap_or(sig);
@@ -211,7 +225,13 @@ mod tests {
 
     #[test]
     fn rejects_garbage_and_oversize() {
-        assert_eq!(decode_tx(&[0xff, 0xff, 0xff], 100).unwrap_err().code, crate::ErrorCode::TxDecode);
-        assert_eq!(decode_tx(&[0u8; 101], 100).unwrap_err().code, crate::ErrorCode::TxTooLarge);
+        assert_eq!(
+            decode_tx(&[0xff, 0xff, 0xff], 100).unwrap_err().code,
+            crate::ErrorCode::TxDecode
+        );
+        assert_eq!(
+            decode_tx(&[0u8; 101], 100).unwrap_err().code,
+            crate::ErrorCode::TxTooLarge
+        );
     }
 }

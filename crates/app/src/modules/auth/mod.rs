@@ -46,13 +46,29 @@ pub async fn init_genesis(kv: &mut impl KvWrite, g: &AuthGenesis) -> Result<(), 
             None => None,
             Some(h) => {
                 let bytes = hex::decode(h).map_err(|e| TxError::invalid_pubkey(e.to_string()))?;
-                Some(bytes.as_slice().try_into().map_err(|_| TxError::invalid_pubkey("pubkey must be 33 bytes"))?)
+                Some(
+                    bytes
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| TxError::invalid_pubkey("pubkey must be 33 bytes"))?,
+                )
             }
         };
         if state::get_account(kv, &address).await?.is_some() {
-            return Err(TxError::invalid_request(format!("duplicate genesis account {}", a.address)));
+            return Err(TxError::invalid_request(format!(
+                "duplicate genesis account {}",
+                a.address
+            )));
         }
-        state::set_account(kv, &Account { address, pubkey, account_number: a.account_number, sequence: a.sequence })?;
+        state::set_account(
+            kv,
+            &Account {
+                address,
+                pubkey,
+                account_number: a.account_number,
+                sequence: a.sequence,
+            },
+        )?;
         next = next.max(a.account_number + 1);
     }
     state::set_next_account_number(kv, next)

@@ -16,7 +16,11 @@ pub struct AuthParams {
 
 impl Default for AuthParams {
     fn default() -> Self {
-        AuthParams { max_memo_characters: 256, tx_sig_limit: 7, max_tx_bytes: 1 << 20 }
+        AuthParams {
+            max_memo_characters: 256,
+            tx_sig_limit: 7,
+            max_tx_bytes: 1 << 20,
+        }
     }
 }
 
@@ -24,7 +28,9 @@ impl AuthParams {
     /// Rejects nonsensical values.
     pub fn validate(&self) -> Result<(), TxError> {
         if self.tx_sig_limit == 0 || self.max_tx_bytes == 0 {
-            return Err(TxError::invalid_request("auth params: tx_sig_limit and max_tx_bytes must be positive"));
+            return Err(TxError::invalid_request(
+                "auth params: tx_sig_limit and max_tx_bytes must be positive",
+            ));
         }
         Ok(())
     }

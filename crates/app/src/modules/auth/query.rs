@@ -17,5 +17,11 @@ pub async fn account(kv: &mut impl KvRead, data: &[u8]) -> Result<Vec<u8>, TxErr
     let bytes = get_account_bytes(kv, &addr)
         .await?
         .ok_or_else(|| TxError::not_found(format!("account {} not found", req.address)))?;
-    Ok(QueryAccountResponse { account: Some(Any { type_url: BASE_ACCOUNT_URL.into(), value: bytes }) }.encode_to_vec())
+    Ok(QueryAccountResponse {
+        account: Some(Any {
+            type_url: BASE_ACCOUNT_URL.into(),
+            value: bytes,
+        }),
+    }
+    .encode_to_vec())
 }

@@ -50,8 +50,14 @@ impl Account {
         let pubkey = match b.pub_key {
             None => None,
             Some(any) => {
-                let pk = PubKey::decode(any.value.as_slice()).map_err(|e| TxError::logic(e.to_string()))?;
-                Some(pk.key.as_slice().try_into().map_err(|_| TxError::logic("stored pubkey is not 33 bytes"))?)
+                let pk = PubKey::decode(any.value.as_slice())
+                    .map_err(|e| TxError::logic(e.to_string()))?;
+                Some(
+                    pk.key
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| TxError::logic("stored pubkey is not 33 bytes"))?,
+                )
             }
         };
         Ok(Account {
@@ -72,14 +78,18 @@ pub async fn get_account(kv: &mut impl KvRead, addr: &Address) -> Result<Option<
     match kv.get(&account_key(addr)).await? {
         None => Ok(None),
         Some(bytes) => {
-            let b = BaseAccount::decode(bytes.as_slice()).map_err(|e| TxError::logic(format!("corrupt account: {e}")))?;
+            let b = BaseAccount::decode(bytes.as_slice())
+                .map_err(|e| TxError::logic(format!("corrupt account: {e}")))?;
             Account::from_proto(b).map(Some)
         }
     }
 }
 
 /// The raw stored `BaseAccount` bytes, for queries that return them as they are.
-pub async fn get_account_bytes(kv: &mut impl KvRead, addr: &Address) -> Result<Option<Vec<u8>>, TxError> {
+pub async fn get_account_bytes(
+    kv: &mut impl KvRead,
+    addr: &Address,
+) -> Result<Option<Vec<u8>>, TxError> {
     kv.get(&account_key(addr)).await
 }
 
@@ -96,7 +106,12 @@ pub async fn ensure_account(kv: &mut impl KvWrite, addr: &Address) -> Result<Acc
     }
     let number = next_account_number(kv).await?;
     set_next_account_number(kv, number + 1)?;
-    let a = Account { address: *addr, pubkey: None, account_number: number, sequence: 0 };
+    let a = Account {
+        address: *addr,
+        pubkey: None,
+        account_number: number,
+        sequence: 0,
+    };
     set_account(kv, &a)?;
     Ok(a)
 }
@@ -104,7 +119,11 @@ pub async fn ensure_account(kv: &mut impl KvWrite, addr: &Address) -> Result<Acc
 async fn next_account_number(kv: &mut impl KvRead) -> Result<u64, TxError> {
     Ok(match kv.get(&NEXT_ACCOUNT_NUMBER).await? {
         None => 0,
-        Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| TxError::logic("corrupt account counter"))?),
+        Some(b) => u64::from_be_bytes(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| TxError::logic("corrupt account counter"))?,
+        ),
     })
 }
 

@@ -4,12 +4,16 @@ use caspur_types::{Address, Coins, Event};
 
 /// Coins left an account.
 pub fn coin_spent(spender: &Address, amount: &Coins) -> Event {
-    Event::new("coin_spent").attr("spender", spender.to_string()).attr("amount", amount.to_string())
+    Event::new("coin_spent")
+        .attr("spender", spender.to_string())
+        .attr("amount", amount.to_string())
 }
 
 /// Coins reached an account.
 pub fn coin_received(receiver: &Address, amount: &Coins) -> Event {
-    Event::new("coin_received").attr("receiver", receiver.to_string()).attr("amount", amount.to_string())
+    Event::new("coin_received")
+        .attr("receiver", receiver.to_string())
+        .attr("amount", amount.to_string())
 }
 
 /// A transfer between two accounts.

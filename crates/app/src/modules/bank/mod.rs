@@ -46,12 +46,18 @@ impl GenesisCoin {
     /// Validates into a coin.
     pub fn to_coin(&self) -> Result<Coin, TxError> {
         caspur_types::coin::validate_denom(&self.denom)?;
-        Ok(Coin::new(self.denom.clone(), caspur_types::coin::parse_amount(&self.amount)?))
+        Ok(Coin::new(
+            self.denom.clone(),
+            caspur_types::coin::parse_amount(&self.amount)?,
+        ))
     }
 
     /// From a coin.
     pub fn from_coin(c: &Coin) -> Self {
-        GenesisCoin { denom: c.denom.clone(), amount: c.amount.to_string() }
+        GenesisCoin {
+            denom: c.denom.clone(),
+            amount: c.amount.to_string(),
+        }
     }
 }
 
@@ -61,18 +67,30 @@ pub async fn init_genesis(kv: &mut impl KvWrite, g: &BankGenesis) -> Result<(), 
     let mut total = Vec::new();
     for b in &g.balances {
         let addr = Address::parse_account(&b.address)?;
-        let coins = Coins::normalize(b.coins.iter().map(GenesisCoin::to_coin).collect::<Result<Vec<_>, _>>()?)?;
+        let coins = Coins::normalize(
+            b.coins
+                .iter()
+                .map(GenesisCoin::to_coin)
+                .collect::<Result<Vec<_>, _>>()?,
+        )?;
         crate::modules::auth::state::ensure_account(kv, &addr).await?;
         for c in coins.as_slice() {
             let held = state::get_balance(kv, &addr, &c.denom).await?;
-            let sum = held.checked_add(c.amount).ok_or_else(|| TxError::invalid_coins("balance overflow"))?;
+            let sum = held
+                .checked_add(c.amount)
+                .ok_or_else(|| TxError::invalid_coins("balance overflow"))?;
             state::set_balance(kv, &addr, &c.denom, sum)?;
             total.push(c.clone());
         }
     }
     let total = Coins::normalize(total)?;
     if !g.supply.is_empty() {
-        let declared = Coins::normalize(g.supply.iter().map(GenesisCoin::to_coin).collect::<Result<Vec<_>, _>>()?)?;
+        let declared = Coins::normalize(
+            g.supply
+                .iter()
+                .map(GenesisCoin::to_coin)
+                .collect::<Result<Vec<_>, _>>()?,
+        )?;
         if declared != total {
             return Err(TxError::invalid_coins(format!(
                 "genesis supply {declared} does not equal the sum of balances {total}"

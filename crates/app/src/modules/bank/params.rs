@@ -11,6 +11,8 @@ pub struct BankParams {
 
 impl Default for BankParams {
     fn default() -> Self {
-        BankParams { default_send_enabled: true }
+        BankParams {
+            default_send_enabled: true,
+        }
     }
 }

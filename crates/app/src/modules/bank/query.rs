@@ -27,18 +27,30 @@ pub async fn balance<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxErro
     let addr = Address::parse_account(&req.address)?;
     caspur_types::coin::validate_denom(&req.denom)?;
     let amount = state::get_balance(&mut Unmetered(s), &addr, &req.denom).await?;
-    Ok(QueryBalanceResponse { balance: Some(Coin::new(req.denom, amount).to_proto()) }.encode_to_vec())
+    Ok(QueryBalanceResponse {
+        balance: Some(Coin::new(req.denom, amount).to_proto()),
+    }
+    .encode_to_vec())
 }
 
 /// All coins of one address, sorted by denom.
 pub async fn all_balances_of<S: StateScan>(s: &S, addr: &Address) -> Result<Vec<Coin>, TxError> {
     let prefix = state::balances_prefix(addr);
-    let rows = s.scan_prefix(&prefix, MAX_LIST).await.map_err(crate::context::store_err)?;
+    let rows = s
+        .scan_prefix(&prefix, MAX_LIST)
+        .await
+        .map_err(crate::context::store_err)?;
     rows.into_iter()
         .map(|(k, v)| {
-            let p = parts(&state::BALANCE, &k).ok_or_else(|| TxError::logic("corrupt balance key"))?;
-            let denom = p.get(1).ok_or_else(|| TxError::logic("corrupt balance key"))?;
-            Ok(Coin::new(String::from_utf8_lossy(denom).into_owned(), state::decode_amount(&v)?))
+            let p =
+                parts(&state::BALANCE, &k).ok_or_else(|| TxError::logic("corrupt balance key"))?;
+            let denom = p
+                .get(1)
+                .ok_or_else(|| TxError::logic("corrupt balance key"))?;
+            Ok(Coin::new(
+                String::from_utf8_lossy(denom).into_owned(),
+                state::decode_amount(&v)?,
+            ))
         })
         .collect()
 }
@@ -48,17 +60,30 @@ pub async fn all_balances<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, T
     let req = QueryAllBalancesRequest::decode(data).map_err(|e| TxError::decode(e.to_string()))?;
     let addr = Address::parse_account(&req.address)?;
     let coins = all_balances_of(s, &addr).await?;
-    Ok(QueryAllBalancesResponse { balances: coins.iter().map(Coin::to_proto).collect(), pagination: None }.encode_to_vec())
+    Ok(QueryAllBalancesResponse {
+        balances: coins.iter().map(Coin::to_proto).collect(),
+        pagination: None,
+    }
+    .encode_to_vec())
 }
 
 /// Total supply of every denom.
 pub async fn total_supply_of<S: StateScan>(s: &S) -> Result<Vec<Coin>, TxError> {
-    let rows = s.scan_prefix(&state::SUPPLY, MAX_LIST).await.map_err(crate::context::store_err)?;
+    let rows = s
+        .scan_prefix(&state::SUPPLY, MAX_LIST)
+        .await
+        .map_err(crate::context::store_err)?;
     rows.into_iter()
         .map(|(k, v)| {
-            let p = parts(&state::SUPPLY, &k).ok_or_else(|| TxError::logic("corrupt supply key"))?;
-            let denom = p.first().ok_or_else(|| TxError::logic("corrupt supply key"))?;
-            Ok(Coin::new(String::from_utf8_lossy(denom).into_owned(), state::decode_amount(&v)?))
+            let p =
+                parts(&state::SUPPLY, &k).ok_or_else(|| TxError::logic("corrupt supply key"))?;
+            let denom = p
+                .first()
+                .ok_or_else(|| TxError::logic("corrupt supply key"))?;
+            Ok(Coin::new(
+                String::from_utf8_lossy(denom).into_owned(),
+                state::decode_amount(&v)?,
+            ))
         })
         .collect()
 }
@@ -67,5 +92,9 @@ pub async fn total_supply_of<S: StateScan>(s: &S) -> Result<Vec<Coin>, TxError> 
 pub async fn total_supply<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
     QueryTotalSupplyRequest::decode(data).map_err(|e| TxError::decode(e.to_string()))?;
     let coins = total_supply_of(s).await?;
-    Ok(QueryTotalSupplyResponse { supply: coins.iter().map(Coin::to_proto).collect(), pagination: None }.encode_to_vec())
+    Ok(QueryTotalSupplyResponse {
+        supply: coins.iter().map(Coin::to_proto).collect(),
+        pagination: None,
+    }
+    .encode_to_vec())
 }

@@ -31,7 +31,11 @@ fn supply_key(denom: &str) -> Vec<u8> {
 
 /// Decodes a stored amount.
 pub fn decode_amount(bytes: &[u8]) -> Result<u128, TxError> {
-    Ok(u128::from_be_bytes(bytes.try_into().map_err(|_| TxError::logic("corrupt amount"))?))
+    Ok(u128::from_be_bytes(
+        bytes
+            .try_into()
+            .map_err(|_| TxError::logic("corrupt amount"))?,
+    ))
 }
 
 async fn get_amount(kv: &mut impl KvRead, k: &[u8]) -> Result<u128, TxError> {
@@ -47,12 +51,21 @@ fn set_amount(kv: &mut impl KvWrite, k: Vec<u8>, amount: u128) -> Result<(), TxE
 }
 
 /// One balance (0 when absent).
-pub async fn get_balance(kv: &mut impl KvRead, addr: &Address, denom: &str) -> Result<u128, TxError> {
+pub async fn get_balance(
+    kv: &mut impl KvRead,
+    addr: &Address,
+    denom: &str,
+) -> Result<u128, TxError> {
     get_amount(kv, &balance_key(addr, denom)).await
 }
 
 /// Sets one balance.
-pub fn set_balance(kv: &mut impl KvWrite, addr: &Address, denom: &str, amount: u128) -> Result<(), TxError> {
+pub fn set_balance(
+    kv: &mut impl KvWrite,
+    addr: &Address,
+    denom: &str,
+    amount: u128,
+) -> Result<(), TxError> {
     set_amount(kv, balance_key(addr, denom), amount)
 }
 
@@ -77,11 +90,17 @@ pub fn set_params(kv: &mut impl KvWrite, p: &BankParams) -> Result<(), TxError> 
 }
 
 /// Removes coins from an account, failing with insufficient funds.
-pub async fn sub_coins(kv: &mut impl KvWrite, addr: &Address, coins: &Coins) -> Result<(), TxError> {
+pub async fn sub_coins(
+    kv: &mut impl KvWrite,
+    addr: &Address,
+    coins: &Coins,
+) -> Result<(), TxError> {
     for Coin { denom, amount } in coins.as_slice() {
         let held = get_balance(kv, addr, denom).await?;
         let left = held.checked_sub(*amount).ok_or_else(|| {
-            TxError::insufficient_funds(format!("spendable balance {held}{denom} is smaller than {amount}{denom}"))
+            TxError::insufficient_funds(format!(
+                "spendable balance {held}{denom} is smaller than {amount}{denom}"
+            ))
         })?;
         set_balance(kv, addr, denom, left)?;
     }
@@ -89,11 +108,17 @@ pub async fn sub_coins(kv: &mut impl KvWrite, addr: &Address, coins: &Coins) -> 
 }
 
 /// Adds coins to an account, creating the account if it is new.
-pub async fn add_coins(kv: &mut impl KvWrite, addr: &Address, coins: &Coins) -> Result<(), TxError> {
+pub async fn add_coins(
+    kv: &mut impl KvWrite,
+    addr: &Address,
+    coins: &Coins,
+) -> Result<(), TxError> {
     crate::modules::auth::state::ensure_account(kv, addr).await?;
     for Coin { denom, amount } in coins.as_slice() {
         let held = get_balance(kv, addr, denom).await?;
-        let sum = held.checked_add(*amount).ok_or_else(|| TxError::invalid_coins("balance overflow"))?;
+        let sum = held
+            .checked_add(*amount)
+            .ok_or_else(|| TxError::invalid_coins("balance overflow"))?;
         set_balance(kv, addr, denom, sum)?;
     }
     Ok(())

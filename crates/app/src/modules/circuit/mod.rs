@@ -32,5 +32,7 @@ pub async fn check_route(kv: &mut impl KvRead, type_url: &str) -> Result<(), TxE
 }
 
 fn broken(type_url: &str, route: &str) -> TxError {
-    TxError::route_broken(format!("message {type_url} is disabled by the circuit breaker (route {route})"))
+    TxError::route_broken(format!(
+        "message {type_url} is disabled by the circuit breaker (route {route})"
+    ))
 }

@@ -29,7 +29,9 @@ fn route_key(route: &str) -> Vec<u8> {
 pub async fn get_broken(kv: &mut impl KvRead, route: &str) -> Result<Option<BrokenRoute>, TxError> {
     match kv.get(&route_key(route)).await? {
         None => Ok(None),
-        Some(b) => serde_json::from_slice(&b).map(Some).map_err(|e| TxError::logic(format!("corrupt broken route: {e}"))),
+        Some(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| TxError::logic(format!("corrupt broken route: {e}"))),
     }
 }
 

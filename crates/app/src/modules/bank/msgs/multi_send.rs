@@ -18,16 +18,23 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
 
     fn signers(&self) -> Result<Vec<Address>, TxError> {
-        let input = self.inputs.first().ok_or_else(|| TxError::invalid_request("no inputs"))?;
+        let input = self
+            .inputs
+            .first()
+            .ok_or_else(|| TxError::invalid_request("no inputs"))?;
         Ok(vec![Address::parse_account(&input.address)?])
     }
 
     fn check_stateless(&self) -> Result<(), TxError> {
         if self.inputs.len() != 1 {
-            return Err(TxError::invalid_request("multi-send must have exactly one input"));
+            return Err(TxError::invalid_request(
+                "multi-send must have exactly one input",
+            ));
         }
         if self.outputs.is_empty() || self.outputs.len() > MAX_OUTPUTS {
-            return Err(TxError::invalid_request(format!("multi-send needs 1 to {MAX_OUTPUTS} outputs")));
+            return Err(TxError::invalid_request(format!(
+                "multi-send needs 1 to {MAX_OUTPUTS} outputs"
+            )));
         }
         let input = &self.inputs[0];
         Address::parse_account(&input.address)?;
@@ -37,17 +44,25 @@ impl MsgHandler for Msg {
             Address::parse_account(&o.address)?;
             let coins = Coins::from_proto(&o.coins)?;
             if coins.is_empty() {
-                return Err(TxError::invalid_coins("multi-send output must not be empty"));
+                return Err(TxError::invalid_coins(
+                    "multi-send output must not be empty",
+                ));
             }
             out.extend(coins.as_slice().iter().cloned());
         }
         if input_coins.is_empty() || Coins::normalize(out)? != input_coins {
-            return Err(TxError::invalid_coins("sum of inputs does not equal sum of outputs"));
+            return Err(TxError::invalid_coins(
+                "sum of inputs does not equal sum of outputs",
+            ));
         }
         Ok(())
     }
 
-    async fn execute<B: StateRead>(&self, ctx: &mut Ctx<'_, B>, _depth: u32) -> Result<(), TxError> {
+    async fn execute<B: StateRead>(
+        &self,
+        ctx: &mut Ctx<'_, B>,
+        _depth: u32,
+    ) -> Result<(), TxError> {
         if !state::get_params(ctx).await?.default_send_enabled {
             return Err(TxError::invalid_request("transfers are disabled"));
         }

@@ -27,7 +27,11 @@ impl MsgHandler for Msg {
         Ok(())
     }
 
-    async fn execute<B: StateRead>(&self, ctx: &mut Ctx<'_, B>, _depth: u32) -> Result<(), TxError> {
+    async fn execute<B: StateRead>(
+        &self,
+        ctx: &mut Ctx<'_, B>,
+        _depth: u32,
+    ) -> Result<(), TxError> {
         if !state::get_params(ctx).await?.default_send_enabled {
             return Err(TxError::invalid_request("transfers are disabled"));
         }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The project's test command (README). Builds the binaries the end-to-end tests drive, then
+# runs the whole suite with nextest (falls back to cargo test where nextest is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --workspace --bins
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+else
+  cargo test --workspace --no-fail-fast
+fi
