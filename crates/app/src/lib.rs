@@ -34,6 +34,25 @@ pub struct App {
     pub block_max_gas: Option<u64>,
     /// Gas costs.
     pub costs: gas::GasCosts,
+    /// Module state written before block 1's txs.
+    pub genesis: std::sync::Arc<AppGenesis>,
+}
+
+/// State key of the last block's tx results (overwritten every block). Keeping them in state
+/// lets the node index a finalized block's results from committed state alone, even when the
+/// block is replayed after a crash, and makes them part of the app hash.
+pub const LAST_RESULTS_KEY: [u8; 2] = [0x00, 0x01];
+
+/// The canonical encoding of a block's tx results (what `LAST_RESULTS_KEY` holds and the block
+/// header's results hash covers).
+pub fn encode_results(results: &[TxResult]) -> Vec<u8> {
+    // Struct fields serialize in declaration order and there are no maps: deterministic.
+    serde_json::to_vec(results).expect("tx results always serialize")
+}
+
+/// Decodes what [`encode_results`] wrote.
+pub fn decode_results(bytes: &[u8]) -> Result<Vec<TxResult>, TxError> {
+    serde_json::from_slice(bytes).map_err(|e| TxError::logic(format!("corrupt block results: {e}")))
 }
 
 /// The outcome of one tx in a block, as `tx_search` and `block_results` report it.
@@ -79,11 +98,16 @@ pub struct CheckedTx {
 
 impl App {
     /// An app for `chain_id` with default gas costs.
-    pub fn new(chain_id: impl Into<String>, block_max_gas: Option<u64>) -> Self {
+    pub fn new(
+        chain_id: impl Into<String>,
+        block_max_gas: Option<u64>,
+        genesis: AppGenesis,
+    ) -> Self {
         App {
             chain_id: chain_id.into(),
             block_max_gas,
             costs: gas::DEFAULT_COSTS,
+            genesis: std::sync::Arc::new(genesis),
         }
     }
 
@@ -153,10 +177,29 @@ impl App {
         true
     }
 
-    /// Executes a block's txs in order on `state`. A tx that fails leaves only its fee and
-    /// sequence; a storage failure aborts the block (it must never become a tx result that
-    /// another node, with a healthy disk, would compute differently).
+    /// Executes a block's txs in order on `state` (block 1 first writes genesis). A tx that
+    /// fails leaves only its fee and sequence; a storage failure aborts the block (it must never
+    /// become a tx result that another node, with a healthy disk, would compute differently).
+    /// The results are also stored under [`LAST_RESULTS_KEY`].
     pub async fn execute_block<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        block: &BlockInfo,
+        txs: &[Vec<u8>],
+    ) -> Result<Vec<TxResult>, StoreError> {
+        if block.height == 1 {
+            self.genesis
+                .init(state)
+                .await
+                .map_err(|e| StoreError(format!("invalid genesis: {e}")))?;
+        }
+        let results = self.execute_txs(state, block, txs).await?;
+        state.put(LAST_RESULTS_KEY.to_vec(), encode_results(&results));
+        state.commit_tx();
+        Ok(results)
+    }
+
+    async fn execute_txs<B: StateRead>(
         &self,
         state: &mut Overlay<B>,
         block: &BlockInfo,

@@ -103,7 +103,7 @@ const BLOCK: BlockInfo = BlockInfo {
 };
 
 fn app() -> App {
-    App::new(CHAIN, Some(10_000_000))
+    App::new(CHAIN, Some(10_000_000), genesis())
 }
 
 fn check(s: &MemState, raw: &[u8]) -> Result<(), (ErrorCode, String)> {

@@ -1,1 +1,16 @@
-//! caspur-consensus
+//! Everything Commonware: the block type, the glue `stateful` application that runs Caspur's
+//! state machine on QMDB batches, and the simplex + marshal + p2p wiring of a node.
+//!
+//! Nothing outside this crate (and the store adapter) names a Commonware type: the node talks
+//! to consensus through [`TxSource`] (proposals pull txs from the mempool) and [`BlockSink`]
+//! (finalized blocks and their results flow out), plus the opaque [`LiveState`] handle for reads.
+
+pub mod application;
+pub mod block;
+pub mod engine;
+pub mod execution;
+pub mod genesis;
+pub mod seams;
+
+pub use genesis::{ConsensusGenesis, GenesisValidator};
+pub use seams::{BlockSink, FinalizedBlock, TxSource};

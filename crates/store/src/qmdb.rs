@@ -130,3 +130,63 @@ impl<E: StorageContext + Spawner> StateScan for CommittedState<E> {
         Ok(out)
     }
 }
+
+/// A state database driven directly, one write set per block, without glue: used to replay a
+/// chain's blocks into a fresh store and check that every app hash comes out the same.
+pub struct DirectStore<E: StorageContext + Spawner> {
+    db: Option<StateDb<E>>,
+}
+
+/// The digest type of state roots.
+pub type Root = commonware_cryptography::sha256::Digest;
+
+impl<E: StorageContext + Spawner> DirectStore<E> {
+    /// Opens (or creates) the database under `prefix`.
+    pub async fn open(context: E, prefix: &str) -> Result<Self, StoreError> {
+        let page_cache = CacheRef::new(commonware_utils::NZU16!(4096), NZUsize!(1024));
+        let db = StateDb::init(context, config(prefix, page_cache), None)
+            .await
+            .map_err(|e| StoreError(e.to_string()))?;
+        Ok(DirectStore { db: Some(db) })
+    }
+
+    fn db(&self) -> Result<&StateDb<E>, StoreError> {
+        self.db
+            .as_ref()
+            .ok_or_else(|| StoreError("database lost by a failed apply".into()))
+    }
+
+    /// Applies one block's writes and returns the new canonical root.
+    pub async fn apply(&mut self, writes: WriteSet) -> Result<Root, StoreError> {
+        let err = |e: commonware_storage::qmdb::Error<mmr::Family>| StoreError(e.to_string());
+        let db = self
+            .db
+            .take()
+            .ok_or_else(|| StoreError("database lost by a failed apply".into()))?;
+        let mut batch = db.new_batch();
+        for (key, value) in writes {
+            batch = batch.write(key, value);
+        }
+        let merkleized = batch
+            .merkleize(
+                &db,
+                None,
+                &mut commonware_storage::qmdb::floor::Proportional,
+            )
+            .await
+            .map_err(err)?;
+        let root = merkleized.root();
+        let db = db.apply_batch(merkleized).await.map_err(err)?;
+        self.db = Some(db);
+        Ok(root)
+    }
+}
+
+impl<E: StorageContext + Spawner> StateRead for DirectStore<E> {
+    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db()?
+            .get(&key.to_vec())
+            .await
+            .map_err(|e| StoreError(e.to_string()))
+    }
+}

@@ -1,0 +1,236 @@
+//! Caspur's glue `stateful` application: proposals pull txs from the mempool and execute them,
+//! verification re-executes and compares every commitment, finalization hands the block and
+//! its results to the node.
+
+use crate::block::{Block, BlockContext, Digest};
+use crate::execution::execute;
+use crate::seams::{BlockSink, FinalizedBlock, TxSource};
+use caspur_app::{decode_results, App, BlockInfo, LAST_RESULTS_KEY};
+use caspur_store::qmdb::{StateSet, StateSyncTarget};
+use commonware_consensus::marshal::ancestry::Ancestry;
+use commonware_consensus::simplex::scheme::ed25519::Scheme;
+use commonware_consensus::types::Height;
+use commonware_consensus::Heightable;
+use commonware_cryptography::Digestible;
+use commonware_glue::stateful::{db::DatabaseSet, Application, Finality, Input, Proposed};
+use commonware_runtime::{Clock, Spawner};
+use commonware_storage::Context as StorageContext;
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tracing::{debug, warn};
+
+/// How far ahead of the local clock a block's time may be before a verifier waits for its
+/// clock to catch up (it never rejects for this: a clock rule may only delay a vote).
+pub const MAX_CLOCK_DRIFT: Duration = Duration::from_millis(500);
+
+/// The application handed to glue.
+#[derive(Clone)]
+pub struct ChainApp {
+    app: Arc<App>,
+    genesis: Block,
+    block_time: Duration,
+    max_block_bytes: usize,
+    sink: Arc<dyn BlockSink>,
+}
+
+impl ChainApp {
+    /// An application executing with `app`, starting from `genesis`, proposing at most one block
+    /// per `block_time`.
+    pub fn new(
+        app: Arc<App>,
+        genesis: Block,
+        block_time: Duration,
+        max_block_bytes: usize,
+        sink: Arc<dyn BlockSink>,
+    ) -> Self {
+        ChainApp {
+            app,
+            genesis,
+            block_time,
+            max_block_bytes,
+            sink,
+        }
+    }
+}
+
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn digest_bytes(d: &Digest) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+impl<E> Application<E> for ChainApp
+where
+    E: StorageContext + Spawner + Clock,
+{
+    type SigningScheme = Scheme;
+    type Context = BlockContext;
+    type Block = Block;
+    type Databases = StateSet<E>;
+    type Captured = ();
+    type Provider = Arc<dyn TxSource>;
+    type Input = ();
+
+    fn sync_targets(block: &Block) -> StateSyncTarget<E> {
+        block.target.clone()
+    }
+
+    async fn genesis(&mut self) -> Block {
+        self.genesis.clone()
+    }
+
+    async fn propose(
+        &mut self,
+        context: (E, BlockContext),
+        ancestry: impl Ancestry<Block>,
+        batches: <StateSet<E> as DatabaseSet<E>>::Unmerkleized,
+        input: Input<(), Arc<dyn TxSource>>,
+    ) -> Option<Proposed<Self, E>> {
+        let (clock, consensus) = context;
+        let mut ancestry = ancestry;
+        let parent = ancestry.next().await?;
+        let parent_digest = parent.digest();
+        let parent = parent.inner();
+        // Pace before touching state, so a cancelled proposal leaves nothing behind.
+        let earliest = parent
+            .time_ms
+            .saturating_add(self.block_time.as_millis() as u64);
+        let now = millis(clock.current());
+        if now < earliest {
+            clock.sleep(Duration::from_millis(earliest - now)).await;
+        }
+        let time_ms = millis(clock.current()).max(parent.time_ms + 1);
+        let txs = input
+            .provider
+            .select(self.max_block_bytes, self.app.block_max_gas);
+        let height = parent.height().get() + 1;
+        let info = BlockInfo { height, time_ms };
+        let executed = match execute(&self.app, &info, &txs, batches).await {
+            Ok(x) => x,
+            Err(e) => {
+                warn!(height, error = %e, "proposal execution failed");
+                return None;
+            }
+        };
+        let block = Block {
+            context: consensus,
+            parent: parent_digest,
+            height: Height::new(height),
+            time_ms,
+            txs,
+            results_hash: executed.results_hash,
+            state_root: executed.state_root(),
+            target: executed.target(),
+        };
+        debug!(height, txs = block.txs.len(), "proposed");
+        Some(Proposed {
+            block,
+            merkleized: executed.merkleized,
+        })
+    }
+
+    async fn process(
+        &mut self,
+        context: (E, BlockContext),
+        ancestry: impl Ancestry<Block>,
+        batches: <StateSet<E> as DatabaseSet<E>>::Unmerkleized,
+        finality: Finality,
+    ) -> Option<<StateSet<E> as DatabaseSet<E>>::Merkleized> {
+        let (clock, _) = context;
+        let mut ancestry = ancestry;
+        let block = ancestry.next().await?;
+        let parent = ancestry.next().await?;
+        let parent_digest = parent.digest();
+        let (block, parent) = (block.inner(), parent.inner());
+        // Permanent rules: fixed by the block and its parent.
+        if block.height().get() != parent.height().get() + 1
+            || block.parent != parent_digest
+            || block.time_ms <= parent.time_ms
+            || block.txs.iter().map(Vec::len).sum::<usize>() > self.max_block_bytes
+            || !self.app.fits_block_gas(&block.txs)
+        {
+            warn!(
+                height = block.height().get(),
+                "block breaks a structural rule"
+            );
+            return None;
+        }
+        if finality == Finality::Candidate {
+            // A clock rule only delays: wait until the block's time is near our clock.
+            let now = millis(clock.current());
+            let allowed = block
+                .time_ms
+                .saturating_sub(MAX_CLOCK_DRIFT.as_millis() as u64);
+            if now < allowed {
+                clock.sleep(Duration::from_millis(allowed - now)).await;
+            }
+        }
+        let info = BlockInfo {
+            height: block.height().get(),
+            time_ms: block.time_ms,
+        };
+        let executed = match execute(&self.app, &info, &block.txs, batches).await {
+            Ok(x) => x,
+            Err(e) => panic!("storage failure executing block {}: {e}", info.height),
+        };
+        if executed.results_hash != block.results_hash || executed.state_root() != block.state_root
+        {
+            warn!(
+                height = info.height,
+                "block commitments do not match re-execution"
+            );
+            return None;
+        }
+        Some(executed.merkleized)
+    }
+
+    async fn capture(
+        &mut self,
+        _context: (E, BlockContext),
+        _block: &Block,
+        _batches: &<StateSet<E> as DatabaseSet<E>>::Merkleized,
+        _readers: <StateSet<E> as DatabaseSet<E>>::Readers,
+    ) {
+    }
+
+    async fn finalized(
+        &mut self,
+        _context: (E, BlockContext),
+        block: &Block,
+        _captured: (),
+        readers: <StateSet<E> as DatabaseSet<E>>::Readers,
+    ) {
+        let stored = {
+            let db = readers.read().await;
+            db.get(&LAST_RESULTS_KEY.to_vec()).await
+        };
+        let results = match stored {
+            Ok(Some(bytes)) => decode_results(&bytes).expect("results stored by execution decode"),
+            Ok(None) => Vec::new(),
+            Err(e) => panic!(
+                "reading results of finalized block {}: {e}",
+                block.height().get()
+            ),
+        };
+        let mut proposer = [0u8; 32];
+        proposer.copy_from_slice(block.proposer().as_ref());
+        self.sink
+            .finalized(FinalizedBlock {
+                height: block.height().get(),
+                hash: digest_bytes(&block.digest()),
+                parent: digest_bytes(&block.parent),
+                proposer,
+                time_ms: block.time_ms,
+                txs: block.txs.clone(),
+                results,
+                app_hash: digest_bytes(&block.state_root),
+            })
+            .await;
+    }
+}

@@ -1,0 +1,159 @@
+//! The block: consensus context, parent, height, proposer time, txs, and the commitments a
+//! verifier recomputes — the tx results hash, the canonical state root (the app hash) and the
+//! QMDB sync target that glue checks.
+
+use commonware_codec::{
+    Buf, EncodeSize, Error as CodecError, FixedSize, MaxEncodeSize, RangeCfg, Read, ReadExt as _,
+    Write,
+};
+use commonware_consensus::{
+    simplex::types::Context, types::Height, Block as ConsensusBlock, BoundedBlock,
+    CertifiableBlock, Heightable,
+};
+use commonware_cryptography::{ed25519, sha256, Digestible, Hasher, Sha256};
+use commonware_runtime::BufMut;
+use commonware_storage::{merkle::mmr, qmdb::sync::Target};
+
+/// Digest type of blocks and roots.
+pub type Digest = sha256::Digest;
+/// The consensus context embedded in a block.
+pub type BlockContext = Context<Digest, ed25519::PublicKey>;
+/// The QMDB sync target a block commits to.
+pub type SyncTarget = Target<mmr::Family, Digest>;
+
+/// Most txs in one block.
+pub const MAX_BLOCK_TXS: usize = 10_000;
+/// Largest tx the block codec accepts (the auth module's `max_tx_bytes` is lower or equal).
+pub const MAX_TX_BYTES: usize = 1 << 20;
+/// Most tx bytes in one block.
+pub const MAX_BLOCK_TX_BYTES: usize = 8 << 20;
+
+/// A Caspur block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Round, leader and parent as consensus saw them.
+    pub context: BlockContext,
+    /// Digest of the parent block.
+    pub parent: Digest,
+    /// Height (genesis is 0).
+    pub height: Height,
+    /// Proposer's time in ms since the Unix epoch; strictly above the parent's.
+    pub time_ms: u64,
+    /// Raw txs, in execution order.
+    pub txs: Vec<Vec<u8>>,
+    /// SHA-256 over the encoded tx results (see `execution::results_hash`).
+    pub results_hash: Digest,
+    /// Canonical root of state after this block: the app hash.
+    pub state_root: Digest,
+    /// Ops root and operation range of state after this block (glue's sync target).
+    pub target: SyncTarget,
+}
+
+impl Block {
+    /// The proposer's consensus key.
+    pub fn proposer(&self) -> &ed25519::PublicKey {
+        &self.context.leader
+    }
+}
+
+impl Write for Block {
+    fn write(&self, buf: &mut impl BufMut) {
+        self.context.write(buf);
+        self.parent.write(buf);
+        self.height.write(buf);
+        self.time_ms.write(buf);
+        self.txs.write(buf);
+        self.results_hash.write(buf);
+        self.state_root.write(buf);
+        self.target.write(buf);
+    }
+}
+
+impl EncodeSize for Block {
+    fn encode_size(&self) -> usize {
+        self.context.encode_size()
+            + self.parent.encode_size()
+            + self.height.encode_size()
+            + self.time_ms.encode_size()
+            + self.txs.encode_size()
+            + self.results_hash.encode_size()
+            + self.state_root.encode_size()
+            + self.target.encode_size()
+    }
+}
+
+impl Read for Block {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, CodecError> {
+        let context = BlockContext::read(buf)?;
+        let parent = Digest::read(buf)?;
+        let height = Height::read(buf)?;
+        let time_ms = u64::read(buf)?;
+        let tx_cfg: (RangeCfg<usize>, (RangeCfg<usize>, ())) =
+            ((0..=MAX_BLOCK_TXS).into(), ((0..=MAX_TX_BYTES).into(), ()));
+        let txs = Vec::<Vec<u8>>::read_cfg(buf, &tx_cfg)?;
+        if txs.iter().map(Vec::len).sum::<usize>() > MAX_BLOCK_TX_BYTES {
+            return Err(CodecError::Invalid(
+                "Block",
+                "txs exceed the block byte limit",
+            ));
+        }
+        Ok(Block {
+            context,
+            parent,
+            height,
+            time_ms,
+            txs,
+            results_hash: Digest::read(buf)?,
+            state_root: Digest::read(buf)?,
+            target: SyncTarget::read(buf)?,
+        })
+    }
+}
+
+impl Digestible for Block {
+    type Digest = Digest;
+
+    fn digest(&self) -> Digest {
+        use commonware_codec::Encode as _;
+        Sha256::hash(&[&self.encode()])
+    }
+}
+
+impl Heightable for Block {
+    fn height(&self) -> Height {
+        self.height
+    }
+}
+
+impl ConsensusBlock for Block {
+    fn parent(&self) -> Digest {
+        self.parent
+    }
+}
+
+impl CertifiableBlock for Block {
+    type Context = BlockContext;
+
+    fn context(&self) -> BlockContext {
+        self.context.clone()
+    }
+}
+
+impl BoundedBlock for Block {
+    fn max_encode_size(_: &()) -> usize {
+        // Each tx carries a varint length prefix of at most 5 bytes.
+        BlockContext::MAX_ENCODE_SIZE
+            + Digest::SIZE
+            + Height::MAX_ENCODE_SIZE
+            + u64::SIZE
+            + 5
+            + MAX_BLOCK_TX_BYTES
+            + 5 * MAX_BLOCK_TXS
+            + 3 * Digest::SIZE
+            + commonware_utils::range::NonEmptyRange::<
+                commonware_storage::merkle::Location<mmr::Family>,
+            >::MAX_ENCODE_SIZE
+    }
+}

@@ -1,0 +1,355 @@
+//! One validator's consensus stack: simplex (ordering) + marshal (finalized block delivery and
+//! backfill) + buffered broadcast (block dissemination) + glue `stateful` (execution on QMDB).
+//!
+//! Generic over the runtime and the network, so the same wiring runs under tokio with
+//! authenticated p2p (`caspurd start`) and under Commonware's deterministic simulator (tests).
+
+use crate::application::ChainApp;
+use crate::block::{Block, BlockContext};
+use caspur_store::qmdb::{self, StateDb, StateSet};
+use commonware_broadcast::buffered;
+use commonware_consensus::{
+    marshal::{
+        self,
+        core::{Actor as MarshalActor, Mailbox as MarshalMailbox},
+        resolver::p2p as marshal_resolver,
+        standard::{Deferred, Standard},
+    },
+    simplex::{
+        self,
+        config::{ForwardPolicy, SkipPolicy},
+        elector::RoundRobin,
+        scheme::ed25519::Scheme,
+    },
+    types::{Epoch, FixedEpocher, ViewDelta},
+};
+use commonware_cryptography::{ed25519, Digestible, Sha256};
+use commonware_glue::stateful::{
+    db::{AttachableResolver, Shared, SyncEngineConfig},
+    Config as StatefulConfig, Mailbox as StatefulMailbox, PruneConfig, Stateful, SyncPlan,
+};
+use commonware_p2p::{Blocker, Provider, Receiver, Sender};
+use commonware_parallel::Sequential;
+use commonware_runtime::{buffer::paged::CacheRef, Clock, Handle, Metrics, Spawner, Storage};
+use commonware_storage::{archive::prunable, translator::TwoCap};
+use commonware_utils::{NZDuration, NZUsize, NZU16, NZU64};
+use rand_core::CryptoRng;
+use std::num::{NonZeroU64, NonZeroUsize};
+use std::time::Duration;
+
+/// The network channels one validator uses, in registration order.
+pub const CHANNELS: [u64; 5] = [CH_VOTES, CH_CERTS, CH_RESOLVER, CH_BACKFILL, CH_BROADCAST];
+/// Simplex votes.
+pub const CH_VOTES: u64 = 0;
+/// Simplex certificates.
+pub const CH_CERTS: u64 = 1;
+/// Simplex certificate resolution.
+pub const CH_RESOLVER: u64 = 2;
+/// Marshal block backfill.
+pub const CH_BACKFILL: u64 = 3;
+/// Block broadcast.
+pub const CH_BROADCAST: u64 = 4;
+
+/// A single epoch for now: validator-set changes arrive with staking.
+pub const EPOCH_LENGTH: NonZeroU64 = NZU64!(u64::MAX);
+
+const IO_BUFFER: NonZeroUsize = NZUsize!(1 << 16);
+
+/// The largest payload any component sends, for the p2p frame limit.
+pub fn max_message_size(validators: u32) -> u32 {
+    commonware_p2p::max_message_size(&[
+        simplex::max_payload_size::<Scheme, crate::block::Digest>(validators),
+        marshal::max_payload_size::<Standard<Block>, Scheme>(validators, &()),
+    ])
+}
+
+/// One channel pair.
+pub type Channel<S, R> = (S, R);
+
+/// What a validator needs to start.
+pub struct ValidatorConfig {
+    /// Storage partition prefix.
+    pub partition_prefix: String,
+    /// The signing scheme (participants + our key, or verifier-only for a follower).
+    pub scheme: Scheme,
+    /// Our public key.
+    pub public_key: ed25519::PublicKey,
+    /// The genesis block.
+    pub genesis: Block,
+    /// How long a leader waits for a proposal before timing out; must exceed the block time.
+    pub leader_timeout: Duration,
+}
+
+/// Handles to a running validator.
+pub struct Running<E: commonware_storage::Context + Spawner> {
+    /// Marshal: finalized blocks by height.
+    pub marshal: MarshalMailbox<Scheme, Standard<Block>>,
+    /// Glue: committed state.
+    pub stateful: StatefulMailbox<E, ChainApp>,
+    /// The consensus engine task.
+    pub engine: Handle<()>,
+}
+
+/// A resolver that serves no state sync (a lagging node replays blocks from marshal instead,
+/// see docs/ARCHITECTURE.md); glue requires one per database.
+#[derive(Clone)]
+pub struct NoStateSync;
+
+/// Why [`NoStateSync`] answers nothing.
+#[derive(Debug, thiserror::Error)]
+#[error("this node does not serve state sync")]
+pub struct StateSyncUnsupported;
+
+impl commonware_storage::qmdb::sync::Source for NoStateSync {
+    type Family = commonware_storage::merkle::mmr::Family;
+    type Digest = crate::block::Digest;
+    type Op = qmdb::StateOp;
+    type Error = StateSyncUnsupported;
+
+    async fn serve(
+        &self,
+        _request: commonware_storage::qmdb::sync::Request<Self::Family>,
+    ) -> commonware_storage::qmdb::sync::source::Result<Self> {
+        Err(StateSyncUnsupported)
+    }
+}
+
+impl AttachableResolver<StateDb<commonware_runtime::tokio::Context>> for NoStateSync {
+    async fn attach_database(&self, _db: Shared<StateDb<commonware_runtime::tokio::Context>>) {}
+}
+
+impl AttachableResolver<StateDb<commonware_runtime::deterministic::Context>> for NoStateSync {
+    async fn attach_database(
+        &self,
+        _db: Shared<StateDb<commonware_runtime::deterministic::Context>>,
+    ) {
+    }
+}
+
+fn archive_config<C>(
+    prefix: &str,
+    name: &str,
+    page_cache: CacheRef,
+    codec_config: C,
+) -> prunable::Config<TwoCap, C> {
+    prunable::Config {
+        translator: TwoCap,
+        metadata_partition: format!("{prefix}-{name}-metadata"),
+        key_partition: format!("{prefix}-{name}-key"),
+        key_page_cache: page_cache,
+        value_partition: format!("{prefix}-{name}-value"),
+        compression: None,
+        codec_config,
+        items_per_section: NZU64!(4096),
+        key_write_buffer: IO_BUFFER,
+        value_write_buffer: IO_BUFFER,
+        replay_buffer: IO_BUFFER,
+    }
+}
+
+/// Starts a validator's stack on `context` with the given network channels (in [`CHANNELS`]
+/// order), the peer set provider and the blocker of misbehaving peers.
+#[allow(clippy::too_many_arguments)]
+pub async fn start<E, S, R, P, B>(
+    context: E,
+    cfg: ValidatorConfig,
+    app: ChainApp,
+    provider: std::sync::Arc<dyn crate::TxSource>,
+    peers: P,
+    blocker: B,
+    channels: Vec<Channel<S, R>>,
+) -> Running<E>
+where
+    E: Clock + CryptoRng + Spawner + Storage + Metrics + commonware_storage::Context,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+    P: Provider<PublicKey = ed25519::PublicKey>,
+    B: Blocker<PublicKey = ed25519::PublicKey>,
+    NoStateSync: AttachableResolver<StateDb<E>>,
+{
+    let ValidatorConfig {
+        partition_prefix,
+        scheme,
+        public_key,
+        genesis,
+        leader_timeout,
+    } = cfg;
+    let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
+    let participants = commonware_cryptography::certificate::Scheme::participants(&scheme).len();
+    let mut channels = channels.into_iter();
+    let mut next = || {
+        channels
+            .next()
+            .expect("one channel pair per entry of CHANNELS")
+    };
+    let (votes, certs, resolver_net, backfill_net, broadcast_net) =
+        (next(), next(), next(), next(), next());
+
+    let resolver = marshal_resolver::init(
+        context.child("marshal_resolver"),
+        marshal_resolver::Config {
+            public_key: public_key.clone(),
+            peer_provider: peers.clone(),
+            blocker: blocker.clone(),
+            mailbox_size: NZUsize!(1024),
+            fetch_timeout: NZDuration!(Duration::from_secs(2)),
+            fetch_retry_delay: Duration::from_millis(200),
+            priority_requests: false,
+            priority_responses: false,
+        },
+        backfill_net,
+    );
+
+    let (broadcast_engine, buffer) = buffered::Engine::new(
+        context.child("broadcast"),
+        buffered::Config {
+            public_key: public_key.clone(),
+            mailbox_size: NZUsize!(1024),
+            deque_size: 10,
+            priority: false,
+            codec_config: (),
+            peer_provider: peers,
+            strategy: Sequential,
+        },
+    );
+    broadcast_engine.start(broadcast_net);
+
+    let finalizations = prunable::Archive::init(
+        context.child("finalizations_by_height"),
+        archive_config(
+            &partition_prefix,
+            "finalizations",
+            page_cache.clone(),
+            participants,
+        ),
+    )
+    .await
+    .expect("open finalizations archive");
+    let blocks = prunable::Archive::init(
+        context.child("finalized_blocks"),
+        archive_config(&partition_prefix, "blocks", page_cache.clone(), ()),
+    )
+    .await
+    .expect("open blocks archive");
+
+    let plan = SyncPlan::init(context.child("sync_plan"), partition_prefix.clone()).await;
+    let provider_scheme =
+        commonware_cryptography::certificate::ConstantProvider::new(scheme.clone());
+    let (marshal_actor, marshal_mailbox, floor) =
+        MarshalActor::<_, Standard<Block>, _, _, _, _, _>::init(
+            context.child("marshal"),
+            finalizations,
+            blocks,
+            marshal::Config {
+                provider: provider_scheme,
+                epocher: FixedEpocher::new(EPOCH_LENGTH),
+                start: plan.marshal_start(commonware_cryptography::Digested::precomputed(
+                    genesis.clone(),
+                    genesis.digest(),
+                )),
+                partition_prefix: partition_prefix.clone(),
+                mailbox_size: NZUsize!(1024),
+                view_retention: ViewDelta::new(64),
+                prunable_items_per_section: NZU64!(4096),
+                page_cache: page_cache.clone(),
+                replay_buffer: IO_BUFFER,
+                key_write_buffer: IO_BUFFER,
+                value_write_buffer: IO_BUFFER,
+                block_codec_config: (),
+                max_repair: NZUsize!(16),
+                max_pending_acks: NZUsize!(1),
+                strategy: Sequential,
+            },
+        )
+        .await;
+
+    let (stateful_actor, stateful_mailbox) = Stateful::new(
+        context.child("stateful"),
+        StatefulConfig {
+            application: app,
+            db_config: qmdb::config(&partition_prefix, page_cache.clone()),
+            provider,
+            marshal: (marshal_mailbox.clone(), floor),
+            mailbox_size: NZUsize!(1024),
+            plan,
+            resolvers: NoStateSync,
+            sync_config: SyncEngineConfig {
+                fetch_batch_size: NZU64!(1024),
+                apply_batch_size: NZU64!(1024),
+                max_outstanding_requests: NZUsize!(8),
+            },
+            // Blocks are never pruned: a new node replays from genesis until state sync lands.
+            prune_config: None::<PruneConfig>,
+            strategy: Sequential,
+        },
+    );
+
+    let deferred = Deferred::new(
+        context.child("deferred"),
+        stateful_mailbox.clone(),
+        marshal_mailbox.clone(),
+        FixedEpocher::new(EPOCH_LENGTH),
+    );
+    marshal_actor.start(stateful_mailbox.clone(), buffer, resolver);
+    stateful_actor.start();
+
+    let engine = simplex::Engine::new(
+        context.child("simplex"),
+        simplex::Config {
+            scheme,
+            elector: RoundRobin::<Sha256>::default(),
+            blocker,
+            automaton: deferred.clone(),
+            relay: deferred.clone(),
+            reporter: deferred,
+            strategy: Sequential,
+            partition: format!("{partition_prefix}-simplex"),
+            mailbox_size: NZUsize!(1024),
+            epoch: Epoch::zero(),
+            floor: simplex::config::Floor::Genesis(genesis.digest()),
+            replay_buffer: IO_BUFFER,
+            write_buffer: IO_BUFFER,
+            page_cache,
+            leader_timeout,
+            certification_timeout: leader_timeout * 2,
+            timeout_retry: Duration::from_millis(500),
+            view_retention: ViewDelta::new(64),
+            skip: SkipPolicy::Enabled {
+                timeout: leader_timeout * 5,
+                budget: simplex::SkipBudget::Participants,
+            },
+            fetch_timeout: NZDuration!(Duration::from_secs(2)),
+            fetch_retry_delay: Duration::from_secs(1),
+            forward: ForwardPolicy::Disabled,
+            track_historical_votes: false,
+        },
+    );
+    let engine = engine.start(votes, certs, resolver_net);
+    Running {
+        marshal: marshal_mailbox,
+        stateful: stateful_mailbox,
+        engine,
+    }
+}
+
+/// The genesis block: binds the chain to its genesis document (its hash rides in
+/// `results_hash`) and starts from empty state.
+pub fn genesis_block(genesis_time_ms: u64, genesis_doc_hash: [u8; 32]) -> Block {
+    use commonware_consensus::types::{Height, Round, View};
+    use commonware_cryptography::{Digest as _, Signer as _};
+    let initial = <StateSet<commonware_runtime::deterministic::Context> as commonware_glue::stateful::db::DatabaseSet<_>>::initial_sync_targets();
+    Block {
+        context: BlockContext {
+            round: Round::new(Epoch::zero(), View::zero()),
+            leader: ed25519::PrivateKey::from_seed(0).public_key(),
+            parent: (View::zero(), crate::block::Digest::EMPTY),
+        },
+        parent: crate::block::Digest::EMPTY,
+        height: Height::zero(),
+        time_ms: genesis_time_ms,
+        txs: Vec::new(),
+        results_hash: crate::block::Digest::from(genesis_doc_hash),
+        state_root: initial.root,
+        target: initial,
+    }
+}

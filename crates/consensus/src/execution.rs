@@ -1,0 +1,70 @@
+//! Runs the state machine on a QMDB batch and seals the result.
+
+use crate::block::{Digest, SyncTarget};
+use caspur_app::{encode_results, App, BlockInfo, TxResult};
+use caspur_store::qmdb::{apply_writes, BatchState, StateBatch, StateMerkleized};
+use caspur_store::{Overlay, StoreError};
+use commonware_cryptography::{Hasher, Sha256};
+use commonware_glue::stateful::db::Unmerkleized as _;
+use commonware_runtime::Spawner;
+use commonware_storage::Context as StorageContext;
+use commonware_utils::non_empty_range;
+
+/// A block's execution: sealed state and tx results.
+pub struct Executed<E: StorageContext + Spawner> {
+    /// The merkleized state batch.
+    pub merkleized: StateMerkleized<E>,
+    /// Tx results.
+    pub results: Vec<TxResult>,
+    /// Hash of the encoded results.
+    pub results_hash: Digest,
+}
+
+impl<E: StorageContext + Spawner> Executed<E> {
+    /// The canonical state root (app hash).
+    pub fn state_root(&self) -> Digest {
+        commonware_glue::stateful::db::Merkleized::root(&self.merkleized)
+    }
+
+    /// The sync target glue checks against the block.
+    pub fn target(&self) -> SyncTarget {
+        sync_target(&self.merkleized)
+    }
+}
+
+/// The sync target of a merkleized batch (what glue's `matches_sync_target` compares).
+pub fn sync_target<E: StorageContext + Spawner>(m: &StateMerkleized<E>) -> SyncTarget {
+    SyncTarget::new(
+        m.ops_root(),
+        non_empty_range!(m.sync_boundary(), m.bounds().tip.size),
+    )
+}
+
+/// Hash of a block's encoded results.
+pub fn results_hash(results: &[TxResult]) -> Digest {
+    Sha256::hash(&[&encode_results(results)])
+}
+
+/// Executes `txs` as block `info` on `batch`.
+pub async fn execute<E: StorageContext + Spawner>(
+    app: &App,
+    info: &BlockInfo,
+    txs: &[Vec<u8>],
+    batch: StateBatch<E>,
+) -> Result<Executed<E>, StoreError> {
+    let (results, writes) = {
+        let mut overlay = Overlay::new(BatchState(&batch));
+        let results = app.execute_block(&mut overlay, info, txs).await?;
+        (results, overlay.into_writes())
+    };
+    let merkleized = apply_writes(batch, writes)
+        .merkleize()
+        .await
+        .map_err(|e| StoreError(e.to_string()))?;
+    let results_hash = results_hash(&results);
+    Ok(Executed {
+        merkleized,
+        results,
+        results_hash,
+    })
+}
