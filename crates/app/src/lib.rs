@@ -43,6 +43,25 @@ pub struct App {
 /// block is replayed after a crash, and makes them part of the app hash.
 pub const LAST_RESULTS_KEY: [u8; 2] = [0x00, 0x01];
 
+/// State key of the height of the last executed block.
+pub const LAST_HEIGHT_KEY: [u8; 2] = [0x00, 0x02];
+
+/// The height of the last block executed on `state` (0 before block 1).
+pub async fn last_height<S: StateRead>(state: &S) -> Result<u64, TxError> {
+    match state
+        .get(&LAST_HEIGHT_KEY)
+        .await
+        .map_err(context::store_err)?
+    {
+        None => Ok(0),
+        Some(b) => Ok(u64::from_be_bytes(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| TxError::logic("corrupt height record"))?,
+        )),
+    }
+}
+
 /// The canonical encoding of a block's tx results (what `LAST_RESULTS_KEY` holds and the block
 /// header's results hash covers).
 pub fn encode_results(results: &[TxResult]) -> Vec<u8> {
@@ -195,6 +214,10 @@ impl App {
         }
         let results = self.execute_txs(state, block, txs).await?;
         state.put(LAST_RESULTS_KEY.to_vec(), encode_results(&results));
+        state.put(
+            LAST_HEIGHT_KEY.to_vec(),
+            block.height.to_be_bytes().to_vec(),
+        );
         state.commit_tx();
         Ok(results)
     }

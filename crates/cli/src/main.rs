@@ -1,1 +1,423 @@
-fn main() {}
+//! `caspurd`: the Caspur node and its Cosmos-style command line.
+
+// The consensus stack's async state machines nest deeply.
+#![recursion_limit = "256"]
+
+mod client;
+mod commands;
+mod home;
+mod keys;
+mod node;
+mod output;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use output::Format;
+use serde_json::json;
+use std::io::Read as _;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "caspurd",
+    version,
+    about = "Caspur node: a Cosmos-compatible chain with on-chain emergency response"
+)]
+struct Cli {
+    /// Node home directory.
+    #[arg(long, global = true, env = "CASPUR_HOME")]
+    home: Option<PathBuf>,
+    /// Output format.
+    #[arg(
+        short = 'o',
+        long = "output",
+        global = true,
+        value_enum,
+        default_value = "text"
+    )]
+    output: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a node home: configs, a validator key and a one-validator genesis.
+    Init {
+        /// Node name.
+        #[arg(default_value = "node")]
+        moniker: String,
+        /// Chain id.
+        #[arg(long, default_value = "caspur-1")]
+        chain_id: String,
+        /// Replace an existing configuration.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Run the node.
+    Start,
+    /// Run a single-validator development chain with a funded account (resumes an existing home).
+    Dev {
+        /// Mnemonic of the funded dev account (a new one is generated and printed otherwise).
+        #[arg(long)]
+        dev_mnemonic: Option<String>,
+        /// Target block interval in milliseconds.
+        #[arg(long, default_value_t = 500)]
+        block_time_ms: u64,
+        /// RPC listen address.
+        #[arg(long, default_value = "127.0.0.1:26657")]
+        rpc_laddr: String,
+        /// p2p listen address.
+        #[arg(long, default_value = "127.0.0.1:26656")]
+        p2p_laddr: String,
+    },
+    /// Edit genesis.json.
+    #[command(subcommand)]
+    Genesis(GenesisCmd),
+    /// Manage account keys.
+    Keys {
+        /// Keyring backend.
+        #[arg(long, value_enum, default_value = "file", global = true)]
+        keyring_backend: keys::Backend,
+        #[command(subcommand)]
+        command: KeysCmd,
+    },
+    /// Sign and broadcast transactions.
+    Tx {
+        #[command(flatten)]
+        opts: TxOpts,
+        #[command(subcommand)]
+        command: TxCmd,
+    },
+    /// Query chain state.
+    #[command(alias = "q")]
+    Query {
+        /// RPC endpoint.
+        #[arg(long, default_value = "tcp://127.0.0.1:26657", global = true)]
+        node: String,
+        #[command(subcommand)]
+        command: QueryCmd,
+    },
+    /// Show the node's status.
+    Status {
+        /// RPC endpoint.
+        #[arg(long, default_value = "tcp://127.0.0.1:26657")]
+        node: String,
+    },
+    /// Export the committed application state as genesis-format JSON (node must be stopped).
+    Export,
+}
+
+#[derive(Subcommand)]
+enum GenesisCmd {
+    /// Fund an account in genesis.
+    AddAccount {
+        /// Bech32 address.
+        address: String,
+        /// Coins, e.g. 1000000ucsp.
+        coins: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Create a key (prints its new mnemonic), or recover one with --recover.
+    Add {
+        /// Key name.
+        name: String,
+        /// Read the mnemonic from standard input instead of generating one.
+        #[arg(long)]
+        recover: bool,
+    },
+    /// Import a key from a mnemonic read from standard input.
+    Import {
+        /// Key name.
+        name: String,
+    },
+    /// List keys.
+    List,
+    /// Show a key.
+    Show {
+        /// Key name.
+        name: String,
+        /// Print only the address.
+        #[arg(short = 'a', long)]
+        address: bool,
+    },
+    /// Delete a key.
+    Delete {
+        /// Key name.
+        name: String,
+        /// Skip confirmation (accepted for Cosmos compatibility; deletion never prompts).
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
+}
+
+#[derive(Args)]
+struct TxOpts {
+    /// RPC endpoint.
+    #[arg(long, default_value = "tcp://127.0.0.1:26657", global = true)]
+    node: String,
+    /// Chain id (default: asked from the node).
+    #[arg(long, global = true)]
+    chain_id: Option<String>,
+    /// Fee, e.g. 5000ucsp (default: gas × gas price).
+    #[arg(long, global = true)]
+    fees: Option<String>,
+    /// Gas limit.
+    #[arg(long, default_value_t = 200_000, global = true)]
+    gas: u64,
+    /// Gas price used when --fees is absent.
+    #[arg(long, default_value = "0.0025ucsp", global = true)]
+    gas_prices: String,
+    /// Memo.
+    #[arg(long, default_value = "", global = true)]
+    note: String,
+    /// Keyring backend.
+    #[arg(long, value_enum, default_value = "file", global = true)]
+    keyring_backend: keys::Backend,
+    /// `sync` returns after admission; `block` waits until the tx is committed.
+    #[arg(long, default_value = "block", global = true)]
+    broadcast_mode: String,
+    /// Skip confirmation (accepted for Cosmos compatibility; never prompts).
+    #[arg(short = 'y', long, global = true)]
+    yes: bool,
+}
+
+#[derive(Subcommand)]
+enum TxCmd {
+    /// Bank transactions.
+    #[command(subcommand)]
+    Bank(BankTx),
+}
+
+#[derive(Subcommand)]
+enum BankTx {
+    /// Send coins: `send <from-key> <to-address> <amount>`.
+    Send {
+        /// Sender key name.
+        from: String,
+        /// Recipient address.
+        to: String,
+        /// Amount, e.g. 1000ucsp.
+        amount: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum QueryCmd {
+    /// Bank queries.
+    #[command(subcommand)]
+    Bank(BankQuery),
+    /// Auth queries.
+    #[command(subcommand)]
+    Auth(AuthQuery),
+    /// A block (latest when no height is given).
+    Block {
+        /// Height.
+        height: Option<u64>,
+    },
+    /// A committed tx by hash.
+    Tx {
+        /// Hex hash.
+        hash: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BankQuery {
+    /// All balances of an address.
+    Balances {
+        /// Bech32 address.
+        address: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuthQuery {
+    /// An account.
+    Account {
+        /// Bech32 address.
+        address: String,
+    },
+}
+
+fn default_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".caspur")
+}
+
+fn read_mnemonic() -> Result<String> {
+    eprintln!("Enter your BIP-39 mnemonic:");
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("cannot read the mnemonic from standard input")?;
+    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if words.is_empty() {
+        bail!("no mnemonic given on standard input");
+    }
+    Ok(words)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let out = cli.output;
+    let explicit_home = cli.home.clone();
+    let home = home::Home(cli.home.unwrap_or_else(default_home));
+    match cli.command {
+        Command::Init {
+            moniker,
+            chain_id,
+            overwrite,
+        } => {
+            let g = node::init(
+                &home,
+                &node::InitOptions {
+                    moniker,
+                    chain_id,
+                    overwrite,
+                },
+            )?;
+            output::print(
+                &json!({"home": home.0, "chain_id": g.chain_id, "validator": g.validators[0].pub_key}),
+                out,
+            );
+        }
+        Command::Start => node::start(&home)?,
+        Command::Dev {
+            dev_mnemonic,
+            block_time_ms,
+            rpc_laddr,
+            p2p_laddr,
+        } => {
+            let dev_home = match explicit_home {
+                Some(h) => home::Home(h),
+                None => {
+                    let dir = tempfile::Builder::new().prefix("caspur-dev-").tempdir()?;
+                    home::Home(dir.keep())
+                }
+            };
+            node::dev(
+                &dev_home,
+                node::DevOptions {
+                    mnemonic: dev_mnemonic,
+                    block_time_ms,
+                    rpc: rpc_laddr,
+                    p2p: p2p_laddr,
+                },
+            )?;
+        }
+        Command::Genesis(GenesisCmd::AddAccount { address, coins }) => {
+            node::add_genesis_account(&home, &address, &coins)?
+        }
+        Command::Keys {
+            keyring_backend,
+            command,
+        } => {
+            let ring = keys::Keyring::open(&home.0, keyring_backend);
+            match command {
+                KeysCmd::Add { name, recover } => {
+                    let (mnemonic, fresh) = if recover {
+                        (read_mnemonic()?, false)
+                    } else {
+                        (keys::new_mnemonic(), true)
+                    };
+                    let info = ring.add(&name, &mnemonic, false)?;
+                    let mut v = serde_json::to_value(&info)?;
+                    if fresh {
+                        v["mnemonic"] = json!(mnemonic);
+                    }
+                    output::print(&v, out);
+                }
+                KeysCmd::Import { name } => output::print(
+                    &serde_json::to_value(ring.add(&name, &read_mnemonic()?, false)?)?,
+                    out,
+                ),
+                KeysCmd::List => output::print(&serde_json::to_value(ring.list()?)?, out),
+                KeysCmd::Show { name, address } => {
+                    let info = ring.show(&name)?;
+                    if address {
+                        println!("{}", info.address);
+                    } else {
+                        output::print(&serde_json::to_value(info)?, out);
+                    }
+                }
+                KeysCmd::Delete { name, .. } => {
+                    ring.delete(&name)?;
+                    eprintln!("key {name:?} deleted");
+                }
+            }
+        }
+        Command::Tx { opts, command } => {
+            let client = client::Client::new(&opts.node);
+            let ring = keys::Keyring::open(&home.0, opts.keyring_backend);
+            let chain_id = match opts.chain_id {
+                Some(c) => c,
+                None => client.call("status", json!({}))?["node_info"]["network"]
+                    .as_str()
+                    .map(String::from)
+                    .context("the node did not report its chain id; pass --chain-id")?,
+            };
+            let wait = match opts.broadcast_mode.as_str() {
+                "block" => true,
+                "sync" | "async" => false,
+                other => bail!("--broadcast-mode must be sync or block, not {other:?}"),
+            };
+            let fee = commands::FeeOptions {
+                fees: opts.fees,
+                gas: opts.gas,
+                gas_price: opts.gas_prices,
+            };
+            match command {
+                TxCmd::Bank(BankTx::Send { from, to, amount }) => {
+                    let r = commands::bank_send(
+                        &client, &ring, &chain_id, &from, &to, &amount, &fee, &opts.note, wait,
+                    )?;
+                    output::print(&r, out);
+                }
+            }
+        }
+        Command::Query { node, command } => {
+            let client = client::Client::new(&node);
+            let v = match command {
+                QueryCmd::Bank(BankQuery::Balances { address }) => {
+                    commands::balances(&client, &address)?
+                }
+                QueryCmd::Auth(AuthQuery::Account { address }) => {
+                    commands::auth_account(&client, &address)?
+                }
+                QueryCmd::Block { height } => {
+                    client.call("block", json!({"height": height.map(|h| h.to_string())}))?
+                }
+                QueryCmd::Tx { hash } => commands::tx(&client, &hash)?,
+            };
+            output::print(&v, out);
+        }
+        Command::Status { node } => {
+            output::print(&client::Client::new(&node).call("status", json!({}))?, out)
+        }
+        Command::Export => {
+            home::require_initialized(&home)?;
+            let genesis: home::GenesisDoc = home::read_json(&home.genesis())?;
+            let (height, state) = caspur_consensus::launch::export_state(&home.data_dir())
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let mut doc = genesis;
+            doc.app_state = state;
+            let mut v = serde_json::to_value(&doc)?;
+            v["initial_height"] = json!((height + 1).to_string());
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("Error: {e:#}");
+        std::process::exit(1);
+    }
+}

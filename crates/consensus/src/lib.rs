@@ -10,6 +10,8 @@ pub mod block;
 pub mod engine;
 pub mod execution;
 pub mod genesis;
+pub mod launch;
+pub mod network;
 pub mod seams;
 
 pub use genesis::{ConsensusGenesis, GenesisValidator};

@@ -1,1 +1,8 @@
-//! caspur-node
+//! The node layer: mempool, block/tx index, CometBFT JSON-RPC. It talks to consensus through
+//! `TxSource` (the mempool) and `BlockSink` (the indexer) and reads committed state through a
+//! state handle; it is the only layer that knows HTTP.
+
+pub mod index;
+pub mod mempool;
+pub mod rpc;
+pub mod sink;

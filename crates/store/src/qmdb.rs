@@ -103,6 +103,7 @@ impl<E: StorageContext + Spawner> StateRead for BatchState<'_, E> {
 }
 
 /// A read view of the latest committed (finalized and applied) state.
+#[derive(Clone)]
 pub struct CommittedState<E: StorageContext + Spawner>(pub StateSet<E>);
 
 impl<E: StorageContext + Spawner> StateRead for CommittedState<E> {
@@ -117,17 +118,7 @@ impl<E: StorageContext + Spawner> StateRead for CommittedState<E> {
 impl<E: StorageContext + Spawner> StateScan for CommittedState<E> {
     async fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<crate::Rows, StoreError> {
         let db = self.0.read().await;
-        let stream = db.stream_range(prefix.to_vec()..);
-        futures::pin_mut!(stream);
-        let mut out = Vec::new();
-        while let Some(item) = stream.next().await {
-            let (k, v) = item.map_err(|e| StoreError(e.to_string()))?;
-            if !k.starts_with(prefix) || out.len() >= limit {
-                break;
-            }
-            out.push((k, v));
-        }
-        Ok(out)
+        scan(&db, prefix, limit).await
     }
 }
 
@@ -189,4 +180,28 @@ impl<E: StorageContext + Spawner> StateRead for DirectStore<E> {
             .await
             .map_err(|e| StoreError(e.to_string()))
     }
+}
+
+impl<E: StorageContext + Spawner> StateScan for DirectStore<E> {
+    async fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<crate::Rows, StoreError> {
+        scan(self.db()?, prefix, limit).await
+    }
+}
+
+async fn scan<E: StorageContext + Spawner>(
+    db: &StateDb<E>,
+    prefix: &[u8],
+    limit: usize,
+) -> Result<crate::Rows, StoreError> {
+    let stream = db.stream_range(prefix.to_vec()..);
+    futures::pin_mut!(stream);
+    let mut out = Vec::new();
+    while let Some(item) = stream.next().await {
+        let (k, v) = item.map_err(|e| StoreError(e.to_string()))?;
+        if !k.starts_with(prefix) || out.len() >= limit {
+            break;
+        }
+        out.push((k, v));
+    }
+    Ok(out)
 }

@@ -1,0 +1,324 @@
+//! The node home directory: `config/config.toml`, `config/app.toml`, `config/genesis.json`,
+//! `config/priv_validator_key.json`, and `data/` (consensus, state and index storage).
+
+use anyhow::{anyhow, bail, Context, Result};
+use base64::Engine as _;
+use caspur_app::AppGenesis;
+use caspur_consensus::{ConsensusGenesis, GenesisValidator};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A node home.
+#[derive(Clone, Debug)]
+pub struct Home(pub PathBuf);
+
+impl Home {
+    /// `config/`.
+    pub fn config_dir(&self) -> PathBuf {
+        self.0.join("config")
+    }
+    /// `data/`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.0.join("data")
+    }
+    /// `config/config.toml`.
+    pub fn config_toml(&self) -> PathBuf {
+        self.config_dir().join("config.toml")
+    }
+    /// `config/app.toml`.
+    pub fn app_toml(&self) -> PathBuf {
+        self.config_dir().join("app.toml")
+    }
+    /// `config/genesis.json`.
+    pub fn genesis(&self) -> PathBuf {
+        self.config_dir().join("genesis.json")
+    }
+    /// `config/priv_validator_key.json`.
+    pub fn validator_key(&self) -> PathBuf {
+        self.config_dir().join("priv_validator_key.json")
+    }
+    /// The block index file.
+    pub fn index(&self) -> PathBuf {
+        self.data_dir().join("index.redb")
+    }
+    /// Whether this home was initialised.
+    pub fn is_initialized(&self) -> bool {
+        self.genesis().exists() && self.config_toml().exists()
+    }
+}
+
+/// `config.toml`, in CometBFT's layout where it overlaps.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NodeConfig {
+    /// Human-readable node name.
+    pub moniker: String,
+    /// Log level (`info`, `debug`, …).
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+    /// RPC server.
+    pub rpc: RpcConfig,
+    /// Peer-to-peer network.
+    pub p2p: P2pConfig,
+    /// Block production.
+    pub consensus: ConsensusConfig,
+    /// Mempool bounds.
+    pub mempool: MempoolConfig,
+    /// Metrics.
+    pub instrumentation: InstrumentationConfig,
+}
+
+fn default_log_level() -> String {
+    "info".into()
+}
+
+/// `[rpc]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RpcConfig {
+    /// Listen address, `tcp://host:port`.
+    pub laddr: String,
+}
+
+/// `[p2p]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct P2pConfig {
+    /// Listen address, `tcp://host:port`.
+    pub laddr: String,
+    /// Address peers should dial (empty: the listen address).
+    #[serde(default)]
+    pub external_address: String,
+    /// Peers dialed at startup, `hexpubkey@host:port`.
+    #[serde(default)]
+    pub bootstrappers: Vec<String>,
+    /// Whether loopback and private addresses may be dialed (local networks).
+    #[serde(default)]
+    pub allow_private_ips: bool,
+}
+
+/// `[consensus]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConsensusConfig {
+    /// Target block interval in milliseconds.
+    pub block_time_ms: u64,
+}
+
+/// `[mempool]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MempoolConfig {
+    /// Most txs held.
+    pub size: usize,
+    /// Most bytes held.
+    pub max_txs_bytes: usize,
+}
+
+/// `[instrumentation]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InstrumentationConfig {
+    /// Whether to serve Prometheus metrics.
+    pub prometheus: bool,
+    /// Metrics address, `host:port`.
+    pub prometheus_listen_addr: String,
+}
+
+impl NodeConfig {
+    /// Defaults for a node named `moniker`.
+    pub fn defaults(moniker: &str) -> Self {
+        NodeConfig {
+            moniker: moniker.to_string(),
+            log_level: default_log_level(),
+            rpc: RpcConfig {
+                laddr: "tcp://127.0.0.1:26657".into(),
+            },
+            p2p: P2pConfig {
+                laddr: "tcp://0.0.0.0:26656".into(),
+                external_address: String::new(),
+                bootstrappers: Vec::new(),
+                allow_private_ips: false,
+            },
+            consensus: ConsensusConfig {
+                block_time_ms: 1000,
+            },
+            mempool: MempoolConfig {
+                size: 5000,
+                max_txs_bytes: 64 << 20,
+            },
+            instrumentation: InstrumentationConfig {
+                prometheus: true,
+                prometheus_listen_addr: "127.0.0.1:26660".into(),
+            },
+        }
+    }
+}
+
+/// `app.toml`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AppConfig {
+    /// The node's fee floor for admitting txs, e.g. `0.0025ucsp`.
+    #[serde(rename = "minimum-gas-prices")]
+    pub minimum_gas_prices: String,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            minimum_gas_prices: "0.0025ucsp".into(),
+        }
+    }
+}
+
+/// `genesis.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GenesisDoc {
+    /// RFC 3339 genesis time.
+    pub genesis_time: String,
+    /// Chain id.
+    pub chain_id: String,
+    /// Always "1".
+    pub initial_height: String,
+    /// Consensus limits.
+    pub consensus: ConsensusGenesis,
+    /// The validator set.
+    pub validators: Vec<GenesisValidator>,
+    /// Module state.
+    pub app_state: AppGenesis,
+}
+
+impl GenesisDoc {
+    /// Genesis time in ms since the Unix epoch.
+    pub fn time_ms(&self) -> Result<u64> {
+        let t = chrono::DateTime::parse_from_rfc3339(&self.genesis_time)
+            .with_context(|| format!("genesis_time {:?} is not RFC 3339", self.genesis_time))?;
+        u64::try_from(t.timestamp_millis()).map_err(|_| anyhow!("genesis_time is before 1970"))
+    }
+
+    /// The hash binding the chain to this document: SHA-256 of its canonical JSON.
+    pub fn hash(&self) -> [u8; 32] {
+        Sha256::digest(serde_json::to_vec(self).expect("genesis serializes")).into()
+    }
+
+    /// Validator public keys.
+    pub fn validator_keys(&self) -> Result<Vec<[u8; 32]>> {
+        self.validators
+            .iter()
+            .map(|v| {
+                let bytes = hex::decode(&v.pub_key)
+                    .with_context(|| format!("validator {} has a non-hex pub_key", v.name))?;
+                bytes
+                    .try_into()
+                    .map_err(|_| anyhow!("validator {} pub_key must be 32 bytes", v.name))
+            })
+            .collect()
+    }
+}
+
+/// `priv_validator_key.json` (CometBFT's layout; the private value is the 32-byte seed).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ValidatorKeyFile {
+    /// Upper-hex address (first 20 bytes of SHA-256 of the public key).
+    pub address: String,
+    /// Public key.
+    pub pub_key: KeyValue,
+    /// Private key.
+    pub priv_key: KeyValue,
+}
+
+/// A typed key value.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyValue {
+    /// Key type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Base64 value.
+    pub value: String,
+}
+
+impl ValidatorKeyFile {
+    /// Builds the file for a secret.
+    pub fn new(secret: [u8; 32]) -> Self {
+        let public = caspur_consensus::launch::validator_public_key(&secret);
+        let b64 = base64::engine::general_purpose::STANDARD;
+        ValidatorKeyFile {
+            address: hex::encode_upper(&Sha256::digest(public)[..20]),
+            pub_key: KeyValue {
+                kind: "tendermint/PubKeyEd25519".into(),
+                value: b64.encode(public),
+            },
+            priv_key: KeyValue {
+                kind: "caspur/PrivKeyEd25519Seed".into(),
+                value: b64.encode(secret),
+            },
+        }
+    }
+
+    /// The secret.
+    pub fn secret(&self) -> Result<[u8; 32]> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&self.priv_key.value)
+            .context("priv_validator_key.json: priv_key is not base64")?;
+        bytes
+            .try_into()
+            .map_err(|_| anyhow!("priv_validator_key.json: priv_key must be 32 bytes"))
+    }
+
+    /// The public key bytes.
+    pub fn public(&self) -> Result<[u8; 32]> {
+        Ok(caspur_consensus::launch::validator_public_key(
+            &self.secret()?,
+        ))
+    }
+}
+
+/// Reads and parses a TOML or JSON file.
+pub fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))
+}
+
+/// Reads a JSON file.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("invalid {}", path.display()))
+}
+
+/// Writes a file, creating parents, atomically (write to a temp file, then rename).
+pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, contents).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Parses `tcp://host:port` or `host:port`.
+pub fn parse_addr(s: &str) -> Result<SocketAddr> {
+    let bare = s.strip_prefix("tcp://").unwrap_or(s);
+    bare.parse()
+        .with_context(|| format!("{s:?} is not an address like tcp://127.0.0.1:26657"))
+}
+
+/// Parses a bootstrapper `hexpubkey@host:port`.
+pub fn parse_bootstrapper(s: &str) -> Result<([u8; 32], SocketAddr)> {
+    let (key, addr) = s
+        .split_once('@')
+        .ok_or_else(|| anyhow!("bootstrapper {s:?} must be pubkey@host:port"))?;
+    let key: [u8; 32] = hex::decode(key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| anyhow!("bootstrapper {s:?}: pubkey must be 64 hex characters"))?;
+    Ok((key, parse_addr(addr)?))
+}
+
+/// Fails unless `home` is initialised.
+pub fn require_initialized(home: &Home) -> Result<()> {
+    if !home.is_initialized() {
+        bail!(
+            "{} is not a caspur home; run `caspurd init` first (or `caspurd dev`)",
+            home.0.display()
+        );
+    }
+    Ok(())
+}

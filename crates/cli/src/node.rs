@@ -1,0 +1,324 @@
+//! `init`, `dev` and `start`: creating a home and running the node in it.
+
+use crate::home::*;
+use crate::keys;
+use anyhow::{bail, Context, Result};
+use caspur_app::modules::auth::GenesisAccount;
+use caspur_app::modules::bank::{GenesisBalance, GenesisCoin};
+use caspur_app::{App, AppGenesis, BlockInfo};
+use caspur_consensus::launch::{self, LaunchConfig, Services};
+use caspur_consensus::{ConsensusGenesis, GenesisValidator};
+use caspur_node::index::BlockIndex;
+use caspur_node::mempool::{Mempool, MempoolConfig as PoolConfig};
+use caspur_node::rpc::{self, types::PubKey, types::ValidatorInfo, NodeFacts, RpcContext};
+use caspur_node::sink::NodeSink;
+use rand::RngCore;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Options of `init`.
+pub struct InitOptions {
+    /// Node name.
+    pub moniker: String,
+    /// Chain id.
+    pub chain_id: String,
+    /// Replace an existing home's files.
+    pub overwrite: bool,
+}
+
+/// Creates a home: configs, a validator key, and a one-validator genesis.
+pub fn init(home: &Home, opts: &InitOptions) -> Result<GenesisDoc> {
+    if home.is_initialized() && !opts.overwrite {
+        bail!(
+            "{} already holds a node; pass --overwrite to replace its configuration",
+            home.0.display()
+        );
+    }
+    validate_chain_id(&opts.chain_id)?;
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let key = ValidatorKeyFile::new(secret);
+    write_file(&home.validator_key(), &serde_json::to_vec_pretty(&key)?)?;
+    let config = NodeConfig::defaults(&opts.moniker);
+    write_file(
+        &home.config_toml(),
+        toml::to_string_pretty(&config)?.as_bytes(),
+    )?;
+    write_file(
+        &home.app_toml(),
+        toml::to_string_pretty(&AppConfig::default())?.as_bytes(),
+    )?;
+    let genesis = GenesisDoc {
+        genesis_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        chain_id: opts.chain_id.clone(),
+        initial_height: "1".into(),
+        consensus: ConsensusGenesis::default(),
+        validators: vec![GenesisValidator {
+            name: opts.moniker.clone(),
+            pub_key: hex::encode(key.public()?),
+            power: 10,
+            address: String::new(),
+        }],
+        app_state: AppGenesis::default(),
+    };
+    write_file(&home.genesis(), &serde_json::to_vec_pretty(&genesis)?)?;
+    std::fs::create_dir_all(home.data_dir())?;
+    Ok(genesis)
+}
+
+fn validate_chain_id(id: &str) -> Result<()> {
+    if id.is_empty()
+        || id.len() > 50
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    {
+        bail!("chain id {id:?} must be 1-50 letters, digits, '-', '_' or '.'");
+    }
+    Ok(())
+}
+
+/// Adds a funded account to a home's genesis (`genesis add-account`).
+pub fn add_genesis_account(home: &Home, address: &str, coins: &str) -> Result<()> {
+    require_initialized(home)?;
+    caspur_types::Address::parse_account(address).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let coins: caspur_types::Coins = coins.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut g: GenesisDoc = read_json(&home.genesis())?;
+    if g.app_state
+        .auth
+        .accounts
+        .iter()
+        .any(|a| a.address == address)
+    {
+        bail!("{address} is already a genesis account");
+    }
+    let number = g
+        .app_state
+        .auth
+        .accounts
+        .iter()
+        .map(|a| a.account_number + 1)
+        .max()
+        .unwrap_or(0);
+    g.app_state.auth.accounts.push(GenesisAccount {
+        address: address.into(),
+        pub_key: None,
+        account_number: number,
+        sequence: 0,
+    });
+    g.app_state.bank.balances.push(GenesisBalance {
+        address: address.into(),
+        coins: coins
+            .as_slice()
+            .iter()
+            .map(GenesisCoin::from_coin)
+            .collect(),
+    });
+    write_file(&home.genesis(), &serde_json::to_vec_pretty(&g)?)
+}
+
+/// Options of `dev`.
+pub struct DevOptions {
+    /// Mnemonic of the funded dev account (generated when absent).
+    pub mnemonic: Option<String>,
+    /// Block interval.
+    pub block_time_ms: u64,
+    /// RPC address.
+    pub rpc: String,
+    /// p2p address.
+    pub p2p: String,
+}
+
+/// The dev chain's funded amount: one billion CSP.
+pub const DEV_FUNDS: &str = "1000000000000000ucsp";
+
+/// Prepares a fresh dev home (or keeps an existing one) and runs it.
+pub fn dev(home: &Home, opts: DevOptions) -> Result<()> {
+    if home.is_initialized() {
+        eprintln!("resuming the chain in {}", home.0.display());
+    } else {
+        init(
+            home,
+            &InitOptions {
+                moniker: "dev".into(),
+                chain_id: "caspur-dev-1".into(),
+                overwrite: false,
+            },
+        )?;
+        let (mnemonic, generated) = match opts.mnemonic {
+            Some(m) => (m, false),
+            None => (keys::new_mnemonic(), true),
+        };
+        let ring = keys::Keyring::open(&home.0, keys::Backend::Test);
+        let info = ring.add("dev", &mnemonic, true)?;
+        add_genesis_account(home, &info.address, DEV_FUNDS)?;
+        let mut cfg: NodeConfig = read_toml(&home.config_toml())?;
+        cfg.rpc.laddr = format!("tcp://{}", opts.rpc);
+        cfg.p2p.laddr = format!("tcp://{}", opts.p2p);
+        cfg.p2p.allow_private_ips = true;
+        cfg.consensus.block_time_ms = opts.block_time_ms;
+        cfg.instrumentation.prometheus_listen_addr = String::new();
+        cfg.instrumentation.prometheus = false;
+        write_file(
+            &home.config_toml(),
+            toml::to_string_pretty(&cfg)?.as_bytes(),
+        )?;
+        println!("home:     {}", home.0.display());
+        println!("chain id: caspur-dev-1");
+        println!(
+            "dev account: {} ({DEV_FUNDS}), key \"dev\" in the test keyring",
+            info.address
+        );
+        if generated {
+            println!("mnemonic: {mnemonic}");
+        }
+    }
+    start(home)
+}
+
+/// Runs the node in `home` until Ctrl-C.
+pub fn start(home: &Home) -> Result<()> {
+    require_initialized(home)?;
+    let config: NodeConfig = read_toml(&home.config_toml())?;
+    let app_config: AppConfig = read_toml(&home.app_toml())?;
+    let genesis: GenesisDoc = read_json(&home.genesis())?;
+    let key: ValidatorKeyFile = read_json(&home.validator_key())?;
+    let min_gas_price = parse_gas_price(&app_config.minimum_gas_prices)?;
+    let genesis_ms = genesis.time_ms()?;
+    let validators = genesis.validator_keys()?;
+    let public = key.public()?;
+    let power = genesis
+        .validators
+        .iter()
+        .zip(&validators)
+        .find(|(_, k)| **k == public)
+        .map_or(0, |(v, _)| v.power);
+    let p2p_listen = parse_addr(&config.p2p.laddr)?;
+    let p2p_dialable = if config.p2p.external_address.is_empty() {
+        p2p_listen
+    } else {
+        parse_addr(&config.p2p.external_address)?
+    };
+    let rpc_addr = parse_addr(&config.rpc.laddr)?;
+    let metrics_addr = if config.instrumentation.prometheus
+        && !config.instrumentation.prometheus_listen_addr.is_empty()
+    {
+        Some(parse_addr(&config.instrumentation.prometheus_listen_addr)?)
+    } else {
+        None
+    };
+    let bootstrappers = config
+        .p2p
+        .bootstrappers
+        .iter()
+        .map(|b| parse_bootstrapper(b))
+        .collect::<Result<Vec<_>>>()?;
+    std::fs::create_dir_all(home.data_dir())?;
+    let index = Arc::new(BlockIndex::open(&home.index()).context("cannot open the block index")?);
+    let next = match index.latest()? {
+        Some(b) => BlockInfo {
+            height: b.height + 1,
+            time_ms: b.time_ms,
+        },
+        None => BlockInfo {
+            height: 1,
+            time_ms: genesis_ms,
+        },
+    };
+    let app = Arc::new(App::new(
+        &genesis.chain_id,
+        genesis.consensus.block_max_gas,
+        genesis.app_state.clone(),
+    ));
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, public);
+    let facts = NodeFacts {
+        chain_id: genesis.chain_id.clone(),
+        moniker: config.moniker.clone(),
+        node_id: hex::encode(&public[..20]),
+        listen_addr: config.p2p.laddr.clone(),
+        rpc_addr: config.rpc.laddr.clone(),
+        validator: ValidatorInfo {
+            address: key.address.clone(),
+            pub_key: PubKey {
+                kind: "tendermint/PubKeyEd25519".into(),
+                value: b64,
+            },
+            voting_power: power.to_string(),
+        },
+    };
+    let pool_config = PoolConfig {
+        max_txs: config.mempool.size,
+        max_bytes: config.mempool.max_txs_bytes,
+        min_gas_price,
+    };
+    let launch_config = LaunchConfig {
+        data_dir: home.data_dir(),
+        chain_id: genesis.chain_id.clone(),
+        validator_secret: key.secret()?,
+        validators,
+        p2p_listen,
+        p2p_dialable,
+        bootstrappers,
+        allow_private_ips: config.p2p.allow_private_ips,
+        block_time: Duration::from_millis(config.consensus.block_time_ms.max(10)),
+        max_block_bytes: genesis.consensus.block_max_bytes as usize,
+        genesis_time_ms: genesis_ms,
+        genesis_hash: genesis.hash(),
+        metrics_addr,
+        log_level: config.log_level.clone(),
+    };
+    let node_app = app.clone();
+    launch::run(launch_config, app, move |live| {
+        let mempool = Arc::new(Mempool::new(
+            node_app.clone(),
+            pool_config,
+            live.clone(),
+            next,
+        ));
+        let sink = Arc::new(NodeSink {
+            index: index.clone(),
+            mempool: mempool.clone(),
+        });
+        let ctx = Arc::new(RpcContext {
+            app: node_app,
+            state: live,
+            mempool: mempool.clone(),
+            index,
+            facts,
+        });
+        let run = async move {
+            let listener = tokio::net::TcpListener::bind(rpc_addr)
+                .await
+                .map_err(|e| format!("cannot listen for RPC on {rpc_addr}: {e}"))?;
+            tracing::info!(%rpc_addr, "RPC listening");
+            axum::serve(listener, rpc::router(ctx))
+                .await
+                .map_err(|e| format!("RPC server failed: {e}"))
+        };
+        Services {
+            source: mempool,
+            sink,
+            run,
+        }
+    })
+    .map_err(|e| anyhow::anyhow!(e))
+}
+
+/// Parses `0.0025ucsp` (empty: no floor).
+pub fn parse_gas_price(s: &str) -> Result<Option<caspur_types::Dec>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let amount = s.strip_suffix(caspur_types::STAKE_DENOM).with_context(|| {
+        format!(
+            "minimum-gas-prices {s:?} must be a decimal followed by {}",
+            caspur_types::STAKE_DENOM
+        )
+    })?;
+    Ok(Some(
+        amount
+            .parse()
+            .map_err(|e| anyhow::anyhow!("minimum-gas-prices: {e}"))?,
+    ))
+}

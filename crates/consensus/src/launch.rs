@@ -1,0 +1,231 @@
+//! Running a node under the tokio runtime: storage directory, telemetry (logs + Prometheus),
+//! p2p, the consensus stack, and the node's services — the single entry point `caspurd start`
+//! and `caspurd dev` use. Keys and addresses cross this boundary as plain bytes.
+
+use crate::application::ChainApp;
+use crate::engine::{self, ValidatorConfig};
+use crate::network::{self, P2pSettings};
+use crate::{BlockSink, TxSource};
+use caspur_app::App;
+use caspur_store::qmdb::CommittedState;
+use caspur_store::{StateRead, StateScan, StoreError};
+use commonware_consensus::simplex::scheme::ed25519::Scheme;
+use commonware_cryptography::{ed25519, Signer as _};
+use commonware_runtime::{tokio as cw_tokio, Runner as _, Spawner as _, Supervisor as _};
+use commonware_utils::ordered::Set;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Committed state of the running node. Bound once the database is open; reads before that
+/// fail with a clear error instead of blocking.
+#[derive(Clone, Default)]
+pub struct LiveState(Arc<OnceLock<CommittedState<cw_tokio::Context>>>);
+
+impl LiveState {
+    fn get(&self) -> Result<&CommittedState<cw_tokio::Context>, StoreError> {
+        self.0
+            .get()
+            .ok_or_else(|| StoreError("state database is still opening".into()))
+    }
+}
+
+impl StateRead for LiveState {
+    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        LiveState::get(self)?.get(key).await
+    }
+}
+
+impl StateScan for LiveState {
+    async fn scan_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<caspur_store::Rows, StoreError> {
+        LiveState::get(self)?.scan_prefix(prefix, limit).await
+    }
+}
+
+/// The ed25519 signing key for a 32-byte validator secret.
+fn private_key(secret: &[u8; 32]) -> ed25519::PrivateKey {
+    use commonware_codec::DecodeExt as _;
+    ed25519::PrivateKey::decode(secret.to_vec()).expect("every 32-byte string is an ed25519 secret")
+}
+
+/// A validator's ed25519 public key from its 32-byte secret.
+pub fn validator_public_key(secret: &[u8; 32]) -> [u8; 32] {
+    let pk = private_key(secret).public_key();
+    let mut out = [0u8; 32];
+    out.copy_from_slice(pk.as_ref());
+    out
+}
+
+fn public_key(bytes: &[u8; 32]) -> Result<ed25519::PublicKey, String> {
+    use commonware_codec::DecodeExt as _;
+    ed25519::PublicKey::decode(bytes.to_vec())
+        .map_err(|e| format!("invalid ed25519 public key: {e}"))
+}
+
+/// Everything needed to run a node.
+pub struct LaunchConfig {
+    /// Data directory (all consensus and state storage lives here).
+    pub data_dir: PathBuf,
+    /// Chain id (also the p2p and signing namespace).
+    pub chain_id: String,
+    /// Our validator key seed.
+    pub validator_secret: [u8; 32],
+    /// Validator set (ed25519 public keys).
+    pub validators: Vec<[u8; 32]>,
+    /// p2p listen address.
+    pub p2p_listen: SocketAddr,
+    /// p2p address peers dial.
+    pub p2p_dialable: SocketAddr,
+    /// Peers to dial at startup.
+    pub bootstrappers: Vec<([u8; 32], SocketAddr)>,
+    /// Allow loopback/private peer addresses.
+    pub allow_private_ips: bool,
+    /// Target block interval.
+    pub block_time: Duration,
+    /// Largest block in tx bytes.
+    pub max_block_bytes: usize,
+    /// Genesis time, ms since the Unix epoch.
+    pub genesis_time_ms: u64,
+    /// Hash of the genesis document.
+    pub genesis_hash: [u8; 32],
+    /// Prometheus listen address.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Log filter (`info`, `caspur=debug`, …).
+    pub log_level: String,
+}
+
+/// What the node layer supplies: its mempool, its block sink, and its long-running services
+/// (RPC server), built around the live state handle.
+pub struct Services<F> {
+    /// The mempool.
+    pub source: Arc<dyn TxSource>,
+    /// The finalized-block sink.
+    pub sink: Arc<dyn BlockSink>,
+    /// Runs until the node stops (its result ends the node).
+    pub run: F,
+}
+
+/// Runs the node until `services.run` finishes or Ctrl-C; returns an error description on
+/// a startup failure.
+pub fn run<B, F>(cfg: LaunchConfig, app: Arc<App>, build: B) -> Result<(), String>
+where
+    B: FnOnce(LiveState) -> Services<F>,
+    F: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let validators: Vec<ed25519::PublicKey> = cfg
+        .validators
+        .iter()
+        .map(public_key)
+        .collect::<Result<_, _>>()?;
+    let set =
+        Set::try_from(validators).map_err(|_| "duplicate validator keys in genesis".to_string())?;
+    let bootstrappers = cfg
+        .bootstrappers
+        .iter()
+        .map(|(pk, addr)| public_key(pk).map(|pk| (pk, *addr)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let signer = private_key(&cfg.validator_secret);
+    let me = signer.public_key();
+    let scheme =
+        Scheme::signer(cfg.chain_id.as_bytes(), set.clone(), signer.clone()).ok_or_else(|| {
+            "this node's validator key is not in the genesis validator set".to_string()
+        })?;
+    let runner = cw_tokio::Runner::new(
+        cw_tokio::Config::new()
+            .with_storage_directory(cfg.data_dir.clone())
+            .with_worker_threads(4)
+            .with_catch_panics(false),
+    );
+    runner.start(|context| async move {
+        cw_tokio::telemetry::init(
+            context.child("telemetry"),
+            cw_tokio::telemetry::Logs {
+                level: cfg.log_level.parse().unwrap_or(tracing::Level::INFO),
+                json: false,
+            },
+            cfg.metrics_addr,
+            None,
+        );
+        let live = LiveState::default();
+        let services = build(live.clone());
+        let (oracle, channels, _p2p) = network::start(
+            &context,
+            cfg.chain_id.as_bytes(),
+            signer,
+            set,
+            P2pSettings {
+                listen: cfg.p2p_listen,
+                dialable: cfg.p2p_dialable,
+                bootstrappers,
+                allow_private_ips: cfg.allow_private_ips,
+            },
+        );
+        let genesis = engine::genesis_block(cfg.genesis_time_ms, cfg.genesis_hash);
+        let chain_app = ChainApp::new(
+            app,
+            genesis.clone(),
+            cfg.block_time,
+            cfg.max_block_bytes,
+            services.sink,
+        );
+        let running = engine::start(
+            context.child("validator"),
+            ValidatorConfig {
+                partition_prefix: "caspur".into(),
+                scheme,
+                public_key: me,
+                genesis,
+                leader_timeout: cfg.block_time + Duration::from_secs(2),
+            },
+            chain_app,
+            services.source,
+            oracle.clone(),
+            oracle,
+            channels,
+        )
+        .await;
+        let db = running.stateful.subscribe_databases().await;
+        let _ = live.0.set(CommittedState(db));
+        let service = context.child("services").spawn(|_| services.run);
+        tokio::select! {
+            r = service => match r {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e),
+                Err(e) => Err(format!("node services stopped: {e}")),
+            },
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("interrupted; stopping");
+                Ok(())
+            }
+        }
+    })
+}
+
+/// Reads the committed application state of a stopped node's data directory: the height of
+/// its last applied block and every module's state in genesis form.
+pub fn export_state(data_dir: &std::path::Path) -> Result<(u64, caspur_app::AppGenesis), String> {
+    if !data_dir.exists() {
+        return Err(format!("{} does not exist", data_dir.display()));
+    }
+    let runner = cw_tokio::Runner::new(
+        cw_tokio::Config::new().with_storage_directory(data_dir.to_path_buf()),
+    );
+    runner.start(|context| async move {
+        let store = caspur_store::qmdb::DirectStore::open(context.child("export"), "caspur")
+            .await
+            .map_err(|e| format!("cannot open state (is the node still running?): {e}"))?;
+        let height = caspur_app::last_height(&store)
+            .await
+            .map_err(|e| e.to_string())?;
+        let state = caspur_app::AppGenesis::export(&store)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((height, state))
+    })
+}

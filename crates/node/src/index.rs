@@ -1,0 +1,169 @@
+//! The block store and tx index behind `block` and `tx_search`: every finalized block with its
+//! txs and results, keyed by height, and each tx hash → (height, index). Stored in redb, one
+//! ACID transaction per block; writing a height again replaces it (blocks can be delivered
+//! more than once after a crash).
+
+use base64::Engine as _;
+use caspur_app::TxResult;
+use caspur_consensus::FinalizedBlock;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const TXS: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("txs");
+
+/// An index failure.
+#[derive(Debug, thiserror::Error)]
+#[error("block index: {0}")]
+pub struct IndexError(String);
+
+fn err(e: impl std::fmt::Display) -> IndexError {
+    IndexError(e.to_string())
+}
+
+/// A stored block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredBlock {
+    /// Height.
+    pub height: u64,
+    /// Hex block hash.
+    pub hash: String,
+    /// Hex parent hash.
+    pub parent: String,
+    /// Hex proposer key.
+    pub proposer: String,
+    /// Block time, ms since the Unix epoch.
+    pub time_ms: u64,
+    /// Base64 txs.
+    pub txs: Vec<String>,
+    /// One result per tx.
+    pub results: Vec<TxResult>,
+    /// Hex app hash after the block.
+    pub app_hash: String,
+}
+
+impl StoredBlock {
+    /// From a finalized block.
+    pub fn from_finalized(b: &FinalizedBlock) -> Self {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        StoredBlock {
+            height: b.height,
+            hash: hex::encode_upper(b.hash),
+            parent: hex::encode_upper(b.parent),
+            proposer: hex::encode_upper(b.proposer),
+            time_ms: b.time_ms,
+            txs: b.txs.iter().map(|t| b64.encode(t)).collect(),
+            results: b.results.clone(),
+            app_hash: hex::encode_upper(b.app_hash),
+        }
+    }
+
+    /// The raw txs.
+    pub fn raw_txs(&self) -> Vec<Vec<u8>> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        self.txs.iter().filter_map(|t| b64.decode(t).ok()).collect()
+    }
+}
+
+/// The index.
+pub struct BlockIndex {
+    db: Database,
+}
+
+impl BlockIndex {
+    /// Opens or creates the index file.
+    pub fn open(path: &Path) -> Result<Self, IndexError> {
+        let db = Database::create(path).map_err(err)?;
+        let tx = db.begin_write().map_err(err)?;
+        tx.open_table(BLOCKS).map_err(err)?;
+        tx.open_table(TXS).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(BlockIndex { db })
+    }
+
+    /// Records a finalized block (idempotent per height).
+    pub fn insert(&self, block: &FinalizedBlock) -> Result<(), IndexError> {
+        let stored = StoredBlock::from_finalized(block);
+        let bytes = serde_json::to_vec(&stored).map_err(err)?;
+        let tx = self.db.begin_write().map_err(err)?;
+        {
+            let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
+            blocks.insert(block.height, bytes.as_slice()).map_err(err)?;
+            let mut txs = tx.open_table(TXS).map_err(err)?;
+            for (i, raw) in block.txs.iter().enumerate() {
+                let hash = caspur_types::tx::tx_hash(raw);
+                txs.insert(hash.as_slice(), (block.height, i as u32))
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// The block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<StoredBlock>, IndexError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let blocks = tx.open_table(BLOCKS).map_err(err)?;
+        match blocks.get(height).map_err(err)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(v.value()).map(Some).map_err(err),
+        }
+    }
+
+    /// The lowest and highest stored heights.
+    pub fn bounds(&self) -> Result<Option<(u64, u64)>, IndexError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let blocks = tx.open_table(BLOCKS).map_err(err)?;
+        let first = blocks.first().map_err(err)?.map(|(k, _)| k.value());
+        let last = blocks.last().map_err(err)?.map(|(k, _)| k.value());
+        Ok(first.zip(last))
+    }
+
+    /// The highest stored block.
+    pub fn latest(&self) -> Result<Option<StoredBlock>, IndexError> {
+        match self.bounds()? {
+            None => Ok(None),
+            Some((_, last)) => self.block(last),
+        }
+    }
+
+    /// Where a tx landed: its block and index.
+    pub fn tx(&self, hash: &[u8; 32]) -> Result<Option<(StoredBlock, u32)>, IndexError> {
+        let location = {
+            let tx = self.db.begin_read().map_err(err)?;
+            let txs = tx.open_table(TXS).map_err(err)?;
+            txs.get(hash.as_slice()).map_err(err)?.map(|v| v.value())
+        };
+        match location {
+            None => Ok(None),
+            Some((height, index)) => Ok(self.block(height)?.map(|b| (b, index))),
+        }
+    }
+
+    /// Removes every block above `height` and its tx entries (rollback).
+    pub fn truncate_above(&self, height: u64) -> Result<usize, IndexError> {
+        let tx = self.db.begin_write().map_err(err)?;
+        let mut removed = 0;
+        {
+            let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
+            let mut txs = tx.open_table(TXS).map_err(err)?;
+            let doomed: Vec<(u64, Vec<u8>)> = blocks
+                .range(height + 1..)
+                .map_err(err)?
+                .filter_map(|r| r.ok())
+                .map(|(k, v)| (k.value(), v.value().to_vec()))
+                .collect();
+            for (h, bytes) in doomed {
+                let stored: StoredBlock = serde_json::from_slice(&bytes).map_err(err)?;
+                for raw in stored.raw_txs() {
+                    txs.remove(caspur_types::tx::tx_hash(&raw).as_slice())
+                        .map_err(err)?;
+                }
+                blocks.remove(h).map_err(err)?;
+                removed += 1;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(removed)
+    }
+}

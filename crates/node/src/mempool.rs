@@ -1,0 +1,175 @@
+//! The mempool: admits txs through the app's CheckTx against a check-state (committed state
+//! plus the ante writes of txs already admitted, so one account can queue consecutive
+//! sequences), bounds itself by count and bytes, offers txs to proposals without removing
+//! them, and after every finalized block drops included txs and re-checks the rest, evicting
+//! any that can no longer be valid.
+
+use caspur_app::{App, BlockInfo};
+use caspur_consensus::{FinalizedBlock, TxSource};
+use caspur_store::{Overlay, StateRead};
+use caspur_types::{Dec, TxError};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+/// Mempool bounds and the node's fee floor.
+#[derive(Clone, Debug)]
+pub struct MempoolConfig {
+    /// Most txs held.
+    pub max_txs: usize,
+    /// Most bytes held.
+    pub max_bytes: usize,
+    /// The node-local minimum gas price (CheckTx only, as in Cosmos).
+    pub min_gas_price: Option<Dec>,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        MempoolConfig {
+            max_txs: 5000,
+            max_bytes: 64 << 20,
+            min_gas_price: None,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Entry {
+    raw: Vec<u8>,
+    hash: [u8; 32],
+    gas_wanted: u64,
+}
+
+#[derive(Default)]
+struct Pending {
+    entries: Vec<Entry>,
+    hashes: HashSet<[u8; 32]>,
+    bytes: usize,
+}
+
+impl Pending {
+    fn push(&mut self, e: Entry) {
+        self.bytes += e.raw.len();
+        self.hashes.insert(e.hash);
+        self.entries.push(e);
+    }
+}
+
+/// The mempool over a committed-state handle `S`.
+pub struct Mempool<S> {
+    app: Arc<App>,
+    config: MempoolConfig,
+    committed: S,
+    /// Txs in admission order; read synchronously by proposals.
+    pending: Mutex<Pending>,
+    /// The check-state and the next block's info; held across CheckTx so admissions serialize.
+    check: tokio::sync::Mutex<(Overlay<S>, BlockInfo)>,
+}
+
+impl<S: StateRead + Clone + 'static> Mempool<S> {
+    /// An empty mempool whose next block is `next`.
+    pub fn new(app: Arc<App>, config: MempoolConfig, committed: S, next: BlockInfo) -> Self {
+        let check = Overlay::new(committed.clone());
+        Mempool {
+            app,
+            config,
+            committed,
+            pending: Mutex::new(Pending::default()),
+            check: tokio::sync::Mutex::new((check, next)),
+        }
+    }
+
+    /// Number of txs and bytes held.
+    pub fn size(&self) -> (usize, usize) {
+        let p = self.pending.lock().expect("mempool lock");
+        (p.entries.len(), p.bytes)
+    }
+
+    /// Admits a tx or says why not. Returns its hash.
+    pub async fn add(&self, raw: Vec<u8>) -> Result<[u8; 32], TxError> {
+        let hash = caspur_types::tx::tx_hash(&raw);
+        let mut check = self.check.lock().await;
+        {
+            let p = self.pending.lock().expect("mempool lock");
+            if p.hashes.contains(&hash) {
+                return Err(TxError::tx_in_mempool("tx already in mempool"));
+            }
+            if p.entries.len() >= self.config.max_txs || p.bytes + raw.len() > self.config.max_bytes
+            {
+                return Err(TxError::mempool_full(format!(
+                    "mempool is full: {} txs, {} bytes",
+                    p.entries.len(),
+                    p.bytes
+                )));
+            }
+        }
+        let (overlay, next) = &mut *check;
+        let checked = self
+            .app
+            .check_tx(overlay, &raw, next, self.config.min_gas_price)
+            .await?;
+        self.pending.lock().expect("mempool lock").push(Entry {
+            raw,
+            hash,
+            gas_wanted: checked.gas_wanted,
+        });
+        Ok(hash)
+    }
+
+    /// After a finalized block: drop its txs, rebuild the check-state on the new committed
+    /// state and re-check every remaining tx in order, evicting those now invalid.
+    pub async fn on_finalized(&self, block: &FinalizedBlock) {
+        let mut check = self.check.lock().await;
+        let included: HashSet<[u8; 32]> = block
+            .txs
+            .iter()
+            .map(|t| caspur_types::tx::tx_hash(t))
+            .collect();
+        let remaining: Vec<Entry> = {
+            let mut p = self.pending.lock().expect("mempool lock");
+            let all = std::mem::take(&mut *p);
+            all.entries
+                .into_iter()
+                .filter(|e| !included.contains(&e.hash))
+                .collect()
+        };
+        let next = BlockInfo {
+            height: block.height + 1,
+            time_ms: block.time_ms,
+        };
+        let mut overlay = Overlay::new(self.committed.clone());
+        let mut kept = Pending::default();
+        for e in remaining {
+            match self
+                .app
+                .check_tx(&mut overlay, &e.raw, &next, self.config.min_gas_price)
+                .await
+            {
+                Ok(_) => kept.push(e),
+                Err(err) => {
+                    tracing::debug!(hash = %hex::encode_upper(e.hash), %err, "evicted on recheck")
+                }
+            }
+        }
+        *self.pending.lock().expect("mempool lock") = kept;
+        *check = (overlay, next);
+    }
+}
+
+impl<S: StateRead + Clone + 'static> TxSource for Mempool<S> {
+    fn select(&self, max_bytes: usize, max_gas: Option<u64>) -> Vec<Vec<u8>> {
+        let p = self.pending.lock().expect("mempool lock");
+        let (mut bytes, mut gas) = (0usize, 0u64);
+        let mut out = Vec::new();
+        for e in &p.entries {
+            let next_gas = gas.saturating_add(e.gas_wanted);
+            if bytes + e.raw.len() > max_bytes || max_gas.is_some_and(|m| next_gas > m) {
+                // Later txs of the same account would be out of sequence: stop here.
+                break;
+            }
+            bytes += e.raw.len();
+            gas = next_gas;
+            out.push(e.raw.clone());
+        }
+        out
+    }
+}

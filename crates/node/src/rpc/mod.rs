@@ -1,0 +1,461 @@
+//! CometBFT-compatible JSON-RPC 2.0 over HTTP POST (and the same methods as `GET /<method>`
+//! with URI parameters, as CometBFT serves them).
+
+pub mod types;
+
+use crate::index::BlockIndex;
+use crate::mempool::Mempool;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use caspur_app::App;
+use caspur_store::StateScan;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use types::*;
+
+/// Facts about this node that `status` reports.
+#[derive(Clone)]
+pub struct NodeFacts {
+    /// Chain id.
+    pub chain_id: String,
+    /// Moniker.
+    pub moniker: String,
+    /// Hex node id.
+    pub node_id: String,
+    /// p2p listen address.
+    pub listen_addr: String,
+    /// RPC address.
+    pub rpc_addr: String,
+    /// Validator info.
+    pub validator: ValidatorInfo,
+}
+
+/// What the RPC handlers need.
+pub struct RpcContext<S> {
+    /// The state machine (queries).
+    pub app: Arc<App>,
+    /// Committed state.
+    pub state: S,
+    /// The mempool.
+    pub mempool: Arc<Mempool<S>>,
+    /// Blocks and txs.
+    pub index: Arc<BlockIndex>,
+    /// Node facts.
+    pub facts: NodeFacts,
+}
+
+/// A JSON-RPC error: code, message, data.
+#[derive(Debug)]
+pub struct RpcError {
+    code: i64,
+    message: &'static str,
+    data: String,
+}
+
+impl RpcError {
+    fn invalid_params(data: impl Into<String>) -> Self {
+        RpcError {
+            code: -32602,
+            message: "Invalid params",
+            data: data.into(),
+        }
+    }
+    fn internal(data: impl Into<String>) -> Self {
+        RpcError {
+            code: -32603,
+            message: "Internal error",
+            data: data.into(),
+        }
+    }
+    fn not_found(method: &str) -> Self {
+        RpcError {
+            code: -32601,
+            message: "Method not found",
+            data: format!("unknown method {method:?}"),
+        }
+    }
+}
+
+/// The RPC router.
+pub fn router<S: StateScan + Clone + 'static>(ctx: Arc<RpcContext<S>>) -> Router {
+    Router::new()
+        .route("/", post(post_rpc::<S>))
+        .route("/{method}", get(get_rpc::<S>))
+        .with_state(ctx)
+}
+
+async fn post_rpc<S: StateScan + Clone + 'static>(
+    State(ctx): State<Arc<RpcContext<S>>>,
+    body: axum::body::Bytes,
+) -> Json<Value> {
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Json(envelope(
+                Value::Null,
+                Err(RpcError {
+                    code: -32700,
+                    message: "Parse error",
+                    data: e.to_string(),
+                }),
+            ))
+        }
+    };
+    match request {
+        Value::Array(calls) => {
+            let mut out = Vec::with_capacity(calls.len());
+            for call in calls {
+                out.push(one_call(&ctx, call).await);
+            }
+            Json(Value::Array(out))
+        }
+        call => Json(one_call(&ctx, call).await),
+    }
+}
+
+async fn one_call<S: StateScan + Clone + 'static>(ctx: &RpcContext<S>, call: Value) -> Value {
+    let id = call.get("id").cloned().unwrap_or(Value::Null);
+    let Some(method) = call.get("method").and_then(Value::as_str) else {
+        return envelope(
+            id,
+            Err(RpcError {
+                code: -32600,
+                message: "Invalid Request",
+                data: "missing method".into(),
+            }),
+        );
+    };
+    let params = call.get("params").cloned().unwrap_or(Value::Null);
+    envelope(id, dispatch(ctx, method, &params).await)
+}
+
+async fn get_rpc<S: StateScan + Clone + 'static>(
+    State(ctx): State<Arc<RpcContext<S>>>,
+    Path(method): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Json<Value> {
+    // URI parameters arrive quoted for strings (`?path="/x"`), as CometBFT expects.
+    let params: serde_json::Map<String, Value> = query
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v.trim_matches('"').to_string())))
+        .collect();
+    Json(envelope(
+        json!(-1),
+        dispatch(&ctx, &method, &Value::Object(params)).await,
+    ))
+}
+
+fn envelope(id: Value, result: Result<Value, RpcError>) -> Value {
+    match result {
+        Ok(r) => json!({"jsonrpc": "2.0", "id": id, "result": r}),
+        Err(e) => {
+            json!({"jsonrpc": "2.0", "id": id, "error": {"code": e.code, "message": e.message, "data": e.data}})
+        }
+    }
+}
+
+/// A named or positional parameter.
+fn param<'a>(params: &'a Value, name: &str, position: usize) -> Option<&'a Value> {
+    match params {
+        Value::Object(m) => m.get(name),
+        Value::Array(a) => a.get(position),
+        _ => None,
+    }
+    .filter(|v| !v.is_null())
+}
+
+fn param_str<'a>(params: &'a Value, name: &str, position: usize) -> Option<&'a str> {
+    param(params, name, position).and_then(Value::as_str)
+}
+
+fn param_u64(params: &Value, name: &str, position: usize) -> Result<Option<u64>, RpcError> {
+    match param(params, name, position) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
+            RpcError::invalid_params(format!("{name} must be a non-negative integer"))
+        }),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| RpcError::invalid_params(format!("{name} must be an integer, got {s:?}"))),
+        Some(_) => Err(RpcError::invalid_params(format!(
+            "{name} must be an integer"
+        ))),
+    }
+}
+
+fn to_value(v: impl serde::Serialize) -> Result<Value, RpcError> {
+    serde_json::to_value(v).map_err(|e| RpcError::internal(e.to_string()))
+}
+
+async fn dispatch<S: StateScan + Clone + 'static>(
+    ctx: &RpcContext<S>,
+    method: &str,
+    params: &Value,
+) -> Result<Value, RpcError> {
+    match method {
+        "health" => Ok(json!({})),
+        "status" => status(ctx),
+        "abci_query" => abci_query(ctx, params).await,
+        "broadcast_tx_sync" | "broadcast_tx_async" => broadcast(ctx, params).await,
+        "tx_search" => tx_search(ctx, params),
+        "tx" => tx(ctx, params),
+        "block" => block(ctx, params),
+        other => Err(RpcError::not_found(other)),
+    }
+}
+
+fn status<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
+    let f = &ctx.facts;
+    let latest = ctx
+        .index
+        .latest()
+        .map_err(|e| RpcError::internal(e.to_string()))?;
+    let earliest = match ctx
+        .index
+        .bounds()
+        .map_err(|e| RpcError::internal(e.to_string()))?
+    {
+        Some((first, _)) => ctx
+            .index
+            .block(first)
+            .map_err(|e| RpcError::internal(e.to_string()))?,
+        None => None,
+    };
+    let fields = |b: &Option<crate::index::StoredBlock>| match b {
+        Some(b) => (
+            b.hash.clone(),
+            b.app_hash.clone(),
+            b.height.to_string(),
+            rfc3339(b.time_ms),
+        ),
+        None => (String::new(), String::new(), "0".into(), rfc3339(0)),
+    };
+    let (lh, la, lheight, ltime) = fields(&latest);
+    let (eh, ea, eheight, etime) = fields(&earliest);
+    to_value(Status {
+        node_info: NodeInfo {
+            protocol_version: ProtocolVersion {
+                p2p: "8".into(),
+                block: "11".into(),
+                app: "0".into(),
+            },
+            id: f.node_id.clone(),
+            listen_addr: f.listen_addr.clone(),
+            network: f.chain_id.clone(),
+            version: "0.38.17".into(),
+            channels: "40202122233038606100".into(),
+            moniker: f.moniker.clone(),
+            other: NodeOther {
+                tx_index: "on".into(),
+                rpc_address: f.rpc_addr.clone(),
+            },
+        },
+        sync_info: SyncInfo {
+            latest_block_hash: lh,
+            latest_app_hash: la,
+            latest_block_height: lheight,
+            latest_block_time: ltime,
+            earliest_block_hash: eh,
+            earliest_app_hash: ea,
+            earliest_block_height: eheight,
+            earliest_block_time: etime,
+            catching_up: false,
+        },
+        validator_info: f.validator.clone(),
+    })
+}
+
+async fn abci_query<S: StateScan + Clone + 'static>(
+    ctx: &RpcContext<S>,
+    params: &Value,
+) -> Result<Value, RpcError> {
+    let path =
+        param_str(params, "path", 0).ok_or_else(|| RpcError::invalid_params("path is required"))?;
+    let data = match param_str(params, "data", 1) {
+        None => Vec::new(),
+        Some(h) => hex::decode(h)
+            .map_err(|e| RpcError::invalid_params(format!("data must be hex: {e}")))?,
+    };
+    let latest = ctx
+        .index
+        .bounds()
+        .map_err(|e| RpcError::internal(e.to_string()))?
+        .map_or(0, |(_, l)| l);
+    if let Some(h) = param_u64(params, "height", 2)? {
+        if h != 0 && h != latest {
+            return to_value(AbciQuery { response: query_error(&caspur_types::TxError::invalid_height(format!(
+                "queries at height {h} are not served: only the latest height ({latest}) is kept for queries"
+            )), latest) });
+        }
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let response = match caspur_app::query::query(&ctx.state, path, &data).await {
+        Ok(value) => AbciQueryResponse {
+            code: 0,
+            log: String::new(),
+            info: String::new(),
+            index: "0".into(),
+            key: None,
+            value: Some(b64.encode(value)),
+            proof_ops: None,
+            height: latest.to_string(),
+            codespace: String::new(),
+        },
+        Err(e) => query_error(&e, latest),
+    };
+    to_value(AbciQuery { response })
+}
+
+fn query_error(e: &caspur_types::TxError, height: u64) -> AbciQueryResponse {
+    AbciQueryResponse {
+        code: e.code.code(),
+        log: e.message.clone(),
+        info: String::new(),
+        index: "0".into(),
+        key: None,
+        value: None,
+        proof_ops: None,
+        height: height.to_string(),
+        codespace: e.codespace().to_string(),
+    }
+}
+
+async fn broadcast<S: StateScan + Clone + 'static>(
+    ctx: &RpcContext<S>,
+    params: &Value,
+) -> Result<Value, RpcError> {
+    let tx =
+        param_str(params, "tx", 0).ok_or_else(|| RpcError::invalid_params("tx is required"))?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(tx)
+        .map_err(|e| RpcError::invalid_params(format!("tx must be base64: {e}")))?;
+    let hash = caspur_types::tx::tx_hash_hex(&raw);
+    let (code, log, codespace) = match ctx.mempool.add(raw).await {
+        Ok(_) => (0, String::new(), String::new()),
+        Err(e) => (e.code.code(), e.message.clone(), e.codespace().to_string()),
+    };
+    to_value(BroadcastTx {
+        code,
+        data: String::new(),
+        log,
+        codespace,
+        hash,
+    })
+}
+
+fn parse_hash(s: &str) -> Result<[u8; 32], RpcError> {
+    let bytes = hex::decode(s)
+        .or_else(|_| base64::engine::general_purpose::STANDARD.decode(s))
+        .map_err(|_| RpcError::invalid_params(format!("hash {s:?} is neither hex nor base64")))?;
+    bytes
+        .try_into()
+        .map_err(|_| RpcError::invalid_params("hash must be 32 bytes"))
+}
+
+fn tx_response<'a>(b: &'a crate::index::StoredBlock, index: u32) -> Option<TxResponse<'a>> {
+    let tx = b.txs.get(index as usize)?;
+    let result = b.results.get(index as usize)?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(tx).ok()?;
+    Some(TxResponse {
+        hash: caspur_types::tx::tx_hash_hex(&raw),
+        height: b.height.to_string(),
+        index,
+        tx_result: ExecTxResult::from(result),
+        tx,
+    })
+}
+
+fn tx<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
+    let hash = parse_hash(
+        param_str(params, "hash", 0).ok_or_else(|| RpcError::invalid_params("hash is required"))?,
+    )?;
+    let found = ctx
+        .index
+        .tx(&hash)
+        .map_err(|e| RpcError::internal(e.to_string()))?;
+    let (b, i) = found
+        .ok_or_else(|| RpcError::internal(format!("tx ({}) not found", hex::encode_upper(hash))))?;
+    to_value(
+        tx_response(&b, i)
+            .ok_or_else(|| RpcError::internal("indexed tx missing from its block"))?,
+    )
+}
+
+/// `tx_search` supports `tx.hash='…'` and `tx.height=N` (joined by AND).
+fn tx_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
+    let query = param_str(params, "query", 0)
+        .ok_or_else(|| RpcError::invalid_params("query is required"))?;
+    let (mut hash, mut height) = (None, None);
+    for cond in query.split(" AND ") {
+        let (key, value) = cond
+            .split_once('=')
+            .ok_or_else(|| RpcError::invalid_params(format!("unsupported condition {cond:?}")))?;
+        let value = value.trim().trim_matches('\'').trim_matches('"');
+        match key.trim() {
+            "tx.hash" => hash = Some(parse_hash(value)?),
+            "tx.height" => {
+                height = Some(
+                    value
+                        .parse::<u64>()
+                        .map_err(|_| RpcError::invalid_params(format!("bad height {value:?}")))?,
+                )
+            }
+            other => {
+                return Err(RpcError::invalid_params(format!(
+                    "unsupported query key {other:?}; use tx.hash or tx.height"
+                )))
+            }
+        }
+    }
+    let blocks: Vec<(crate::index::StoredBlock, Option<u32>)> = match (hash, height) {
+        (Some(h), _) => ctx
+            .index
+            .tx(&h)
+            .map_err(|e| RpcError::internal(e.to_string()))?
+            .filter(|(b, _)| height.is_none_or(|x| x == b.height))
+            .map(|(b, i)| vec![(b, Some(i))])
+            .unwrap_or_default(),
+        (None, Some(h)) => ctx
+            .index
+            .block(h)
+            .map_err(|e| RpcError::internal(e.to_string()))?
+            .map(|b| vec![(b, None)])
+            .unwrap_or_default(),
+        (None, None) => {
+            return Err(RpcError::invalid_params(
+                "query must name tx.hash or tx.height",
+            ))
+        }
+    };
+    let mut txs = Vec::new();
+    for (b, only) in &blocks {
+        match only {
+            Some(i) => txs.extend(tx_response(b, *i)),
+            None => txs.extend((0..b.txs.len() as u32).filter_map(|i| tx_response(b, i))),
+        }
+    }
+    let total = txs.len();
+    to_value(TxSearch {
+        txs,
+        total_count: total.to_string(),
+    })
+}
+
+fn block<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
+    let stored = match param_u64(params, "height", 0)? {
+        Some(h) if h > 0 => ctx.index.block(h),
+        _ => ctx.index.latest(),
+    }
+    .map_err(|e| RpcError::internal(e.to_string()))?
+    .ok_or_else(|| {
+        RpcError::internal(
+            "height is not available: the block is not committed yet or not retained",
+        )
+    })?;
+    to_value(block_response(&ctx.facts.chain_id, &stored))
+}

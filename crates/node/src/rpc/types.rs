@@ -1,0 +1,347 @@
+//! CometBFT JSON-RPC response shapes, written by hand because clients such as CosmJS parse
+//! CometBFT's exact encoding: 64-bit integers as strings, hashes as uppercase hex, tx bytes and
+//! query values as base64, times as RFC 3339 with nanoseconds.
+
+use crate::index::StoredBlock;
+use caspur_app::TxResult;
+use caspur_types::Event;
+use serde::Serialize;
+
+/// RFC 3339 with nanoseconds, as CometBFT prints block times.
+pub fn rfc3339(ms: u64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms as i64)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+/// `status`.
+#[derive(Serialize)]
+pub struct Status {
+    pub node_info: NodeInfo,
+    pub sync_info: SyncInfo,
+    pub validator_info: ValidatorInfo,
+}
+
+/// `status.node_info`.
+#[derive(Serialize)]
+pub struct NodeInfo {
+    pub protocol_version: ProtocolVersion,
+    pub id: String,
+    pub listen_addr: String,
+    pub network: String,
+    pub version: String,
+    pub channels: String,
+    pub moniker: String,
+    pub other: NodeOther,
+}
+
+/// `status.node_info.protocol_version`.
+#[derive(Serialize)]
+pub struct ProtocolVersion {
+    pub p2p: String,
+    pub block: String,
+    pub app: String,
+}
+
+/// `status.node_info.other`.
+#[derive(Serialize)]
+pub struct NodeOther {
+    pub tx_index: String,
+    pub rpc_address: String,
+}
+
+/// `status.sync_info`.
+#[derive(Serialize)]
+pub struct SyncInfo {
+    pub latest_block_hash: String,
+    pub latest_app_hash: String,
+    pub latest_block_height: String,
+    pub latest_block_time: String,
+    pub earliest_block_hash: String,
+    pub earliest_app_hash: String,
+    pub earliest_block_height: String,
+    pub earliest_block_time: String,
+    pub catching_up: bool,
+}
+
+/// `status.validator_info`.
+#[derive(Serialize, Clone)]
+pub struct ValidatorInfo {
+    pub address: String,
+    pub pub_key: PubKey,
+    pub voting_power: String,
+}
+
+/// An amino-JSON public key.
+#[derive(Serialize, Clone)]
+pub struct PubKey {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+}
+
+/// `abci_query`.
+#[derive(Serialize)]
+pub struct AbciQuery {
+    pub response: AbciQueryResponse,
+}
+
+/// `abci_query.response`.
+#[derive(Serialize)]
+pub struct AbciQueryResponse {
+    pub code: u32,
+    pub log: String,
+    pub info: String,
+    pub index: String,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    #[serde(rename = "proofOps")]
+    pub proof_ops: Option<ProofOps>,
+    pub height: String,
+    pub codespace: String,
+}
+
+/// Proof operations of a query.
+#[derive(Serialize)]
+pub struct ProofOps {
+    pub ops: Vec<ProofOp>,
+}
+
+/// One proof operation.
+#[derive(Serialize)]
+pub struct ProofOp {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub key: String,
+    pub data: String,
+}
+
+/// `broadcast_tx_sync`.
+#[derive(Serialize)]
+pub struct BroadcastTx {
+    pub code: u32,
+    pub data: String,
+    pub log: String,
+    pub codespace: String,
+    pub hash: String,
+}
+
+/// An ABCI event with plain-string attributes (CometBFT ≥ 0.37).
+#[derive(Serialize)]
+pub struct AbciEvent<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub attributes: Vec<AbciAttribute<'a>>,
+}
+
+/// One event attribute.
+#[derive(Serialize)]
+pub struct AbciAttribute<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+    pub index: bool,
+}
+
+/// Events in CometBFT's JSON form.
+pub fn events(evs: &[Event]) -> Vec<AbciEvent<'_>> {
+    evs.iter()
+        .map(|e| AbciEvent {
+            kind: &e.kind,
+            attributes: e
+                .attributes
+                .iter()
+                .map(|a| AbciAttribute {
+                    key: &a.key,
+                    value: &a.value,
+                    index: a.index,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// `ExecTxResult`.
+#[derive(Serialize)]
+pub struct ExecTxResult<'a> {
+    pub code: u32,
+    pub data: Option<String>,
+    pub log: &'a str,
+    pub info: &'a str,
+    pub gas_wanted: String,
+    pub gas_used: String,
+    pub events: Vec<AbciEvent<'a>>,
+    pub codespace: &'a str,
+}
+
+impl<'a> ExecTxResult<'a> {
+    /// From a tx result.
+    pub fn from(r: &'a TxResult) -> Self {
+        ExecTxResult {
+            code: r.code,
+            data: None,
+            log: &r.log,
+            info: "",
+            gas_wanted: r.gas_wanted.to_string(),
+            gas_used: r.gas_used.to_string(),
+            events: events(&r.events),
+            codespace: &r.codespace,
+        }
+    }
+}
+
+/// One `tx_search` / `tx` result.
+#[derive(Serialize)]
+pub struct TxResponse<'a> {
+    pub hash: String,
+    pub height: String,
+    pub index: u32,
+    pub tx_result: ExecTxResult<'a>,
+    pub tx: &'a str,
+}
+
+/// `tx_search`.
+#[derive(Serialize)]
+pub struct TxSearch<'a> {
+    pub txs: Vec<TxResponse<'a>>,
+    pub total_count: String,
+}
+
+/// A block id.
+#[derive(Serialize)]
+pub struct BlockId {
+    pub hash: String,
+    pub parts: PartSetHeader,
+}
+
+/// A part set header (one part: blocks travel whole here).
+#[derive(Serialize)]
+pub struct PartSetHeader {
+    pub total: u32,
+    pub hash: String,
+}
+
+impl BlockId {
+    /// A block id for a hex hash.
+    pub fn of(hash: &str) -> Self {
+        BlockId {
+            hash: hash.to_string(),
+            parts: PartSetHeader {
+                total: 1,
+                hash: hash.to_string(),
+            },
+        }
+    }
+}
+
+/// `block`.
+#[derive(Serialize)]
+pub struct BlockResponse {
+    pub block_id: BlockId,
+    pub block: Block,
+}
+
+/// A block.
+#[derive(Serialize)]
+pub struct Block {
+    pub header: Header,
+    pub data: BlockData,
+    pub evidence: Evidence,
+    pub last_commit: Commit,
+}
+
+/// A header.
+#[derive(Serialize)]
+pub struct Header {
+    pub version: HeaderVersion,
+    pub chain_id: String,
+    pub height: String,
+    pub time: String,
+    pub last_block_id: BlockId,
+    pub last_commit_hash: String,
+    pub data_hash: String,
+    pub validators_hash: String,
+    pub next_validators_hash: String,
+    pub consensus_hash: String,
+    pub app_hash: String,
+    pub last_results_hash: String,
+    pub evidence_hash: String,
+    pub proposer_address: String,
+}
+
+/// Header version.
+#[derive(Serialize)]
+pub struct HeaderVersion {
+    pub block: String,
+    pub app: String,
+}
+
+/// Block txs.
+#[derive(Serialize)]
+pub struct BlockData {
+    pub txs: Vec<String>,
+}
+
+/// Evidence (none: double signing is handled by the slashing module's own evidence).
+#[derive(Serialize)]
+pub struct Evidence {
+    pub evidence: Vec<()>,
+}
+
+/// The previous block's commit.
+#[derive(Serialize)]
+pub struct Commit {
+    pub height: String,
+    pub round: u32,
+    pub block_id: BlockId,
+    pub signatures: Vec<()>,
+}
+
+/// Builds the `block` response for a stored block.
+pub fn block_response(chain_id: &str, b: &StoredBlock) -> BlockResponse {
+    use sha2::{Digest, Sha256};
+    let empty = hex::encode_upper(Sha256::digest([]));
+    let data_hash = {
+        let mut h = Sha256::new();
+        for t in b.raw_txs() {
+            h.update(Sha256::digest(&t));
+        }
+        hex::encode_upper(h.finalize())
+    };
+    let proposer_address = hex::decode(&b.proposer)
+        .map(|pk| hex::encode_upper(&Sha256::digest(pk)[..20]))
+        .unwrap_or_default();
+    BlockResponse {
+        block_id: BlockId::of(&b.hash),
+        block: Block {
+            header: Header {
+                version: HeaderVersion {
+                    block: "11".into(),
+                    app: "0".into(),
+                },
+                chain_id: chain_id.to_string(),
+                height: b.height.to_string(),
+                time: rfc3339(b.time_ms),
+                last_block_id: BlockId::of(&b.parent),
+                last_commit_hash: empty.clone(),
+                data_hash,
+                validators_hash: empty.clone(),
+                next_validators_hash: empty.clone(),
+                consensus_hash: empty.clone(),
+                app_hash: b.app_hash.clone(),
+                last_results_hash: empty.clone(),
+                evidence_hash: empty,
+                proposer_address,
+            },
+            data: BlockData { txs: b.txs.clone() },
+            evidence: Evidence {
+                evidence: Vec::new(),
+            },
+            last_commit: Commit {
+                height: b.height.saturating_sub(1).to_string(),
+                round: 0,
+                block_id: BlockId::of(&b.parent),
+                signatures: Vec::new(),
+            },
+        },
+    }
+}

@@ -1,0 +1,31 @@
+//! The node's `BlockSink`: index the finalized block, then update the mempool.
+
+use crate::index::BlockIndex;
+use crate::mempool::Mempool;
+use caspur_consensus::{BlockSink, FinalizedBlock};
+use caspur_store::StateRead;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// Indexes finalized blocks and re-checks the mempool after each.
+pub struct NodeSink<S> {
+    /// The index.
+    pub index: Arc<BlockIndex>,
+    /// The mempool.
+    pub mempool: Arc<Mempool<S>>,
+}
+
+impl<S: StateRead + Clone + 'static> BlockSink for NodeSink<S> {
+    fn finalized(&self, block: FinalizedBlock) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            // A node that cannot record what it finalized must stop rather than answer wrongly;
+            // consensus re-delivers the block after restart.
+            if let Err(e) = self.index.insert(&block) {
+                panic!("cannot index block {}: {e}", block.height);
+            }
+            tracing::info!(height = block.height, txs = block.txs.len(), app_hash = %hex::encode_upper(block.app_hash), "committed");
+            self.mempool.on_finalized(&block).await;
+        })
+    }
+}
