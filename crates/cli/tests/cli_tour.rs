@@ -1,0 +1,137 @@
+//! The README tour, driven through the real binary: `dev`, keys, `tx bank send`, balances,
+//! `query tx`, `status`, clean Ctrl-C, resume, `export`.
+
+mod common;
+use common::*;
+use std::time::Duration;
+
+#[test]
+fn dev_keys_send_query_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let node = DevNode::start(&home, free_port(), free_port());
+
+    // Keys: the dev key is in the test keyring; add a second one.
+    let dev = json_out(&node.cli(&[
+        "keys",
+        "show",
+        "dev",
+        "--keyring-backend",
+        "test",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(dev["address"], DEV_ADDRESS);
+    let bob = json_out(&node.cli(&[
+        "keys",
+        "add",
+        "bob",
+        "--keyring-backend",
+        "test",
+        "-o",
+        "json",
+    ]));
+    let bob_addr = bob["address"].as_str().unwrap().to_string();
+    assert_eq!(bob["mnemonic"].as_str().unwrap().split(' ').count(), 24);
+
+    // Send, wait for the block, check balances and the tx.
+    let node_flag = node.rpc.replace("http://", "tcp://");
+    let sent = json_out(&node.cli(&[
+        "tx",
+        "bank",
+        "send",
+        "dev",
+        &bob_addr,
+        "4242ucsp",
+        "--keyring-backend",
+        "test",
+        "--node",
+        &node_flag,
+        "-o",
+        "json",
+    ]));
+    assert_eq!(sent["code"], 0, "{sent}");
+    let hash = sent["txhash"].as_str().unwrap().to_string();
+    let balances = json_out(&node.cli(&[
+        "query", "bank", "balances", &bob_addr, "--node", &node_flag, "-o", "json",
+    ]));
+    assert_eq!(balances["balances"][0]["amount"], "4242");
+    let tx = json_out(&node.cli(&["query", "tx", &hash, "--node", &node_flag, "-o", "json"]));
+    assert_eq!(tx["txhash"], hash);
+    assert!(tx["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["type"] == "transfer"));
+    let acct = json_out(&node.cli(&[
+        "query",
+        "auth",
+        "account",
+        DEV_ADDRESS,
+        "--node",
+        &node_flag,
+        "-o",
+        "json",
+    ]));
+    assert_eq!(acct["account"]["sequence"], "1");
+
+    // Errors are one clear line and a non-zero exit code.
+    let bad = node.cli(&[
+        "tx",
+        "bank",
+        "send",
+        "dev",
+        "caspur1nope",
+        "1ucsp",
+        "--keyring-backend",
+        "test",
+        "--node",
+        &node_flag,
+    ]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("recipient"), "{err}");
+    let over = node.cli(&[
+        "tx",
+        "bank",
+        "send",
+        "dev",
+        &bob_addr,
+        "999999999999999999ucsp",
+        "--keyring-backend",
+        "test",
+        "--node",
+        &node_flag,
+    ]);
+    assert!(!over.status.success());
+    assert!(
+        String::from_utf8_lossy(&over.stderr).contains("code 5"),
+        "{}",
+        String::from_utf8_lossy(&over.stderr)
+    );
+
+    // Ctrl-C stops cleanly; the same command resumes the same chain.
+    let (rpc_port, p2p) = (node.rpc_port, node.p2p);
+    let height = node.height();
+    assert!(node.interrupt().success());
+    let exported = json_out(
+        &std::process::Command::new(bin())
+            .args(["export", "--home"])
+            .arg(&home)
+            .output()
+            .unwrap(),
+    );
+    let balances = exported["app_state"]["bank"]["balances"]
+        .as_array()
+        .unwrap();
+    assert!(balances
+        .iter()
+        .any(|b| b["address"] == bob_addr.as_str() && b["coins"][0]["amount"] == "4242"));
+    let node = DevNode::start(&home, rpc_port, p2p);
+    assert!(node.wait_height(height + 2, Duration::from_secs(60)) > height);
+    let balances = json_out(&node.cli(&[
+        "query", "bank", "balances", &bob_addr, "--node", &node_flag, "-o", "json",
+    ]));
+    assert_eq!(balances["balances"][0]["amount"], "4242");
+}

@@ -1,0 +1,166 @@
+//! Helpers for tests that drive the real `caspurd` binary.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// CosmJS's faucet mnemonic: a known funded dev account.
+pub const MNEMONIC: &str = "economy stock theory fatal elder harbor betray wasp final emotion task crumble siren bottom lizard educate guess current outdoor pair theory focus wife stone";
+/// Its address (computed by CosmJS with prefix caspur).
+pub const DEV_ADDRESS: &str = "caspur1pkptre7fdkl6gfrzlesjjvhxhlc3r4gm7hng47";
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_caspurd")
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `caspurd dev`, stopped (SIGKILL) when dropped.
+pub struct DevNode {
+    pub child: Child,
+    pub home: PathBuf,
+    pub rpc: String,
+    pub p2p: u16,
+    pub rpc_port: u16,
+}
+
+impl DevNode {
+    /// Starts `caspurd dev --home <home>` on the given ports.
+    pub fn start(home: &Path, rpc_port: u16, p2p: u16) -> Self {
+        let log = std::fs::File::create(home.with_extension("log")).unwrap();
+        let child = Command::new(bin())
+            .args(["dev", "--home"])
+            .arg(home)
+            .args(["--dev-mnemonic", MNEMONIC, "--block-time-ms", "200"])
+            .args(["--rpc-laddr", &format!("127.0.0.1:{rpc_port}")])
+            .args(["--p2p-laddr", &format!("127.0.0.1:{p2p}")])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start caspurd dev");
+        let node = DevNode {
+            child,
+            home: home.to_path_buf(),
+            rpc: format!("http://127.0.0.1:{rpc_port}"),
+            p2p,
+            rpc_port,
+        };
+        node.wait_height(1, Duration::from_secs(60));
+        node
+    }
+
+    /// Calls a JSON-RPC method.
+    pub fn rpc(&self, method: &str, params: Value) -> Option<Value> {
+        rpc(&self.rpc, method, params)
+    }
+
+    /// The latest committed height (0 when unreachable).
+    pub fn height(&self) -> u64 {
+        self.rpc("status", json!({}))
+            .and_then(|s| {
+                s["sync_info"]["latest_block_height"]
+                    .as_str()
+                    .and_then(|h| h.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    /// Waits until the chain reaches `h`.
+    pub fn wait_height(&self, h: u64, timeout: Duration) -> u64 {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let now = self.height();
+            if now >= h {
+                return now;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chain did not reach height {h} (at {now}); log: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The node's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.home.with_extension("log")).unwrap_or_default()
+    }
+
+    /// Runs a CLI command against this node's home and RPC.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(bin())
+            .args(args)
+            .arg("--home")
+            .arg(&self.home)
+            .env("CASPUR_NODE_UNUSED", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// SIGKILL, no cleanup.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::mem::forget(self);
+    }
+
+    /// SIGINT (Ctrl-C); returns the exit status.
+    pub fn interrupt(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::mem::forget(self);
+                return status;
+            }
+            assert!(Instant::now() < deadline, "node did not stop on Ctrl-C");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for DevNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One JSON-RPC call; `None` on transport failure or an error answer.
+pub fn rpc(url: &str, method: &str, params: Value) -> Option<Value> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let v: Value = ureq::post(url)
+        .timeout(Duration::from_secs(10))
+        .send_json(body)
+        .ok()?
+        .into_json()
+        .ok()?;
+    v.get("result").cloned()
+}
+
+/// Parses stdout as JSON, failing with stderr on error.
+pub fn json_out(o: &Output) -> Value {
+    assert!(
+        o.status.success(),
+        "command failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)))
+}
