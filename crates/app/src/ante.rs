@@ -103,6 +103,7 @@ pub async fn check_and_apply<B: StateRead>(
     tx: &DecodedTx,
     signers: &[Address],
     fee: &Coins,
+    verified: &[crate::prepare::Verified],
 ) -> Result<(), TxError> {
     let costs = ctx.costs();
     ctx.gas
@@ -123,7 +124,7 @@ pub async fn check_and_apply<B: StateRead>(
             .attr("fee", fee.to_string())
             .attr("fee_payer", payer.to_string()),
     );
-    for ((signer, decl), sig) in signers.iter().zip(&decls).zip(&tx.signatures) {
+    for (i, ((signer, decl), sig)) in signers.iter().zip(&decls).zip(&tx.signatures).enumerate() {
         let mut account = auth::get_account(ctx, signer)
             .await?
             .ok_or_else(|| unknown_account(signer))?;
@@ -158,18 +159,21 @@ pub async fn check_and_apply<B: StateRead>(
             costs.sig_verify_secp256k1,
             "secp256k1 signature verification",
         )?;
-        let doc = sign_doc_bytes(
-            &tx.body_bytes,
-            &tx.auth_info_bytes,
-            ctx.chain_id,
-            account.account_number,
-        );
-        verify_secp256k1(&pubkey, &doc, sig).map_err(|e| {
-            TxError::unauthorized(format!(
-                "{}; please verify account number ({}) and chain-id ({})",
-                e.message, account.account_number, ctx.chain_id
-            ))
-        })?;
+        let already = verified.get(i) == Some(&Some((account.account_number, pubkey)));
+        if !already {
+            let doc = sign_doc_bytes(
+                &tx.body_bytes,
+                &tx.auth_info_bytes,
+                ctx.chain_id,
+                account.account_number,
+            );
+            verify_secp256k1(&pubkey, &doc, sig).map_err(|e| {
+                TxError::unauthorized(format!(
+                    "{}; please verify account number ({}) and chain-id ({})",
+                    e.message, account.account_number, ctx.chain_id
+                ))
+            })?;
+        }
         ctx.emit(Event::new("tx").attr("acc_seq", format!("{signer}/{}", account.sequence)));
         account.pubkey = Some(pubkey);
         account.sequence += 1;

@@ -12,11 +12,12 @@ pub mod gas;
 pub mod genesis;
 pub mod modules;
 pub mod params;
+pub mod prepare;
 pub mod query;
 pub mod router;
 
 use caspur_store::{Overlay, StateRead, StoreError};
-use caspur_types::tx::{decode_tx, DecodedTx};
+use caspur_types::tx::decode_tx;
 use caspur_types::{Dec, ErrorCode, Event, TxError};
 use context::{Ctx, Unmetered};
 use modules::auth;
@@ -147,7 +148,7 @@ impl App {
         let (fee, gas_limit) = ante::check_fee(&tx, min_gas_price)?;
         self.check_block_gas(gas_limit)?;
         let mut ctx = Ctx::new(state, next_block, &self.chain_id, gas_limit, self.costs);
-        let result = ante::check_and_apply(&mut ctx, &tx, &signers, &fee).await;
+        let result = ante::check_and_apply(&mut ctx, &tx, &signers, &fee, &[]).await;
         match result {
             Ok(()) => state.commit_tx(),
             Err(e) => {
@@ -228,9 +229,13 @@ impl App {
         block: &BlockInfo,
         txs: &[Vec<u8>],
     ) -> Result<Vec<TxResult>, StoreError> {
+        let prepared = prepare::prepare_block(&*state, &self.chain_id, block.height, txs).await?;
         let mut results = Vec::with_capacity(txs.len());
-        for raw in txs {
-            let result = self.deliver_tx(state, block, raw).await;
+        for p in prepared {
+            let result = match p {
+                Ok(p) => self.deliver_tx(state, block, p).await,
+                Err(e) => TxResult::failed(&e, 0, 0, Vec::new()),
+            };
             if result.code == ErrorCode::Io.code() {
                 return Err(StoreError(result.log));
             }
@@ -243,30 +248,17 @@ impl App {
         &self,
         state: &mut Overlay<B>,
         block: &BlockInfo,
-        raw: &[u8],
+        prepared: prepare::Prepared,
     ) -> TxResult {
-        let prepared = async {
-            let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
-            let tx = decode_tx(raw, params.max_tx_bytes as usize)?;
-            let signers = ante::check_stateless(&tx, &params, block.height)?;
-            let (fee, gas_limit) = ante::check_fee(&tx, None)?;
-            Ok::<
-                (
-                    DecodedTx,
-                    Vec<caspur_types::Address>,
-                    caspur_types::Coins,
-                    u64,
-                ),
-                TxError,
-            >((tx, signers, fee, gas_limit))
-        }
-        .await;
-        let (tx, signers, fee, gas_limit) = match prepared {
-            Ok(p) => p,
-            Err(e) => return TxResult::failed(&e, 0, 0, Vec::new()),
-        };
+        let prepare::Prepared {
+            tx,
+            signers,
+            fee,
+            gas_limit,
+            verified,
+        } = prepared;
         let mut ctx = Ctx::new(state, block, &self.chain_id, gas_limit, self.costs);
-        if let Err(e) = ante::check_and_apply(&mut ctx, &tx, &signers, &fee).await {
+        if let Err(e) = ante::check_and_apply(&mut ctx, &tx, &signers, &fee, &verified).await {
             let used = ctx.gas.used();
             state.discard_tx();
             return TxResult::failed(&e, gas_limit, used, Vec::new());

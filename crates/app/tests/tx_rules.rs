@@ -98,7 +98,7 @@ fn params(account_number: u64, sequence: u64) -> TxParams {
 }
 
 const BLOCK: BlockInfo = BlockInfo {
-    height: 1,
+    height: 2,
     time_ms: 1_700_000_000_000,
 };
 
@@ -381,4 +381,65 @@ fn genesis_export_roundtrips() {
         m
     });
     assert_eq!(reimported, s);
+}
+
+#[test]
+fn parallel_preverification_matches_sequential_execution() {
+    let s = state();
+    let mut txs = Vec::new();
+    for seq in 0..20u64 {
+        txs.push(sign_tx(
+            &key(1),
+            vec![send(&key(1), &key(3), 1 + seq as u128)],
+            &params(0, seq),
+        ));
+        txs.push(sign_tx(
+            &key(2),
+            vec![send(&key(2), &key(4), 1)],
+            &params(1, seq),
+        ));
+    }
+    // Corrupt one signature of key(2): it fails, and its later txs are out of sequence.
+    let mut raw = TxRaw::decode(txs[11].as_slice()).unwrap();
+    raw.signatures[0][7] ^= 0x40;
+    txs[11] = raw.encode_to_vec();
+    // key(3) receives coins in this block and signs its first tx (carrying its pubkey) in it.
+    // Account numbers: genesis 0 and 1, the fee collector 2 (first fee), key(3) 3.
+    let mut cheap = params(3, 0);
+    cheap.fee = "100ucsp".parse().unwrap();
+    txs.push(sign_tx(&key(3), vec![send(&key(3), &key(1), 1)], &cheap));
+
+    let run = |per_block: usize| {
+        futures::executor::block_on(async {
+            let mut o = Overlay::new(&s);
+            let mut results = Vec::new();
+            for (i, chunk) in txs.chunks(per_block).enumerate() {
+                let block = BlockInfo {
+                    height: 2 + i as u64,
+                    time_ms: 1,
+                };
+                let mut r = app().execute_block(&mut o, &block, chunk).await.unwrap();
+                for x in &mut r {
+                    x.events.clear();
+                }
+                results.extend(r);
+            }
+            let mut w = o.into_writes();
+            w.remove(&caspur_app::LAST_RESULTS_KEY[..]);
+            w.remove(&caspur_app::LAST_HEIGHT_KEY[..]);
+            (results, w)
+        })
+    };
+    let (parallel, parallel_state) = run(txs.len());
+    let (sequential, sequential_state) = run(1);
+    assert_eq!(
+        parallel.iter().map(|r| r.code).collect::<Vec<_>>(),
+        sequential.iter().map(|r| r.code).collect::<Vec<_>>()
+    );
+    assert_eq!(parallel, sequential);
+    assert_eq!(parallel_state, sequential_state);
+    assert_eq!(parallel[11].code, ErrorCode::Unauthorized.code());
+    assert_eq!(parallel[13].code, ErrorCode::WrongSequence.code());
+    assert_eq!(parallel[40].code, 0, "{}", parallel[40].log);
+    assert_eq!(parallel.iter().filter(|r| r.code == 0).count(), 20 + 5 + 1);
 }
