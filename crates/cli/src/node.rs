@@ -322,3 +322,27 @@ pub fn parse_gas_price(s: &str) -> Result<Option<caspur_types::Dec>> {
             .map_err(|e| anyhow::anyhow!("minimum-gas-prices: {e}"))?,
     ))
 }
+
+/// `rollback --to-height H`: rewinds state to block `H` and forgets later blocks in the index.
+pub fn rollback(home: &Home, height: u64) -> Result<usize> {
+    require_initialized(home)?;
+    if height == 0 {
+        bail!("height 0 is the empty pre-genesis state; to restart from genesis use a fresh home");
+    }
+    let index = BlockIndex::open(&home.index())
+        .context("cannot open the block index (is the node still running?)")?;
+    let latest = index.bounds()?.map_or(0, |(_, l)| l);
+    let block = index.block(height)?.with_context(|| {
+        format!("height {height} is not retained (the index holds blocks up to {latest})")
+    })?;
+    if block.state_size == 0 {
+        bail!("block {height} was indexed without its state size and cannot be a rollback target");
+    }
+    let app_hash: [u8; 32] = hex::decode(&block.app_hash)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .context("corrupt app hash in the index")?;
+    launch::rollback(&home.data_dir(), height, block.state_size, app_hash)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    Ok(index.truncate_above(height)?)
+}

@@ -230,6 +230,7 @@ where
                 txs: block.txs.clone(),
                 results,
                 app_hash: digest_bytes(&block.state_root),
+                state_size: *block.target.range.end(),
             })
             .await;
     }

@@ -229,3 +229,52 @@ pub fn export_state(data_dir: &std::path::Path) -> Result<(u64, caspur_app::AppG
         Ok((height, state))
     })
 }
+
+/// Rolls a stopped node's data directory back to height `height`, whose state had
+/// `state_size` operations and root `app_hash`: the state database is reopened at that commit
+/// (later commits discarded), marshal's processed height is set to `height`, and glue's state
+/// sync record is removed. On the next start the node re-executes `height + 1 …` from its
+/// finalized-block archive (finalized blocks are never un-finalized: a rollback means
+/// re-execution from `height`).
+pub fn rollback(
+    data_dir: &std::path::Path,
+    height: u64,
+    state_size: u64,
+    app_hash: [u8; 32],
+) -> Result<(), String> {
+    use commonware_codec::varint::UInt;
+    use commonware_runtime::Storage as _;
+    use commonware_storage::metadata::{self, Metadata};
+    use commonware_utils::sequence::U64;
+    let runner = cw_tokio::Runner::new(
+        cw_tokio::Config::new().with_storage_directory(data_dir.to_path_buf()),
+    );
+    runner.start(|context| async move {
+        let mut store = caspur_store::qmdb::DirectStore::open_at(context.child("rollback_state"), "caspur", Some(state_size))
+            .await
+            .map_err(|e| format!("cannot reopen state at height {height} (is the node still running?): {e}"))?;
+        let root = store.root().map_err(|e| e.to_string())?;
+        if root.as_ref() != app_hash.as_slice() {
+            return Err(format!(
+                "state at height {height} has root {}, but the block recorded {}; state for that height is no longer retained",
+                hex::encode_upper(root.as_ref()),
+                hex::encode_upper(app_hash)
+            ));
+        }
+        store.persist().await.map_err(|e| e.to_string())?;
+        drop(store);
+        let mut processed: Metadata<_, U64, UInt<u64>> = Metadata::init(
+            context.child("rollback_marshal"),
+            metadata::Config { partition: "caspur-application-metadata".into(), codec_config: () },
+        )
+        .await
+        .map_err(|e| format!("cannot open marshal's processed height: {e}"))?;
+        processed.clear();
+        processed.put(U64::new(0xFF), UInt(height));
+        processed.sync().await.map_err(|e| format!("cannot write marshal's processed height: {e}"))?;
+        match context.remove("caspurstate_sync_metadata", None).await {
+            Ok(()) | Err(commonware_runtime::Error::PartitionMissing(_)) => Ok(()),
+            Err(e) => Err(format!("cannot remove the state sync record: {e}")),
+        }
+    })
+}

@@ -6,6 +6,7 @@
 //! (finalized blocks and their results flow out), plus the opaque [`LiveState`] handle for reads.
 
 pub mod application;
+pub mod bench;
 pub mod block;
 pub mod engine;
 pub mod execution;

@@ -31,6 +31,8 @@ pub struct FinalizedBlock {
     pub results: Vec<TxResult>,
     /// State root after the block (the app hash).
     pub app_hash: [u8; 32],
+    /// Operations in the state database after the block (what rollback reopens it at).
+    pub state_size: u64,
 }
 
 /// Receives every finalized block at least once, in height order (again after a crash: the

@@ -41,6 +41,10 @@ pub struct StoredBlock {
     pub results: Vec<TxResult>,
     /// Hex app hash after the block.
     pub app_hash: String,
+    /// Operations in the state database after the block (0 in indexes written before it was
+    /// recorded; such blocks cannot be rollback targets).
+    #[serde(default)]
+    pub state_size: u64,
 }
 
 impl StoredBlock {
@@ -56,6 +60,7 @@ impl StoredBlock {
             txs: b.txs.iter().map(|t| b64.encode(t)).collect(),
             results: b.results.clone(),
             app_hash: hex::encode_upper(b.app_hash),
+            state_size: b.state_size,
         }
     }
 

@@ -134,11 +134,37 @@ pub type Root = commonware_cryptography::sha256::Digest;
 impl<E: StorageContext + Spawner> DirectStore<E> {
     /// Opens (or creates) the database under `prefix`.
     pub async fn open(context: E, prefix: &str) -> Result<Self, StoreError> {
+        Self::open_at(context, prefix, None).await
+    }
+
+    /// Opens the database at the latest commit with at most `max_ops` operations (a block's
+    /// state size), discarding later commits; `None` opens the latest state.
+    pub async fn open_at(
+        context: E,
+        prefix: &str,
+        max_ops: Option<u64>,
+    ) -> Result<Self, StoreError> {
         let page_cache = CacheRef::new(commonware_utils::NZU16!(4096), NZUsize!(1024));
-        let db = StateDb::init(context, config(prefix, page_cache), None)
+        let bound = max_ops.map(commonware_storage::merkle::Location::new);
+        let db = StateDb::init(context, config(prefix, page_cache), bound)
             .await
             .map_err(|e| StoreError(e.to_string()))?;
         Ok(DirectStore { db: Some(db) })
+    }
+
+    /// The canonical root of the current state.
+    pub fn root(&self) -> Result<Root, StoreError> {
+        Ok(self.db()?.root())
+    }
+
+    /// Makes the current state durable.
+    pub async fn persist(&mut self) -> Result<(), StoreError> {
+        let db = self
+            .db
+            .take()
+            .ok_or_else(|| StoreError("database lost by a failed apply".into()))?;
+        self.db = Some(db.commit().await.map_err(|e| StoreError(e.to_string()))?);
+        Ok(())
     }
 
     fn db(&self) -> Result<&StateDb<E>, StoreError> {
@@ -147,7 +173,7 @@ impl<E: StorageContext + Spawner> DirectStore<E> {
             .ok_or_else(|| StoreError("database lost by a failed apply".into()))
     }
 
-    /// Applies one block's writes and returns the new canonical root.
+    /// Applies one block's writes, durably, and returns the new canonical root.
     pub async fn apply(&mut self, writes: WriteSet) -> Result<Root, StoreError> {
         let err = |e: commonware_storage::qmdb::Error<mmr::Family>| StoreError(e.to_string());
         let db = self
@@ -168,6 +194,7 @@ impl<E: StorageContext + Spawner> DirectStore<E> {
             .map_err(err)?;
         let root = merkleized.root();
         let db = db.apply_batch(merkleized).await.map_err(err)?;
+        let db = db.commit().await.map_err(err)?;
         self.db = Some(db);
         Ok(root)
     }

@@ -1,0 +1,213 @@
+//! `caspurd bench tx-throughput`: signed `MsgSend` throughput through the full execution path
+//! (decode → signature verification → execution → merkleize → durable QMDB commit) on one
+//! node, measured in the same run as the raw secp256k1 verification rate on all cores — the
+//! ceiling the full path is compared with.
+
+use caspur_app::modules::auth::{AuthGenesis, GenesisAccount};
+use caspur_app::modules::bank::{BankGenesis, GenesisBalance, GenesisCoin};
+use caspur_app::{App, AppGenesis, BlockInfo};
+use caspur_store::qmdb::DirectStore;
+use caspur_store::Overlay;
+use caspur_types::sign::{sign_tx, to_any, AccountKey, TxParams};
+use caspur_types::tx::{decode_tx, sign_doc_bytes, verify_secp256k1};
+use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
+use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
+use serde::Serialize;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const CHAIN: &str = "caspur-bench";
+
+/// What the benchmark measured.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// Signed txs executed.
+    pub txs: usize,
+    /// Txs per block.
+    pub block_size: usize,
+    /// Threads used for verification.
+    pub threads: usize,
+    /// Raw secp256k1 verifications per second on all cores.
+    pub raw_verify_per_sec: f64,
+    /// Txs per second through the full path.
+    pub full_path_per_sec: f64,
+    /// `full_path_per_sec / raw_verify_per_sec`.
+    pub ratio: f64,
+    /// Share of full-path time in block execution (decode, verify, ante, messages).
+    pub execute_share: f64,
+    /// Share of full-path time in merkleizing and durably committing state.
+    pub commit_share: f64,
+}
+
+fn key(i: usize) -> AccountKey {
+    let mut secret = [0u8; 32];
+    secret[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+    secret[31] = 1;
+    AccountKey::from_secret(&secret).expect("valid secret")
+}
+
+fn genesis(accounts: &[AccountKey]) -> AppGenesis {
+    AppGenesis {
+        auth: AuthGenesis {
+            params: Default::default(),
+            accounts: accounts
+                .iter()
+                .enumerate()
+                .map(|(i, k)| GenesisAccount {
+                    address: k.address().to_string(),
+                    pub_key: None,
+                    account_number: i as u64,
+                    sequence: 0,
+                })
+                .collect(),
+        },
+        bank: BankGenesis {
+            params: Default::default(),
+            balances: accounts
+                .iter()
+                .map(|k| GenesisBalance {
+                    address: k.address().to_string(),
+                    coins: vec![GenesisCoin {
+                        denom: "ucsp".into(),
+                        amount: "1000000000000".into(),
+                    }],
+                })
+                .collect(),
+            supply: vec![],
+        },
+    }
+}
+
+/// Signs `txs` sends round-robin over `accounts` senders (each with consecutive sequences).
+fn signed_txs(accounts: &[AccountKey], txs: usize) -> Vec<Vec<u8>> {
+    (0..txs)
+        .map(|i| {
+            let from = &accounts[i % accounts.len()];
+            let to = &accounts[(i + 1) % accounts.len()];
+            let msg = MsgSend {
+                from_address: from.address().to_string(),
+                to_address: to.address().to_string(),
+                amount: vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
+                    denom: "ucsp".into(),
+                    amount: "1".into(),
+                }],
+            };
+            let params = TxParams {
+                chain_id: CHAIN.into(),
+                account_number: (i % accounts.len()) as u64,
+                sequence: (i / accounts.len()) as u64,
+                fee: "500ucsp".parse().expect("coins"),
+                gas_limit: 200_000,
+                memo: String::new(),
+                include_pubkey: true,
+            };
+            sign_tx(
+                from,
+                vec![to_any("/cosmos.bank.v1beta1.MsgSend", &msg)],
+                &params,
+            )
+        })
+        .collect()
+}
+
+/// Verifies every tx's signature on `threads` threads; returns verifications per second.
+fn raw_verify_rate(txs: &[Vec<u8>], accounts: &[AccountKey], threads: usize) -> f64 {
+    let jobs: Vec<([u8; 33], Vec<u8>, Vec<u8>)> = txs
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let tx = decode_tx(raw, usize::MAX).expect("bench tx decodes");
+            let n = i % accounts.len();
+            let doc = sign_doc_bytes(&tx.body_bytes, &tx.auth_info_bytes, CHAIN, n as u64);
+            (accounts[n].public_key(), doc, tx.signatures[0].clone())
+        })
+        .collect();
+    let start = Instant::now();
+    let chunk = jobs.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        for part in jobs.chunks(chunk) {
+            s.spawn(move || {
+                for (pk, doc, sig) in part {
+                    verify_secp256k1(pk, doc, sig).expect("bench signature verifies");
+                }
+            });
+        }
+    });
+    jobs.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Runs the benchmark with storage under `dir`.
+pub fn tx_throughput(
+    dir: &Path,
+    txs: usize,
+    accounts: usize,
+    block_size: usize,
+) -> Result<Report, String> {
+    if txs == 0 || accounts == 0 || block_size == 0 {
+        return Err("txs, accounts and block size must be positive".into());
+    }
+    let keys: Vec<AccountKey> = (0..accounts).map(key).collect();
+    let signed = signed_txs(&keys, txs);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let raw = raw_verify_rate(&signed, &keys, threads);
+    let app = App::new(CHAIN, None, genesis(&keys));
+    let runner =
+        cw_tokio::Runner::new(cw_tokio::Config::new().with_storage_directory(dir.to_path_buf()));
+    let (execute, commit) = runner.start(|context| async move {
+        let mut store = DirectStore::open(context.child("bench"), "bench")
+            .await
+            .map_err(|e| e.to_string())?;
+        // Block 1 writes genesis; it is not measured.
+        let writes = {
+            let mut o = Overlay::new(&store);
+            app.execute_block(
+                &mut o,
+                &BlockInfo {
+                    height: 1,
+                    time_ms: 1,
+                },
+                &[],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            o.into_writes()
+        };
+        store.apply(writes).await.map_err(|e| e.to_string())?;
+        let (mut execute, mut commit) = (Duration::ZERO, Duration::ZERO);
+        for (i, block) in signed.chunks(block_size).enumerate() {
+            let info = BlockInfo {
+                height: 2 + i as u64,
+                time_ms: 2 + i as u64,
+            };
+            let t0 = Instant::now();
+            let (results, writes) = {
+                let mut o = Overlay::new(&store);
+                let r = app
+                    .execute_block(&mut o, &info, block)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (r, o.into_writes())
+            };
+            let t1 = Instant::now();
+            store.apply(writes).await.map_err(|e| e.to_string())?;
+            commit += t1.elapsed();
+            execute += t1 - t0;
+            if let Some(bad) = results.iter().find(|r| r.code != 0) {
+                return Err(format!("a bench tx failed: {}", bad.log));
+            }
+        }
+        Ok::<_, String>((execute, commit))
+    })?;
+    let total = (execute + commit).as_secs_f64();
+    let full = txs as f64 / total;
+    Ok(Report {
+        txs,
+        block_size,
+        threads,
+        raw_verify_per_sec: raw,
+        full_path_per_sec: full,
+        ratio: full / raw,
+        execute_share: execute.as_secs_f64() / total,
+        commit_share: commit.as_secs_f64() / total,
+    })
+}
