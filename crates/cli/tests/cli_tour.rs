@@ -75,6 +75,43 @@ fn dev_keys_send_query_export() {
     ]));
     assert_eq!(acct["account"]["sequence"], "1");
 
+    // A raw state read with prove=true verifies against the app hash.
+    let addr = caspur_types::Address::parse_account(&bob_addr).unwrap();
+    let key = caspur_app::modules::bank::state::balance_key(&addr, "ucsp");
+    let r = node
+        .rpc("abci_query", serde_json::json!({"path": "/store/state/key", "data": hex::encode(&key), "prove": true}))
+        .unwrap();
+    let resp = &r["response"];
+    let b64 = |s: &serde_json::Value| {
+        base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            s.as_str().unwrap(),
+        )
+        .unwrap()
+    };
+    let value = b64(&resp["value"]);
+    assert_eq!(
+        u128::from_be_bytes(value.as_slice().try_into().unwrap()),
+        4242
+    );
+    let proof = b64(&resp["proofOps"]["ops"][0]["data"]);
+    let root: [u8; 32] = hex::decode(resp["info"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert!(caspur_store::qmdb::verify_proof(
+        &key,
+        Some(&value),
+        &proof,
+        &root
+    ));
+    assert!(!caspur_store::qmdb::verify_proof(
+        &key,
+        Some(&[0u8; 16]),
+        &proof,
+        &root
+    ));
+
     // Errors are one clear line and a non-zero exit code.
     let bad = node.cli(&[
         "tx",

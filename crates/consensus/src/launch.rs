@@ -54,6 +54,12 @@ fn private_key(secret: &[u8; 32]) -> ed25519::PrivateKey {
     ed25519::PrivateKey::decode(secret.to_vec()).expect("every 32-byte string is an ed25519 secret")
 }
 
+impl caspur_store::StateProve for LiveState {
+    async fn prove(&self, key: &[u8]) -> Result<caspur_store::Proven, StoreError> {
+        LiveState::get(self)?.prove(key).await
+    }
+}
+
 /// A validator's ed25519 public key from its 32-byte secret.
 pub fn validator_public_key(secret: &[u8; 32]) -> [u8; 32] {
     let pk = private_key(secret).public_key();

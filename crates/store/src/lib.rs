@@ -45,3 +45,20 @@ pub trait StateScan: StateRead {
         limit: usize,
     ) -> impl Future<Output = Result<Rows, StoreError>> + Send;
 }
+
+/// A value read with a proof against the state root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proven {
+    /// The value, or `None` if the key is absent.
+    pub value: Option<Vec<u8>>,
+    /// The encoded proof (see [`qmdb::verify_proof`]).
+    pub proof: Vec<u8>,
+    /// The root the proof verifies against (the app hash).
+    pub root: [u8; 32],
+}
+
+/// Reads with inclusion/exclusion proofs.
+pub trait StateProve: StateRead {
+    /// `key`'s value (or absence) with its proof.
+    fn prove(&self, key: &[u8]) -> impl Future<Output = Result<Proven, StoreError>> + Send;
+}

@@ -5,7 +5,7 @@
 //! types. It gives the state machine [`StateRead`] views of a speculative batch
 //! ([`BatchState`]) and of committed state ([`CommittedState`]).
 
-use crate::{StateRead, StateScan, StoreError, WriteSet};
+use crate::{Proven, StateProve, StateRead, StateScan, StoreError, WriteSet};
 use commonware_cryptography::Sha256;
 use commonware_glue::stateful::db::{DatabaseSet, Shared};
 use commonware_parallel::Sequential;
@@ -231,4 +231,111 @@ async fn scan<E: StorageContext + Spawner>(
         out.push((k, v));
     }
     Ok(out)
+}
+
+/// Proof that a key holds a value in the state with a given root.
+pub type InclusionProof =
+    commonware_storage::qmdb::current::ordered::proof::constant::KeyValueProof<
+        mmr::Family,
+        Vec<u8>,
+        Root,
+        32,
+    >;
+/// Proof that a key is absent from the state with a given root.
+pub type ExclusionProof =
+    commonware_storage::qmdb::current::ordered::proof::constant::ExclusionProof<
+        mmr::Family,
+        Vec<u8>,
+        commonware_storage::qmdb::any::value::VariableEncoding<Vec<u8>>,
+        Root,
+        32,
+    >;
+
+/// Most digests a decoded proof may carry (bounds decoding of untrusted proofs).
+const MAX_PROOF_DIGESTS: usize = 4096;
+
+const TAG_INCLUSION: u8 = 1;
+const TAG_EXCLUSION: u8 = 2;
+
+/// Proves `key` in `db`: a tag byte (1 = inclusion, 2 = exclusion) followed by the Commonware
+/// encoding of the QMDB proof.
+async fn prove_in<E: StorageContext + Spawner>(
+    db: &StateDb<E>,
+    key: &[u8],
+) -> Result<Proven, StoreError> {
+    use commonware_codec::Encode as _;
+    let err = |e: commonware_storage::qmdb::Error<mmr::Family>| StoreError(e.to_string());
+    let mut root = [0u8; 32];
+    root.copy_from_slice(db.root().as_ref());
+    let key = key.to_vec();
+    match db.get(&key).await.map_err(err)? {
+        Some(value) => {
+            let p: InclusionProof = db.key_value_proof(key).await.map_err(err)?;
+            let mut proof = vec![TAG_INCLUSION];
+            proof.extend_from_slice(&p.encode());
+            Ok(Proven {
+                value: Some(value),
+                proof,
+                root,
+            })
+        }
+        None => {
+            let p: ExclusionProof = db.exclusion_proof(&key).await.map_err(err)?;
+            let mut proof = vec![TAG_EXCLUSION];
+            proof.extend_from_slice(&p.encode());
+            Ok(Proven {
+                value: None,
+                proof,
+                root,
+            })
+        }
+    }
+}
+
+impl<E: StorageContext + Spawner> StateProve for CommittedState<E> {
+    async fn prove(&self, key: &[u8]) -> Result<Proven, StoreError> {
+        let db = self.0.read().await;
+        prove_in(&db, key).await
+    }
+}
+
+impl<E: StorageContext + Spawner> StateProve for DirectStore<E> {
+    async fn prove(&self, key: &[u8]) -> Result<Proven, StoreError> {
+        prove_in(self.db()?, key).await
+    }
+}
+
+/// Checks an encoded proof that `key` holds `value` (or, with `None`, is absent) under `root`.
+/// Untrusted input: malformed proofs are simply invalid.
+pub fn verify_proof(key: &[u8], value: Option<&[u8]>, proof: &[u8], root: &[u8; 32]) -> bool {
+    let root = Root::from(*root);
+    let root = &root;
+    use commonware_codec::Decode as _;
+    let Some((tag, body)) = proof.split_first() else {
+        return false;
+    };
+    let key_cfg = ((0..=MAX_KEY_LEN).into(), ());
+    let value_cfg = ((0..=MAX_VALUE_LEN).into(), ());
+    match (*tag, value) {
+        (TAG_INCLUSION, Some(value)) => {
+            match InclusionProof::decode_cfg(body.to_vec(), &(MAX_PROOF_DIGESTS, key_cfg)) {
+                Ok(p) => p.verify::<Sha256, commonware_storage::qmdb::any::value::VariableEncoding<Vec<u8>>>(
+                    key.to_vec(),
+                    value.to_vec(),
+                    root,
+                ),
+                _ => false,
+            }
+        }
+        (TAG_EXCLUSION, None) => {
+            match ExclusionProof::decode_cfg(
+                body.to_vec(),
+                &(MAX_PROOF_DIGESTS, (key_cfg, value_cfg), value_cfg),
+            ) {
+                Ok(p) => p.verify::<Sha256>(&key.to_vec(), root),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
 }

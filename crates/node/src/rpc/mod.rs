@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use caspur_app::App;
-use caspur_store::StateScan;
+use caspur_store::{StateProve, StateScan};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -80,14 +80,14 @@ impl RpcError {
 }
 
 /// The RPC router.
-pub fn router<S: StateScan + Clone + 'static>(ctx: Arc<RpcContext<S>>) -> Router {
+pub fn router<S: StateScan + StateProve + Clone + 'static>(ctx: Arc<RpcContext<S>>) -> Router {
     Router::new()
         .route("/", post(post_rpc::<S>))
         .route("/{method}", get(get_rpc::<S>))
         .with_state(ctx)
 }
 
-async fn post_rpc<S: StateScan + Clone + 'static>(
+async fn post_rpc<S: StateScan + StateProve + Clone + 'static>(
     State(ctx): State<Arc<RpcContext<S>>>,
     body: axum::body::Bytes,
 ) -> Json<Value> {
@@ -116,7 +116,10 @@ async fn post_rpc<S: StateScan + Clone + 'static>(
     }
 }
 
-async fn one_call<S: StateScan + Clone + 'static>(ctx: &RpcContext<S>, call: Value) -> Value {
+async fn one_call<S: StateScan + StateProve + Clone + 'static>(
+    ctx: &RpcContext<S>,
+    call: Value,
+) -> Value {
     let id = call.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = call.get("method").and_then(Value::as_str) else {
         return envelope(
@@ -132,7 +135,7 @@ async fn one_call<S: StateScan + Clone + 'static>(ctx: &RpcContext<S>, call: Val
     envelope(id, dispatch(ctx, method, &params).await)
 }
 
-async fn get_rpc<S: StateScan + Clone + 'static>(
+async fn get_rpc<S: StateScan + StateProve + Clone + 'static>(
     State(ctx): State<Arc<RpcContext<S>>>,
     Path(method): Path<String>,
     Query(query): Query<HashMap<String, String>>,
@@ -192,7 +195,7 @@ fn to_value(v: impl serde::Serialize) -> Result<Value, RpcError> {
     serde_json::to_value(v).map_err(|e| RpcError::internal(e.to_string()))
 }
 
-async fn dispatch<S: StateScan + Clone + 'static>(
+async fn dispatch<S: StateScan + StateProve + Clone + 'static>(
     ctx: &RpcContext<S>,
     method: &str,
     params: &Value,
@@ -270,7 +273,7 @@ fn status<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
     })
 }
 
-async fn abci_query<S: StateScan + Clone + 'static>(
+async fn abci_query<S: StateScan + StateProve + Clone + 'static>(
     ctx: &RpcContext<S>,
     params: &Value,
 ) -> Result<Value, RpcError> {
@@ -294,6 +297,17 @@ async fn abci_query<S: StateScan + Clone + 'static>(
         }
     }
     let b64 = base64::engine::general_purpose::STANDARD;
+    if path == RAW_STORE_PATH {
+        return raw_store_query(
+            ctx,
+            &data,
+            param(params, "prove", 3)
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            latest,
+        )
+        .await;
+    }
     let response = match caspur_app::query::query(&ctx.state, path, &data).await {
         Ok(value) => AbciQueryResponse {
             code: 0,
@@ -311,6 +325,66 @@ async fn abci_query<S: StateScan + Clone + 'static>(
     to_value(AbciQuery { response })
 }
 
+/// The raw-store query path (like Cosmos `/store/<name>/key`): `data` is the state key.
+pub const RAW_STORE_PATH: &str = "/store/state/key";
+
+/// A raw state read; with `prove`, an inclusion or exclusion proof against the app hash
+/// (reported in `info`) rides in `proofOps` (type `qmdb:current`).
+async fn raw_store_query<S: StateScan + StateProve + Clone + 'static>(
+    ctx: &RpcContext<S>,
+    key: &[u8],
+    prove: bool,
+    latest: u64,
+) -> Result<Value, RpcError> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (value, proof_ops, info) = if prove {
+        match ctx.state.prove(key).await {
+            Ok(p) => (
+                p.value,
+                Some(ProofOps {
+                    ops: vec![ProofOp {
+                        kind: "qmdb:current".into(),
+                        key: b64.encode(key),
+                        data: b64.encode(&p.proof),
+                    }],
+                }),
+                hex::encode_upper(p.root),
+            ),
+            Err(e) => {
+                return to_value(AbciQuery {
+                    response: query_error(&caspur_types::TxError::io(e.to_string()), latest),
+                })
+            }
+        }
+    } else {
+        match ctx.state.get(key).await {
+            Ok(v) => (v, None, String::new()),
+            Err(e) => {
+                return to_value(AbciQuery {
+                    response: query_error(&caspur_types::TxError::io(e.to_string()), latest),
+                })
+            }
+        }
+    };
+    to_value(AbciQuery {
+        response: AbciQueryResponse {
+            code: 0,
+            log: if value.is_some() {
+                String::new()
+            } else {
+                "key not found".into()
+            },
+            info,
+            index: "0".into(),
+            key: Some(b64.encode(key)),
+            value: value.map(|v| b64.encode(v)),
+            proof_ops,
+            height: latest.to_string(),
+            codespace: String::new(),
+        },
+    })
+}
+
 fn query_error(e: &caspur_types::TxError, height: u64) -> AbciQueryResponse {
     AbciQueryResponse {
         code: e.code.code(),
@@ -325,7 +399,7 @@ fn query_error(e: &caspur_types::TxError, height: u64) -> AbciQueryResponse {
     }
 }
 
-async fn broadcast<S: StateScan + Clone + 'static>(
+async fn broadcast<S: StateScan + StateProve + Clone + 'static>(
     ctx: &RpcContext<S>,
     params: &Value,
 ) -> Result<Value, RpcError> {
