@@ -128,6 +128,22 @@ fn kill9_during_tx_stream_loses_nothing_committed() {
         indexed <= on_chain && on_chain <= seq,
         "sequence {on_chain}, indexed {indexed}, sent {seq}"
     );
+    // No tx was included twice (proposals build on unfinalized parents and must skip their
+    // txs) and none failed: every sequence was valid when proposed.
+    let mut seen = std::collections::BTreeSet::new();
+    for h in 1..=node.height() {
+        let r = node
+            .rpc("tx_search", json!({"query": format!("tx.height={h}")}))
+            .unwrap();
+        for t in r["txs"].as_array().unwrap() {
+            assert_eq!(t["tx_result"]["code"], 0, "failed tx at height {h}: {t}");
+            assert!(
+                seen.insert(t["hash"].as_str().unwrap().to_string()),
+                "tx included twice: {t}"
+            );
+        }
+    }
+    assert_eq!(seen.len() as u64, on_chain);
     // And the chain still takes txs from where the account is.
     let r = node
         .rpc("broadcast_tx_sync", json!({"tx": send_tx(&key, on_chain)}))

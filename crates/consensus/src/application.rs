@@ -16,6 +16,8 @@ use commonware_glue::stateful::{db::DatabaseSet, Application, Finality, Input, P
 use commonware_runtime::{Clock, Spawner};
 use commonware_storage::Context as StorageContext;
 use futures::StreamExt;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{debug, warn};
@@ -32,6 +34,8 @@ pub struct ChainApp {
     block_time: Duration,
     max_block_bytes: usize,
     sink: Arc<dyn BlockSink>,
+    /// Height of the last block handed to the sink (proposals skip txs of later ancestors).
+    finalized_height: Arc<AtomicU64>,
 }
 
 impl ChainApp {
@@ -50,6 +54,7 @@ impl ChainApp {
             block_time,
             max_block_bytes,
             sink,
+            finalized_height: Arc::default(),
         }
     }
 }
@@ -96,7 +101,7 @@ where
         let mut ancestry = ancestry;
         let parent = ancestry.next().await?;
         let parent_digest = parent.digest();
-        let parent = parent.inner();
+        let parent = parent.inner().clone();
         // Pace before touching state, so a cancelled proposal leaves nothing behind.
         let earliest = parent
             .time_ms
@@ -106,9 +111,17 @@ where
             clock.sleep(Duration::from_millis(earliest - now)).await;
         }
         let time_ms = millis(clock.current()).max(parent.time_ms + 1);
+        // Txs already in ancestors that are not finalized yet are still in the mempool.
+        let finalized = self.finalized_height.load(Ordering::Acquire);
+        let mut exclude = BTreeSet::new();
+        let mut cursor = Some(parent.clone());
+        while let Some(block) = cursor.filter(|b| b.height().get() > finalized) {
+            exclude.extend(block.txs.iter().map(|t| caspur_types::tx::tx_hash(t)));
+            cursor = ancestry.next().await.map(|b| b.inner().clone());
+        }
         let txs = input
             .provider
-            .select(self.max_block_bytes, self.app.block_max_gas);
+            .select(self.max_block_bytes, self.app.block_max_gas, &exclude);
         let height = parent.height().get() + 1;
         let info = BlockInfo { height, time_ms };
         let executed = match execute(&self.app, &info, &txs, batches).await {
@@ -233,5 +246,7 @@ where
                 state_size: *block.target.range.end(),
             })
             .await;
+        self.finalized_height
+            .fetch_max(block.height().get(), Ordering::AcqRel);
     }
 }

@@ -1,6 +1,7 @@
 //! The two narrow interfaces between consensus and the node.
 
 use caspur_app::TxResult;
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -8,8 +9,14 @@ use std::pin::Pin;
 /// proposal may be abandoned; finalized txs are removed when the sink hears of them.
 pub trait TxSource: Send + Sync + 'static {
     /// Up to `max_bytes` of txs whose declared gas sums to at most `max_gas`, in the order
-    /// they must execute.
-    fn select(&self, max_bytes: usize, max_gas: Option<u64>) -> Vec<Vec<u8>>;
+    /// they must execute, leaving out `exclude` (txs of ancestors not finalized yet: consensus
+    /// builds on a parent before it is finalized, and the mempool drops txs only then).
+    fn select(
+        &self,
+        max_bytes: usize,
+        max_gas: Option<u64>,
+        exclude: &BTreeSet<[u8; 32]>,
+    ) -> Vec<Vec<u8>>;
 }
 
 /// A finalized block as the node indexes it.

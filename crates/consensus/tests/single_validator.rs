@@ -31,10 +31,16 @@ const CHAIN: &str = "caspur-sim";
 struct Pending(Mutex<Vec<Vec<u8>>>);
 
 impl TxSource for Pending {
-    fn select(&self, max_bytes: usize, _max_gas: Option<u64>) -> Vec<Vec<u8>> {
+    fn select(
+        &self,
+        max_bytes: usize,
+        _max_gas: Option<u64>,
+        exclude: &std::collections::BTreeSet<[u8; 32]>,
+    ) -> Vec<Vec<u8>> {
         let txs = self.0.lock().unwrap();
         let mut used = 0;
         txs.iter()
+            .filter(|t| !exclude.contains(&caspur_types::tx::tx_hash(t)))
             .take_while(|t| {
                 used += t.len();
                 used <= max_bytes
@@ -231,6 +237,45 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
                 b.height
             );
         }
+
+        // Proofs against the last block's app hash: the funded account's balance is included,
+        // a never-used key is excluded, and tampering with anything fails verification.
+        let root = blocks.last().unwrap().app_hash;
+        let key = caspur_app::modules::bank::state::balance_key(&funded.address(), "ucsp");
+        let p = store.prove(&key).await.unwrap();
+        assert_eq!(p.root, root);
+        let value = p.value.clone().expect("funded balance exists");
+        assert!(verify_proof(&key, Some(&value), &p.proof, &root));
+        let mut other = value.clone();
+        other[15] ^= 1;
+        assert!(
+            !verify_proof(&key, Some(&other), &p.proof, &root),
+            "tampered value"
+        );
+        assert!(
+            !verify_proof(&key, Some(&value), &p.proof, &[0; 32]),
+            "wrong root"
+        );
+        assert!(
+            !verify_proof(&key, None, &p.proof, &root),
+            "inclusion proof used as exclusion"
+        );
+        let mut bad = p.proof.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(
+            !verify_proof(&key, Some(&value), &bad, &root),
+            "tampered proof"
+        );
+        let absent = caspur_app::modules::bank::state::balance_key(&funded.address(), "unope");
+        let q = store.prove(&absent).await.unwrap();
+        assert_eq!(q.value, None);
+        assert!(verify_proof(&absent, None, &q.proof, &root));
+        assert!(
+            !verify_proof(&key, None, &q.proof, &root),
+            "exclusion proof for a present key"
+        );
+        assert!(!verify_proof(&absent, None, &[], &root));
         blocks
     })
 }

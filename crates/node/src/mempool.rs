@@ -8,7 +8,7 @@ use caspur_app::{App, BlockInfo};
 use caspur_consensus::{FinalizedBlock, TxSource};
 use caspur_store::{Overlay, StateRead};
 use caspur_types::{Dec, TxError};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 
 /// Mempool bounds and the node's fee floor.
@@ -156,11 +156,16 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
 }
 
 impl<S: StateRead + Clone + 'static> TxSource for Mempool<S> {
-    fn select(&self, max_bytes: usize, max_gas: Option<u64>) -> Vec<Vec<u8>> {
+    fn select(
+        &self,
+        max_bytes: usize,
+        max_gas: Option<u64>,
+        exclude: &BTreeSet<[u8; 32]>,
+    ) -> Vec<Vec<u8>> {
         let p = self.pending.lock().expect("mempool lock");
         let (mut bytes, mut gas) = (0usize, 0u64);
         let mut out = Vec::new();
-        for e in &p.entries {
+        for e in p.entries.iter().filter(|e| !exclude.contains(&e.hash)) {
             let next_gas = gas.saturating_add(e.gas_wanted);
             if bytes + e.raw.len() > max_bytes || max_gas.is_some_and(|m| next_gas > m) {
                 // Later txs of the same account would be out of sequence: stop here.

@@ -9,7 +9,18 @@ use caspur_store::{MemState, Overlay, StateRead, StoreError};
 use caspur_types::sign::{sign_tx, to_any, AccountKey, TxParams};
 use caspur_types::ErrorCode;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
+use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
+
+trait SelectAll {
+    fn select_all(&self, max_bytes: usize, max_gas: Option<u64>) -> Vec<Vec<u8>>;
+}
+
+impl<T: TxSource> SelectAll for T {
+    fn select_all(&self, max_bytes: usize, max_gas: Option<u64>) -> Vec<Vec<u8>> {
+        self.select(max_bytes, max_gas, &BTreeSet::new())
+    }
+}
 
 const CHAIN: &str = "caspur-mempool";
 
@@ -156,7 +167,7 @@ async fn consecutive_sequences_duplicates_and_gaps() {
     );
     pool.add(send(2, 1, 0, 1)).await.unwrap();
     assert_eq!(pool.size().0, 6);
-    assert_eq!(pool.select(usize::MAX, None).len(), 6);
+    assert_eq!(pool.select_all(usize::MAX, None).len(), 6);
 }
 
 #[tokio::test]
@@ -194,15 +205,15 @@ async fn selection_respects_block_limits_and_keeps_txs() {
     }
     // Sizes differ by a byte or two (protobuf omits a zero sequence): budget exactly two.
     let two = send(1, 0, 0, 1).len() + send(1, 0, 1, 1).len();
-    assert_eq!(pool.select(two, None).len(), 2);
-    assert_eq!(pool.select(two - 1, None).len(), 1);
+    assert_eq!(pool.select_all(two, None).len(), 2);
+    assert_eq!(pool.select_all(two - 1, None).len(), 1);
     assert_eq!(
-        pool.select(usize::MAX, Some(450_000)).len(),
+        pool.select_all(usize::MAX, Some(450_000)).len(),
         2,
         "2 × 200k gas fits, 3 do not"
     );
     assert_eq!(
-        pool.select(usize::MAX, None).len(),
+        pool.select_all(usize::MAX, None).len(),
         4,
         "selection does not remove"
     );
@@ -231,7 +242,7 @@ async fn recheck_after_block_drops_included_and_evicts_invalid() {
         block.results
     );
     pool.on_finalized(&block).await;
-    let left = pool.select(usize::MAX, None);
+    let left = pool.select_all(usize::MAX, None);
     assert_eq!(
         left,
         vec![txs[1].clone(), txs[2].clone()],
