@@ -19,6 +19,39 @@ pub struct AppGenesis {
 }
 
 impl AppGenesis {
+    /// Default parameters with `accounts` (numbered in order) each holding `amount` ucsp.
+    pub fn funded(accounts: &[Address], amount: u128) -> Self {
+        AppGenesis {
+            auth: AuthGenesis {
+                params: Default::default(),
+                accounts: accounts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| GenesisAccount {
+                        address: a.to_account_string(),
+                        pub_key: None,
+                        account_number: i as u64,
+                        sequence: 0,
+                    })
+                    .collect(),
+            },
+            bank: BankGenesis {
+                params: Default::default(),
+                balances: accounts
+                    .iter()
+                    .map(|a| GenesisBalance {
+                        address: a.to_account_string(),
+                        coins: vec![GenesisCoin {
+                            denom: caspur_types::STAKE_DENOM.into(),
+                            amount: amount.to_string(),
+                        }],
+                    })
+                    .collect(),
+                supply: vec![],
+            },
+        }
+    }
+
     /// Writes every module's genesis into `state` (committing them as one layer).
     pub async fn init<B: StateRead>(&self, state: &mut Overlay<B>) -> Result<(), TxError> {
         let mut kv = Direct(state);

@@ -1,8 +1,7 @@
 //! The tx acceptance rules: every rejection has its specific code and changes nothing; a
 //! failing message keeps only fee and sequence; nested messages pass the circuit breaker.
 
-use caspur_app::modules::auth::{AuthGenesis, GenesisAccount};
-use caspur_app::modules::bank::{BankGenesis, GenesisBalance, GenesisCoin};
+use caspur_app::modules::bank::GenesisCoin;
 use caspur_app::modules::circuit::state::{set_broken, BrokenRoute};
 use caspur_app::{context::Direct, App, AppGenesis, BlockInfo};
 use caspur_store::{MemState, Overlay, StateRead};
@@ -21,43 +20,7 @@ fn key(n: u8) -> AccountKey {
 }
 
 fn genesis() -> AppGenesis {
-    let coins = vec![GenesisCoin {
-        denom: "ucsp".into(),
-        amount: "1000000000".into(),
-    }];
-    AppGenesis {
-        auth: AuthGenesis {
-            params: Default::default(),
-            accounts: vec![
-                GenesisAccount {
-                    address: key(1).address().to_string(),
-                    pub_key: None,
-                    account_number: 0,
-                    sequence: 0,
-                },
-                GenesisAccount {
-                    address: key(2).address().to_string(),
-                    pub_key: None,
-                    account_number: 1,
-                    sequence: 0,
-                },
-            ],
-        },
-        bank: BankGenesis {
-            params: Default::default(),
-            balances: vec![
-                GenesisBalance {
-                    address: key(1).address().to_string(),
-                    coins: coins.clone(),
-                },
-                GenesisBalance {
-                    address: key(2).address().to_string(),
-                    coins,
-                },
-            ],
-            supply: vec![],
-        },
-    }
+    AppGenesis::funded(&[key(1).address(), key(2).address()], 1_000_000_000)
 }
 
 fn state() -> MemState {

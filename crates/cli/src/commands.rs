@@ -4,14 +4,12 @@ use crate::client::Client;
 use crate::keys::Keyring;
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine as _;
-use caspur_types::sign::{sign_tx, to_any, TxParams};
+use caspur_types::sign::{msg_send, sign_tx, TxParams};
 use caspur_types::{Address, Coins, Dec, STAKE_DENOM};
 use cosmos_sdk_proto::cosmos::auth::v1beta1::{
     BaseAccount, QueryAccountRequest, QueryAccountResponse,
 };
-use cosmos_sdk_proto::cosmos::bank::v1beta1::{
-    MsgSend, QueryAllBalancesRequest, QueryAllBalancesResponse,
-};
+use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryAllBalancesResponse};
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
 use prost::Message;
 use serde_json::{json, Value};
@@ -88,11 +86,8 @@ pub fn bank_send(
                 .map_err(|e| anyhow!("{e}"))?
         }
     };
-    let msg = MsgSend {
-        from_address: from_addr.clone(),
-        to_address: to.to_string(),
-        amount: amount.to_proto(),
-    };
+    let recipient = Address::parse_account(to).map_err(|e| anyhow!("recipient: {e}"))?;
+    let msg = msg_send(&key.address(), &recipient, &amount);
     let params = TxParams {
         chain_id: chain_id.to_string(),
         account_number: acct.account_number,
@@ -102,11 +97,7 @@ pub fn bank_send(
         memo: memo.to_string(),
         include_pubkey: true,
     };
-    let raw = sign_tx(
-        &key,
-        vec![to_any("/cosmos.bank.v1beta1.MsgSend", &msg)],
-        &params,
-    );
+    let raw = sign_tx(&key, vec![msg], &params);
     broadcast(client, &raw, wait)
 }
 

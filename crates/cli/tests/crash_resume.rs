@@ -4,9 +4,8 @@
 
 mod common;
 use base64::Engine as _;
-use caspur_types::sign::{sign_tx, to_any, AccountKey, TxParams};
+use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
 use common::*;
-use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -23,14 +22,7 @@ fn dev_key() -> AccountKey {
 
 fn send_tx(key: &AccountKey, sequence: u64) -> String {
     let to = AccountKey::from_secret(&[(sequence % 200 + 1) as u8; 32]).unwrap();
-    let msg = MsgSend {
-        from_address: key.address().to_string(),
-        to_address: to.address().to_string(),
-        amount: vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
-            denom: "ucsp".into(),
-            amount: "1".into(),
-        }],
-    };
+    let one: caspur_types::Coins = "1ucsp".parse().unwrap();
     let params = TxParams {
         chain_id: "caspur-dev-1".into(),
         account_number: 0,
@@ -42,7 +34,7 @@ fn send_tx(key: &AccountKey, sequence: u64) -> String {
     };
     base64::engine::general_purpose::STANDARD.encode(sign_tx(
         key,
-        vec![to_any("/cosmos.bank.v1beta1.MsgSend", &msg)],
+        vec![msg_send(&key.address(), &to.address(), &one)],
         &params,
     ))
 }

@@ -3,15 +3,12 @@
 //! node, measured in the same run as the raw secp256k1 verification rate on all cores — the
 //! ceiling the full path is compared with.
 
-use caspur_app::modules::auth::{AuthGenesis, GenesisAccount};
-use caspur_app::modules::bank::{BankGenesis, GenesisBalance, GenesisCoin};
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_store::qmdb::DirectStore;
 use caspur_store::Overlay;
-use caspur_types::sign::{sign_tx, to_any, AccountKey, TxParams};
+use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
 use caspur_types::tx::{decode_tx, sign_doc_bytes, verify_secp256k1};
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
-use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
 use serde::Serialize;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -47,51 +44,17 @@ fn key(i: usize) -> AccountKey {
 }
 
 fn genesis(accounts: &[AccountKey]) -> AppGenesis {
-    AppGenesis {
-        auth: AuthGenesis {
-            params: Default::default(),
-            accounts: accounts
-                .iter()
-                .enumerate()
-                .map(|(i, k)| GenesisAccount {
-                    address: k.address().to_string(),
-                    pub_key: None,
-                    account_number: i as u64,
-                    sequence: 0,
-                })
-                .collect(),
-        },
-        bank: BankGenesis {
-            params: Default::default(),
-            balances: accounts
-                .iter()
-                .map(|k| GenesisBalance {
-                    address: k.address().to_string(),
-                    coins: vec![GenesisCoin {
-                        denom: "ucsp".into(),
-                        amount: "1000000000000".into(),
-                    }],
-                })
-                .collect(),
-            supply: vec![],
-        },
-    }
+    let addresses: Vec<_> = accounts.iter().map(AccountKey::address).collect();
+    AppGenesis::funded(&addresses, 1_000_000_000_000)
 }
 
 /// Signs `txs` sends round-robin over `accounts` senders (each with consecutive sequences).
 fn signed_txs(accounts: &[AccountKey], txs: usize) -> Vec<Vec<u8>> {
+    let one: caspur_types::Coins = "1ucsp".parse().expect("coins");
     (0..txs)
         .map(|i| {
             let from = &accounts[i % accounts.len()];
             let to = &accounts[(i + 1) % accounts.len()];
-            let msg = MsgSend {
-                from_address: from.address().to_string(),
-                to_address: to.address().to_string(),
-                amount: vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
-                    denom: "ucsp".into(),
-                    amount: "1".into(),
-                }],
-            };
             let params = TxParams {
                 chain_id: CHAIN.into(),
                 account_number: (i % accounts.len()) as u64,
@@ -103,7 +66,7 @@ fn signed_txs(accounts: &[AccountKey], txs: usize) -> Vec<Vec<u8>> {
             };
             sign_tx(
                 from,
-                vec![to_any("/cosmos.bank.v1beta1.MsgSend", &msg)],
+                vec![msg_send(&from.address(), &to.address(), &one)],
                 &params,
             )
         })

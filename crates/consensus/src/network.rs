@@ -53,29 +53,22 @@ pub fn start(
         .collect();
     let max_peers = NZUsize!(validators.len().max(1) + 8);
     let max_message = engine::max_message_size(validators.len() as u32);
-    let mut cfg = if settings.allow_private_ips {
-        discovery::Config::local(
-            handshake,
-            namespace,
-            settings.listen,
-            settings.dialable,
-            bootstrappers,
-            max_peers,
-            max_message,
-            NZUsize!(1024),
-        )
+    // `local` allows private addresses and dials eagerly; `recommended` is for public networks.
+    let make = if settings.allow_private_ips {
+        discovery::Config::local
     } else {
-        discovery::Config::recommended(
-            handshake,
-            namespace,
-            settings.listen,
-            settings.dialable,
-            bootstrappers,
-            max_peers,
-            max_message,
-            NZUsize!(1024),
-        )
+        discovery::Config::recommended
     };
+    let mut cfg = make(
+        handshake,
+        namespace,
+        settings.listen,
+        settings.dialable,
+        bootstrappers,
+        max_peers,
+        max_message,
+        NZUsize!(1024),
+    );
     cfg.allow_private_ips = settings.allow_private_ips;
     let (mut network, mut oracle) = Network::new(context.child("p2p"), cfg);
     oracle.track(0, validators);

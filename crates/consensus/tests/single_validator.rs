@@ -2,8 +2,6 @@
 //! runtime: signed txs are finalized, and replaying the finalized blocks into a fresh store
 //! reproduces every app hash.
 
-use caspur_app::modules::auth::{AuthGenesis, GenesisAccount};
-use caspur_app::modules::bank::{BankGenesis, GenesisBalance, GenesisCoin};
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_consensus::application::ChainApp;
 use caspur_consensus::engine::{self, ValidatorConfig, CHANNELS};
@@ -11,13 +9,12 @@ use caspur_consensus::{BlockSink, FinalizedBlock, TxSource};
 use caspur_store::qmdb::verify_proof;
 use caspur_store::qmdb::DirectStore;
 use caspur_store::{Overlay, StateProve as _};
-use caspur_types::sign::{sign_tx, to_any, AccountKey, TxParams};
+use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
 use commonware_consensus::simplex::scheme::ed25519::Scheme;
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_p2p::{simulated, Manager as _};
 use commonware_runtime::{deterministic, Clock, Quota, Runner as _, Supervisor as _};
 use commonware_utils::{ordered::Set, NZUsize, NZU32};
-use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -71,42 +68,18 @@ impl BlockSink for Recorder {
 }
 
 fn genesis(funded: &AccountKey) -> AppGenesis {
-    AppGenesis {
-        auth: AuthGenesis {
-            params: Default::default(),
-            accounts: vec![GenesisAccount {
-                address: funded.address().to_string(),
-                pub_key: None,
-                account_number: 0,
-                sequence: 0,
-            }],
-        },
-        bank: BankGenesis {
-            params: Default::default(),
-            balances: vec![GenesisBalance {
-                address: funded.address().to_string(),
-                coins: vec![GenesisCoin {
-                    denom: "ucsp".into(),
-                    amount: "1000000000".into(),
-                }],
-            }],
-            supply: vec![],
-        },
-    }
+    AppGenesis::funded(&[funded.address()], 1_000_000_000)
 }
 
 fn signed_sends(key: &AccountKey, n: u64) -> Vec<Vec<u8>> {
     (0..n)
         .map(|seq| {
             let to = AccountKey::from_secret(&[100 + seq as u8; 32]).unwrap();
-            let msg = MsgSend {
-                from_address: key.address().to_string(),
-                to_address: to.address().to_string(),
-                amount: vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
-                    denom: "ucsp".into(),
-                    amount: (1000 + seq).to_string(),
-                }],
-            };
+            let amount = caspur_types::Coins::normalize([caspur_types::Coin::new(
+                "ucsp",
+                1000 + seq as u128,
+            )])
+            .unwrap();
             let params = TxParams {
                 chain_id: CHAIN.into(),
                 account_number: 0,
@@ -118,7 +91,7 @@ fn signed_sends(key: &AccountKey, n: u64) -> Vec<Vec<u8>> {
             };
             sign_tx(
                 key,
-                vec![to_any("/cosmos.bank.v1beta1.MsgSend", &msg)],
+                vec![msg_send(&key.address(), &to.address(), &amount)],
                 &params,
             )
         })

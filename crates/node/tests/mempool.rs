@@ -1,14 +1,11 @@
 //! Mempool admission, bounds, selection and post-block recheck.
 
-use caspur_app::modules::auth::{AuthGenesis, GenesisAccount};
-use caspur_app::modules::bank::{BankGenesis, GenesisBalance, GenesisCoin};
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_consensus::{FinalizedBlock, TxSource};
 use caspur_node::mempool::{Mempool, MempoolConfig};
 use caspur_store::{MemState, Overlay, StateRead, StoreError};
-use caspur_types::sign::{sign_tx, to_any, AccountKey, TxParams};
+use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
 use caspur_types::ErrorCode;
-use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 
@@ -39,51 +36,12 @@ fn key(n: u8) -> AccountKey {
 }
 
 fn app() -> Arc<App> {
-    let accounts = [key(1), key(2)];
-    Arc::new(App::new(
-        CHAIN,
-        Some(1_000_000),
-        AppGenesis {
-            auth: AuthGenesis {
-                params: Default::default(),
-                accounts: accounts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, k)| GenesisAccount {
-                        address: k.address().to_string(),
-                        pub_key: None,
-                        account_number: i as u64,
-                        sequence: 0,
-                    })
-                    .collect(),
-            },
-            bank: BankGenesis {
-                params: Default::default(),
-                balances: accounts
-                    .iter()
-                    .map(|k| GenesisBalance {
-                        address: k.address().to_string(),
-                        coins: vec![GenesisCoin {
-                            denom: "ucsp".into(),
-                            amount: "1000000".into(),
-                        }],
-                    })
-                    .collect(),
-                supply: vec![],
-            },
-        },
-    ))
+    let genesis = AppGenesis::funded(&[key(1).address(), key(2).address()], 1_000_000);
+    Arc::new(App::new(CHAIN, Some(1_000_000), genesis))
 }
 
 fn send(from: u8, account_number: u64, sequence: u64, amount: u128) -> Vec<u8> {
-    let msg = MsgSend {
-        from_address: key(from).address().to_string(),
-        to_address: key(9).address().to_string(),
-        amount: vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
-            denom: "ucsp".into(),
-            amount: amount.to_string(),
-        }],
-    };
+    let amount = caspur_types::Coins::normalize([caspur_types::Coin::new("ucsp", amount)]).unwrap();
     let p = TxParams {
         chain_id: CHAIN.into(),
         account_number,
@@ -95,7 +53,7 @@ fn send(from: u8, account_number: u64, sequence: u64, amount: u128) -> Vec<u8> {
     };
     sign_tx(
         &key(from),
-        vec![to_any("/cosmos.bank.v1beta1.MsgSend", &msg)],
+        vec![msg_send(&key(from).address(), &key(9).address(), &amount)],
         &p,
     )
 }

@@ -124,3 +124,16 @@ pub fn to_any<M: Message>(type_url: &str, m: &M) -> Any {
         value: m.encode_to_vec(),
     }
 }
+
+/// The type URL of `MsgSend`.
+pub const MSG_SEND_URL: &str = "/cosmos.bank.v1beta1.MsgSend";
+
+/// A `MsgSend` of `amount` from `from` to `to`, packed as an `Any`.
+pub fn msg_send(from: &Address, to: &Address, amount: &Coins) -> Any {
+    let msg = cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend {
+        from_address: from.to_account_string(),
+        to_address: to.to_account_string(),
+        amount: amount.to_proto(),
+    };
+    to_any(MSG_SEND_URL, &msg)
+}

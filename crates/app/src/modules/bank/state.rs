@@ -89,6 +89,15 @@ pub fn set_params(kv: &mut impl KvWrite, p: &BankParams) -> Result<(), TxError> 
     crate::params::write(kv, &PARAMS, p)
 }
 
+/// Fails unless transfers are enabled.
+pub async fn require_send_enabled(kv: &mut impl KvRead) -> Result<(), TxError> {
+    if get_params(kv).await?.default_send_enabled {
+        Ok(())
+    } else {
+        Err(TxError::invalid_request("transfers are disabled"))
+    }
+}
+
 /// Removes coins from an account, failing with insufficient funds.
 pub async fn sub_coins(
     kv: &mut impl KvWrite,

@@ -63,9 +63,7 @@ impl MsgHandler for Msg {
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
     ) -> Result<(), TxError> {
-        if !state::get_params(ctx).await?.default_send_enabled {
-            return Err(TxError::invalid_request("transfers are disabled"));
-        }
+        state::require_send_enabled(ctx).await?;
         let from = Address::parse_account(&self.inputs[0].address)?;
         let total = Coins::from_proto(&self.inputs[0].coins)?;
         state::sub_coins(ctx, &from, &total).await?;

@@ -32,9 +32,7 @@ impl MsgHandler for Msg {
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
     ) -> Result<(), TxError> {
-        if !state::get_params(ctx).await?.default_send_enabled {
-            return Err(TxError::invalid_request("transfers are disabled"));
-        }
+        state::require_send_enabled(ctx).await?;
         let from = Address::parse_account(&self.from_address)?;
         let to = Address::parse_account(&self.to_address)?;
         let coins = Coins::from_proto(&self.amount)?;
