@@ -36,20 +36,7 @@ fn dev_keys_send_query_export() {
 
     // Send, wait for the block, check balances and the tx.
     let node_flag = node.rpc.replace("http://", "tcp://");
-    let sent = json_out(&node.cli(&[
-        "tx",
-        "bank",
-        "send",
-        "dev",
-        &bob_addr,
-        "4242ucsp",
-        "--keyring-backend",
-        "test",
-        "--node",
-        &node_flag,
-        "-o",
-        "json",
-    ]));
+    let sent = node.send(&bob_addr, "4242ucsp");
     assert_eq!(sent["code"], 0, "{sent}");
     let hash = sent["txhash"].as_str().unwrap().to_string();
     let balances = json_out(&node.cli(&[

@@ -30,33 +30,10 @@ fn rollback_then_start_reproduces_app_hashes() {
     let home = dir.path().join("node");
     let (rpc_port, p2p) = (free_port(), free_port());
     let node = DevNode::start(&home, rpc_port, p2p);
-    let node_flag = node.rpc.replace("http://", "tcp://");
     // Some txs so the re-executed blocks change state.
-    let bob = json_out(&node.cli(&[
-        "keys",
-        "add",
-        "bob",
-        "--keyring-backend",
-        "test",
-        "-o",
-        "json",
-    ]));
+    let bob = node.add_key("bob");
     for amount in ["11ucsp", "22ucsp", "33ucsp"] {
-        let r = json_out(&node.cli(&[
-            "tx",
-            "bank",
-            "send",
-            "dev",
-            bob["address"].as_str().unwrap(),
-            amount,
-            "--keyring-backend",
-            "test",
-            "--node",
-            &node_flag,
-            "-o",
-            "json",
-        ]));
-        assert_eq!(r["code"], 0);
+        assert_eq!(node.send(&bob, amount)["code"], 0);
     }
     let top = node.wait_height(12, Duration::from_secs(60));
     let before = app_hashes(&node, top);

@@ -110,6 +110,40 @@ impl DevNode {
             .unwrap()
     }
 
+    /// Adds a test-keyring key; returns its address.
+    pub fn add_key(&self, name: &str) -> String {
+        let out = json_out(&self.cli(&[
+            "keys",
+            "add",
+            name,
+            "--keyring-backend",
+            "test",
+            "-o",
+            "json",
+        ]));
+        out["address"].as_str().unwrap().to_string()
+    }
+
+    /// `tx bank send` from the dev key, waiting for the block; returns the tx response.
+    pub fn send(&self, to: &str, amount: &str) -> Value {
+        let node = self.rpc.replace("http://", "tcp://");
+        let args = [
+            "tx",
+            "bank",
+            "send",
+            "dev",
+            to,
+            amount,
+            "--keyring-backend",
+            "test",
+            "--node",
+            &node,
+            "-o",
+            "json",
+        ];
+        json_out(&self.cli(&args))
+    }
+
     /// SIGKILL, no cleanup.
     pub fn kill9(mut self) {
         self.child.kill().unwrap();

@@ -33,26 +33,28 @@ pub async fn balance<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxErro
     .encode_to_vec())
 }
 
-/// All coins of one address, sorted by denom.
-pub async fn all_balances_of<S: StateScan>(s: &S, addr: &Address) -> Result<Vec<Coin>, TxError> {
-    let prefix = state::balances_prefix(addr);
+/// Coins stored as `key(kind, [..., denom]) → amount` under `scan`, sorted by denom.
+async fn coins_under<S: StateScan>(s: &S, scan: &[u8], kind: &[u8]) -> Result<Vec<Coin>, TxError> {
     let rows = s
-        .scan_prefix(&prefix, MAX_LIST)
+        .scan_prefix(scan, MAX_LIST)
         .await
         .map_err(crate::context::store_err)?;
     rows.into_iter()
         .map(|(k, v)| {
-            let p =
-                parts(&state::BALANCE, &k).ok_or_else(|| TxError::logic("corrupt balance key"))?;
-            let denom = p
-                .get(1)
-                .ok_or_else(|| TxError::logic("corrupt balance key"))?;
+            let denom = parts(kind, &k)
+                .and_then(|p| p.last().copied())
+                .ok_or_else(|| TxError::logic("corrupt coin key"))?;
             Ok(Coin::new(
                 String::from_utf8_lossy(denom).into_owned(),
                 state::decode_amount(&v)?,
             ))
         })
         .collect()
+}
+
+/// All coins of one address, sorted by denom.
+pub async fn all_balances_of<S: StateScan>(s: &S, addr: &Address) -> Result<Vec<Coin>, TxError> {
+    coins_under(s, &state::balances_prefix(addr), &state::BALANCE).await
 }
 
 /// `AllBalances{address}`.
@@ -69,23 +71,7 @@ pub async fn all_balances<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, T
 
 /// Total supply of every denom.
 pub async fn total_supply_of<S: StateScan>(s: &S) -> Result<Vec<Coin>, TxError> {
-    let rows = s
-        .scan_prefix(&state::SUPPLY, MAX_LIST)
-        .await
-        .map_err(crate::context::store_err)?;
-    rows.into_iter()
-        .map(|(k, v)| {
-            let p =
-                parts(&state::SUPPLY, &k).ok_or_else(|| TxError::logic("corrupt supply key"))?;
-            let denom = p
-                .first()
-                .ok_or_else(|| TxError::logic("corrupt supply key"))?;
-            Ok(Coin::new(
-                String::from_utf8_lossy(denom).into_owned(),
-                state::decode_amount(&v)?,
-            ))
-        })
-        .collect()
+    coins_under(s, &state::SUPPLY, &state::SUPPLY).await
 }
 
 /// `TotalSupply{}`.
