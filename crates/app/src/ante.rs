@@ -103,16 +103,23 @@ pub async fn check_and_apply<B: StateRead>(
     tx: &DecodedTx,
     signers: &[Address],
     fee: &Coins,
-    verified: &[crate::prepare::Verified],
+    verified: &[Option<crate::prepare::Ticket>],
 ) -> Result<(), TxError> {
     let costs = ctx.costs();
     ctx.gas
         .consume(costs.tx_size_per_byte * tx.size as u64, "txSize")?;
     let decls = tx.signer_decls()?;
     let payer = signers[0];
-    if auth::get_account(ctx, &payer).await?.is_none() {
-        return Err(unknown_account(&payer));
+    // Every signer's account must exist; each is read once here.
+    let mut accounts = Vec::with_capacity(signers.len());
+    for signer in signers {
+        accounts.push(
+            auth::get_account(ctx, signer)
+                .await?
+                .ok_or_else(|| unknown_account(signer))?,
+        );
     }
+    let payer_text = payer.to_string();
     if !fee.is_empty() {
         bank::sub_coins(ctx, &payer, fee).await.map_err(|e| {
             TxError::insufficient_funds(format!("{payer} cannot pay the fee {fee}: {}", e.message))
@@ -122,12 +129,10 @@ pub async fn check_and_apply<B: StateRead>(
     ctx.emit(
         Event::new("tx")
             .attr("fee", fee.to_string())
-            .attr("fee_payer", payer.to_string()),
+            .attr("fee_payer", payer_text.clone()),
     );
-    for (i, ((signer, decl), sig)) in signers.iter().zip(&decls).zip(&tx.signatures).enumerate() {
-        let mut account = auth::get_account(ctx, signer)
-            .await?
-            .ok_or_else(|| unknown_account(signer))?;
+    let signed = signers.iter().zip(&decls).zip(&tx.signatures).zip(accounts);
+    for (i, (((signer, decl), sig), mut account)) in signed.enumerate() {
         let pubkey = match (account.pubkey, decl.pubkey) {
             (Some(known), Some(given)) if known != given => {
                 return Err(TxError::invalid_pubkey(format!(
@@ -159,7 +164,10 @@ pub async fn check_and_apply<B: StateRead>(
             costs.sig_verify_secp256k1,
             "secp256k1 signature verification",
         )?;
-        let already = verified.get(i) == Some(&Some((account.account_number, pubkey)));
+        let already = verified
+            .get(i)
+            .and_then(Option::as_ref)
+            .is_some_and(|t| t.valid_for(account.account_number, &pubkey));
         if !already {
             let doc = sign_doc_bytes(
                 &tx.body_bytes,
@@ -174,7 +182,12 @@ pub async fn check_and_apply<B: StateRead>(
                 ))
             })?;
         }
-        ctx.emit(Event::new("tx").attr("acc_seq", format!("{signer}/{}", account.sequence)));
+        let signer_text = if *signer == payer {
+            payer_text.clone()
+        } else {
+            signer.to_string()
+        };
+        ctx.emit(Event::new("tx").attr("acc_seq", format!("{signer_text}/{}", account.sequence)));
         account.pubkey = Some(pubkey);
         account.sequence += 1;
         auth::set_account(ctx, &account)?;

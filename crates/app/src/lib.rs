@@ -15,6 +15,7 @@ pub mod params;
 pub mod prepare;
 pub mod query;
 pub mod router;
+pub mod verifier;
 
 use caspur_store::{Overlay, StateRead, StoreError};
 use caspur_types::tx::decode_tx;

@@ -10,12 +10,33 @@
 use crate::ante;
 use crate::context::Unmetered;
 use crate::modules::auth::{self, AuthParams};
+use crate::verifier::{Job, Verifier};
 use caspur_store::{StateRead, StoreError};
-use caspur_types::tx::{decode_tx, sign_doc_bytes, verify_secp256k1, DecodedTx};
+use caspur_types::tx::{decode_tx, sign_doc_bytes, DecodedTx};
 use caspur_types::{Address, Coins, ErrorCode, TxError};
 
-/// A signature already checked: valid for this account number and key.
-pub type Verified = Option<(u64, [u8; 33])>;
+/// A signature being checked off the execution thread: which job, and the account number
+/// and key it is checked against.
+#[derive(Clone)]
+pub struct Ticket {
+    /// The verifier holding the job.
+    pub verifier: Verifier,
+    /// The job's index.
+    pub job: usize,
+    /// Account number the sign doc used.
+    pub account_number: u64,
+    /// Key the signature is checked with.
+    pub pubkey: [u8; 33],
+}
+
+impl Ticket {
+    /// Whether the signature is known valid for exactly this account number and key.
+    pub fn valid_for(&self, account_number: u64, pubkey: &[u8; 33]) -> bool {
+        self.account_number == account_number
+            && self.pubkey == *pubkey
+            && self.verifier.is_valid(self.job)
+    }
+}
 
 /// A tx ready for in-order execution.
 pub struct Prepared {
@@ -27,8 +48,9 @@ pub struct Prepared {
     pub fee: Coins,
     /// Its gas limit.
     pub gas_limit: u64,
-    /// Per signer, what its signature was verified against (if it was).
-    pub verified: Vec<Verified>,
+    /// Per signer, its signature's verification ticket (none when the pre-block state could
+    /// not say which key and account number apply).
+    pub verified: Vec<Option<Ticket>>,
 }
 
 /// Decodes and statelessly checks one tx.
@@ -46,18 +68,7 @@ pub fn prepare_tx(raw: &[u8], params: &AuthParams, height: u64) -> Result<Prepar
     })
 }
 
-struct Job {
-    tx: usize,
-    signer: usize,
-    account_number: u64,
-    pubkey: [u8; 33],
-    doc: Vec<u8>,
-}
-
-/// Below this many signatures, threads cost more than they save.
-const PARALLEL_THRESHOLD: usize = 16;
-
-/// Prepares every tx of a block; signatures are verified on all cores.
+/// Prepares every tx of a block and starts verifying its signatures on the other cores.
 pub async fn prepare_block<B: StateRead>(
     state: &B,
     chain_id: &str,
@@ -74,6 +85,7 @@ pub async fn prepare_block<B: StateRead>(
         .collect();
 
     let mut jobs = Vec::new();
+    let mut slots = Vec::new();
     for (i, p) in prepared.iter().enumerate() {
         let Ok(p) = p else { continue };
         let Ok(decls) = p.tx.signer_decls() else {
@@ -98,44 +110,23 @@ pub async fn prepare_block<B: StateRead>(
                 chain_id,
                 account.account_number,
             );
+            slots.push((i, j, account.account_number, pubkey));
             jobs.push(Job {
-                tx: i,
-                signer: j,
-                account_number: account.account_number,
                 pubkey,
                 doc,
+                sig: p.tx.signatures[j].clone(),
             });
         }
     }
-
-    let sig = |job: &Job, prepared: &[Result<Prepared, TxError>]| -> bool {
-        match &prepared[job.tx] {
-            Ok(p) => verify_secp256k1(&job.pubkey, &job.doc, &p.tx.signatures[job.signer]).is_ok(),
-            Err(_) => false,
-        }
-    };
-    let outcomes: Vec<bool> = if jobs.len() < PARALLEL_THRESHOLD {
-        jobs.iter().map(|j| sig(j, &prepared)).collect()
-    } else {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = jobs.len().div_ceil(threads);
-        let shared = &prepared;
-        std::thread::scope(|s| {
-            let handles: Vec<_> = jobs
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || part.iter().map(|j| sig(j, shared)).collect::<Vec<bool>>())
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("verification thread"))
-                .collect()
-        })
-    };
-    for (job, ok) in jobs.iter().zip(outcomes) {
-        if let (true, Ok(p)) = (ok, &mut prepared[job.tx]) {
-            p.verified[job.signer] = Some((job.account_number, job.pubkey));
+    let verifier = Verifier::start(jobs);
+    for (job, (i, j, account_number, pubkey)) in slots.into_iter().enumerate() {
+        if let Ok(p) = &mut prepared[i] {
+            p.verified[j] = Some(Ticket {
+                verifier: verifier.clone(),
+                job,
+                account_number,
+                pubkey,
+            });
         }
     }
     Ok(prepared)

@@ -132,6 +132,9 @@ enum BenchCmd {
         /// Txs per block.
         #[arg(long, default_value_t = 2_000)]
         block_size: usize,
+        /// Alternating rounds of both measurements (medians are reported).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
     },
 }
 
@@ -430,12 +433,23 @@ fn run(cli: Cli) -> Result<()> {
             txs,
             accounts,
             block_size,
+            rounds,
         }) => {
             let dir = tempfile::Builder::new().prefix("caspur-bench-").tempdir()?;
             eprintln!("signing {txs} txs from {accounts} accounts, then measuring…");
-            let r = caspur_consensus::bench::tx_throughput(dir.path(), txs, accounts, block_size)
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let r = caspur_consensus::bench::tx_throughput(
+                dir.path(),
+                txs,
+                accounts,
+                block_size,
+                rounds,
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
             if out == Format::Text {
+                println!(
+                    "medians of {} alternating rounds, {} txs in blocks of {}",
+                    r.rounds, r.txs, r.block_size
+                );
                 println!(
                     "raw secp256k1 verification ({} threads): {:>10.0} sig/s",
                     r.threads, r.raw_verify_per_sec

@@ -24,11 +24,13 @@ pub struct Report {
     pub block_size: usize,
     /// Threads used for verification.
     pub threads: usize,
+    /// Alternating measurement rounds (figures are medians).
+    pub rounds: usize,
     /// Raw secp256k1 verifications per second on all cores.
     pub raw_verify_per_sec: f64,
     /// Txs per second through the full path.
     pub full_path_per_sec: f64,
-    /// `full_path_per_sec / raw_verify_per_sec`.
+    /// Median over rounds of `full / raw` measured in the same round.
     pub ratio: f64,
     /// Share of full-path time in block execution (decode, verify, ante, messages).
     pub execute_share: f64,
@@ -99,24 +101,17 @@ fn raw_verify_rate(txs: &[Vec<u8>], accounts: &[AccountKey], threads: usize) -> 
     jobs.len() as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Runs the benchmark with storage under `dir`.
-pub fn tx_throughput(
+/// Executes and commits `signed` in blocks on a fresh store under `dir`; returns the time in
+/// execution and in merkleize + durable commit.
+fn full_path(
     dir: &Path,
-    txs: usize,
-    accounts: usize,
+    app: &App,
+    signed: &[Vec<u8>],
     block_size: usize,
-) -> Result<Report, String> {
-    if txs == 0 || accounts == 0 || block_size == 0 {
-        return Err("txs, accounts and block size must be positive".into());
-    }
-    let keys: Vec<AccountKey> = (0..accounts).map(key).collect();
-    let signed = signed_txs(&keys, txs);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let raw = raw_verify_rate(&signed, &keys, threads);
-    let app = App::new(CHAIN, None, genesis(&keys));
+) -> Result<(Duration, Duration), String> {
     let runner =
         cw_tokio::Runner::new(cw_tokio::Config::new().with_storage_directory(dir.to_path_buf()));
-    let (execute, commit) = runner.start(|context| async move {
+    runner.start(|context| async move {
         let mut store = DirectStore::open(context.child("bench"), "bench")
             .await
             .map_err(|e| e.to_string())?;
@@ -159,18 +154,59 @@ pub fn tx_throughput(
                 return Err(format!("a bench tx failed: {}", bad.log));
             }
         }
-        Ok::<_, String>((execute, commit))
-    })?;
-    let total = (execute + commit).as_secs_f64();
-    let full = txs as f64 / total;
+        Ok((execute, commit))
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs the benchmark with storage under `dir`: `rounds` alternations of the raw ceiling and
+/// the full path (each on a fresh store), reporting medians — this machine is noisy, and
+/// alternating exposes both measurements to the same conditions.
+pub fn tx_throughput(
+    dir: &Path,
+    txs: usize,
+    accounts: usize,
+    block_size: usize,
+    rounds: usize,
+) -> Result<Report, String> {
+    if txs == 0 || accounts == 0 || block_size == 0 || rounds == 0 {
+        return Err("txs, accounts, block size and rounds must be positive".into());
+    }
+    let keys: Vec<AccountKey> = (0..accounts).map(key).collect();
+    let signed = signed_txs(&keys, txs);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let app = App::new(CHAIN, None, genesis(&keys));
+    let (mut raws, mut fulls, mut ratios, mut exec_shares) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let raw = raw_verify_rate(&signed, &keys, threads);
+        let (execute, commit) = full_path(
+            &dir.join(format!("round-{round}")),
+            &app,
+            &signed,
+            block_size,
+        )?;
+        let total = (execute + commit).as_secs_f64();
+        let full = txs as f64 / total;
+        raws.push(raw);
+        fulls.push(full);
+        ratios.push(full / raw);
+        exec_shares.push(execute.as_secs_f64() / total);
+    }
+    let execute_share = median(exec_shares);
     Ok(Report {
         txs,
         block_size,
         threads,
-        raw_verify_per_sec: raw,
-        full_path_per_sec: full,
-        ratio: full / raw,
-        execute_share: execute.as_secs_f64() / total,
-        commit_share: commit.as_secs_f64() / total,
+        rounds,
+        raw_verify_per_sec: median(raws),
+        full_path_per_sec: median(fulls),
+        ratio: median(ratios),
+        execute_share,
+        commit_share: 1.0 - execute_share,
     })
 }

@@ -46,7 +46,8 @@ impl Account {
         }
     }
 
-    fn from_proto(b: BaseAccount) -> Result<Self, TxError> {
+    /// From the stored form; `address` is the key it was stored under (no bech32 decoding).
+    fn from_proto(b: BaseAccount, address: Address) -> Result<Self, TxError> {
         let pubkey = match b.pub_key {
             None => None,
             Some(any) => {
@@ -61,7 +62,7 @@ impl Account {
             }
         };
         Ok(Account {
-            address: Address::parse_account(&b.address)?,
+            address,
             pubkey,
             account_number: b.account_number,
             sequence: b.sequence,
@@ -80,7 +81,7 @@ pub async fn get_account(kv: &mut impl KvRead, addr: &Address) -> Result<Option<
         Some(bytes) => {
             let b = BaseAccount::decode(bytes.as_slice())
                 .map_err(|e| TxError::logic(format!("corrupt account: {e}")))?;
-            Account::from_proto(b).map(Some)
+            Account::from_proto(b, *addr).map(Some)
         }
     }
 }

@@ -142,8 +142,9 @@ pub async fn send_coins<B: StateRead>(
 ) -> Result<(), TxError> {
     sub_coins(ctx, from, coins).await?;
     add_coins(ctx, to, coins).await?;
-    ctx.emit(events::coin_spent(from, coins));
-    ctx.emit(events::coin_received(to, coins));
-    ctx.emit(events::transfer(from, to, coins));
+    let (from, to) = (from.to_string(), to.to_string());
+    ctx.emit(events::coin_spent(&from, coins));
+    ctx.emit(events::coin_received(&to, coins));
+    ctx.emit(events::transfer(&from, &to, coins));
     Ok(())
 }

@@ -67,13 +67,15 @@ impl MsgHandler for Msg {
         let from = Address::parse_account(&self.inputs[0].address)?;
         let total = Coins::from_proto(&self.inputs[0].coins)?;
         state::sub_coins(ctx, &from, &total).await?;
-        ctx.emit(events::coin_spent(&from, &total));
+        let from_text = from.to_string();
+        ctx.emit(events::coin_spent(&from_text, &total));
         for o in &self.outputs {
             let to = Address::parse_account(&o.address)?;
             let coins = Coins::from_proto(&o.coins)?;
             state::add_coins(ctx, &to, &coins).await?;
-            ctx.emit(events::coin_received(&to, &coins));
-            ctx.emit(events::transfer(&from, &to, &coins));
+            let to_text = to.to_string();
+            ctx.emit(events::coin_received(&to_text, &coins));
+            ctx.emit(events::transfer(&from_text, &to_text, &coins));
         }
         Ok(())
     }
