@@ -113,8 +113,6 @@ pub struct CheckedTx {
     pub hash: [u8; 32],
     /// Its gas limit.
     pub gas_wanted: u64,
-    /// Its signers with the sequence each signed.
-    pub signer_sequences: Vec<(caspur_types::Address, u64)>,
 }
 
 impl App {
@@ -144,12 +142,13 @@ impl App {
         min_gas_price: Option<Dec>,
     ) -> Result<CheckedTx, TxError> {
         let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
-        let tx = decode_tx(raw, params.max_tx_bytes as usize)?;
-        let signers = ante::check_stateless(&tx, &params, next_block.height)?;
-        let (fee, gas_limit) = ante::check_fee(&tx, min_gas_price)?;
-        self.check_block_gas(gas_limit)?;
-        let mut ctx = Ctx::new(state, next_block, &self.chain_id, gas_limit, self.costs);
-        let result = ante::check_and_apply(&mut ctx, &tx, &signers, &fee, &[]).await;
+        let p = prepare::prepare_tx(raw, &params, next_block.height)?;
+        if min_gas_price.is_some() {
+            ante::check_fee(&p.tx, min_gas_price)?;
+        }
+        self.check_block_gas(p.gas_limit)?;
+        let mut ctx = Ctx::new(state, next_block, &self.chain_id, p.gas_limit, self.costs);
+        let result = ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &[]).await;
         match result {
             Ok(()) => state.commit_tx(),
             Err(e) => {
@@ -157,14 +156,9 @@ impl App {
                 return Err(e);
             }
         }
-        let decls = tx.signer_decls()?;
         Ok(CheckedTx {
-            hash: tx.hash,
-            gas_wanted: gas_limit,
-            signer_sequences: signers
-                .into_iter()
-                .zip(decls.iter().map(|d| d.sequence))
-                .collect(),
+            hash: p.tx.hash,
+            gas_wanted: p.gas_limit,
         })
     }
 
