@@ -52,6 +52,15 @@ impl GenesisCoin {
         ))
     }
 
+    /// Validates a list into normalized coins (duplicates merged, zeros dropped).
+    pub fn to_coins(list: &[GenesisCoin]) -> Result<Coins, TxError> {
+        Coins::normalize(
+            list.iter()
+                .map(GenesisCoin::to_coin)
+                .collect::<Result<Vec<_>, _>>()?,
+        )
+    }
+
     /// From a coin.
     pub fn from_coin(c: &Coin) -> Self {
         GenesisCoin {
@@ -67,30 +76,13 @@ pub async fn init_genesis(kv: &mut impl KvWrite, g: &BankGenesis) -> Result<(), 
     let mut total = Vec::new();
     for b in &g.balances {
         let addr = Address::parse_account(&b.address)?;
-        let coins = Coins::normalize(
-            b.coins
-                .iter()
-                .map(GenesisCoin::to_coin)
-                .collect::<Result<Vec<_>, _>>()?,
-        )?;
-        crate::modules::auth::state::ensure_account(kv, &addr).await?;
-        for c in coins.as_slice() {
-            let held = state::get_balance(kv, &addr, &c.denom).await?;
-            let sum = held
-                .checked_add(c.amount)
-                .ok_or_else(|| TxError::invalid_coins("balance overflow"))?;
-            state::set_balance(kv, &addr, &c.denom, sum)?;
-            total.push(c.clone());
-        }
+        let coins = GenesisCoin::to_coins(&b.coins)?;
+        state::add_coins(kv, &addr, &coins).await?;
+        total.extend(coins.as_slice().iter().cloned());
     }
     let total = Coins::normalize(total)?;
     if !g.supply.is_empty() {
-        let declared = Coins::normalize(
-            g.supply
-                .iter()
-                .map(GenesisCoin::to_coin)
-                .collect::<Result<Vec<_>, _>>()?,
-        )?;
+        let declared = GenesisCoin::to_coins(&g.supply)?;
         if declared != total {
             return Err(TxError::invalid_coins(format!(
                 "genesis supply {declared} does not equal the sum of balances {total}"
