@@ -13,11 +13,14 @@ use caspur_types::{Address, Coins, Dec, Event, TxError, STAKE_DENOM};
 
 /// The module account that collects fees (`sha256("fee_collector")[..20]`, as in Cosmos).
 pub fn fee_collector() -> Address {
-    use sha2::{Digest, Sha256};
-    let h = Sha256::digest(b"fee_collector");
-    let mut a = [0u8; 20];
-    a.copy_from_slice(&h[..20]);
-    Address(a)
+    static FEE_COLLECTOR: std::sync::LazyLock<Address> = std::sync::LazyLock::new(|| {
+        use sha2::{Digest, Sha256};
+        let h = Sha256::digest(b"fee_collector");
+        let mut a = [0u8; 20];
+        a.copy_from_slice(&h[..20]);
+        Address(a)
+    });
+    *FEE_COLLECTOR
 }
 
 /// Checks that need no state, on a decoded tx. Returns the ordered, de-duplicated signers.

@@ -114,16 +114,11 @@ impl commonware_storage::qmdb::sync::Source for NoStateSync {
     }
 }
 
-impl AttachableResolver<StateDb<commonware_runtime::tokio::Context>> for NoStateSync {
-    async fn attach_database(&self, _db: Shared<StateDb<commonware_runtime::tokio::Context>>) {}
-}
-
-impl AttachableResolver<StateDb<commonware_runtime::deterministic::Context>> for NoStateSync {
-    async fn attach_database(
-        &self,
-        _db: Shared<StateDb<commonware_runtime::deterministic::Context>>,
-    ) {
-    }
+impl<E> AttachableResolver<StateDb<E>> for NoStateSync
+where
+    E: commonware_storage::Context + Spawner,
+{
+    async fn attach_database(&self, _db: Shared<StateDb<E>>) {}
 }
 
 fn archive_config<C>(
@@ -165,7 +160,6 @@ where
     R: Receiver<PublicKey = ed25519::PublicKey>,
     P: Provider<PublicKey = ed25519::PublicKey>,
     B: Blocker<PublicKey = ed25519::PublicKey>,
-    NoStateSync: AttachableResolver<StateDb<E>>,
 {
     let ValidatorConfig {
         partition_prefix,

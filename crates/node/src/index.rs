@@ -152,12 +152,11 @@ impl BlockIndex {
         {
             let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
             let mut txs = tx.open_table(TXS).map_err(err)?;
-            let doomed: Vec<(u64, Vec<u8>)> = blocks
+            let doomed = blocks
                 .range(height + 1..)
                 .map_err(err)?
-                .filter_map(|r| r.ok())
-                .map(|(k, v)| (k.value(), v.value().to_vec()))
-                .collect();
+                .map(|r| r.map(|(k, v)| (k.value(), v.value().to_vec())).map_err(err))
+                .collect::<Result<Vec<(u64, Vec<u8>)>, IndexError>>()?;
             for (h, bytes) in doomed {
                 let stored: StoredBlock = serde_json::from_slice(&bytes).map_err(err)?;
                 for raw in stored.raw_txs() {

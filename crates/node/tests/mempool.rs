@@ -130,29 +130,22 @@ async fn consecutive_sequences_duplicates_and_gaps() {
 
 #[tokio::test]
 async fn bounded_by_count_and_bytes() {
-    let (_, _, pool) = setup(MempoolConfig {
+    let two_txs = send(1, 0, 0, 1).len() + send(1, 0, 1, 1).len();
+    let by_count = MempoolConfig {
         max_txs: 2,
         ..Default::default()
-    })
-    .await;
-    pool.add(send(1, 0, 0, 1)).await.unwrap();
-    pool.add(send(1, 0, 1, 1)).await.unwrap();
-    assert_eq!(
-        pool.add(send(1, 0, 2, 1)).await.unwrap_err().code,
-        ErrorCode::MempoolIsFull
-    );
-    let one = send(1, 0, 0, 1).len();
-    let (_, _, pool) = setup(MempoolConfig {
-        max_bytes: one * 2 + 10,
+    };
+    let by_bytes = MempoolConfig {
+        max_bytes: two_txs + 10,
         ..Default::default()
-    })
-    .await;
-    pool.add(send(1, 0, 0, 1)).await.unwrap();
-    pool.add(send(1, 0, 1, 1)).await.unwrap();
-    assert_eq!(
-        pool.add(send(1, 0, 2, 1)).await.unwrap_err().code,
-        ErrorCode::MempoolIsFull
-    );
+    };
+    for config in [by_count, by_bytes] {
+        let (_, _, pool) = setup(config).await;
+        pool.add(send(1, 0, 0, 1)).await.unwrap();
+        pool.add(send(1, 0, 1, 1)).await.unwrap();
+        let full = pool.add(send(1, 0, 2, 1)).await.unwrap_err();
+        assert_eq!(full.code, ErrorCode::MempoolIsFull);
+    }
 }
 
 #[tokio::test]
