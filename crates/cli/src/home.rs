@@ -54,6 +54,9 @@ impl Home {
 pub struct NodeConfig {
     /// Human-readable node name.
     pub moniker: String,
+    /// Whether this node validates or only follows the chain.
+    #[serde(default)]
+    pub mode: Mode,
     /// Log level (`info`, `debug`, …).
     #[serde(default = "default_log_level")]
     pub log_level: String,
@@ -94,6 +97,20 @@ pub struct P2pConfig {
     /// Whether loopback and private addresses may be dialed (local networks).
     #[serde(default)]
     pub allow_private_ips: bool,
+    /// Hex public keys of full nodes this node admits besides the validators.
+    #[serde(default)]
+    pub followers: Vec<String>,
+}
+
+/// What a node does in the network (CometBFT's `mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Votes in consensus (its key must be in the validator set).
+    #[default]
+    Validator,
+    /// Follows finalized blocks and serves RPC; never votes.
+    Full,
 }
 
 /// `[consensus]`.
@@ -126,6 +143,7 @@ impl NodeConfig {
     pub fn defaults(moniker: &str) -> Self {
         NodeConfig {
             moniker: moniker.to_string(),
+            mode: Mode::Validator,
             log_level: default_log_level(),
             rpc: RpcConfig {
                 laddr: "tcp://127.0.0.1:26657".into(),
@@ -135,6 +153,7 @@ impl NodeConfig {
                 external_address: String::new(),
                 bootstrappers: Vec::new(),
                 allow_private_ips: false,
+                followers: Vec::new(),
             },
             consensus: ConsensusConfig {
                 block_time_ms: 1000,
@@ -305,11 +324,16 @@ pub fn parse_bootstrapper(s: &str) -> Result<([u8; 32], SocketAddr)> {
     let (key, addr) = s
         .split_once('@')
         .ok_or_else(|| anyhow!("bootstrapper {s:?} must be pubkey@host:port"))?;
-    let key: [u8; 32] = hex::decode(key)
+    let key = parse_public_key(key).with_context(|| format!("bootstrapper {s:?}"))?;
+    Ok((key, parse_addr(addr)?))
+}
+
+/// Parses a hex ed25519 public key.
+pub fn parse_public_key(s: &str) -> Result<[u8; 32]> {
+    hex::decode(s)
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| anyhow!("bootstrapper {s:?}: pubkey must be 64 hex characters"))?;
-    Ok((key, parse_addr(addr)?))
+        .ok_or_else(|| anyhow!("public key {s:?} must be 64 hex characters"))
 }
 
 /// Fails unless `home` is initialised.

@@ -9,6 +9,7 @@ mod home;
 mod keys;
 mod node;
 mod output;
+mod testnet;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -116,6 +117,39 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Local multi-node networks.
+    #[command(subcommand)]
+    Testnet(TestnetCmd),
+}
+
+#[derive(Subcommand)]
+enum TestnetCmd {
+    /// Write the homes of an N-validator network on 127.0.0.1 (`DIR/node0 …`), sharing one
+    /// genesis; start each with `caspurd start --home DIR/nodeK`.
+    Init {
+        /// Number of validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Number of full (non-validator) nodes, after the validators.
+        #[arg(long, default_value_t = 0)]
+        full_nodes: usize,
+        /// Directory for the homes (this command always prints JSON).
+        /// (`--output DIR` is accepted too, see `testnet_output_args`.)
+        #[arg(long, default_value = "./testnet")]
+        output_dir: PathBuf,
+        /// Chain id.
+        #[arg(long, default_value = "caspur-testnet-1")]
+        chain_id: String,
+        /// First port: node k uses p2p = PORT+10k, RPC = +1, metrics = +2.
+        #[arg(long, default_value_t = 26656)]
+        starting_port: u16,
+        /// Target block interval in milliseconds.
+        #[arg(long, default_value_t = 500)]
+        block_time_ms: u64,
+        /// Coins for each node's account (key `nodeK`, test keyring of its home).
+        #[arg(long, default_value = "1000000000000ucsp")]
+        account_coins: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -317,6 +351,26 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Start => node::start(&home)?,
+        Command::Testnet(TestnetCmd::Init {
+            validators,
+            full_nodes,
+            output_dir,
+            chain_id,
+            starting_port,
+            block_time_ms,
+            account_coins,
+        }) => {
+            let nodes = testnet::init(&testnet::TestnetOptions {
+                validators,
+                full_nodes,
+                output: output_dir,
+                chain_id,
+                starting_port,
+                block_time_ms,
+                account_coins,
+            })?;
+            output::print(&serde_json::to_value(nodes)?, Format::Json);
+        }
         Command::Dev {
             dev_mnemonic,
             block_time_ms,
@@ -490,8 +544,24 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// In `testnet init`, `--output DIR` names the directory (the form operators know from the
+/// issue tracker and scripts), although `-o/--output` is the output format everywhere else.
+fn testnet_output_args(args: Vec<String>) -> Vec<String> {
+    let is_testnet_init = args.windows(2).any(|w| w[0] == "testnet" && w[1] == "init");
+    if !is_testnet_init {
+        return args;
+    }
+    args.into_iter()
+        .map(|a| match a.strip_prefix("--output") {
+            Some("") => "--output-dir".to_string(),
+            Some(rest) if rest.starts_with('=') => format!("--output-dir{rest}"),
+            _ => a,
+        })
+        .collect()
+}
+
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(testnet_output_args(std::env::args().collect()));
     if let Err(e) = run(cli) {
         eprintln!("Error: {e:#}");
         std::process::exit(1);

@@ -81,9 +81,15 @@ fn validate_chain_id(id: &str) -> Result<()> {
 /// Adds a funded account to a home's genesis (`genesis add-account`).
 pub fn add_genesis_account(home: &Home, address: &str, coins: &str) -> Result<()> {
     require_initialized(home)?;
+    let mut g: GenesisDoc = read_json(&home.genesis())?;
+    push_genesis_account(&mut g, address, coins)?;
+    write_file(&home.genesis(), &serde_json::to_vec_pretty(&g)?)
+}
+
+/// Adds a funded account to a genesis document.
+pub fn push_genesis_account(g: &mut GenesisDoc, address: &str, coins: &str) -> Result<()> {
     caspur_types::Address::parse_account(address).map_err(|e| anyhow::anyhow!("{e}"))?;
     let coins: caspur_types::Coins = coins.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut g: GenesisDoc = read_json(&home.genesis())?;
     if g.app_state
         .auth
         .accounts
@@ -114,7 +120,7 @@ pub fn add_genesis_account(home: &Home, address: &str, coins: &str) -> Result<()
             .map(GenesisCoin::from_coin)
             .collect(),
     });
-    write_file(&home.genesis(), &serde_json::to_vec_pretty(&g)?)
+    Ok(())
 }
 
 /// Options of `dev`.
@@ -256,6 +262,13 @@ pub fn start(home: &Home) -> Result<()> {
         chain_id: genesis.chain_id.clone(),
         validator_secret: key.secret()?,
         validators,
+        followers: config
+            .p2p
+            .followers
+            .iter()
+            .map(|f| parse_public_key(f).with_context(|| format!("[p2p] followers entry {f:?}")))
+            .collect::<Result<_>>()?,
+        validate: config.mode == Mode::Validator,
         p2p_listen,
         p2p_dialable,
         bootstrappers,
@@ -268,13 +281,16 @@ pub fn start(home: &Home) -> Result<()> {
         log_level: config.log_level.clone(),
     };
     let node_app = app.clone();
-    launch::run(launch_config, app, move |live| {
-        let mempool = Arc::new(Mempool::new(
-            node_app.clone(),
-            pool_config,
-            live.clone(),
-            next,
-        ));
+    launch::run(launch_config, app, move |handles| {
+        let launch::NodeHandles {
+            state: live,
+            gossip,
+            tip,
+        } = handles;
+        let mempool = Arc::new(
+            Mempool::new(node_app.clone(), pool_config, live.clone(), next)
+                .with_publisher(Arc::new(gossip)),
+        );
         let sink = Arc::new(NodeSink {
             index: index.clone(),
             mempool: mempool.clone(),
@@ -285,6 +301,7 @@ pub fn start(home: &Home) -> Result<()> {
             mempool: mempool.clone(),
             index,
             facts,
+            tip,
         });
         let run = async move {
             let listener = tokio::net::TcpListener::bind(rpc_addr)
@@ -296,7 +313,8 @@ pub fn start(home: &Home) -> Result<()> {
                 .map_err(|e| format!("RPC server failed: {e}"))
         };
         Services {
-            source: mempool,
+            source: mempool.clone(),
+            peer_txs: mempool,
             sink,
             run,
         }

@@ -84,6 +84,10 @@ pub struct LaunchConfig {
     pub validator_secret: [u8; 32],
     /// Validator set (ed25519 public keys).
     pub validators: Vec<[u8; 32]>,
+    /// Full nodes admitted as non-voting peers.
+    pub followers: Vec<[u8; 32]>,
+    /// Whether this node votes (its key must be a validator) or only follows.
+    pub validate: bool,
     /// p2p listen address.
     pub p2p_listen: SocketAddr,
     /// p2p address peers dial.
@@ -106,11 +110,23 @@ pub struct LaunchConfig {
     pub log_level: String,
 }
 
+/// What consensus hands the node layer when it builds its services.
+pub struct NodeHandles {
+    /// Committed state (bound once the database opens).
+    pub state: LiveState,
+    /// Tx gossip to peers.
+    pub gossip: crate::gossip::Gossip,
+    /// The network's finalized height as seen by this node.
+    pub tip: crate::ChainTip,
+}
+
 /// What the node layer supplies: its mempool, its block sink, and its long-running services
-/// (RPC server), built around the live state handle.
+/// (RPC server), built around the live state handle and the tx gossip handle.
 pub struct Services<F> {
     /// The mempool.
     pub source: Arc<dyn TxSource>,
+    /// Where peers' gossiped txs go (the mempool).
+    pub peer_txs: Arc<dyn crate::PeerTxSink>,
     /// The finalized-block sink.
     pub sink: Arc<dyn BlockSink>,
     /// Runs until the node stops (its result ends the node).
@@ -121,7 +137,7 @@ pub struct Services<F> {
 /// a startup failure.
 pub fn run<B, F>(cfg: LaunchConfig, app: Arc<App>, build: B) -> Result<(), String>
 where
-    B: FnOnce(LiveState) -> Services<F>,
+    B: FnOnce(NodeHandles) -> Services<F>,
     F: Future<Output = Result<(), String>> + Send + 'static,
 {
     let validators: Vec<ed25519::PublicKey> = cfg
@@ -131,6 +147,13 @@ where
         .collect::<Result<_, _>>()?;
     let set =
         Set::try_from(validators).map_err(|_| "duplicate validator keys in genesis".to_string())?;
+    let followers: Vec<ed25519::PublicKey> = cfg
+        .followers
+        .iter()
+        .map(public_key)
+        .collect::<Result<_, _>>()?;
+    let followers =
+        Set::try_from(followers).map_err(|_| "duplicate keys in [p2p] followers".to_string())?;
     let bootstrappers = cfg
         .bootstrappers
         .iter()
@@ -138,10 +161,13 @@ where
         .collect::<Result<Vec<_>, _>>()?;
     let signer = private_key(&cfg.validator_secret);
     let me = signer.public_key();
-    let scheme =
+    let scheme = if cfg.validate {
         Scheme::signer(cfg.chain_id.as_bytes(), set.clone(), signer.clone()).ok_or_else(|| {
-            "this node's validator key is not in the genesis validator set".to_string()
-        })?;
+            "this node's validator key is not in the genesis validator set (run it with mode = \"full\" to follow the chain)".to_string()
+        })?
+    } else {
+        Scheme::verifier(cfg.chain_id.as_bytes(), set.clone())
+    };
     let runner = cw_tokio::Runner::new(
         cw_tokio::Config::new()
             .with_storage_directory(cfg.data_dir.clone())
@@ -159,18 +185,31 @@ where
             None,
         );
         let live = LiveState::default();
-        let services = build(live.clone());
-        let (oracle, channels, _p2p) = network::start(
+        let (gossip, outbound) = crate::gossip::channel();
+        let tip = crate::ChainTip::default();
+        let services = build(NodeHandles {
+            state: live.clone(),
+            gossip,
+            tip: tip.clone(),
+        });
+        let (oracle, channels, gossip_net, _p2p) = network::start(
             &context,
             cfg.chain_id.as_bytes(),
             signer,
             set,
+            followers,
             P2pSettings {
                 listen: cfg.p2p_listen,
                 dialable: cfg.p2p_dialable,
                 bootstrappers,
                 allow_private_ips: cfg.allow_private_ips,
             },
+        );
+        crate::gossip::start(
+            context.child("tx_gossip"),
+            gossip_net,
+            outbound,
+            services.peer_txs,
         );
         let genesis = engine::genesis_block(cfg.genesis_time_ms, cfg.genesis_hash);
         let chain_app = ChainApp::new(
@@ -196,6 +235,17 @@ where
             channels,
         )
         .await;
+        let marshal = running.marshal.clone();
+        context.child("chain_tip").spawn(move |ctx| async move {
+            use commonware_runtime::Clock as _;
+            loop {
+                let latest = commonware_consensus::marshal::Identifier::Latest;
+                if let Some((height, _)) = marshal.get_info(latest).await {
+                    tip.observe(height.get());
+                }
+                ctx.sleep(Duration::from_millis(500)).await;
+            }
+        });
         let db = running.stateful.subscribe_databases().await;
         let _ = live.0.set(CommittedState(db));
         let service = context.child("services").spawn(|_| services.run);

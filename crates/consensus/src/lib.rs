@@ -11,9 +11,10 @@ pub mod block;
 pub mod engine;
 pub mod execution;
 pub mod genesis;
+pub mod gossip;
 pub mod launch;
 pub mod network;
 pub mod seams;
 
 pub use genesis::{ConsensusGenesis, GenesisValidator};
-pub use seams::{BlockSink, FinalizedBlock, TxSource};
+pub use seams::{BlockSink, ChainTip, FinalizedBlock, PeerTxSink, TxPublisher, TxSource};

@@ -48,3 +48,40 @@ pub trait BlockSink: Send + Sync + 'static {
     /// Handles one finalized block; consensus acknowledges the block once this resolves.
     fn finalized(&self, block: FinalizedBlock) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
+
+/// Sends a tx this node admitted to its peers (tx gossip).
+pub trait TxPublisher: Send + Sync + 'static {
+    /// Queues `tx` for peers; never blocks (a full queue drops it, the tx stays local).
+    fn publish(&self, tx: &[u8]);
+}
+
+/// Receives txs gossiped by peers (the mempool, which checks them like any other tx).
+pub trait PeerTxSink: Send + Sync + 'static {
+    /// Handles one tx from a peer.
+    fn received(&self, tx: Vec<u8>) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+/// The highest finalized height this node has seen certified by the network (it may not have
+/// executed up to it yet): with the node's own latest height, it tells whether it is catching
+/// up.
+#[derive(Clone, Debug, Default)]
+pub struct ChainTip(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl ChainTip {
+    /// The highest finalized height seen (0 before any).
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records a finalized height (never moves backward).
+    pub fn observe(&self, height: u64) {
+        self.0
+            .fetch_max(height, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a node whose latest executed block is `latest` is behind the network by more
+    /// than the blocks in flight between finalization and indexing.
+    pub fn catching_up(&self, latest: u64) -> bool {
+        self.get() > latest + 2
+    }
+}

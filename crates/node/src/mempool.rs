@@ -5,7 +5,7 @@
 //! any that can no longer be valid.
 
 use caspur_app::{App, BlockInfo};
-use caspur_consensus::{FinalizedBlock, TxSource};
+use caspur_consensus::{FinalizedBlock, PeerTxSink, TxPublisher, TxSource};
 use caspur_store::{Overlay, StateRead};
 use caspur_types::{Dec, TxError};
 use std::collections::{BTreeSet, HashSet};
@@ -63,6 +63,8 @@ pub struct Mempool<S> {
     pending: Mutex<Pending>,
     /// The check-state and the next block's info; held across CheckTx so admissions serialize.
     check: tokio::sync::Mutex<(Overlay<S>, BlockInfo)>,
+    /// Where admitted client txs are sent on to peers.
+    publisher: Option<Arc<dyn TxPublisher>>,
 }
 
 impl<S: StateRead + Clone + 'static> Mempool<S> {
@@ -75,7 +77,23 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             committed,
             pending: Mutex::new(Pending::default()),
             check: tokio::sync::Mutex::new((check, next)),
+            publisher: None,
         }
+    }
+
+    /// Gossips txs admitted through [`Mempool::submit`] with `publisher`.
+    pub fn with_publisher(mut self, publisher: Arc<dyn TxPublisher>) -> Self {
+        self.publisher = Some(publisher);
+        self
+    }
+
+    /// Admits a client's tx and, once admitted, gossips it to peers.
+    pub async fn submit(&self, raw: Vec<u8>) -> Result<[u8; 32], TxError> {
+        let hash = self.add(raw.clone()).await?;
+        if let Some(p) = &self.publisher {
+            p.publish(&raw);
+        }
+        Ok(hash)
     }
 
     /// Number of txs and bytes held.
@@ -176,5 +194,19 @@ impl<S: StateRead + Clone + 'static> TxSource for Mempool<S> {
             out.push(e.raw.clone());
         }
         out
+    }
+}
+
+impl<S: StateRead + Clone + Send + Sync + 'static> PeerTxSink for Mempool<S> {
+    fn received(
+        &self,
+        tx: Vec<u8>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            // A peer's tx gets the same CheckTx; a refusal (often: already held) is routine.
+            if let Err(e) = self.add(tx).await {
+                tracing::trace!("gossiped tx not admitted: {}", e.message);
+            }
+        })
     }
 }

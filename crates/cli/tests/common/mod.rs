@@ -26,8 +26,11 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A running `caspurd dev`, stopped (SIGKILL) when dropped.
-pub struct DevNode {
+/// A running `caspurd dev`.
+pub type DevNode = Node;
+
+/// A running `caspurd` node process, stopped (SIGKILL) when dropped.
+pub struct Node {
     pub child: Child,
     pub home: PathBuf,
     pub rpc: String,
@@ -35,29 +38,58 @@ pub struct DevNode {
     pub rpc_port: u16,
 }
 
-impl DevNode {
+impl Node {
     /// Starts `caspurd dev --home <home>` on the given ports.
     pub fn start(home: &Path, rpc_port: u16, p2p: u16) -> Self {
-        let log = std::fs::File::create(home.with_extension("log")).unwrap();
+        let rpc = format!("127.0.0.1:{rpc_port}");
+        let p2p_addr = format!("127.0.0.1:{p2p}");
+        let args = [
+            "dev",
+            "--dev-mnemonic",
+            MNEMONIC,
+            "--block-time-ms",
+            "200",
+            "--rpc-laddr",
+            &rpc,
+            "--p2p-laddr",
+            &p2p_addr,
+        ];
+        let node = Node::spawn(home, &args, rpc_port, p2p);
+        node.wait_height(1, Duration::from_secs(60));
+        node
+    }
+
+    /// Starts `caspurd <args> --home <home>` (log appended to `<home>.log`) without waiting.
+    pub fn spawn(home: &Path, args: &[&str], rpc_port: u16, p2p: u16) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(home.with_extension("log"))
+            .unwrap();
         let child = Command::new(bin())
-            .args(["dev", "--home"])
+            .args(args)
+            .arg("--home")
             .arg(home)
-            .args(["--dev-mnemonic", MNEMONIC, "--block-time-ms", "200"])
-            .args(["--rpc-laddr", &format!("127.0.0.1:{rpc_port}")])
-            .args(["--p2p-laddr", &format!("127.0.0.1:{p2p}")])
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .expect("start caspurd dev");
-        let node = DevNode {
+            .expect("start caspurd");
+        Node {
             child,
             home: home.to_path_buf(),
             rpc: format!("http://127.0.0.1:{rpc_port}"),
             p2p,
             rpc_port,
-        };
-        node.wait_height(1, Duration::from_secs(60));
-        node
+        }
+    }
+
+    /// The block hash and app hash this node reports at `height`.
+    pub fn hashes_at(&self, height: u64) -> Option<(String, String)> {
+        let b = self.rpc("block", json!({"height": height.to_string()}))?;
+        Some((
+            b["block_id"]["hash"].as_str()?.to_string(),
+            b["block"]["header"]["app_hash"].as_str()?.to_string(),
+        ))
     }
 
     /// Calls a JSON-RPC method.
@@ -169,11 +201,28 @@ impl DevNode {
     }
 }
 
-impl Drop for DevNode {
+impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A base port from which `count` consecutive ports are all free on 127.0.0.1.
+pub fn free_port_block(count: u16) -> u16 {
+    for _ in 0..50 {
+        let base = free_port();
+        if base.checked_add(count).is_none() {
+            continue;
+        }
+        let listeners: Vec<_> = (base..base + count)
+            .map(|p| TcpListener::bind(("127.0.0.1", p)))
+            .collect();
+        if listeners.iter().all(|l| l.is_ok()) {
+            return base;
+        }
+    }
+    panic!("no block of {count} free ports");
 }
 
 /// One JSON-RPC call; `None` on transport failure or an error answer.

@@ -45,6 +45,8 @@ pub struct RpcContext<S> {
     pub index: Arc<BlockIndex>,
     /// Node facts.
     pub facts: NodeFacts,
+    /// The network's finalized height as this node has seen it.
+    pub tip: caspur_consensus::ChainTip,
 }
 
 /// A JSON-RPC error: code, message, data.
@@ -238,6 +240,7 @@ fn status<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
         ),
         None => (String::new(), String::new(), "0".into(), rfc3339(0)),
     };
+    let latest_height = latest.as_ref().map_or(0, |b| b.height);
     let (lh, la, lheight, ltime) = fields(&latest);
     let (eh, ea, eheight, etime) = fields(&earliest);
     to_value(Status {
@@ -267,7 +270,7 @@ fn status<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
             earliest_app_hash: ea,
             earliest_block_height: eheight,
             earliest_block_time: etime,
-            catching_up: false,
+            catching_up: ctx.tip.catching_up(latest_height),
         },
         validator_info: f.validator.clone(),
     })
@@ -409,7 +412,7 @@ async fn broadcast<S: StateScan + StateProve + Clone + 'static>(
         .decode(tx)
         .map_err(|e| RpcError::invalid_params(format!("tx must be base64: {e}")))?;
     let hash = caspur_types::tx::tx_hash_hex(&raw);
-    let (code, log, codespace) = match ctx.mempool.add(raw).await {
+    let (code, log, codespace) = match ctx.mempool.submit(raw).await {
         Ok(_) => (0, String::new(), String::new()),
         Err(e) => (e.code.code(), e.message.clone(), e.codespace().to_string()),
     };
@@ -423,7 +426,9 @@ async fn broadcast<S: StateScan + StateProve + Clone + 'static>(
 }
 
 fn parse_hash(s: &str) -> Result<[u8; 32], RpcError> {
-    let bytes = hex::decode(s)
+    // CometBFT's URI form writes hashes as 0x-prefixed hex.
+    let bare = s.strip_prefix("0x").unwrap_or(s);
+    let bytes = hex::decode(bare)
         .or_else(|_| base64::engine::general_purpose::STANDARD.decode(s))
         .map_err(|_| RpcError::invalid_params(format!("hash {s:?} is neither hex nor base64")))?;
     bytes
