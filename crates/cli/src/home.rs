@@ -70,6 +70,34 @@ pub struct NodeConfig {
     pub mempool: MempoolConfig,
     /// Metrics.
     pub instrumentation: InstrumentationConfig,
+    /// Catching up when behind.
+    #[serde(default)]
+    pub statesync: StateSyncConfig,
+}
+
+/// `[statesync]`: how a node that is behind catches up.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StateSyncConfig {
+    /// Whether a fresh node may sync state from peers instead of replaying every block.
+    pub enable: bool,
+    /// State-sync only if the network is at least this many consensus views past genesis.
+    pub min_distance_views: u64,
+    /// How long a fresh node asks peers for a finalized floor before starting from genesis.
+    pub probe_timeout_ms: u64,
+    /// Finalized blocks kept for peers to catch up from (0: keep all). The RPC block index
+    /// keeps every block regardless.
+    pub retain_blocks: u64,
+}
+
+impl Default for StateSyncConfig {
+    fn default() -> Self {
+        StateSyncConfig {
+            enable: true,
+            min_distance_views: 1000,
+            probe_timeout_ms: 3000,
+            retain_blocks: 0,
+        }
+    }
 }
 
 fn default_log_level() -> String {
@@ -166,6 +194,7 @@ impl NodeConfig {
                 prometheus: true,
                 prometheus_listen_addr: "127.0.0.1:26660".into(),
             },
+            statesync: StateSyncConfig::default(),
         }
     }
 }

@@ -278,6 +278,13 @@ pub fn start(home: &Home) -> Result<()> {
         genesis_time_ms: genesis_ms,
         genesis_hash: genesis.hash(),
         metrics_addr,
+        catch_up: caspur_consensus::engine::CatchUp {
+            state_sync: config.statesync.enable,
+            min_distance_views: config.statesync.min_distance_views,
+            probe_timeout: Duration::from_millis(config.statesync.probe_timeout_ms),
+            retained_blocks: (config.statesync.retain_blocks > 0)
+                .then_some(config.statesync.retain_blocks as usize),
+        },
         log_level: config.log_level.clone(),
     };
     let node_app = app.clone();

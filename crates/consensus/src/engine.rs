@@ -6,12 +6,12 @@
 
 use crate::application::ChainApp;
 use crate::block::{Block, BlockContext};
-use caspur_store::qmdb::{self, StateDb, StateSet};
+use caspur_store::qmdb::{self, StateSet};
 use commonware_broadcast::buffered;
 use commonware_consensus::{
     marshal::{
         self,
-        core::{Actor as MarshalActor, Mailbox as MarshalMailbox},
+        core::{Actor as MarshalActor, CommitmentFallback, Mailbox as MarshalMailbox},
         resolver::p2p as marshal_resolver,
         standard::{Deferred, Standard},
     },
@@ -25,7 +25,8 @@ use commonware_consensus::{
 };
 use commonware_cryptography::{ed25519, Digestible, Sha256};
 use commonware_glue::stateful::{
-    db::{AttachableResolver, Shared, SyncEngineConfig},
+    db::SyncEngineConfig,
+    probe::{self, Config as ProbeConfig, Probe},
     Config as StatefulConfig, Mailbox as StatefulMailbox, PruneConfig, Stateful, SyncPlan,
 };
 use commonware_p2p::{Blocker, Provider, Receiver, Sender};
@@ -37,8 +38,16 @@ use rand_core::CryptoRng;
 use std::num::{NonZeroU64, NonZeroUsize};
 use std::time::Duration;
 
-/// The network channels one validator uses, in registration order.
-pub const CHANNELS: [u64; 5] = [CH_VOTES, CH_CERTS, CH_RESOLVER, CH_BACKFILL, CH_BROADCAST];
+/// The network channels of the consensus stack, in registration order.
+pub const CHANNELS: [u64; 7] = [
+    CH_VOTES,
+    CH_CERTS,
+    CH_RESOLVER,
+    CH_BACKFILL,
+    CH_BROADCAST,
+    crate::statesync::CH_STATE_SYNC,
+    CH_PROBE,
+];
 /// Simplex votes.
 pub const CH_VOTES: u64 = 0;
 /// Simplex certificates.
@@ -49,6 +58,8 @@ pub const CH_RESOLVER: u64 = 2;
 pub const CH_BACKFILL: u64 = 3;
 /// Block broadcast.
 pub const CH_BROADCAST: u64 = 4;
+/// Discovery of a finalized floor to state-sync to.
+pub const CH_PROBE: u64 = 6;
 
 /// A single epoch for now: validator-set changes arrive with staking.
 pub const EPOCH_LENGTH: NonZeroU64 = NZU64!(u64::MAX);
@@ -60,7 +71,37 @@ pub fn max_message_size(validators: u32) -> u32 {
     commonware_p2p::max_message_size(&[
         simplex::max_payload_size::<Scheme, crate::block::Digest>(validators),
         marshal::max_payload_size::<Standard<Block>, Scheme>(validators, &()),
+        probe::max_payload_size::<Standard<Block>, Scheme>(validators),
+        crate::statesync::MAX_RESPONSE_BYTES + 64,
+        crate::gossip::MAX_BATCH_BYTES + 16 * crate::gossip::MAX_BATCH_TXS,
     ])
+}
+
+/// How a node that is behind catches up.
+#[derive(Clone, Debug)]
+pub struct CatchUp {
+    /// Whether a fresh node may state-sync instead of replaying every block.
+    pub state_sync: bool,
+    /// A fresh node state-syncs only if the network's latest finalization is at least this many
+    /// views past genesis; closer than that, replaying blocks is cheaper.
+    pub min_distance_views: u64,
+    /// How long a fresh node asks peers for a finalized floor before starting from genesis (on
+    /// a brand-new network nobody has one).
+    pub probe_timeout: Duration,
+    /// Finalized blocks kept for peers to backfill from (`None`: all). A node down for longer
+    /// than this many blocks cannot catch up by blocks.
+    pub retained_blocks: Option<usize>,
+}
+
+impl Default for CatchUp {
+    fn default() -> Self {
+        CatchUp {
+            state_sync: true,
+            min_distance_views: 1000,
+            probe_timeout: Duration::from_secs(3),
+            retained_blocks: None,
+        }
+    }
 }
 
 /// One channel pair.
@@ -78,6 +119,8 @@ pub struct ValidatorConfig {
     pub genesis: Block,
     /// How long a leader waits for a proposal before timing out; must exceed the block time.
     pub leader_timeout: Duration,
+    /// Catching up when behind.
+    pub catch_up: CatchUp,
 }
 
 /// Handles to a running validator.
@@ -88,37 +131,8 @@ pub struct Running<E: commonware_storage::Context + Spawner> {
     pub stateful: StatefulMailbox<E, ChainApp>,
     /// The consensus engine task.
     pub engine: Handle<()>,
-}
-
-/// A resolver that serves no state sync (a lagging node replays blocks from marshal instead,
-/// see docs/ARCHITECTURE.md); glue requires one per database.
-#[derive(Clone)]
-pub struct NoStateSync;
-
-/// Why [`NoStateSync`] answers nothing.
-#[derive(Debug, thiserror::Error)]
-#[error("this node does not serve state sync")]
-pub struct StateSyncUnsupported;
-
-impl commonware_storage::qmdb::sync::Source for NoStateSync {
-    type Family = commonware_storage::merkle::mmr::Family;
-    type Digest = crate::block::Digest;
-    type Op = qmdb::StateOp;
-    type Error = StateSyncUnsupported;
-
-    async fn serve(
-        &self,
-        _request: commonware_storage::qmdb::sync::Request<Self::Family>,
-    ) -> commonware_storage::qmdb::sync::source::Result<Self> {
-        Err(StateSyncUnsupported)
-    }
-}
-
-impl<E> AttachableResolver<StateDb<E>> for NoStateSync
-where
-    E: commonware_storage::Context + Spawner,
-{
-    async fn attach_database(&self, _db: Shared<StateDb<E>>) {}
+    /// The finalized height this node state-synced to, if it did.
+    pub state_synced_to: Option<u64>,
 }
 
 fn archive_config<C>(
@@ -167,6 +181,7 @@ where
         public_key,
         genesis,
         leader_timeout,
+        catch_up,
     } = cfg;
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
     let participants = commonware_cryptography::certificate::Scheme::participants(&scheme).len();
@@ -176,8 +191,14 @@ where
             .next()
             .expect("one channel pair per entry of CHANNELS")
     };
-    let (votes, certs, resolver_net, backfill_net, broadcast_net) =
-        (next(), next(), next(), next(), next());
+    let (votes, certs, resolver_net, backfill_net, broadcast_net, state_sync_net, probe_net) =
+        (next(), next(), next(), next(), next(), next(), next());
+    let sync_peers: Vec<ed25519::PublicKey> =
+        commonware_cryptography::certificate::Scheme::participants(&scheme)
+            .iter()
+            .filter(|p| **p != public_key)
+            .cloned()
+            .collect();
 
     let resolver = marshal_resolver::init(
         context.child("marshal_resolver"),
@@ -226,9 +247,41 @@ where
     .await
     .expect("open blocks archive");
 
-    let plan = SyncPlan::init(context.child("sync_plan"), partition_prefix.clone()).await;
+    let mut plan = SyncPlan::init(context.child("sync_plan"), partition_prefix.clone()).await;
     let provider_scheme =
         commonware_cryptography::certificate::ConstantProvider::new(scheme.clone());
+    let (probe_actor, probe_mailbox) = Probe::new(ProbeConfig {
+        context: context.child("probe"),
+        provider: provider_scheme.clone(),
+        strategy: Sequential,
+        mailbox_size: NZUsize!(64),
+        blocker: blocker.clone(),
+        minimum_epoch: Epoch::zero(),
+        retry_timeout: NZDuration!(Duration::from_millis(500)),
+    });
+    probe_actor.start(probe_net);
+    if plan.floor().is_none() && plan.may_sync() && catch_up.state_sync && !sync_peers.is_empty() {
+        // A fresh node: if the network is far along, sync state to a recent finalized floor.
+        let floor = futures::select! {
+            f = futures::FutureExt::fuse(probe_mailbox.subscribe()) => f.ok(),
+            _ = futures::FutureExt::fuse(context.sleep(catch_up.probe_timeout)) => None,
+        };
+        match floor {
+            Some(f) if f.round().view().get() >= catch_up.min_distance_views => {
+                tracing::info!(
+                    view = f.round().view().get(),
+                    "state syncing to a finalized floor"
+                );
+                plan = plan.set_floor(f).await;
+            }
+            Some(f) => tracing::info!(
+                view = f.round().view().get(),
+                "network is close to genesis; catching up by blocks"
+            ),
+            None => tracing::info!("no finalized floor from peers; starting from genesis"),
+        }
+    }
+    let syncing = plan.floor().map(|f| f.proposal.payload);
     let (marshal_actor, marshal_mailbox, floor) =
         MarshalActor::<_, Standard<Block>, _, _, _, _, _>::init(
             context.child("marshal"),
@@ -257,6 +310,13 @@ where
         )
         .await;
 
+    probe_mailbox.attach(marshal_mailbox.clone());
+    let (state_sync, _state_sync_task) = crate::statesync::start(
+        context.child("state_sync"),
+        state_sync_net,
+        sync_peers,
+        blocker.clone(),
+    );
     let (stateful_actor, stateful_mailbox) = Stateful::new(
         context.child("stateful"),
         StatefulConfig {
@@ -266,14 +326,17 @@ where
             marshal: (marshal_mailbox.clone(), floor),
             mailbox_size: NZUsize!(1024),
             plan,
-            resolvers: NoStateSync,
+            resolvers: state_sync,
             sync_config: SyncEngineConfig {
-                fetch_batch_size: NZU64!(1024),
+                fetch_batch_size: crate::statesync::FETCH_BATCH,
                 apply_batch_size: NZU64!(1024),
                 max_outstanding_requests: NZUsize!(8),
             },
-            // Blocks are never pruned: a new node replays from genesis until state sync lands.
-            prune_config: None::<PruneConfig>,
+            prune_config: catch_up.retained_blocks.map(|blocks| PruneConfig {
+                maintenance_interval: NZUsize!(16),
+                retained_marshal_blocks: blocks,
+                retained_qmdb_blocks: blocks,
+            }),
             strategy: Sequential,
         },
     );
@@ -285,6 +348,14 @@ where
         FixedEpocher::new(EPOCH_LENGTH),
     );
     marshal_actor.start(stateful_mailbox.clone(), buffer, resolver);
+    let state_synced_to = match syncing {
+        Some(commitment) => marshal_mailbox
+            .subscribe_by_commitment(commitment, CommitmentFallback::Wait)
+            .await
+            .ok()
+            .map(|b| b.inner().height.get()),
+        None => None,
+    };
     stateful_actor.start();
 
     let engine = simplex::Engine::new(
@@ -323,6 +394,7 @@ where
         marshal: marshal_mailbox,
         stateful: stateful_mailbox,
         engine,
+        state_synced_to,
     }
 }
 

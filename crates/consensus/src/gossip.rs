@@ -17,7 +17,7 @@ use futures::StreamExt as _;
 use std::sync::Arc;
 
 /// The p2p channel of tx gossip (after the consensus channels).
-pub const CH_TXS: u64 = 5;
+pub const CH_TXS: u64 = 7;
 
 /// Most txs in one gossip message.
 pub const MAX_BATCH_TXS: usize = 256;

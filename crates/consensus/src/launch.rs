@@ -104,6 +104,8 @@ pub struct LaunchConfig {
     pub genesis_time_ms: u64,
     /// Hash of the genesis document.
     pub genesis_hash: [u8; 32],
+    /// Catching up when behind (state sync, block retention).
+    pub catch_up: engine::CatchUp,
     /// Prometheus listen address.
     pub metrics_addr: Option<SocketAddr>,
     /// Log filter (`info`, `caspur=debug`, …).
@@ -227,6 +229,7 @@ where
                 public_key: me,
                 genesis,
                 leader_timeout: cfg.block_time + Duration::from_secs(2),
+                catch_up: cfg.catch_up.clone(),
             },
             chain_app,
             services.source,

@@ -15,6 +15,7 @@ pub mod gossip;
 pub mod launch;
 pub mod network;
 pub mod seams;
+pub mod statesync;
 
 pub use genesis::{ConsensusGenesis, GenesisValidator};
 pub use seams::{BlockSink, ChainTip, FinalizedBlock, PeerTxSink, TxPublisher, TxSource};

@@ -161,6 +161,7 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
                 public_key: pk,
                 genesis: genesis_block,
                 leader_timeout: Duration::from_secs(2),
+                catch_up: Default::default(),
             },
             chain_app,
             pending,

@@ -59,10 +59,7 @@ pub fn config(
             partition: format!("{prefix}-state-log"),
             items_per_section: NZU64!(4096),
             compression: None,
-            codec_config: (
-                ((0..=MAX_KEY_LEN).into(), ()),
-                ((0..=MAX_VALUE_LEN).into(), ()),
-            ),
+            codec_config: op_codec_config(),
             page_cache,
             write_buffer: NZUsize!(1 << 20),
             replay_buffer: NZUsize!(1 << 20),
@@ -73,6 +70,14 @@ pub fn config(
         init_buffer: NZUsize!(1 << 21),
         init_concurrency: (),
     }
+}
+
+/// The bounds a decoded state operation must respect (key and value lengths).
+pub fn op_codec_config() -> <StateOp as commonware_codec::Read>::Cfg {
+    (
+        ((0..=MAX_KEY_LEN).into(), ()),
+        ((0..=MAX_VALUE_LEN).into(), ()),
+    )
 }
 
 /// The operation type stored in the state log.
