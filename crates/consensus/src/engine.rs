@@ -14,6 +14,7 @@ use commonware_consensus::{
         core::{Actor as MarshalActor, CommitmentFallback, Mailbox as MarshalMailbox},
         resolver::p2p as marshal_resolver,
         standard::{Deferred, Standard},
+        Update,
     },
     simplex::{
         self,
@@ -21,7 +22,8 @@ use commonware_consensus::{
         elector::RoundRobin,
         scheme::ed25519::Scheme,
     },
-    types::{Epoch, FixedEpocher, ViewDelta},
+    types::{Epoch, FixedEpocher, Round, ViewDelta},
+    Reporter,
 };
 use commonware_cryptography::{ed25519, Digestible, Sha256};
 use commonware_glue::stateful::{
@@ -121,6 +123,29 @@ pub struct ValidatorConfig {
     pub leader_timeout: Duration,
     /// Catching up when behind.
     pub catch_up: CatchUp,
+    /// Called with every finalized tip marshal learns of (before the block is executed).
+    pub tip_observer: Option<TipObserver>,
+}
+
+/// Observes finalized tips: (round, height, block digest).
+pub type TipObserver = std::sync::Arc<dyn Fn(Round, u64, crate::block::Digest) + Send + Sync>;
+
+/// Passes marshal's reports on to glue, showing finalized tips to an observer on the way.
+#[derive(Clone)]
+struct TipTap<R> {
+    inner: R,
+    observer: Option<TipObserver>,
+}
+
+impl<R: Reporter<Activity = Update<Block>>> Reporter for TipTap<R> {
+    type Activity = Update<Block>;
+
+    fn report(&mut self, activity: Self::Activity) -> commonware_actor::Feedback {
+        if let (Some(observer), Update::Tip(round, height, digest)) = (&self.observer, &activity) {
+            observer(*round, height.get(), *digest);
+        }
+        self.inner.report(activity)
+    }
 }
 
 /// Handles to a running validator.
@@ -182,6 +207,7 @@ where
         genesis,
         leader_timeout,
         catch_up,
+        tip_observer,
     } = cfg;
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
     let participants = commonware_cryptography::certificate::Scheme::participants(&scheme).len();
@@ -347,7 +373,11 @@ where
         marshal_mailbox.clone(),
         FixedEpocher::new(EPOCH_LENGTH),
     );
-    marshal_actor.start(stateful_mailbox.clone(), buffer, resolver);
+    let reporter = TipTap {
+        inner: stateful_mailbox.clone(),
+        observer: tip_observer,
+    };
+    marshal_actor.start(reporter, buffer, resolver);
     let state_synced_to = match syncing {
         Some(commitment) => marshal_mailbox
             .subscribe_by_commitment(commitment, CommitmentFallback::Wait)

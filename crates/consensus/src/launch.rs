@@ -230,6 +230,7 @@ where
                 genesis,
                 leader_timeout: cfg.block_time + Duration::from_secs(2),
                 catch_up: cfg.catch_up.clone(),
+                tip_observer: Some(Arc::new(move |_, height, _| tip.observe(height))),
             },
             chain_app,
             services.source,
@@ -238,17 +239,6 @@ where
             channels,
         )
         .await;
-        let marshal = running.marshal.clone();
-        context.child("chain_tip").spawn(move |ctx| async move {
-            use commonware_runtime::Clock as _;
-            loop {
-                let latest = commonware_consensus::marshal::Identifier::Latest;
-                if let Some((height, _)) = marshal.get_info(latest).await {
-                    tip.observe(height.get());
-                }
-                ctx.sleep(Duration::from_millis(500)).await;
-            }
-        });
         let db = running.stateful.subscribe_databases().await;
         let _ = live.0.set(CommittedState(db));
         let service = context.child("services").spawn(|_| services.run);

@@ -162,6 +162,7 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
                 genesis: genesis_block,
                 leader_timeout: Duration::from_secs(2),
                 catch_up: Default::default(),
+                tip_observer: None,
             },
             chain_app,
             pending,
