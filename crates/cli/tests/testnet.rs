@@ -1,6 +1,11 @@
-//! Four real `caspurd` validator processes from `testnet init` on 127.0.0.1: txs go in through
-//! JSON-RPC, one validator is killed with SIGKILL while the others keep finalizing txs, and on
-//! restart it catches up and agrees with the others on every block and app hash.
+//! Real `caspurd` processes from `testnet init` on 127.0.0.1.
+//!
+//! - Four validators: txs go in through JSON-RPC, one validator is killed with SIGKILL while the
+//!   others keep finalizing txs, and on restart it catches up and agrees with the others on
+//!   every block and app hash.
+//! - A full node started from genesis after 1,000+ blocks catches up by state sync and then by
+//!   blocks, matches the validators' app hashes and takes txs; meanwhile garbage bytes on a
+//!   validator's p2p port and a node whose key nobody admitted change nothing.
 
 mod common;
 
@@ -11,6 +16,22 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const VALIDATORS: usize = 4;
+
+fn testnet_init(dir: &Path, base: u16, full_nodes: usize, block_time_ms: u64) -> Value {
+    let init = Command::new(bin())
+        .args(["testnet", "init", "--validators", "4", "--output"])
+        .arg(dir)
+        .args(["--full-nodes", &full_nodes.to_string()])
+        .args(["--starting-port", &base.to_string()])
+        .args(["--block-time-ms", &block_time_ms.to_string()])
+        .output()
+        .unwrap();
+    json_out(&init)
+}
+
+fn sync_info(n: &Node) -> Value {
+    n.rpc("status", json!({})).expect("status")["sync_info"].clone()
+}
 
 struct Net {
     nodes: Vec<Option<Node>>,
@@ -132,7 +153,7 @@ fn four_validators_survive_a_kill_and_agree() {
     net.node(3)
         .wait_height(progressed, Duration::from_secs(120));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while net.node(3).rpc("status", json!({})).unwrap()["sync_info"]["catching_up"] != false {
+    while sync_info(net.node(3))["catching_up"] != false {
         assert!(Instant::now() < deadline, "node3 still catching up");
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -154,5 +175,118 @@ fn four_validators_survive_a_kill_and_agree() {
             let found = n.rpc("tx", json!({"hash": format!("0x{hash}")}));
             assert!(found.is_some(), "tx {hash} missing on {}", n.rpc);
         }
+    }
+}
+
+/// Edits a home's config.toml as a TOML document.
+fn edit_config(home: &Path, edit: impl FnOnce(&mut toml::Value)) {
+    let path = home.join("config/config.toml");
+    let mut cfg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut cfg);
+    std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
+}
+
+#[test]
+fn late_full_node_state_syncs_and_intruders_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = VALIDATORS + 2;
+    let base = free_port_block(10 * nodes as u16);
+    // node4: the late full node (admitted as a follower); node5: an intruder nobody admitted.
+    let homes = testnet_init(dir.path(), base, 2, 20);
+    let intruder = homes[5]["pub_key"].as_str().unwrap().to_string();
+    for k in 0..nodes {
+        edit_config(&dir.path().join(format!("node{k}")), |cfg| {
+            // Nobody admits node5.
+            let followers = cfg["p2p"]["followers"].as_array_mut().unwrap();
+            followers.retain(|f| f.as_str() != Some(intruder.as_str()));
+            if k == 4 {
+                cfg["statesync"]["min_distance_views"] = toml::Value::Integer(500);
+            }
+        });
+    }
+    let mut net = Net {
+        nodes: (0..nodes).map(|_| None).collect(),
+        accounts: (0..nodes)
+            .map(|k| account_of(&dir.path().join(format!("node{k}")), &format!("node{k}")))
+            .collect(),
+        base,
+        dir: dir.path().to_path_buf(),
+    };
+    for k in 0..VALIDATORS {
+        net.start(k);
+    }
+    wait_all(&net, 5, Duration::from_secs(90));
+
+    // Garbage on a validator's p2p port, and a node whose key is in no peer set.
+    let p2p0 = format!("127.0.0.1:{base}");
+    for round in 0..20u8 {
+        if let Ok(mut conn) = std::net::TcpStream::connect(&p2p0) {
+            let junk: Vec<u8> = (0..4096u32)
+                .map(|i| (i as u8).wrapping_mul(31).wrapping_add(round))
+                .collect();
+            let _ = std::io::Write::write_all(&mut conn, &junk);
+        }
+    }
+    net.start(5);
+
+    // Past 1,000 blocks: every validator kept going, the intruder got nothing.
+    wait_all_validators(&net, 1100, Duration::from_secs(400));
+    assert_eq!(
+        net.node(5).height(),
+        0,
+        "an unadmitted node received blocks"
+    );
+    for k in 0..VALIDATORS {
+        assert!(
+            net.nodes[k]
+                .as_mut()
+                .unwrap()
+                .child
+                .try_wait()
+                .unwrap()
+                .is_none(),
+            "node{k} died"
+        );
+    }
+
+    // The late full node: state sync to a recent floor, then blocks.
+    net.start(4);
+    let target = net.node(0).height();
+    net.node(4).wait_height(target, Duration::from_secs(180));
+    let info = sync_info(net.node(4));
+    let earliest: u64 = info["earliest_block_height"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        earliest > 500,
+        "node4 replayed from {earliest} instead of state syncing"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sync_info(net.node(4))["catching_up"] != false {
+        assert!(Instant::now() < deadline, "node4 still catching up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // It follows by blocks from here on, agreeing with every validator.
+    let common = (0..=4).map(|k| net.node(k).height()).min().unwrap();
+    for h in (earliest + 1).max(common.saturating_sub(50))..=common {
+        let expected = net.node(0).hashes_at(h).expect("block on node0");
+        for k in 1..=4 {
+            assert_eq!(
+                net.node(k).hashes_at(h).as_ref(),
+                Some(&expected),
+                "node{k} at {h}"
+            );
+        }
+    }
+    // And it serves clients: a tx sent through the full node is finalized (gossip).
+    let hash = net.send(4, 0, 4, "3ucsp");
+    assert!(net.node(0).rpc("tx", json!({"hash": hash})).is_some());
+}
+
+fn wait_all_validators(net: &Net, height: u64, timeout: Duration) {
+    for k in 0..VALIDATORS {
+        net.node(k).wait_height(height, timeout);
     }
 }

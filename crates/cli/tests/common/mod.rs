@@ -209,12 +209,22 @@ impl Drop for Node {
 }
 
 /// A base port from which `count` consecutive ports are all free on 127.0.0.1.
+///
+/// The block lies below Linux's ephemeral range (32768+), so outgoing connections made while
+/// the test runs cannot take its ports.
 pub fn free_port_block(count: u16) -> u16 {
-    for _ in 0..50 {
-        let base = free_port();
-        if base.checked_add(count).is_none() {
-            continue;
-        }
+    let seed = std::process::id() as u64
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos() as u64;
+    for attempt in 0..50u64 {
+        let span = 32_000 - 20_000 - count as u64;
+        let base = (20_000
+            + (seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(attempt * 7919))
+                % span) as u16;
         let listeners: Vec<_> = (base..base + count)
             .map(|p| TcpListener::bind(("127.0.0.1", p)))
             .collect();
