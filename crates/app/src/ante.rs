@@ -101,13 +101,14 @@ pub fn check_fee(tx: &DecodedTx, min_gas_price: Option<Dec>) -> Result<(Coins, u
 }
 
 /// Stateful ante checks and their writes: fee deduction, public keys, sequences, signatures.
+/// Returns, per signer, the account number and key its signature is valid for.
 pub async fn check_and_apply<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     tx: &DecodedTx,
     signers: &[Address],
     fee: &Coins,
     verified: &[Option<crate::prepare::Ticket>],
-) -> Result<(), TxError> {
+) -> Result<Vec<crate::prepare::Ticket>, TxError> {
     let costs = ctx.costs();
     ctx.gas
         .consume(costs.tx_size_per_byte * tx.size as u64, "txSize")?;
@@ -134,6 +135,7 @@ pub async fn check_and_apply<B: StateRead>(
             .attr("fee", fee.to_string())
             .attr("fee_payer", payer_text.clone()),
     );
+    let mut valid = Vec::with_capacity(signers.len());
     let signed = signers.iter().zip(&decls).zip(&tx.signatures).zip(accounts);
     for (i, (((signer, decl), sig), mut account)) in signed.enumerate() {
         let pubkey = match (account.pubkey, decl.pubkey) {
@@ -191,11 +193,15 @@ pub async fn check_and_apply<B: StateRead>(
             signer.to_string()
         };
         ctx.emit(Event::new("tx").attr("acc_seq", format!("{signer_text}/{}", account.sequence)));
+        valid.push(crate::prepare::Ticket::verified(
+            account.account_number,
+            pubkey,
+        ));
         account.pubkey = Some(pubkey);
         account.sequence += 1;
         auth::set_account(ctx, &account)?;
     }
-    Ok(())
+    Ok(valid)
 }
 
 fn unknown_account(addr: &Address) -> TxError {

@@ -113,6 +113,9 @@ pub struct CheckedTx {
     pub hash: [u8; 32],
     /// Its gas limit.
     pub gas_wanted: u64,
+    /// Per signer, the account number and key its signature was verified for: a recheck
+    /// with the same ones skips the verification (as Cosmos's ReCheckTx does).
+    pub verified: Vec<prepare::Ticket>,
 }
 
 impl App {
@@ -141,6 +144,21 @@ impl App {
         next_block: &BlockInfo,
         min_gas_price: Option<Dec>,
     ) -> Result<CheckedTx, TxError> {
+        self.recheck_tx(state, raw, next_block, min_gas_price, &[])
+            .await
+    }
+
+    /// [`App::check_tx`] for a tx admitted before, whose signatures `verified` (from its
+    /// [`CheckedTx`]) need no new verification while account numbers and keys are unchanged.
+    pub async fn recheck_tx<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        raw: &[u8],
+        next_block: &BlockInfo,
+        min_gas_price: Option<Dec>,
+        verified: &[prepare::Ticket],
+    ) -> Result<CheckedTx, TxError> {
+        let verified: Vec<Option<prepare::Ticket>> = verified.iter().cloned().map(Some).collect();
         let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
         let p = prepare::prepare_tx(raw, &params, next_block.height)?;
         if min_gas_price.is_some() {
@@ -148,17 +166,21 @@ impl App {
         }
         self.check_block_gas(p.gas_limit)?;
         let mut ctx = Ctx::new(state, next_block, &self.chain_id, p.gas_limit, self.costs);
-        let result = ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &[]).await;
-        match result {
-            Ok(()) => state.commit_tx(),
+        let result = ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &verified).await;
+        let valid = match result {
+            Ok(valid) => {
+                state.commit_tx();
+                valid
+            }
             Err(e) => {
                 state.discard_tx();
                 return Err(e);
             }
-        }
+        };
         Ok(CheckedTx {
             hash: p.tx.hash,
             gas_wanted: p.gas_limit,
+            verified: valid,
         })
     }
 

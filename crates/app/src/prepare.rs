@@ -19,8 +19,9 @@ use caspur_types::{Address, Coins, ErrorCode, TxError};
 /// and key it is checked against.
 #[derive(Clone)]
 pub struct Ticket {
-    /// The verifier holding the job.
-    pub verifier: Verifier,
+    /// The verifier holding the job; `None` when the signature was verified before (by the
+    /// CheckTx that admitted the tx to the mempool).
+    pub verifier: Option<Verifier>,
     /// The job's index.
     pub job: usize,
     /// Account number the sign doc used.
@@ -29,12 +30,31 @@ pub struct Ticket {
     pub pubkey: [u8; 33],
 }
 
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticket")
+            .field("pending", &self.verifier.is_some())
+            .field("account_number", &self.account_number)
+            .finish()
+    }
+}
+
 impl Ticket {
     /// Whether the signature is known valid for exactly this account number and key.
     pub fn valid_for(&self, account_number: u64, pubkey: &[u8; 33]) -> bool {
         self.account_number == account_number
             && self.pubkey == *pubkey
-            && self.verifier.is_valid(self.job)
+            && self.verifier.as_ref().is_none_or(|v| v.is_valid(self.job))
+    }
+
+    /// A signature already verified for `account_number` and `pubkey`.
+    pub fn verified(account_number: u64, pubkey: [u8; 33]) -> Self {
+        Ticket {
+            verifier: None,
+            job: 0,
+            account_number,
+            pubkey,
+        }
     }
 }
 
@@ -122,7 +142,7 @@ pub async fn prepare_block<B: StateRead>(
     for (job, (i, j, account_number, pubkey)) in slots.into_iter().enumerate() {
         if let Ok(p) = &mut prepared[i] {
             p.verified[j] = Some(Ticket {
-                verifier: verifier.clone(),
+                verifier: Some(verifier.clone()),
                 job,
                 account_number,
                 pubkey,

@@ -406,3 +406,38 @@ fn parallel_preverification_matches_sequential_execution() {
     assert_eq!(parallel[40].code, 0, "{}", parallel[40].log);
     assert_eq!(parallel.iter().filter(|r| r.code == 0).count(), 20 + 5 + 1);
 }
+
+#[test]
+fn recheck_skips_verification_only_for_the_same_account_number_and_key() {
+    let s = state();
+    let k = key(1);
+    let good = sign_tx(&k, vec![send(&k, &key(3), 10)], &params(0, 0));
+    let mut bad = TxRaw::decode(good.as_slice()).unwrap();
+    bad.signatures[0][5] ^= 1;
+    let bad = bad.encode_to_vec();
+    futures::executor::block_on(async {
+        let a = app();
+        let checked = a
+            .check_tx(&mut Overlay::new(&s), &good, &BLOCK, None)
+            .await
+            .unwrap();
+        assert_eq!(checked.verified.len(), 1);
+        // With the ticket of the admitted tx, the signature is not verified again: even a
+        // tampered copy passes, which shows the verification was skipped.
+        a.recheck_tx(&mut Overlay::new(&s), &bad, &BLOCK, None, &checked.verified)
+            .await
+            .unwrap();
+        // A ticket for another account number or key does not apply: verified, and refused.
+        let other = caspur_app::prepare::Ticket::verified(5, checked.verified[0].pubkey);
+        let e = a
+            .recheck_tx(&mut Overlay::new(&s), &bad, &BLOCK, None, &[other])
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unauthorized);
+        let e = a
+            .check_tx(&mut Overlay::new(&s), &bad, &BLOCK, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unauthorized);
+    });
+}

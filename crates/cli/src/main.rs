@@ -3,6 +3,7 @@
 // The consensus stack's async state machines nest deeply.
 #![recursion_limit = "256"]
 
+mod bench_net;
 mod client;
 mod commands;
 mod home;
@@ -169,6 +170,22 @@ enum BenchCmd {
         /// Alternating rounds of both measurements (medians are reported).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+    },
+    /// Block interval and finality latency (median, p99) of a local N-validator network
+    /// (separate `caspurd start` processes) under each offered tx load.
+    Network {
+        /// Validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Target block interval in milliseconds.
+        #[arg(long, default_value_t = 100)]
+        block_time_ms: u64,
+        /// Offered loads in tx/s, comma-separated (0: empty blocks).
+        #[arg(long, value_delimiter = ',', default_value = "0,50,2000")]
+        loads: Vec<u64>,
+        /// Seconds per load.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
     },
 }
 
@@ -482,6 +499,36 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Status { node } => {
             output::print(&client::Client::new(&node).call("status", json!({}))?, out)
+        }
+        Command::Bench(BenchCmd::Network {
+            validators,
+            block_time_ms,
+            loads,
+            seconds,
+        }) => {
+            eprintln!("starting {validators} validators ({block_time_ms} ms blocks)…");
+            let reports = bench_net::run(&bench_net::NetBenchOptions {
+                validators,
+                block_time_ms,
+                loads,
+                seconds,
+            })?;
+            if out == Format::Json {
+                let rows: Vec<_> = reports
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "offered_tps": r.offered,
+                            "committed_tps": r.committed_tps,
+                            "blocks": r.blocks,
+                            "interval_ms": {"median": r.interval.median, "p99": r.interval.p99},
+                            "block_finality_ms": {"median": r.block_finality.median, "p99": r.block_finality.p99},
+                            "tx_finality_ms": r.tx_finality.map(|s| json!({"median": s.median, "p99": s.p99})),
+                        })
+                    })
+                    .collect();
+                output::print(&json!(rows), out);
+            }
         }
         Command::Bench(BenchCmd::TxThroughput {
             txs,

@@ -37,6 +37,7 @@ struct Entry {
     raw: Vec<u8>,
     hash: [u8; 32],
     gas_wanted: u64,
+    verified: Vec<caspur_app::prepare::Ticket>,
 }
 
 #[derive(Default)]
@@ -129,6 +130,7 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             raw,
             hash,
             gas_wanted: checked.gas_wanted,
+            verified: checked.verified,
         });
         Ok(hash)
     }
@@ -159,7 +161,13 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
         for e in remaining {
             match self
                 .app
-                .check_tx(&mut overlay, &e.raw, &next, self.config.min_gas_price)
+                .recheck_tx(
+                    &mut overlay,
+                    &e.raw,
+                    &next,
+                    self.config.min_gas_price,
+                    &e.verified,
+                )
                 .await
             {
                 Ok(_) => kept.push(e),

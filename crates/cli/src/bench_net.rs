@@ -1,0 +1,316 @@
+//! `bench network`: block interval and finality latency of a local N-validator network.
+//!
+//! Starts `caspurd start` for each home of a fresh `testnet init` (this same binary), loads it
+//! with signed `MsgSend`s through JSON-RPC at each requested rate, and reads back:
+//! - **block interval**: differences of consecutive block times (proposer timestamps);
+//! - **block finality**: from a block's timestamp to the moment node0's RPC reports it
+//!   committed (finalized and executed), polled every 2 ms;
+//! - **tx finality**: from `broadcast_tx_sync` returning to the commit of the tx's block.
+//!
+//! All clocks are this machine's, so the differences need no synchronisation.
+
+use crate::keys;
+use crate::testnet::{self, TestnetOptions};
+use anyhow::{bail, Context, Result};
+use base64::Engine as _;
+use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Options of `bench network`.
+pub struct NetBenchOptions {
+    /// Validators to run.
+    pub validators: usize,
+    /// Target block interval.
+    pub block_time_ms: u64,
+    /// Offered loads in tx/s, one measurement each.
+    pub loads: Vec<u64>,
+    /// Seconds of load per measurement.
+    pub seconds: u64,
+}
+
+/// Median and 99th percentile of one quantity, in ms.
+#[derive(Debug, Clone, Copy)]
+pub struct Spread {
+    /// Median.
+    pub median: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// One measurement.
+#[derive(Debug)]
+pub struct LoadReport {
+    /// Offered tx/s.
+    pub offered: u64,
+    /// Committed tx/s.
+    pub committed_tps: f64,
+    /// Blocks measured.
+    pub blocks: usize,
+    /// Block interval.
+    pub interval: Spread,
+    /// Block timestamp → committed on node0.
+    pub block_finality: Spread,
+    /// Tx submitted → committed on node0.
+    pub tx_finality: Option<Spread>,
+}
+
+struct Nodes(Vec<Child>);
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+fn call(url: &str, method: &str, params: Value) -> Result<Value> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let v: Value = ureq::post(url)
+        .timeout(Duration::from_secs(10))
+        .send_json(body)?
+        .into_json()?;
+    v.get("result")
+        .cloned()
+        .with_context(|| format!("{method}: {}", v["error"]))
+}
+
+fn height(url: &str) -> u64 {
+    call(url, "status", json!({}))
+        .ok()
+        .and_then(|s| s["sync_info"]["latest_block_height"].as_str()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn free_base(count: u16) -> Result<u16> {
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    (0..40u16)
+        .map(|i| start.wrapping_add(i * 211) % 12_000 + 20_000)
+        .find(|&base| (base..base + count).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()))
+        .context("no free block of ports below 32000")
+}
+
+/// Runs the benchmark and prints one line per load.
+pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
+    let dir = tempfile::Builder::new()
+        .prefix("caspur-bench-net-")
+        .tempdir()?;
+    let base = free_base(10 * opts.validators as u16)?;
+    let nodes = testnet::init(&TestnetOptions {
+        validators: opts.validators,
+        full_nodes: 0,
+        output: dir.path().to_path_buf(),
+        chain_id: "caspur-bench-1".into(),
+        starting_port: base,
+        block_time_ms: opts.block_time_ms,
+        account_coins: "1000000000000000ucsp".into(),
+    })?;
+    let exe = std::env::current_exe()?;
+    let mut children = Nodes(Vec::new());
+    for n in &nodes {
+        let log = std::fs::File::create(n.home.with_extension("log"))?;
+        children.0.push(
+            Command::new(&exe)
+                .args(["start", "--home"])
+                .arg(&n.home)
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()?,
+        );
+    }
+    let urls: Vec<String> = nodes.iter().map(|n| format!("http://{}", n.rpc)).collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while urls.iter().any(|u| height(u) < 3) {
+        if Instant::now() > deadline {
+            bail!(
+                "the network did not start; logs in {}",
+                dir.path().display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let keys: Vec<AccountKey> = nodes
+        .iter()
+        .map(|n| keys::account_key(&keys::secret_from_mnemonic(&n.mnemonic)?))
+        .collect::<Result<_>>()?;
+    let mut sequences = vec![0u64; keys.len()];
+    let mut reports = Vec::new();
+    for &load in &opts.loads {
+        let r = measure(&urls, &keys, &mut sequences, load, opts.seconds)?;
+        println!(
+            "load {:>6} tx/s: {:>5} blocks, committed {:>7.1} tx/s | interval median {:>6.1} ms p99 {:>6.1} ms | block finality median {:>6.1} ms p99 {:>6.1} ms | tx finality {}",
+            r.offered,
+            r.blocks,
+            r.committed_tps,
+            r.interval.median,
+            r.interval.p99,
+            r.block_finality.median,
+            r.block_finality.p99,
+            r.tx_finality.map_or("-".into(), |s| format!(
+                "median {:.1} ms p99 {:.1} ms",
+                s.median, s.p99
+            )),
+        );
+        reports.push(r);
+    }
+    Ok(reports)
+}
+
+fn measure(
+    urls: &[String],
+    keys: &[AccountKey],
+    sequences: &mut [u64],
+    load: u64,
+    seconds: u64,
+) -> Result<LoadReport> {
+    let observer = urls[0].clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let commits: Arc<Mutex<BTreeMap<u64, f64>>> = Default::default();
+    let start_height = height(&observer);
+    let poller = {
+        let (stop, commits, url) = (stop.clone(), commits.clone(), observer.clone());
+        std::thread::spawn(move || {
+            let mut last = start_height;
+            while !stop.load(Ordering::Relaxed) {
+                let h = height(&url);
+                if h > last {
+                    let t = now_ms();
+                    let mut c = commits.lock().expect("poller lock");
+                    for k in last + 1..=h {
+                        c.insert(k, t);
+                    }
+                    last = h;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    // One sender per account, each to its own node, sequences consecutive.
+    let submitted: Arc<Mutex<Vec<([u8; 32], f64)>>> = Default::default();
+    let per_sender = (load as f64 / keys.len() as f64).max(0.0);
+    let begin = Instant::now();
+    let mut senders = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        if load == 0 {
+            break;
+        }
+        let key =
+            AccountKey::from_secret(&key.signing_key().to_bytes().into()).context("account key")?;
+        let to = keys[(i + 1) % keys.len()].address();
+        let url = urls[i % urls.len()].clone();
+        let submitted = submitted.clone();
+        let first_seq = sequences[i];
+        let count = (per_sender * seconds as f64) as u64;
+        sequences[i] += count;
+        senders.push(std::thread::spawn(move || {
+            let amount = caspur_types::Coins::normalize([caspur_types::Coin::new("ucsp", 1)])
+                .expect("valid coin");
+            for n in 0..count {
+                let due = Duration::from_secs_f64(n as f64 / per_sender);
+                if let Some(wait) = due.checked_sub(begin.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+                let params = TxParams {
+                    chain_id: "caspur-bench-1".into(),
+                    account_number: i as u64,
+                    sequence: first_seq + n,
+                    fee: "500ucsp".parse().expect("valid fee"),
+                    gas_limit: 200_000,
+                    memo: String::new(),
+                    include_pubkey: true,
+                };
+                let tx = sign_tx(&key, vec![msg_send(&key.address(), &to, &amount)], &params);
+                let b64 = base64::engine::general_purpose::STANDARD.encode(&tx);
+                if let Ok(r) = call(&url, "broadcast_tx_sync", json!({"tx": b64})) {
+                    if r["code"].as_u64() == Some(0) {
+                        let hash = caspur_types::tx::tx_hash(&tx);
+                        submitted
+                            .lock()
+                            .expect("sender lock")
+                            .push((hash, now_ms()));
+                    }
+                }
+            }
+        }));
+    }
+    for s in senders {
+        let _ = s.join();
+    }
+    std::thread::sleep(Duration::from_secs(
+        seconds.saturating_sub(begin.elapsed().as_secs()),
+    ));
+    let end_height = height(&observer);
+    std::thread::sleep(Duration::from_secs(3));
+    stop.store(true, Ordering::Relaxed);
+    let _ = poller.join();
+
+    let commits = commits.lock().expect("poller lock").clone();
+    let mut block_time = BTreeMap::new();
+    let mut tx_block = BTreeMap::new();
+    let mut txs = 0usize;
+    for h in start_height + 1..=end_height {
+        let b = call(&observer, "block", json!({"height": h.to_string()}))?;
+        let time = b["block"]["header"]["time"].as_str().unwrap_or_default();
+        let ms = chrono::DateTime::parse_from_rfc3339(time)
+            .map(|t| t.timestamp_millis() as f64)
+            .with_context(|| format!("block {h} time {time:?}"))?;
+        block_time.insert(h, ms);
+        for t in b["block"]["data"]["txs"].as_array().into_iter().flatten() {
+            if let Some(raw) = t
+                .as_str()
+                .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+            {
+                tx_block.insert(caspur_types::tx::tx_hash(&raw), h);
+                txs += 1;
+            }
+        }
+    }
+    let times: Vec<f64> = block_time.values().copied().collect();
+    let intervals: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    let finality: Vec<f64> = block_time
+        .iter()
+        .filter_map(|(h, t)| commits.get(h).map(|c| c - t))
+        .collect();
+    let tx_lat: Vec<f64> = submitted
+        .lock()
+        .expect("sender lock")
+        .iter()
+        .filter_map(|(hash, t)| commits.get(tx_block.get(hash)?).map(|c| c - t))
+        .collect();
+    let span_s = (times.last().copied().unwrap_or(0.0) - times.first().copied().unwrap_or(0.0))
+        .max(1.0)
+        / 1000.0;
+    Ok(LoadReport {
+        offered: load,
+        committed_tps: txs as f64 / span_s,
+        blocks: times.len(),
+        interval: spread(intervals).context("too few blocks")?,
+        block_finality: spread(finality).context("no commits observed")?,
+        tx_finality: spread(tx_lat),
+    })
+}
+
+fn spread(mut v: Vec<f64>) -> Option<Spread> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    Some(Spread {
+        median: at(0.5),
+        p99: at(0.99),
+    })
+}
