@@ -199,7 +199,7 @@ fn measure(
         })
     };
     // One sender per account, each to its own node, sequences consecutive.
-    let submitted: Arc<Mutex<Vec<([u8; 32], f64)>>> = Default::default();
+    let submitted: Arc<Mutex<Vec<Submitted>>> = Default::default();
     let per_sender = (load as f64 / keys.len() as f64).max(0.0);
     let begin = Instant::now();
     let mut senders = Vec::new();
@@ -302,6 +302,9 @@ fn measure(
         tx_finality: spread(tx_lat),
     })
 }
+
+/// A tx hash and when `broadcast_tx_sync` accepted it (ms since the Unix epoch).
+type Submitted = ([u8; 32], f64);
 
 fn spread(mut v: Vec<f64>) -> Option<Spread> {
     if v.is_empty() {
