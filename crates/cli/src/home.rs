@@ -245,18 +245,27 @@ impl GenesisDoc {
         Sha256::digest(serde_json::to_vec(self).expect("genesis serializes")).into()
     }
 
-    /// Validator public keys.
-    pub fn validator_keys(&self) -> Result<Vec<[u8; 32]>> {
-        self.validators
+    /// The consensus validator set: every genesis validator with power above zero, as
+    /// (public key, power). Simplex counts one vote per validator, so power decides membership
+    /// and is reported, not weighted (see docs/operators.md).
+    pub fn validator_set(&self) -> Result<Vec<([u8; 32], u64)>> {
+        let set: Vec<([u8; 32], u64)> = self
+            .validators
             .iter()
+            .filter(|v| v.power > 0)
             .map(|v| {
                 let bytes = hex::decode(&v.pub_key)
                     .with_context(|| format!("validator {} has a non-hex pub_key", v.name))?;
-                bytes
+                let key = bytes
                     .try_into()
-                    .map_err(|_| anyhow!("validator {} pub_key must be 32 bytes", v.name))
+                    .map_err(|_| anyhow!("validator {} pub_key must be 32 bytes", v.name))?;
+                Ok((key, v.power))
             })
-            .collect()
+            .collect::<Result<_>>()?;
+        if set.is_empty() {
+            bail!("genesis has no validator with power above zero");
+        }
+        Ok(set)
     }
 }
 
@@ -374,4 +383,46 @@ pub fn require_initialized(home: &Home) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validator(name: &str, byte: u8, power: u64) -> GenesisValidator {
+        GenesisValidator {
+            name: name.into(),
+            pub_key: hex::encode([byte; 32]),
+            power,
+            address: String::new(),
+        }
+    }
+
+    fn doc(validators: Vec<GenesisValidator>) -> GenesisDoc {
+        GenesisDoc {
+            genesis_time: "2026-01-01T00:00:00.000Z".into(),
+            chain_id: "c".into(),
+            initial_height: "1".into(),
+            consensus: ConsensusGenesis::default(),
+            validators,
+            app_state: AppGenesis::default(),
+        }
+    }
+
+    #[test]
+    fn validator_set_keeps_powered_validators_and_checks_keys() {
+        let set = doc(vec![
+            validator("a", 1, 10),
+            validator("b", 2, 0),
+            validator("c", 3, 5),
+        ])
+        .validator_set()
+        .unwrap();
+        assert_eq!(set, vec![([1; 32], 10), ([3; 32], 5)]);
+        assert!(doc(vec![validator("b", 2, 0)]).validator_set().is_err());
+        let mut bad = validator("d", 4, 1);
+        bad.pub_key = "zz".into();
+        let err = doc(vec![bad]).validator_set().unwrap_err().to_string();
+        assert!(err.contains("non-hex"), "{err}");
+    }
 }

@@ -191,14 +191,13 @@ pub fn start(home: &Home) -> Result<()> {
     let key: ValidatorKeyFile = read_json(&home.validator_key())?;
     let min_gas_price = parse_gas_price(&app_config.minimum_gas_prices)?;
     let genesis_ms = genesis.time_ms()?;
-    let validators = genesis.validator_keys()?;
+    let set = genesis.validator_set()?;
     let public = key.public()?;
-    let power = genesis
-        .validators
+    let power = set
         .iter()
-        .zip(&validators)
-        .find(|(_, k)| **k == public)
-        .map_or(0, |(v, _)| v.power);
+        .find(|(k, _)| *k == public)
+        .map_or(0, |(_, p)| *p);
+    let validators: Vec<[u8; 32]> = set.iter().map(|(k, _)| *k).collect();
     let p2p_listen = parse_addr(&config.p2p.laddr)?;
     let p2p_dialable = if config.p2p.external_address.is_empty() {
         p2p_listen
