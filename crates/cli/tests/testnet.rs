@@ -41,6 +41,26 @@ struct Net {
 }
 
 impl Net {
+    /// The homes `dir/node0…` of `nodes` nodes whose ports start at `base`; none started.
+    fn new(dir: &Path, base: u16, nodes: usize) -> Net {
+        Net {
+            nodes: (0..nodes).map(|_| None).collect(),
+            accounts: (0..nodes)
+                .map(|k| account_of(&dir.join(format!("node{k}")), &format!("node{k}")))
+                .collect(),
+            base,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Starts the validators and waits until each has executed `height`.
+    fn start_validators(&mut self, height: u64) {
+        for k in 0..VALIDATORS {
+            self.start(k);
+        }
+        wait_all(self, height, Duration::from_secs(90));
+    }
+
     fn home(&self, k: usize) -> std::path::PathBuf {
         self.dir.join(format!("node{k}"))
     }
@@ -117,18 +137,8 @@ fn four_validators_survive_a_kill_and_agree() {
         .unwrap();
     let homes: Value = json_out(&init);
     assert_eq!(homes.as_array().unwrap().len(), VALIDATORS);
-    let mut net = Net {
-        nodes: (0..VALIDATORS).map(|_| None).collect(),
-        accounts: (0..VALIDATORS)
-            .map(|k| account_of(&dir.path().join(format!("node{k}")), &format!("node{k}")))
-            .collect(),
-        base,
-        dir: dir.path().to_path_buf(),
-    };
-    for k in 0..VALIDATORS {
-        net.start(k);
-    }
-    wait_all(&net, 3, Duration::from_secs(90));
+    let mut net = Net::new(dir.path(), base, VALIDATORS);
+    net.start_validators(3);
 
     // Txs through every node's RPC (gossip brings each to the proposer).
     let mut hashes = Vec::new();
@@ -204,18 +214,8 @@ fn late_full_node_state_syncs_and_intruders_change_nothing() {
             }
         });
     }
-    let mut net = Net {
-        nodes: (0..nodes).map(|_| None).collect(),
-        accounts: (0..nodes)
-            .map(|k| account_of(&dir.path().join(format!("node{k}")), &format!("node{k}")))
-            .collect(),
-        base,
-        dir: dir.path().to_path_buf(),
-    };
-    for k in 0..VALIDATORS {
-        net.start(k);
-    }
-    wait_all(&net, 5, Duration::from_secs(90));
+    let mut net = Net::new(dir.path(), base, nodes);
+    net.start_validators(5);
 
     // Garbage on a validator's p2p port, and a node whose key is in no peer set.
     let p2p0 = format!("127.0.0.1:{base}");

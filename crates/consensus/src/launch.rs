@@ -74,6 +74,12 @@ fn public_key(bytes: &[u8; 32]) -> Result<ed25519::PublicKey, String> {
         .map_err(|e| format!("invalid ed25519 public key: {e}"))
 }
 
+/// Distinct ed25519 keys from raw bytes; `what` names the list in errors.
+fn key_set(keys: &[[u8; 32]], what: &str) -> Result<Set<ed25519::PublicKey>, String> {
+    let keys: Vec<ed25519::PublicKey> = keys.iter().map(public_key).collect::<Result<_, _>>()?;
+    Set::try_from(keys).map_err(|_| format!("duplicate keys in {what}"))
+}
+
 /// Everything needed to run a node.
 pub struct LaunchConfig {
     /// Data directory (all consensus and state storage lives here).
@@ -142,20 +148,8 @@ where
     B: FnOnce(NodeHandles) -> Services<F>,
     F: Future<Output = Result<(), String>> + Send + 'static,
 {
-    let validators: Vec<ed25519::PublicKey> = cfg
-        .validators
-        .iter()
-        .map(public_key)
-        .collect::<Result<_, _>>()?;
-    let set =
-        Set::try_from(validators).map_err(|_| "duplicate validator keys in genesis".to_string())?;
-    let followers: Vec<ed25519::PublicKey> = cfg
-        .followers
-        .iter()
-        .map(public_key)
-        .collect::<Result<_, _>>()?;
-    let followers =
-        Set::try_from(followers).map_err(|_| "duplicate keys in [p2p] followers".to_string())?;
+    let set = key_set(&cfg.validators, "the genesis validators")?;
+    let followers = key_set(&cfg.followers, "[p2p] followers")?;
     let bootstrappers = cfg
         .bootstrappers
         .iter()

@@ -29,41 +29,20 @@ use commonware_glue::simulate::{
 use commonware_p2p::simulated::Link;
 use commonware_runtime::{deterministic, Clock, Handle, Quota, Spawner as _, Supervisor as _};
 use commonware_utils::{ordered::Set, probability, NZU32};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
+mod common;
+
+use common::Pool;
+
 const CHAIN: &str = "caspur-sim-4";
 const VALIDATORS: usize = 4;
 const SENDERS: usize = 4;
 const TXS_PER_SENDER: u64 = 40;
-
-/// Txs every validator can propose (standing in for gossip: each tx reaches every mempool).
-#[derive(Default)]
-struct Pool(Mutex<Vec<Vec<u8>>>);
-
-impl TxSource for Pool {
-    fn select(
-        &self,
-        max_bytes: usize,
-        _gas: Option<u64>,
-        exclude: &BTreeSet<[u8; 32]>,
-    ) -> Vec<Vec<u8>> {
-        let txs = self.0.lock().unwrap();
-        let mut used = 0;
-        txs.iter()
-            .filter(|t| !exclude.contains(&caspur_types::tx::tx_hash(t)))
-            .take_while(|t| {
-                used += t.len();
-                used <= max_bytes
-            })
-            .take(4)
-            .cloned()
-            .collect()
-    }
-}
 
 /// What one validator executed, kept across its restarts (as the node's on-disk index would
 /// be), with the simulated time each block reached it.
@@ -83,11 +62,7 @@ impl BlockSink for Recorder {
     fn finalized(&self, block: FinalizedBlock) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
             let at = self.clock.current().duration_since(UNIX_EPOCH).unwrap();
-            self.pool
-                .0
-                .lock()
-                .unwrap()
-                .retain(|t| !block.txs.contains(t));
+            self.pool.remove_included(&block.txs);
             let mut ledger = self.ledger.lock().unwrap();
             if let Some((known, _)) = ledger.blocks.get(&block.height) {
                 // Redelivery after a restart must be the very same block and outcome.
@@ -134,9 +109,10 @@ impl Sim {
             &senders.iter().map(|k| k.address()).collect::<Vec<_>>(),
             10_000_000_000,
         );
-        let pool = Pool::default();
+        // Offered to every validator, standing in for gossip: each tx reaches every mempool.
+        let pool = Pool::new(4);
         {
-            let mut txs = pool.0.lock().unwrap();
+            let mut txs = pool.txs.lock().unwrap();
             for seq in 0..TXS_PER_SENDER {
                 for (n, key) in senders.iter().enumerate() {
                     let to = &senders[(n + 1) % SENDERS];
@@ -338,6 +314,21 @@ fn finalized_between(sim: &Sim, v: usize, from: Duration, to: Duration) -> usize
         .count()
 }
 
+/// Runs `schedule` on good links until every validator finalized view 150.
+fn run_schedule(
+    sim: &Sim,
+    seed: u64,
+    schedule: Schedule<ed25519::PublicKey>,
+) -> Result<(), String> {
+    PlanBuilder::new(sim.clone())
+        .seed(seed)
+        .crash(Crash::Schedule(schedule))
+        .required_finalizations(150)
+        .timeout(secs(600))
+        .run()
+        .map(|_| ())
+}
+
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -355,12 +346,7 @@ fn crash_and_restart_from_own_storage() {
             let schedule = Schedule::new()
                 .at(secs(5), Action::Crash(down.clone()))
                 .at(secs(12), Action::Restart(down));
-            PlanBuilder::new(sim.clone())
-                .seed(seed)
-                .crash(Crash::Schedule(schedule))
-                .required_finalizations(150)
-                .timeout(secs(600))
-                .run()?;
+            run_schedule(sim, seed, schedule)?;
             if finalized_between(sim, 0, secs(6), secs(12)) < 10 {
                 return Err("three validators made no progress while one was down".into());
             }
@@ -397,12 +383,7 @@ fn partition_two_two_stalls_then_heals() {
                 }
             }
             let schedule = schedule.at(secs(12), Action::Heal(good_link()));
-            PlanBuilder::new(sim.clone())
-                .seed(seed)
-                .crash(Crash::Schedule(schedule))
-                .required_finalizations(150)
-                .timeout(secs(600))
-                .run()?;
+            run_schedule(sim, seed, schedule)?;
             for v in 0..VALIDATORS {
                 // Blocks certified just before the cut may still arrive; after that, nothing.
                 let during = finalized_between(sim, v, secs(7), secs(12));

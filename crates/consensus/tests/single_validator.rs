@@ -5,7 +5,7 @@
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_consensus::application::ChainApp;
 use caspur_consensus::engine::{self, ValidatorConfig, CHANNELS};
-use caspur_consensus::{BlockSink, FinalizedBlock, TxSource};
+use caspur_consensus::{BlockSink, FinalizedBlock};
 use caspur_store::qmdb::verify_proof;
 use caspur_store::qmdb::DirectStore;
 use caspur_store::{Overlay, StateProve as _};
@@ -21,47 +21,21 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod common;
+
+use common::Pool;
+
 const CHAIN: &str = "caspur-sim";
 
-/// Pending txs, dropped once finalized (the node's mempool does more; this is enough here).
-#[derive(Default)]
-struct Pending(Mutex<Vec<Vec<u8>>>);
-
-impl TxSource for Pending {
-    fn select(
-        &self,
-        max_bytes: usize,
-        _max_gas: Option<u64>,
-        exclude: &std::collections::BTreeSet<[u8; 32]>,
-    ) -> Vec<Vec<u8>> {
-        let txs = self.0.lock().unwrap();
-        let mut used = 0;
-        txs.iter()
-            .filter(|t| !exclude.contains(&caspur_types::tx::tx_hash(t)))
-            .take_while(|t| {
-                used += t.len();
-                used <= max_bytes
-            })
-            .take(3)
-            .cloned()
-            .collect()
-    }
-}
-
-#[derive(Default)]
 struct Recorder {
     blocks: Mutex<BTreeMap<u64, FinalizedBlock>>,
-    pending: Arc<Pending>,
+    pending: Arc<Pool>,
 }
 
 impl BlockSink for Recorder {
     fn finalized(&self, block: FinalizedBlock) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
-            self.pending
-                .0
-                .lock()
-                .unwrap()
-                .retain(|t| !block.txs.contains(t));
+            self.pending.remove_included(&block.txs);
             self.blocks.lock().unwrap().insert(block.height, block);
         })
     }
@@ -134,8 +108,12 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
 
         let funded = AccountKey::from_secret(&[7; 32]).unwrap();
         let app = Arc::new(App::new(CHAIN, Some(10_000_000), genesis(&funded)));
-        let pending = Arc::new(Pending::default());
-        pending.0.lock().unwrap().extend(signed_sends(&funded, 12));
+        let pending = Arc::new(Pool::new(3));
+        pending
+            .txs
+            .lock()
+            .unwrap()
+            .extend(signed_sends(&funded, 12));
         let recorder = Arc::new(Recorder {
             blocks: Default::default(),
             pending: pending.clone(),
