@@ -85,6 +85,10 @@ struct Sim {
     ledgers: Vec<Arc<Mutex<Ledger>>>,
     synced_to: Arc<Mutex<BTreeMap<usize, u64>>>,
     catch_up: CatchUp,
+    /// A validator whose data directory is wiped before each restart (as an operator does when
+    /// its peers no longer hold the blocks it missed).
+    wiped: Option<usize>,
+    starts: Arc<Mutex<BTreeMap<usize, u32>>>,
 }
 
 struct SimState {
@@ -144,6 +148,8 @@ impl Sim {
             ledgers: (0..VALIDATORS).map(|_| Default::default()).collect(),
             synced_to: Default::default(),
             catch_up,
+            wiped: None,
+            starts: Default::default(),
         }
     }
 
@@ -186,6 +192,20 @@ impl EngineDefinition for Sim {
         let scheme =
             Scheme::signer(CHAIN.as_bytes(), participants, self.keys[index].clone()).unwrap();
         let ledger = self.ledgers[index].clone();
+        let start = {
+            let mut starts = self.starts.lock().unwrap();
+            let n = starts.entry(index).or_default();
+            *n += 1;
+            *n - 1
+        };
+        let prefix = if self.wiped == Some(index) && start > 0 {
+            // Fresh storage and a fresh index: nothing of the old run survives.
+            *ledger.lock().unwrap() = Ledger::default();
+            self.synced_to.lock().unwrap().remove(&index);
+            format!("v{index}-wiped{start}")
+        } else {
+            format!("v{index}")
+        };
         let recorder = Arc::new(Recorder {
             ledger: ledger.clone(),
             pool: self.pool.clone(),
@@ -210,7 +230,7 @@ impl EngineDefinition for Sim {
             });
         });
         let config = ValidatorConfig {
-            partition_prefix: format!("v{index}"),
+            partition_prefix: prefix,
             scheme,
             public_key: public_key.clone(),
             genesis,
@@ -264,10 +284,12 @@ fn good_link() -> Link {
 fn for_each_seed(
     name: &str,
     catch_up: CatchUp,
+    wiped: Option<usize>,
     scenario: impl Fn(&Sim, u64) -> Result<(), String>,
 ) {
     for seed in seeds() {
-        let sim = Sim::new(catch_up.clone());
+        let mut sim = Sim::new(catch_up.clone());
+        sim.wiped = wiped;
         if let Err(e) = scenario(&sim, seed) {
             panic!("{name}: seed {seed} failed: {e}\nreplay with CASPUR_SIM_SEED={seed}");
         }
@@ -341,6 +363,7 @@ fn crash_and_restart_from_own_storage() {
             probe_timeout: secs(1),
             ..CatchUp::default()
         },
+        None,
         |sim, seed| {
             let down = sim.participants()[3].clone();
             let schedule = Schedule::new()
@@ -363,6 +386,7 @@ fn partition_two_two_stalls_then_heals() {
             probe_timeout: secs(1),
             ..CatchUp::default()
         },
+        None,
         |sim, seed| {
             let p = sim.participants();
             let dead = Link {
@@ -409,6 +433,7 @@ fn lossy_jittery_links() {
             probe_timeout: secs(1),
             ..CatchUp::default()
         },
+        None,
         |sim, seed| {
             PlanBuilder::new(sim.clone())
                 .seed(seed)
@@ -425,15 +450,33 @@ fn lossy_jittery_links() {
     );
 }
 
-#[test]
-fn late_validator_catches_up_by_state_sync() {
-    let catch_up = CatchUp {
+/// Catching up needs state sync here: peers keep only 10 finalized blocks.
+fn pruning_network() -> CatchUp {
+    CatchUp {
         state_sync: true,
         min_distance_views: 50,
         probe_timeout: secs(1),
         retained_blocks: Some(10),
+    }
+}
+
+/// Validator 3 state-synced, then executed only blocks after its floor, in agreement.
+fn check_state_synced(sim: &Sim) -> Result<(), String> {
+    let synced = sim.synced_to.lock().unwrap().get(&3).copied();
+    let Some(floor) = synced else {
+        return Err("validator 3 did not state sync".into());
     };
-    for_each_seed("state sync", catch_up, |sim, seed| {
+    // It adopted state at the floor (or a later anchor) and executed only what followed.
+    let first = sim.ledger(3).blocks.keys().next().copied().unwrap_or(0);
+    if first <= floor {
+        return Err(format!("after syncing to {floor} it executed from {first}"));
+    }
+    check_agreement(sim)
+}
+
+#[test]
+fn late_validator_catches_up_by_state_sync() {
+    for_each_seed("late joiner", pruning_network(), None, |sim, seed| {
         let late = sim.participants()[3].clone();
         PlanBuilder::new(sim.clone())
             .seed(seed)
@@ -444,15 +487,23 @@ fn late_validator_catches_up_by_state_sync() {
             .required_finalizations(200)
             .timeout(secs(900))
             .run()?;
-        let synced = sim.synced_to.lock().unwrap().get(&3).copied();
-        let Some(floor) = synced else {
-            return Err("the late validator did not state sync".into());
-        };
-        // It adopted state at the floor (or a later anchor) and executed only what followed.
-        let first = sim.ledger(3).blocks.keys().next().copied().unwrap_or(0);
-        if first <= floor {
-            return Err(format!("after syncing to {floor} it executed from {first}"));
-        }
-        check_agreement(sim)
+        check_state_synced(sim)
+    });
+}
+
+#[test]
+fn validator_down_past_retention_catches_up_by_state_sync() {
+    for_each_seed("long outage", pruning_network(), Some(3), |sim, seed| {
+        let down = sim.participants()[3].clone();
+        let schedule = Schedule::new()
+            .at(secs(5), Action::Crash(down.clone()))
+            .at(secs(25), Action::Restart(down));
+        PlanBuilder::new(sim.clone())
+            .seed(seed)
+            .crash(Crash::Schedule(schedule))
+            .required_finalizations(300)
+            .timeout(secs(900))
+            .run()?;
+        check_state_synced(sim)
     });
 }
