@@ -277,6 +277,8 @@ pub fn start(home: &Home) -> Result<()> {
         genesis_time_ms: genesis_ms,
         genesis_hash: genesis.hash(),
         metrics_addr,
+        epoch_length: std::num::NonZeroU64::new(genesis.consensus.epoch_length)
+            .context("genesis consensus.epoch_length must be at least 1")?,
         catch_up: caspur_consensus::engine::CatchUp {
             state_sync: config.statesync.enable,
             min_distance_views: config.statesync.min_distance_views,

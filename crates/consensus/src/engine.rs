@@ -16,16 +16,11 @@ use commonware_consensus::{
         standard::{Deferred, Standard},
         Update,
     },
-    simplex::{
-        self,
-        config::{ForwardPolicy, SkipPolicy},
-        elector::RoundRobin,
-        scheme::ed25519::Scheme,
-    },
+    simplex::{self, scheme::ed25519::Scheme},
     types::{Epoch, FixedEpocher, Round, ViewDelta},
     Reporter,
 };
-use commonware_cryptography::{ed25519, Digestible, Sha256};
+use commonware_cryptography::{ed25519, Digestible};
 use commonware_glue::stateful::{
     db::SyncEngineConfig,
     probe::{self, Config as ProbeConfig, Probe},
@@ -63,8 +58,8 @@ pub const CH_BROADCAST: u64 = 4;
 /// Discovery of a finalized floor to state-sync to.
 pub const CH_PROBE: u64 = 6;
 
-/// A single epoch for now: validator-set changes arrive with staking.
-pub const EPOCH_LENGTH: NonZeroU64 = NZU64!(u64::MAX);
+/// The marshal-backed automaton, relay and reporter every epoch's simplex engine uses.
+pub type EngineDeferred<E> = Deferred<E, Scheme, StatefulMailbox<E, ChainApp>, Block, FixedEpocher>;
 
 const IO_BUFFER: NonZeroUsize = NZUsize!(1 << 16);
 
@@ -125,6 +120,8 @@ pub struct ValidatorConfig {
     pub catch_up: CatchUp,
     /// Called with every finalized tip marshal learns of (before the block is executed).
     pub tip_observer: Option<TipObserver>,
+    /// Blocks per epoch (a genesis parameter).
+    pub epoch_length: NonZeroU64,
 }
 
 /// Observes finalized tips: (round, height, block digest).
@@ -198,7 +195,7 @@ where
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
     P: Provider<PublicKey = ed25519::PublicKey>,
-    B: Blocker<PublicKey = ed25519::PublicKey>,
+    B: Blocker<PublicKey = ed25519::PublicKey> + Sync,
 {
     let ValidatorConfig {
         partition_prefix,
@@ -208,7 +205,15 @@ where
         leader_timeout,
         catch_up,
         tip_observer,
+        epoch_length,
     } = cfg;
+    let (tips_tx, tips_rx) = futures::channel::mpsc::unbounded();
+    let tip_observer: TipObserver = std::sync::Arc::new(move |round, height, digest| {
+        let _ = tips_tx.unbounded_send((height, digest));
+        if let Some(outer) = &tip_observer {
+            outer(round, height, digest);
+        }
+    });
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
     let participants = commonware_cryptography::certificate::Scheme::participants(&scheme).len();
     let mut channels = channels.into_iter();
@@ -292,16 +297,23 @@ where
             f = futures::FutureExt::fuse(probe_mailbox.subscribe()) => f.ok(),
             _ = futures::FutureExt::fuse(context.sleep(catch_up.probe_timeout)) => None,
         };
+        // Views restart each epoch; epochs × length + view bounds the floor's height above.
+        let distance = |f: &simplex::types::Finalization<Scheme, crate::block::Digest>| {
+            let round = f.round();
+            (round.epoch().get())
+                .saturating_mul(epoch_length.get())
+                .saturating_add(round.view().get())
+        };
         match floor {
-            Some(f) if f.round().view().get() >= catch_up.min_distance_views => {
+            Some(f) if distance(&f) >= catch_up.min_distance_views => {
                 tracing::info!(
-                    view = f.round().view().get(),
+                    distance = distance(&f),
                     "state syncing to a finalized floor"
                 );
                 plan = plan.set_floor(f).await;
             }
             Some(f) => tracing::info!(
-                view = f.round().view().get(),
+                distance = distance(&f),
                 "network is close to genesis; catching up by blocks"
             ),
             None => tracing::info!("no finalized floor from peers; starting from genesis"),
@@ -315,7 +327,7 @@ where
             blocks,
             marshal::Config {
                 provider: provider_scheme,
-                epocher: FixedEpocher::new(EPOCH_LENGTH),
+                epocher: FixedEpocher::new(epoch_length),
                 start: plan.marshal_start(commonware_cryptography::Digested::precomputed(
                     genesis.clone(),
                     genesis.digest(),
@@ -371,11 +383,11 @@ where
         context.child("deferred"),
         stateful_mailbox.clone(),
         marshal_mailbox.clone(),
-        FixedEpocher::new(EPOCH_LENGTH),
+        FixedEpocher::new(epoch_length),
     );
     let reporter = TipTap {
         inner: stateful_mailbox.clone(),
-        observer: tip_observer,
+        observer: Some(tip_observer),
     };
     marshal_actor.start(reporter, buffer, resolver);
     let state_synced_to = match syncing {
@@ -388,38 +400,25 @@ where
     };
     stateful_actor.start();
 
-    let engine = simplex::Engine::new(
-        context.child("simplex"),
-        simplex::Config {
-            scheme,
-            elector: RoundRobin::<Sha256>::default(),
-            blocker,
-            automaton: deferred.clone(),
-            relay: deferred.clone(),
-            reporter: deferred,
-            strategy: Sequential,
-            partition: format!("{partition_prefix}-simplex"),
-            mailbox_size: NZUsize!(1024),
-            epoch: Epoch::zero(),
-            floor: simplex::config::Floor::Genesis(genesis.digest()),
-            replay_buffer: IO_BUFFER,
-            write_buffer: IO_BUFFER,
-            page_cache,
-            leader_timeout,
-            certification_timeout: leader_timeout * 2,
-            timeout_retry: Duration::from_millis(500),
-            view_retention: ViewDelta::new(64),
-            skip: SkipPolicy::Enabled {
-                timeout: leader_timeout * 5,
-                budget: simplex::SkipBudget::Participants,
-            },
-            fetch_timeout: NZDuration!(Duration::from_secs(2)),
-            fetch_retry_delay: Duration::from_secs(1),
-            forward: ForwardPolicy::Disabled,
-            track_historical_votes: false,
-        },
-    );
-    let engine = engine.start(votes, certs, resolver_net);
+    let orchestrator = crate::epochs::Orchestrator {
+        context: context.child("epochs"),
+        schemes: std::sync::Arc::new(move |_| scheme.clone()),
+        blocker,
+        deferred,
+        marshal: marshal_mailbox.clone(),
+        epocher: FixedEpocher::new(epoch_length),
+        genesis: genesis.digest(),
+        partition_prefix,
+        page_cache,
+        leader_timeout,
+    };
+    let engine = context.child("orchestrator").spawn(move |ctx| {
+        let orchestrator = crate::epochs::Orchestrator {
+            context: ctx,
+            ..orchestrator
+        };
+        orchestrator.run(votes, certs, resolver_net, tips_rx)
+    });
     Running {
         marshal: marshal_mailbox,
         stateful: stateful_mailbox,

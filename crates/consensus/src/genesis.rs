@@ -23,6 +23,13 @@ pub struct ConsensusGenesis {
     pub block_max_gas: Option<u64>,
     /// Largest block, in tx bytes.
     pub block_max_bytes: u64,
+    /// Blocks per epoch: the validator set changes only between epochs.
+    #[serde(default = "default_epoch_length")]
+    pub epoch_length: u64,
+}
+
+fn default_epoch_length() -> u64 {
+    10_000
 }
 
 impl Default for ConsensusGenesis {
@@ -30,6 +37,7 @@ impl Default for ConsensusGenesis {
         ConsensusGenesis {
             block_max_gas: Some(100_000_000),
             block_max_bytes: 4 << 20,
+            epoch_length: default_epoch_length(),
         }
     }
 }

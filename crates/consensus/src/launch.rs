@@ -110,6 +110,8 @@ pub struct LaunchConfig {
     pub genesis_time_ms: u64,
     /// Hash of the genesis document.
     pub genesis_hash: [u8; 32],
+    /// Blocks per epoch (genesis `consensus.epoch_length`).
+    pub epoch_length: std::num::NonZeroU64,
     /// Catching up when behind (state sync, block retention).
     pub catch_up: engine::CatchUp,
     /// Prometheus listen address.
@@ -225,6 +227,7 @@ where
                 leader_timeout: cfg.block_time + Duration::from_secs(2),
                 catch_up: cfg.catch_up.clone(),
                 tip_observer: Some(Arc::new(move |_, height, _| tip.observe(height))),
+                epoch_length: cfg.epoch_length,
             },
             chain_app,
             services.source,

@@ -9,6 +9,7 @@ pub mod application;
 pub mod bench;
 pub mod block;
 pub mod engine;
+pub mod epochs;
 pub mod execution;
 pub mod genesis;
 pub mod gossip;

@@ -22,6 +22,7 @@ use commonware_cryptography::{ed25519, Signer as _};
 use commonware_glue::simulate::{
     action::{Action, Crash, Schedule},
     engine::{EngineDefinition, InitContext},
+    exit::ProcessedHeightAtLeast,
     plan::PlanBuilder,
     processed::ProcessedHeight,
     tracker::FinalizationUpdate,
@@ -43,6 +44,8 @@ const CHAIN: &str = "caspur-sim-4";
 const VALIDATORS: usize = 4;
 const SENDERS: usize = 4;
 const TXS_PER_SENDER: u64 = 40;
+/// Short epochs, so every run crosses many epoch hand-overs.
+const EPOCH_LENGTH: u64 = 25;
 
 /// What one validator executed, kept across its restarts (as the node's on-disk index would
 /// be), with the simulated time each block reached it.
@@ -237,6 +240,7 @@ impl EngineDefinition for Sim {
             leader_timeout: Duration::from_secs(1),
             catch_up: self.catch_up.clone(),
             tip_observer: Some(observer),
+            epoch_length: commonware_utils::NZU64!(EPOCH_LENGTH),
         };
         let (manager, control) = (oracle.manager(), oracle.control(public_key.clone()));
         let pool: Arc<dyn TxSource> = self.pool.clone();
@@ -336,7 +340,7 @@ fn finalized_between(sim: &Sim, v: usize, from: Duration, to: Duration) -> usize
         .count()
 }
 
-/// Runs `schedule` on good links until every validator finalized view 150.
+/// Runs `schedule` on good links until every validator executed height 150.
 fn run_schedule(
     sim: &Sim,
     seed: u64,
@@ -345,7 +349,7 @@ fn run_schedule(
     PlanBuilder::new(sim.clone())
         .seed(seed)
         .crash(Crash::Schedule(schedule))
-        .required_finalizations(150)
+        .exit_condition(ProcessedHeightAtLeast::new(150))
         .timeout(secs(600))
         .run()
         .map(|_| ())
@@ -442,7 +446,7 @@ fn lossy_jittery_links() {
                     jitter: Duration::from_millis(30),
                     success_rate: probability!(0.7),
                 })
-                .required_finalizations(80)
+                .exit_condition(ProcessedHeightAtLeast::new(80))
                 .timeout(secs(900))
                 .run()?;
             check_agreement(sim)
@@ -482,9 +486,10 @@ fn late_validator_catches_up_by_state_sync() {
             .seed(seed)
             .crash(Crash::DelayRound {
                 participants: vec![late],
-                round: Round::new(Epoch::zero(), View::new(120)),
+                // Views restart every epoch: join once epoch 5 (height 125) has begun.
+                round: Round::new(Epoch::new(5), View::zero()),
             })
-            .required_finalizations(200)
+            .exit_condition(ProcessedHeightAtLeast::new(200))
             .timeout(secs(900))
             .run()?;
         check_state_synced(sim)
@@ -501,7 +506,7 @@ fn validator_down_past_retention_catches_up_by_state_sync() {
         PlanBuilder::new(sim.clone())
             .seed(seed)
             .crash(Crash::Schedule(schedule))
-            .required_finalizations(300)
+            .exit_condition(ProcessedHeightAtLeast::new(300))
             .timeout(secs(900))
             .run()?;
         check_state_synced(sim)

@@ -141,6 +141,7 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
                 leader_timeout: Duration::from_secs(2),
                 catch_up: Default::default(),
                 tip_observer: None,
+                epoch_length: commonware_utils::NZU64!(5),
             },
             chain_app,
             pending,
