@@ -70,7 +70,7 @@ pub fn max_message_size(validators: u32) -> u32 {
         marshal::max_payload_size::<Standard<Block>, Scheme>(validators, &()),
         probe::max_payload_size::<Standard<Block>, Scheme>(validators),
         crate::statesync::MAX_RESPONSE_BYTES + 64,
-        crate::gossip::MAX_BATCH_BYTES + 16 * crate::gossip::MAX_BATCH_TXS,
+        crate::gossip::MAX_MESSAGE_BYTES,
     ])
 }
 
@@ -400,24 +400,23 @@ where
     };
     stateful_actor.start();
 
-    let orchestrator = crate::epochs::Orchestrator {
-        context: context.child("epochs"),
-        schemes: std::sync::Arc::new(move |_| scheme.clone()),
-        blocker,
-        deferred,
-        marshal: marshal_mailbox.clone(),
-        epocher: FixedEpocher::new(epoch_length),
-        genesis: genesis.digest(),
-        partition_prefix,
-        page_cache,
-        leader_timeout,
-    };
+    // Every epoch's engine descends from this task, so aborting it stops them all.
+    let marshal = marshal_mailbox.clone();
+    let genesis = genesis.digest();
     let engine = context.child("orchestrator").spawn(move |ctx| {
-        let orchestrator = crate::epochs::Orchestrator {
+        crate::epochs::Orchestrator {
             context: ctx,
-            ..orchestrator
-        };
-        orchestrator.run(votes, certs, resolver_net, tips_rx)
+            schemes: std::sync::Arc::new(move |_| scheme.clone()),
+            blocker,
+            deferred,
+            marshal,
+            epocher: FixedEpocher::new(epoch_length),
+            genesis,
+            partition_prefix,
+            page_cache,
+            leader_timeout,
+        }
+        .run(votes, certs, resolver_net, tips_rx)
     });
     Running {
         marshal: marshal_mailbox,

@@ -23,6 +23,8 @@ pub const CH_TXS: u64 = 7;
 pub const MAX_BATCH_TXS: usize = 256;
 /// Most tx bytes in one gossip message.
 pub const MAX_BATCH_BYTES: usize = 4 << 20;
+/// Largest encoded gossip message (txs plus their length prefixes).
+pub const MAX_MESSAGE_BYTES: usize = MAX_BATCH_BYTES + 16 * MAX_BATCH_TXS;
 /// Txs waiting to be sent before new ones are dropped.
 const QUEUE: usize = 4096;
 
@@ -52,7 +54,7 @@ pub fn encode_batch(txs: &[Vec<u8>]) -> Vec<u8> {
 /// Decodes one batch, refusing more than the bounds above.
 pub fn decode_batch(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
     let cfg = ((0..=MAX_BATCH_TXS).into(), ((0..=MAX_TX_BYTES).into(), ()));
-    if bytes.len() > MAX_BATCH_BYTES + 16 * MAX_BATCH_TXS {
+    if bytes.len() > MAX_MESSAGE_BYTES {
         return None;
     }
     Vec::<Vec<u8>>::decode_cfg(bytes.to_vec(), &cfg).ok()

@@ -18,7 +18,7 @@
 
 use crate::block::Digest;
 use caspur_store::qmdb::{op_codec_config, StateDb, StateOp};
-use commonware_codec::{Decode as _, Encode as _, EncodeSize, Write};
+use commonware_codec::{Decode as _, Encode as _, Write};
 use commonware_cryptography::ed25519::PublicKey;
 use commonware_glue::stateful::db::{AttachableResolver, Shared};
 use commonware_p2p::{Blocker, Receiver, Recipients, Sender};
@@ -239,15 +239,15 @@ where
             p.not_before = Some(now + ROUND_BACKOFF);
             return;
         };
-        self.rotation = self.rotation.wrapping_add(1);
         p.tried.insert(peer.clone());
-        let id = self.next_id + 1;
-        self.next_id = id;
-        let mut message = Vec::with_capacity(9 + p.request.encode_size());
-        TAG_REQUEST.write(&mut message);
-        id.write(&mut message);
-        p.request.write(&mut message);
-        sender.send(Recipients::One(peer.clone()), message, false);
+        let request = p.request.encode();
+        self.rotation = self.rotation.wrapping_add(1);
+        let id = self.fresh_id();
+        sender.send(
+            Recipients::One(peer.clone()),
+            frame(TAG_REQUEST, id, &request),
+            false,
+        );
         self.inflight.insert(
             id,
             InFlight {
@@ -310,18 +310,10 @@ where
                     Some(db) => answer(db, request).await,
                     None => None,
                 };
-                let mut message = Vec::with_capacity(9 + answer.as_ref().map_or(0, Vec::len));
-                match answer {
-                    Some(bytes) => {
-                        TAG_RESPONSE.write(&mut message);
-                        id.write(&mut message);
-                        message.extend_from_slice(&bytes);
-                    }
-                    None => {
-                        TAG_UNAVAILABLE.write(&mut message);
-                        id.write(&mut message);
-                    }
-                }
+                let message = match answer {
+                    Some(bytes) => frame(TAG_RESPONSE, id, &bytes),
+                    None => frame(TAG_UNAVAILABLE, id, &[]),
+                };
                 sender.send(Recipients::One(peer), message, false);
                 None
             }
@@ -371,6 +363,15 @@ where
             }
         }
     }
+}
+
+/// One message: tag, request id, body.
+fn frame(tag: u8, id: u64, body: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(9 + body.len());
+    tag.write(&mut message);
+    id.write(&mut message);
+    message.extend_from_slice(body);
+    message
 }
 
 /// Serves a peer's request from `db`, trimmed to the size bound.
