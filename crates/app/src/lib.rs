@@ -15,6 +15,7 @@ pub mod params;
 pub mod prepare;
 pub mod query;
 pub mod router;
+pub mod validators;
 pub mod verifier;
 
 use caspur_store::{Overlay, StateRead, StoreError};
@@ -28,7 +29,7 @@ pub use context::BlockInfo;
 pub use genesis::AppGenesis;
 
 /// Node-independent settings of the state machine.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct App {
     /// The chain id every signature commits to.
     pub chain_id: String,
@@ -38,6 +39,20 @@ pub struct App {
     pub costs: gas::GasCosts,
     /// Module state written before block 1's txs.
     pub genesis: std::sync::Arc<AppGenesis>,
+    /// Validator sets by height, for chains without staking (see [`validators`]).
+    pub validator_schedule: Option<validators::ValidatorSchedule>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("chain_id", &self.chain_id)
+            .field("block_max_gas", &self.block_max_gas)
+            .field("costs", &self.costs)
+            .field("genesis", &self.genesis)
+            .field("validator_schedule", &self.validator_schedule.is_some())
+            .finish()
+    }
 }
 
 /// State key of the last block's tx results (overwritten every block). Keeping them in state
@@ -130,7 +145,14 @@ impl App {
             block_max_gas,
             costs: gas::DEFAULT_COSTS,
             genesis: std::sync::Arc::new(genesis),
+            validator_schedule: None,
         }
+    }
+
+    /// This app with validator sets chosen by `schedule` (chains and tests without staking).
+    pub fn with_validator_schedule(mut self, schedule: validators::ValidatorSchedule) -> Self {
+        self.validator_schedule = Some(schedule);
+        self
     }
 
     /// Admission check for the mempool: decoding, stateless checks, fee against the node's
@@ -231,6 +253,14 @@ impl App {
                 .map_err(|e| StoreError(format!("invalid genesis: {e}")))?;
         }
         let results = self.execute_txs(state, block, txs).await?;
+        if let Some(set) = self
+            .validator_schedule
+            .as_ref()
+            .and_then(|s| s(block.height))
+        {
+            validators::set_next(state, set)
+                .map_err(|e| StoreError(format!("validator schedule at {}: {e}", block.height)))?;
+        }
         state.put(LAST_RESULTS_KEY.to_vec(), encode_results(&results));
         state.put(
             LAST_HEIGHT_KEY.to_vec(),

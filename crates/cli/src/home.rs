@@ -128,6 +128,11 @@ pub struct P2pConfig {
     /// Hex public keys of full nodes this node admits besides the validators.
     #[serde(default)]
     pub followers: Vec<String>,
+    /// Most peers one epoch may admit (its validators, the previous epoch's, the followers);
+    /// 0: twice the genesis validators plus the followers plus 16. Raise it when the
+    /// validator set is expected to grow past that.
+    #[serde(default)]
+    pub max_peers: usize,
 }
 
 /// What a node does in the network (CometBFT's `mode`).
@@ -182,6 +187,7 @@ impl NodeConfig {
                 bootstrappers: Vec::new(),
                 allow_private_ips: false,
                 followers: Vec::new(),
+                max_peers: 0,
             },
             consensus: ConsensusConfig {
                 block_time_ms: 1000,

@@ -5,6 +5,7 @@ use crate::keys;
 use anyhow::{bail, Context, Result};
 use caspur_app::modules::auth::GenesisAccount;
 use caspur_app::modules::bank::{GenesisBalance, GenesisCoin};
+use caspur_app::validators::Validator;
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_consensus::launch::{self, LaunchConfig, Services};
 use caspur_consensus::{ConsensusGenesis, GenesisValidator};
@@ -197,7 +198,13 @@ pub fn start(home: &Home) -> Result<()> {
         .iter()
         .find(|(k, _)| *k == public)
         .map_or(0, |(_, p)| *p);
-    let validators: Vec<[u8; 32]> = set.iter().map(|(k, _)| *k).collect();
+    let validators: Vec<Validator> = set
+        .iter()
+        .map(|(pub_key, power)| Validator {
+            pub_key: *pub_key,
+            power: *power,
+        })
+        .collect();
     let p2p_listen = parse_addr(&config.p2p.laddr)?;
     let p2p_dialable = if config.p2p.external_address.is_empty() {
         p2p_listen
@@ -272,6 +279,7 @@ pub fn start(home: &Home) -> Result<()> {
         p2p_dialable,
         bootstrappers,
         allow_private_ips: config.p2p.allow_private_ips,
+        max_peers: (config.p2p.max_peers > 0).then_some(config.p2p.max_peers),
         block_time: Duration::from_millis(config.consensus.block_time_ms.max(10)),
         max_block_bytes: genesis.consensus.block_max_bytes as usize,
         genesis_time_ms: genesis_ms,

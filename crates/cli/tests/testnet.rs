@@ -6,6 +6,9 @@
 //! - A full node started from genesis after 1,000+ blocks catches up by state sync and then by
 //!   blocks, matches the validators' app hashes and takes txs; meanwhile garbage bytes on a
 //!   validator's p2p port and a node whose key nobody admitted change nothing.
+//!
+//! Both run with short epochs, so every outage and catch-up crosses epoch hand-overs (and the
+//! late node learns each epoch's set from its peers' boundary proofs).
 
 mod common;
 
@@ -137,6 +140,8 @@ fn four_validators_survive_a_kill_and_agree() {
         .unwrap();
     let homes: Value = json_out(&init);
     assert_eq!(homes.as_array().unwrap().len(), VALIDATORS);
+    // 20-block epochs: the outage and the catch-up span several hand-overs.
+    set_epoch_length(dir.path(), VALIDATORS, 20);
     let mut net = Net::new(dir.path(), base, VALIDATORS);
     net.start_validators(3);
 
@@ -188,6 +193,18 @@ fn four_validators_survive_a_kill_and_agree() {
     }
 }
 
+/// Sets `consensus.epoch_length` in the shared genesis of every home (before any start), so the
+/// run crosses many epoch hand-overs.
+fn set_epoch_length(dir: &Path, nodes: usize, blocks: u64) {
+    for k in 0..nodes {
+        let path = dir.join(format!("node{k}/config/genesis.json"));
+        let mut genesis: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        genesis["consensus"]["epoch_length"] = json!(blocks);
+        std::fs::write(&path, serde_json::to_string_pretty(&genesis).unwrap()).unwrap();
+    }
+}
+
 /// Edits a home's config.toml as a TOML document.
 fn edit_config(home: &Path, edit: impl FnOnce(&mut toml::Value)) {
     let path = home.join("config/config.toml");
@@ -203,6 +220,8 @@ fn late_full_node_state_syncs_and_intruders_change_nothing() {
     let base = free_port_block(10 * nodes as u16);
     // node4: the late full node (admitted as a follower); node5: an intruder nobody admitted.
     let homes = testnet_init(dir.path(), base, 2, 20);
+    // 100-block epochs: the late node learns eleven validator sets from boundary proofs.
+    set_epoch_length(dir.path(), nodes, 100);
     let intruder = homes[5]["pub_key"].as_str().unwrap().to_string();
     for k in 0..nodes {
         edit_config(&dir.path().join(format!("node{k}")), |cfg| {
@@ -261,7 +280,8 @@ fn late_full_node_state_syncs_and_intruders_change_nothing() {
         .unwrap();
     assert!(
         earliest > 500,
-        "node4 replayed from {earliest} instead of state syncing"
+        "node4 replayed from {earliest} instead of state syncing; log:\n{}",
+        net.node(4).log()
     );
     let deadline = Instant::now() + Duration::from_secs(60);
     while sync_info(net.node(4))["catching_up"] != false {

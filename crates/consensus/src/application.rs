@@ -9,7 +9,7 @@ use caspur_app::{decode_results, App, BlockInfo, LAST_RESULTS_KEY};
 use caspur_store::qmdb::{StateSet, StateSyncTarget};
 use commonware_consensus::marshal::ancestry::Ancestry;
 use commonware_consensus::simplex::scheme::ed25519::Scheme;
-use commonware_consensus::types::Height;
+use commonware_consensus::types::{FixedEpocher, Height};
 use commonware_consensus::Heightable;
 use commonware_cryptography::Digestible;
 use commonware_glue::stateful::{db::DatabaseSet, Application, Finality, Input, Proposed};
@@ -17,6 +17,7 @@ use commonware_runtime::{Clock, Spawner};
 use commonware_storage::Context as StorageContext;
 use futures::StreamExt;
 use std::collections::BTreeSet;
+use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -36,17 +37,20 @@ pub struct ChainApp {
     sink: Arc<dyn BlockSink>,
     /// Height of the last block handed to the sink (proposals skip txs of later ancestors).
     finalized_height: Arc<AtomicU64>,
+    /// Epoch boundaries: an epoch's last block carries the next epoch's validator set.
+    epocher: FixedEpocher,
 }
 
 impl ChainApp {
     /// An application executing with `app`, starting from `genesis`, proposing at most one block
-    /// per `block_time`.
+    /// per `block_time`, in epochs of `epoch_length` blocks.
     pub fn new(
         app: Arc<App>,
         genesis: Block,
         block_time: Duration,
         max_block_bytes: usize,
         sink: Arc<dyn BlockSink>,
+        epoch_length: NonZeroU64,
     ) -> Self {
         ChainApp {
             app,
@@ -55,7 +59,12 @@ impl ChainApp {
             max_block_bytes,
             sink,
             finalized_height: Arc::default(),
+            epocher: FixedEpocher::new(epoch_length),
         }
+    }
+
+    fn ends_epoch(&self, height: u64) -> bool {
+        crate::epochs::ends_epoch(&self.epocher, height)
     }
 }
 
@@ -124,7 +133,8 @@ where
             .select(self.max_block_bytes, self.app.block_max_gas, &exclude);
         let height = parent.height().get() + 1;
         let info = BlockInfo { height, time_ms };
-        let executed = match execute(&self.app, &info, &txs, batches).await {
+        let ends_epoch = self.ends_epoch(height);
+        let executed = match execute(&self.app, &info, &txs, batches, ends_epoch).await {
             Ok(x) => x,
             Err(e) => {
                 warn!(height, error = %e, "proposal execution failed");
@@ -140,6 +150,7 @@ where
             results_hash: executed.results_hash,
             state_root: executed.state_root(),
             target: executed.target(),
+            next_validators: executed.next_validators,
         };
         debug!(height, txs = block.txs.len(), "proposed");
         Some(Proposed {
@@ -188,11 +199,14 @@ where
             height: block.height().get(),
             time_ms: block.time_ms,
         };
-        let executed = match execute(&self.app, &info, &block.txs, batches).await {
+        let ends_epoch = self.ends_epoch(info.height);
+        let executed = match execute(&self.app, &info, &block.txs, batches, ends_epoch).await {
             Ok(x) => x,
             Err(e) => panic!("storage failure executing block {}: {e}", info.height),
         };
-        if executed.results_hash != block.results_hash || executed.state_root() != block.state_root
+        if executed.results_hash != block.results_hash
+            || executed.state_root() != block.state_root
+            || executed.next_validators != block.next_validators
         {
             warn!(
                 height = info.height,

@@ -1,7 +1,9 @@
 //! The block: consensus context, parent, height, proposer time, txs, and the commitments a
-//! verifier recomputes — the tx results hash, the canonical state root (the app hash) and the
-//! QMDB sync target that glue checks.
+//! verifier recomputes — the tx results hash, the canonical state root (the app hash), the
+//! QMDB sync target that glue checks and, on an epoch's last block, the next epoch's
+//! validator set.
 
+use caspur_app::validators::{self, Validator, MAX_VALIDATORS};
 use commonware_codec::{
     Buf, EncodeSize, Error as CodecError, FixedSize, MaxEncodeSize, RangeCfg, Read, ReadExt as _,
     Write,
@@ -27,6 +29,8 @@ pub const MAX_BLOCK_TXS: usize = 10_000;
 pub const MAX_TX_BYTES: usize = 1 << 20;
 /// Most tx bytes in one block.
 pub const MAX_BLOCK_TX_BYTES: usize = 8 << 20;
+/// Most bytes of an encoded validator set (key and power per member).
+const SET_BYTES: usize = MAX_VALIDATORS * 40;
 
 /// A Caspur block.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +51,9 @@ pub struct Block {
     pub state_root: Digest,
     /// Ops root and operation range of state after this block (glue's sync target).
     pub target: SyncTarget,
+    /// On the last block of an epoch: the validator set of the next epoch as the app left it
+    /// (empty: the set stays). Empty on every other block.
+    pub next_validators: Vec<Validator>,
 }
 
 impl Block {
@@ -66,6 +73,7 @@ impl Write for Block {
         self.results_hash.write(buf);
         self.state_root.write(buf);
         self.target.write(buf);
+        validators::encode(&self.next_validators).write(buf);
     }
 }
 
@@ -79,6 +87,7 @@ impl EncodeSize for Block {
             + self.results_hash.encode_size()
             + self.state_root.encode_size()
             + self.target.encode_size()
+            + validators::encode(&self.next_validators).encode_size()
     }
 }
 
@@ -99,15 +108,26 @@ impl Read for Block {
                 "txs exceed the block byte limit",
             ));
         }
+        let results_hash = Digest::read(buf)?;
+        let state_root = Digest::read(buf)?;
+        let target = SyncTarget::read(buf)?;
+        let set_bytes = Vec::<u8>::read_cfg(buf, &((0..=SET_BYTES).into(), ()))?;
+        let next_validators = if set_bytes.is_empty() {
+            Vec::new()
+        } else {
+            validators::decode(&set_bytes)
+                .map_err(|_| CodecError::Invalid("Block", "malformed validator set"))?
+        };
         Ok(Block {
             context,
             parent,
             height,
             time_ms,
             txs,
-            results_hash: Digest::read(buf)?,
-            state_root: Digest::read(buf)?,
-            target: SyncTarget::read(buf)?,
+            results_hash,
+            state_root,
+            target,
+            next_validators,
         })
     }
 }
@@ -152,6 +172,8 @@ impl BoundedBlock for Block {
             + MAX_BLOCK_TX_BYTES
             + 5 * MAX_BLOCK_TXS
             + 3 * Digest::SIZE
+            + 5
+            + SET_BYTES
             + commonware_utils::range::NonEmptyRange::<
                 commonware_storage::merkle::Location<mmr::Family>,
             >::MAX_ENCODE_SIZE

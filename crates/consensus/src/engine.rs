@@ -6,6 +6,10 @@
 
 use crate::application::ChainApp;
 use crate::block::{Block, BlockContext};
+use crate::epoch_proofs::ProofStore;
+use crate::epochs::SetObserver;
+use crate::validator_sets::{EpochSets, SetStore};
+use caspur_app::validators::{Validator, MAX_VALIDATORS};
 use caspur_store::qmdb::{self, StateSet};
 use commonware_broadcast::buffered;
 use commonware_consensus::{
@@ -36,7 +40,7 @@ use std::num::{NonZeroU64, NonZeroUsize};
 use std::time::Duration;
 
 /// The network channels of the consensus stack, in registration order.
-pub const CHANNELS: [u64; 7] = [
+pub const CHANNELS: [u64; 8] = [
     CH_VOTES,
     CH_CERTS,
     CH_RESOLVER,
@@ -44,6 +48,7 @@ pub const CHANNELS: [u64; 7] = [
     CH_BROADCAST,
     crate::statesync::CH_STATE_SYNC,
     CH_PROBE,
+    crate::epoch_proofs::CH_EPOCH_PROOFS,
 ];
 /// Simplex votes.
 pub const CH_VOTES: u64 = 0;
@@ -70,36 +75,12 @@ pub fn max_message_size(validators: u32) -> u32 {
         marshal::max_payload_size::<Standard<Block>, Scheme>(validators, &()),
         probe::max_payload_size::<Standard<Block>, Scheme>(validators),
         crate::statesync::MAX_RESPONSE_BYTES + 64,
+        crate::epoch_proofs::MAX_PROOF_BYTES + 64,
         crate::gossip::MAX_MESSAGE_BYTES,
     ])
 }
 
-/// How a node that is behind catches up.
-#[derive(Clone, Debug)]
-pub struct CatchUp {
-    /// Whether a fresh node may state-sync instead of replaying every block.
-    pub state_sync: bool,
-    /// A fresh node state-syncs only if the network's latest finalization is at least this many
-    /// views past genesis; closer than that, replaying blocks is cheaper.
-    pub min_distance_views: u64,
-    /// How long a fresh node asks peers for a finalized floor before starting from genesis (on
-    /// a brand-new network nobody has one).
-    pub probe_timeout: Duration,
-    /// Finalized blocks kept for peers to backfill from (`None`: all). A node down for longer
-    /// than this many blocks cannot catch up by blocks.
-    pub retained_blocks: Option<usize>,
-}
-
-impl Default for CatchUp {
-    fn default() -> Self {
-        CatchUp {
-            state_sync: true,
-            min_distance_views: 1000,
-            probe_timeout: Duration::from_secs(3),
-            retained_blocks: None,
-        }
-    }
-}
+pub use crate::catch_up::CatchUp;
 
 /// One channel pair.
 pub type Channel<S, R> = (S, R);
@@ -108,9 +89,13 @@ pub type Channel<S, R> = (S, R);
 pub struct ValidatorConfig {
     /// Storage partition prefix.
     pub partition_prefix: String,
-    /// The signing scheme (participants + our key, or verifier-only for a follower).
-    pub scheme: Scheme,
-    /// Our public key.
+    /// Signing namespace (the chain id).
+    pub namespace: Vec<u8>,
+    /// Epoch 0's validator set (from genesis).
+    pub validators: Vec<Validator>,
+    /// Our key, if this node votes whenever an epoch's set contains it (`None`: a full node).
+    pub signer: Option<ed25519::PrivateKey>,
+    /// Our public key (p2p identity).
     pub public_key: ed25519::PublicKey,
     /// The genesis block.
     pub genesis: Block,
@@ -122,6 +107,8 @@ pub struct ValidatorConfig {
     pub tip_observer: Option<TipObserver>,
     /// Blocks per epoch (a genesis parameter).
     pub epoch_length: NonZeroU64,
+    /// Told of the latest known set at start and of every set learned later.
+    pub on_new_set: Option<SetObserver>,
 }
 
 /// Observes finalized tips: (round, height, block digest).
@@ -199,14 +186,28 @@ where
 {
     let ValidatorConfig {
         partition_prefix,
-        scheme,
+        namespace,
+        validators,
+        signer,
         public_key,
         genesis,
         leader_timeout,
         catch_up,
         tip_observer,
         epoch_length,
+        on_new_set,
     } = cfg;
+    let sets = EpochSets::new(&namespace, signer, validators).expect("genesis validator set");
+    let mut set_store = SetStore::open(context.child("validator_sets"), &partition_prefix, &sets)
+        .await
+        .expect("open the validator set store");
+    let mut proofs = ProofStore::open(context.child("epoch_proofs"), &partition_prefix)
+        .await
+        .expect("open the epoch proof store");
+    if let Some(observer) = &on_new_set {
+        let (epoch, set) = sets.latest();
+        observer(epoch, &set);
+    }
     let (tips_tx, tips_rx) = futures::channel::mpsc::unbounded();
     let tip_observer: TipObserver = std::sync::Arc::new(move |round, height, digest| {
         let _ = tips_tx.unbounded_send((height, digest));
@@ -215,7 +216,6 @@ where
         }
     });
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
-    let participants = commonware_cryptography::certificate::Scheme::participants(&scheme).len();
     let mut channels = channels.into_iter();
     let mut next = || {
         channels
@@ -224,12 +224,7 @@ where
     };
     let (votes, certs, resolver_net, backfill_net, broadcast_net, state_sync_net, probe_net) =
         (next(), next(), next(), next(), next(), next(), next());
-    let sync_peers: Vec<ed25519::PublicKey> =
-        commonware_cryptography::certificate::Scheme::participants(&scheme)
-            .iter()
-            .filter(|p| **p != public_key)
-            .cloned()
-            .collect();
+    let mut proofs_net = next();
 
     let resolver = marshal_resolver::init(
         context.child("marshal_resolver"),
@@ -266,7 +261,7 @@ where
             &partition_prefix,
             "finalizations",
             page_cache.clone(),
-            participants,
+            MAX_VALIDATORS,
         ),
     )
     .await
@@ -279,44 +274,43 @@ where
     .expect("open blocks archive");
 
     let mut plan = SyncPlan::init(context.child("sync_plan"), partition_prefix.clone()).await;
-    let provider_scheme =
-        commonware_cryptography::certificate::ConstantProvider::new(scheme.clone());
+    let fresh = plan.floor().is_none() && plan.may_sync() && catch_up.state_sync;
+    let epocher = FixedEpocher::new(epoch_length);
+    let mut start = crate::catch_up::FreshStart {
+        context: context.child("epoch_walk"),
+        walk: crate::epoch_proofs::Walk {
+            sets: &sets,
+            set_store: &mut set_store,
+            proofs: &mut proofs,
+            on_new_set: on_new_set.as_ref(),
+            epocher: &epocher,
+            me: &public_key,
+        },
+        net: &mut proofs_net,
+    };
+    if fresh {
+        // Learn the sets of the epochs a state sync would skip.
+        start.walk().await;
+    }
+    let (latest_epoch, latest_set) = sets.latest();
+    let sync_peers: Vec<ed25519::PublicKey> = latest_set
+        .iter()
+        .filter_map(|v| crate::validator_sets::public_key(v).ok())
+        .filter(|p| *p != public_key)
+        .collect();
     let (probe_actor, probe_mailbox) = Probe::new(ProbeConfig {
         context: context.child("probe"),
-        provider: provider_scheme.clone(),
+        provider: sets.clone(),
         strategy: Sequential,
         mailbox_size: NZUsize!(64),
         blocker: blocker.clone(),
-        minimum_epoch: Epoch::zero(),
+        minimum_epoch: latest_epoch,
         retry_timeout: NZDuration!(Duration::from_millis(500)),
     });
     probe_actor.start(probe_net);
-    if plan.floor().is_none() && plan.may_sync() && catch_up.state_sync && !sync_peers.is_empty() {
-        // A fresh node: if the network is far along, sync state to a recent finalized floor.
-        let floor = futures::select! {
-            f = futures::FutureExt::fuse(probe_mailbox.subscribe()) => f.ok(),
-            _ = futures::FutureExt::fuse(context.sleep(catch_up.probe_timeout)) => None,
-        };
-        // Views restart each epoch; epochs × length + view bounds the floor's height above.
-        let distance = |f: &simplex::types::Finalization<Scheme, crate::block::Digest>| {
-            let round = f.round();
-            (round.epoch().get())
-                .saturating_mul(epoch_length.get())
-                .saturating_add(round.view().get())
-        };
-        match floor {
-            Some(f) if distance(&f) >= catch_up.min_distance_views => {
-                tracing::info!(
-                    distance = distance(&f),
-                    "state syncing to a finalized floor"
-                );
-                plan = plan.set_floor(f).await;
-            }
-            Some(f) => tracing::info!(
-                distance = distance(&f),
-                "network is close to genesis; catching up by blocks"
-            ),
-            None => tracing::info!("no finalized floor from peers; starting from genesis"),
+    if fresh && !sync_peers.is_empty() {
+        if let Some(floor) = start.floor(&probe_mailbox, &catch_up).await {
+            plan = plan.set_floor(floor).await;
         }
     }
     let syncing = plan.floor().map(|f| f.proposal.payload);
@@ -326,7 +320,7 @@ where
             finalizations,
             blocks,
             marshal::Config {
-                provider: provider_scheme,
+                provider: sets.clone(),
                 epocher: FixedEpocher::new(epoch_length),
                 start: plan.marshal_start(commonware_cryptography::Digested::precomputed(
                     genesis.clone(),
@@ -401,12 +395,24 @@ where
     stateful_actor.start();
 
     // Every epoch's engine descends from this task, so aborting it stops them all.
+    let (ended_tx, ended_rx) = futures::channel::mpsc::unbounded();
+    crate::epoch_proofs::serve(
+        context.child("epoch_proofs"),
+        proofs_net,
+        proofs,
+        marshal_mailbox.clone(),
+        FixedEpocher::new(epoch_length),
+        ended_rx,
+    );
     let marshal = marshal_mailbox.clone();
     let genesis = genesis.digest();
     let engine = context.child("orchestrator").spawn(move |ctx| {
         crate::epochs::Orchestrator {
             context: ctx,
-            schemes: std::sync::Arc::new(move |_| scheme.clone()),
+            sets,
+            set_store,
+            on_new_set,
+            ended: ended_tx,
             blocker,
             deferred,
             marshal,
@@ -445,5 +451,6 @@ pub fn genesis_block(genesis_time_ms: u64, genesis_doc_hash: [u8; 32]) -> Block 
         results_hash: crate::block::Digest::from(genesis_doc_hash),
         state_root: initial.root,
         target: initial,
+        next_validators: Vec::new(),
     }
 }

@@ -7,12 +7,17 @@
 //! next epoch's signing scheme, and stops the previous engine. Votes, certificates and the
 //! simplex resolver run over one p2p channel each, multiplexed by epoch.
 //!
+//! Each epoch runs with the validator set the previous epoch's last block carries (see
+//! [`crate::validator_sets`]); a node outside an epoch's set follows it without voting.
+//!
 //! A node that was down sees traffic from later epochs on the muxers' backup channels; it asks
 //! marshal to fetch the final block of its own epoch from the sender, and once that block is
-//! finalized locally it moves on, epoch by epoch.
+//! stored locally it learns the next set and moves on, epoch by epoch.
 
 use crate::block::{Block, Digest};
 use crate::engine::EngineDeferred;
+use crate::validator_sets::{EpochSets, SetStore};
+use caspur_app::validators::Validator;
 use commonware_consensus::marshal::core::Mailbox as MarshalMailbox;
 use commonware_consensus::marshal::standard::Standard;
 use commonware_consensus::marshal::Identifier;
@@ -23,7 +28,7 @@ use commonware_consensus::simplex::{
     scheme::ed25519::Scheme,
 };
 use commonware_consensus::types::{Epoch, Epocher, FixedEpocher, Height, ViewDelta};
-use commonware_cryptography::{ed25519, Sha256};
+use commonware_cryptography::{ed25519, Digestible as _, Sha256};
 use commonware_p2p::utils::mux::{Builder as _, MuxHandle, Muxer};
 use commonware_p2p::{Blocker, Receiver, Sender};
 use commonware_parallel::Sequential;
@@ -35,8 +40,15 @@ use rand_core::CryptoRng;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The signing scheme of each epoch (the validator set the app chose for it).
-pub type EpochSchemes = Arc<dyn Fn(Epoch) -> Scheme + Send + Sync>;
+/// Told of each epoch's validator set as this node learns it (p2p peer tracking).
+pub type SetObserver = Arc<dyn Fn(Epoch, &[Validator]) + Send + Sync>;
+
+/// Whether `height` is the last block of its epoch (it carries the next epoch's set).
+pub fn ends_epoch(epocher: &FixedEpocher, height: u64) -> bool {
+    epocher
+        .containing(Height::new(height))
+        .is_some_and(|info| info.last().get() == height)
+}
 
 /// Everything a simplex engine needs besides its epoch, scheme and floor.
 pub struct Orchestrator<E, B>
@@ -45,8 +57,14 @@ where
 {
     /// Runtime context (each engine runs in a child).
     pub context: E,
-    /// Schemes by epoch.
-    pub schemes: EpochSchemes,
+    /// Validator sets by epoch.
+    pub sets: EpochSets,
+    /// Where learned sets persist.
+    pub set_store: SetStore<E>,
+    /// Told of every newly learned set.
+    pub on_new_set: Option<SetObserver>,
+    /// Told of every epoch whose last block is final (its boundary proof is kept).
+    pub ended: futures::channel::mpsc::UnboundedSender<Epoch>,
     /// Peer blocker.
     pub blocker: B,
     /// The marshal-backed automaton, relay and reporter.
@@ -65,10 +83,19 @@ where
     pub leader_timeout: Duration,
 }
 
+type Muxes<'a, S> = (
+    &'a mut MuxHandle<S>,
+    &'a mut MuxHandle<S>,
+    &'a mut MuxHandle<S>,
+);
+
 struct Active {
     epoch: Epoch,
     handle: Handle<()>,
 }
+
+/// How often a node whose tip passed its epoch's end looks for the boundary block.
+const BOUNDARY_POLL: Duration = Duration::from_millis(50);
 
 impl<E, B> Orchestrator<E, B>
 where
@@ -78,7 +105,7 @@ where
     /// Runs the engines over the vote, certificate and resolver channels; `tips` carries
     /// every finalized (height, digest) marshal reports.
     pub async fn run<S, R>(
-        self,
+        mut self,
         votes: (S, R),
         certs: (S, R),
         resolver: (S, R),
@@ -100,59 +127,45 @@ where
         let (mux, mut resolver_mux) =
             Muxer::new(self.context.child("resolver_mux"), resolver.0, resolver.1);
         mux.start();
+        let mut muxes = (&mut votes_mux, &mut certs_mux, &mut resolver_mux);
 
-        let (epoch, floor) = self.starting_point().await;
-        let Some(mut active) = self
-            .enter(
-                epoch,
-                floor,
-                &mut votes_mux,
-                &mut certs_mux,
-                &mut resolver_mux,
-            )
-            .await
-        else {
+        let Some((epoch, floor, mut tip)) = self.starting_point().await else {
+            tracing::error!("the validator set of this node's epoch is unknown and its boundary block is not stored; wipe the data directory to state-sync again");
+            return;
+        };
+        let Some(mut active) = self.enter(epoch, floor, &mut muxes).await else {
             return;
         };
         loop {
             futures::select! {
-                tip = tips.next() => {
-                    let Some((height, digest)) = tip else { return };
-                    let last = self.last(active.epoch);
-                    if height < last {
-                        continue;
-                    }
-                    // The final block of our epoch (or, after a gap, a later one) is final:
-                    // move to the epoch after the one containing it.
-                    let containing = self.epoch_of(height);
-                    let (next, floor) = if height == self.last(containing) {
-                        (containing.next(), Floor::Genesis(digest))
-                    } else {
-                        match self.marshal.get_finalization(Height::new(height)).await {
-                            Some(f) => (containing, Floor::Finalized(f)),
-                            None => continue,
-                        }
-                    };
-                    if next <= active.epoch {
-                        continue;
-                    }
-                    let Some(entered) = self
-                        .enter(next, floor, &mut votes_mux, &mut certs_mux, &mut resolver_mux)
-                        .await
-                    else {
-                        return;
-                    };
-                    active.handle.abort();
-                    active = entered;
+                reported = tips.next() => {
+                    let Some((height, _)) = reported else { return };
+                    tip = tip.max(height);
                 }
                 backup = futures::FutureExt::fuse(votes_backup.recv()) => {
                     let Some((epoch, (peer, _))) = backup else { return };
                     self.hint(active.epoch, epoch, peer);
+                    continue;
                 }
                 backup = futures::FutureExt::fuse(certs_backup.recv()) => {
                     let Some((epoch, (peer, _))) = backup else { return };
                     self.hint(active.epoch, epoch, peer);
+                    continue;
                 }
+                _ = futures::FutureExt::fuse(self.context.sleep(BOUNDARY_POLL)) => {}
+            }
+            // The final block of our epoch (or a later one) is final: move on, one epoch at a
+            // time (each set is learned from the previous epoch's last block), or straight to
+            // the tip's epoch when its set is already known.
+            while tip >= self.last(active.epoch) {
+                let Some((next, floor)) = self.next_engine(active.epoch, tip).await else {
+                    break;
+                };
+                let Some(entered) = self.enter(next, floor, &mut muxes).await else {
+                    return;
+                };
+                active.handle.abort();
+                active = entered;
             }
         }
     }
@@ -167,6 +180,62 @@ where
             .map_or(Epoch::zero(), |info| info.epoch())
     }
 
+    /// The engine after `current`'s, given a finalized tip past `current`'s end; `None` while
+    /// the blocks it needs are not stored yet.
+    async fn next_engine(
+        &mut self,
+        current: Epoch,
+        tip: u64,
+    ) -> Option<(Epoch, Floor<Scheme, Digest>)> {
+        let containing = self.epoch_of(tip);
+        let known = self.sets.validators(containing).is_some();
+        if known && containing > current.next() && tip != self.last(containing) {
+            if let Some(f) = self.marshal.get_finalization(Height::new(tip)).await {
+                return Some((containing, Floor::Finalized(f)));
+            }
+        }
+        let boundary = self.learn_stored(current).await?;
+        Some((current.next(), Floor::Genesis(boundary)))
+    }
+
+    /// Learns the set after `epoch` from its last block in marshal's store; returns that
+    /// block's digest (`None`: not stored yet, or its set is unusable).
+    async fn learn_stored(&mut self, epoch: Epoch) -> Option<Digest> {
+        let boundary = self
+            .marshal
+            .get_block(Height::new(self.last(epoch)))
+            .await?;
+        self.learn(epoch, boundary.inner())
+            .await
+            .then(|| boundary.digest())
+    }
+
+    /// Learns (and persists) the set of `epoch + 1` from `epoch`'s last block.
+    async fn learn(&mut self, epoch: Epoch, boundary: &Block) -> bool {
+        let _ = self.ended.unbounded_send(epoch);
+        if self.sets.validators(epoch.next()).is_some() {
+            return true;
+        }
+        match self.sets.learn_next(epoch, &boundary.next_validators) {
+            Ok(set) => {
+                self.set_store.record(epoch.next(), &set).await;
+                tracing::info!(
+                    epoch = epoch.next().get(),
+                    validators = set.len(),
+                    "learned the next epoch's validator set"
+                );
+                if let Some(observer) = &self.on_new_set {
+                    observer(epoch.next(), &set);
+                }
+                true
+            }
+            Err(e) => {
+                tracing::error!(epoch = epoch.get(), error = %e, "cannot use the next validator set");
+                false
+            }
+        }
+    }
+
     /// A peer speaks in a later epoch: fetch the final block of ours from it.
     fn hint(&self, ours: Epoch, theirs: u64, peer: ed25519::PublicKey) {
         if theirs <= ours.get() {
@@ -176,23 +245,32 @@ where
         self.marshal.hint_finalized(last, NonEmptyVec::new(peer));
     }
 
-    /// Where to start after a (re)start: the epoch after the latest finalized block's if that
-    /// block ends its epoch, else that block's epoch from its finalization.
-    async fn starting_point(&self) -> (Epoch, Floor<Scheme, Digest>) {
+    /// Where to start after a (re)start, and the finalized tip: the epoch after the latest
+    /// finalized block's if that block ends its epoch, else that block's epoch from its
+    /// finalization. `None` if that epoch's set cannot be learned from local data.
+    async fn starting_point(&mut self) -> Option<(Epoch, Floor<Scheme, Digest>, u64)> {
         let Some((height, digest)) = self.marshal.get_info(Identifier::Latest).await else {
-            return (Epoch::zero(), Floor::Genesis(self.genesis));
+            return Some((Epoch::zero(), Floor::Genesis(self.genesis), 0));
         };
         let height = height.get();
         let epoch = self.epoch_of(height);
+        // Sets persist as they are learned; after a crash between finalizing a boundary
+        // block and persisting its set, learn it again from the stored block.
+        let (known, _) = self.sets.latest();
+        let mut learning = known;
+        while learning < epoch || (learning == epoch && height == self.last(epoch)) {
+            self.learn_stored(learning).await?;
+            learning = learning.next();
+        }
         if height == self.last(epoch) {
-            return (epoch.next(), Floor::Genesis(digest));
+            return Some((epoch.next(), Floor::Genesis(digest), height));
         }
         if epoch == Epoch::zero() {
-            return (epoch, Floor::Genesis(self.genesis));
+            return Some((epoch, Floor::Genesis(self.genesis), height));
         }
         match self.marshal.get_finalization(Height::new(height)).await {
-            Some(f) => (epoch, Floor::Finalized(f)),
-            None => (epoch, Floor::Genesis(self.genesis)),
+            Some(f) => Some((epoch, Floor::Finalized(f), height)),
+            None => Some((epoch, Floor::Genesis(self.genesis), height)),
         }
     }
 
@@ -200,10 +278,9 @@ where
         &self,
         epoch: Epoch,
         floor: Floor<Scheme, Digest>,
-        votes: &mut MuxHandle<S>,
-        certs: &mut MuxHandle<S>,
-        resolver: &mut MuxHandle<S>,
+        (votes, certs, resolver): &mut Muxes<'_, S>,
     ) -> Option<Active> {
+        let scheme = self.sets.scheme(epoch)?;
         let (Ok(v), Ok(c), Ok(r)) = (
             votes.register(epoch.get()).await,
             certs.register(epoch.get()).await,
@@ -215,7 +292,7 @@ where
         let engine = simplex::Engine::new(
             self.context.child("simplex").with_attribute("epoch", epoch),
             simplex::Config {
-                scheme: (self.schemes)(epoch),
+                scheme,
                 elector: RoundRobin::<Sha256>::default(),
                 blocker: self.blocker.clone(),
                 automaton: self.deferred.clone(),
@@ -243,7 +320,11 @@ where
                 track_historical_votes: false,
             },
         );
-        tracing::info!(epoch = epoch.get(), "entering epoch");
+        tracing::info!(
+            epoch = epoch.get(),
+            voting = self.sets.votes_in(epoch),
+            "entering epoch"
+        );
         Some(Active {
             epoch,
             handle: engine.start(v, c, r),

@@ -1,6 +1,7 @@
 //! Runs the state machine on a QMDB batch and seals the result.
 
 use crate::block::{Digest, SyncTarget};
+use caspur_app::validators::{self, Validator};
 use caspur_app::{encode_results, App, BlockInfo, TxResult};
 use caspur_store::qmdb::{apply_writes, BatchState, StateBatch, StateMerkleized};
 use caspur_store::{Overlay, StoreError};
@@ -18,6 +19,8 @@ pub struct Executed<E: StorageContext + Spawner> {
     pub results: Vec<TxResult>,
     /// Hash of the encoded results.
     pub results_hash: Digest,
+    /// The next epoch's set, when the block ends an epoch and the app chose one.
+    pub next_validators: Vec<Validator>,
 }
 
 impl<E: StorageContext + Spawner> Executed<E> {
@@ -45,17 +48,24 @@ pub fn results_hash(results: &[TxResult]) -> Digest {
     Sha256::hash(&[&encode_results(results)])
 }
 
-/// Executes `txs` as block `info` on `batch`.
+/// Executes `txs` as block `info` on `batch`; for the last block of an epoch (`ends_epoch`)
+/// also reads the validator set the app chose for the next one.
 pub async fn execute<E: StorageContext + Spawner>(
     app: &App,
     info: &BlockInfo,
     txs: &[Vec<u8>],
     batch: StateBatch<E>,
+    ends_epoch: bool,
 ) -> Result<Executed<E>, StoreError> {
-    let (results, writes) = {
+    let (results, next_validators, writes) = {
         let mut overlay = Overlay::new(BatchState(&batch));
         let results = app.execute_block(&mut overlay, info, txs).await?;
-        (results, overlay.into_writes())
+        let next = if ends_epoch {
+            validators::next_set(&overlay).await?.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        (results, next, overlay.into_writes())
     };
     let merkleized = apply_writes(batch, writes)
         .merkleize()
@@ -66,5 +76,6 @@ pub async fn execute<E: StorageContext + Spawner>(
         merkleized,
         results,
         results_hash,
+        next_validators,
     })
 }

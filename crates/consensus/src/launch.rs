@@ -6,10 +6,10 @@ use crate::application::ChainApp;
 use crate::engine::{self, ValidatorConfig};
 use crate::network::{self, P2pSettings};
 use crate::{BlockSink, TxSource};
+use caspur_app::validators::Validator;
 use caspur_app::App;
 use caspur_store::qmdb::CommittedState;
 use caspur_store::{StateRead, StateScan, StoreError};
-use commonware_consensus::simplex::scheme::ed25519::Scheme;
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Spawner as _, Supervisor as _};
 use commonware_utils::ordered::Set;
@@ -88,8 +88,8 @@ pub struct LaunchConfig {
     pub chain_id: String,
     /// Our validator key seed.
     pub validator_secret: [u8; 32],
-    /// Validator set (ed25519 public keys).
-    pub validators: Vec<[u8; 32]>,
+    /// Genesis validator set (epoch 0; later epochs' sets come from the chain).
+    pub validators: Vec<Validator>,
     /// Full nodes admitted as non-voting peers.
     pub followers: Vec<[u8; 32]>,
     /// Whether this node votes (its key must be a validator) or only follows.
@@ -102,6 +102,8 @@ pub struct LaunchConfig {
     pub bootstrappers: Vec<([u8; 32], SocketAddr)>,
     /// Allow loopback/private peer addresses.
     pub allow_private_ips: bool,
+    /// Most peers one epoch admits (`None`: twice the genesis set plus followers plus 16).
+    pub max_peers: Option<usize>,
     /// Target block interval.
     pub block_time: Duration,
     /// Largest block in tx bytes.
@@ -150,7 +152,7 @@ where
     B: FnOnce(NodeHandles) -> Services<F>,
     F: Future<Output = Result<(), String>> + Send + 'static,
 {
-    let set = key_set(&cfg.validators, "the genesis validators")?;
+    let set = crate::validator_sets::key_set(&cfg.validators)?;
     let followers = key_set(&cfg.followers, "[p2p] followers")?;
     let bootstrappers = cfg
         .bootstrappers
@@ -159,13 +161,9 @@ where
         .collect::<Result<Vec<_>, _>>()?;
     let signer = private_key(&cfg.validator_secret);
     let me = signer.public_key();
-    let scheme = if cfg.validate {
-        Scheme::signer(cfg.chain_id.as_bytes(), set.clone(), signer.clone()).ok_or_else(|| {
-            "this node's validator key is not in the genesis validator set (run it with mode = \"full\" to follow the chain)".to_string()
-        })?
-    } else {
-        Scheme::verifier(cfg.chain_id.as_bytes(), set.clone())
-    };
+    if cfg.validate && set.position(&me).is_none() {
+        tracing::warn!("this node's validator key is not in the genesis validator set: it follows the chain and votes from the first epoch whose set contains it");
+    }
     let runner = cw_tokio::Runner::new(
         cw_tokio::Config::new()
             .with_storage_directory(cfg.data_dir.clone())
@@ -190,17 +188,18 @@ where
             gossip,
             tip: tip.clone(),
         });
-        let (oracle, channels, gossip_net, _p2p) = network::start(
+        let (oracle, channels, gossip_net, max_peers, _p2p) = network::start(
             &context,
             cfg.chain_id.as_bytes(),
-            signer,
-            set,
-            followers,
+            signer.clone(),
+            set.clone(),
+            followers.clone(),
             P2pSettings {
                 listen: cfg.p2p_listen,
                 dialable: cfg.p2p_dialable,
                 bootstrappers,
                 allow_private_ips: cfg.allow_private_ips,
+                max_peers: cfg.max_peers,
             },
         );
         crate::gossip::start(
@@ -216,12 +215,21 @@ where
             cfg.block_time,
             cfg.max_block_bytes,
             services.sink,
+            cfg.epoch_length,
         );
         let running = engine::start(
             context.child("validator"),
             ValidatorConfig {
                 partition_prefix: "caspur".into(),
-                scheme,
+                namespace: cfg.chain_id.as_bytes().to_vec(),
+                validators: cfg.validators.clone(),
+                signer: cfg.validate.then_some(signer),
+                on_new_set: Some(network::set_tracker(
+                    oracle.clone(),
+                    set,
+                    followers,
+                    max_peers,
+                )),
                 public_key: me,
                 genesis,
                 leader_timeout: cfg.block_time + Duration::from_secs(2),

@@ -8,7 +8,9 @@
 pub mod application;
 pub mod bench;
 pub mod block;
+pub mod catch_up;
 pub mod engine;
+pub mod epoch_proofs;
 pub mod epochs;
 pub mod execution;
 pub mod genesis;
@@ -17,6 +19,7 @@ pub mod launch;
 pub mod network;
 pub mod seams;
 pub mod statesync;
+pub mod validator_sets;
 
 pub use genesis::{ConsensusGenesis, GenesisValidator};
 pub use seams::{BlockSink, ChainTip, FinalizedBlock, PeerTxSink, TxPublisher, TxSource};

@@ -10,6 +10,7 @@ use commonware_runtime::{tokio, Handle, Quota, Supervisor as _};
 use commonware_stream::{cups, cups::Cups, sake, sake::Sake};
 use commonware_utils::{ordered::Set, NZUsize, NZU32};
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 /// Where this node listens and whom it dials first.
@@ -23,6 +24,54 @@ pub struct P2pSettings {
     pub bootstrappers: Vec<(ed25519::PublicKey, SocketAddr)>,
     /// Whether private/loopback addresses are allowed (local networks and tests).
     pub allow_private_ips: bool,
+    /// Most peers one tracked set may hold (`None`: twice the validators plus followers plus
+    /// 16). p2p sizes its per-channel queues by it, so it is not simply "large".
+    pub max_peers: Option<usize>,
+}
+
+/// Peer tracking as validator sets change: each epoch's set is tracked as primary peers, with
+/// the followers and the previous epoch's set (members that just left, now following) as
+/// secondary peers. Commonware keeps the last few tracked sets, so neighbours of a hand-over
+/// stay connected across it.
+pub fn set_tracker(
+    oracle: Oracle<ed25519::PublicKey>,
+    genesis: Set<ed25519::PublicKey>,
+    followers: Set<ed25519::PublicKey>,
+    max_peers: usize,
+) -> crate::epochs::SetObserver {
+    // `start` tracked epoch 0; tracking an epoch twice only earns a warning.
+    let state = std::sync::Mutex::new((oracle, genesis, 0u64));
+    std::sync::Arc::new(move |epoch, validators| {
+        let Ok(keys) = crate::validator_sets::key_set(validators) else {
+            return;
+        };
+        let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
+        let (oracle, previous, tracked) = &mut *guard;
+        if epoch.get() <= *tracked {
+            return;
+        }
+        *tracked = epoch.get();
+        if keys.len() > max_peers {
+            tracing::error!(
+                epoch = epoch.get(),
+                validators = keys.len(),
+                max_peers,
+                "the validator set outgrew [p2p] max_peers; raise it and restart"
+            );
+            return;
+        }
+        // Followers first; the previous set's leavers only as far as room remains.
+        let mut secondary: Vec<ed25519::PublicKey> = Vec::new();
+        for k in followers.iter().chain(previous.iter()) {
+            if keys.position(k).is_none() && !secondary.contains(k) {
+                secondary.push(k.clone());
+            }
+        }
+        secondary.truncate(max_peers - keys.len());
+        let secondary = Set::from_iter_dedup(secondary);
+        oracle.track(epoch.get(), TrackedPeers::new(keys.clone(), secondary));
+        *previous = keys;
+    })
 }
 
 /// Channels of the authenticated network.
@@ -31,6 +80,8 @@ pub type P2pChannel =
 
 /// Starts the p2p network for `signer`, tracking `validators` (primary) and `followers`
 /// (secondary: full nodes that receive blocks but never vote) as the epoch-0 peer set.
+/// Returns the oracle, the consensus channels, the gossip channel, the per-set peer bound and
+/// the network task.
 pub fn start(
     context: &tokio::Context,
     namespace: &[u8],
@@ -42,6 +93,7 @@ pub fn start(
     Oracle<ed25519::PublicKey>,
     Vec<P2pChannel>,
     P2pChannel,
+    usize,
     Handle<()>,
 ) {
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
@@ -58,8 +110,14 @@ pub fn start(
         .into_iter()
         .map(|(pk, addr)| (pk, Ingress::from(addr)))
         .collect();
-    let max_peers = NZUsize!(validators.len().max(1) + followers.len() + 8);
-    let max_message = engine::max_message_size(validators.len() as u32);
+    // A tracked set holds one epoch's validators plus the previous epoch's leavers and the
+    // followers.
+    let max_peers = settings
+        .max_peers
+        .unwrap_or(2 * validators.len() + followers.len() + 16)
+        .max(validators.len() + followers.len())
+        .max(1);
+    let max_message = engine::max_message_size(caspur_app::validators::MAX_VALIDATORS as u32);
     // `local` allows private addresses and dials eagerly; `recommended` is for public networks.
     let make = if settings.allow_private_ips {
         discovery::Config::local
@@ -72,7 +130,7 @@ pub fn start(
         settings.listen,
         settings.dialable,
         bootstrappers,
-        max_peers,
+        NonZeroUsize::new(max_peers).expect("at least one"),
         max_message,
         NZUsize!(1024),
     );
@@ -85,5 +143,5 @@ pub fn start(
         .collect();
     let gossip = network.register(crate::gossip::CH_TXS, Quota::per_second(NZU32!(1_024)));
     let handle = network.start();
-    (oracle, channels, gossip, handle)
+    (oracle, channels, gossip, max_peers, handle)
 }

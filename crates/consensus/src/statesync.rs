@@ -366,7 +366,8 @@ where
 }
 
 /// One message: tag, request id, body.
-fn frame(tag: u8, id: u64, body: &[u8]) -> Vec<u8> {
+/// A message of a request/response protocol: tag, request id (or key), body.
+pub(crate) fn frame(tag: u8, id: u64, body: &[u8]) -> Vec<u8> {
     let mut message = Vec::with_capacity(9 + body.len());
     tag.write(&mut message);
     id.write(&mut message);

@@ -11,12 +11,12 @@
 //!
 //! `CASPUR_SIM_SEEDS=N` runs N seeds per scenario (default 20); `CASPUR_SIM_SEED=S` replays one.
 
+use caspur_app::validators::Validator;
 use caspur_app::{App, AppGenesis};
 use caspur_consensus::application::ChainApp;
 use caspur_consensus::engine::{self, CatchUp, TipObserver, ValidatorConfig, CHANNELS};
 use caspur_consensus::{BlockSink, FinalizedBlock, TxSource};
 use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
-use commonware_consensus::simplex::scheme::ed25519::Scheme;
 use commonware_consensus::types::{Epoch, Height, Round, View};
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_glue::simulate::{
@@ -29,7 +29,7 @@ use commonware_glue::simulate::{
 };
 use commonware_p2p::simulated::Link;
 use commonware_runtime::{deterministic, Clock, Handle, Quota, Spawner as _, Supervisor as _};
-use commonware_utils::{ordered::Set, probability, NZU32};
+use commonware_utils::{probability, NZU32};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -41,6 +41,7 @@ mod common;
 use common::Pool;
 
 const CHAIN: &str = "caspur-sim-4";
+/// Validators per epoch.
 const VALIDATORS: usize = 4;
 const SENDERS: usize = 4;
 const TXS_PER_SENDER: u64 = 40;
@@ -82,6 +83,7 @@ impl BlockSink for Recorder {
 
 #[derive(Clone)]
 struct Sim {
+    /// Every node's key (the first `VALIDATORS` form the genesis set).
     keys: Vec<ed25519::PrivateKey>,
     app: Arc<App>,
     pool: Arc<Pool>,
@@ -109,8 +111,24 @@ fn sender(i: usize) -> AccountKey {
     AccountKey::from_secret(&[40 + i as u8; 32]).unwrap()
 }
 
+fn set_of(keys: &[ed25519::PrivateKey], members: &[usize]) -> Vec<Validator> {
+    members
+        .iter()
+        .map(|&i| Validator {
+            pub_key: keys[i].public_key().as_ref().try_into().unwrap(),
+            power: 10 + i as u64,
+        })
+        .collect()
+}
+
 impl Sim {
     fn new(catch_up: CatchUp) -> Self {
+        Self::with_nodes(catch_up, VALIDATORS, BTreeMap::new())
+    }
+
+    /// `nodes` nodes; after block `h` of `changes`, the listed nodes become the set of the
+    /// next epoch.
+    fn with_nodes(catch_up: CatchUp, nodes: usize, changes: BTreeMap<u64, Vec<usize>>) -> Self {
         let senders: Vec<AccountKey> = (0..SENDERS).map(sender).collect();
         let genesis = AppGenesis::funded(
             &senders.iter().map(|k| k.address()).collect::<Vec<_>>(),
@@ -142,13 +160,18 @@ impl Sim {
                 }
             }
         }
+        let keys: Vec<ed25519::PrivateKey> = (0..nodes as u64)
+            .map(ed25519::PrivateKey::from_seed)
+            .collect();
+        let schedule_keys = keys.clone();
+        let app = App::new(CHAIN, Some(10_000_000), genesis).with_validator_schedule(Arc::new(
+            move |height| changes.get(&height).map(|m| set_of(&schedule_keys, m)),
+        ));
         Sim {
-            keys: (0..VALIDATORS as u64)
-                .map(ed25519::PrivateKey::from_seed)
-                .collect(),
-            app: Arc::new(App::new(CHAIN, Some(10_000_000), genesis)),
+            keys,
+            app: Arc::new(app),
             pool: Arc::new(pool),
-            ledgers: (0..VALIDATORS).map(|_| Default::default()).collect(),
+            ledgers: (0..nodes).map(|_| Default::default()).collect(),
             synced_to: Default::default(),
             catch_up,
             wiped: None,
@@ -178,7 +201,7 @@ impl EngineDefinition for Sim {
     }
 
     fn max_message_size(&self) -> u32 {
-        engine::max_message_size(VALIDATORS as u32)
+        engine::max_message_size(self.keys.len() as u32)
     }
 
     async fn init(&self, ctx: InitContext<'_, ed25519::PublicKey>) -> (Handle<()>, SimState) {
@@ -191,9 +214,6 @@ impl EngineDefinition for Sim {
             monitor,
             ..
         } = ctx;
-        let participants = Set::try_from(self.participants()).unwrap();
-        let scheme =
-            Scheme::signer(CHAIN.as_bytes(), participants, self.keys[index].clone()).unwrap();
         let ledger = self.ledgers[index].clone();
         let start = {
             let mut starts = self.starts.lock().unwrap();
@@ -222,6 +242,7 @@ impl EngineDefinition for Sim {
             Duration::from_millis(100),
             1 << 20,
             recorder,
+            commonware_utils::NZU64!(EPOCH_LENGTH),
         );
         let pk = public_key.clone();
         let observer: TipObserver = Arc::new(move |round, height, digest| {
@@ -234,7 +255,11 @@ impl EngineDefinition for Sim {
         });
         let config = ValidatorConfig {
             partition_prefix: prefix,
-            scheme,
+            namespace: CHAIN.as_bytes().to_vec(),
+            validators: set_of(&self.keys, &(0..VALIDATORS).collect::<Vec<_>>()),
+            signer: Some(self.keys[index].clone()),
+            // The harness tracks every node as a peer.
+            on_new_set: None,
             public_key: public_key.clone(),
             genesis,
             leader_timeout: Duration::from_secs(1),
@@ -291,9 +316,22 @@ fn for_each_seed(
     wiped: Option<usize>,
     scenario: impl Fn(&Sim, u64) -> Result<(), String>,
 ) {
-    for seed in seeds() {
+    let make = || {
         let mut sim = Sim::new(catch_up.clone());
         sim.wiped = wiped;
+        sim
+    };
+    for_each_seed_of(name, make, scenario);
+}
+
+/// [`for_each_seed`] on simulations built by `make`.
+fn for_each_seed_of(
+    name: &str,
+    make: impl Fn() -> Sim,
+    scenario: impl Fn(&Sim, u64) -> Result<(), String>,
+) {
+    for seed in seeds() {
+        let sim = make();
         if let Err(e) = scenario(&sim, seed) {
             panic!("{name}: seed {seed} failed: {e}\nreplay with CASPUR_SIM_SEED={seed}");
         }
@@ -303,7 +341,8 @@ fn for_each_seed(
 /// Same block, results and app hash at every height two validators both executed; executed
 /// heights contiguous; no re-execution conflicts.
 fn check_agreement(sim: &Sim) -> Result<(), String> {
-    for v in 0..VALIDATORS {
+    let nodes = sim.keys.len();
+    for v in 0..nodes {
         let ledger = sim.ledger(v);
         if let Some(c) = ledger.conflicts.first() {
             return Err(format!("validator {v}: {c}"));
@@ -314,7 +353,7 @@ fn check_agreement(sim: &Sim) -> Result<(), String> {
         }
     }
     let reference = sim.ledger(0).blocks.clone();
-    for v in 1..VALIDATORS {
+    for v in 1..nodes {
         for (h, (b, _)) in sim.ledger(v).blocks.iter() {
             if let Some((r, _)) = reference.get(h) {
                 if (r.hash, r.app_hash, &r.results) != (b.hash, b.app_hash, &b.results) {
@@ -464,14 +503,14 @@ fn pruning_network() -> CatchUp {
     }
 }
 
-/// Validator 3 state-synced, then executed only blocks after its floor, in agreement.
-fn check_state_synced(sim: &Sim) -> Result<(), String> {
-    let synced = sim.synced_to.lock().unwrap().get(&3).copied();
+/// Node `v` state-synced, then executed only blocks after its floor, in agreement.
+fn check_state_synced(sim: &Sim, v: usize) -> Result<(), String> {
+    let synced = sim.synced_to.lock().unwrap().get(&v).copied();
     let Some(floor) = synced else {
-        return Err("validator 3 did not state sync".into());
+        return Err(format!("node {v} did not state sync"));
     };
     // It adopted state at the floor (or a later anchor) and executed only what followed.
-    let first = sim.ledger(3).blocks.keys().next().copied().unwrap_or(0);
+    let first = sim.ledger(v).blocks.keys().next().copied().unwrap_or(0);
     if first <= floor {
         return Err(format!("after syncing to {floor} it executed from {first}"));
     }
@@ -492,7 +531,7 @@ fn late_validator_catches_up_by_state_sync() {
             .exit_condition(ProcessedHeightAtLeast::new(200))
             .timeout(secs(900))
             .run()?;
-        check_state_synced(sim)
+        check_state_synced(sim, 3)
     });
 }
 
@@ -509,6 +548,90 @@ fn validator_down_past_retention_catches_up_by_state_sync() {
             .exit_condition(ProcessedHeightAtLeast::new(300))
             .timeout(secs(900))
             .run()?;
-        check_state_synced(sim)
+        check_state_synced(sim, 3)
     });
+}
+
+/// Proposers of the blocks validator `v` executed in `[from, to]`.
+fn proposers(sim: &Sim, v: usize, from: u64, to: u64) -> Vec<[u8; 32]> {
+    sim.ledger(v)
+        .blocks
+        .range(from..=to)
+        .map(|(_, (b, _))| b.proposer)
+        .collect()
+}
+
+/// Five nodes; the app moves node 0 out and node 4 in for epoch 2 (heights 50–74), then
+/// node 0 back in and node 3 out from epoch 4 (heights 100–).
+fn rotating(catch_up: CatchUp) -> Sim {
+    let changes = BTreeMap::from([(40, vec![1, 2, 3, 4]), (90, vec![0, 1, 2, 4])]);
+    Sim::with_nodes(catch_up, 5, changes)
+}
+
+fn key(sim: &Sim, i: usize) -> [u8; 32] {
+    sim.participants()[i].as_ref().try_into().unwrap()
+}
+
+#[test]
+fn validator_set_changes_at_epoch_boundaries() {
+    // Node 4 crashes across the boundary where it becomes a validator, node 0 across the one
+    // where it returns.
+    let make = || {
+        rotating(CatchUp {
+            probe_timeout: secs(1),
+            ..CatchUp::default()
+        })
+    };
+    for_each_seed_of("set change", make, |sim, seed| {
+        let p = sim.participants();
+        let schedule = Schedule::new()
+            .at(secs(3), Action::Crash(p[4].clone()))
+            .at(secs(7), Action::Restart(p[4].clone()))
+            .at(secs(9), Action::Crash(p[0].clone()))
+            .at(secs(13), Action::Restart(p[0].clone()));
+        PlanBuilder::new(sim.clone())
+            .seed(seed)
+            .crash(Crash::Schedule(schedule))
+            .exit_condition(ProcessedHeightAtLeast::new(175))
+            .timeout(secs(600))
+            .run()?;
+        check_agreement(sim)?;
+        let key = |i| key(sim, i);
+        let (epoch2, epoch4) = (proposers(sim, 1, 50, 74), proposers(sim, 1, 100, 175));
+        if epoch2.contains(&key(0)) || epoch4.contains(&key(3)) {
+            return Err("a node outside the epoch's set proposed".into());
+        }
+        if !epoch2.contains(&key(4)) || !epoch4.contains(&key(0)) {
+            return Err("a node that joined the set never proposed".into());
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn late_node_state_syncs_across_set_changes() {
+    // Node 4 (not a genesis validator) first starts in epoch 5, after both changes, with
+    // blocks pruned: it must learn each epoch's set from peers' boundary proofs, state-sync,
+    // and then vote as the member it has been since epoch 2.
+    for_each_seed_of(
+        "late node across set changes",
+        || rotating(pruning_network()),
+        |sim, seed| {
+            let late = sim.participants()[4].clone();
+            PlanBuilder::new(sim.clone())
+                .seed(seed)
+                .crash(Crash::DelayRound {
+                    participants: vec![late],
+                    round: Round::new(Epoch::new(5), View::zero()),
+                })
+                .exit_condition(ProcessedHeightAtLeast::new(250))
+                .timeout(secs(900))
+                .run()?;
+            check_state_synced(sim, 4)?;
+            if !proposers(sim, 1, 175, 250).contains(&key(sim, 4)) {
+                return Err("the late node never proposed after syncing".into());
+            }
+            Ok(())
+        },
+    );
 }

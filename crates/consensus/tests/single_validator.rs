@@ -10,7 +10,6 @@ use caspur_store::qmdb::verify_proof;
 use caspur_store::qmdb::DirectStore;
 use caspur_store::{Overlay, StateProve as _};
 use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
-use commonware_consensus::simplex::scheme::ed25519::Scheme;
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_p2p::{simulated, Manager as _};
 use commonware_runtime::{deterministic, Clock, Quota, Runner as _, Supervisor as _};
@@ -83,7 +82,10 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
         let signer = ed25519::PrivateKey::from_seed(1);
         let pk = signer.public_key();
         let participants = Set::try_from(vec![pk.clone()]).unwrap();
-        let scheme = Scheme::signer(b"caspur-sim", participants.clone(), signer).unwrap();
+        let validators = vec![caspur_app::validators::Validator {
+            pub_key: pk.as_ref().try_into().unwrap(),
+            power: 1,
+        }];
         let (network, oracle) = simulated::Network::new(
             ctx.child("network"),
             simulated::Config {
@@ -130,12 +132,16 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
             Duration::from_millis(200),
             1 << 20,
             recorder.clone(),
+            commonware_utils::NZU64!(5),
         );
         let _running = engine::start(
             ctx.child("validator"),
             ValidatorConfig {
                 partition_prefix: "v0".into(),
-                scheme,
+                namespace: b"caspur-sim".to_vec(),
+                validators,
+                signer: Some(signer),
+                on_new_set: None,
                 public_key: pk,
                 genesis: genesis_block,
                 leader_timeout: Duration::from_secs(2),
