@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command (README). Builds the binaries the end-to-end tests drive, then
-# runs the whole suite with nextest (falls back to cargo test where nextest is missing).
+# The project's test command (README). Builds the binaries the end-to-end tests drive, runs
+# the whole Rust suite with nextest (falls back to cargo test where nextest is missing), then
+# the real-client suites (CosmJS from npm) against those binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --workspace --bins
@@ -9,3 +10,8 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast
 fi
+(
+  cd tests/cosmjs
+  npm ci --no-audit --no-fund --loglevel=error
+  CASPURD="$PWD/../../target/debug/caspurd" npm test
+)

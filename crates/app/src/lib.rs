@@ -15,6 +15,7 @@ pub mod params;
 pub mod prepare;
 pub mod query;
 pub mod router;
+pub mod simulate;
 pub mod validators;
 pub mod verifier;
 
@@ -113,7 +114,7 @@ impl TxResult {
         TxResult {
             code: err.code.code(),
             codespace: err.codespace().to_string(),
-            log: err.message.clone(),
+            log: err.log(),
             gas_wanted,
             gas_used,
             events,
@@ -291,7 +292,7 @@ impl App {
         Ok(results)
     }
 
-    async fn deliver_tx<B: StateRead>(
+    pub(crate) async fn deliver_tx<B: StateRead>(
         &self,
         state: &mut Overlay<B>,
         block: &BlockInfo,

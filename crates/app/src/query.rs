@@ -2,12 +2,21 @@
 
 use crate::context::Unmetered;
 use crate::modules::{auth, bank};
+use crate::{App, BlockInfo};
 use caspur_store::StateScan;
 use caspur_types::TxError;
 
-/// Answers a query at `path` with protobuf `data` against committed state.
-pub async fn query<S: StateScan>(state: &S, path: &str, data: &[u8]) -> Result<Vec<u8>, TxError> {
+/// Answers a query at `path` with protobuf `data` against committed state; `next_block` is
+/// the block a simulated tx would be part of.
+pub async fn query<S: StateScan>(
+    app: &App,
+    state: &S,
+    path: &str,
+    data: &[u8],
+    next_block: &BlockInfo,
+) -> Result<Vec<u8>, TxError> {
     match path {
+        crate::simulate::SIMULATE_PATH => app.simulate(state, data, next_block).await,
         auth::query::ACCOUNT_PATH => auth::query::account(&mut Unmetered(state), data).await,
         bank::query::BALANCE_PATH => bank::query::balance(state, data).await,
         bank::query::ALL_BALANCES_PATH => bank::query::all_balances(state, data).await,

@@ -99,7 +99,20 @@ async fn run<M: MsgHandler, B: StateRead>(
 ) -> Result<(), TxError> {
     let msg: M = decode(any)?;
     msg.check_stateless()?;
-    msg.execute(ctx, depth).await?;
-    ctx.emit(caspur_types::Event::new("message").attr("action", M::TYPE_URL));
-    Ok(())
+    // As the Cosmos SDK: a `message` event (action, sender, module) precedes the message's own.
+    let mut event = caspur_types::Event::new("message").attr("action", M::TYPE_URL);
+    if let Some(sender) = signers_of(any)?.first() {
+        event = event.attr("sender", sender.to_string());
+    }
+    ctx.emit(event.attr("module", module_of(M::TYPE_URL)));
+    msg.execute(ctx, depth).await
+}
+
+/// The module name in a type URL: `/cosmos.bank.v1beta1.MsgSend` → `bank`.
+fn module_of(type_url: &str) -> &str {
+    type_url
+        .trim_start_matches('/')
+        .split('.')
+        .nth(1)
+        .unwrap_or_default()
 }

@@ -441,3 +441,39 @@ fn recheck_skips_verification_only_for_the_same_account_number_and_key() {
         assert_eq!(e.code, ErrorCode::Unauthorized);
     });
 }
+
+#[test]
+fn simulation_charges_what_execution_charges_without_checking_signatures() {
+    let s = state();
+    let raw = sign_tx(&key(1), vec![send(&key(1), &key(2), 10)], &params(0, 0));
+    futures::executor::block_on(async {
+        let simulated = app().simulate_tx(&s, &raw, &BLOCK).await.unwrap();
+        let mut o = Overlay::new(&s);
+        let executed = app()
+            .execute_block(&mut o, &BLOCK, std::slice::from_ref(&raw))
+            .await
+            .unwrap();
+        assert_eq!(simulated.code, 0, "{}", simulated.log);
+        assert_eq!(simulated.gas_used, executed[0].gas_used);
+        // A wrong signature does not matter to a simulation; a failing message does.
+        let mut tx = TxRaw::decode(raw.as_slice()).unwrap();
+        tx.signatures[0] = vec![0; 64];
+        let forged = tx.encode_to_vec();
+        assert_eq!(
+            app().simulate_tx(&s, &forged, &BLOCK).await.unwrap().code,
+            0
+        );
+        let too_much = sign_tx(
+            &key(1),
+            vec![send(&key(1), &key(2), 10_000_000_000)],
+            &params(0, 0),
+        );
+        let failed = app().simulate_tx(&s, &too_much, &BLOCK).await.unwrap();
+        assert_eq!(failed.code, ErrorCode::InsufficientFunds.code());
+        assert!(
+            failed.log.ends_with(": insufficient funds"),
+            "{}",
+            failed.log
+        );
+    });
+}

@@ -307,9 +307,11 @@ pub fn start(home: &Home) -> Result<()> {
             Mempool::new(node_app.clone(), pool_config, live.clone(), next)
                 .with_publisher(Arc::new(gossip)),
         );
+        let (feed, _) = tokio::sync::broadcast::channel(64);
         let sink = Arc::new(NodeSink {
             index: index.clone(),
             mempool: mempool.clone(),
+            feed: feed.clone(),
         });
         let ctx = Arc::new(RpcContext {
             app: node_app,
@@ -318,6 +320,7 @@ pub fn start(home: &Home) -> Result<()> {
             index,
             facts,
             tip,
+            feed,
         });
         let run = async move {
             let listener = tokio::net::TcpListener::bind(rpc_addr)

@@ -12,6 +12,32 @@ use std::path::Path;
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const TXS: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("txs");
+/// `type.key=value` NUL height index → (): every indexed event attribute of every tx.
+const EVENTS: TableDefinition<&[u8], ()> = TableDefinition::new("events");
+
+/// The event-index key prefix of one condition `type.key=value`.
+fn event_prefix(condition: &str) -> Vec<u8> {
+    let mut key = condition.as_bytes().to_vec();
+    key.push(0);
+    key
+}
+
+fn event_key(prefix: &[u8], height: u64, index: u32) -> Vec<u8> {
+    let mut key = prefix.to_vec();
+    key.extend_from_slice(&height.to_be_bytes());
+    key.extend_from_slice(&index.to_be_bytes());
+    key
+}
+
+/// Every `type.key=value` a tx result indexes.
+fn conditions_of(result: &TxResult) -> impl Iterator<Item = String> + '_ {
+    result.events.iter().flat_map(|e| {
+        e.attributes
+            .iter()
+            .filter(|a| a.index && !a.key.is_empty())
+            .map(move |a| format!("{}.{}={}", e.kind, a.key, a.value))
+    })
+}
 
 /// An index failure.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +109,7 @@ impl BlockIndex {
         let tx = db.begin_write().map_err(err)?;
         tx.open_table(BLOCKS).map_err(err)?;
         tx.open_table(TXS).map_err(err)?;
+        tx.open_table(EVENTS).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(BlockIndex { db })
     }
@@ -101,8 +128,61 @@ impl BlockIndex {
                 txs.insert(hash.as_slice(), (block.height, i as u32))
                     .map_err(err)?;
             }
+            let mut events = tx.open_table(EVENTS).map_err(err)?;
+            for (i, result) in block.results.iter().enumerate() {
+                for condition in conditions_of(result) {
+                    let key = event_key(&event_prefix(&condition), block.height, i as u32);
+                    events.insert(key.as_slice(), ()).map_err(err)?;
+                }
+            }
         }
         tx.commit().map_err(err)
+    }
+
+    /// The txs, as (height, index) in ascending order, whose events include every one of
+    /// `conditions` (`type.key=value`) and, if given, at `height`.
+    pub fn search(
+        &self,
+        conditions: &[String],
+        height: Option<u64>,
+    ) -> Result<Vec<(u64, u32)>, IndexError> {
+        let Some((first, rest)) = conditions.split_first() else {
+            return Ok(match height.map(|h| self.block(h)).transpose()?.flatten() {
+                Some(b) => (0..b.txs.len() as u32).map(|i| (b.height, i)).collect(),
+                None => Vec::new(),
+            });
+        };
+        let tx = self.db.begin_read().map_err(err)?;
+        let events = tx.open_table(EVENTS).map_err(err)?;
+        let matching =
+            |condition: &str| -> Result<std::collections::BTreeSet<(u64, u32)>, IndexError> {
+                let prefix = event_prefix(condition);
+                let (start, end) = match height {
+                    Some(h) => (event_key(&prefix, h, 0), event_key(&prefix, h, u32::MAX)),
+                    None => (
+                        event_key(&prefix, 0, 0),
+                        event_key(&prefix, u64::MAX, u32::MAX),
+                    ),
+                };
+                let mut found = std::collections::BTreeSet::new();
+                for entry in events
+                    .range(start.as_slice()..=end.as_slice())
+                    .map_err(err)?
+                {
+                    let (key, _) = entry.map_err(err)?;
+                    let tail = &key.value()[prefix.len()..];
+                    let height = u64::from_be_bytes(tail[..8].try_into().map_err(err)?);
+                    let index = u32::from_be_bytes(tail[8..12].try_into().map_err(err)?);
+                    found.insert((height, index));
+                }
+                Ok(found)
+            };
+        let mut found = matching(first)?;
+        for condition in rest {
+            let other = matching(condition)?;
+            found.retain(|t| other.contains(t));
+        }
+        Ok(found.into_iter().collect())
     }
 
     /// The block at `height`.
@@ -152,6 +232,7 @@ impl BlockIndex {
         {
             let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
             let mut txs = tx.open_table(TXS).map_err(err)?;
+            let mut events = tx.open_table(EVENTS).map_err(err)?;
             let doomed = blocks
                 .range(height + 1..)
                 .map_err(err)?
@@ -162,6 +243,12 @@ impl BlockIndex {
                 for raw in stored.raw_txs() {
                     txs.remove(caspur_types::tx::tx_hash(&raw).as_slice())
                         .map_err(err)?;
+                }
+                for (i, result) in stored.results.iter().enumerate() {
+                    for condition in conditions_of(result) {
+                        let key = event_key(&event_prefix(&condition), h, i as u32);
+                        events.remove(key.as_slice()).map_err(err)?;
+                    }
                 }
                 blocks.remove(h).map_err(err)?;
                 removed += 1;

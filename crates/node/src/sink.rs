@@ -1,4 +1,4 @@
-//! The node's `BlockSink`: index the finalized block, then update the mempool.
+//! The node's `BlockSink`: index the finalized block, update the mempool, announce it.
 
 use crate::index::BlockIndex;
 use crate::mempool::Mempool;
@@ -14,6 +14,8 @@ pub struct NodeSink<S> {
     pub index: Arc<BlockIndex>,
     /// The mempool.
     pub mempool: Arc<Mempool<S>>,
+    /// Where committed blocks are announced (WebSocket subscribers).
+    pub feed: crate::rpc::BlockFeed,
 }
 
 impl<S: StateRead + Clone + 'static> BlockSink for NodeSink<S> {
@@ -26,6 +28,8 @@ impl<S: StateRead + Clone + 'static> BlockSink for NodeSink<S> {
             }
             tracing::info!(height = block.height, txs = block.txs.len(), app_hash = %hex::encode_upper(block.app_hash), "committed");
             self.mempool.on_finalized(&block).await;
+            // No subscriber is not an error.
+            let _ = self.feed.send(Arc::new(block));
         })
     }
 }

@@ -43,6 +43,8 @@ pub enum ErrorCode {
     MempoolIsFull = 20,
     /// The tx is larger than allowed.
     TxTooLarge = 21,
+    /// A queried key does not exist (the SDK's gRPC NotFound over ABCI).
+    KeyNotFound = 22,
     /// The requested height is not available.
     InvalidHeight = 26,
     /// The tx names another chain.
@@ -75,6 +77,87 @@ impl ErrorCode {
     /// The numeric code clients see.
     pub fn code(self) -> u32 {
         self as u32
+    }
+
+    /// The error with numeric code `code`, if it is one of ours.
+    pub fn from_code(code: u32) -> Option<ErrorCode> {
+        use ErrorCode::*;
+        [
+            Ok,
+            TxDecode,
+            Unauthorized,
+            InsufficientFunds,
+            UnknownRequest,
+            InvalidAddress,
+            InvalidPubKey,
+            UnknownAddress,
+            InvalidCoins,
+            OutOfGas,
+            MemoTooLarge,
+            InsufficientFee,
+            TooManySignatures,
+            NoSignatures,
+            InvalidRequest,
+            KeyNotFound,
+            TxInMempoolCache,
+            MempoolIsFull,
+            TxTooLarge,
+            InvalidHeight,
+            InvalidChainId,
+            InvalidType,
+            TxTimeoutHeight,
+            UnknownExtensionOptions,
+            WrongSequence,
+            UnpackAny,
+            Logic,
+            NotSupported,
+            NotFound,
+            Io,
+            InvalidGasLimit,
+            RouteBroken,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
+    }
+
+    /// The Cosmos SDK's registered description of the code: the suffix of every log, which
+    /// clients and users match on ("…: insufficient funds").
+    pub fn description(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            Ok => "",
+            TxDecode => "tx parse error",
+            Unauthorized => "unauthorized",
+            InsufficientFunds => "insufficient funds",
+            UnknownRequest => "unknown request",
+            InvalidAddress => "invalid address",
+            InvalidPubKey => "invalid pubkey",
+            UnknownAddress => "unknown address",
+            InvalidCoins => "invalid coins",
+            OutOfGas => "out of gas",
+            MemoTooLarge => "memo too large",
+            InsufficientFee => "insufficient fee",
+            TooManySignatures => "maximum number of signatures exceeded",
+            NoSignatures => "no signatures supplied",
+            InvalidRequest => "invalid request",
+            KeyNotFound => "key not found",
+            TxInMempoolCache => "tx already in mempool",
+            MempoolIsFull => "mempool is full",
+            TxTooLarge => "tx too large",
+            InvalidHeight => "invalid height",
+            InvalidChainId => "invalid chain-id",
+            InvalidType => "invalid type",
+            TxTimeoutHeight => "tx timeout height",
+            UnknownExtensionOptions => "unknown extension options",
+            WrongSequence => "incorrect account sequence",
+            UnpackAny => "failed unpacking protobuf message from Any",
+            Logic => "internal logic error",
+            NotSupported => "feature not supported",
+            NotFound => "not found",
+            Io => "Internal IO error",
+            InvalidGasLimit => "invalid gas limit",
+            RouteBroken => "route disabled by the circuit breaker",
+        }
     }
 }
 
@@ -121,6 +204,7 @@ constructors! {
     too_many_signatures => TooManySignatures,
     no_signatures => NoSignatures,
     invalid_request => InvalidRequest,
+    key_not_found => KeyNotFound,
     tx_in_mempool => TxInMempoolCache,
     mempool_full => MempoolIsFull,
     tx_too_large => TxTooLarge,
@@ -140,6 +224,12 @@ constructors! {
 
 impl TxError {
     /// The codespace clients see; every code here lives in `sdk` except our own.
+    /// The log clients see, in the Cosmos SDK's wrapped form: `"<message>: <description>"`.
+    pub fn log(&self) -> String {
+        format!("{}: {}", self.message, self.code.description())
+    }
+
+    /// The codespace clients see with the code.
     pub fn codespace(&self) -> &'static str {
         match self.code {
             ErrorCode::RouteBroken => "circuit",

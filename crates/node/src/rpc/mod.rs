@@ -1,7 +1,9 @@
 //! CometBFT-compatible JSON-RPC 2.0 over HTTP POST (and the same methods as `GET /<method>`
 //! with URI parameters, as CometBFT serves them).
 
+mod search;
 pub mod types;
+mod ws;
 
 use crate::index::BlockIndex;
 use crate::mempool::Mempool;
@@ -15,6 +17,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use types::*;
+pub use ws::BlockFeed;
 
 /// Facts about this node that `status` reports.
 #[derive(Clone)]
@@ -47,6 +50,8 @@ pub struct RpcContext<S> {
     pub facts: NodeFacts,
     /// The network's finalized height as this node has seen it.
     pub tip: caspur_consensus::ChainTip,
+    /// Committed blocks, for WebSocket subscriptions.
+    pub feed: BlockFeed,
 }
 
 /// A JSON-RPC error: code, message, data.
@@ -58,6 +63,20 @@ pub struct RpcError {
 }
 
 impl RpcError {
+    fn parse(data: impl Into<String>) -> Self {
+        RpcError {
+            code: -32700,
+            message: "Parse error",
+            data: data.into(),
+        }
+    }
+    fn invalid_request(data: impl Into<String>) -> Self {
+        RpcError {
+            code: -32600,
+            message: "Invalid Request",
+            data: data.into(),
+        }
+    }
     fn invalid_params(data: impl Into<String>) -> Self {
         RpcError {
             code: -32602,
@@ -85,6 +104,7 @@ impl RpcError {
 pub fn router<S: StateScan + StateProve + Clone + 'static>(ctx: Arc<RpcContext<S>>) -> Router {
     Router::new()
         .route("/", post(post_rpc::<S>))
+        .route("/websocket", get(ws::upgrade::<S>))
         .route("/{method}", get(get_rpc::<S>))
         .with_state(ctx)
 }
@@ -95,16 +115,7 @@ async fn post_rpc<S: StateScan + StateProve + Clone + 'static>(
 ) -> Json<Value> {
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => {
-            return Json(envelope(
-                Value::Null,
-                Err(RpcError {
-                    code: -32700,
-                    message: "Parse error",
-                    data: e.to_string(),
-                }),
-            ))
-        }
+        Err(e) => return Json(envelope(Value::Null, Err(RpcError::parse(e.to_string())))),
     };
     match request {
         Value::Array(calls) => {
@@ -124,14 +135,7 @@ async fn one_call<S: StateScan + StateProve + Clone + 'static>(
 ) -> Value {
     let id = call.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = call.get("method").and_then(Value::as_str) else {
-        return envelope(
-            id,
-            Err(RpcError {
-                code: -32600,
-                message: "Invalid Request",
-                data: "missing method".into(),
-            }),
-        );
+        return envelope(id, Err(RpcError::invalid_request("missing method")));
     };
     let params = call.get("params").cloned().unwrap_or(Value::Null);
     envelope(id, dispatch(ctx, method, &params).await)
@@ -153,7 +157,7 @@ async fn get_rpc<S: StateScan + StateProve + Clone + 'static>(
     ))
 }
 
-fn envelope(id: Value, result: Result<Value, RpcError>) -> Value {
+pub(crate) fn envelope(id: Value, result: Result<Value, RpcError>) -> Value {
     match result {
         Ok(r) => json!({"jsonrpc": "2.0", "id": id, "result": r}),
         Err(e) => {
@@ -172,11 +176,15 @@ fn param<'a>(params: &'a Value, name: &str, position: usize) -> Option<&'a Value
     .filter(|v| !v.is_null())
 }
 
-fn param_str<'a>(params: &'a Value, name: &str, position: usize) -> Option<&'a str> {
+pub(crate) fn param_str<'a>(params: &'a Value, name: &str, position: usize) -> Option<&'a str> {
     param(params, name, position).and_then(Value::as_str)
 }
 
-fn param_u64(params: &Value, name: &str, position: usize) -> Result<Option<u64>, RpcError> {
+pub(crate) fn param_u64(
+    params: &Value,
+    name: &str,
+    position: usize,
+) -> Result<Option<u64>, RpcError> {
     match param(params, name, position) {
         None => Ok(None),
         Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
@@ -193,11 +201,11 @@ fn param_u64(params: &Value, name: &str, position: usize) -> Result<Option<u64>,
     }
 }
 
-fn to_value(v: impl serde::Serialize) -> Result<Value, RpcError> {
+pub(crate) fn to_value(v: impl serde::Serialize) -> Result<Value, RpcError> {
     serde_json::to_value(v).map_err(|e| RpcError::internal(e.to_string()))
 }
 
-async fn dispatch<S: StateScan + StateProve + Clone + 'static>(
+pub(crate) async fn dispatch<S: StateScan + StateProve + Clone + 'static>(
     ctx: &RpcContext<S>,
     method: &str,
     params: &Value,
@@ -207,7 +215,7 @@ async fn dispatch<S: StateScan + StateProve + Clone + 'static>(
         "status" => status(ctx),
         "abci_query" => abci_query(ctx, params).await,
         "broadcast_tx_sync" | "broadcast_tx_async" => broadcast(ctx, params).await,
-        "tx_search" => tx_search(ctx, params),
+        "tx_search" => search::tx_search(ctx, params),
         "tx" => tx(ctx, params),
         "block" => block(ctx, params),
         other => Err(RpcError::not_found(other)),
@@ -311,20 +319,35 @@ async fn abci_query<S: StateScan + StateProve + Clone + 'static>(
         )
         .await;
     }
-    let response = match caspur_app::query::query(&ctx.state, path, &data).await {
-        Ok(value) => AbciQueryResponse {
-            code: 0,
-            log: String::new(),
-            info: String::new(),
-            index: "0".into(),
-            key: None,
-            value: Some(b64.encode(value)),
-            proof_ops: None,
-            height: latest.to_string(),
-            codespace: String::new(),
+    let next_block = match ctx
+        .index
+        .latest()
+        .map_err(|e| RpcError::internal(e.to_string()))?
+    {
+        Some(b) => caspur_app::BlockInfo {
+            height: b.height + 1,
+            time_ms: b.time_ms,
         },
-        Err(e) => query_error(&e, latest),
+        None => caspur_app::BlockInfo {
+            height: 1,
+            time_ms: 0,
+        },
     };
+    let response =
+        match caspur_app::query::query(&ctx.app, &ctx.state, path, &data, &next_block).await {
+            Ok(value) => AbciQueryResponse {
+                code: 0,
+                log: String::new(),
+                info: String::new(),
+                index: "0".into(),
+                key: None,
+                value: Some(b64.encode(value)),
+                proof_ops: None,
+                height: latest.to_string(),
+                codespace: String::new(),
+            },
+            Err(e) => query_error(&e, latest),
+        };
     to_value(AbciQuery { response })
 }
 
@@ -414,7 +437,7 @@ async fn broadcast<S: StateScan + StateProve + Clone + 'static>(
     let hash = caspur_types::tx::tx_hash_hex(&raw);
     let (code, log, codespace) = match ctx.mempool.submit(raw).await {
         Ok(_) => (0, String::new(), String::new()),
-        Err(e) => (e.code.code(), e.message.clone(), e.codespace().to_string()),
+        Err(e) => (e.code.code(), e.log(), e.codespace().to_string()),
     };
     to_value(BroadcastTx {
         code,
@@ -425,7 +448,7 @@ async fn broadcast<S: StateScan + StateProve + Clone + 'static>(
     })
 }
 
-fn parse_hash(s: &str) -> Result<[u8; 32], RpcError> {
+pub(crate) fn parse_hash(s: &str) -> Result<[u8; 32], RpcError> {
     // CometBFT's URI form writes hashes as 0x-prefixed hex.
     let bare = s.strip_prefix("0x").unwrap_or(s);
     let bytes = hex::decode(bare)
@@ -436,7 +459,10 @@ fn parse_hash(s: &str) -> Result<[u8; 32], RpcError> {
         .map_err(|_| RpcError::invalid_params("hash must be 32 bytes"))
 }
 
-fn tx_response<'a>(b: &'a crate::index::StoredBlock, index: u32) -> Option<TxResponse<'a>> {
+pub(crate) fn tx_response<'a>(
+    b: &'a crate::index::StoredBlock,
+    index: u32,
+) -> Option<TxResponse<'a>> {
     let tx = b.txs.get(index as usize)?;
     let result = b.results.get(index as usize)?;
     let raw = base64::engine::general_purpose::STANDARD.decode(tx).ok()?;
@@ -466,65 +492,6 @@ fn tx<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
 }
 
 /// `tx_search` supports `tx.hash='…'` and `tx.height=N` (joined by AND).
-fn tx_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
-    let query = param_str(params, "query", 0)
-        .ok_or_else(|| RpcError::invalid_params("query is required"))?;
-    let (mut hash, mut height) = (None, None);
-    for cond in query.split(" AND ") {
-        let (key, value) = cond
-            .split_once('=')
-            .ok_or_else(|| RpcError::invalid_params(format!("unsupported condition {cond:?}")))?;
-        let value = value.trim().trim_matches('\'').trim_matches('"');
-        match key.trim() {
-            "tx.hash" => hash = Some(parse_hash(value)?),
-            "tx.height" => {
-                height = Some(
-                    value
-                        .parse::<u64>()
-                        .map_err(|_| RpcError::invalid_params(format!("bad height {value:?}")))?,
-                )
-            }
-            other => {
-                return Err(RpcError::invalid_params(format!(
-                    "unsupported query key {other:?}; use tx.hash or tx.height"
-                )))
-            }
-        }
-    }
-    let blocks: Vec<(crate::index::StoredBlock, Option<u32>)> = match (hash, height) {
-        (Some(h), _) => ctx
-            .index
-            .tx(&h)
-            .map_err(|e| RpcError::internal(e.to_string()))?
-            .filter(|(b, _)| height.is_none_or(|x| x == b.height))
-            .map(|(b, i)| vec![(b, Some(i))])
-            .unwrap_or_default(),
-        (None, Some(h)) => ctx
-            .index
-            .block(h)
-            .map_err(|e| RpcError::internal(e.to_string()))?
-            .map(|b| vec![(b, None)])
-            .unwrap_or_default(),
-        (None, None) => {
-            return Err(RpcError::invalid_params(
-                "query must name tx.hash or tx.height",
-            ))
-        }
-    };
-    let mut txs = Vec::new();
-    for (b, only) in &blocks {
-        match only {
-            Some(i) => txs.extend(tx_response(b, *i)),
-            None => txs.extend((0..b.txs.len() as u32).filter_map(|i| tx_response(b, i))),
-        }
-    }
-    let total = txs.len();
-    to_value(TxSearch {
-        txs,
-        total_count: total.to_string(),
-    })
-}
-
 fn block<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
     let stored = match param_u64(params, "height", 0)? {
         Some(h) if h > 0 => ctx.index.block(h),

@@ -14,9 +14,13 @@ pub const ACCOUNT_PATH: &str = "/cosmos.auth.v1beta1.Query/Account";
 pub async fn account(kv: &mut impl KvRead, data: &[u8]) -> Result<Vec<u8>, TxError> {
     let req = QueryAccountRequest::decode(data).map_err(|e| TxError::decode(e.to_string()))?;
     let addr = Address::parse_account(&req.address)?;
-    let bytes = get_account_bytes(kv, &addr)
-        .await?
-        .ok_or_else(|| TxError::not_found(format!("account {} not found", req.address)))?;
+    let bytes = get_account_bytes(kv, &addr).await?.ok_or_else(|| {
+        // CosmJS (and the SDK's gRPC gateway) recognise a missing account by this text.
+        TxError::key_not_found(format!(
+            "rpc error: code = NotFound desc = account {} not found",
+            req.address
+        ))
+    })?;
     Ok(QueryAccountResponse {
         account: Some(Any {
             type_url: BASE_ACCOUNT_URL.into(),

@@ -1,0 +1,237 @@
+//! CometBFT's WebSocket endpoint (`/websocket`): every JSON-RPC method, plus `subscribe`,
+//! `unsubscribe` and `unsubscribe_all` for `tm.event='NewBlock'` and `tm.event='Tx'` (the
+//! latter optionally narrowed by `type.attr='value'` conditions on the tx's events). Events
+//! carry the subscribe request's id and the `query`, as CometBFT sends them.
+
+use super::types::{ExecTxResult, TxResponse};
+use super::{block_response, dispatch, envelope, param_str, tx_response, RpcContext, RpcError};
+use crate::index::StoredBlock;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use caspur_consensus::FinalizedBlock;
+use caspur_store::{StateProve, StateScan};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Most subscriptions one connection may hold.
+const MAX_SUBSCRIPTIONS: usize = 100;
+/// Largest message a client may send.
+const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+/// Finalized blocks as the node commits them (after indexing).
+pub type BlockFeed = broadcast::Sender<Arc<FinalizedBlock>>;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    NewBlock,
+    Tx,
+}
+
+struct Subscription {
+    id: Value,
+    query: String,
+    kind: Kind,
+    /// `type.attr=value` conditions a tx's events must all contain.
+    conditions: Vec<String>,
+}
+
+fn parse_subscription(query: &str) -> Result<(Kind, Vec<String>), RpcError> {
+    let mut kind = None;
+    let mut conditions = Vec::new();
+    for condition in query.split(" AND ") {
+        let (key, value) = condition.split_once('=').ok_or_else(|| {
+            RpcError::invalid_params(format!("unsupported condition {condition:?}"))
+        })?;
+        let value = value.trim().trim_matches('\'');
+        match key.trim() {
+            "tm.event" => {
+                kind = Some(match value {
+                    "NewBlock" => Kind::NewBlock,
+                    "Tx" => Kind::Tx,
+                    other => {
+                        return Err(RpcError::invalid_params(format!(
+                            "unsupported event {other:?}: NewBlock or Tx"
+                        )))
+                    }
+                })
+            }
+            key if key.contains('.') => conditions.push(format!("{key}={value}")),
+            key => {
+                return Err(RpcError::invalid_params(format!(
+                    "unsupported query key {key:?}"
+                )))
+            }
+        }
+    }
+    let kind = kind.ok_or_else(|| RpcError::invalid_params("query must name tm.event"))?;
+    if kind == Kind::NewBlock && !conditions.is_empty() {
+        return Err(RpcError::invalid_params(
+            "NewBlock takes no further conditions",
+        ));
+    }
+    Ok((kind, conditions))
+}
+
+/// Upgrades `GET /websocket`.
+pub(crate) async fn upgrade<S: StateScan + StateProve + Clone + 'static>(
+    State(ctx): State<Arc<RpcContext<S>>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve(ctx, socket))
+}
+
+async fn serve<S: StateScan + StateProve + Clone + 'static>(
+    ctx: Arc<RpcContext<S>>,
+    mut socket: WebSocket,
+) {
+    let mut blocks = ctx.feed.subscribe();
+    let mut subscriptions: Vec<Subscription> = Vec::new();
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { return };
+                let text = match message {
+                    Message::Text(t) => t.to_string(),
+                    Message::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
+                    Message::Close(_) => return,
+                    _ => continue,
+                };
+                let reply = handle(&ctx, &mut subscriptions, &text).await;
+                if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
+                    return;
+                }
+            }
+            block = blocks.recv(), if !subscriptions.is_empty() => {
+                let block = match block {
+                    Ok(b) => b,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // A client too slow for the chain loses its subscriptions, as in CometBFT.
+                        for s in subscriptions.drain(..) {
+                            let e = RpcError::internal("subscription was cancelled: client is not pulling messages fast enough");
+                            let _ = socket.send(Message::Text(envelope(s.id, Err(e)).to_string().into())).await;
+                        }
+                        continue;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                for event in events(&ctx.facts.chain_id, &subscriptions, &block) {
+                    if socket.send(Message::Text(event.to_string().into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn handle<S: StateScan + StateProve + Clone + 'static>(
+    ctx: &RpcContext<S>,
+    subscriptions: &mut Vec<Subscription>,
+    text: &str,
+) -> Value {
+    let call: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return envelope(Value::Null, Err(RpcError::parse(e.to_string()))),
+    };
+    let id = call.get("id").cloned().unwrap_or(Value::Null);
+    let params = call.get("params").cloned().unwrap_or(Value::Null);
+    let result = match call.get("method").and_then(Value::as_str) {
+        None => Err(RpcError::invalid_request("missing method")),
+        Some("subscribe") => subscribe(subscriptions, id.clone(), &params),
+        Some("unsubscribe") => {
+            let query = param_str(&params, "query", 0).unwrap_or_default();
+            let before = subscriptions.len();
+            subscriptions.retain(|s| s.query != query);
+            if subscriptions.len() == before {
+                Err(RpcError::invalid_params("subscription not found"))
+            } else {
+                Ok(json!({}))
+            }
+        }
+        Some("unsubscribe_all") => {
+            subscriptions.clear();
+            Ok(json!({}))
+        }
+        Some(method) => dispatch(ctx, method, &params).await,
+    };
+    envelope(id, result)
+}
+
+fn subscribe(
+    subscriptions: &mut Vec<Subscription>,
+    id: Value,
+    params: &Value,
+) -> Result<Value, RpcError> {
+    let query = param_str(params, "query", 0)
+        .ok_or_else(|| RpcError::invalid_params("query is required"))?;
+    if subscriptions.iter().any(|s| s.query == query) {
+        return Err(RpcError::invalid_params("already subscribed"));
+    }
+    if subscriptions.len() >= MAX_SUBSCRIPTIONS {
+        return Err(RpcError::invalid_params(format!(
+            "at most {MAX_SUBSCRIPTIONS} subscriptions per connection"
+        )));
+    }
+    let (kind, conditions) = parse_subscription(query)?;
+    subscriptions.push(Subscription {
+        id,
+        query: query.to_string(),
+        kind,
+        conditions,
+    });
+    Ok(json!({}))
+}
+
+/// The event messages `block` produces for `subscriptions`.
+fn events(chain_id: &str, subscriptions: &[Subscription], block: &FinalizedBlock) -> Vec<Value> {
+    let stored = StoredBlock::from_finalized(block);
+    let mut out = Vec::new();
+    for s in subscriptions {
+        match s.kind {
+            Kind::NewBlock => {
+                let b = block_response(chain_id, &stored);
+                let value = json!({"block": b.block, "block_id": b.block_id});
+                out.push(event(s, "NewBlock", value));
+            }
+            Kind::Tx => {
+                for index in 0..stored.txs.len() as u32 {
+                    let Some(tx) = tx_response(&stored, index) else {
+                        continue;
+                    };
+                    if !s.conditions.iter().all(|c| has_condition(&tx.tx_result, c)) {
+                        continue;
+                    }
+                    out.push(event(s, "Tx", json!({"TxResult": tx_result(&tx)})));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn has_condition(result: &ExecTxResult<'_>, condition: &str) -> bool {
+    result.events.iter().any(|e| {
+        e.attributes
+            .iter()
+            .any(|a| format!("{}.{}={}", e.kind, a.key, a.value) == condition)
+    })
+}
+
+fn tx_result(tx: &TxResponse<'_>) -> Value {
+    json!({"height": tx.height, "index": tx.index, "tx": tx.tx, "result": tx.tx_result})
+}
+
+fn event(s: &Subscription, name: &str, value: Value) -> Value {
+    json!({
+        "jsonrpc": "2.0",
+        "id": s.id,
+        "result": {
+            "query": s.query,
+            "data": {"type": format!("tendermint/event/{name}"), "value": value},
+            "events": {"tm.event": [name]},
+        }
+    })
+}

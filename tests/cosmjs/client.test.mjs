@@ -1,0 +1,216 @@
+// Unmodified CosmJS (@cosmjs/stargate, @cosmjs/proto-signing, @cosmjs/tendermint-rpc) against a
+// real `caspurd dev` node: every assertion checks values the chain must have produced.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
+import {
+  BroadcastTxError,
+  GasPrice,
+  SigningStargateClient,
+  StargateClient,
+  calculateFee,
+} from "@cosmjs/stargate";
+import { Comet38Client, WebsocketClient } from "@cosmjs/tendermint-rpc";
+import { TxRaw } from "cosmjs-types/cosmos/tx/v1beta1/tx";
+import { CHAIN_ID, DENOM, MNEMONIC, startDevNode } from "./devnode.mjs";
+
+const FEE = { amount: [{ denom: DENOM, amount: "5000" }], gas: "200000" };
+
+let node;
+let client;
+let signer;
+let wallet;
+let dev;
+let other;
+
+async function balance(address) {
+  return BigInt((await client.getBalance(address, DENOM)).amount);
+}
+
+before(async () => {
+  node = await startDevNode();
+  wallet = await DirectSecp256k1HdWallet.fromMnemonic(MNEMONIC, { prefix: "caspur" });
+  [dev] = await wallet.getAccounts();
+  const fresh = await DirectSecp256k1HdWallet.generate(12, { prefix: "caspur" });
+  [other] = await fresh.getAccounts();
+  client = await StargateClient.connect(node.rpc);
+  signer = await SigningStargateClient.connectWithSigner(node.rpc, wallet, {
+    gasPrice: GasPrice.fromString(`0.025${DENOM}`),
+  });
+});
+
+after(() => {
+  client?.disconnect();
+  signer?.disconnect();
+  node?.stop();
+});
+
+describe("queries", () => {
+  it("reports the chain id and a growing height", async () => {
+    assert.equal(await client.getChainId(), CHAIN_ID);
+    const h1 = await client.getHeight();
+    assert.ok(h1 >= 1);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok((await client.getHeight()) > h1);
+  });
+
+  it("finds the funded account and not an unknown one", async () => {
+    const account = await client.getAccount(dev.address);
+    assert.equal(account.address, dev.address);
+    assert.ok(BigInt(account.accountNumber) >= 0n);
+    assert.ok(account.pubkey === null || account.pubkey.type === "tendermint/PubKeySecp256k1");
+    assert.equal(await client.getAccount(other.address), null);
+  });
+
+  it("reads balances, zero for an empty account", async () => {
+    assert.ok((await balance(dev.address)) > 1_000_000n);
+    assert.deepEqual(await client.getBalance(other.address, DENOM), { denom: DENOM, amount: "0" });
+    const all = await client.getAllBalances(dev.address);
+    assert.ok(all.some((c) => c.denom === DENOM && BigInt(c.amount) > 0n));
+    assert.deepEqual(await client.getAllBalances(other.address), []);
+  });
+
+  it("returns blocks with their height and chain id", async () => {
+    const latest = await client.getBlock();
+    assert.equal(latest.header.chainId, CHAIN_ID);
+    assert.ok(latest.header.height >= 1);
+    const first = await client.getBlock(1);
+    assert.equal(first.header.height, 1);
+    assert.match(first.id, /^[0-9A-F]{64}$/);
+  });
+});
+
+describe("transactions", () => {
+  it("sends with a fixed fee, then finds the tx by hash, sender and height", async () => {
+    const before = await balance(other.address);
+    const result = await signer.sendTokens(dev.address, other.address, [{ denom: DENOM, amount: "1234" }], FEE, "fixed");
+    assert.equal(result.code, 0, result.rawLog);
+    assert.equal((await balance(other.address)) - before, 1234n);
+    const tx = await client.getTx(result.transactionHash);
+    assert.equal(tx.hash, result.transactionHash);
+    assert.equal(tx.height, result.height);
+    assert.equal(tx.code, 0);
+    const bySender = await client.searchTx(`message.sender='${dev.address}'`);
+    assert.ok(bySender.some((t) => t.hash === result.transactionHash));
+    const byHeight = await client.searchTx(`tx.height=${result.height}`);
+    assert.ok(byHeight.some((t) => t.hash === result.transactionHash));
+    assert.ok(byHeight.every((t) => t.height === result.height));
+  });
+
+  it("sends with an auto fee from a simulation", async () => {
+    const gas = await signer.simulate(
+      dev.address,
+      [{ typeUrl: "/cosmos.bank.v1beta1.MsgSend", value: { fromAddress: dev.address, toAddress: other.address, amount: [{ denom: DENOM, amount: "1" }] } }],
+      "",
+    );
+    assert.ok(gas > 10_000 && gas < 200_000, `simulated gas ${gas}`);
+    const result = await signer.sendTokens(dev.address, other.address, [{ denom: DENOM, amount: "10" }], "auto");
+    assert.equal(result.code, 0, result.rawLog);
+    assert.ok(result.gasUsed > 0n || result.gasUsed > 0);
+  });
+
+  it("commits a burst of 20 txs with consecutive sequences", async () => {
+    const { accountNumber, sequence } = await client.getSequence(dev.address);
+    const before = await balance(other.address);
+    const hashes = [];
+    for (let i = 0; i < 20; i++) {
+      const msg = { typeUrl: "/cosmos.bank.v1beta1.MsgSend", value: { fromAddress: dev.address, toAddress: other.address, amount: [{ denom: DENOM, amount: "1" }] } };
+      const signed = await signer.sign(dev.address, [msg], FEE, `burst ${i}`, {
+        accountNumber,
+        sequence: sequence + i,
+        chainId: CHAIN_ID,
+      });
+      hashes.push(await signer.broadcastTxSync(TxRaw.encode(signed).finish()));
+    }
+    assert.equal(new Set(hashes).size, 20);
+    const deadline = Date.now() + 30_000;
+    for (const hash of hashes) {
+      let tx = null;
+      while (!tx) {
+        assert.ok(Date.now() < deadline, `tx ${hash} not committed`);
+        tx = await client.getTx(hash);
+        if (!tx) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(tx.code, 0);
+    }
+    assert.equal((await balance(other.address)) - before, 20n);
+    assert.equal((await client.getSequence(dev.address)).sequence, sequence + 20);
+  });
+
+  it("surfaces CheckTx rejections as BroadcastTxError with our code", async () => {
+    const all = await balance(dev.address);
+    const fee = { amount: [{ denom: DENOM, amount: (all + 1n).toString() }], gas: "200000" };
+    await assert.rejects(
+      signer.sendTokens(dev.address, other.address, [{ denom: DENOM, amount: "1" }], fee),
+      (err) => {
+        assert.ok(err instanceof BroadcastTxError, String(err));
+        assert.equal(err.code, 5);
+        assert.equal(err.codespace, "sdk");
+        assert.match(err.log, /insufficient funds/);
+        return true;
+      },
+    );
+  });
+
+  it("reports a failing simulation as an error", async () => {
+    const huge = ((await balance(dev.address)) * 2n).toString();
+    await assert.rejects(
+      signer.simulate(
+        dev.address,
+        [{ typeUrl: "/cosmos.bank.v1beta1.MsgSend", value: { fromAddress: dev.address, toAddress: other.address, amount: [{ denom: DENOM, amount: huge }] } }],
+        "",
+      ),
+      /insufficient funds/,
+    );
+  });
+});
+
+describe("websocket", () => {
+  it("streams new blocks", async () => {
+    const ws = new WebsocketClient(node.ws);
+    const comet = Comet38Client.create(ws);
+    const heights = await new Promise((ok, fail) => {
+      const seen = [];
+      const sub = comet.subscribeNewBlock().subscribe({
+        next: (event) => {
+          seen.push(event.header.height);
+          if (seen.length === 2) {
+            sub.unsubscribe();
+            ok(seen);
+          }
+        },
+        error: fail,
+      });
+      setTimeout(() => fail(new Error("no blocks streamed")), 20_000);
+    });
+    comet.disconnect();
+    assert.equal(heights[1], heights[0] + 1);
+  });
+});
+
+describe("websocket txs", () => {
+  it("streams the txs matching an event query", async () => {
+    const ws = new WebsocketClient(node.ws);
+    const comet = Comet38Client.create(ws);
+    const seen = new Promise((ok, fail) => {
+      const sub = comet.subscribeTx(`message.sender='${dev.address}'`).subscribe({
+        next: (event) => {
+          sub.unsubscribe();
+          ok(event);
+        },
+        error: fail,
+      });
+      setTimeout(() => fail(new Error("no tx streamed")), 20_000);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const result = await signer.sendTokens(dev.address, other.address, [{ denom: DENOM, amount: "7" }], FEE);
+    const event = await seen;
+    comet.disconnect();
+    assert.equal(Buffer.from(event.hash).toString("hex").toUpperCase(), result.transactionHash);
+    assert.equal(event.height, result.height);
+    assert.equal(event.result.code, 0);
+  });
+});
+
+// calculateFee is what "auto" uses with our gas price; keep the import exercised.
+assert.equal(calculateFee(100_000, GasPrice.fromString(`0.025${DENOM}`)).amount[0].amount, "2500");
