@@ -165,6 +165,51 @@ describe("transactions", () => {
   });
 });
 
+describe("browsers", () => {
+  it("answers CORS preflights and requests from any origin", async () => {
+    const preflight = await fetch(node.rpc, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://dapp.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
+    });
+    assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+    assert.match(preflight.headers.get("access-control-allow-methods"), /POST/);
+    const res = await fetch(node.rpc, {
+      method: "POST",
+      headers: { origin: "https://dapp.example", "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "health", params: {} }),
+    });
+    assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    assert.deepEqual((await res.json()).result, {});
+  });
+});
+
+describe("bad requests", () => {
+  const post = (body) =>
+    fetch(node.rpc, { method: "POST", headers: { "content-type": "application/json" }, body });
+
+  it("answers malformed JSON, unknown methods and wrong params with JSON-RPC errors", async () => {
+    const malformed = await post("{not json");
+    assert.equal(malformed.status, 200);
+    assert.equal((await malformed.json()).error.code, -32700);
+    const unknown = await (await post(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "nope", params: {} }))).json();
+    assert.equal(unknown.error.code, -32601);
+    assert.equal(unknown.id, 2);
+    const wrong = await (await post(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "block", params: { height: "abc" } }))).json();
+    assert.equal(wrong.error.code, -32602);
+  });
+
+  it("refuses a huge body and keeps serving", async () => {
+    const huge = await post(JSON.stringify({ jsonrpc: "2.0", id: 4, method: "health", params: { pad: "x".repeat(5 << 20) } }));
+    assert.equal(huge.status, 413);
+    const ok = await (await post(JSON.stringify({ jsonrpc: "2.0", id: 5, method: "health", params: {} }))).json();
+    assert.deepEqual(ok.result, {});
+  });
+});
+
 describe("websocket", () => {
   it("streams new blocks", async () => {
     const ws = new WebsocketClient(node.ws);

@@ -107,6 +107,14 @@ pub fn router<S: StateScan + StateProve + Clone + 'static>(ctx: Arc<RpcContext<S
         .route("/websocket", get(ws::upgrade::<S>))
         .route("/{method}", get(get_rpc::<S>))
         .with_state(ctx)
+        // Browser dapps call the node from their own origin (CometBFT's `cors_allowed_origins`
+        // set to "*"); the RPC is read-only plus tx submission, which needs no credentials.
+        .layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers(tower_http::cors::Any),
+        )
 }
 
 async fn post_rpc<S: StateScan + StateProve + Clone + 'static>(
