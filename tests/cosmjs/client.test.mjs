@@ -90,6 +90,14 @@ describe("transactions", () => {
     assert.equal(tx.hash, result.transactionHash);
     assert.equal(tx.height, result.height);
     assert.equal(tx.code, 0);
+    const comet = await Comet38Client.connect(node.rpc);
+    const results = await comet.blockResults(result.height);
+    assert.equal(results.height, result.height);
+    assert.ok(results.results.some((r) => r.code === 0 && r.events.some((e) => e.type === "transfer")));
+    const info = await comet.abciInfo();
+    assert.ok(info.lastBlockHeight >= result.height);
+    assert.equal(info.lastBlockAppHash.length, 32);
+    comet.disconnect();
     const bySender = await client.searchTx(`message.sender='${dev.address}'`);
     assert.ok(bySender.some((t) => t.hash === result.transactionHash));
     const byHeight = await client.searchTx(`tx.height=${result.height}`);

@@ -1,6 +1,7 @@
 //! CometBFT-compatible JSON-RPC 2.0 over HTTP POST (and the same methods as `GET /<method>`
 //! with URI parameters, as CometBFT serves them).
 
+mod results;
 mod search;
 pub mod types;
 mod ws;
@@ -226,6 +227,8 @@ pub(crate) async fn dispatch<S: StateScan + StateProve + Clone + 'static>(
         "tx_search" => search::tx_search(ctx, params),
         "tx" => tx(ctx, params),
         "block" => block(ctx, params),
+        "block_results" => results::block_results(ctx, params),
+        "abci_info" => results::abci_info(ctx),
         other => Err(RpcError::not_found(other)),
     }
 }
