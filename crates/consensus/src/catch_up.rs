@@ -11,6 +11,7 @@ use crate::block::{Block, Digest};
 use crate::epoch_proofs::Walk;
 use commonware_consensus::marshal::standard::Standard;
 use commonware_consensus::simplex::{scheme::ed25519::Scheme, types::Finalization};
+use commonware_consensus::types::Epocher as _;
 use commonware_cryptography::ed25519::PublicKey;
 use commonware_glue::stateful::probe::Mailbox as ProbeMailbox;
 use commonware_p2p::{Receiver, Sender};
@@ -86,12 +87,13 @@ where
                 }
                 continue;
             };
-            // Views restart each epoch; epochs × length + view bounds the floor's height.
+            // Views restart each epoch; the epoch's first height + view bounds the floor's height.
             let round = floor.round();
-            let distance = round
-                .epoch()
-                .get()
-                .saturating_mul(self.epocher_length())
+            let distance = self
+                .walk
+                .epocher
+                .first(round.epoch())
+                .map_or(u64::MAX, |h| h.get())
                 .saturating_add(round.view().get());
             if distance < catch_up.min_distance_views {
                 tracing::info!(
@@ -105,13 +107,5 @@ where
         }
         tracing::info!("no finalized floor from peers; starting from genesis");
         None
-    }
-
-    fn epocher_length(&self) -> u64 {
-        use commonware_consensus::types::{Epoch, Epocher as _};
-        self.walk
-            .epocher
-            .last(Epoch::zero())
-            .map_or(1, |last| last.get() + 1)
     }
 }

@@ -200,16 +200,20 @@ impl<E: Clock + Storage + Metrics + CryptoRng> Walk<'_, E> {
         }
     }
 
-    /// Every key of every known set but ours, latest sets first.
+    /// The members of the latest known set and of the one before (members that just left
+    /// still hold the proofs), but ours.
     fn peers(&self) -> Vec<PublicKey> {
-        let (latest, _) = self.sets.latest();
+        let (latest, newest) = self.sets.latest();
+        let previous = latest
+            .get()
+            .checked_sub(1)
+            .and_then(|e| self.sets.validators(Epoch::new(e)))
+            .unwrap_or_default();
         let mut peers: Vec<PublicKey> = Vec::new();
-        for e in (0..=latest.get()).rev() {
-            for v in self.sets.validators(Epoch::new(e)).unwrap_or_default() {
-                if let Ok(key) = public_key(&v) {
-                    if key != *self.me && !peers.contains(&key) {
-                        peers.push(key);
-                    }
+        for v in newest.iter().chain(&previous) {
+            if let Ok(key) = public_key(v) {
+                if key != *self.me && !peers.contains(&key) {
+                    peers.push(key);
                 }
             }
         }

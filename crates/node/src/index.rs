@@ -114,8 +114,8 @@ impl BlockIndex {
         Ok(BlockIndex { db })
     }
 
-    /// Records a finalized block (idempotent per height).
-    pub fn insert(&self, block: &FinalizedBlock) -> Result<(), IndexError> {
+    /// Records a finalized block (idempotent per height); returns it as stored.
+    pub fn insert(&self, block: &FinalizedBlock) -> Result<StoredBlock, IndexError> {
         let stored = StoredBlock::from_finalized(block);
         let bytes = serde_json::to_vec(&stored).map_err(err)?;
         let tx = self.db.begin_write().map_err(err)?;
@@ -136,7 +136,8 @@ impl BlockIndex {
                 }
             }
         }
-        tx.commit().map_err(err)
+        tx.commit().map_err(err)?;
+        Ok(stored)
     }
 
     /// The txs, as (height, index) in ascending order, whose events include every one of

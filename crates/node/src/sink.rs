@@ -23,13 +23,14 @@ impl<S: StateRead + Clone + 'static> BlockSink for NodeSink<S> {
         Box::pin(async move {
             // A node that cannot record what it finalized must stop rather than answer wrongly;
             // consensus re-delivers the block after restart.
-            if let Err(e) = self.index.insert(&block) {
-                panic!("cannot index block {}: {e}", block.height);
-            }
+            let stored = match self.index.insert(&block) {
+                Ok(stored) => stored,
+                Err(e) => panic!("cannot index block {}: {e}", block.height),
+            };
             tracing::info!(height = block.height, txs = block.txs.len(), app_hash = %hex::encode_upper(block.app_hash), "committed");
             self.mempool.on_finalized(&block).await;
             // No subscriber is not an error.
-            let _ = self.feed.send(Arc::new(block));
+            let _ = self.feed.send(Arc::new(stored));
         })
     }
 }

@@ -503,8 +503,12 @@ fn tx<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
 }
 
 /// `tx_search` supports `tx.hash='…'` and `tx.height=N` (joined by AND).
-fn block<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
-    let stored = match param_u64(params, "height", 0)? {
+/// The block at the `height` parameter, or the latest one when it is absent or 0.
+pub(crate) fn requested_block<S>(
+    ctx: &RpcContext<S>,
+    params: &Value,
+) -> Result<crate::index::StoredBlock, RpcError> {
+    match param_u64(params, "height", 0)? {
         Some(h) if h > 0 => ctx.index.block(h),
         _ => ctx.index.latest(),
     }
@@ -513,6 +517,12 @@ fn block<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
         RpcError::internal(
             "height is not available: the block is not committed yet or not retained",
         )
-    })?;
-    to_value(block_response(&ctx.facts.chain_id, &stored))
+    })
+}
+
+fn block<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
+    to_value(block_response(
+        &ctx.facts.chain_id,
+        &requested_block(ctx, params)?,
+    ))
 }

@@ -1,20 +1,13 @@
 //! `block_results` and `abci_info`: a block's tx results, and what the app last committed.
 
 use super::types::ExecTxResult;
-use super::{param_u64, to_value, RpcContext, RpcError};
+use super::{requested_block, to_value, RpcContext, RpcError};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
 /// Answers `block_results` (latest block when no height is given).
 pub(crate) fn block_results<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
-    let stored = match param_u64(params, "height", 0)? {
-        Some(h) if h > 0 => ctx.index.block(h),
-        _ => ctx.index.latest(),
-    }
-    .map_err(|e| RpcError::internal(e.to_string()))?
-    .ok_or_else(|| {
-        RpcError::internal("height is not available: not committed yet or not retained")
-    })?;
+    let stored = requested_block(ctx, params)?;
     let results: Vec<ExecTxResult<'_>> = stored.results.iter().map(ExecTxResult::from).collect();
     let app_hash = hex::decode(&stored.app_hash).unwrap_or_default();
     to_value(json!({

@@ -63,19 +63,20 @@ pub(crate) fn tx_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value,
     let mut matches: Vec<(u64, u32)> = match query.hash {
         Some(hash) => {
             let found = ctx.index.tx(&hash).map_err(internal)?;
-            let candidates: Vec<(u64, u32)> =
-                found.map(|(b, i)| (b.height, i)).into_iter().collect();
-            let filtered = ctx
-                .index
-                .search(&query.events, query.height)
-                .map_err(internal)?;
-            candidates
-                .into_iter()
-                .filter(|c| {
-                    (query.events.is_empty() || filtered.contains(c))
-                        && query.height.is_none_or(|h| h == c.0)
-                })
-                .collect()
+            let candidate = found
+                .map(|(b, i)| (b.height, i))
+                .filter(|c| query.height.is_none_or(|h| h == c.0));
+            match candidate {
+                // Further conditions: check them at that tx's height only.
+                Some(c) if !query.events.is_empty() => ctx
+                    .index
+                    .search(&query.events, Some(c.0))
+                    .map_err(internal)?
+                    .into_iter()
+                    .filter(|t| *t == c)
+                    .collect(),
+                other => other.into_iter().collect(),
+            }
         }
         None if query.height.is_none() && query.events.is_empty() => {
             return Err(RpcError::invalid_params(

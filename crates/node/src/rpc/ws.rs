@@ -9,7 +9,6 @@ use crate::index::StoredBlock;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use caspur_consensus::FinalizedBlock;
 use caspur_store::{StateProve, StateScan};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -20,8 +19,8 @@ const MAX_SUBSCRIPTIONS: usize = 100;
 /// Largest message a client may send.
 const MAX_MESSAGE_BYTES: usize = 1 << 20;
 
-/// Finalized blocks as the node commits them (after indexing).
-pub type BlockFeed = broadcast::Sender<Arc<FinalizedBlock>>;
+/// Committed blocks as the index stored them (converted once, shared by every connection).
+pub type BlockFeed = broadcast::Sender<Arc<StoredBlock>>;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -186,19 +185,18 @@ fn subscribe(
 }
 
 /// The event messages `block` produces for `subscriptions`.
-fn events(chain_id: &str, subscriptions: &[Subscription], block: &FinalizedBlock) -> Vec<Value> {
-    let stored = StoredBlock::from_finalized(block);
+fn events(chain_id: &str, subscriptions: &[Subscription], stored: &StoredBlock) -> Vec<Value> {
     let mut out = Vec::new();
     for s in subscriptions {
         match s.kind {
             Kind::NewBlock => {
-                let b = block_response(chain_id, &stored);
+                let b = block_response(chain_id, stored);
                 let value = json!({"block": b.block, "block_id": b.block_id});
                 out.push(event(s, "NewBlock", value));
             }
             Kind::Tx => {
                 for index in 0..stored.txs.len() as u32 {
-                    let Some(tx) = tx_response(&stored, index) else {
+                    let Some(tx) = tx_response(stored, index) else {
                         continue;
                     };
                     if !s.conditions.iter().all(|c| has_condition(&tx.tx_result, c)) {
