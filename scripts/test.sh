@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README). Builds the binaries the end-to-end tests drive, runs
 # the whole Rust suite with nextest (falls back to cargo test where nextest is missing), then
-# the real-client suites (CosmJS from npm) against those binaries.
+# the real-client suites (CosmJS from npm, cosmpy from PyPI) against those binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --workspace --bins
@@ -14,4 +14,10 @@ fi
   cd tests/cosmjs
   npm ci --no-audit --no-fund --loglevel=error
   CASPURD="$PWD/../../target/debug/caspurd" npm test
+)
+(
+  cd tests/cosmpy
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+  CASPURD="$PWD/../../target/debug/caspurd" .venv/bin/python -m unittest -v test_grpc.py
 )

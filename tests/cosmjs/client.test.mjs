@@ -90,6 +90,9 @@ describe("transactions", () => {
     assert.equal(tx.hash, result.transactionHash);
     assert.equal(tx.height, result.height);
     assert.equal(tx.code, 0);
+    // The tx's data is TxMsgData: one response per message.
+    assert.deepEqual(result.msgResponses.map((r) => r.typeUrl), ["/cosmos.bank.v1beta1.MsgSendResponse"]);
+    assert.deepEqual(tx.msgResponses.map((r) => r.typeUrl), ["/cosmos.bank.v1beta1.MsgSendResponse"]);
     const comet = await Comet38Client.connect(node.rpc);
     const results = await comet.blockResults(result.height);
     assert.equal(results.height, result.height);

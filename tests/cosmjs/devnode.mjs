@@ -36,7 +36,7 @@ async function rpcStatus(url) {
 /** Starts the node; resolves once it has committed block 1. */
 export async function startDevNode() {
   const home = mkdtempSync(join(tmpdir(), "caspur-cosmjs-"));
-  const [rpcPort, p2pPort] = [await freePort(), await freePort()];
+  const [rpcPort, p2pPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
   const log = join(home, "node.log");
   const out = openSync(log, "a");
   const child = spawn(
@@ -48,6 +48,7 @@ export async function startDevNode() {
       "--block-time-ms", "200",
       "--rpc-laddr", `127.0.0.1:${rpcPort}`,
       "--p2p-laddr", `127.0.0.1:${p2pPort}`,
+      "--grpc-laddr", `127.0.0.1:${grpcPort}`,
     ],
     { stdio: ["ignore", out, out] },
   );

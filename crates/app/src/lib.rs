@@ -24,6 +24,7 @@ use caspur_types::tx::decode_tx;
 use caspur_types::{Dec, ErrorCode, Event, TxError};
 use context::{Ctx, Unmetered};
 use modules::auth;
+use prost::Message as _;
 use serde::{Deserialize, Serialize};
 
 pub use context::BlockInfo;
@@ -107,6 +108,22 @@ pub struct TxResult {
     pub gas_used: u64,
     /// Events, ante events first.
     pub events: Vec<Event>,
+    /// On success, `TxMsgData{msg_responses}`: one `…Response` per message, as the SDK reports.
+    #[serde(default, with = "hex_bytes")]
+    pub data: Vec<u8>,
+}
+
+/// `data` as hex in stored JSON (results are kept in the block index).
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        hex::decode(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
 }
 
 impl TxResult {
@@ -118,6 +135,7 @@ impl TxResult {
             gas_wanted,
             gas_used,
             events,
+            data: Vec::new(),
         }
     }
 }
@@ -319,10 +337,14 @@ impl App {
         let mut ctx = Ctx::new(state, block, &self.chain_id, gas_limit, self.costs);
         ctx.gas = gas;
         let mut outcome = Ok(());
+        let mut msg_responses = Vec::with_capacity(tx.body.messages.len());
         for msg in &tx.body.messages {
-            outcome = router::dispatch(&mut ctx, msg, 0).await;
-            if outcome.is_err() {
-                break;
+            match router::dispatch(&mut ctx, msg, 0).await {
+                Ok(response) => msg_responses.push(response),
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
             }
         }
         let used = ctx.gas.used();
@@ -340,6 +362,12 @@ impl App {
                     gas_wanted: gas_limit,
                     gas_used: used,
                     events,
+                    data: cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData {
+                        #[allow(deprecated)]
+                        data: Vec::new(),
+                        msg_responses,
+                    }
+                    .encode_to_vec(),
                 }
             }
             Err(e) => {

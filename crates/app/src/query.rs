@@ -6,6 +6,9 @@ use crate::{App, BlockInfo};
 use caspur_store::StateScan;
 use caspur_types::TxError;
 
+/// How the error for a path no module serves begins (gRPC answers it `UNIMPLEMENTED`).
+pub const UNKNOWN_PATH: &str = "unknown query path";
+
 /// Answers a query at `path` with protobuf `data` against committed state; `next_block` is
 /// the block a simulated tx would be part of.
 pub async fn query<S: StateScan>(
@@ -22,7 +25,7 @@ pub async fn query<S: StateScan>(
         bank::query::ALL_BALANCES_PATH => bank::query::all_balances(state, data).await,
         bank::query::TOTAL_SUPPLY_PATH => bank::query::total_supply(state, data).await,
         other => Err(TxError::unknown_request(format!(
-            "unknown query path {other:?}"
+            "{UNKNOWN_PATH} {other:?}"
         ))),
     }
 }

@@ -7,6 +7,7 @@ use crate::modules::{authz, bank, circuit};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 use cosmos_sdk_proto::Any;
+use prost::Message as _;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -17,6 +18,9 @@ pub const MAX_NESTING_DEPTH: u32 = 6;
 pub trait MsgHandler: prost::Message + Default + Sized + Send + Sync {
     /// The protobuf type URL.
     const TYPE_URL: &'static str;
+
+    /// What a successful execution returns (`…Response`, reported in the tx's `TxMsgData`).
+    type Response: prost::Message;
 
     /// The addresses that must sign a tx carrying this message.
     fn signers(&self) -> Result<Vec<Address>, TxError>;
@@ -29,7 +33,7 @@ pub trait MsgHandler: prost::Message + Default + Sized + Send + Sync {
         &self,
         ctx: &mut Ctx<'_, B>,
         depth: u32,
-    ) -> impl Future<Output = Result<(), TxError>> + Send;
+    ) -> impl Future<Output = Result<Self::Response, TxError>> + Send;
 }
 
 /// Every routable type URL, in a stable order.
@@ -65,12 +69,13 @@ fn unknown(url: &str) -> TxError {
     ))
 }
 
-/// Routes one message to its handler, after the circuit breaker admits its type URL.
+/// Routes one message to its handler, after the circuit breaker admits its type URL; returns
+/// the handler's response packed as the SDK does (`<type URL>Response`).
 pub fn dispatch<'a, 'c, B: StateRead>(
     ctx: &'a mut Ctx<'c, B>,
     any: &'a Any,
     depth: u32,
-) -> Pin<Box<dyn Future<Output = Result<(), TxError>> + Send + 'a>>
+) -> Pin<Box<dyn Future<Output = Result<Any, TxError>> + Send + 'a>>
 where
     'c: 'a,
 {
@@ -96,7 +101,7 @@ async fn run<M: MsgHandler, B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     any: &Any,
     depth: u32,
-) -> Result<(), TxError> {
+) -> Result<Any, TxError> {
     let msg: M = decode(any)?;
     msg.check_stateless()?;
     // As the Cosmos SDK: a `message` event (action, sender, module) precedes the message's own.
@@ -105,7 +110,11 @@ async fn run<M: MsgHandler, B: StateRead>(
         event = event.attr("sender", sender.to_string());
     }
     ctx.emit(event.attr("module", module_of(M::TYPE_URL)));
-    msg.execute(ctx, depth).await
+    let response = msg.execute(ctx, depth).await?;
+    Ok(Any {
+        type_url: format!("{}Response", M::TYPE_URL),
+        value: response.encode_to_vec(),
+    })
 }
 
 /// The module name in a type URL: `/cosmos.bank.v1beta1.MsgSend` → `bank`.

@@ -62,6 +62,9 @@ pub struct NodeConfig {
     pub log_level: String,
     /// RPC server.
     pub rpc: RpcConfig,
+    /// Cosmos gRPC server.
+    #[serde(default)]
+    pub grpc: GrpcConfig,
     /// Peer-to-peer network.
     pub p2p: P2pConfig,
     /// Block production.
@@ -109,6 +112,24 @@ fn default_log_level() -> String {
 pub struct RpcConfig {
     /// Listen address, `tcp://host:port`.
     pub laddr: String,
+}
+
+/// `[grpc]`: the Cosmos SDK gRPC services (what `app.toml`'s `[grpc]` is in the SDK).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GrpcConfig {
+    /// Whether to serve gRPC.
+    pub enable: bool,
+    /// Listen address, `host:port`.
+    pub address: String,
+}
+
+impl Default for GrpcConfig {
+    fn default() -> Self {
+        GrpcConfig {
+            enable: true,
+            address: "127.0.0.1:9090".into(),
+        }
+    }
 }
 
 /// `[p2p]`.
@@ -181,6 +202,7 @@ impl NodeConfig {
             rpc: RpcConfig {
                 laddr: "tcp://127.0.0.1:26657".into(),
             },
+            grpc: GrpcConfig::default(),
             p2p: P2pConfig {
                 laddr: "tcp://0.0.0.0:26656".into(),
                 external_address: String::new(),

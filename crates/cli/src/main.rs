@@ -72,6 +72,9 @@ enum Command {
         /// p2p listen address.
         #[arg(long, default_value = "127.0.0.1:26656")]
         p2p_laddr: String,
+        /// Cosmos gRPC listen address (empty: no gRPC server).
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        grpc_laddr: String,
     },
     /// Edit genesis.json.
     #[command(subcommand)]
@@ -393,6 +396,7 @@ fn run(cli: Cli) -> Result<()> {
             block_time_ms,
             rpc_laddr,
             p2p_laddr,
+            grpc_laddr,
         } => {
             let dev_home = match explicit_home {
                 Some(h) => home::Home(h),
@@ -408,6 +412,7 @@ fn run(cli: Cli) -> Result<()> {
                     block_time_ms,
                     rpc: rpc_laddr,
                     p2p: p2p_laddr,
+                    grpc: grpc_laddr,
                 },
             )?;
         }

@@ -134,6 +134,8 @@ pub struct DevOptions {
     pub rpc: String,
     /// p2p address.
     pub p2p: String,
+    /// gRPC address (empty: none).
+    pub grpc: String,
 }
 
 /// The dev chain's funded amount: one billion CSP.
@@ -163,6 +165,10 @@ pub fn dev(home: &Home, opts: DevOptions) -> Result<()> {
         cfg.rpc.laddr = format!("tcp://{}", opts.rpc);
         cfg.p2p.laddr = format!("tcp://{}", opts.p2p);
         cfg.p2p.allow_private_ips = true;
+        cfg.grpc.enable = !opts.grpc.is_empty();
+        if cfg.grpc.enable {
+            cfg.grpc.address = opts.grpc.clone();
+        }
         cfg.consensus.block_time_ms = opts.block_time_ms;
         cfg.instrumentation.prometheus_listen_addr = String::new();
         cfg.instrumentation.prometheus = false;
@@ -212,6 +218,11 @@ pub fn start(home: &Home) -> Result<()> {
         parse_addr(&config.p2p.external_address)?
     };
     let rpc_addr = parse_addr(&config.rpc.laddr)?;
+    let grpc_addr = if config.grpc.enable {
+        Some(parse_addr(&config.grpc.address).context("[grpc] address")?)
+    } else {
+        None
+    };
     let metrics_addr = if config.instrumentation.prometheus
         && !config.instrumentation.prometheus_listen_addr.is_empty()
     {
@@ -257,6 +268,8 @@ pub fn start(home: &Home) -> Result<()> {
             },
             voting_power: power.to_string(),
         },
+        block_max_bytes: genesis.consensus.block_max_bytes,
+        block_max_gas: genesis.consensus.block_max_gas,
     };
     let pool_config = PoolConfig {
         max_txs: config.mempool.size,
@@ -327,9 +340,18 @@ pub fn start(home: &Home) -> Result<()> {
                 .await
                 .map_err(|e| format!("cannot listen for RPC on {rpc_addr}: {e}"))?;
             tracing::info!(%rpc_addr, "RPC listening");
-            axum::serve(listener, rpc::router(ctx))
-                .await
-                .map_err(|e| format!("RPC server failed: {e}"))
+            let grpc = async {
+                match grpc_addr {
+                    Some(addr) => caspur_node::grpc::serve(ctx.clone(), addr).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let rpc = async {
+                axum::serve(listener, rpc::router(ctx.clone()))
+                    .await
+                    .map_err(|e| format!("RPC server failed: {e}"))
+            };
+            tokio::try_join!(rpc, grpc).map(|_| ())
         };
         Services {
             source: mempool.clone(),

@@ -1,6 +1,6 @@
 //! `testnet init`: the homes of an N-validator local network sharing one genesis.
 //!
-//! Node `k` listens for p2p on `starting_port + 10k`, RPC on `+1`, metrics on `+2`, all on
+//! Node `k` listens for p2p on `starting_port + 10k`, RPC on `+1`, metrics on `+2`, gRPC on `+3`, all on
 //! 127.0.0.1; every node bootstraps from all the others. Each node also gets a funded account
 //! key `node{k}` in its home's test keyring, so the network can take transactions at once.
 
@@ -43,6 +43,8 @@ pub struct TestnetNode {
     pub p2p: String,
     /// RPC address.
     pub rpc: String,
+    /// Cosmos gRPC address.
+    pub grpc: String,
     /// Its funded account.
     pub account: String,
     /// The account's mnemonic (test network only).
@@ -109,6 +111,7 @@ pub fn init(opts: &TestnetOptions) -> Result<Vec<TestnetNode>> {
             pub_key,
             p2p,
             rpc: format!("127.0.0.1:{}", port + 1),
+            grpc: format!("127.0.0.1:{}", port + 3),
             account,
             mnemonic,
         });
@@ -128,6 +131,7 @@ pub fn init(opts: &TestnetOptions) -> Result<Vec<TestnetNode>> {
             Mode::Full
         };
         cfg.rpc.laddr = format!("tcp://{}", n.rpc);
+        cfg.grpc.address = n.grpc.clone();
         cfg.p2p.laddr = format!("tcp://{}", n.p2p);
         cfg.p2p.allow_private_ips = true;
         cfg.p2p.bootstrappers = nodes

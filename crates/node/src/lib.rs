@@ -1,8 +1,10 @@
-//! The node layer: mempool, block/tx index, CometBFT JSON-RPC. It talks to consensus through
+//! The node layer: mempool, block/tx index, CometBFT JSON-RPC, Cosmos gRPC. It talks to consensus through
 //! `TxSource` (the mempool) and `BlockSink` (the indexer) and reads committed state through a
 //! state handle; it is the only layer that knows HTTP.
 
+pub mod grpc;
 pub mod index;
 pub mod mempool;
+pub mod queries;
 pub mod rpc;
 pub mod sink;

@@ -17,6 +17,7 @@ fn result(code: u32, sender: &str, recipient: &str) -> TxResult {
             Event::new("message").attr("sender", sender),
             Event::new("transfer").attr("recipient", recipient),
         ],
+        data: Vec::new(),
     }
 }
 

@@ -43,6 +43,7 @@ impl Node {
     pub fn start(home: &Path, rpc_port: u16, p2p: u16) -> Self {
         let rpc = format!("127.0.0.1:{rpc_port}");
         let p2p_addr = format!("127.0.0.1:{p2p}");
+        let grpc_addr = format!("127.0.0.1:{}", free_port());
         let args = [
             "dev",
             "--dev-mnemonic",
@@ -53,6 +54,8 @@ impl Node {
             &rpc,
             "--p2p-laddr",
             &p2p_addr,
+            "--grpc-laddr",
+            &grpc_addr,
         ];
         let node = Node::spawn(home, &args, rpc_port, p2p);
         node.wait_height(1, Duration::from_secs(60));

@@ -35,7 +35,14 @@ pub struct NodeFacts {
     pub rpc_addr: String,
     /// Validator info.
     pub validator: ValidatorInfo,
+    /// Genesis consensus parameter: most bytes in a block.
+    pub block_max_bytes: u64,
+    /// Genesis consensus parameter: most gas in a block (`None`: unlimited).
+    pub block_max_gas: Option<u64>,
 }
+
+/// The CometBFT release whose RPC this node speaks; CosmJS picks its client by it.
+pub const COMET_VERSION: &str = "0.38.17";
 
 /// What the RPC handlers need.
 pub struct RpcContext<S> {
@@ -272,7 +279,7 @@ fn status<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
             id: f.node_id.clone(),
             listen_addr: f.listen_addr.clone(),
             network: f.chain_id.clone(),
-            version: "0.38.17".into(),
+            version: COMET_VERSION.into(),
             channels: "40202122233038606100".into(),
             moniker: f.moniker.clone(),
             other: NodeOther {
@@ -330,35 +337,20 @@ async fn abci_query<S: StateScan + StateProve + Clone + 'static>(
         )
         .await;
     }
-    let next_block = match ctx
-        .index
-        .latest()
-        .map_err(|e| RpcError::internal(e.to_string()))?
-    {
-        Some(b) => caspur_app::BlockInfo {
-            height: b.height + 1,
-            time_ms: b.time_ms,
+    let response = match crate::queries::query(ctx, path, &data).await {
+        Ok(value) => AbciQueryResponse {
+            code: 0,
+            log: String::new(),
+            info: String::new(),
+            index: "0".into(),
+            key: None,
+            value: Some(b64.encode(value)),
+            proof_ops: None,
+            height: latest.to_string(),
+            codespace: String::new(),
         },
-        None => caspur_app::BlockInfo {
-            height: 1,
-            time_ms: 0,
-        },
+        Err(e) => query_error(&e, latest),
     };
-    let response =
-        match caspur_app::query::query(&ctx.app, &ctx.state, path, &data, &next_block).await {
-            Ok(value) => AbciQueryResponse {
-                code: 0,
-                log: String::new(),
-                info: String::new(),
-                index: "0".into(),
-                key: None,
-                value: Some(b64.encode(value)),
-                proof_ops: None,
-                height: latest.to_string(),
-                codespace: String::new(),
-            },
-            Err(e) => query_error(&e, latest),
-        };
     to_value(AbciQuery { response })
 }
 

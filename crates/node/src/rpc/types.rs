@@ -178,7 +178,11 @@ impl<'a> ExecTxResult<'a> {
     pub fn from(r: &'a TxResult) -> Self {
         ExecTxResult {
             code: r.code,
-            data: None,
+            // CometBFT omits empty data; CosmJS decodes present data as base64 `TxMsgData`.
+            data: (!r.data.is_empty()).then(|| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.encode(&r.data)
+            }),
             log: &r.log,
             info: "",
             gas_wanted: r.gas_wanted.to_string(),
@@ -296,20 +300,42 @@ pub struct Commit {
     pub signatures: Vec<()>,
 }
 
+/// The hashes a block header carries that the stored block does not: the hash of nothing
+/// (for the parts Caspur has no CometBFT counterpart of), the data hash over the txs, and the
+/// proposer's CometBFT address (first 20 bytes of the SHA-256 of its ed25519 key).
+pub struct HeaderHashes {
+    /// SHA-256 of the empty string.
+    pub empty: [u8; 32],
+    /// Hash of the tx hashes.
+    pub data: [u8; 32],
+    /// Proposer address.
+    pub proposer: [u8; 20],
+}
+
+/// [`HeaderHashes`] of `b`.
+pub fn header_hashes(b: &StoredBlock) -> HeaderHashes {
+    use sha2::{Digest, Sha256};
+    let mut data = Sha256::new();
+    for t in b.raw_txs() {
+        data.update(Sha256::digest(&t));
+    }
+    let mut proposer = [0u8; 20];
+    if let Ok(pk) = hex::decode(&b.proposer) {
+        proposer.copy_from_slice(&Sha256::digest(pk)[..20]);
+    }
+    HeaderHashes {
+        empty: Sha256::digest([]).into(),
+        data: data.finalize().into(),
+        proposer,
+    }
+}
+
 /// Builds the `block` response for a stored block.
 pub fn block_response(chain_id: &str, b: &StoredBlock) -> BlockResponse {
-    use sha2::{Digest, Sha256};
-    let empty = hex::encode_upper(Sha256::digest([]));
-    let data_hash = {
-        let mut h = Sha256::new();
-        for t in b.raw_txs() {
-            h.update(Sha256::digest(&t));
-        }
-        hex::encode_upper(h.finalize())
-    };
-    let proposer_address = hex::decode(&b.proposer)
-        .map(|pk| hex::encode_upper(&Sha256::digest(pk)[..20]))
-        .unwrap_or_default();
+    let hashes = header_hashes(b);
+    let empty = hex::encode_upper(hashes.empty);
+    let data_hash = hex::encode_upper(hashes.data);
+    let proposer_address = hex::encode_upper(hashes.proposer);
     BlockResponse {
         block_id: BlockId::of(&b.hash),
         block: Block {

@@ -12,6 +12,7 @@ pub const TYPE_URL: &str = "/cosmos.authz.v1beta1.MsgExec";
 
 impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
+    type Response = cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExecResponse;
 
     fn signers(&self) -> Result<Vec<Address>, TxError> {
         Ok(vec![Address::parse_account(&self.grantee)?])
@@ -35,10 +36,15 @@ impl MsgHandler for Msg {
         Ok(())
     }
 
-    async fn execute<B: StateRead>(&self, ctx: &mut Ctx<'_, B>, depth: u32) -> Result<(), TxError> {
+    async fn execute<B: StateRead>(
+        &self,
+        ctx: &mut Ctx<'_, B>,
+        depth: u32,
+    ) -> Result<Self::Response, TxError> {
+        let mut results = Vec::with_capacity(self.msgs.len());
         for inner in &self.msgs {
-            dispatch(ctx, inner, depth + 1).await?;
+            results.push(dispatch(ctx, inner, depth + 1).await?.value);
         }
-        Ok(())
+        Ok(cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExecResponse { results })
     }
 }

@@ -16,6 +16,7 @@ pub const MAX_OUTPUTS: usize = 1000;
 
 impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
+    type Response = cosmos_sdk_proto::cosmos::bank::v1beta1::MsgMultiSendResponse;
 
     fn signers(&self) -> Result<Vec<Address>, TxError> {
         let input = self
@@ -62,7 +63,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<(), TxError> {
+    ) -> Result<Self::Response, TxError> {
         state::require_send_enabled(ctx).await?;
         let from = Address::parse_account(&self.inputs[0].address)?;
         let total = Coins::from_proto(&self.inputs[0].coins)?;
@@ -77,6 +78,6 @@ impl MsgHandler for Msg {
             ctx.emit(events::coin_received(&to_text, &coins));
             ctx.emit(events::transfer(&from_text, &to_text, &coins));
         }
-        Ok(())
+        Ok(cosmos_sdk_proto::cosmos::bank::v1beta1::MsgMultiSendResponse {})
     }
 }

@@ -13,6 +13,7 @@ pub const TYPE_URL: &str = "/cosmos.bank.v1beta1.MsgSend";
 
 impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
+    type Response = cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSendResponse;
 
     fn signers(&self) -> Result<Vec<Address>, TxError> {
         Ok(vec![Address::parse_account(&self.from_address)?])
@@ -31,11 +32,12 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<(), TxError> {
+    ) -> Result<Self::Response, TxError> {
         state::require_send_enabled(ctx).await?;
         let from = Address::parse_account(&self.from_address)?;
         let to = Address::parse_account(&self.to_address)?;
         let coins = Coins::from_proto(&self.amount)?;
-        state::send_coins(ctx, &from, &to, &coins).await
+        state::send_coins(ctx, &from, &to, &coins).await?;
+        Ok(cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSendResponse {})
     }
 }
