@@ -78,6 +78,24 @@ describe("queries", () => {
     assert.equal(first.header.height, 1);
     assert.match(first.id, /^[0-9A-F]{64}$/);
   });
+
+  it("lists the validator set by height, the node's own key in it", async () => {
+    const comet = await Comet38Client.connect(node.rpc);
+    const status = await comet.status();
+    const all = await comet.validatorsAll(1);
+    assert.equal(all.blockHeight, 1);
+    assert.equal(all.total, 1);
+    assert.equal(all.validators.length, 1);
+    const [v] = all.validators;
+    assert.equal(v.pubkey.algorithm, "ed25519");
+    assert.deepEqual(v.address, status.validatorInfo.address);
+    assert.equal(v.votingPower, status.validatorInfo.votingPower);
+    assert.ok(v.votingPower > 0n);
+    const latest = await comet.validators({});
+    assert.ok(latest.blockHeight >= 1);
+    await assert.rejects(comet.validators({ height: 10_000_000 }), /current blockchain height/);
+    comet.disconnect();
+  });
 });
 
 describe("transactions", () => {

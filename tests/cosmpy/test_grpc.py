@@ -17,6 +17,9 @@ from cosmpy.aerial.client import LedgerClient, NetworkConfig
 from cosmpy.aerial.exceptions import NotFoundError
 from cosmpy.aerial.wallet import LocalWallet
 from cosmpy.protos.cosmos.bank.v1beta1.query_pb2 import QueryBalanceRequest
+from cosmpy.protos.cosmos.base.tendermint.v1beta1.query_pb2 import (
+    GetValidatorSetByHeightRequest,
+)
 from cosmpy.protos.cosmos.bank.v1beta1.query_pb2_grpc import QueryStub as BankStub
 from cosmpy.protos.cosmos.tx.v1beta1.service_pb2 import BroadcastTxRequest
 
@@ -111,6 +114,16 @@ class CosmpyOverGrpc(unittest.TestCase):
         self.assertEqual(params.params.validator.pub_key_types, ["ed25519"])
         earlier = self.client.query_block(1)
         self.assertEqual(earlier.height, 1)
+        validators = self.client.tendermint.GetValidatorSetByHeight(
+            GetValidatorSetByHeightRequest(height=1)
+        )
+        self.assertEqual(validators.block_height, 1)
+        self.assertEqual(len(validators.validators), 1)
+        self.assertTrue(validators.validators[0].address.startswith("caspurvalcons1"))
+        self.assertEqual(
+            validators.validators[0].pub_key.type_url, "/cosmos.crypto.ed25519.PubKey"
+        )
+        self.assertGreater(validators.validators[0].voting_power, 0)
 
     def test_2_balances(self):
         self.assertEqual(str(self.wallet.address()), DEV_ADDRESS)

@@ -315,6 +315,7 @@ pub fn start(home: &Home) -> Result<()> {
             state: live,
             gossip,
             tip,
+            validator_sets,
         } = handles;
         let mempool = Arc::new(
             Mempool::new(node_app.clone(), pool_config, live.clone(), next)
@@ -334,6 +335,7 @@ pub fn start(home: &Home) -> Result<()> {
             facts,
             tip,
             feed,
+            validator_sets,
         });
         let run = async move {
             let listener = tokio::net::TcpListener::bind(rpc_addr)

@@ -9,7 +9,7 @@ use crate::block::{Block, BlockContext};
 use crate::epoch_proofs::ProofStore;
 use crate::epochs::SetObserver;
 use crate::validator_sets::{EpochSets, SetStore};
-use caspur_app::validators::{Validator, MAX_VALIDATORS};
+use caspur_app::validators::MAX_VALIDATORS;
 use caspur_store::qmdb::{self, StateSet};
 use commonware_broadcast::buffered;
 use commonware_consensus::{
@@ -89,12 +89,10 @@ pub type Channel<S, R> = (S, R);
 pub struct ValidatorConfig {
     /// Storage partition prefix.
     pub partition_prefix: String,
-    /// Signing namespace (the chain id).
-    pub namespace: Vec<u8>,
-    /// Epoch 0's validator set (from genesis).
-    pub validators: Vec<Validator>,
-    /// Our key, if this node votes whenever an epoch's set contains it (`None`: a full node).
-    pub signer: Option<ed25519::PrivateKey>,
+    /// The known validator sets, starting with genesis (`EpochSets::new` with the chain id
+    /// as namespace, and our key if this node votes whenever an epoch's set contains it);
+    /// shared with whoever else reads them (RPC).
+    pub sets: EpochSets,
     /// Our public key (p2p identity).
     pub public_key: ed25519::PublicKey,
     /// The genesis block.
@@ -186,9 +184,7 @@ where
 {
     let ValidatorConfig {
         partition_prefix,
-        namespace,
-        validators,
-        signer,
+        sets,
         public_key,
         genesis,
         leader_timeout,
@@ -197,7 +193,6 @@ where
         epoch_length,
         on_new_set,
     } = cfg;
-    let sets = EpochSets::new(&namespace, signer, validators).expect("genesis validator set");
     let mut set_store = SetStore::open(context.child("validator_sets"), &partition_prefix, &sets)
         .await
         .expect("open the validator set store");

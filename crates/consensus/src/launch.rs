@@ -5,6 +5,7 @@
 use crate::application::ChainApp;
 use crate::engine::{self, ValidatorConfig};
 use crate::network::{self, P2pSettings};
+use crate::validator_sets::{EpochSets, SetsByHeight};
 use crate::{BlockSink, TxSource};
 use caspur_app::validators::Validator;
 use caspur_app::App;
@@ -130,6 +131,8 @@ pub struct NodeHandles {
     pub gossip: crate::gossip::Gossip,
     /// The network's finalized height as seen by this node.
     pub tip: crate::ChainTip,
+    /// The validator set of each epoch this node knows, by height.
+    pub validator_sets: SetsByHeight,
 }
 
 /// What the node layer supplies: its mempool, its block sink, and its long-running services
@@ -183,10 +186,16 @@ where
         let live = LiveState::default();
         let (gossip, outbound) = crate::gossip::channel();
         let tip = crate::ChainTip::default();
+        let sets = EpochSets::new(
+            cfg.chain_id.as_bytes(),
+            cfg.validate.then(|| signer.clone()),
+            cfg.validators.clone(),
+        )?;
         let services = build(NodeHandles {
             state: live.clone(),
             gossip,
             tip: tip.clone(),
+            validator_sets: SetsByHeight::new(sets.clone(), cfg.epoch_length),
         });
         let (oracle, channels, gossip_net, max_peers, _p2p) = network::start(
             &context,
@@ -221,9 +230,7 @@ where
             context.child("validator"),
             ValidatorConfig {
                 partition_prefix: "caspur".into(),
-                namespace: cfg.chain_id.as_bytes().to_vec(),
-                validators: cfg.validators.clone(),
-                signer: cfg.validate.then_some(signer),
+                sets,
                 on_new_set: Some(network::set_tracker(
                     oracle.clone(),
                     set,

@@ -10,13 +10,14 @@
 use caspur_app::validators::Validator;
 use commonware_codec::{DecodeExt as _, RangeCfg};
 use commonware_consensus::simplex::scheme::ed25519::Scheme;
-use commonware_consensus::types::Epoch;
+use commonware_consensus::types::{Epoch, Epocher as _, FixedEpocher, Height};
 use commonware_cryptography::certificate::{Provider, Scoped};
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_runtime::{Clock, Metrics, Storage};
 use commonware_storage::metadata::{self, Metadata};
 use commonware_utils::{ordered::Set, sequence::U64};
 use std::collections::BTreeMap;
+use std::num::NonZeroU64;
 use std::sync::{Arc, RwLock};
 
 #[derive(Clone)]
@@ -51,6 +52,29 @@ pub fn key_set(validators: &[Validator]) -> Result<Set<ed25519::PublicKey>, Stri
         .map(public_key)
         .collect::<Result<Vec<_>, _>>()?;
     Set::try_from(keys).map_err(|_| "duplicate keys in a validator set".to_string())
+}
+
+/// The known sets looked up by block height (what RPC's `validators` reports).
+#[derive(Clone)]
+pub struct SetsByHeight {
+    sets: EpochSets,
+    epocher: FixedEpocher,
+}
+
+impl SetsByHeight {
+    /// A view of `sets` for epochs of `epoch_length` blocks.
+    pub fn new(sets: EpochSets, epoch_length: NonZeroU64) -> Self {
+        SetsByHeight {
+            sets,
+            epocher: FixedEpocher::new(epoch_length),
+        }
+    }
+
+    /// The set that finalizes block `height`, if this node knows its epoch's set.
+    pub fn at(&self, height: u64) -> Option<Vec<Validator>> {
+        let info = self.epocher.containing(Height::new(height))?;
+        self.sets.validators(info.epoch())
+    }
 }
 
 impl EpochSets {
@@ -223,5 +247,26 @@ mod tests {
         assert_eq!(sets.scheme(Epoch::new(2)).unwrap().participants().len(), 1);
         assert!(sets.scoped(Epoch::new(3)).is_none());
         assert!(sets.learn_next(Epoch::new(7), &[]).is_err());
+    }
+
+    #[test]
+    fn sets_by_height_follow_the_epoch_boundaries_consensus_uses() {
+        let (_, v0) = member(0);
+        let (_, v1) = member(1);
+        let sets = EpochSets::new(b"ns", None, vec![v0]).unwrap();
+        let by_height = SetsByHeight::new(sets.clone(), NonZeroU64::new(10).unwrap());
+        let epocher = FixedEpocher::new(NonZeroU64::new(10).unwrap());
+        let last_of_first = (1..100)
+            .find(|h| crate::epochs::ends_epoch(&epocher, *h))
+            .unwrap();
+        assert_eq!(by_height.at(1), Some(vec![v0]));
+        assert_eq!(by_height.at(last_of_first), Some(vec![v0]));
+        // The next epoch's set is unknown until its boundary block is learned.
+        assert_eq!(by_height.at(last_of_first + 1), None);
+        sets.learn_next(Epoch::zero(), &[v1]).unwrap();
+        assert_eq!(by_height.at(last_of_first), Some(vec![v0]));
+        assert_eq!(by_height.at(last_of_first + 1), Some(vec![v1]));
+        assert_eq!(by_height.at(last_of_first + 10), Some(vec![v1]));
+        assert_eq!(by_height.at(last_of_first + 11), None);
     }
 }

@@ -15,6 +15,7 @@ use caspur_app::validators::Validator;
 use caspur_app::{App, AppGenesis};
 use caspur_consensus::application::ChainApp;
 use caspur_consensus::engine::{self, CatchUp, TipObserver, ValidatorConfig, CHANNELS};
+use caspur_consensus::validator_sets::EpochSets;
 use caspur_consensus::{BlockSink, FinalizedBlock, TxSource};
 use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
 use commonware_consensus::types::{Epoch, Height, Round, View};
@@ -255,9 +256,12 @@ impl EngineDefinition for Sim {
         });
         let config = ValidatorConfig {
             partition_prefix: prefix,
-            namespace: CHAIN.as_bytes().to_vec(),
-            validators: set_of(&self.keys, &(0..VALIDATORS).collect::<Vec<_>>()),
-            signer: Some(self.keys[index].clone()),
+            sets: EpochSets::new(
+                CHAIN.as_bytes(),
+                Some(self.keys[index].clone()),
+                set_of(&self.keys, &(0..VALIDATORS).collect::<Vec<_>>()),
+            )
+            .unwrap(),
             // The harness tracks every node as a peer.
             on_new_set: None,
             public_key: public_key.clone(),

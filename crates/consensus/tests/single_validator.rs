@@ -5,6 +5,7 @@
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_consensus::application::ChainApp;
 use caspur_consensus::engine::{self, ValidatorConfig, CHANNELS};
+use caspur_consensus::validator_sets::EpochSets;
 use caspur_consensus::{BlockSink, FinalizedBlock};
 use caspur_store::qmdb::verify_proof;
 use caspur_store::qmdb::DirectStore;
@@ -138,9 +139,7 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
             ctx.child("validator"),
             ValidatorConfig {
                 partition_prefix: "v0".into(),
-                namespace: b"caspur-sim".to_vec(),
-                validators,
-                signer: Some(signer),
+                sets: EpochSets::new(b"caspur-sim", Some(signer), validators).unwrap(),
                 on_new_set: None,
                 public_key: pk,
                 genesis: genesis_block,

@@ -23,6 +23,12 @@ pub const GET_BLOCK_BY_HEIGHT: &str = "/cosmos.base.tendermint.v1beta1.Service/G
 pub const GET_NODE_INFO: &str = "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo";
 /// `cosmos.base.tendermint.v1beta1.Service/GetSyncing`.
 pub const GET_SYNCING: &str = "/cosmos.base.tendermint.v1beta1.Service/GetSyncing";
+/// `cosmos.base.tendermint.v1beta1.Service/GetLatestValidatorSet`.
+pub const GET_LATEST_VALIDATOR_SET: &str =
+    "/cosmos.base.tendermint.v1beta1.Service/GetLatestValidatorSet";
+/// `cosmos.base.tendermint.v1beta1.Service/GetValidatorSetByHeight`.
+pub const GET_VALIDATOR_SET_BY_HEIGHT: &str =
+    "/cosmos.base.tendermint.v1beta1.Service/GetValidatorSetByHeight";
 /// `cosmos.tx.v1beta1.Service/GetTx`.
 pub const GET_TX: &str = "/cosmos.tx.v1beta1.Service/GetTx";
 /// `cosmos.consensus.v1.Query/Params`.
@@ -85,6 +91,29 @@ pub async fn query<S: StateScan + StateProve + Clone + 'static>(
             let height = ctx.index.bounds().map_err(io)?.map_or(0, |(_, l)| l);
             Ok(base::GetSyncingResponse {
                 syncing: ctx.tip.catching_up(height),
+            }
+            .encode_to_vec())
+        }
+        GET_LATEST_VALIDATOR_SET => {
+            let (height, set) = validator_set(ctx, None)?;
+            Ok(base::GetLatestValidatorSetResponse {
+                block_height: height as i64,
+                validators: set.iter().map(sdk_validator).collect(),
+                pagination: None,
+            }
+            .encode_to_vec())
+        }
+        GET_VALIDATOR_SET_BY_HEIGHT => {
+            let request = decode::<base::GetValidatorSetByHeightRequest>(data)?;
+            let height = u64::try_from(request.height)
+                .ok()
+                .filter(|h| *h > 0)
+                .ok_or_else(|| TxError::invalid_height("height must be positive"))?;
+            let (height, set) = validator_set(ctx, Some(height))?;
+            Ok(base::GetValidatorSetByHeightResponse {
+                block_height: height as i64,
+                validators: set.iter().map(sdk_validator).collect(),
+                pagination: None,
             }
             .encode_to_vec())
         }
@@ -198,6 +227,66 @@ fn proto_block(chain_id: &str, b: &StoredBlock) -> (types::BlockId, types::Block
         last_commit: Some(last_commit),
     };
     (block_id(&b.hash), block, sdk_block)
+}
+
+/// A validator set member as RPC reports it: CometBFT address, ed25519 key, power.
+pub struct SetMember {
+    /// First 20 bytes of the SHA-256 of the key.
+    pub address: [u8; 20],
+    /// Ed25519 public key.
+    pub pub_key: [u8; 32],
+    /// Voting power.
+    pub power: u64,
+}
+
+/// The set that finalizes block `height` (latest when `None`), ordered as CometBFT orders
+/// sets: by voting power, highest first, then by address.
+pub fn validator_set<S>(
+    ctx: &RpcContext<S>,
+    height: Option<u64>,
+) -> Result<(u64, Vec<SetMember>), TxError> {
+    use sha2::{Digest, Sha256};
+    let latest = ctx.index.bounds().map_err(io)?.map_or(0, |(_, l)| l);
+    let height = height.unwrap_or(latest).max(1);
+    if height > latest.max(1) {
+        return Err(TxError::invalid_height(format!(
+            "height {height} must be less than or equal to the current blockchain height {latest}"
+        )));
+    }
+    let set = ctx.validator_sets.at(height).ok_or_else(|| {
+        TxError::invalid_height(format!(
+            "the validator set of height {height} is not known to this node"
+        ))
+    })?;
+    let mut members: Vec<SetMember> = set
+        .iter()
+        .map(|v| {
+            let mut address = [0u8; 20];
+            address.copy_from_slice(&Sha256::digest(v.pub_key)[..20]);
+            SetMember {
+                address,
+                pub_key: v.pub_key,
+                power: v.power,
+            }
+        })
+        .collect();
+    members.sort_by(|a, b| b.power.cmp(&a.power).then(a.address.cmp(&b.address)));
+    Ok((height, members))
+}
+
+fn sdk_validator(m: &SetMember) -> base::Validator {
+    base::Validator {
+        address: caspur_types::Address(m.address).to_bech32(VALCONS_PREFIX),
+        pub_key: Some(Any {
+            type_url: "/cosmos.crypto.ed25519.PubKey".into(),
+            value: cosmos_sdk_proto::cosmos::crypto::ed25519::PubKey {
+                key: m.pub_key.to_vec(),
+            }
+            .encode_to_vec(),
+        }),
+        voting_power: m.power as i64,
+        proposer_priority: 0,
+    }
 }
 
 fn node_info<S>(ctx: &RpcContext<S>) -> base::GetNodeInfoResponse {

@@ -159,13 +159,13 @@ service! {
                 = queries::GET_LATEST_BLOCK;
             get_block_by_height(base_pb::GetBlockByHeightRequest)
                 -> base_pb::GetBlockByHeightResponse = queries::GET_BLOCK_BY_HEIGHT;
-        }
-        unsupported {
             get_latest_validator_set(base_pb::GetLatestValidatorSetRequest)
-                -> base_pb::GetLatestValidatorSetResponse;
+                -> base_pb::GetLatestValidatorSetResponse = queries::GET_LATEST_VALIDATOR_SET;
             get_validator_set_by_height(base_pb::GetValidatorSetByHeightRequest)
-                -> base_pb::GetValidatorSetByHeightResponse;
+                -> base_pb::GetValidatorSetByHeightResponse
+                = queries::GET_VALIDATOR_SET_BY_HEIGHT;
         }
+        unsupported {}
         async fn abci_query(
             &self,
             request: Request<base_pb::AbciQueryRequest>,

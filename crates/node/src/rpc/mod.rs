@@ -60,6 +60,8 @@ pub struct RpcContext<S> {
     pub tip: caspur_consensus::ChainTip,
     /// Committed blocks, for WebSocket subscriptions.
     pub feed: BlockFeed,
+    /// The validator set of each epoch this node knows.
+    pub validator_sets: caspur_consensus::validator_sets::SetsByHeight,
 }
 
 /// A JSON-RPC error: code, message, data.
@@ -236,6 +238,7 @@ pub(crate) async fn dispatch<S: StateScan + StateProve + Clone + 'static>(
         "block" => block(ctx, params),
         "block_results" => results::block_results(ctx, params),
         "abci_info" => results::abci_info(ctx),
+        "validators" => results::validators(ctx, params),
         other => Err(RpcError::not_found(other)),
     }
 }

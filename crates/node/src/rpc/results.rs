@@ -1,7 +1,8 @@
-//! `block_results` and `abci_info`: a block's tx results, and what the app last committed.
+//! `block_results`, `abci_info` and `validators`: a block's tx results, what the app last
+//! committed, and who finalizes a height.
 
 use super::types::ExecTxResult;
-use super::{requested_block, to_value, RpcContext, RpcError};
+use super::{param_u64, requested_block, to_value, RpcContext, RpcError};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
@@ -38,5 +39,36 @@ pub(crate) fn abci_info<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
             "last_block_height": height.to_string(),
             "last_block_app_hash": base64::engine::general_purpose::STANDARD.encode(app_hash),
         }
+    }))
+}
+
+/// Answers `validators` (latest height when none is given), paged as CometBFT pages it.
+pub(crate) fn validators<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
+    let height = param_u64(params, "height", 0)?.filter(|h| *h > 0);
+    let (height, set) = crate::queries::validator_set(ctx, height)
+        .map_err(|e| RpcError::invalid_params(e.message))?;
+    let total = set.len();
+    let shown = super::search::paginate(
+        set,
+        param_u64(params, "page", 1)?,
+        param_u64(params, "per_page", 2)?,
+    )?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let validators: Vec<Value> = shown
+        .iter()
+        .map(|m| {
+            json!({
+                "address": hex::encode_upper(m.address),
+                "pub_key": {"type": "tendermint/PubKeyEd25519", "value": b64.encode(m.pub_key)},
+                "voting_power": m.power.to_string(),
+                "proposer_priority": "0",
+            })
+        })
+        .collect();
+    to_value(json!({
+        "block_height": height.to_string(),
+        "validators": validators,
+        "count": validators.len().to_string(),
+        "total": total.to_string(),
     }))
 }

@@ -98,21 +98,11 @@ pub(crate) fn tx_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value,
         }
     }
     let total = matches.len() as u64;
-    let per_page = param_u64(params, "per_page", 3)?
-        .unwrap_or(DEFAULT_PER_PAGE)
-        .clamp(1, MAX_PER_PAGE);
-    let pages = total.div_ceil(per_page).max(1);
-    let page = param_u64(params, "page", 2)?.unwrap_or(1);
-    if page == 0 || page > pages {
-        return Err(RpcError::invalid_params(format!(
-            "page should be within [1, {pages}] range, given {page}"
-        )));
-    }
-    let shown: Vec<(u64, u32)> = matches
-        .into_iter()
-        .skip(((page - 1) * per_page) as usize)
-        .take(per_page as usize)
-        .collect();
+    let shown = paginate(
+        matches,
+        param_u64(params, "page", 2)?,
+        param_u64(params, "per_page", 3)?,
+    )?;
     let mut blocks: BTreeMap<u64, StoredBlock> = BTreeMap::new();
     for (height, _) in &shown {
         if !blocks.contains_key(height) {
@@ -129,6 +119,30 @@ pub(crate) fn tx_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value,
         txs,
         total_count: total.to_string(),
     })
+}
+
+/// CometBFT paging: `page` from 1 (default 1), `per_page` up to 100 (default 30); a page past
+/// the last is an error, an empty list has one (empty) page.
+pub(crate) fn paginate<T>(
+    items: Vec<T>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+) -> Result<Vec<T>, RpcError> {
+    let per_page = per_page
+        .unwrap_or(DEFAULT_PER_PAGE)
+        .clamp(1, MAX_PER_PAGE);
+    let pages = (items.len() as u64).div_ceil(per_page).max(1);
+    let page = page.unwrap_or(1);
+    if page == 0 || page > pages {
+        return Err(RpcError::invalid_params(format!(
+            "page should be within [1, {pages}] range, given {page}"
+        )));
+    }
+    Ok(items
+        .into_iter()
+        .skip(((page - 1) * per_page) as usize)
+        .take(per_page as usize)
+        .collect())
 }
 
 #[cfg(test)]
