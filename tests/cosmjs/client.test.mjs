@@ -12,6 +12,11 @@ import {
 } from "@cosmjs/stargate";
 import { Comet38Client, WebsocketClient } from "@cosmjs/tendermint-rpc";
 import { TxRaw } from "cosmjs-types/cosmos/tx/v1beta1/tx";
+import {
+  GetBlockByHeightRequest,
+  GetBlockByHeightResponse,
+  GetNodeInfoResponse,
+} from "cosmjs-types/cosmos/base/tendermint/v1beta1/query";
 import { CHAIN_ID, DENOM, MNEMONIC, startDevNode } from "./devnode.mjs";
 
 const FEE = { amount: [{ denom: DENOM, amount: "5000" }], gas: "200000" };
@@ -111,6 +116,28 @@ describe("transactions", () => {
     // The tx's data is TxMsgData: one response per message.
     assert.deepEqual(result.msgResponses.map((r) => r.typeUrl), ["/cosmos.bank.v1beta1.MsgSendResponse"]);
     assert.deepEqual(tx.msgResponses.map((r) => r.typeUrl), ["/cosmos.bank.v1beta1.MsgSendResponse"]);
+    // SDK-style ante events: fee, signer sequence, and the signature itself.
+    const attrs = (type, key) =>
+      tx.events.filter((e) => e.type === type).flatMap((e) => e.attributes.filter((a) => a.key === key).map((a) => a.value));
+    const raw = TxRaw.decode(tx.tx);
+    assert.deepEqual(attrs("tx", "signature"), [Buffer.from(raw.signatures[0]).toString("base64")]);
+    assert.deepEqual(attrs("tx", "fee"), ["5000ucsp"]);
+    assert.equal(attrs("tx", "acc_seq").length, 1);
+    assert.match(attrs("tx", "acc_seq")[0], new RegExp(`^${dev.address}/\\d+$`));
+    // The same block through the tendermint base service over abci_query.
+    const cometForQuery = await Comet38Client.connect(node.rpc);
+    const queried = await cometForQuery.abciQuery({
+      path: "/cosmos.base.tendermint.v1beta1.Service/GetBlockByHeight",
+      data: GetBlockByHeightRequest.encode({ height: BigInt(result.height) }).finish(),
+    });
+    assert.equal(queried.code, 0);
+    const byHeight1 = GetBlockByHeightResponse.decode(queried.value);
+    assert.equal(byHeight1.block.header.chainId, CHAIN_ID);
+    assert.equal(Number(byHeight1.block.header.height), result.height);
+    assert.equal(byHeight1.block.data.txs.length, (await client.getBlock(result.height)).txs.length);
+    const nodeInfo = await cometForQuery.abciQuery({ path: "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo", data: new Uint8Array() });
+    assert.equal(GetNodeInfoResponse.decode(nodeInfo.value).defaultNodeInfo.network, CHAIN_ID);
+    cometForQuery.disconnect();
     const comet = await Comet38Client.connect(node.rpc);
     const results = await comet.blockResults(result.height);
     assert.equal(results.height, result.height);

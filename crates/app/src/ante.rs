@@ -3,6 +3,7 @@
 //! and sequence) persist even when a message later fails, which is what makes replay protection
 //! and fee payment unconditional.
 
+use base64::Engine as _;
 use crate::context::Ctx;
 use crate::modules::auth::{state as auth, AuthParams};
 use crate::modules::bank::state as bank;
@@ -193,6 +194,10 @@ pub async fn check_and_apply<B: StateRead>(
             signer.to_string()
         };
         ctx.emit(Event::new("tx").attr("acc_seq", format!("{signer_text}/{}", account.sequence)));
+        ctx.emit(Event::new("tx").attr(
+            "signature",
+            base64::engine::general_purpose::STANDARD.encode(sig),
+        ));
         valid.push(crate::prepare::Ticket::verified(
             account.account_number,
             pubkey,
