@@ -3,11 +3,11 @@
 //! and sequence) persist even when a message later fails, which is what makes replay protection
 //! and fee payment unconditional.
 
-use base64::Engine as _;
 use crate::context::Ctx;
 use crate::modules::auth::{state as auth, AuthParams};
 use crate::modules::bank::state as bank;
 use crate::router::signers_of;
+use base64::Engine as _;
 use caspur_store::StateRead;
 use caspur_types::tx::{sign_doc_bytes, verify_secp256k1, DecodedTx};
 use caspur_types::{Address, Coins, Dec, Event, TxError, STAKE_DENOM};

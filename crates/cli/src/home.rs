@@ -112,6 +112,14 @@ fn default_log_level() -> String {
 pub struct RpcConfig {
     /// Listen address, `tcp://host:port`.
     pub laddr: String,
+    /// Most connections served at once (WebSocket ones included); further clients wait in
+    /// the listen backlog. 0: no limit.
+    #[serde(default = "default_max_open_connections")]
+    pub max_open_connections: usize,
+}
+
+fn default_max_open_connections() -> usize {
+    900
 }
 
 /// `[grpc]`: the Cosmos SDK gRPC services (what `app.toml`'s `[grpc]` is in the SDK).
@@ -201,6 +209,7 @@ impl NodeConfig {
             log_level: default_log_level(),
             rpc: RpcConfig {
                 laddr: "tcp://127.0.0.1:26657".into(),
+                max_open_connections: default_max_open_connections(),
             },
             grpc: GrpcConfig::default(),
             p2p: P2pConfig {

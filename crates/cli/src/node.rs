@@ -218,6 +218,7 @@ pub fn start(home: &Home) -> Result<()> {
         parse_addr(&config.p2p.external_address)?
     };
     let rpc_addr = parse_addr(&config.rpc.laddr)?;
+    let max_connections = config.rpc.max_open_connections;
     let grpc_addr = if config.grpc.enable {
         Some(parse_addr(&config.grpc.address).context("[grpc] address")?)
     } else {
@@ -349,6 +350,7 @@ pub fn start(home: &Home) -> Result<()> {
                 }
             };
             let rpc = async {
+                let listener = rpc::LimitedListener::new(listener, max_connections);
                 axum::serve(listener, rpc::router(ctx.clone()))
                     .await
                     .map_err(|e| format!("RPC server failed: {e}"))

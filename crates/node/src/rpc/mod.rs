@@ -1,6 +1,7 @@
 //! CometBFT-compatible JSON-RPC 2.0 over HTTP POST (and the same methods as `GET /<method>`
 //! with URI parameters, as CometBFT serves them).
 
+mod limit;
 mod results;
 mod search;
 pub mod types;
@@ -14,6 +15,7 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use caspur_app::App;
 use caspur_store::{StateProve, StateScan};
+pub use limit::LimitedListener;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;

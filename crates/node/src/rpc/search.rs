@@ -128,9 +128,7 @@ pub(crate) fn paginate<T>(
     page: Option<u64>,
     per_page: Option<u64>,
 ) -> Result<Vec<T>, RpcError> {
-    let per_page = per_page
-        .unwrap_or(DEFAULT_PER_PAGE)
-        .clamp(1, MAX_PER_PAGE);
+    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE).clamp(1, MAX_PER_PAGE);
     let pages = (items.len() as u64).div_ceil(per_page).max(1);
     let page = page.unwrap_or(1);
     if page == 0 || page > pages {

@@ -1,0 +1,193 @@
+//! A bounded load test on the JSON-RPC port: a few thousand concurrent connections, a quarter
+//! each of valid calls, malformed JSON, unknown methods and wrong parameter types. Every
+//! client must get the right JSON-RPC answer or a connection-level refusal (never a crash or a
+//! wrong answer), the node's memory must stay bounded, and the chain must keep going.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// This process's soft limit on open files.
+fn open_file_limit() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
+        .unwrap_or(1024)
+}
+
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    /// The JSON-RPC answer the request deserved.
+    Answered,
+    /// Refused, reset or timed out at the connection level.
+    Refused,
+    /// Anything else: a wrong answer.
+    Wrong(String),
+}
+
+/// The request of client `i` and a check of its answer.
+fn request(i: usize) -> (String, fn(&Value) -> bool) {
+    match i % 4 {
+        0 => (
+            r#"{"jsonrpc":"2.0","id":1,"method":"status","params":{}}"#.into(),
+            |v| v["result"]["node_info"]["network"] == "caspur-dev-1",
+        ),
+        1 => ("{not json".into(), |v| v["error"]["code"] == -32700),
+        2 => (
+            r#"{"jsonrpc":"2.0","id":1,"method":"no_such_method"}"#.into(),
+            |v| v["error"]["code"] == -32601,
+        ),
+        _ => (
+            r#"{"jsonrpc":"2.0","id":1,"method":"block","params":{"height":"abc"}}"#.into(),
+            |v| v["error"]["code"] == -32602,
+        ),
+    }
+}
+
+async fn one_client(port: u16, i: usize) -> Outcome {
+    let (body, check) = request(i);
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        Ok::<_, std::io::Error>(response)
+    };
+    let response = match tokio::time::timeout(Duration::from_secs(90), exchange).await {
+        Ok(Ok(r)) if !r.is_empty() => r,
+        Ok(Ok(_)) | Ok(Err(_)) | Err(_) => return Outcome::Refused,
+    };
+    let text = String::from_utf8_lossy(&response);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return Outcome::Wrong(format!("no HTTP header end: {text:?}"));
+    };
+    if !head.starts_with("HTTP/1.1 200") {
+        return Outcome::Wrong(format!("status line {:?}", head.lines().next()));
+    }
+    match serde_json::from_str::<Value>(body) {
+        Ok(v) if v["jsonrpc"] == "2.0" && check(&v) => Outcome::Answered,
+        _ => Outcome::Wrong(format!("unexpected answer to request {i}: {body}")),
+    }
+}
+
+#[test]
+fn thousands_of_concurrent_connections_are_answered_or_refused_with_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let rpc_port = free_port();
+    let mut node = DevNode::start(&dir.path().join("node"), rpc_port, free_port());
+    let pid = node.child.id();
+    let start_height = node.wait_height(2, Duration::from_secs(60));
+    let rss_before = rss_kib(pid);
+
+    // Each client holds one descriptor here; keep well inside this process's limit.
+    let clients = 3000.min(open_file_limit().saturating_sub(256));
+    assert!(clients >= 500, "open-file limit too low for a load test");
+    let peak = Arc::new(AtomicU64::new(rss_before));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        std::thread::spawn(move || {
+            while sampling.load(Ordering::Relaxed) {
+                peak.fetch_max(rss_kib(pid), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let outcomes: Vec<Outcome> = runtime.block_on(async {
+        let tasks: Vec<_> = (0..clients)
+            .map(|i| tokio::spawn(one_client(rpc_port, i)))
+            .collect();
+        let mut outcomes = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            outcomes.push(t.await.unwrap());
+        }
+        outcomes
+    });
+    let elapsed = started.elapsed();
+    sampling.store(false, Ordering::Relaxed);
+    sampler.join().unwrap();
+
+    let answered = outcomes.iter().filter(|o| **o == Outcome::Answered).count();
+    let refused = outcomes.iter().filter(|o| **o == Outcome::Refused).count();
+    let wrong: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Wrong(w) => Some(w.as_str()),
+            _ => None,
+        })
+        .collect();
+    let peak_kib = peak.load(Ordering::Relaxed);
+    println!(
+        "{clients} concurrent clients in {elapsed:?}: {answered} answered, {refused} refused; \
+         node RSS {rss_before} KiB before, peak {peak_kib} KiB"
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} wrong answers, e.g. {}",
+        wrong.len(),
+        wrong[0]
+    );
+    assert!(answered >= clients / 2, "too few answered: {answered}");
+    // Bounded: at most 900 connections are open at once, each costing kilobytes.
+    assert!(
+        peak_kib < rss_before + 256 * 1024,
+        "node memory grew from {rss_before} KiB to {peak_kib} KiB under load"
+    );
+
+    // The bound itself: with `max_open_connections` (900) idle connections held, the next
+    // client waits; once they close, it is served.
+    let answered_while_full = runtime.block_on(async {
+        let mut idle = Vec::with_capacity(900);
+        for _ in 0..900 {
+            idle.push(
+                tokio::net::TcpStream::connect(("127.0.0.1", rpc_port))
+                    .await
+                    .unwrap(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let waiting = tokio::spawn(one_client(rpc_port, 0));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let answered_while_full = waiting.is_finished();
+        drop(idle);
+        assert_eq!(waiting.await.unwrap(), Outcome::Answered);
+        answered_while_full
+    });
+    assert!(
+        !answered_while_full,
+        "a client was served past the connection limit"
+    );
+
+    // The node is alive, answers, and the chain goes on.
+    assert!(node.child.try_wait().unwrap().is_none(), "the node exited");
+    assert!(node.rpc("health", serde_json::json!({})).is_some());
+    node.wait_height(start_height + 3, Duration::from_secs(60));
+}
