@@ -318,11 +318,14 @@ async fn abci_query<S: StateScan + StateProve + Clone + 'static>(
         Some(h) => hex::decode(h)
             .map_err(|e| RpcError::invalid_params(format!("data must be hex: {e}")))?,
     };
+    // Before block 1 the answer comes from the genesis state; it is reported at height 1
+    // because clients (CosmJS) reject a query answer without a height.
     let latest = ctx
         .index
         .bounds()
         .map_err(|e| RpcError::internal(e.to_string()))?
-        .map_or(0, |(_, l)| l);
+        .map_or(0, |(_, l)| l)
+        .max(1);
     if let Some(h) = param_u64(params, "height", 2)? {
         if h != 0 && h != latest {
             return to_value(AbciQuery { response: query_error(&caspur_types::TxError::invalid_height(format!(
