@@ -14,6 +14,9 @@ import unittest
 
 import grpc
 from cosmpy.aerial.client import LedgerClient, NetworkConfig
+from cosmpy.aerial.client.bank import create_bank_send_msg
+from cosmpy.aerial.client.utils import prepare_basic_transaction
+from cosmpy.aerial.tx import Transaction
 from cosmpy.aerial.exceptions import NotFoundError
 from cosmpy.aerial.wallet import LocalWallet
 from cosmpy.protos.cosmos.bank.v1beta1.query_pb2 import QueryBalanceRequest
@@ -21,7 +24,7 @@ from cosmpy.protos.cosmos.base.tendermint.v1beta1.query_pb2 import (
     GetValidatorSetByHeightRequest,
 )
 from cosmpy.protos.cosmos.bank.v1beta1.query_pb2_grpc import QueryStub as BankStub
-from cosmpy.protos.cosmos.tx.v1beta1.service_pb2 import BroadcastTxRequest
+from cosmpy.protos.cosmos.tx.v1beta1.service_pb2 import BroadcastTxRequest, SimulateRequest
 
 # CosmJS's faucet mnemonic: the dev chain funds its first account.
 MNEMONIC = (
@@ -158,6 +161,18 @@ class CosmpyOverGrpc(unittest.TestCase):
         # The committed tx is found by hash; the block lists it.
         self.assertEqual(self.client.query_tx(submitted.tx_hash).height, response.height)
         self.assertIn(submitted.tx_hash, self.client.query_block(response.height).tx_hashes)
+
+    def test_3b_simulate_both_request_fields(self):
+        # The same signed tx simulated through `tx_bytes` and the deprecated `tx` field.
+        tx = Transaction()
+        tx.add_message(
+            create_bank_send_msg(self.wallet.address(), self.wallet.address(), 1, "ucsp")
+        )
+        tx = prepare_basic_transaction(self.client, tx, self.wallet)
+        by_bytes = self.client.txs.Simulate(SimulateRequest(tx_bytes=tx.tx.SerializeToString()))
+        by_tx = self.client.txs.Simulate(SimulateRequest(tx=tx.tx))
+        self.assertGreater(by_bytes.gas_info.gas_used, 0)
+        self.assertEqual(by_bytes.gas_info.gas_used, by_tx.gas_info.gas_used)
 
     def test_4_errors(self):
         with self.assertRaises(NotFoundError):
