@@ -57,34 +57,17 @@ pub async fn query<S: StateScan + StateProve + Clone + 'static>(
     data: &[u8],
 ) -> Result<Vec<u8>, TxError> {
     match path {
-        GET_LATEST_BLOCK => {
-            let b = latest(ctx)?;
-            let (block_id, block, sdk_block) = proto_block(&ctx.facts.chain_id, &b);
-            Ok(base::GetLatestBlockResponse {
-                block_id: Some(block_id),
-                block: Some(block),
-                sdk_block: Some(sdk_block),
-            }
-            .encode_to_vec())
-        }
+        // The two block responses, and the two validator-set responses below, share their
+        // fields and numbers, so one encoding serves both methods.
+        GET_LATEST_BLOCK => Ok(block_response(ctx, &latest(ctx)?)),
         GET_BLOCK_BY_HEIGHT => {
-            let request = decode::<base::GetBlockByHeightRequest>(data)?;
-            let height = u64::try_from(request.height)
-                .ok()
-                .filter(|h| *h > 0)
-                .ok_or_else(|| TxError::invalid_height("height must be positive"))?;
+            let height = positive(decode::<base::GetBlockByHeightRequest>(data)?.height)?;
             let b = ctx.index.block(height).map_err(io)?.ok_or_else(|| {
                 TxError::invalid_height(format!(
                     "block {height} is not available: not committed yet or not retained"
                 ))
             })?;
-            let (block_id, block, sdk_block) = proto_block(&ctx.facts.chain_id, &b);
-            Ok(base::GetBlockByHeightResponse {
-                block_id: Some(block_id),
-                block: Some(block),
-                sdk_block: Some(sdk_block),
-            }
-            .encode_to_vec())
+            Ok(block_response(ctx, &b))
         }
         GET_NODE_INFO => Ok(node_info(ctx).encode_to_vec()),
         GET_SYNCING => {
@@ -94,28 +77,10 @@ pub async fn query<S: StateScan + StateProve + Clone + 'static>(
             }
             .encode_to_vec())
         }
-        GET_LATEST_VALIDATOR_SET => {
-            let (height, set) = validator_set(ctx, None)?;
-            Ok(base::GetLatestValidatorSetResponse {
-                block_height: height as i64,
-                validators: set.iter().map(sdk_validator).collect(),
-                pagination: None,
-            }
-            .encode_to_vec())
-        }
+        GET_LATEST_VALIDATOR_SET => validator_set_response(ctx, None),
         GET_VALIDATOR_SET_BY_HEIGHT => {
             let request = decode::<base::GetValidatorSetByHeightRequest>(data)?;
-            let height = u64::try_from(request.height)
-                .ok()
-                .filter(|h| *h > 0)
-                .ok_or_else(|| TxError::invalid_height("height must be positive"))?;
-            let (height, set) = validator_set(ctx, Some(height))?;
-            Ok(base::GetValidatorSetByHeightResponse {
-                block_height: height as i64,
-                validators: set.iter().map(sdk_validator).collect(),
-                pagination: None,
-            }
-            .encode_to_vec())
+            validator_set_response(ctx, Some(positive(request.height)?))
         }
         GET_TX => get_tx(ctx, &decode::<GetTxRequest>(data)?.hash),
         CONSENSUS_PARAMS => Ok(consensus_params(ctx).encode_to_vec()),
@@ -133,6 +98,35 @@ pub async fn query<S: StateScan + StateProve + Clone + 'static>(
             caspur_app::query::query(&ctx.app, &ctx.state, path, data, &next_block).await
         }
     }
+}
+
+fn positive(height: i64) -> Result<u64, TxError> {
+    u64::try_from(height)
+        .ok()
+        .filter(|h| *h > 0)
+        .ok_or_else(|| TxError::invalid_height("height must be positive"))
+}
+
+/// `GetBlockByHeightResponse` (wire-identical to `GetLatestBlockResponse`).
+fn block_response<S>(ctx: &RpcContext<S>, b: &StoredBlock) -> Vec<u8> {
+    let (block_id, block, sdk_block) = proto_block(&ctx.facts.chain_id, b);
+    base::GetBlockByHeightResponse {
+        block_id: Some(block_id),
+        block: Some(block),
+        sdk_block: Some(sdk_block),
+    }
+    .encode_to_vec()
+}
+
+/// `GetValidatorSetByHeightResponse` (wire-identical to `GetLatestValidatorSetResponse`).
+fn validator_set_response<S>(ctx: &RpcContext<S>, height: Option<u64>) -> Result<Vec<u8>, TxError> {
+    let (height, set) = validator_set(ctx, height)?;
+    Ok(base::GetValidatorSetByHeightResponse {
+        block_height: height as i64,
+        validators: set.iter().map(sdk_validator).collect(),
+        pagination: None,
+    }
+    .encode_to_vec())
 }
 
 fn decode<M: prost::Message + Default>(data: &[u8]) -> Result<M, TxError> {
