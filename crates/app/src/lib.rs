@@ -14,6 +14,7 @@ pub mod modules;
 pub mod params;
 pub mod prepare;
 pub mod query;
+pub mod queue;
 pub mod router;
 pub mod simulate;
 pub mod validators;
