@@ -4,6 +4,7 @@
 use crate::context::{Direct, Unmetered};
 use crate::modules::auth::{self, AuthGenesis, GenesisAccount};
 use crate::modules::bank::{self, BankGenesis, GenesisBalance, GenesisCoin};
+use crate::modules::staking::{self, StakingGenesis};
 use caspur_store::keys::parts;
 use caspur_store::{Overlay, StateRead, StateScan};
 use caspur_types::{Address, TxError};
@@ -16,6 +17,9 @@ pub struct AppGenesis {
     pub auth: AuthGenesis,
     /// `bank` module.
     pub bank: BankGenesis,
+    /// `staking` module.
+    #[serde(default)]
+    pub staking: StakingGenesis,
 }
 
 impl AppGenesis {
@@ -49,14 +53,31 @@ impl AppGenesis {
                     .collect(),
                 supply: vec![],
             },
+            staking: StakingGenesis::default(),
         }
     }
 
-    /// Writes every module's genesis into `state` (committing them as one layer).
-    pub async fn init<B: StateRead>(&self, state: &mut Overlay<B>) -> Result<(), TxError> {
+    /// Writes every module's genesis into `state` (committing them as one layer) as part of
+    /// `block` (the first).
+    pub async fn init<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        block: &crate::BlockInfo,
+        chain_id: &str,
+    ) -> Result<(), TxError> {
         let mut kv = Direct(state);
         auth::init_genesis(&mut kv, &self.auth).await?;
         bank::init_genesis(&mut kv, &self.bank).await?;
+        // Genesis validators go through MsgCreateValidator's own path, which needs a context.
+        let mut ctx = crate::context::Ctx::new(
+            state,
+            block,
+            chain_id,
+            u64::MAX,
+            crate::gas::DEFAULT_COSTS,
+        );
+        staking::init_genesis(&mut ctx, &self.staking).await?;
+        drop(ctx);
         state.commit_tx();
         Ok(())
     }
@@ -109,6 +130,7 @@ impl AppGenesis {
                 balances,
                 supply,
             },
+            staking: staking::export_genesis(state).await?,
         })
     }
 }

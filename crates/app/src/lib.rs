@@ -66,6 +66,9 @@ pub const LAST_RESULTS_KEY: [u8; 2] = [0x00, 0x01];
 /// State key of the height of the last executed block.
 pub const LAST_HEIGHT_KEY: [u8; 2] = [0x00, 0x02];
 
+/// State key of the last executed block's time (ms, u64 BE): where time queues resume.
+pub const LAST_TIME_KEY: [u8; 2] = [0x00, 0x04];
+
 /// The height of the last block executed on `state` (0 before block 1).
 pub async fn last_height<S: StateRead>(state: &S) -> Result<u64, TxError> {
     match state
@@ -268,11 +271,12 @@ impl App {
     ) -> Result<Vec<TxResult>, StoreError> {
         if block.height == 1 {
             self.genesis
-                .init(state)
+                .init(state, block, &self.chain_id)
                 .await
                 .map_err(|e| StoreError(format!("invalid genesis: {e}")))?;
         }
         let results = self.execute_txs(state, block, txs).await?;
+        self.end_block(state, block).await?;
         if let Some(set) = self
             .validator_schedule
             .as_ref()
@@ -286,8 +290,38 @@ impl App {
             LAST_HEIGHT_KEY.to_vec(),
             block.height.to_be_bytes().to_vec(),
         );
+        state.put(LAST_TIME_KEY.to_vec(), block.time_ms.to_be_bytes().to_vec());
         state.commit_tx();
         Ok(results)
+    }
+
+    /// The modules' end of block: staking's bonded set (handed to consensus for the next
+    /// epoch) and matured unbondings. A failure here is a bug or a storage fault, never a
+    /// user's doing, so it aborts the block.
+    async fn end_block<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        block: &BlockInfo,
+    ) -> Result<(), StoreError> {
+        let since = match state.get(&LAST_TIME_KEY).await? {
+            Some(b) => u64::from_be_bytes(
+                b.as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError("corrupt last block time".into()))?,
+            ),
+            None => block.time_ms,
+        };
+        let mut ctx = Ctx::new(state, block, &self.chain_id, u64::MAX, self.costs);
+        let set = modules::staking::end_block(&mut ctx, since)
+            .await
+            .map_err(|e| StoreError(format!("staking end block at {}: {e}", block.height)))?;
+        drop(ctx);
+        if let Some(set) = set {
+            validators::set_next(state, set)
+                .map_err(|e| StoreError(format!("bonded set at {}: {e}", block.height)))?;
+        }
+        state.commit_tx();
+        Ok(())
     }
 
     async fn execute_txs<B: StateRead>(

@@ -3,7 +3,7 @@
 //! (SPEC §3), so no message can reach a handler without passing it.
 
 use crate::context::Ctx;
-use crate::modules::{authz, bank, circuit};
+use crate::modules::{authz, bank, circuit, staking};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 use cosmos_sdk_proto::Any;
@@ -36,31 +36,54 @@ pub trait MsgHandler: prost::Message + Default + Sized + Send + Sync {
     ) -> impl Future<Output = Result<Self::Response, TxError>> + Send;
 }
 
-/// Every routable type URL, in a stable order.
-pub const ROUTES: &[&str] = &[
-    bank::msgs::send::TYPE_URL,
-    bank::msgs::multi_send::TYPE_URL,
-    authz::exec::TYPE_URL,
+/// Registers every message type once: the list of routes, signer extraction and dispatch
+/// are all generated from it, so a type cannot be routable in one and missing in another.
+macro_rules! routes {
+    ($($msg:ty),* $(,)?) => {
+        /// Every routable type URL, in a stable order.
+        pub const ROUTES: &[&str] = &[$(<$msg as MsgHandler>::TYPE_URL),*];
+
+        /// Decodes a message and returns its signers, checking it statelessly.
+        pub fn signers_of(any: &Any) -> Result<Vec<Address>, TxError> {
+            fn go<M: MsgHandler>(any: &Any) -> Result<Vec<Address>, TxError> {
+                let m: M = decode(any)?;
+                m.check_stateless()?;
+                m.signers()
+            }
+            $(if any.type_url == <$msg as MsgHandler>::TYPE_URL {
+                return go::<$msg>(any);
+            })*
+            Err(unknown(&any.type_url))
+        }
+
+        async fn route<B: StateRead>(
+            ctx: &mut Ctx<'_, B>,
+            any: &Any,
+            depth: u32,
+        ) -> Result<Any, TxError> {
+            $(if any.type_url == <$msg as MsgHandler>::TYPE_URL {
+                return run::<$msg, B>(ctx, any, depth).await;
+            })*
+            Err(unknown(&any.type_url))
+        }
+    };
+}
+
+routes![
+    bank::msgs::send::Msg,
+    bank::msgs::multi_send::Msg,
+    authz::exec::Msg,
+    staking::msgs::create_validator::Msg,
+    staking::msgs::edit_validator::Msg,
+    staking::msgs::delegate::Msg,
+    staking::msgs::undelegate::Msg,
+    staking::msgs::redelegate::Msg,
+    staking::msgs::cancel_unbonding::Msg,
 ];
 
 fn decode<M: MsgHandler>(any: &Any) -> Result<M, TxError> {
     M::decode(any.value.as_slice())
         .map_err(|e| TxError::decode(format!("invalid {}: {e}", M::TYPE_URL)))
-}
-
-/// Decodes a message and returns its signers, checking it statelessly.
-pub fn signers_of(any: &Any) -> Result<Vec<Address>, TxError> {
-    fn go<M: MsgHandler>(any: &Any) -> Result<Vec<Address>, TxError> {
-        let m: M = decode(any)?;
-        m.check_stateless()?;
-        m.signers()
-    }
-    match any.type_url.as_str() {
-        bank::msgs::send::TYPE_URL => go::<bank::msgs::send::Msg>(any),
-        bank::msgs::multi_send::TYPE_URL => go::<bank::msgs::multi_send::Msg>(any),
-        authz::exec::TYPE_URL => go::<authz::exec::Msg>(any),
-        other => Err(unknown(other)),
-    }
 }
 
 fn unknown(url: &str) -> TxError {
@@ -86,14 +109,7 @@ where
             )));
         }
         circuit::check_route(ctx, &any.type_url).await?;
-        match any.type_url.as_str() {
-            bank::msgs::send::TYPE_URL => run::<bank::msgs::send::Msg, B>(ctx, any, depth).await,
-            bank::msgs::multi_send::TYPE_URL => {
-                run::<bank::msgs::multi_send::Msg, B>(ctx, any, depth).await
-            }
-            authz::exec::TYPE_URL => run::<authz::exec::Msg, B>(ctx, any, depth).await,
-            other => Err(unknown(other)),
-        }
+        route(ctx, any, depth).await
     })
 }
 

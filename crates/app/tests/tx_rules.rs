@@ -27,7 +27,7 @@ fn state() -> MemState {
     futures::executor::block_on(async {
         let base = MemState::default();
         let mut o = Overlay::new(&base);
-        genesis().init(&mut o).await.unwrap();
+        genesis().init(&mut o, &GENESIS_BLOCK, CHAIN).await.unwrap();
         let w = o.into_writes();
         let mut s = MemState::default();
         s.apply(&w);
@@ -59,6 +59,11 @@ fn params(account_number: u64, sequence: u64) -> TxParams {
         include_pubkey: true,
     }
 }
+
+const GENESIS_BLOCK: BlockInfo = BlockInfo {
+    height: 1,
+    time_ms: 1_700_000_000_000,
+};
 
 const BLOCK: BlockInfo = BlockInfo {
     height: 2,
@@ -338,7 +343,7 @@ fn genesis_export_roundtrips() {
     let reimported = futures::executor::block_on(async {
         let base = MemState::default();
         let mut o = Overlay::new(&base);
-        exported.init(&mut o).await.unwrap();
+        exported.init(&mut o, &GENESIS_BLOCK, CHAIN).await.unwrap();
         let mut m = MemState::default();
         m.apply(&o.into_writes());
         m

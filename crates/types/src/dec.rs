@@ -39,6 +39,42 @@ impl Dec {
     pub fn mul_int_floor(self, n: u128) -> Option<u128> {
         Some(self.0.checked_mul(n)? / SCALE)
     }
+
+    /// The decimal whose 18-digit fixed-point representation is `atomics` (`1` = 10⁻¹⁸).
+    pub const fn from_atomics(atomics: u128) -> Self {
+        Dec(atomics)
+    }
+
+    /// The fixed-point representation: the value × 10¹⁸ (what Cosmos protobuf fields carry).
+    pub const fn atomics(self) -> u128 {
+        self.0
+    }
+
+    /// Whether this is zero.
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `self + other`, or `None` on overflow.
+    pub fn checked_add(self, other: Dec) -> Option<Dec> {
+        self.0.checked_add(other.0).map(Dec)
+    }
+
+    /// `self − other`, or `None` below zero.
+    pub fn checked_sub(self, other: Dec) -> Option<Dec> {
+        self.0.checked_sub(other.0).map(Dec)
+    }
+
+    /// Parses the atomic form Cosmos protobuf uses for `LegacyDec` (`"1500000000000000000"`
+    /// for 1.5).
+    pub fn parse_atomics(s: &str) -> Result<Self, TxError> {
+        if s.is_empty() {
+            return Ok(Dec::ZERO);
+        }
+        s.parse::<u128>()
+            .map(Dec)
+            .map_err(|_| TxError::invalid_request(format!("invalid decimal atomics {s:?}")))
+    }
 }
 
 impl std::str::FromStr for Dec {

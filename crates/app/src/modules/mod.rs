@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authz;
 pub mod bank;
 pub mod circuit;
+pub mod staking;
 
 /// One-byte module ids that start every state key (see `caspur_store::keys`).
 pub mod ids {
@@ -15,4 +16,6 @@ pub mod ids {
     pub const BANK: u8 = 0x02;
     /// `circuit`
     pub const CIRCUIT: u8 = 0x03;
+    /// `staking`
+    pub const STAKING: u8 = 0x04;
 }
