@@ -6,6 +6,8 @@ import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import {
   BroadcastTxError,
   GasPrice,
+  QueryClient,
+  setupStakingExtension,
   SigningStargateClient,
   StargateClient,
   calculateFee,
@@ -218,6 +220,35 @@ describe("transactions", () => {
       ),
       /insufficient funds/,
     );
+  });
+});
+
+describe("staking", () => {
+  it("delegates, reads the delegation, and undelegates into an unbonding entry", async () => {
+    const queries = QueryClient.withExtensions(await Comet38Client.connect(node.rpc), setupStakingExtension);
+    const { validators } = await queries.staking.validators("BOND_STATUS_BONDED");
+    assert.equal(validators.length, 1);
+    const [validator] = validators;
+    assert.match(validator.operatorAddress, /^caspurvaloper1/);
+    assert.equal(validator.description.moniker, "dev");
+    const before = BigInt(validator.tokens);
+    const result = await signer.delegateTokens(dev.address, validator.operatorAddress, { denom: DENOM, amount: "3000000" }, "auto");
+    assert.equal(result.code, 0, result.rawLog);
+    const delegation = await client.getDelegation(dev.address, validator.operatorAddress);
+    assert.equal(BigInt(delegation.amount), before + 3_000_000n);
+    const after = await queries.staking.validator(validator.operatorAddress);
+    assert.equal(BigInt(after.validator.tokens), before + 3_000_000n);
+    const pool = await queries.staking.pool();
+    assert.ok(BigInt(pool.pool.bondedTokens) >= before + 3_000_000n);
+    const undelegated = await signer.undelegateTokens(dev.address, validator.operatorAddress, { denom: DENOM, amount: "1000000" }, "auto");
+    assert.equal(undelegated.code, 0, undelegated.rawLog);
+    const unbonding = await queries.staking.unbondingDelegation(dev.address, validator.operatorAddress);
+    assert.equal(unbonding.unbond.entries.length, 1);
+    assert.equal(unbonding.unbond.entries[0].balance, "1000000");
+    assert.equal(BigInt((await client.getDelegation(dev.address, validator.operatorAddress)).amount), before + 2_000_000n);
+    const params = await queries.staking.params();
+    assert.equal(params.params.bondDenom, DENOM);
+    assert.equal(Number(params.params.unbondingTime.seconds), 21 * 24 * 3600);
   });
 });
 

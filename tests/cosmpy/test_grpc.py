@@ -24,6 +24,7 @@ from cosmpy.protos.cosmos.base.tendermint.v1beta1.query_pb2 import (
     GetValidatorSetByHeightRequest,
 )
 from cosmpy.protos.cosmos.bank.v1beta1.query_pb2_grpc import QueryStub as BankStub
+from cosmpy.protos.cosmos.staking.v1beta1.query_pb2 import QueryDelegatorDelegationsRequest
 from cosmpy.protos.cosmos.tx.v1beta1.service_pb2 import BroadcastTxRequest, SimulateRequest
 
 # CosmJS's faucet mnemonic: the dev chain funds its first account.
@@ -183,10 +184,12 @@ class CosmpyOverGrpc(unittest.TestCase):
             self.client.send_tokens(self.wallet.address(), 1, "ucsp", broke)
         self.assertEqual(failed.exception.code(), grpc.StatusCode.NOT_FOUND)
         self.assertIn("not found", failed.exception.details())
-        # Services Caspur has no data for answer UNIMPLEMENTED (staking arrives with PoS).
+        # A service Caspur does not have answers UNIMPLEMENTED.
+        channel = grpc.insecure_channel(f"127.0.0.1:{self.node.grpc_port}")
         with self.assertRaises(grpc.RpcError) as missing:
-            self.client.query_validators()
+            channel.unary_unary("/caspur.nothing.v1.Query/Nothing")(b"")
         self.assertEqual(missing.exception.code(), grpc.StatusCode.UNIMPLEMENTED)
+        channel.close()
         # Garbage tx bytes: CheckTx refuses them with a decode error code.
         response = self.client.txs.BroadcastTx(
             BroadcastTxRequest(tx_bytes=b"\x01\x02garbage", mode=2)
@@ -207,6 +210,24 @@ class CosmpyOverGrpc(unittest.TestCase):
         self.assertEqual(len(heights), 1)
         self.assertGreaterEqual(int(heights[0]), 1)
         channel.close()
+
+
+    def test_5_staking(self):
+        validators = self.client.query_validators()
+        self.assertEqual(len(validators), 1)
+        validator = validators[0]
+        self.assertTrue(str(validator.address).startswith("caspurvaloper1"))
+        self.assertEqual(validator.moniker, "dev")
+        self.assertEqual(validator.tokens, 10_000_000)
+        # The dev account operates the validator; it delegates more through cosmpy.
+        self.client.delegate_tokens(validator.address, 1_000_000, self.wallet).wait_to_complete()
+        after = self.client.query_validators()[0]
+        self.assertEqual(after.tokens, 11_000_000)
+        delegations = self.client.staking.DelegatorDelegations(
+            QueryDelegatorDelegationsRequest(delegator_addr=DEV_ADDRESS)
+        )
+        self.assertEqual(len(delegations.delegation_responses), 1)
+        self.assertEqual(delegations.delegation_responses[0].balance.amount, "11000000")
 
 
 if __name__ == "__main__":

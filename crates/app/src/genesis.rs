@@ -69,13 +69,8 @@ impl AppGenesis {
         auth::init_genesis(&mut kv, &self.auth).await?;
         bank::init_genesis(&mut kv, &self.bank).await?;
         // Genesis validators go through MsgCreateValidator's own path, which needs a context.
-        let mut ctx = crate::context::Ctx::new(
-            state,
-            block,
-            chain_id,
-            u64::MAX,
-            crate::gas::DEFAULT_COSTS,
-        );
+        let mut ctx =
+            crate::context::Ctx::new(state, block, chain_id, u64::MAX, crate::gas::DEFAULT_COSTS);
         staking::init_genesis(&mut ctx, &self.staking).await?;
         drop(ctx);
         state.commit_tx();

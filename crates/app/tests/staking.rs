@@ -135,7 +135,11 @@ impl Chain {
 
     fn shares_worth(&self, delegator: u8, n: u8) -> u128 {
         let v = self.validator(n);
-        let shares = self.read(async |kv| st::get_shares(kv, &addr(delegator), &addr(n)).await.unwrap());
+        let shares = self.read(async |kv| {
+            st::get_shares(kv, &addr(delegator), &addr(n))
+                .await
+                .unwrap()
+        });
         caspur_app::modules::staking::delegation::tokens_for(&v, shares).unwrap()
     }
 
@@ -272,7 +276,12 @@ fn a_new_validator_joins_the_set_and_redelegations_cannot_hop() {
     // The redelegated tokens may not move on before the unbonding time passes.
     let hop = chain.run(2, redelegate(2, 3, 1, 500_000));
     assert_ne!(hop.code, 0);
-    assert!(hop.log.contains("redelegation to this validator already in progress"), "{}", hop.log);
+    assert!(
+        hop.log
+            .contains("redelegation to this validator already in progress"),
+        "{}",
+        hop.log
+    );
     chain.block(Vec::new(), StakingParams::default().unbonding_time_ms());
     chain.ok(2, redelegate(2, 3, 1, 500_000));
     assert_eq!(chain.shares_worth(2, 1), 2_500_000);
@@ -348,14 +357,18 @@ fn bad_staking_messages_fail_with_clear_errors_and_change_nothing() {
     }
     // The genesis validator's consensus key cannot be reused.
     use prost::Message as _;
-    let mut reuse = pb::MsgCreateValidator::decode(create_validator(2, 2_000_000).value.as_slice()).unwrap();
+    let mut reuse =
+        pb::MsgCreateValidator::decode(create_validator(2, 2_000_000).value.as_slice()).unwrap();
     reuse.pubkey = Some(cosmos_sdk_proto::Any {
         type_url: st::ED25519_KEY_URL.into(),
         value: prost::Message::encode_to_vec(&cosmos_sdk_proto::cosmos::crypto::ed25519::PubKey {
             key: vec![1; 32],
         }),
     });
-    let r = chain.run(2, to_any("/cosmos.staking.v1beta1.MsgCreateValidator", &reuse));
+    let r = chain.run(
+        2,
+        to_any("/cosmos.staking.v1beta1.MsgCreateValidator", &reuse),
+    );
     assert!(r.log.contains("consensus key"), "{}", r.log);
     assert_eq!((chain.balance(&addr(1)), chain.balance(&addr(2))), before);
     assert_eq!(chain.next_set(), Some(vec![member(1, GENESIS_SELF)]));
@@ -364,8 +377,8 @@ fn bad_staking_messages_fail_with_clear_errors_and_change_nothing() {
 /// The `MsgUndelegateResponse` in a tx's `TxMsgData`.
 fn undelegate_response(r: &TxResult) -> pb::MsgUndelegateResponse {
     use prost::Message as _;
-    let data =
-        cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData::decode(r.data.as_slice()).unwrap();
+    let data = cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData::decode(r.data.as_slice())
+        .unwrap();
     pb::MsgUndelegateResponse::decode(data.msg_responses[0].value.as_slice()).unwrap()
 }
 

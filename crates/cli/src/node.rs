@@ -87,6 +87,31 @@ pub fn add_genesis_account(home: &Home, address: &str, coins: &str) -> Result<()
     write_file(&home.genesis(), &serde_json::to_vec_pretty(&g)?)
 }
 
+/// Tokens a genesis validator of `dev` and `testnet init` self-delegates: power 10, the power
+/// their consensus genesis entry declares.
+pub const GENESIS_SELF_DELEGATION: &str = "10000000";
+
+/// Adds a staking validator to a genesis document: `operator` self-delegates `amount` from its
+/// genesis balance under consensus key `pub_key` (hex).
+pub fn push_genesis_validator(
+    g: &mut GenesisDoc,
+    operator: &str,
+    pub_key: &str,
+    moniker: &str,
+    amount: &str,
+) {
+    g.app_state
+        .staking
+        .validators
+        .push(caspur_app::modules::staking::GenesisValidator {
+            operator: operator.into(),
+            consensus_pubkey: pub_key.into(),
+            moniker: moniker.into(),
+            commission_rate: "0.1".into(),
+            self_delegation: amount.into(),
+        });
+}
+
 /// Adds a funded account to a genesis document.
 pub fn push_genesis_account(g: &mut GenesisDoc, address: &str, coins: &str) -> Result<()> {
     caspur_types::Address::parse_account(address).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -161,6 +186,11 @@ pub fn dev(home: &Home, opts: DevOptions) -> Result<()> {
         let ring = keys::Keyring::open(&home.0, keys::Backend::Test);
         let info = ring.add("dev", &mnemonic, true)?;
         add_genesis_account(home, &info.address, DEV_FUNDS)?;
+        // The dev account operates the chain's validator, staked as in any staking chain.
+        let mut g: GenesisDoc = read_json(&home.genesis())?;
+        let key = g.validators[0].pub_key.clone();
+        push_genesis_validator(&mut g, &info.address, &key, "dev", GENESIS_SELF_DELEGATION);
+        write_file(&home.genesis(), &serde_json::to_vec_pretty(&g)?)?;
         let mut cfg: NodeConfig = read_toml(&home.config_toml())?;
         cfg.rpc.laddr = format!("tcp://{}", opts.rpc);
         cfg.p2p.laddr = format!("tcp://{}", opts.p2p);

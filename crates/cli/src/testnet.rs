@@ -118,8 +118,17 @@ pub fn init(opts: &TestnetOptions) -> Result<Vec<TestnetNode>> {
     }
     let mut genesis: GenesisDoc = read_json(&Home(nodes[0].home.clone()).genesis())?;
     genesis.validators = validators;
-    for n in &nodes {
+    for (k, n) in nodes.iter().enumerate() {
         node::push_genesis_account(&mut genesis, &n.account, &opts.account_coins)?;
+        if n.validator {
+            node::push_genesis_validator(
+                &mut genesis,
+                &n.account,
+                &n.pub_key,
+                &format!("node{k}"),
+                node::GENESIS_SELF_DELEGATION,
+            );
+        }
     }
     for (k, n) in nodes.iter().enumerate() {
         let home = Home(n.home.clone());

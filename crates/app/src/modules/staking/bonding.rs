@@ -98,10 +98,7 @@ pub async fn update_bonded_set<B: StateRead>(
 }
 
 /// Stores a status change without marking the set for another recomputation.
-fn store_quietly<B: StateRead>(
-    ctx: &mut Ctx<'_, B>,
-    v: &state::Validator,
-) -> Result<(), TxError> {
+fn store_quietly<B: StateRead>(ctx: &mut Ctx<'_, B>, v: &state::Validator) -> Result<(), TxError> {
     state::set_validator(ctx, v)?;
     state::take_changed_now(ctx)
 }

@@ -9,6 +9,7 @@ pub mod delegation;
 pub mod hooks;
 pub mod msgs;
 pub mod params;
+pub mod query;
 pub mod state;
 
 use crate::context::Ctx;
@@ -71,7 +72,8 @@ pub async fn init_genesis<B: StateRead>(
     g.params.validate()?;
     state::set_params(ctx, &g.params)?;
     for (k, v) in &g.exported_state {
-        let key = hex::decode(k).map_err(|e| TxError::invalid_request(format!("exported key: {e}")))?;
+        let key =
+            hex::decode(k).map_err(|e| TxError::invalid_request(format!("exported key: {e}")))?;
         if key.first() != Some(&crate::modules::ids::STAKING) {
             return Err(TxError::invalid_request(
                 "exported staking state may only hold staking keys",

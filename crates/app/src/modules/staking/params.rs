@@ -38,7 +38,9 @@ impl StakingParams {
     /// Checks every value; a governance update with a bad one fails without effect.
     pub fn validate(&self) -> Result<(), TxError> {
         if self.unbonding_time_secs == 0 {
-            return Err(TxError::invalid_request("unbonding_time_secs must be positive"));
+            return Err(TxError::invalid_request(
+                "unbonding_time_secs must be positive",
+            ));
         }
         if self.max_validators == 0 || self.max_validators > MAX_BONDED {
             return Err(TxError::invalid_request(format!(
@@ -50,7 +52,9 @@ impl StakingParams {
         }
         caspur_types::coin::validate_denom(&self.bond_denom)?;
         if self.min_commission()? > Dec::ONE {
-            return Err(TxError::invalid_request("min_commission_rate must be at most 1"));
+            return Err(TxError::invalid_request(
+                "min_commission_rate must be at most 1",
+            ));
         }
         Ok(())
     }

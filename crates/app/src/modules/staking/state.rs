@@ -516,7 +516,10 @@ pub fn set_redelegation(
             })
             .collect(),
     };
-    kv.put(redelegation_key(delegator, src, dst), record.encode_to_vec())
+    kv.put(
+        redelegation_key(delegator, src, dst),
+        record.encode_to_vec(),
+    )
 }
 
 fn incoming_key(delegator: &Address, dst: &Address) -> Vec<u8> {

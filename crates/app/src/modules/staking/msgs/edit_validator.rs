@@ -51,7 +51,9 @@ impl MsgHandler for Msg {
         }
         if !self.commission_rate.is_empty() && Dec::parse_atomics(&self.commission_rate)? > Dec::ONE
         {
-            return Err(TxError::invalid_request("commission rate must be at most 1"));
+            return Err(TxError::invalid_request(
+                "commission rate must be at most 1",
+            ));
         }
         if !self.min_self_delegation.is_empty()
             && caspur_types::coin::parse_amount(&self.min_self_delegation)? == 0

@@ -70,9 +70,14 @@ impl MsgHandler for Msg {
                 "the amount is too small to redelegate",
             ));
         }
-        let shares_dst =
-            delegation::delegate(ctx, &delegator, &mut dst_v, tokens, Source::Pool(src_status))
-                .await?;
+        let shares_dst = delegation::delegate(
+            ctx,
+            &delegator,
+            &mut dst_v,
+            tokens,
+            Source::Pool(src_status),
+        )
+        .await?;
         let now = ctx.block.time_ms;
         // Tokens from a validator that is not bonded were not slashable: nothing to track.
         let completion = if src_status == Status::Unbonded {
@@ -88,7 +93,9 @@ impl MsgHandler for Msg {
             state::set_redelegation(ctx, &delegator, &src, &dst, &entries)?;
             state::add_incoming_redelegations(ctx, &delegator, &dst, 1).await?;
             let payload = state::payload(&[&delegator, &src, &dst]);
-            REDELEGATION_QUEUE.push(ctx, now, completion, payload).await?;
+            REDELEGATION_QUEUE
+                .push(ctx, now, completion, payload)
+                .await?;
             completion
         };
         ctx.emit(
@@ -99,7 +106,10 @@ impl MsgHandler for Msg {
                     "amount",
                     Coin::new(params.bond_denom.clone(), tokens).to_string(),
                 )
-                .attr("completion_time", crate::modules::staking::rfc3339(completion)),
+                .attr(
+                    "completion_time",
+                    crate::modules::staking::rfc3339(completion),
+                ),
         );
         Ok(pb::MsgBeginRedelegateResponse {
             completion_time: Some(state::timestamp(completion)),

@@ -52,7 +52,9 @@ impl MsgHandler for Msg {
         let status = v.status;
         let tokens = delegation::unbond(ctx, &delegator, &mut v, shares).await?;
         if tokens == 0 {
-            return Err(TxError::invalid_request("the amount is too small to unbond"));
+            return Err(TxError::invalid_request(
+                "the amount is too small to unbond",
+            ));
         }
         delegation::move_between_pools(ctx, status, Status::Unbonded, tokens).await?;
         let now = ctx.block.time_ms;
@@ -76,7 +78,10 @@ impl MsgHandler for Msg {
                 .attr("validator", self.validator_address.clone())
                 .attr("delegator", self.delegator_address.clone())
                 .attr("amount", paid.to_string())
-                .attr("completion_time", crate::modules::staking::rfc3339(completion)),
+                .attr(
+                    "completion_time",
+                    crate::modules::staking::rfc3339(completion),
+                ),
         );
         Ok(pb::MsgUndelegateResponse {
             completion_time: Some(state::timestamp(completion)),
