@@ -312,7 +312,7 @@ fn set_operators(kv: &mut impl KvWrite, ops: &[Address]) -> Result<(), TxError> 
 }
 
 fn decode_addresses(bytes: &[u8]) -> Result<Vec<Address>, TxError> {
-    if bytes.len() % 20 != 0 {
+    if !bytes.len().is_multiple_of(20) {
         return Err(corrupt("address list"));
     }
     Ok(bytes
@@ -559,7 +559,7 @@ pub async fn add_incoming_redelegations(
 /// The bonded set as last computed: (operator, power), sorted by operator.
 pub async fn bonded_set(kv: &mut impl KvRead) -> Result<Vec<(Address, u64)>, TxError> {
     let bytes = kv.get(&BONDED_SET).await?.unwrap_or_default();
-    if bytes.len() % 28 != 0 {
+    if !bytes.len().is_multiple_of(28) {
         return Err(corrupt("bonded set"));
     }
     Ok(bytes
