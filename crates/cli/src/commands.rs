@@ -46,59 +46,83 @@ pub fn account(client: &Client, address: &str) -> Result<Option<BaseAccount>> {
     }
 }
 
-/// Signs and broadcasts a `MsgSend`; waits for inclusion when `wait` is set.
-#[allow(clippy::too_many_arguments)]
-pub fn bank_send(
-    client: &Client,
-    ring: &Keyring,
-    chain_id: &str,
-    from: &str,
-    to: &str,
-    amount: &str,
-    fee: &FeeOptions,
-    memo: &str,
-    wait: bool,
-) -> Result<Value> {
-    let key = ring.signer(from)?;
-    let from_addr = key.address().to_string();
-    Address::parse_account(to).map_err(|e| anyhow!("recipient: {e}"))?;
-    let amount: Coins = amount.parse().map_err(|e| anyhow!("amount: {e}"))?;
-    if amount.is_empty() {
+/// Everything a tx command needs besides its messages.
+pub struct TxContext<'a> {
+    /// The node.
+    pub client: &'a Client,
+    /// The keyring holding the signer.
+    pub ring: &'a Keyring,
+    /// Chain id signed over.
+    pub chain_id: &'a str,
+    /// Fee and gas.
+    pub fee: &'a FeeOptions,
+    /// Memo.
+    pub memo: &'a str,
+    /// Wait until committed.
+    pub wait: bool,
+}
+
+impl TxContext<'_> {
+    /// Signs the messages `build` makes for the key `from`'s address and broadcasts them.
+    pub fn send(
+        &self,
+        from: &str,
+        build: impl FnOnce(&Address) -> Result<Vec<cosmos_sdk_proto::Any>>,
+    ) -> Result<Value> {
+        let key = self.ring.signer(from)?;
+        let from_addr = key.address();
+        let msgs = build(&from_addr)?;
+        let acct = account(self.client, &from_addr.to_string())?.ok_or_else(|| {
+            anyhow!("account {from_addr} does not exist on chain yet: send it some coins first")
+        })?;
+        let fees: Coins = match &self.fee.fees {
+            Some(f) => f.parse().map_err(|e| anyhow!("fees: {e}"))?,
+            None => {
+                let price: Dec = self
+                    .fee
+                    .gas_price
+                    .strip_suffix(STAKE_DENOM)
+                    .ok_or_else(|| anyhow!("--gas-prices must end in {STAKE_DENOM}"))?
+                    .parse()
+                    .map_err(|e| anyhow!("--gas-prices: {e}"))?;
+                let amount = price
+                    .mul_int_ceil(self.fee.gas as u128)
+                    .ok_or_else(|| anyhow!("fee overflow"))?;
+                format!("{amount}{STAKE_DENOM}")
+                    .parse()
+                    .map_err(|e| anyhow!("{e}"))?
+            }
+        };
+        let params = TxParams {
+            chain_id: self.chain_id.to_string(),
+            account_number: acct.account_number,
+            sequence: acct.sequence,
+            fee: fees,
+            gas_limit: self.fee.gas,
+            memo: self.memo.to_string(),
+            include_pubkey: true,
+        };
+        let raw = sign_tx(&key, msgs, &params);
+        broadcast(self.client, &raw, self.wait)
+    }
+}
+
+/// Signs and broadcasts a `MsgSend`.
+pub fn bank_send(tx: &TxContext<'_>, from: &str, to: &str, amount: &str) -> Result<Value> {
+    let recipient = Address::parse_account(to).map_err(|e| anyhow!("recipient: {e}"))?;
+    let amount = positive_coins(amount)?;
+    tx.send(from, |from_addr| {
+        Ok(vec![msg_send(from_addr, &recipient, &amount)])
+    })
+}
+
+/// Parses a positive amount such as `1000ucsp`.
+pub fn positive_coins(amount: &str) -> Result<Coins> {
+    let coins: Coins = amount.parse().map_err(|e| anyhow!("amount: {e}"))?;
+    if coins.is_empty() {
         bail!("amount must be positive, e.g. 1000ucsp");
     }
-    let acct = account(client, &from_addr)?.ok_or_else(|| {
-        anyhow!("account {from_addr} does not exist on chain yet: send it some coins first")
-    })?;
-    let fees: Coins = match &fee.fees {
-        Some(f) => f.parse().map_err(|e| anyhow!("fees: {e}"))?,
-        None => {
-            let price: Dec = fee
-                .gas_price
-                .strip_suffix(STAKE_DENOM)
-                .ok_or_else(|| anyhow!("--gas-prices must end in {STAKE_DENOM}"))?
-                .parse()
-                .map_err(|e| anyhow!("--gas-prices: {e}"))?;
-            let amount = price
-                .mul_int_ceil(fee.gas as u128)
-                .ok_or_else(|| anyhow!("fee overflow"))?;
-            format!("{amount}{STAKE_DENOM}")
-                .parse()
-                .map_err(|e| anyhow!("{e}"))?
-        }
-    };
-    let recipient = Address::parse_account(to).map_err(|e| anyhow!("recipient: {e}"))?;
-    let msg = msg_send(&key.address(), &recipient, &amount);
-    let params = TxParams {
-        chain_id: chain_id.to_string(),
-        account_number: acct.account_number,
-        sequence: acct.sequence,
-        fee: fees,
-        gas_limit: fee.gas,
-        memo: memo.to_string(),
-        include_pubkey: true,
-    };
-    let raw = sign_tx(&key, vec![msg], &params);
-    broadcast(client, &raw, wait)
+    Ok(coins)
 }
 
 /// Broadcasts raw tx bytes; a refused tx is an error. With `wait`, polls until it is committed.

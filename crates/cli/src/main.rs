@@ -10,6 +10,7 @@ mod home;
 mod keys;
 mod node;
 mod output;
+mod staking_cmd;
 mod testnet;
 
 use anyhow::{bail, Context, Result};
@@ -274,6 +275,9 @@ enum TxCmd {
     /// Bank transactions.
     #[command(subcommand)]
     Bank(BankTx),
+    /// Staking transactions.
+    #[command(subcommand)]
+    Staking(staking_cmd::StakingTx),
 }
 
 #[derive(Subcommand)]
@@ -307,6 +311,9 @@ enum QueryCmd {
         /// Hex hash.
         hash: String,
     },
+    /// Staking queries.
+    #[command(subcommand)]
+    Staking(staking_cmd::StakingQuery),
 }
 
 #[derive(Subcommand)]
@@ -477,13 +484,19 @@ fn run(cli: Cli) -> Result<()> {
                 gas: opts.gas,
                 gas_price: opts.gas_prices,
             };
+            let tx = commands::TxContext {
+                client: &client,
+                ring: &ring,
+                chain_id: &chain_id,
+                fee: &fee,
+                memo: &opts.note,
+                wait,
+            };
             match command {
                 TxCmd::Bank(BankTx::Send { from, to, amount }) => {
-                    let r = commands::bank_send(
-                        &client, &ring, &chain_id, &from, &to, &amount, &fee, &opts.note, wait,
-                    )?;
-                    output::print(&r, out);
+                    output::print(&commands::bank_send(&tx, &from, &to, &amount)?, out);
                 }
+                TxCmd::Staking(cmd) => output::print(&staking_cmd::tx(&tx, &home, cmd)?, out),
             }
         }
         Command::Query { node, command } => {
@@ -499,6 +512,7 @@ fn run(cli: Cli) -> Result<()> {
                     client.call("block", json!({"height": height.map(|h| h.to_string())}))?
                 }
                 QueryCmd::Tx { hash } => commands::tx(&client, &hash)?,
+                QueryCmd::Staking(cmd) => staking_cmd::query(&client, cmd)?,
             };
             output::print(&v, out);
         }

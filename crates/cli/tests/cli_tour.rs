@@ -135,7 +135,110 @@ fn dev_keys_send_query_export() {
         String::from_utf8_lossy(&over.stderr)
     );
 
+    // Staking: the dev account operates the genesis validator; bob delegates and unbonds.
+    let validators = json_out(&node.cli(&[
+        "query",
+        "staking",
+        "validators",
+        "--node",
+        &node_flag,
+        "-o",
+        "json",
+    ]));
+    let validator = validators["validators"][0]["operator_address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(validator.starts_with("caspurvaloper1"), "{validators}");
+    assert_eq!(validators["validators"][0]["status"], "BOND_STATUS_BONDED");
+    assert_eq!(validators["validators"][0]["tokens"], "10000000");
+    node.send(&bob_addr, "3000000ucsp");
+    for args in [
+        vec![
+            "tx",
+            "staking",
+            "delegate",
+            &validator,
+            "2000000ucsp",
+            "--from",
+            "bob",
+        ],
+        vec![
+            "tx",
+            "staking",
+            "unbond",
+            &validator,
+            "500000ucsp",
+            "--from",
+            "bob",
+        ],
+    ] {
+        let mut full = args.clone();
+        full.extend([
+            "--keyring-backend",
+            "test",
+            "--node",
+            &node_flag,
+            "-o",
+            "json",
+        ]);
+        let r = json_out(&node.cli(&full));
+        assert_eq!(r["code"], 0, "{r}");
+    }
+    let delegation = json_out(&node.cli(&[
+        "query",
+        "staking",
+        "delegation",
+        &bob_addr,
+        &validator,
+        "--node",
+        &node_flag,
+        "-o",
+        "json",
+    ]));
+    assert_eq!(
+        delegation["delegation_response"]["balance"]["amount"],
+        "1500000"
+    );
+    let unbonding = json_out(&node.cli(&[
+        "query",
+        "staking",
+        "unbonding-delegations",
+        &bob_addr,
+        "--node",
+        &node_flag,
+        "-o",
+        "json",
+    ]));
+    assert_eq!(
+        unbonding["unbonding_responses"][0]["entries"][0]["balance"],
+        "500000"
+    );
+    let pool = json_out(&node.cli(&[
+        "query", "staking", "pool", "--node", &node_flag, "-o", "json",
+    ]));
+    assert_eq!(pool["pool"]["bonded_tokens"], "11500000");
+    let bad = node.cli(&[
+        "tx",
+        "staking",
+        "delegate",
+        "caspurvaloper1nope",
+        "1ucsp",
+        "--from",
+        "bob",
+        "--keyring-backend",
+        "test",
+        "--node",
+        &node_flag,
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("validator"));
+
     // Ctrl-C stops cleanly; the same command resumes the same chain.
+    let bob_balance = json_out(&node.cli(&[
+        "query", "bank", "balances", &bob_addr, "--node", &node_flag, "-o", "json",
+    ]))["balances"][0]["amount"]
+        .clone();
     let (rpc_port, p2p) = (node.rpc_port, node.p2p);
     let height = node.height();
     assert!(node.interrupt().success());
@@ -151,11 +254,27 @@ fn dev_keys_send_query_export() {
         .unwrap();
     assert!(balances
         .iter()
-        .any(|b| b["address"] == bob_addr.as_str() && b["coins"][0]["amount"] == "4242"));
+        .any(|b| b["address"] == bob_addr.as_str() && b["coins"][0]["amount"] == bob_balance));
     let node = DevNode::start(&home, rpc_port, p2p);
     assert!(node.wait_height(height + 2, Duration::from_secs(60)) > height);
     let balances = json_out(&node.cli(&[
         "query", "bank", "balances", &bob_addr, "--node", &node_flag, "-o", "json",
     ]));
-    assert_eq!(balances["balances"][0]["amount"], "4242");
+    assert_eq!(balances["balances"][0]["amount"], bob_balance);
+    // The delegation survived the restart.
+    let delegation = json_out(&node.cli(&[
+        "query",
+        "staking",
+        "delegation",
+        &bob_addr,
+        &validator,
+        "--node",
+        &node_flag,
+        "-o",
+        "json",
+    ]));
+    assert_eq!(
+        delegation["delegation_response"]["balance"]["amount"],
+        "1500000"
+    );
 }
