@@ -93,7 +93,7 @@ enum Command {
         #[command(flatten)]
         opts: TxOpts,
         #[command(subcommand)]
-        command: TxCmd,
+        command: Box<TxCmd>,
     },
     /// Query chain state.
     #[command(alias = "q")]
@@ -492,7 +492,7 @@ fn run(cli: Cli) -> Result<()> {
                 memo: &opts.note,
                 wait,
             };
-            match command {
+            match *command {
                 TxCmd::Bank(BankTx::Send { from, to, amount }) => {
                     output::print(&commands::bank_send(&tx, &from, &to, &amount)?, out);
                 }
