@@ -4,6 +4,7 @@
 use crate::context::{Direct, Unmetered};
 use crate::modules::auth::{self, AuthGenesis, GenesisAccount};
 use crate::modules::bank::{self, BankGenesis, GenesisBalance, GenesisCoin};
+use crate::modules::gov::{self, GovGenesis};
 use crate::modules::staking::{self, StakingGenesis};
 use caspur_store::keys::parts;
 use caspur_store::{Overlay, StateRead, StateScan};
@@ -20,6 +21,9 @@ pub struct AppGenesis {
     /// `staking` module.
     #[serde(default)]
     pub staking: StakingGenesis,
+    /// `gov` module.
+    #[serde(default)]
+    pub gov: GovGenesis,
 }
 
 impl AppGenesis {
@@ -54,6 +58,7 @@ impl AppGenesis {
                 supply: vec![],
             },
             staking: StakingGenesis::default(),
+            gov: GovGenesis::default(),
         }
     }
 
@@ -72,6 +77,7 @@ impl AppGenesis {
         let mut ctx =
             crate::context::Ctx::new(state, block, chain_id, u64::MAX, crate::gas::DEFAULT_COSTS);
         staking::init_genesis(&mut ctx, &self.staking).await?;
+        gov::init_genesis(&mut ctx, &self.gov).await?;
         drop(ctx);
         state.commit_tx();
         Ok(())
@@ -126,6 +132,49 @@ impl AppGenesis {
                 supply,
             },
             staking: staking::export_genesis(state).await?,
+            gov: gov::export_genesis(state).await?,
         })
     }
+}
+
+/// Writes a module's exported raw state back (each key must belong to `module`).
+pub(crate) async fn write_exported<B: StateRead>(
+    ctx: &mut crate::context::Ctx<'_, B>,
+    module: u8,
+    pairs: &[(String, String)],
+) -> Result<(), TxError> {
+    for (k, v) in pairs {
+        let key =
+            hex::decode(k).map_err(|e| TxError::invalid_request(format!("exported key: {e}")))?;
+        if key.first() != Some(&module) {
+            return Err(TxError::invalid_request(format!(
+                "exported state of module {module:#04x} holds a foreign key {k}"
+            )));
+        }
+        let value =
+            hex::decode(v).map_err(|e| TxError::invalid_request(format!("exported value: {e}")))?;
+        crate::context::KvWrite::put(ctx, key, value)?;
+    }
+    Ok(())
+}
+
+/// A module's state as (hex key, hex value) pairs, leaving out the kinds in `skip` (those its
+/// genesis carries in readable form).
+pub(crate) async fn read_exported<S: StateScan>(
+    state: &S,
+    module: u8,
+    skip: &[u8],
+) -> Result<Vec<(String, String)>, TxError> {
+    let rows = state
+        .scan_prefix(&[module], usize::MAX)
+        .await
+        .map_err(crate::context::store_err)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(k, _)| {
+            !k.get(1)
+                .is_some_and(|kind| k.len() == 2 && skip.contains(kind))
+        })
+        .map(|(k, v)| (hex::encode(k), hex::encode(v)))
+        .collect())
 }

@@ -312,6 +312,10 @@ impl App {
             None => block.time_ms,
         };
         let mut ctx = Ctx::new(state, block, &self.chain_id, u64::MAX, self.costs);
+        // As in the SDK: governance decides on the stake before this block's staking changes.
+        modules::gov::end_block(&mut ctx, since)
+            .await
+            .map_err(|e| StoreError(format!("gov end block at {}: {e}", block.height)))?;
         let set = modules::staking::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("staking end block at {}: {e}", block.height)))?;

@@ -1,7 +1,7 @@
 //! ABCI query routing by gRPC method path.
 
 use crate::context::Unmetered;
-use crate::modules::{auth, bank, staking};
+use crate::modules::{auth, bank, gov, staking};
 use crate::{App, BlockInfo};
 use caspur_store::StateScan;
 use caspur_types::TxError;
@@ -24,11 +24,16 @@ pub async fn query<S: StateScan>(
         bank::query::BALANCE_PATH => bank::query::balance(state, data).await,
         bank::query::ALL_BALANCES_PATH => bank::query::all_balances(state, data).await,
         bank::query::TOTAL_SUPPLY_PATH => bank::query::total_supply(state, data).await,
-        other => match staking::query::route(state, other, data).await {
-            Some(answer) => answer,
-            None => Err(TxError::unknown_request(format!(
+        other => {
+            if let Some(answer) = staking::query::route(state, other, data).await {
+                return answer;
+            }
+            if let Some(answer) = gov::query::route(state, other, data).await {
+                return answer;
+            }
+            Err(TxError::unknown_request(format!(
                 "{UNKNOWN_PATH} {other:?}"
-            ))),
-        },
+            )))
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! (SPEC §3), so no message can reach a handler without passing it.
 
 use crate::context::Ctx;
-use crate::modules::{authz, bank, circuit, staking};
+use crate::modules::{authz, bank, circuit, gov, staking};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 use cosmos_sdk_proto::Any;
@@ -79,6 +79,12 @@ routes![
     staking::msgs::undelegate::Msg,
     staking::msgs::redelegate::Msg,
     staking::msgs::cancel_unbonding::Msg,
+    staking::msgs::update_params::Msg,
+    gov::msgs::submit_proposal::Msg,
+    gov::msgs::deposit::Msg,
+    gov::msgs::vote::Msg,
+    gov::msgs::vote_weighted::Msg,
+    gov::msgs::update_params::Msg,
 ];
 
 fn decode<M: MsgHandler>(any: &Any) -> Result<M, TxError> {

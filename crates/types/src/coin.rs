@@ -136,6 +136,19 @@ impl Coins {
         self.0.is_empty()
     }
 
+    /// Whether `self` holds at least `other`'s amount of every denom.
+    pub fn covers(&self, other: &Coins) -> bool {
+        other
+            .as_slice()
+            .iter()
+            .all(|c| self.amount_of(&c.denom) >= c.amount)
+    }
+
+    /// The sum of both sets.
+    pub fn plus(&self, other: &Coins) -> Result<Coins, TxError> {
+        Coins::normalize(self.0.iter().chain(other.0.iter()).cloned())
+    }
+
     /// The amount of one denom (0 when absent).
     pub fn amount_of(&self, denom: &str) -> u128 {
         self.0

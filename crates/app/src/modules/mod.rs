@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authz;
 pub mod bank;
 pub mod circuit;
+pub mod gov;
 pub mod staking;
 
 /// One-byte module ids that start every state key (see `caspur_store::keys`).
@@ -18,4 +19,6 @@ pub mod ids {
     pub const CIRCUIT: u8 = 0x03;
     /// `staking`
     pub const STAKING: u8 = 0x04;
+    /// `gov`
+    pub const GOV: u8 = 0x05;
 }

@@ -24,3 +24,10 @@ pub fn transfer(sender: &str, recipient: &str, amount: &Coins) -> Event {
         .attr("sender", sender)
         .attr("amount", amount.to_string())
 }
+
+/// Coins destroyed.
+pub fn burn(burner: &str, amount: &Coins) -> Event {
+    Event::new("burn")
+        .attr("burner", burner)
+        .attr("amount", amount.to_string())
+}

@@ -148,3 +148,21 @@ pub async fn send_coins<B: StateRead>(
     ctx.emit(events::transfer(&from, &to, coins));
     Ok(())
 }
+
+/// Destroys coins held by `from` (a module account): its balance and the total supply shrink.
+pub async fn burn_coins<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    from: &Address,
+    coins: &Coins,
+) -> Result<(), TxError> {
+    sub_coins(ctx, from, coins).await?;
+    for Coin { denom, amount } in coins.as_slice() {
+        let supply = get_supply(ctx, denom).await?;
+        let left = supply
+            .checked_sub(*amount)
+            .ok_or_else(|| TxError::logic("burning more than the supply"))?;
+        set_supply(ctx, denom, left)?;
+    }
+    ctx.emit(events::burn(&from.to_string(), coins));
+    Ok(())
+}

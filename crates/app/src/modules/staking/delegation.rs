@@ -132,7 +132,7 @@ pub async fn delegate<B: StateRead>(
     let total = held
         .checked_add(new_shares)
         .ok_or_else(|| TxError::logic("delegation shares overflow"))?;
-    state::set_shares(ctx, delegator, &v.operator, total)?;
+    state::set_shares(ctx, delegator, &v.operator, total).await?;
     hooks::delegation_changed(ctx, delegator, &v.operator).await?;
     Ok(new_shares)
 }
@@ -192,7 +192,7 @@ pub async fn unbond<B: StateRead>(
         .tokens
         .checked_sub(tokens)
         .ok_or_else(|| TxError::logic("validator tokens underflow"))?;
-    state::set_shares(ctx, delegator, &v.operator, left)?;
+    state::set_shares(ctx, delegator, &v.operator, left).await?;
     if *delegator == v.operator && !v.jailed && tokens_for(v, left)? < v.min_self_delegation {
         v.jailed = true;
         ctx.emit(

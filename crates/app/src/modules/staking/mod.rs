@@ -71,18 +71,7 @@ pub async fn init_genesis<B: StateRead>(
 ) -> Result<(), TxError> {
     g.params.validate()?;
     state::set_params(ctx, &g.params)?;
-    for (k, v) in &g.exported_state {
-        let key =
-            hex::decode(k).map_err(|e| TxError::invalid_request(format!("exported key: {e}")))?;
-        if key.first() != Some(&crate::modules::ids::STAKING) {
-            return Err(TxError::invalid_request(
-                "exported staking state may only hold staking keys",
-            ));
-        }
-        let value =
-            hex::decode(v).map_err(|e| TxError::invalid_request(format!("exported value: {e}")))?;
-        crate::context::KvWrite::put(ctx, key, value)?;
-    }
+    crate::genesis::write_exported(ctx, crate::modules::ids::STAKING, &g.exported_state).await?;
     for gv in &g.validators {
         let operator = Address::parse_account(&gv.operator)?;
         let key = hex::decode(&gv.consensus_pubkey)
@@ -131,18 +120,10 @@ pub async fn export_genesis<S: caspur_store::StateScan>(
     state: &S,
 ) -> Result<StakingGenesis, TxError> {
     let params = state::get_params(&mut crate::context::Unmetered(state)).await?;
-    let rows = state
-        .scan_prefix(&[crate::modules::ids::STAKING], usize::MAX)
-        .await
-        .map_err(crate::context::store_err)?;
-    let params_key = [crate::modules::ids::STAKING, 0];
     Ok(StakingGenesis {
         params,
         validators: Vec::new(),
-        exported_state: rows
-            .into_iter()
-            .filter(|(k, _)| k.as_slice() != params_key)
-            .map(|(k, v)| (hex::encode(k), hex::encode(v)))
-            .collect(),
+        exported_state: crate::genesis::read_exported(state, crate::modules::ids::STAKING, &[0])
+            .await?,
     })
 }

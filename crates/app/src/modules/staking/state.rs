@@ -15,6 +15,7 @@
 //! | `[STAKING, 9]` | the bonded set: sorted (operator, power) pairs |
 //! | `[STAKING, 10]` | present when a validator's tokens or status changed this block |
 //! | `[STAKING, 11…13]` | time queues: unbonding delegations, redelegations, validators |
+//! | `[STAKING, 14] ‖ delegator` | the operators it delegates to, sorted (for tallies) |
 //!
 //! Block execution cannot iterate over state, so every set it walks is an explicit list.
 
@@ -45,6 +46,7 @@ pub const REDELEGATION: [u8; 2] = [STAKING, 7];
 const INCOMING_REDELEGATIONS: [u8; 2] = [STAKING, 8];
 const BONDED_SET: [u8; 2] = [STAKING, 9];
 const CHANGED: [u8; 2] = [STAKING, 10];
+const DELEGATED_TO: [u8; 2] = [STAKING, 14];
 /// Unbonding delegations by completion time (payload: delegator ‖ operator).
 pub const UNBONDING_QUEUE: TimeQueue = TimeQueue::new([STAKING, 11]);
 /// Redelegations by completion time (payload: delegator ‖ src ‖ dst).
@@ -325,6 +327,11 @@ fn decode_addresses(bytes: &[u8]) -> Result<Vec<Address>, TxError> {
         .collect())
 }
 
+/// Marks the bonded set for recomputation at the end of the block.
+pub fn mark_changed(kv: &mut impl KvWrite) -> Result<(), TxError> {
+    kv.put(CHANGED.to_vec(), Vec::new())
+}
+
 /// Clears the "changed this block" mark (after a write that must not trigger a recomputation).
 pub fn take_changed_now(kv: &mut impl KvWrite) -> Result<(), TxError> {
     kv.delete(CHANGED.to_vec())
@@ -358,22 +365,57 @@ pub async fn get_shares(
 }
 
 /// Sets a delegation's shares; zero removes it.
-pub fn set_shares(
+pub async fn set_shares(
     kv: &mut impl KvWrite,
     delegator: &Address,
     op: &Address,
     shares: Dec,
 ) -> Result<(), TxError> {
     let index = key(&DELEGATORS_OF, &[&op.0, &delegator.0]);
+    let mut to = delegated_to(kv, delegator).await?;
+    let at = to.binary_search(op);
     if shares.is_zero() {
         kv.delete(delegation_key(delegator, op))?;
+        if let Ok(at) = at {
+            to.remove(at);
+        }
+        set_delegated_to(kv, delegator, &to)?;
         kv.delete(index)
     } else {
         kv.put(
             delegation_key(delegator, op),
             shares.atomics().to_be_bytes().to_vec(),
         )?;
+        if let Err(at) = at {
+            to.insert(at, *op);
+            set_delegated_to(kv, delegator, &to)?;
+        }
         kv.put(index, Vec::new())
+    }
+}
+
+/// The operators `delegator` delegates to, sorted.
+pub async fn delegated_to(
+    kv: &mut impl KvRead,
+    delegator: &Address,
+) -> Result<Vec<Address>, TxError> {
+    let bytes = kv
+        .get(&key(&DELEGATED_TO, &[&delegator.0]))
+        .await?
+        .unwrap_or_default();
+    decode_addresses(&bytes)
+}
+
+fn set_delegated_to(
+    kv: &mut impl KvWrite,
+    delegator: &Address,
+    ops: &[Address],
+) -> Result<(), TxError> {
+    let k = key(&DELEGATED_TO, &[&delegator.0]);
+    if ops.is_empty() {
+        kv.delete(k)
+    } else {
+        kv.put(k, ops.iter().flat_map(|o| o.0).collect())
     }
 }
 

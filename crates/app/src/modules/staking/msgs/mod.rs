@@ -6,6 +6,7 @@ pub mod delegate;
 pub mod edit_validator;
 pub mod redelegate;
 pub mod undelegate;
+pub mod update_params;
 
 use caspur_types::{Coin, TxError};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;

@@ -1,0 +1,218 @@
+//! `gov` (Cosmos gov v1): proposals carrying messages, deposits, votes weighted by bonded stake
+//! with delegators inheriting their validator's vote, quorum / threshold / veto, expedited
+//! proposals, and execution of a passed proposal's messages through the message router with the
+//! gov module account as signer — so the circuit breaker sees them, and a failing message fails
+//! the proposal (with its reason), never the block.
+
+pub mod deposits;
+pub mod msgs;
+pub mod params;
+pub mod query;
+pub mod state;
+pub mod tally;
+pub mod votes;
+
+use crate::context::Ctx;
+use crate::router;
+use caspur_store::StateRead;
+use caspur_types::{Address, Event, TxError};
+use cosmos_sdk_proto::cosmos::gov::v1 as pb;
+use serde::{Deserialize, Serialize};
+
+pub use params::GovParams;
+
+/// Genesis state of `gov`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovGenesis {
+    /// Parameters.
+    #[serde(default)]
+    pub params: GovParams,
+    /// The first proposal's id.
+    #[serde(default = "one")]
+    pub starting_proposal_id: u64,
+    /// An exported chain's proposals, deposits, votes and queues as (hex key, hex value) pairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exported_state: Vec<(String, String)>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl Default for GovGenesis {
+    fn default() -> Self {
+        GovGenesis {
+            params: GovParams::default(),
+            starting_proposal_id: 1,
+            exported_state: Vec::new(),
+        }
+    }
+}
+
+/// Fails unless `authority` is the gov module account (the signer of governance-only
+/// messages such as every `MsgUpdateParams`).
+pub fn require_authority(authority: &str) -> Result<Address, TxError> {
+    let addr = Address::parse_account(authority)?;
+    let gov = state::gov_address();
+    if addr != gov {
+        return Err(TxError::unauthorized(format!(
+            "invalid authority; expected {gov}, got {authority}"
+        )));
+    }
+    Ok(addr)
+}
+
+/// Writes `gov`'s genesis.
+pub async fn init_genesis<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    g: &GovGenesis,
+) -> Result<(), TxError> {
+    g.params.validate()?;
+    state::set_params(ctx, &g.params)?;
+    state::set_next_id(ctx, g.starting_proposal_id.max(1))?;
+    crate::genesis::write_exported(ctx, crate::modules::ids::GOV, &g.exported_state).await
+}
+
+/// Reads `gov` back into genesis form.
+pub async fn export_genesis<S: caspur_store::StateScan>(state: &S) -> Result<GovGenesis, TxError> {
+    let mut kv = crate::context::Unmetered(state);
+    let params = state::get_params(&mut kv).await?;
+    let next = match crate::context::KvRead::get(&mut kv, &[crate::modules::ids::GOV, 1]).await? {
+        Some(b) => u64::from_be_bytes(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| TxError::logic("corrupt proposal counter"))?,
+        ),
+        None => 1,
+    };
+    Ok(GovGenesis {
+        params,
+        starting_proposal_id: next,
+        exported_state: crate::genesis::read_exported(state, crate::modules::ids::GOV, &[0, 1])
+            .await?,
+    })
+}
+
+/// `gov`'s end of block: drops proposals whose deposit period ran out, and decides those whose
+/// voting period ended. `since_ms` is the previous block's time.
+pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), TxError> {
+    let now = ctx.block.time_ms;
+    let params = state::get_params(ctx).await?;
+    for due in state::DEPOSIT_QUEUE.pop_due(ctx, since_ms, now).await? {
+        let id = proposal_id(&due.payload)?;
+        let Some(p) = state::get_proposal(ctx, id).await? else {
+            continue;
+        };
+        if p.status != pb::ProposalStatus::DepositPeriod as i32 {
+            continue;
+        }
+        deposits::settle(ctx, id, params.burn_proposal_deposit_prevote).await?;
+        state::delete_proposal(ctx, id)?;
+        ctx.emit(
+            Event::new("inactive_proposal")
+                .attr("proposal_id", id.to_string())
+                .attr("proposal_result", "proposal_dropped"),
+        );
+    }
+    for due in state::VOTING_QUEUE.pop_due(ctx, since_ms, now).await? {
+        let id = proposal_id(&due.payload)?;
+        let Some(p) = state::get_proposal(ctx, id).await? else {
+            continue;
+        };
+        if p.status != pb::ProposalStatus::VotingPeriod as i32
+            || crate::modules::staking::state::millis(&p.voting_end_time) > now
+        {
+            continue;
+        }
+        decide(ctx, p, &params).await?;
+    }
+    Ok(())
+}
+
+fn proposal_id(payload: &[u8]) -> Result<u64, TxError> {
+    Ok(u64::from_be_bytes(
+        payload
+            .try_into()
+            .map_err(|_| TxError::logic("corrupt gov queue entry"))?,
+    ))
+}
+
+/// Tallies a proposal whose voting ended and acts on the outcome.
+async fn decide<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    mut p: pb::Proposal,
+    params: &GovParams,
+) -> Result<(), TxError> {
+    let id = p.id;
+    let outcome = tally::tally(ctx, id, p.expedited, params).await?;
+    if p.expedited && !outcome.passes && !outcome.burn_deposits {
+        // An expedited proposal that misses its higher bar becomes a regular one: it keeps its
+        // votes and deposits and votes on until the regular period ends.
+        let start = crate::modules::staking::state::millis(&p.voting_start_time);
+        let end = start.saturating_add(params.voting_period_ms(false));
+        p.expedited = false;
+        p.voting_end_time = Some(crate::modules::staking::state::timestamp(end));
+        state::VOTING_QUEUE
+            .push(ctx, ctx.block.time_ms, end, id.to_be_bytes().to_vec())
+            .await?;
+        state::set_proposal(ctx, &p)?;
+        ctx.emit(
+            Event::new("active_proposal")
+                .attr("proposal_id", id.to_string())
+                .attr("proposal_result", "expedited_proposal_rejected"),
+        );
+        return Ok(());
+    }
+    state::clear_votes(ctx, id).await?;
+    deposits::settle(ctx, id, outcome.burn_deposits).await?;
+    let result = if outcome.passes {
+        match execute(ctx, &p.messages).await {
+            Ok(()) => {
+                p.status = pb::ProposalStatus::Passed as i32;
+                "proposal_passed"
+            }
+            Err(e) if e.code == caspur_types::ErrorCode::Io => return Err(e),
+            Err(e) => {
+                p.status = pb::ProposalStatus::Failed as i32;
+                p.failed_reason = e.log();
+                "proposal_failed"
+            }
+        }
+    } else {
+        p.status = pb::ProposalStatus::Rejected as i32;
+        "proposal_rejected"
+    };
+    p.final_tally_result = Some(outcome.tally.to_proto());
+    state::set_proposal(ctx, &p)?;
+    ctx.emit(
+        Event::new("active_proposal")
+            .attr("proposal_id", id.to_string())
+            .attr("proposal_result", result),
+    );
+    Ok(())
+}
+
+/// Runs a passed proposal's messages through the router, all or nothing: a failing message
+/// undoes the others' writes and events and becomes the proposal's failure reason.
+async fn execute<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    messages: &[cosmos_sdk_proto::Any],
+) -> Result<(), TxError> {
+    ctx.state.commit_tx();
+    let events_before = ctx.events.len();
+    for (i, msg) in messages.iter().enumerate() {
+        if let Err(e) = router::dispatch(ctx, msg, 1).await {
+            if e.code == caspur_types::ErrorCode::Io {
+                return Err(e);
+            }
+            ctx.state.discard_tx();
+            ctx.events.truncate(events_before);
+            return Err(TxError {
+                code: e.code,
+                message: format!("message {i} ({}): {}", msg.type_url, e.message),
+            });
+        }
+    }
+    ctx.state.commit_tx();
+    Ok(())
+}
