@@ -3,7 +3,7 @@
 //! (SPEC §3), so no message can reach a handler without passing it.
 
 use crate::context::Ctx;
-use crate::modules::{authz, bank, circuit, gov, staking};
+use crate::modules::{auth, authz, bank, circuit, gov, staking};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 use cosmos_sdk_proto::Any;
@@ -72,6 +72,8 @@ macro_rules! routes {
 routes![
     bank::msgs::send::Msg,
     bank::msgs::multi_send::Msg,
+    bank::msgs::update_params::Msg,
+    auth::msgs::update_params::Msg,
     authz::exec::Msg,
     staking::msgs::create_validator::Msg,
     staking::msgs::edit_validator::Msg,

@@ -92,7 +92,10 @@ fn random_chain(seed: u64, steps: usize) -> (Chain, usize) {
             7 => vote(k, 1 + rng.below(proposals.max(1)), 1 + rng.below(3) as i32),
             _ => {
                 // Time passes: unbondings mature, voting periods end.
-                chain.block(Vec::new(), rng.below(3 * GovParams::default().voting_period_secs * 1000));
+                chain.block(
+                    Vec::new(),
+                    rng.below(3 * GovParams::default().voting_period_secs * 1000),
+                );
                 continue;
             }
         };
@@ -107,7 +110,10 @@ fn random_chain(seed: u64, steps: usize) -> (Chain, usize) {
 fn supply_is_conserved_across_random_operation_sequences() {
     for seed in 1..=12u64 {
         let (chain, succeeded) = random_chain(seed * 7919, 60);
-        assert!(succeeded >= 15, "seed {seed}: only {succeeded} operations succeeded");
+        assert!(
+            succeeded >= 15,
+            "seed {seed}: only {succeeded} operations succeeded"
+        );
         assert_eq!(chain.supply(), 4 * FUNDS, "seed {seed}");
         let held: u128 = chain
             .state
@@ -116,7 +122,11 @@ fn supply_is_conserved_across_random_operation_sequences() {
             .filter(|(k, _)| k.starts_with(&caspur_app::modules::bank::state::BALANCE))
             .map(|(_, v)| caspur_app::modules::bank::state::decode_amount(v).unwrap())
             .sum();
-        assert_eq!(held, 4 * FUNDS, "seed {seed}: balances must add up to the supply");
+        assert_eq!(
+            held,
+            4 * FUNDS,
+            "seed {seed}: balances must add up to the supply"
+        );
     }
 }
 

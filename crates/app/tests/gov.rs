@@ -308,3 +308,39 @@ fn votes_are_refused_outside_the_voting_period_and_for_bad_options() {
     let r = chain.run(1, weighted);
     assert!(r.log.contains("sum to 1"), "{}", r.log);
 }
+
+#[test]
+#[allow(deprecated)]
+fn governance_can_switch_off_transfers_and_nothing_else_can() {
+    let disable = to_any(
+        "/cosmos.bank.v1beta1.MsgUpdateParams",
+        &cosmos_sdk_proto::cosmos::bank::v1beta1::MsgUpdateParams {
+            authority: gov_address().to_string(),
+            params: Some(cosmos_sdk_proto::cosmos::bank::v1beta1::Params {
+                send_enabled: Vec::new(),
+                default_send_enabled: false,
+            }),
+        },
+    );
+    // Sent directly, the gov account's signature is missing: refused.
+    let mut chain = Chain::new(Default::default());
+    let r = chain.run(2, disable.clone());
+    assert_ne!(r.code, 0);
+    let (mut chain, p, _) = decided(Some(gov::VoteOption::Yes), vec![disable]);
+    assert_eq!(
+        status(&p),
+        gov::ProposalStatus::Passed,
+        "{}",
+        p.failed_reason
+    );
+    let send = to_any(
+        "/cosmos.bank.v1beta1.MsgSend",
+        &cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend {
+            from_address: addr(3).to_string(),
+            to_address: addr(4).to_string(),
+            amount: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
+        },
+    );
+    let r = chain.run(3, send);
+    assert!(r.log.contains("transfers are disabled"), "{}", r.log);
+}

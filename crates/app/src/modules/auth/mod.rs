@@ -1,6 +1,7 @@
 //! `auth`: accounts (number, public key, sequence) and the tx-wide parameters the ante handler
 //! enforces.
 
+pub mod msgs;
 pub mod params;
 pub mod query;
 pub mod state;

@@ -2,3 +2,4 @@
 
 pub mod multi_send;
 pub mod send;
+pub mod update_params;

@@ -1,0 +1,3 @@
+//! `auth` messages.
+
+pub mod update_params;

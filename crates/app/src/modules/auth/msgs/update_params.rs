@@ -1,0 +1,77 @@
+//! `MsgUpdateParams` of `auth` (only through a passed governance proposal): the memo and
+//! signature limits. Gas costs are a protocol constant here (`gas::DEFAULT_COSTS`), so the
+//! cost fields must be left at 0 or carry those same values; `max_tx_bytes`, which the SDK
+//! message has no field for, keeps its value.
+
+use crate::context::Ctx;
+use crate::gas::DEFAULT_COSTS;
+use crate::modules::auth::state;
+use crate::router::MsgHandler;
+use caspur_store::StateRead;
+use caspur_types::{Address, TxError};
+use cosmos_sdk_proto::cosmos::auth::v1beta1 as pb;
+
+/// The message.
+pub type Msg = pb::MsgUpdateParams;
+/// Its type URL.
+pub const TYPE_URL: &str = "/cosmos.auth.v1beta1.MsgUpdateParams";
+
+fn checked(msg: &Msg) -> Result<&pb::Params, TxError> {
+    let p = msg
+        .params
+        .as_ref()
+        .ok_or_else(|| TxError::invalid_request("params are required"))?;
+    let fixed = [
+        (
+            "tx_size_cost_per_byte",
+            p.tx_size_cost_per_byte,
+            DEFAULT_COSTS.tx_size_per_byte,
+        ),
+        (
+            "sig_verify_cost_secp256k1",
+            p.sig_verify_cost_secp256k1,
+            DEFAULT_COSTS.sig_verify_secp256k1,
+        ),
+    ];
+    for (name, given, cost) in fixed {
+        if given != 0 && given != cost {
+            return Err(TxError::invalid_request(format!(
+                "{name} is a protocol constant ({cost}) on Caspur"
+            )));
+        }
+    }
+    if p.tx_sig_limit == 0 || p.max_memo_characters == 0 {
+        return Err(TxError::invalid_request(
+            "tx_sig_limit and max_memo_characters must be positive",
+        ));
+    }
+    Ok(p)
+}
+
+impl MsgHandler for Msg {
+    const TYPE_URL: &'static str = TYPE_URL;
+    type Response = pb::MsgUpdateParamsResponse;
+
+    fn signers(&self) -> Result<Vec<Address>, TxError> {
+        Ok(vec![Address::parse_account(&self.authority)?])
+    }
+
+    fn check_stateless(&self) -> Result<(), TxError> {
+        crate::modules::gov::require_authority(&self.authority)?;
+        checked(self).map(|_| ())
+    }
+
+    async fn execute<B: StateRead>(
+        &self,
+        ctx: &mut Ctx<'_, B>,
+        _depth: u32,
+    ) -> Result<Self::Response, TxError> {
+        let p = checked(self)?;
+        let mut params = state::get_params(ctx).await?;
+        params.max_memo_characters = p.max_memo_characters;
+        params.tx_sig_limit = p.tx_sig_limit;
+        params.validate()?;
+        state::set_params(ctx, &params)?;
+        Ok(pb::MsgUpdateParamsResponse {})
+    }
+}
