@@ -4,6 +4,7 @@
 use crate::context::{Direct, Unmetered};
 use crate::modules::auth::{self, AuthGenesis, GenesisAccount};
 use crate::modules::bank::{self, BankGenesis, GenesisBalance, GenesisCoin};
+use crate::modules::distribution::{self, DistributionGenesis};
 use crate::modules::gov::{self, GovGenesis};
 use crate::modules::staking::{self, StakingGenesis};
 use caspur_store::keys::parts;
@@ -24,6 +25,9 @@ pub struct AppGenesis {
     /// `gov` module.
     #[serde(default)]
     pub gov: GovGenesis,
+    /// `distribution` module.
+    #[serde(default)]
+    pub distribution: DistributionGenesis,
 }
 
 impl AppGenesis {
@@ -59,6 +63,7 @@ impl AppGenesis {
             },
             staking: StakingGenesis::default(),
             gov: GovGenesis::default(),
+            distribution: DistributionGenesis::default(),
         }
     }
 
@@ -72,12 +77,18 @@ impl AppGenesis {
     ) -> Result<(), TxError> {
         let mut kv = Direct(state);
         auth::init_genesis(&mut kv, &self.auth).await?;
+        // Module accounts exist from genesis (numbered after the genesis accounts, in this
+        // order), so later account numbers do not depend on which block first paid them.
+        for module in module_accounts() {
+            auth::state::ensure_account(&mut kv, &module).await?;
+        }
         bank::init_genesis(&mut kv, &self.bank).await?;
         // Genesis validators go through MsgCreateValidator's own path, which needs a context.
         let mut ctx =
             crate::context::Ctx::new(state, block, chain_id, u64::MAX, crate::gas::DEFAULT_COSTS);
         staking::init_genesis(&mut ctx, &self.staking).await?;
         gov::init_genesis(&mut ctx, &self.gov).await?;
+        distribution::init_genesis(&mut ctx, &self.distribution).await?;
         drop(ctx);
         state.commit_tx();
         Ok(())
@@ -133,8 +144,20 @@ impl AppGenesis {
             },
             staking: staking::export_genesis(state).await?,
             gov: gov::export_genesis(state).await?,
+            distribution: distribution::export_genesis(state).await?,
         })
     }
+}
+
+/// The module accounts, in the order genesis creates them.
+pub fn module_accounts() -> [Address; 5] {
+    [
+        crate::ante::fee_collector(),
+        crate::modules::distribution::state::distribution_address(),
+        crate::modules::staking::delegation::bonded_pool(),
+        crate::modules::staking::delegation::not_bonded_pool(),
+        crate::modules::gov::state::gov_address(),
+    ]
 }
 
 /// Writes a module's exported raw state back (each key must belong to `module`).

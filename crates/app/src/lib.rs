@@ -316,6 +316,9 @@ impl App {
         modules::gov::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("gov end block at {}: {e}", block.height)))?;
+        modules::distribution::end_block(&mut ctx, since)
+            .await
+            .map_err(|e| StoreError(format!("distribution end block at {}: {e}", block.height)))?;
         let set = modules::staking::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("staking end block at {}: {e}", block.height)))?;

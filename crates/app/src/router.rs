@@ -3,7 +3,7 @@
 //! (SPEC §3), so no message can reach a handler without passing it.
 
 use crate::context::Ctx;
-use crate::modules::{auth, authz, bank, circuit, gov, staking};
+use crate::modules::{auth, authz, bank, circuit, distribution, gov, staking};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 use cosmos_sdk_proto::Any;
@@ -87,6 +87,11 @@ routes![
     gov::msgs::vote::Msg,
     gov::msgs::vote_weighted::Msg,
     gov::msgs::update_params::Msg,
+    distribution::msgs::withdraw_reward::Msg,
+    distribution::msgs::withdraw_commission::Msg,
+    distribution::msgs::fund_community_pool::Msg,
+    distribution::msgs::community_pool_spend::Msg,
+    distribution::msgs::update_params::Msg,
 ];
 
 fn decode<M: MsgHandler>(any: &Any) -> Result<M, TxError> {

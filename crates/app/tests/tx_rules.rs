@@ -372,8 +372,8 @@ fn parallel_preverification_matches_sequential_execution() {
     raw.signatures[0][7] ^= 0x40;
     txs[11] = raw.encode_to_vec();
     // key(3) receives coins in this block and signs its first tx (carrying its pubkey) in it.
-    // Account numbers: genesis 0 and 1, the fee collector 2 (first fee), key(3) 3.
-    let mut cheap = params(3, 0);
+    // Account numbers: genesis 0 and 1, the five module accounts 2–6, key(3) 7.
+    let mut cheap = params(7, 0);
     cheap.fee = "100ucsp".parse().unwrap();
     txs.push(sign_tx(&key(3), vec![send(&key(3), &key(1), 1)], &cheap));
 
@@ -395,6 +395,7 @@ fn parallel_preverification_matches_sequential_execution() {
             let mut w = o.into_writes();
             w.remove(&caspur_app::LAST_RESULTS_KEY[..]);
             w.remove(&caspur_app::LAST_HEIGHT_KEY[..]);
+            w.remove(&caspur_app::LAST_TIME_KEY[..]);
             (results, w)
         })
     };
@@ -404,7 +405,17 @@ fn parallel_preverification_matches_sequential_execution() {
         parallel.iter().map(|r| r.code).collect::<Vec<_>>(),
         sequential.iter().map(|r| r.code).collect::<Vec<_>>()
     );
-    assert_eq!(parallel, sequential);
+    // Gas may differ by the fee collector's balance read: one block per tx starts each tx with
+    // an empty collector (the end of block hands fees to distribution), one big block does not.
+    for (p, q) in parallel.iter().zip(&sequential) {
+        assert_eq!((p.code, &p.log, &p.data), (q.code, &q.log, &q.data));
+        assert!(
+            p.gas_used.abs_diff(q.gas_used) <= 64,
+            "{} vs {}",
+            p.gas_used,
+            q.gas_used
+        );
+    }
     assert_eq!(parallel_state, sequential_state);
     assert_eq!(parallel[11].code, ErrorCode::Unauthorized.code());
     assert_eq!(parallel[13].code, ErrorCode::WrongSequence.code());

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authz;
 pub mod bank;
 pub mod circuit;
+pub mod distribution;
 pub mod gov;
 pub mod staking;
 
@@ -21,4 +22,6 @@ pub mod ids {
     pub const STAKING: u8 = 0x04;
     /// `gov`
     pub const GOV: u8 = 0x05;
+    /// `distribution`
+    pub const DISTRIBUTION: u8 = 0x06;
 }

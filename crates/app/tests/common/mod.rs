@@ -39,6 +39,8 @@ pub struct Chain {
     pub state: MemState,
     pub height: u64,
     pub time_ms: u64,
+    /// Fee every tx pays (ucsp).
+    pub fee: u128,
 }
 
 impl Chain {
@@ -63,6 +65,7 @@ impl Chain {
             state: MemState::default(),
             height: 0,
             time_ms: 1_700_000_000_000,
+            fee: 0,
         };
         chain.block(Vec::new(), 0);
         chain
@@ -101,7 +104,7 @@ impl Chain {
                 chain_id: CHAIN.into(),
                 account_number: (n - 1) as u64,
                 sequence,
-                fee: "0ucsp".parse().unwrap(),
+                fee: format!("{}ucsp", self.fee).parse().unwrap(),
                 gas_limit: 1_000_000,
                 memo: String::new(),
                 include_pubkey: true,

@@ -7,7 +7,7 @@ use crate::context::{Ctx, KvRead, KvWrite};
 use crate::modules::ids::BANK;
 use caspur_store::keys::key;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coin, Coins, TxError};
+use caspur_types::{Address, Coin, Coins, Event, TxError};
 
 const PARAMS: [u8; 2] = [BANK, 0];
 /// Prefix of balance keys.
@@ -164,5 +164,28 @@ pub async fn burn_coins<B: StateRead>(
         set_supply(ctx, denom, left)?;
     }
     ctx.emit(events::burn(&from.to_string(), coins));
+    Ok(())
+}
+
+/// Creates coins in `to` (a module account): its balance and the total supply grow. Only the
+/// distribution module's inflation calls this.
+pub async fn mint_coins<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    to: &Address,
+    coins: &Coins,
+) -> Result<(), TxError> {
+    add_coins(ctx, to, coins).await?;
+    for Coin { denom, amount } in coins.as_slice() {
+        let supply = get_supply(ctx, denom).await?;
+        let grown = supply
+            .checked_add(*amount)
+            .ok_or_else(|| TxError::logic("supply overflow"))?;
+        set_supply(ctx, denom, grown)?;
+    }
+    ctx.emit(
+        Event::new("mint")
+            .attr("minter", to.to_string())
+            .attr("amount", coins.to_string()),
+    );
     Ok(())
 }

@@ -110,6 +110,7 @@ pub async fn delegate<B: StateRead>(
     amount: u128,
     source: Source,
 ) -> Result<Dec, TxError> {
+    hooks::before_delegation_changed(ctx, delegator, &v.operator).await?;
     let denom = state::get_params(ctx).await?.bond_denom;
     let new_shares = shares_for(v, amount)?;
     match source {
@@ -174,6 +175,7 @@ pub async fn unbond<B: StateRead>(
     v: &mut Validator,
     shares: Dec,
 ) -> Result<u128, TxError> {
+    hooks::before_delegation_changed(ctx, delegator, &v.operator).await?;
     let held = state::get_shares(ctx, delegator, &v.operator).await?;
     let left = held
         .checked_sub(shares)

@@ -1,19 +1,31 @@
-//! What staking tells other modules, in the same block as it happens: a delegation changed, a
-//! validator was slashed, an unbonding matured. Subscribers are called from here (the dCERT
-//! election's tallies follow delegations through `delegation_changed`); a subscriber's error
-//! fails the staking operation that triggered it.
+//! What staking tells other modules, in the same block as it happens: a delegation is about
+//! to change (distribution pays its rewards first), a delegation changed (the dCERT election's
+//! tallies follow bonded stake through it), an unbonding matured. A subscriber's error fails
+//! the staking operation that triggered it.
 
 use crate::context::Ctx;
+use crate::modules::distribution;
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 
+/// `delegator`'s delegation to `operator` is about to change: rewards earned by the old shares
+/// are paid out.
+pub async fn before_delegation_changed<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    delegator: &Address,
+    operator: &Address,
+) -> Result<(), TxError> {
+    distribution::rewards::settle(ctx, delegator, operator).await?;
+    Ok(())
+}
+
 /// `delegator`'s delegation to `operator` changed (created, grown, shrunk or removed).
 pub async fn delegation_changed<B: StateRead>(
-    _ctx: &mut Ctx<'_, B>,
-    _delegator: &Address,
-    _operator: &Address,
+    ctx: &mut Ctx<'_, B>,
+    delegator: &Address,
+    operator: &Address,
 ) -> Result<(), TxError> {
-    Ok(())
+    distribution::rewards::forget_if_gone(ctx, delegator, operator).await
 }
 
 /// An unbonding of `delegator` from `operator` paid out `amount`.

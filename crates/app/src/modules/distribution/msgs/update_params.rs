@@ -1,0 +1,62 @@
+//! `MsgUpdateParams` of `distribution` (only through governance): the community tax. The
+//! proposer-reward fields are unused here (there is no block proposer bonus) and must be 0;
+//! `inflation_rate`, which the SDK message has no field for, keeps its value.
+
+use crate::context::Ctx;
+use crate::modules::distribution::state;
+use crate::router::MsgHandler;
+use caspur_store::StateRead;
+use caspur_types::{Address, Dec, TxError};
+use cosmos_sdk_proto::cosmos::distribution::v1beta1 as pb;
+
+/// The message.
+pub type Msg = pb::MsgUpdateParams;
+/// Its type URL.
+pub const TYPE_URL: &str = "/cosmos.distribution.v1beta1.MsgUpdateParams";
+
+fn tax_of(msg: &Msg) -> Result<Dec, TxError> {
+    let p = msg
+        .params
+        .as_ref()
+        .ok_or_else(|| TxError::invalid_request("params are required"))?;
+    #[allow(deprecated)]
+    let bonuses = [&p.base_proposer_reward, &p.bonus_proposer_reward];
+    for b in bonuses {
+        if !b.is_empty() && !Dec::parse_atomics(b)?.is_zero() {
+            return Err(TxError::invalid_request(
+                "proposer rewards are not used on Caspur and must be 0",
+            ));
+        }
+    }
+    let tax = Dec::parse_atomics(&p.community_tax)?;
+    if tax > Dec::ONE {
+        return Err(TxError::invalid_request("community_tax must be at most 1"));
+    }
+    Ok(tax)
+}
+
+impl MsgHandler for Msg {
+    const TYPE_URL: &'static str = TYPE_URL;
+    type Response = pb::MsgUpdateParamsResponse;
+
+    fn signers(&self) -> Result<Vec<Address>, TxError> {
+        Ok(vec![Address::parse_account(&self.authority)?])
+    }
+
+    fn check_stateless(&self) -> Result<(), TxError> {
+        crate::modules::gov::require_authority(&self.authority)?;
+        tax_of(self).map(|_| ())
+    }
+
+    async fn execute<B: StateRead>(
+        &self,
+        ctx: &mut Ctx<'_, B>,
+        _depth: u32,
+    ) -> Result<Self::Response, TxError> {
+        let mut params = state::get_params(ctx).await?;
+        params.community_tax = tax_of(self)?.to_string();
+        params.validate()?;
+        state::set_params(ctx, &params)?;
+        Ok(pb::MsgUpdateParamsResponse {})
+    }
+}
