@@ -36,7 +36,7 @@ pub async fn route<S: StateScan>(
     data: &[u8],
 ) -> Option<Result<Vec<u8>, TxError>> {
     let method = path.strip_prefix(PREFIX)?;
-    Some(answer(s, method, data).await.transpose()?)
+    answer(s, method, data).await.transpose()
 }
 
 async fn answer<S: StateScan>(
