@@ -6,6 +6,7 @@
 mod bench_net;
 mod client;
 mod commands;
+mod gov_cmd;
 mod home;
 mod keys;
 mod node;
@@ -76,6 +77,10 @@ enum Command {
         /// Cosmos gRPC listen address (empty: no gRPC server).
         #[arg(long, default_value = "127.0.0.1:9090")]
         grpc_laddr: String,
+        /// Governance voting (and deposit) period in seconds for a new dev chain; the expedited
+        /// period is half of it (default: the 2-day mainnet periods).
+        #[arg(long)]
+        voting_period_secs: Option<u64>,
     },
     /// Edit genesis.json.
     #[command(subcommand)]
@@ -278,6 +283,12 @@ enum TxCmd {
     /// Staking transactions.
     #[command(subcommand)]
     Staking(staking_cmd::StakingTx),
+    /// Governance transactions.
+    #[command(subcommand)]
+    Gov(gov_cmd::GovTx),
+    /// Rewards and the community pool.
+    #[command(subcommand)]
+    Distribution(gov_cmd::DistributionTx),
 }
 
 #[derive(Subcommand)]
@@ -314,6 +325,12 @@ enum QueryCmd {
     /// Staking queries.
     #[command(subcommand)]
     Staking(staking_cmd::StakingQuery),
+    /// Governance queries.
+    #[command(subcommand)]
+    Gov(gov_cmd::GovQuery),
+    /// Rewards and community pool queries.
+    #[command(subcommand)]
+    Distribution(gov_cmd::DistributionQuery),
 }
 
 #[derive(Subcommand)]
@@ -404,6 +421,7 @@ fn run(cli: Cli) -> Result<()> {
             rpc_laddr,
             p2p_laddr,
             grpc_laddr,
+            voting_period_secs,
         } => {
             let dev_home = match explicit_home {
                 Some(h) => home::Home(h),
@@ -420,6 +438,7 @@ fn run(cli: Cli) -> Result<()> {
                     rpc: rpc_laddr,
                     p2p: p2p_laddr,
                     grpc: grpc_laddr,
+                    voting_period_secs,
                 },
             )?;
         }
@@ -497,6 +516,10 @@ fn run(cli: Cli) -> Result<()> {
                     output::print(&commands::bank_send(&tx, &from, &to, &amount)?, out);
                 }
                 TxCmd::Staking(cmd) => output::print(&staking_cmd::tx(&tx, &home, cmd)?, out),
+                TxCmd::Gov(cmd) => output::print(&gov_cmd::gov_tx(&tx, cmd)?, out),
+                TxCmd::Distribution(cmd) => {
+                    output::print(&gov_cmd::distribution_tx(&tx, cmd)?, out)
+                }
             }
         }
         Command::Query { node, command } => {
@@ -513,6 +536,8 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 QueryCmd::Tx { hash } => commands::tx(&client, &hash)?,
                 QueryCmd::Staking(cmd) => staking_cmd::query(&client, cmd)?,
+                QueryCmd::Gov(cmd) => gov_cmd::gov_query(&client, cmd)?,
+                QueryCmd::Distribution(cmd) => gov_cmd::distribution_query(&client, cmd)?,
             };
             output::print(&v, out);
         }

@@ -161,6 +161,8 @@ pub struct DevOptions {
     pub p2p: String,
     /// gRPC address (empty: none).
     pub grpc: String,
+    /// Governance voting period for a new chain (seconds).
+    pub voting_period_secs: Option<u64>,
 }
 
 /// The dev chain's funded amount: one billion CSP.
@@ -190,6 +192,12 @@ pub fn dev(home: &Home, opts: DevOptions) -> Result<()> {
         let mut g: GenesisDoc = read_json(&home.genesis())?;
         let key = g.validators[0].pub_key.clone();
         push_genesis_validator(&mut g, &info.address, &key, "dev", GENESIS_SELF_DELEGATION);
+        if let Some(secs) = opts.voting_period_secs {
+            let gov = &mut g.app_state.gov.params;
+            gov.voting_period_secs = secs.max(2);
+            gov.max_deposit_period_secs = secs.max(2);
+            gov.expedited_voting_period_secs = (secs / 2).max(1);
+        }
         write_file(&home.genesis(), &serde_json::to_vec_pretty(&g)?)?;
         let mut cfg: NodeConfig = read_toml(&home.config_toml())?;
         cfg.rpc.laddr = format!("tcp://{}", opts.rpc);

@@ -41,6 +41,11 @@ pub struct Node {
 impl Node {
     /// Starts `caspurd dev --home <home>` on the given ports.
     pub fn start(home: &Path, rpc_port: u16, p2p: u16) -> Self {
+        Node::start_with(home, rpc_port, p2p, &[])
+    }
+
+    /// [`Node::start`] with more `dev` flags.
+    pub fn start_with(home: &Path, rpc_port: u16, p2p: u16, extra: &[&str]) -> Self {
         let rpc = format!("127.0.0.1:{rpc_port}");
         let p2p_addr = format!("127.0.0.1:{p2p}");
         let grpc_addr = format!("127.0.0.1:{}", free_port());
@@ -57,6 +62,7 @@ impl Node {
             "--grpc-laddr",
             &grpc_addr,
         ];
+        let args: Vec<&str> = args.iter().chain(extra).copied().collect();
         let node = Node::spawn(home, &args, rpc_port, p2p);
         node.wait_height(1, Duration::from_secs(60));
         node
