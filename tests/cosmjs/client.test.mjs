@@ -7,6 +7,8 @@ import {
   BroadcastTxError,
   GasPrice,
   QueryClient,
+  setupDistributionExtension,
+  setupGovExtension,
   setupStakingExtension,
   SigningStargateClient,
   StargateClient,
@@ -14,6 +16,7 @@ import {
 } from "@cosmjs/stargate";
 import { Comet38Client, WebsocketClient } from "@cosmjs/tendermint-rpc";
 import { TxRaw } from "cosmjs-types/cosmos/tx/v1beta1/tx";
+import { ProposalStatus, TextProposal, VoteOption } from "cosmjs-types/cosmos/gov/v1beta1/gov";
 import {
   GetBlockByHeightRequest,
   GetBlockByHeightResponse,
@@ -249,6 +252,58 @@ describe("staking", () => {
     const params = await queries.staking.params();
     assert.equal(params.params.bondDenom, DENOM);
     assert.equal(Number(params.params.unbondingTime.seconds), 21 * 24 * 3600);
+  });
+});
+
+describe("governance and rewards", () => {
+  it("submits, lists and votes on a proposal through CosmJS's gov helpers", async () => {
+    const comet = await Comet38Client.connect(node.rpc);
+    const queries = QueryClient.withExtensions(comet, setupGovExtension, setupDistributionExtension, setupStakingExtension);
+    const submit = {
+      typeUrl: "/cosmos.gov.v1.MsgSubmitProposal",
+      value: {
+        messages: [],
+        initialDeposit: [{ denom: DENOM, amount: "10000000" }],
+        proposer: dev.address,
+        metadata: "",
+        title: "Signal",
+        summary: "A text proposal from CosmJS",
+        expedited: false,
+      },
+    };
+    const submitted = await signer.signAndBroadcast(dev.address, [submit], "auto");
+    assert.equal(submitted.code, 0, submitted.rawLog);
+    const { proposals } = await queries.gov.proposals(ProposalStatus.PROPOSAL_STATUS_VOTING_PERIOD, "", "");
+    const mine = proposals.find((p) => p.content.typeUrl === "/cosmos.gov.v1beta1.TextProposal");
+    assert.ok(mine, "the proposal is listed in v1beta1 form");
+    const id = mine.proposalId;
+    assert.equal(TextProposal.decode(mine.content.value).title, "Signal");
+    const vote = {
+      typeUrl: "/cosmos.gov.v1beta1.MsgVote",
+      value: { proposalId: id, voter: dev.address, option: VoteOption.VOTE_OPTION_YES },
+    };
+    const voted = await signer.signAndBroadcast(dev.address, [vote], "auto");
+    assert.equal(voted.code, 0, voted.rawLog);
+    const stored = await queries.gov.vote(id, dev.address);
+    assert.equal(stored.vote.options[0].option, VoteOption.VOTE_OPTION_YES);
+    const tally = await queries.gov.tally(id);
+    assert.ok(BigInt(tally.tally.yes) > 0n);
+    const voting = await queries.gov.params("voting");
+    assert.equal(Number(voting.votingParams.votingPeriod.seconds), 2 * 24 * 3600);
+    const deposits = await queries.gov.deposits(id);
+    assert.equal(deposits.deposits[0].amount[0].amount, "10000000");
+
+    // Fees of these txs became rewards: withdraw them through CosmJS.
+    const { validators } = await queries.staking.validators("BOND_STATUS_BONDED");
+    const total = await queries.distribution.delegationTotalRewards(dev.address);
+    assert.equal(total.rewards[0].validatorAddress, validators[0].operatorAddress);
+    assert.ok(total.total.length === 1 && total.total[0].denom === DENOM);
+    const pool = await queries.distribution.communityPool();
+    assert.equal(pool.pool[0].denom, DENOM);
+    const withdrawn = await signer.withdrawRewards(dev.address, validators[0].operatorAddress, "auto");
+    assert.equal(withdrawn.code, 0, withdrawn.rawLog);
+    assert.ok(withdrawn.events.some((e) => e.type === "withdraw_rewards"));
+    comet.disconnect();
   });
 });
 

@@ -228,6 +228,12 @@ class CosmpyOverGrpc(unittest.TestCase):
         )
         self.assertEqual(len(delegations.delegation_responses), 1)
         self.assertEqual(delegations.delegation_responses[0].balance.amount, "11000000")
+        # cosmpy's staking summary joins delegations with distribution's pending rewards,
+        # which the fees of the txs above have filled.
+        summary = self.client.query_staking_summary(self.wallet.address())
+        self.assertEqual(len(summary.current_positions), 1)
+        self.assertEqual(summary.current_positions[0].amount, 11_000_000)
+        self.assertGreater(summary.total_rewards, 0)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ pub async fn query<S: StateScan>(
             if let Some(answer) = gov::query::route(state, other, data).await {
                 return answer;
             }
+            if let Some(answer) = gov::legacy::route(state, other, data).await {
+                return answer;
+            }
             if let Some(answer) = distribution::query::route(state, other, data).await {
                 return answer;
             }

@@ -5,6 +5,7 @@
 //! the proposal (with its reason), never the block.
 
 pub mod deposits;
+pub mod legacy;
 pub mod msgs;
 pub mod params;
 pub mod query;
