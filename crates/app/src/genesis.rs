@@ -6,6 +6,7 @@ use crate::modules::auth::{self, AuthGenesis, GenesisAccount};
 use crate::modules::bank::{self, BankGenesis, GenesisBalance, GenesisCoin};
 use crate::modules::distribution::{self, DistributionGenesis};
 use crate::modules::gov::{self, GovGenesis};
+use crate::modules::slashing::{self, SlashingGenesis};
 use crate::modules::staking::{self, StakingGenesis};
 use caspur_store::keys::parts;
 use caspur_store::{Overlay, StateRead, StateScan};
@@ -28,6 +29,9 @@ pub struct AppGenesis {
     /// `distribution` module.
     #[serde(default)]
     pub distribution: DistributionGenesis,
+    /// `slashing` module.
+    #[serde(default)]
+    pub slashing: SlashingGenesis,
 }
 
 impl AppGenesis {
@@ -64,6 +68,7 @@ impl AppGenesis {
             staking: StakingGenesis::default(),
             gov: GovGenesis::default(),
             distribution: DistributionGenesis::default(),
+            slashing: SlashingGenesis::default(),
         }
     }
 
@@ -89,6 +94,7 @@ impl AppGenesis {
         staking::init_genesis(&mut ctx, &self.staking).await?;
         gov::init_genesis(&mut ctx, &self.gov).await?;
         distribution::init_genesis(&mut ctx, &self.distribution).await?;
+        slashing::init_genesis(&mut ctx, &self.slashing).await?;
         drop(ctx);
         state.commit_tx();
         Ok(())
@@ -145,6 +151,7 @@ impl AppGenesis {
             staking: staking::export_genesis(state).await?,
             gov: gov::export_genesis(state).await?,
             distribution: distribution::export_genesis(state).await?,
+            slashing: slashing::export_genesis(state).await?,
         })
     }
 }

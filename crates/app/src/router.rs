@@ -3,7 +3,7 @@
 //! (SPEC §3), so no message can reach a handler without passing it.
 
 use crate::context::Ctx;
-use crate::modules::{auth, authz, bank, circuit, distribution, gov, staking};
+use crate::modules::{auth, authz, bank, circuit, distribution, gov, slashing, staking};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 use cosmos_sdk_proto::Any;
@@ -95,6 +95,7 @@ routes![
     distribution::msgs::fund_community_pool::Msg,
     distribution::msgs::community_pool_spend::Msg,
     distribution::msgs::update_params::Msg,
+    slashing::msgs::unjail::Msg,
 ];
 
 fn decode<M: MsgHandler>(any: &Any) -> Result<M, TxError> {

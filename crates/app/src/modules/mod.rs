@@ -8,6 +8,7 @@ pub mod bank;
 pub mod circuit;
 pub mod distribution;
 pub mod gov;
+pub mod slashing;
 pub mod staking;
 
 /// One-byte module ids that start every state key (see `caspur_store::keys`).
@@ -24,4 +25,6 @@ pub mod ids {
     pub const GOV: u8 = 0x05;
     /// `distribution`
     pub const DISTRIBUTION: u8 = 0x06;
+    /// `slashing`
+    pub const SLASHING: u8 = 0x07;
 }

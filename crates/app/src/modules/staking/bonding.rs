@@ -145,7 +145,7 @@ async fn mature_unbondings<B: StateRead>(
         if matured.is_empty() {
             continue;
         }
-        state::set_unbonding(ctx, &delegator, &op, &pending)?;
+        state::set_unbonding(ctx, &delegator, &op, &pending).await?;
         let amount: u128 = matured.iter().map(|e| e.balance).sum();
         if amount > 0 {
             let coins = delegation::coins(&denom, amount)?;
@@ -181,7 +181,7 @@ async fn mature_redelegations<B: StateRead>(
         if matured == 0 {
             continue;
         }
-        state::set_redelegation(ctx, &delegator, &src, &dst, &pending)?;
+        state::set_redelegation(ctx, &delegator, &src, &dst, &pending).await?;
         state::add_incoming_redelegations(ctx, &delegator, &dst, -(matured as i64)).await?;
         ctx.emit(
             Event::new("complete_redelegation")

@@ -28,6 +28,15 @@ pub async fn delegation_changed<B: StateRead>(
     distribution::rewards::forget_if_gone(ctx, delegator, operator).await
 }
 
+/// `operator` was slashed by `fraction` (its delegations are worth that much less).
+pub async fn validator_slashed<B: StateRead>(
+    _ctx: &mut Ctx<'_, B>,
+    _operator: &Address,
+    _fraction: caspur_types::Dec,
+) -> Result<(), TxError> {
+    Ok(())
+}
+
 /// An unbonding of `delegator` from `operator` paid out `amount`.
 pub async fn unbonding_matured<B: StateRead>(
     _ctx: &mut Ctx<'_, B>,

@@ -10,6 +10,7 @@ pub mod hooks;
 pub mod msgs;
 pub mod params;
 pub mod query;
+pub mod slash;
 pub mod state;
 
 use crate::context::Ctx;

@@ -16,6 +16,8 @@
 //! | `[STAKING, 10]` | present when a validator's tokens or status changed this block |
 //! | `[STAKING, 11…13]` | time queues: unbonding delegations, redelegations, validators |
 //! | `[STAKING, 14] ‖ delegator` | the operators it delegates to, sorted (for tallies) |
+//! | `[STAKING, 15] ‖ operator` | delegators with unbonding entries from it, sorted (for slashes) |
+//! | `[STAKING, 16] ‖ src` | (delegator, dst) pairs with redelegations from it, sorted (for slashes) |
 //!
 //! Block execution cannot iterate over state, so every set it walks is an explicit list.
 
@@ -47,6 +49,8 @@ const INCOMING_REDELEGATIONS: [u8; 2] = [STAKING, 8];
 const BONDED_SET: [u8; 2] = [STAKING, 9];
 const CHANGED: [u8; 2] = [STAKING, 10];
 const DELEGATED_TO: [u8; 2] = [STAKING, 14];
+const UNBONDING_FROM: [u8; 2] = [STAKING, 15];
+const REDELEGATED_FROM: [u8; 2] = [STAKING, 16];
 /// Unbonding delegations by completion time (payload: delegator ‖ operator).
 pub const UNBONDING_QUEUE: TimeQueue = TimeQueue::new([STAKING, 11]);
 /// Redelegations by completion time (payload: delegator ‖ src ‖ dst).
@@ -462,12 +466,14 @@ pub async fn get_unbonding(
 }
 
 /// Stores a delegator's unbonding entries from one validator; none removes the record.
-pub fn set_unbonding(
+pub async fn set_unbonding(
     kv: &mut impl KvWrite,
     delegator: &Address,
     op: &Address,
     entries: &[UnbondingEntry],
 ) -> Result<(), TxError> {
+    let index = key(&UNBONDING_FROM, &[&op.0]);
+    update_list(kv, &index, &delegator.0, !entries.is_empty()).await?;
     if entries.is_empty() {
         return kv.delete(unbonding_key(delegator, op));
     }
@@ -532,13 +538,21 @@ pub async fn get_redelegation(
 }
 
 /// Stores redelegation entries; none removes the record.
-pub fn set_redelegation(
+pub async fn set_redelegation(
     kv: &mut impl KvWrite,
     delegator: &Address,
     src: &Address,
     dst: &Address,
     entries: &[RedelegationEntry],
 ) -> Result<(), TxError> {
+    let pair = payload(&[delegator, dst]);
+    update_list(
+        kv,
+        &key(&REDELEGATED_FROM, &[&src.0]),
+        &pair,
+        !entries.is_empty(),
+    )
+    .await?;
     if entries.is_empty() {
         return kv.delete(redelegation_key(delegator, src, dst));
     }
@@ -634,4 +648,52 @@ pub fn payload(addrs: &[&Address]) -> Vec<u8> {
 /// The addresses in a queue payload.
 pub fn payload_addresses(bytes: &[u8]) -> Result<Vec<Address>, TxError> {
     decode_addresses(bytes)
+}
+
+/// Adds (`present`) or removes `item` in the sorted list of fixed-size items under `k`.
+async fn update_list(
+    kv: &mut impl KvWrite,
+    k: &[u8],
+    item: &[u8],
+    present: bool,
+) -> Result<(), TxError> {
+    let bytes = kv.get(k).await?.unwrap_or_default();
+    let mut items: Vec<&[u8]> = bytes.chunks_exact(item.len()).collect();
+    match (items.binary_search(&item), present) {
+        (Err(at), true) => items.insert(at, item),
+        (Ok(at), false) => {
+            items.remove(at);
+        }
+        _ => return Ok(()),
+    }
+    if items.is_empty() {
+        kv.delete(k.to_vec())
+    } else {
+        kv.put(k.to_vec(), items.concat())
+    }
+}
+
+/// Delegators with unbonding entries from `op`.
+pub async fn unbonding_delegators(
+    kv: &mut impl KvRead,
+    op: &Address,
+) -> Result<Vec<Address>, TxError> {
+    let bytes = kv
+        .get(&key(&UNBONDING_FROM, &[&op.0]))
+        .await?
+        .unwrap_or_default();
+    decode_addresses(&bytes)
+}
+
+/// (delegator, dst) pairs with redelegations from `src`.
+pub async fn redelegations_from(
+    kv: &mut impl KvRead,
+    src: &Address,
+) -> Result<Vec<(Address, Address)>, TxError> {
+    let bytes = kv
+        .get(&key(&REDELEGATED_FROM, &[&src.0]))
+        .await?
+        .unwrap_or_default();
+    let addrs = decode_addresses(&bytes)?;
+    Ok(addrs.chunks_exact(2).map(|p| (p[0], p[1])).collect())
 }

@@ -71,7 +71,7 @@ impl MsgHandler for Msg {
             // Its queue entry finds nothing to pay when it comes due.
             entries.remove(at);
         }
-        state::set_unbonding(ctx, &delegator, &operator, &entries)?;
+        state::set_unbonding(ctx, &delegator, &operator, &entries).await?;
         delegation::delegate(
             ctx,
             &delegator,

@@ -90,7 +90,7 @@ impl MsgHandler for Msg {
                 initial_balance: tokens,
                 shares_dst,
             });
-            state::set_redelegation(ctx, &delegator, &src, &dst, &entries)?;
+            state::set_redelegation(ctx, &delegator, &src, &dst, &entries).await?;
             state::add_incoming_redelegations(ctx, &delegator, &dst, 1).await?;
             let payload = state::payload(&[&delegator, &src, &dst]);
             REDELEGATION_QUEUE

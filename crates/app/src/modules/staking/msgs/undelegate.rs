@@ -69,7 +69,7 @@ impl MsgHandler for Msg {
             initial_balance: tokens,
             balance: tokens,
         });
-        state::set_unbonding(ctx, &delegator, &operator, &entries)?;
+        state::set_unbonding(ctx, &delegator, &operator, &entries).await?;
         let payload = state::payload(&[&delegator, &operator]);
         UNBONDING_QUEUE.push(ctx, now, completion, payload).await?;
         let paid = Coin::new(params.bond_denom.clone(), tokens);

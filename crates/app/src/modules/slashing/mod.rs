@@ -1,0 +1,142 @@
+//! `slashing`: consequences of consensus faults. Downtime — missing more than
+//! `1 − min_signed_per_window` of the last `signed_blocks_window` blocks — slashes
+//! `slash_fraction_downtime` and jails for `downtime_jail_duration`; double-signing slashes
+//! `slash_fraction_double_sign`, jails and tombstones (never to return). `MsgUnjail` brings a
+//! jailed, untombstoned validator back once its jail time is over. Consensus reports who signed
+//! and the evidence it saw through [`handle_signatures`] and [`handle_double_sign`]; the
+//! changed bonded set reaches consensus at the next epoch like any staking change.
+
+pub mod msgs;
+pub mod params;
+pub mod state;
+
+use crate::context::Ctx;
+use crate::modules::staking::{self, slash};
+use caspur_store::StateRead;
+use caspur_types::{Address, Event, TxError};
+use serde::{Deserialize, Serialize};
+
+pub use params::SlashingParams;
+
+/// Genesis state of `slashing`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlashingGenesis {
+    /// Parameters.
+    #[serde(default)]
+    pub params: SlashingParams,
+    /// An exported chain's signing records as (hex key, hex value) pairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exported_state: Vec<(String, String)>,
+}
+
+/// Writes `slashing`'s genesis.
+pub async fn init_genesis<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    g: &SlashingGenesis,
+) -> Result<(), TxError> {
+    g.params.validate()?;
+    state::set_params(ctx, &g.params)?;
+    crate::genesis::write_exported(ctx, crate::modules::ids::SLASHING, &g.exported_state).await
+}
+
+/// Reads `slashing` back into genesis form.
+pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<SlashingGenesis, TxError> {
+    Ok(SlashingGenesis {
+        params: state::get_params(&mut crate::context::Unmetered(s)).await?,
+        exported_state: crate::genesis::read_exported(s, crate::modules::ids::SLASHING, &[0])
+            .await?,
+    })
+}
+
+/// Records, for every bonded validator, whether it signed the block at the current height
+/// (`signed` holds the operators whose signatures finalized it); a validator that missed too
+/// many of the window's blocks is slashed and jailed.
+pub async fn handle_signatures<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    signed: &[Address],
+) -> Result<(), TxError> {
+    let params = state::get_params(ctx).await?;
+    let window = params.signed_blocks_window;
+    let max_missed = window
+        - params
+            .min_signed()?
+            .mul_int_floor(window as u128)
+            .unwrap_or(0) as u64;
+    let height = ctx.block.height;
+    for (op, _) in staking::state::bonded_set(ctx).await? {
+        let mut info = state::signing_info(ctx, &op, height).await?;
+        if info.tombstoned {
+            continue;
+        }
+        let missed = !signed.contains(&op);
+        let index = info.index_offset % window;
+        let was_missed = state::missed_bit(ctx, &op, index).await?;
+        if was_missed != missed {
+            state::set_missed_bit(ctx, &op, index, window, missed).await?;
+            if missed {
+                info.missed_blocks_counter += 1;
+            } else {
+                info.missed_blocks_counter = info.missed_blocks_counter.saturating_sub(1);
+            }
+        }
+        info.index_offset += 1;
+        if missed {
+            ctx.emit(
+                Event::new("liveness")
+                    .attr("address", staking::state::valoper(&op))
+                    .attr("missed_blocks", info.missed_blocks_counter.to_string())
+                    .attr("height", height.to_string()),
+            );
+        }
+        let started = info.start_height + window;
+        if height > started && info.missed_blocks_counter > max_missed {
+            let v = staking::state::require_validator(ctx, &op).await?;
+            if !v.jailed {
+                slash::slash(
+                    ctx,
+                    &op,
+                    height.saturating_sub(1),
+                    params.downtime_fraction()?,
+                    "missing_signature",
+                )
+                .await?;
+                slash::jail(ctx, &op).await?;
+                info.jailed_until_ms = ctx
+                    .block
+                    .time_ms
+                    .saturating_add(params.downtime_jail_duration_secs.saturating_mul(1000));
+                info.missed_blocks_counter = 0;
+                info.index_offset = 0;
+                state::clear_missed(ctx, &op)?;
+            }
+        }
+        state::set_signing_info(ctx, &op, &info)?;
+    }
+    Ok(())
+}
+
+/// Evidence that `op` signed two conflicting messages at `infraction_height`: slashed, jailed
+/// and tombstoned, once.
+pub async fn handle_double_sign<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    op: &Address,
+    infraction_height: u64,
+) -> Result<(), TxError> {
+    let params = state::get_params(ctx).await?;
+    let mut info = state::signing_info(ctx, op, ctx.block.height).await?;
+    if info.tombstoned {
+        return Ok(());
+    }
+    slash::slash(
+        ctx,
+        op,
+        infraction_height,
+        params.double_sign_fraction()?,
+        "double_sign",
+    )
+    .await?;
+    slash::jail(ctx, op).await?;
+    info.tombstoned = true;
+    info.jailed_until_ms = u64::MAX;
+    state::set_signing_info(ctx, op, &info)
+}

@@ -1,0 +1,3 @@
+//! `slashing` messages.
+
+pub mod unjail;
