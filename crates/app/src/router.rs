@@ -96,6 +96,7 @@ routes![
     distribution::msgs::community_pool_spend::Msg,
     distribution::msgs::update_params::Msg,
     slashing::msgs::unjail::Msg,
+    slashing::msgs::update_params::Msg,
 ];
 
 fn decode<M: MsgHandler>(any: &Any) -> Result<M, TxError> {

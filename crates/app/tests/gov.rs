@@ -344,3 +344,38 @@ fn governance_can_switch_off_transfers_and_nothing_else_can() {
     let r = chain.run(3, send);
     assert!(r.log.contains("transfers are disabled"), "{}", r.log);
 }
+
+#[test]
+fn governance_changes_slashing_parameters() {
+    let update = to_any(
+        "/cosmos.slashing.v1beta1.MsgUpdateParams",
+        &cosmos_sdk_proto::cosmos::slashing::v1beta1::MsgUpdateParams {
+            authority: gov_address().to_string(),
+            params: Some(cosmos_sdk_proto::cosmos::slashing::v1beta1::Params {
+                signed_blocks_window: 200,
+                min_signed_per_window: b"600000000000000000".to_vec(),
+                downtime_jail_duration: Some(Duration {
+                    seconds: 3600,
+                    nanos: 0,
+                }),
+                slash_fraction_double_sign: b"50000000000000000".to_vec(),
+                slash_fraction_downtime: b"100000000000000".to_vec(),
+            }),
+        },
+    );
+    let (chain, p, _) = decided(Some(gov::VoteOption::Yes), vec![update]);
+    assert_eq!(
+        status(&p),
+        gov::ProposalStatus::Passed,
+        "{}",
+        p.failed_reason
+    );
+    let params = chain.read(async |kv| {
+        caspur_app::modules::slashing::state::get_params(kv)
+            .await
+            .unwrap()
+    });
+    assert_eq!(params.signed_blocks_window, 200);
+    assert_eq!(params.min_signed_per_window, "0.600000000000000000");
+    assert_eq!(params.downtime_jail_duration_secs, 3600);
+}

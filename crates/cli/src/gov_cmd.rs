@@ -99,6 +99,31 @@ pub enum DistributionTx {
     },
 }
 
+/// `tx slashing …`.
+#[derive(Subcommand)]
+pub enum SlashingTx {
+    /// Return the validator `--from` operates from jail (after its jail time).
+    Unjail {
+        /// Operator key.
+        #[arg(long)]
+        from: String,
+    },
+}
+
+/// Runs a slashing tx command.
+pub fn slashing_tx(ctx: &TxContext<'_>, cmd: SlashingTx) -> Result<Value> {
+    match cmd {
+        SlashingTx::Unjail { from } => ctx.send(&from, |me| {
+            Ok(vec![to_any(
+                "/cosmos.slashing.v1beta1.MsgUnjail",
+                &cosmos_sdk_proto::cosmos::slashing::v1beta1::MsgUnjail {
+                    validator_addr: valoper(me),
+                },
+            )])
+        }),
+    }
+}
+
 /// `query distribution …`.
 #[derive(Subcommand)]
 pub enum DistributionQuery {
@@ -144,6 +169,7 @@ fn message_from_json(mut v: Value) -> Result<cosmos_sdk_proto::Any> {
         "/cosmos.gov.v1.MsgUpdateParams" => gov::MsgUpdateParams,
         "/cosmos.distribution.v1beta1.MsgUpdateParams" => dist::MsgUpdateParams,
         "/cosmos.distribution.v1beta1.MsgCommunityPoolSpend" => dist::MsgCommunityPoolSpend,
+        "/cosmos.slashing.v1beta1.MsgUpdateParams" => cosmos_sdk_proto::cosmos::slashing::v1beta1::MsgUpdateParams,
     }
 }
 

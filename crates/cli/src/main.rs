@@ -289,6 +289,9 @@ enum TxCmd {
     /// Rewards and the community pool.
     #[command(subcommand)]
     Distribution(gov_cmd::DistributionTx),
+    /// Jail and unjail.
+    #[command(subcommand)]
+    Slashing(gov_cmd::SlashingTx),
 }
 
 #[derive(Subcommand)]
@@ -520,6 +523,7 @@ fn run(cli: Cli) -> Result<()> {
                 TxCmd::Distribution(cmd) => {
                     output::print(&gov_cmd::distribution_tx(&tx, cmd)?, out)
                 }
+                TxCmd::Slashing(cmd) => output::print(&gov_cmd::slashing_tx(&tx, cmd)?, out),
             }
         }
         Command::Query { node, command } => {

@@ -1,3 +1,4 @@
 //! `slashing` messages.
 
 pub mod unjail;
+pub mod update_params;
