@@ -43,3 +43,8 @@ pub async fn query<S: StateScan>(
         }
     }
 }
+
+/// Decodes a query's protobuf request; a malformed one is the caller's error.
+pub fn decode_request<M: prost::Message + Default>(data: &[u8]) -> Result<M, TxError> {
+    M::decode(data).map_err(|e| TxError::decode(format!("invalid request: {e}")))
+}

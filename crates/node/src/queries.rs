@@ -5,6 +5,7 @@
 use crate::index::StoredBlock;
 use crate::rpc::types::{header_hashes, rfc3339};
 use crate::rpc::RpcContext;
+use caspur_app::query::decode_request as decode;
 use caspur_store::{StateProve, StateScan};
 use caspur_types::{ErrorCode, TxError};
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxResponse;
@@ -127,10 +128,6 @@ fn validator_set_response<S>(ctx: &RpcContext<S>, height: Option<u64>) -> Result
         pagination: None,
     }
     .encode_to_vec())
-}
-
-fn decode<M: prost::Message + Default>(data: &[u8]) -> Result<M, TxError> {
-    M::decode(data).map_err(|e| TxError::decode(format!("invalid request: {e}")))
 }
 
 fn io(e: crate::index::IndexError) -> TxError {

@@ -5,6 +5,7 @@
 use super::{rewards, state};
 use crate::context::Unmetered;
 use crate::modules::staking::state as staking;
+use crate::query::decode_request as decode;
 use caspur_store::StateScan;
 use caspur_types::{Address, Dec, TxError};
 use cosmos_sdk_proto::cosmos::base::v1beta1::DecCoin;
@@ -13,10 +14,6 @@ use prost::Message;
 
 /// The service's path prefix.
 pub const PREFIX: &str = "/cosmos.distribution.v1beta1.Query/";
-
-fn decode<M: Message + Default>(data: &[u8]) -> Result<M, TxError> {
-    M::decode(data).map_err(|e| TxError::decode(format!("invalid request: {e}")))
-}
 
 fn dec_coins(denom: &str, amount: u128) -> Result<Vec<DecCoin>, TxError> {
     if amount == 0 {

@@ -50,6 +50,37 @@ impl Default for GovGenesis {
     }
 }
 
+/// Implements [`crate::router::MsgHandler`] for a module's `MsgUpdateParams`: signed by its
+/// `authority`, which must be the gov account; `$check(&msg)` validates it statelessly (a
+/// `Result`), `$apply(&msg, ctx)` stores the new parameters.
+macro_rules! governed_params {
+    ($msg:ty, $response:ty, check = $check:path, apply = $apply:path) => {
+        impl $crate::router::MsgHandler for $msg {
+            const TYPE_URL: &'static str = TYPE_URL;
+            type Response = $response;
+
+            fn signers(&self) -> Result<Vec<caspur_types::Address>, caspur_types::TxError> {
+                Ok(vec![caspur_types::Address::parse_account(&self.authority)?])
+            }
+
+            fn check_stateless(&self) -> Result<(), caspur_types::TxError> {
+                $crate::modules::gov::require_authority(&self.authority)?;
+                $check(self).map(|_| ())
+            }
+
+            async fn execute<B: caspur_store::StateRead>(
+                &self,
+                ctx: &mut $crate::context::Ctx<'_, B>,
+                _depth: u32,
+            ) -> Result<Self::Response, caspur_types::TxError> {
+                $apply(self, ctx).await?;
+                Ok(<$response>::default())
+            }
+        }
+    };
+}
+pub(crate) use governed_params;
+
 /// Fails unless `authority` is the gov module account (the signer of governance-only
 /// messages such as every `MsgUpdateParams`).
 pub fn require_authority(authority: &str) -> Result<Address, TxError> {

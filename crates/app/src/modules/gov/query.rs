@@ -2,6 +2,7 @@
 
 use super::{state, tally};
 use crate::context::{store_err, Unmetered};
+use crate::query::decode_request as decode;
 use caspur_store::keys::key;
 use caspur_store::StateScan;
 use caspur_types::{Address, TxError};
@@ -14,10 +15,6 @@ pub const PREFIX: &str = "/cosmos.gov.v1.Query/";
 
 /// Most entries a list query returns.
 const MAX_LIST: usize = 1000;
-
-fn decode<M: Message + Default>(data: &[u8]) -> Result<M, TxError> {
-    M::decode(data).map_err(|e| TxError::decode(format!("invalid request: {e}")))
-}
 
 /// Answers `path` if it is a gov query (`None` otherwise).
 pub async fn route<S: StateScan>(

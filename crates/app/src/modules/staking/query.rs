@@ -5,6 +5,7 @@
 use super::delegation::{bonded_pool, not_bonded_pool, tokens_for};
 use super::state::{self, Validator};
 use crate::context::{store_err, Unmetered};
+use crate::query::decode_request as decode;
 use caspur_store::keys::{key, parts};
 use caspur_store::StateScan;
 use caspur_types::{Address, Coin, TxError};
@@ -18,10 +19,6 @@ pub const PREFIX: &str = "/cosmos.staking.v1beta1.Query/";
 
 /// Most entries one page holds.
 const MAX_PAGE: usize = 1000;
-
-fn decode<M: Message + Default>(data: &[u8]) -> Result<M, TxError> {
-    M::decode(data).map_err(|e| TxError::decode(format!("invalid request: {e}")))
-}
 
 /// Answers `path` if it is a staking query (`None` otherwise).
 pub async fn route<S: StateScan>(

@@ -6,9 +6,8 @@
 use crate::context::Ctx;
 use crate::gas::DEFAULT_COSTS;
 use crate::modules::auth::state;
-use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, TxError};
+use caspur_types::TxError;
 use cosmos_sdk_proto::cosmos::auth::v1beta1 as pb;
 
 /// The message.
@@ -48,30 +47,18 @@ fn checked(msg: &Msg) -> Result<&pb::Params, TxError> {
     Ok(p)
 }
 
-impl MsgHandler for Msg {
-    const TYPE_URL: &'static str = TYPE_URL;
-    type Response = pb::MsgUpdateParamsResponse;
+crate::modules::gov::governed_params!(
+    Msg,
+    pb::MsgUpdateParamsResponse,
+    check = checked,
+    apply = apply
+);
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
-        Ok(vec![Address::parse_account(&self.authority)?])
-    }
-
-    fn check_stateless(&self) -> Result<(), TxError> {
-        crate::modules::gov::require_authority(&self.authority)?;
-        checked(self).map(|_| ())
-    }
-
-    async fn execute<B: StateRead>(
-        &self,
-        ctx: &mut Ctx<'_, B>,
-        _depth: u32,
-    ) -> Result<Self::Response, TxError> {
-        let p = checked(self)?;
-        let mut params = state::get_params(ctx).await?;
-        params.max_memo_characters = p.max_memo_characters;
-        params.tx_sig_limit = p.tx_sig_limit;
-        params.validate()?;
-        state::set_params(ctx, &params)?;
-        Ok(pb::MsgUpdateParamsResponse {})
-    }
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+    let p = checked(msg)?;
+    let mut params = state::get_params(ctx).await?;
+    params.max_memo_characters = p.max_memo_characters;
+    params.tx_sig_limit = p.tx_sig_limit;
+    params.validate()?;
+    state::set_params(ctx, &params)
 }

@@ -4,9 +4,8 @@
 use crate::context::Ctx;
 use crate::modules::bank::params::BankParams;
 use crate::modules::bank::state;
-use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, TxError};
+use caspur_types::TxError;
 use cosmos_sdk_proto::cosmos::bank::v1beta1 as pb;
 
 /// The message.
@@ -30,25 +29,13 @@ fn params_of(msg: &Msg) -> Result<BankParams, TxError> {
     })
 }
 
-impl MsgHandler for Msg {
-    const TYPE_URL: &'static str = TYPE_URL;
-    type Response = pb::MsgUpdateParamsResponse;
+crate::modules::gov::governed_params!(
+    Msg,
+    pb::MsgUpdateParamsResponse,
+    check = params_of,
+    apply = apply
+);
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
-        Ok(vec![Address::parse_account(&self.authority)?])
-    }
-
-    fn check_stateless(&self) -> Result<(), TxError> {
-        crate::modules::gov::require_authority(&self.authority)?;
-        params_of(self).map(|_| ())
-    }
-
-    async fn execute<B: StateRead>(
-        &self,
-        ctx: &mut Ctx<'_, B>,
-        _depth: u32,
-    ) -> Result<Self::Response, TxError> {
-        state::set_params(ctx, &params_of(self)?)?;
-        Ok(pb::MsgUpdateParamsResponse {})
-    }
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+    state::set_params(ctx, &params_of(msg)?)
 }

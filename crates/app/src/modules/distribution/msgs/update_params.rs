@@ -4,9 +4,8 @@
 
 use crate::context::Ctx;
 use crate::modules::distribution::state;
-use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Dec, TxError};
 use cosmos_sdk_proto::cosmos::distribution::v1beta1 as pb;
 
 /// The message.
@@ -35,28 +34,16 @@ fn tax_of(msg: &Msg) -> Result<Dec, TxError> {
     Ok(tax)
 }
 
-impl MsgHandler for Msg {
-    const TYPE_URL: &'static str = TYPE_URL;
-    type Response = pb::MsgUpdateParamsResponse;
+crate::modules::gov::governed_params!(
+    Msg,
+    pb::MsgUpdateParamsResponse,
+    check = tax_of,
+    apply = apply
+);
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
-        Ok(vec![Address::parse_account(&self.authority)?])
-    }
-
-    fn check_stateless(&self) -> Result<(), TxError> {
-        crate::modules::gov::require_authority(&self.authority)?;
-        tax_of(self).map(|_| ())
-    }
-
-    async fn execute<B: StateRead>(
-        &self,
-        ctx: &mut Ctx<'_, B>,
-        _depth: u32,
-    ) -> Result<Self::Response, TxError> {
-        let mut params = state::get_params(ctx).await?;
-        params.community_tax = tax_of(self)?.to_string();
-        params.validate()?;
-        state::set_params(ctx, &params)?;
-        Ok(pb::MsgUpdateParamsResponse {})
-    }
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+    let mut params = state::get_params(ctx).await?;
+    params.community_tax = tax_of(msg)?.to_string();
+    params.validate()?;
+    state::set_params(ctx, &params)
 }

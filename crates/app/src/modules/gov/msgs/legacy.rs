@@ -2,10 +2,10 @@
 //! still send; they act exactly as their v1 counterparts.
 
 use crate::context::Ctx;
-use crate::modules::gov::{deposits, state, votes};
+use crate::modules::gov::votes;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coins, Dec, TxError};
+use caspur_types::{Address, Dec, TxError};
 use cosmos_sdk_proto::cosmos::gov::{v1, v1beta1 as legacy};
 
 /// v1beta1 weights are decimals in atomic form; v1's are decimal strings.
@@ -80,36 +80,32 @@ impl MsgHandler for legacy::MsgVoteWeighted {
     }
 }
 
+fn as_v1(m: &legacy::MsgDeposit) -> v1::MsgDeposit {
+    v1::MsgDeposit {
+        proposal_id: m.proposal_id,
+        depositor: m.depositor.clone(),
+        amount: m.amount.clone(),
+    }
+}
+
 impl MsgHandler for legacy::MsgDeposit {
     const TYPE_URL: &'static str = "/cosmos.gov.v1beta1.MsgDeposit";
     type Response = legacy::MsgDepositResponse;
 
     fn signers(&self) -> Result<Vec<Address>, TxError> {
-        Ok(vec![Address::parse_account(&self.depositor)?])
+        as_v1(self).signers()
     }
 
     fn check_stateless(&self) -> Result<(), TxError> {
-        Address::parse_account(&self.depositor)?;
-        if Coins::from_proto(&self.amount)?.is_empty() {
-            return Err(TxError::invalid_coins("a deposit must not be empty"));
-        }
-        Ok(())
+        as_v1(self).check_stateless()
     }
 
     async fn execute<B: StateRead>(
         &self,
         ctx: &mut Ctx<'_, B>,
-        _depth: u32,
+        depth: u32,
     ) -> Result<Self::Response, TxError> {
-        state::require_proposal(ctx, self.proposal_id).await?;
-        let depositor = Address::parse_account(&self.depositor)?;
-        deposits::add(
-            ctx,
-            self.proposal_id,
-            &depositor,
-            &Coins::from_proto(&self.amount)?,
-        )
-        .await?;
+        as_v1(self).execute(ctx, depth).await?;
         Ok(legacy::MsgDepositResponse {})
     }
 }

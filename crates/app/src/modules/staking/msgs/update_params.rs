@@ -4,9 +4,8 @@
 use crate::context::Ctx;
 use crate::modules::staking::params::StakingParams;
 use crate::modules::staking::state;
-use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Dec, TxError};
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as pb;
 
 /// The message.
@@ -35,33 +34,21 @@ fn params_of(msg: &Msg) -> Result<StakingParams, TxError> {
     Ok(params)
 }
 
-impl MsgHandler for Msg {
-    const TYPE_URL: &'static str = TYPE_URL;
-    type Response = pb::MsgUpdateParamsResponse;
+crate::modules::gov::governed_params!(
+    Msg,
+    pb::MsgUpdateParamsResponse,
+    check = params_of,
+    apply = apply
+);
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
-        Ok(vec![Address::parse_account(&self.authority)?])
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+    let params = params_of(msg)?;
+    let current = state::get_params(ctx).await?;
+    if params.bond_denom != current.bond_denom {
+        return Err(TxError::invalid_request(
+            "bond_denom cannot change on a live chain",
+        ));
     }
-
-    fn check_stateless(&self) -> Result<(), TxError> {
-        crate::modules::gov::require_authority(&self.authority)?;
-        params_of(self).map(|_| ())
-    }
-
-    async fn execute<B: StateRead>(
-        &self,
-        ctx: &mut Ctx<'_, B>,
-        _depth: u32,
-    ) -> Result<Self::Response, TxError> {
-        let params = params_of(self)?;
-        let current = state::get_params(ctx).await?;
-        if params.bond_denom != current.bond_denom {
-            return Err(TxError::invalid_request(
-                "bond_denom cannot change on a live chain",
-            ));
-        }
-        state::set_params(ctx, &params)?;
-        state::mark_changed(ctx)?;
-        Ok(pb::MsgUpdateParamsResponse {})
-    }
+    state::set_params(ctx, &params)?;
+    state::mark_changed(ctx)
 }
