@@ -69,6 +69,10 @@ pub const LAST_HEIGHT_KEY: [u8; 2] = [0x00, 0x02];
 /// State key of the last executed block's time (ms, u64 BE): where time queues resume.
 pub const LAST_TIME_KEY: [u8; 2] = [0x00, 0x04];
 
+/// State key of the events the last block's end emitted (matured unbondings, decided
+/// proposals, …): CometBFT's `finalize_block_events`.
+pub const LAST_BLOCK_EVENTS_KEY: [u8; 2] = [0x00, 0x05];
+
 /// The height of the last block executed on `state` (0 before block 1).
 pub async fn last_height<S: StateRead>(state: &S) -> Result<u64, TxError> {
     match state
@@ -90,6 +94,11 @@ pub async fn last_height<S: StateRead>(state: &S) -> Result<u64, TxError> {
 pub fn encode_results(results: &[TxResult]) -> Vec<u8> {
     // Struct fields serialize in declaration order and there are no maps: deterministic.
     serde_json::to_vec(results).expect("tx results always serialize")
+}
+
+/// Decodes the events stored under [`LAST_BLOCK_EVENTS_KEY`].
+pub fn decode_block_events(bytes: &[u8]) -> Result<Vec<Event>, TxError> {
+    serde_json::from_slice(bytes).map_err(|e| TxError::logic(format!("corrupt block events: {e}")))
 }
 
 /// Decodes what [`encode_results`] wrote.
@@ -322,7 +331,12 @@ impl App {
         let set = modules::staking::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("staking end block at {}: {e}", block.height)))?;
+        let events = std::mem::take(&mut ctx.events);
         drop(ctx);
+        // Struct fields serialize in declaration order: deterministic bytes.
+        let encoded = serde_json::to_vec(&events)
+            .map_err(|e| StoreError(format!("encoding block events: {e}")))?;
+        state.put(LAST_BLOCK_EVENTS_KEY.to_vec(), encoded);
         if let Some(set) = set {
             validators::set_next(state, set)
                 .map_err(|e| StoreError(format!("bonded set at {}: {e}", block.height)))?;

@@ -5,7 +5,9 @@
 use crate::block::{Block, BlockContext, Digest};
 use crate::execution::execute;
 use crate::seams::{BlockSink, FinalizedBlock, TxSource};
-use caspur_app::{decode_results, App, BlockInfo, LAST_RESULTS_KEY};
+use caspur_app::{
+    decode_block_events, decode_results, App, BlockInfo, LAST_BLOCK_EVENTS_KEY, LAST_RESULTS_KEY,
+};
 use caspur_store::qmdb::{StateSet, StateSyncTarget};
 use commonware_consensus::marshal::ancestry::Ancestry;
 use commonware_consensus::simplex::scheme::ed25519::Scheme;
@@ -233,9 +235,22 @@ where
         _captured: (),
         readers: <StateSet<E> as DatabaseSet<E>>::Readers,
     ) {
-        let stored = {
+        let (stored, events) = {
             let db = readers.read().await;
-            db.get(&LAST_RESULTS_KEY.to_vec()).await
+            (
+                db.get(&LAST_RESULTS_KEY.to_vec()).await,
+                db.get(&LAST_BLOCK_EVENTS_KEY.to_vec()).await,
+            )
+        };
+        let block_events = match events {
+            Ok(Some(bytes)) => {
+                decode_block_events(&bytes).expect("block events stored by execution decode")
+            }
+            Ok(None) => Vec::new(),
+            Err(e) => panic!(
+                "reading block events of finalized block {}: {e}",
+                block.height().get()
+            ),
         };
         let results = match stored {
             Ok(Some(bytes)) => decode_results(&bytes).expect("results stored by execution decode"),
@@ -256,6 +271,7 @@ where
                 time_ms: block.time_ms,
                 txs: block.txs.clone(),
                 results,
+                block_events,
                 app_hash: digest_bytes(&block.state_root),
                 state_size: *block.target.range.end(),
             })

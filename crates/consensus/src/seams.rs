@@ -36,6 +36,8 @@ pub struct FinalizedBlock {
     pub txs: Vec<Vec<u8>>,
     /// One result per tx.
     pub results: Vec<TxResult>,
+    /// Events of the block's end (CometBFT's `finalize_block_events`).
+    pub block_events: Vec<caspur_types::Event>,
     /// State root after the block (the app hash).
     pub app_hash: [u8; 32],
     /// Operations in the state database after the block (what rollback reopens it at).

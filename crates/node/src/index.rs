@@ -65,6 +65,9 @@ pub struct StoredBlock {
     pub txs: Vec<String>,
     /// One result per tx.
     pub results: Vec<TxResult>,
+    /// Events of the block's end.
+    #[serde(default)]
+    pub block_events: Vec<caspur_types::Event>,
     /// Hex app hash after the block.
     pub app_hash: String,
     /// Operations in the state database after the block (0 in indexes written before it was
@@ -85,6 +88,7 @@ impl StoredBlock {
             time_ms: b.time_ms,
             txs: b.txs.iter().map(|t| b64.encode(t)).collect(),
             results: b.results.clone(),
+            block_events: b.block_events.clone(),
             app_hash: hex::encode_upper(b.app_hash),
             state_size: b.state_size,
         }

@@ -32,6 +32,7 @@ fn block(height: u64, results: Vec<TxResult>) -> FinalizedBlock {
             .map(|i| vec![height as u8, i as u8])
             .collect(),
         results,
+        block_events: Vec::new(),
         app_hash: [0; 32],
         state_size: 0,
     }

@@ -88,6 +88,7 @@ async fn commit_block(
         time_ms: height,
         txs,
         results,
+        block_events: Vec::new(),
         app_hash: [0; 32],
         state_size: 0,
     }

@@ -14,7 +14,7 @@ pub(crate) fn block_results<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Va
     to_value(json!({
         "height": stored.height.to_string(),
         "txs_results": results,
-        "finalize_block_events": [],
+        "finalize_block_events": super::types::events(&stored.block_events),
         "validator_updates": null,
         "consensus_param_updates": null,
         "app_hash": base64::engine::general_purpose::STANDARD.encode(app_hash),
