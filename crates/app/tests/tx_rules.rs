@@ -396,6 +396,7 @@ fn parallel_preverification_matches_sequential_execution() {
             w.remove(&caspur_app::LAST_RESULTS_KEY[..]);
             w.remove(&caspur_app::LAST_HEIGHT_KEY[..]);
             w.remove(&caspur_app::LAST_TIME_KEY[..]);
+            w.remove(&caspur_app::LAST_BLOCK_EVENTS_KEY[..]);
             (results, w)
         })
     };
