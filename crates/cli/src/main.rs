@@ -115,6 +115,9 @@ enum Command {
         #[arg(long, default_value = "tcp://127.0.0.1:26657")]
         node: String,
     },
+    /// This home's consensus (and p2p) key: hex for `[p2p] followers`, bootstrappers and
+    /// `create-validator --pubkey`, and its CometBFT address.
+    ShowValidator,
     /// Export the committed application state as genesis-format JSON (node must be stopped).
     Export,
     /// Roll state and blocks back to a retained height (node must be stopped); the next start
@@ -544,6 +547,14 @@ fn run(cli: Cli) -> Result<()> {
                 QueryCmd::Distribution(cmd) => gov_cmd::distribution_query(&client, cmd)?,
             };
             output::print(&v, out);
+        }
+        Command::ShowValidator => {
+            let key: home::ValidatorKeyFile = home::read_json(&home.validator_key())
+                .with_context(|| format!("{} holds no validator key", home.0.display()))?;
+            output::print(
+                &json!({"pub_key": hex::encode(key.public()?), "address": key.address}),
+                out,
+            )
         }
         Command::Status { node } => {
             output::print(&client::Client::new(&node).call("status", json!({}))?, out)

@@ -135,6 +135,13 @@ fn dev_keys_send_query_export() {
         String::from_utf8_lossy(&over.stderr)
     );
 
+    // The home's consensus key, as genesis lists it.
+    let shown = json_out(&node.cli(&["show-validator", "-o", "json"]));
+    let genesis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.join("config/genesis.json")).unwrap()).unwrap();
+    assert_eq!(shown["pub_key"], genesis["validators"][0]["pub_key"]);
+    assert_eq!(shown["pub_key"].as_str().unwrap().len(), 64);
+
     // Staking: the dev account operates the genesis validator; bob delegates and unbonds.
     let validators = json_out(&node.cli(&[
         "query",
