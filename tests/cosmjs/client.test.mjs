@@ -345,8 +345,12 @@ describe("bad requests", () => {
   });
 
   it("refuses a huge body and keeps serving", async () => {
-    const huge = await post(JSON.stringify({ jsonrpc: "2.0", id: 4, method: "health", params: { pad: "x".repeat(5 << 20) } }));
-    assert.equal(huge.status, 413);
+    // The node answers 413 as soon as the body passes the limit and closes the connection; a
+    // client still uploading may see that as a reset instead. Either is a refusal.
+    const huge = await post(JSON.stringify({ jsonrpc: "2.0", id: 4, method: "health", params: { pad: "x".repeat(5 << 20) } }))
+      .then((r) => r.status)
+      .catch((e) => e.cause?.code ?? e.message);
+    assert.ok(huge === 413 || /ECONNRESET|EPIPE|other side closed|socket/i.test(String(huge)), `unexpected outcome ${huge}`);
     const ok = await (await post(JSON.stringify({ jsonrpc: "2.0", id: 5, method: "health", params: {} }))).json();
     assert.deepEqual(ok.result, {});
   });
