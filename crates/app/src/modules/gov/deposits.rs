@@ -13,12 +13,7 @@ use cosmos_sdk_proto::Any;
 
 /// The deposit a proposal carrying `messages` needs to reach voting: the (expedited) minimum
 /// deposit, or more where a message type declares its own minimum (`message_min_deposits`).
-pub async fn required<B: StateRead>(
-    _ctx: &mut Ctx<'_, B>,
-    params: &GovParams,
-    messages: &[Any],
-    expedited: bool,
-) -> Result<Coins, TxError> {
+pub fn required(params: &GovParams, messages: &[Any], expedited: bool) -> Result<Coins, TxError> {
     let mut most: std::collections::BTreeMap<String, u128> = params
         .min_deposit(expedited)?
         .as_slice()
@@ -67,7 +62,7 @@ pub async fn add<B: StateRead>(
         .attr("depositor", depositor.to_string());
     if status == Ok(pb::ProposalStatus::DepositPeriod) {
         let params = state::get_params(ctx).await?;
-        let needed = required(ctx, &params, &p.messages, p.expedited).await?;
+        let needed = required(&params, &p.messages, p.expedited)?;
         if total.covers(&needed) {
             let deposit_end = crate::modules::staking::state::millis(&p.deposit_end_time);
             state::DEPOSIT_QUEUE

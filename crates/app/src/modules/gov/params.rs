@@ -143,9 +143,28 @@ impl GovParams {
         Ok(())
     }
 
-    /// A named fraction parameter (validated at storage).
-    pub fn dec(&self, value: &str) -> Result<Dec, TxError> {
-        value.parse()
+    /// `quorum`.
+    pub fn quorum(&self) -> Result<Dec, TxError> {
+        self.quorum.parse()
+    }
+
+    /// `veto_threshold`.
+    pub fn veto(&self) -> Result<Dec, TxError> {
+        self.veto_threshold.parse()
+    }
+
+    /// The yes threshold (`expedited_threshold` for an expedited proposal).
+    pub fn yes_threshold(&self, expedited: bool) -> Result<Dec, TxError> {
+        if expedited {
+            self.expedited_threshold.parse()
+        } else {
+            self.threshold.parse()
+        }
+    }
+
+    /// `min_initial_deposit_ratio`.
+    pub fn initial_deposit_ratio(&self) -> Result<Dec, TxError> {
+        self.min_initial_deposit_ratio.parse()
     }
 
     /// A message type's own minimum deposit, if it declares one.

@@ -146,21 +146,17 @@ pub async fn tally(
     if total_bonded == 0 {
         return Ok(fail(false));
     }
-    let quorum = params.dec(&params.quorum)?;
+    let quorum = params.quorum()?;
     if !exceeds(voted, total_bonded, quorum) && !equals(voted, total_bonded, quorum) {
         return Ok(fail(params.burn_vote_quorum));
     }
     if voted == tally.abstain {
         return Ok(fail(false));
     }
-    if exceeds(tally.veto, voted, params.dec(&params.veto_threshold)?) {
+    if exceeds(tally.veto, voted, params.veto()?) {
         return Ok(fail(params.burn_vote_veto));
     }
-    let threshold = if expedited {
-        params.dec(&params.expedited_threshold)?
-    } else {
-        params.dec(&params.threshold)?
-    };
+    let threshold = params.yes_threshold(expedited)?;
     Ok(Outcome {
         passes: exceeds(tally.yes, voted - tally.abstain, threshold),
         burn_deposits: false,

@@ -54,7 +54,7 @@ pub async fn update_bonded_set<B: StateRead>(
             }
             delegation::move_between_pools(ctx, v.status, Status::Bonded, v.tokens).await?;
             v.status = Status::Bonded;
-            store_quietly(ctx, v)?;
+            state::store_validator(ctx, v)?;
         }
     }
     let mut new: Vec<(Address, u64)> = ranked.iter().map(|v| (v.operator, v.power())).collect();
@@ -75,7 +75,7 @@ pub async fn update_bonded_set<B: StateRead>(
             VALIDATOR_QUEUE
                 .push(ctx, now, v.unbonding_time_ms, op.0.to_vec())
                 .await?;
-            store_quietly(ctx, &v)?;
+            state::store_validator(ctx, &v)?;
         }
     }
     if new == old {
@@ -97,12 +97,6 @@ pub async fn update_bonded_set<B: StateRead>(
     ))
 }
 
-/// Stores a status change without marking the set for another recomputation.
-fn store_quietly<B: StateRead>(ctx: &mut Ctx<'_, B>, v: &state::Validator) -> Result<(), TxError> {
-    state::set_validator(ctx, v)?;
-    state::take_changed_now(ctx)
-}
-
 async fn mature_validators<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     since_ms: u64,
@@ -122,7 +116,7 @@ async fn mature_validators<B: StateRead>(
         if v.shares.is_zero() {
             state::remove_validator(ctx, &v).await?;
         } else {
-            store_quietly(ctx, &v)?;
+            state::store_validator(ctx, &v)?;
         }
         ctx.emit(Event::new("complete_unbonding_validator").attr("validator", state::valoper(&op)));
     }

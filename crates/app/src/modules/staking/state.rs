@@ -277,8 +277,14 @@ pub async fn require_validator(kv: &mut impl KvRead, op: &Address) -> Result<Val
 
 /// Stores a validator and marks the bonded set for recomputation.
 pub fn set_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), TxError> {
-    kv.put(validator_key(&v.operator), v.to_proto().encode_to_vec())?;
-    kv.put(CHANGED.to_vec(), Vec::new())
+    store_validator(kv, v)?;
+    mark_changed(kv)
+}
+
+/// Stores a validator without marking the bonded set (the end of block's own status changes,
+/// which follow from a recomputation rather than call for one).
+pub fn store_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), TxError> {
+    kv.put(validator_key(&v.operator), v.to_proto().encode_to_vec())
 }
 
 /// Removes a validator that has no shares left and is not bonded.
@@ -334,11 +340,6 @@ fn decode_addresses(bytes: &[u8]) -> Result<Vec<Address>, TxError> {
 /// Marks the bonded set for recomputation at the end of the block.
 pub fn mark_changed(kv: &mut impl KvWrite) -> Result<(), TxError> {
     kv.put(CHANGED.to_vec(), Vec::new())
-}
-
-/// Clears the "changed this block" mark (after a write that must not trigger a recomputation).
-pub fn take_changed_now(kv: &mut impl KvWrite) -> Result<(), TxError> {
-    kv.delete(CHANGED.to_vec())
 }
 
 /// Takes (and clears) the "changed this block" mark.

@@ -70,8 +70,8 @@ impl MsgHandler for Msg {
         let params = state::get_params(ctx).await?;
         let proposer = Address::parse_account(&self.proposer)?;
         let initial = Coins::from_proto(&self.initial_deposit)?;
-        let min = deposits::required(ctx, &params, &self.messages, self.expedited).await?;
-        let ratio = params.dec(&params.min_initial_deposit_ratio)?;
+        let min = deposits::required(&params, &self.messages, self.expedited)?;
+        let ratio = params.initial_deposit_ratio()?;
         for c in min.as_slice() {
             let needed = ratio.mul_int_ceil(c.amount).unwrap_or(u128::MAX);
             if initial.amount_of(&c.denom) < needed {
