@@ -7,6 +7,7 @@
 //! [`App::query`].
 
 pub mod ante;
+pub mod consensus_report;
 pub mod context;
 pub mod gas;
 pub mod genesis;
@@ -28,6 +29,7 @@ use modules::auth;
 use prost::Message as _;
 use serde::{Deserialize, Serialize};
 
+pub use consensus_report::ConsensusReport;
 pub use context::BlockInfo;
 pub use genesis::AppGenesis;
 
@@ -278,14 +280,28 @@ impl App {
         block: &BlockInfo,
         txs: &[Vec<u8>],
     ) -> Result<Vec<TxResult>, StoreError> {
+        self.execute_block_with(state, block, &ConsensusReport::default(), txs)
+            .await
+    }
+
+    /// [`App::execute_block`] with what consensus reports about the block (signers of the
+    /// previous block's certificate, proven faults), applied before the txs.
+    pub async fn execute_block_with<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        block: &BlockInfo,
+        report: &ConsensusReport,
+        txs: &[Vec<u8>],
+    ) -> Result<Vec<TxResult>, StoreError> {
         if block.height == 1 {
             self.genesis
                 .init(state, block, &self.chain_id)
                 .await
                 .map_err(|e| StoreError(format!("invalid genesis: {e}")))?;
         }
+        let begin_events = self.begin_block(state, block, report).await?;
         let results = self.execute_txs(state, block, txs).await?;
-        self.end_block(state, block).await?;
+        self.end_block(state, block, begin_events).await?;
         if let Some(set) = self
             .validator_schedule
             .as_ref()
@@ -304,6 +320,27 @@ impl App {
         Ok(results)
     }
 
+    /// The consensus report's consequences (slashing), before any tx. Like end of block, a
+    /// failure is a bug or a storage fault and aborts the block.
+    async fn begin_block<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        block: &BlockInfo,
+        report: &ConsensusReport,
+    ) -> Result<Vec<Event>, StoreError> {
+        if report == &ConsensusReport::default() {
+            return Ok(Vec::new());
+        }
+        let mut ctx = Ctx::new(state, block, &self.chain_id, u64::MAX, self.costs);
+        consensus_report::apply(&mut ctx, report)
+            .await
+            .map_err(|e| StoreError(format!("begin block at {}: {e}", block.height)))?;
+        let events = std::mem::take(&mut ctx.events);
+        drop(ctx);
+        state.commit_tx();
+        Ok(events)
+    }
+
     /// The modules' end of block: staking's bonded set (handed to consensus for the next
     /// epoch) and matured unbondings. A failure here is a bug or a storage fault, never a
     /// user's doing, so it aborts the block.
@@ -311,6 +348,7 @@ impl App {
         &self,
         state: &mut Overlay<B>,
         block: &BlockInfo,
+        mut events: Vec<Event>,
     ) -> Result<(), StoreError> {
         let since = match state.get(&LAST_TIME_KEY).await? {
             Some(b) => u64::from_be_bytes(
@@ -331,7 +369,7 @@ impl App {
         let set = modules::staking::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("staking end block at {}: {e}", block.height)))?;
-        let events = std::mem::take(&mut ctx.events);
+        events.append(&mut ctx.events);
         drop(ctx);
         // Struct fields serialize in declaration order: deterministic bytes.
         let encoded = serde_json::to_vec(&events)

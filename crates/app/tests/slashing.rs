@@ -4,6 +4,7 @@
 
 mod common;
 
+use caspur_app::consensus_report::{self, ConsensusReport, Fault, Liveness};
 use caspur_app::context::Ctx;
 use caspur_app::modules::slashing::{self, SlashingParams};
 use caspur_app::modules::staking::state::{self as st, Status};
@@ -60,10 +61,16 @@ fn double_signing_slashes_stake_unbondings_and_redelegations_then_tombstones() {
     let supply = chain.supply();
     let tokens = chain.validator(1).tokens;
     let at_dst = chain.shares_worth(2, 3);
+    // Consensus reports the fault by consensus key; the app finds the operator.
+    let report = ConsensusReport {
+        liveness: None,
+        faults: vec![Fault {
+            pub_key: [1; 32],
+            infraction_height: infraction,
+        }],
+    };
     with_block(&mut chain, async |ctx| {
-        slashing::handle_double_sign(ctx, &addr(1), infraction)
-            .await
-            .unwrap();
+        consensus_report::apply(ctx, &report).await.unwrap();
     });
     let fraction = 5; // percent
     let v = chain.validator(1);
@@ -101,24 +108,36 @@ fn downtime_jails_until_the_jail_time_is_over() {
     let mut chain = Chain::configured(|g| g.slashing.params = params.clone());
     chain.ok(3, create_validator(3, 4_000_000_000));
     let tokens = chain.validator(3).tokens;
-    // Validator 3 signs nothing for 16 blocks; validator 1 signs all.
-    for _ in 0..16 {
+    chain.ok(4, create_validator(4, 4_000_000_000));
+    // Validator 3 signs nothing for 16 blocks; validator 1 signs all. Validator 4 is bonded
+    // but not in the consensus set of these blocks: it is not judged.
+    let report = ConsensusReport {
+        liveness: Some(Liveness {
+            signed: vec![[1; 32]],
+            missed: vec![[3; 32]],
+        }),
+        faults: Vec::new(),
+    };
+    for n in 0..16 {
         with_block(&mut chain, async |ctx| {
-            slashing::handle_signatures(ctx, &[addr(1)]).await.unwrap();
+            consensus_report::apply(ctx, &report).await.unwrap();
         });
+        // A full window must pass before anyone is judged.
+        assert_eq!(chain.validator(3).jailed, n >= 9, "after {} blocks", n + 1);
     }
+    assert!(!chain.validator(4).jailed);
     let v = chain.validator(3);
     assert!(v.jailed, "jailed for downtime");
     assert!(!chain.validator(1).jailed);
     assert_eq!(v.tokens, tokens - tokens / 10_000, "0.01 % slashed");
     chain.block(Vec::new(), 1000);
-    assert_eq!(chain.next_set().unwrap().len(), 1);
+    assert_eq!(chain.next_set().unwrap().len(), 2);
     let early = chain.run(3, unjail(3));
     assert!(early.log.contains("jailed until"), "{}", early.log);
     chain.block(Vec::new(), params.downtime_jail_duration_secs * 1000);
     chain.ok(3, unjail(3));
     assert_eq!(chain.validator(3).status, Status::Bonded);
-    assert_eq!(chain.next_set().unwrap().len(), 2);
+    assert_eq!(chain.next_set().unwrap().len(), 3);
     // A validator that is not jailed cannot be unjailed.
     let r = chain.run(1, unjail(1));
     assert!(r.log.contains("not jailed"), "{}", r.log);

@@ -3,16 +3,21 @@
 //! its results to the node.
 
 use crate::block::{Block, BlockContext, Digest};
+use crate::evidence::{self, EvidencePool};
 use crate::execution::execute;
 use crate::seams::{BlockSink, FinalizedBlock, TxSource};
+use crate::validator_sets::EpochSets;
 use caspur_app::{
-    decode_block_events, decode_results, App, BlockInfo, LAST_BLOCK_EVENTS_KEY, LAST_RESULTS_KEY,
+    decode_block_events, decode_results, App, BlockInfo, ConsensusReport, LAST_BLOCK_EVENTS_KEY,
+    LAST_RESULTS_KEY,
 };
 use caspur_store::qmdb::{StateSet, StateSyncTarget};
+use commonware_codec::Encode as _;
 use commonware_consensus::marshal::ancestry::Ancestry;
 use commonware_consensus::simplex::scheme::ed25519::Scheme;
 use commonware_consensus::types::{FixedEpocher, Height};
 use commonware_consensus::Heightable;
+use commonware_cryptography::Digest as _;
 use commonware_cryptography::Digestible;
 use commonware_glue::stateful::{db::DatabaseSet, Application, Finality, Input, Proposed};
 use commonware_runtime::{Clock, Spawner};
@@ -41,11 +46,15 @@ pub struct ChainApp {
     finalized_height: Arc<AtomicU64>,
     /// Epoch boundaries: an epoch's last block carries the next epoch's validator set.
     epocher: FixedEpocher,
+    /// Every epoch's validator set, to check the evidence blocks carry.
+    sets: EpochSets,
+    /// Certificates and fault proofs simplex reported (filled by the engine's reporter).
+    evidence: EvidencePool,
 }
 
 impl ChainApp {
     /// An application executing with `app`, starting from `genesis`, proposing at most one block
-    /// per `block_time`, in epochs of `epoch_length` blocks.
+    /// per `block_time`, in epochs of `epoch_length` blocks whose validator sets are `sets`.
     pub fn new(
         app: Arc<App>,
         genesis: Block,
@@ -53,6 +62,7 @@ impl ChainApp {
         max_block_bytes: usize,
         sink: Arc<dyn BlockSink>,
         epoch_length: NonZeroU64,
+        sets: EpochSets,
     ) -> Self {
         ChainApp {
             app,
@@ -62,7 +72,14 @@ impl ChainApp {
             sink,
             finalized_height: Arc::default(),
             epocher: FixedEpocher::new(epoch_length),
+            sets,
+            evidence: EvidencePool::default(),
         }
+    }
+
+    /// The pool the engine's reporter fills with certificates and fault proofs.
+    pub fn evidence_pool(&self) -> EvidencePool {
+        self.evidence.clone()
     }
 
     fn ends_epoch(&self, height: u64) -> bool {
@@ -83,7 +100,7 @@ fn digest_bytes(d: &Digest) -> [u8; 32] {
 
 impl<E> Application<E> for ChainApp
 where
-    E: StorageContext + Spawner + Clock,
+    E: StorageContext + Spawner + Clock + rand_core::CryptoRng,
 {
     type SigningScheme = Scheme;
     type Context = BlockContext;
@@ -108,7 +125,7 @@ where
         batches: <StateSet<E> as DatabaseSet<E>>::Unmerkleized,
         input: Input<(), Arc<dyn TxSource>>,
     ) -> Option<Proposed<Self, E>> {
-        let (clock, consensus) = context;
+        let (mut clock, consensus) = context;
         let mut ancestry = ancestry;
         let parent = ancestry.next().await?;
         let parent_digest = parent.digest();
@@ -125,9 +142,11 @@ where
         // Txs already in ancestors that are not finalized yet are still in the mempool.
         let finalized = self.finalized_height.load(Ordering::Acquire);
         let mut exclude = BTreeSet::new();
+        let mut faults_on_chain = BTreeSet::new();
         let mut cursor = Some(parent.clone());
         while let Some(block) = cursor.filter(|b| b.height().get() > finalized) {
             exclude.extend(block.txs.iter().map(|t| caspur_types::tx::tx_hash(t)));
+            faults_on_chain.extend(block.faults.iter().map(|f| f.encode().to_vec()));
             cursor = ancestry.next().await.map(|b| b.inner().clone());
         }
         let txs = input
@@ -136,24 +155,46 @@ where
         let height = parent.height().get() + 1;
         let info = BlockInfo { height, time_ms };
         let ends_epoch = self.ends_epoch(height);
-        let executed = match execute(&self.app, &info, &txs, batches, ends_epoch).await {
-            Ok(x) => x,
-            Err(e) => {
-                warn!(height, error = %e, "proposal execution failed");
-                return None;
-            }
-        };
-        let block = Block {
+        let mut block = Block {
             context: consensus,
             parent: parent_digest,
             height: Height::new(height),
             time_ms,
             txs,
-            results_hash: executed.results_hash,
-            state_root: executed.state_root(),
-            target: executed.target(),
-            next_validators: executed.next_validators,
+            results_hash: Digest::EMPTY,
+            state_root: Digest::EMPTY,
+            target: parent.target.clone(),
+            next_validators: Vec::new(),
+            last_commit: evidence::best_certificate(
+                &self.evidence,
+                &parent_digest,
+                &self.sets,
+                &mut clock,
+            ),
+            faults: self.evidence.faults(&faults_on_chain),
         };
+        // Our own evidence is checked like anyone's: what does not verify is left out.
+        let report = match evidence::report(&block, &self.sets, &self.epocher, &mut clock) {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(height, error = %e, "leaving out evidence that does not verify");
+                block.last_commit = None;
+                block.faults.clear();
+                ConsensusReport::default()
+            }
+        };
+        let executed =
+            match execute(&self.app, &info, &report, &block.txs, batches, ends_epoch).await {
+                Ok(x) => x,
+                Err(e) => {
+                    warn!(height, error = %e, "proposal execution failed");
+                    return None;
+                }
+            };
+        block.results_hash = executed.results_hash;
+        block.state_root = executed.state_root();
+        block.target = executed.target();
+        block.next_validators = executed.next_validators;
         debug!(height, txs = block.txs.len(), "proposed");
         Some(Proposed {
             block,
@@ -168,7 +209,7 @@ where
         batches: <StateSet<E> as DatabaseSet<E>>::Unmerkleized,
         finality: Finality,
     ) -> Option<<StateSet<E> as DatabaseSet<E>>::Merkleized> {
-        let (clock, _) = context;
+        let (mut clock, _) = context;
         let mut ancestry = ancestry;
         let block = ancestry.next().await?;
         let parent = ancestry.next().await?;
@@ -197,15 +238,23 @@ where
                 clock.sleep(Duration::from_millis(allowed - now)).await;
             }
         }
+        let report = match evidence::report(block, &self.sets, &self.epocher, &mut clock) {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(height = block.height().get(), error = %e, "block carries bad evidence");
+                return None;
+            }
+        };
         let info = BlockInfo {
             height: block.height().get(),
             time_ms: block.time_ms,
         };
         let ends_epoch = self.ends_epoch(info.height);
-        let executed = match execute(&self.app, &info, &block.txs, batches, ends_epoch).await {
-            Ok(x) => x,
-            Err(e) => panic!("storage failure executing block {}: {e}", info.height),
-        };
+        let executed =
+            match execute(&self.app, &info, &report, &block.txs, batches, ends_epoch).await {
+                Ok(x) => x,
+                Err(e) => panic!("storage failure executing block {}: {e}", info.height),
+            };
         if executed.results_hash != block.results_hash
             || executed.state_root() != block.state_root
             || executed.next_validators != block.next_validators
@@ -276,6 +325,7 @@ where
                 state_size: *block.target.range.end(),
             })
             .await;
+        self.evidence.forget(&block.faults);
         self.finalized_height
             .fetch_max(block.height().get(), Ordering::AcqRel);
     }

@@ -1,8 +1,9 @@
 //! The block: consensus context, parent, height, proposer time, txs, and the commitments a
 //! verifier recomputes — the tx results hash, the canonical state root (the app hash), the
 //! QMDB sync target that glue checks and, on an epoch's last block, the next epoch's
-//! validator set.
+//! validator set; plus the consensus evidence slashing needs (see [`crate::evidence`]).
 
+use crate::evidence::{Certificate, FaultEvidence, MAX_FAULTS, MAX_FAULT_BYTES};
 use caspur_app::validators::{self, Validator, MAX_VALIDATORS};
 use commonware_codec::{
     Buf, EncodeSize, Error as CodecError, FixedSize, MaxEncodeSize, RangeCfg, Read, ReadExt as _,
@@ -54,6 +55,10 @@ pub struct Block {
     /// On the last block of an epoch: the validator set of the next epoch as the app left it
     /// (empty: the set stays). Empty on every other block.
     pub next_validators: Vec<Validator>,
+    /// The certificate that notarized the parent (who signed it), when the proposer had it.
+    pub last_commit: Option<Certificate>,
+    /// Proofs of conflicting messages signed by one validator, not yet on chain.
+    pub faults: Vec<FaultEvidence>,
 }
 
 impl Block {
@@ -74,6 +79,8 @@ impl Write for Block {
         self.state_root.write(buf);
         self.target.write(buf);
         validators::encode(&self.next_validators).write(buf);
+        self.last_commit.write(buf);
+        self.faults.write(buf);
     }
 }
 
@@ -88,6 +95,8 @@ impl EncodeSize for Block {
             + self.state_root.encode_size()
             + self.target.encode_size()
             + validators::encode(&self.next_validators).encode_size()
+            + self.last_commit.encode_size()
+            + self.faults.encode_size()
     }
 }
 
@@ -118,6 +127,12 @@ impl Read for Block {
             validators::decode(&set_bytes)
                 .map_err(|_| CodecError::Invalid("Block", "malformed validator set"))?
         };
+        let last_commit = Option::<Certificate>::read_cfg(buf, &MAX_VALIDATORS)?;
+        let faults =
+            Vec::<FaultEvidence>::read_cfg(buf, &((0..=MAX_FAULTS).into(), MAX_VALIDATORS))?;
+        if !faults.iter().all(crate::evidence::is_fault) {
+            return Err(CodecError::Invalid("Block", "evidence that is not a fault"));
+        }
         Ok(Block {
             context,
             parent,
@@ -128,6 +143,8 @@ impl Read for Block {
             state_root,
             target,
             next_validators,
+            last_commit,
+            faults,
         })
     }
 }
@@ -174,6 +191,10 @@ impl BoundedBlock for Block {
             + 3 * Digest::SIZE
             + 5
             + SET_BYTES
+            + 1
+            + Certificate::max_encode_size(MAX_VALIDATORS as u32)
+            + 5
+            + MAX_FAULTS * MAX_FAULT_BYTES
             + commonware_utils::range::NonEmptyRange::<
                 commonware_storage::merkle::Location<mmr::Family>,
             >::MAX_ENCODE_SIZE

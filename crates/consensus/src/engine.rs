@@ -131,7 +131,7 @@ impl<R: Reporter<Activity = Update<Block>>> Reporter for TipTap<R> {
 }
 
 /// Handles to a running validator.
-pub struct Running<E: commonware_storage::Context + Spawner> {
+pub struct Running<E: commonware_storage::Context + Spawner + CryptoRng> {
     /// Marshal: finalized blocks by height.
     pub marshal: MarshalMailbox<Scheme, Standard<Block>>,
     /// Glue: committed state.
@@ -193,6 +193,7 @@ where
         epoch_length,
         on_new_set,
     } = cfg;
+    let evidence = app.evidence_pool();
     let mut set_store = SetStore::open(context.child("validator_sets"), &partition_prefix, &sets)
         .await
         .expect("open the validator set store");
@@ -404,6 +405,7 @@ where
     let engine = context.child("orchestrator").spawn(move |ctx| {
         crate::epochs::Orchestrator {
             context: ctx,
+            evidence,
             sets,
             set_store,
             on_new_set,
@@ -447,5 +449,7 @@ pub fn genesis_block(genesis_time_ms: u64, genesis_doc_hash: [u8; 32]) -> Block 
         state_root: initial.root,
         target: initial,
         next_validators: Vec::new(),
+        last_commit: None,
+        faults: Vec::new(),
     }
 }

@@ -69,6 +69,8 @@ where
     pub blocker: B,
     /// The marshal-backed automaton, relay and reporter.
     pub deferred: EngineDeferred<E>,
+    /// Where simplex's certificates and fault proofs are kept for proposals.
+    pub evidence: crate::evidence::EvidencePool,
     /// Marshal (finalized tips, boundary blocks, hints).
     pub marshal: MarshalMailbox<Scheme, Standard<Block>>,
     /// Epoch boundaries.
@@ -297,7 +299,10 @@ where
                 blocker: self.blocker.clone(),
                 automaton: self.deferred.clone(),
                 relay: self.deferred.clone(),
-                reporter: self.deferred.clone(),
+                reporter: crate::evidence::EvidenceTap {
+                    inner: self.deferred.clone(),
+                    pool: self.evidence.clone(),
+                },
                 strategy: Sequential,
                 partition: format!("{}-simplex-{}", self.partition_prefix, epoch.get()),
                 mailbox_size: NZUsize!(1024),

@@ -2,7 +2,7 @@
 
 use crate::block::{Digest, SyncTarget};
 use caspur_app::validators::{self, Validator};
-use caspur_app::{encode_results, App, BlockInfo, TxResult};
+use caspur_app::{encode_results, App, BlockInfo, ConsensusReport, TxResult};
 use caspur_store::qmdb::{apply_writes, BatchState, StateBatch, StateMerkleized};
 use caspur_store::{Overlay, StoreError};
 use commonware_cryptography::{Hasher, Sha256};
@@ -48,18 +48,22 @@ pub fn results_hash(results: &[TxResult]) -> Digest {
     Sha256::hash(&[&encode_results(results)])
 }
 
-/// Executes `txs` as block `info` on `batch`; for the last block of an epoch (`ends_epoch`)
-/// also reads the validator set the app chose for the next one.
+/// Executes `txs` as block `info` (with what consensus reports about it) on `batch`; for the
+/// last block of an epoch (`ends_epoch`) also reads the validator set the app chose for the
+/// next one.
 pub async fn execute<E: StorageContext + Spawner>(
     app: &App,
     info: &BlockInfo,
+    report: &ConsensusReport,
     txs: &[Vec<u8>],
     batch: StateBatch<E>,
     ends_epoch: bool,
 ) -> Result<Executed<E>, StoreError> {
     let (results, next_validators, writes) = {
         let mut overlay = Overlay::new(BatchState(&batch));
-        let results = app.execute_block(&mut overlay, info, txs).await?;
+        let results = app
+            .execute_block_with(&mut overlay, info, report, txs)
+            .await?;
         let next = if ends_epoch {
             validators::next_set(&overlay).await?.unwrap_or_default()
         } else {

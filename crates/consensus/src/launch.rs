@@ -225,6 +225,7 @@ where
             cfg.max_block_bytes,
             services.sink,
             cfg.epoch_length,
+            sets.clone(),
         );
         let running = engine::start(
             context.child("validator"),

@@ -12,6 +12,7 @@ pub mod catch_up;
 pub mod engine;
 pub mod epoch_proofs;
 pub mod epochs;
+pub mod evidence;
 pub mod execution;
 pub mod genesis;
 pub mod gossip;

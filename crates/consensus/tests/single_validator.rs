@@ -127,6 +127,7 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
             .unwrap()
             .as_millis() as u64;
         let genesis_block = engine::genesis_block(now_ms, [9; 32]);
+        let sets = EpochSets::new(b"caspur-sim", Some(signer), validators).unwrap();
         let chain_app = ChainApp::new(
             app.clone(),
             genesis_block.clone(),
@@ -134,12 +135,13 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
             1 << 20,
             recorder.clone(),
             commonware_utils::NZU64!(5),
+            sets.clone(),
         );
         let _running = engine::start(
             ctx.child("validator"),
             ValidatorConfig {
                 partition_prefix: "v0".into(),
-                sets: EpochSets::new(b"caspur-sim", Some(signer), validators).unwrap(),
+                sets,
                 on_new_set: None,
                 public_key: pk,
                 genesis: genesis_block,

@@ -1,5 +1,8 @@
 //! Helpers shared by the consensus integration tests.
 
+#[allow(dead_code)]
+pub mod sim;
+
 use caspur_consensus::TxSource;
 use std::collections::BTreeSet;
 use std::sync::Mutex;

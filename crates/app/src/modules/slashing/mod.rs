@@ -48,12 +48,15 @@ pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<Slashin
     })
 }
 
-/// Records, for every bonded validator, whether it signed the block at the current height
-/// (`signed` holds the operators whose signatures finalized it); a validator that missed too
-/// many of the window's blocks is slashed and jailed.
+/// Records who signed the previous block's certificate: `signed` and `missed` are the
+/// operators of that block's consensus set (a validator outside it is not judged, so a
+/// validator bonded mid-epoch is not counted missing before consensus lets it sign). A jailed
+/// or tombstoned validator is skipped; one that missed too many of the window's blocks is
+/// slashed and jailed.
 pub async fn handle_signatures<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     signed: &[Address],
+    missed: &[Address],
 ) -> Result<(), TxError> {
     let params = state::get_params(ctx).await?;
     let window = params.signed_blocks_window;
@@ -62,55 +65,72 @@ pub async fn handle_signatures<B: StateRead>(
             .min_signed()?
             .mul_int_floor(window as u128)
             .unwrap_or(0) as u64;
-    let height = ctx.block.height;
-    for (op, _) in staking::state::bonded_set(ctx).await? {
-        let mut info = state::signing_info(ctx, &op, height).await?;
+    let judged = signed
+        .iter()
+        .map(|op| (op, false))
+        .chain(missed.iter().map(|op| (op, true)));
+    for (op, did_miss) in judged {
+        let Some(v) = staking::state::get_validator(ctx, op).await? else {
+            continue;
+        };
+        if v.jailed {
+            continue;
+        }
+        let mut info = state::signing_info(ctx, op, ctx.block.height).await?;
         if info.tombstoned {
             continue;
         }
-        let missed = !signed.contains(&op);
-        let index = info.index_offset % window;
-        let was_missed = state::missed_bit(ctx, &op, index).await?;
-        if was_missed != missed {
-            state::set_missed_bit(ctx, &op, index, window, missed).await?;
-            if missed {
-                info.missed_blocks_counter += 1;
-            } else {
-                info.missed_blocks_counter = info.missed_blocks_counter.saturating_sub(1);
-            }
+        record_block(ctx, op, &mut info, window, did_miss).await?;
+        if info.index_offset >= window && info.missed_blocks_counter > max_missed {
+            let height = ctx.block.height;
+            slash::slash(
+                ctx,
+                op,
+                height.saturating_sub(1),
+                params.downtime_fraction()?,
+                "missing_signature",
+            )
+            .await?;
+            slash::jail(ctx, op).await?;
+            info.jailed_until_ms = ctx
+                .block
+                .time_ms
+                .saturating_add(params.downtime_jail_duration_secs.saturating_mul(1000));
+            info.missed_blocks_counter = 0;
+            info.index_offset = 0;
+            state::clear_missed(ctx, op)?;
         }
-        info.index_offset += 1;
+        state::set_signing_info(ctx, op, &info)?;
+    }
+    Ok(())
+}
+
+/// Moves `op`'s window one block on, recording whether it missed that block.
+async fn record_block<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    op: &Address,
+    info: &mut state::SigningInfo,
+    window: u64,
+    missed: bool,
+) -> Result<(), TxError> {
+    let index = info.index_offset % window;
+    let was_missed = state::missed_bit(ctx, op, index).await?;
+    if was_missed != missed {
+        state::set_missed_bit(ctx, op, index, window, missed).await?;
         if missed {
-            ctx.emit(
-                Event::new("liveness")
-                    .attr("address", staking::state::valoper(&op))
-                    .attr("missed_blocks", info.missed_blocks_counter.to_string())
-                    .attr("height", height.to_string()),
-            );
+            info.missed_blocks_counter += 1;
+        } else {
+            info.missed_blocks_counter = info.missed_blocks_counter.saturating_sub(1);
         }
-        let started = info.start_height + window;
-        if height > started && info.missed_blocks_counter > max_missed {
-            let v = staking::state::require_validator(ctx, &op).await?;
-            if !v.jailed {
-                slash::slash(
-                    ctx,
-                    &op,
-                    height.saturating_sub(1),
-                    params.downtime_fraction()?,
-                    "missing_signature",
-                )
-                .await?;
-                slash::jail(ctx, &op).await?;
-                info.jailed_until_ms = ctx
-                    .block
-                    .time_ms
-                    .saturating_add(params.downtime_jail_duration_secs.saturating_mul(1000));
-                info.missed_blocks_counter = 0;
-                info.index_offset = 0;
-                state::clear_missed(ctx, &op)?;
-            }
-        }
-        state::set_signing_info(ctx, &op, &info)?;
+    }
+    info.index_offset += 1;
+    if missed {
+        ctx.emit(
+            Event::new("liveness")
+                .attr("address", staking::state::valoper(op))
+                .attr("missed_blocks", info.missed_blocks_counter.to_string())
+                .attr("height", ctx.block.height.to_string()),
+        );
     }
     Ok(())
 }

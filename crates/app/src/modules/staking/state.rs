@@ -297,6 +297,19 @@ pub async fn remove_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<()
     kv.put(CHANGED.to_vec(), Vec::new())
 }
 
+/// The operator whose validator signs consensus with `pub_key`, if any.
+pub async fn operator_by_consensus_key(
+    kv: &mut impl KvRead,
+    pub_key: &[u8; 32],
+) -> Result<Option<Address>, TxError> {
+    match kv.get(&key(&BY_CONSENSUS_KEY, &[pub_key])).await? {
+        None => Ok(None),
+        Some(bytes) => <[u8; 20]>::try_from(bytes.as_slice())
+            .map(|a| Some(Address(a)))
+            .map_err(|_| corrupt("consensus key index")),
+    }
+}
+
 /// Registers a new validator: its record, the operator list and its consensus key.
 pub async fn add_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), TxError> {
     let by_key = key(&BY_CONSENSUS_KEY, &[&v.consensus_key]);
