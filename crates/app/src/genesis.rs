@@ -4,6 +4,7 @@
 use crate::context::{Direct, Unmetered};
 use crate::modules::auth::{self, AuthGenesis, GenesisAccount};
 use crate::modules::bank::{self, BankGenesis, GenesisBalance, GenesisCoin};
+use crate::modules::dcert::{self, DcertGenesis};
 use crate::modules::distribution::{self, DistributionGenesis};
 use crate::modules::gov::{self, GovGenesis};
 use crate::modules::slashing::{self, SlashingGenesis};
@@ -32,6 +33,9 @@ pub struct AppGenesis {
     /// `slashing` module.
     #[serde(default)]
     pub slashing: SlashingGenesis,
+    /// `dcert` module.
+    #[serde(default)]
+    pub dcert: DcertGenesis,
 }
 
 impl AppGenesis {
@@ -69,6 +73,7 @@ impl AppGenesis {
             gov: GovGenesis::default(),
             distribution: DistributionGenesis::default(),
             slashing: SlashingGenesis::default(),
+            dcert: DcertGenesis::default(),
         }
     }
 
@@ -95,6 +100,7 @@ impl AppGenesis {
         gov::init_genesis(&mut ctx, &self.gov).await?;
         distribution::init_genesis(&mut ctx, &self.distribution).await?;
         slashing::init_genesis(&mut ctx, &self.slashing).await?;
+        dcert::init_genesis(&mut ctx, &self.dcert).await?;
         drop(ctx);
         state.commit_tx();
         Ok(())
@@ -152,18 +158,20 @@ impl AppGenesis {
             gov: gov::export_genesis(state).await?,
             distribution: distribution::export_genesis(state).await?,
             slashing: slashing::export_genesis(state).await?,
+            dcert: dcert::export_genesis(state).await?,
         })
     }
 }
 
 /// The module accounts, in the order genesis creates them.
-pub fn module_accounts() -> [Address; 5] {
+pub fn module_accounts() -> [Address; 6] {
     [
         crate::ante::fee_collector(),
         crate::modules::distribution::state::distribution_address(),
         crate::modules::staking::delegation::bonded_pool(),
         crate::modules::staking::delegation::not_bonded_pool(),
         crate::modules::gov::state::gov_address(),
+        crate::modules::dcert::state::dcert_address(),
     ]
 }
 

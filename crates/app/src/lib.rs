@@ -18,6 +18,7 @@ pub mod query;
 pub mod queue;
 pub mod router;
 pub mod simulate;
+pub mod sorted_index;
 pub mod validators;
 pub mod verifier;
 
@@ -366,6 +367,9 @@ impl App {
         modules::distribution::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("distribution end block at {}: {e}", block.height)))?;
+        modules::dcert::end_block(&mut ctx, since)
+            .await
+            .map_err(|e| StoreError(format!("dcert end block at {}: {e}", block.height)))?;
         let set = modules::staking::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("staking end block at {}: {e}", block.height)))?;

@@ -3,7 +3,7 @@
 //! (SPEC §3), so no message can reach a handler without passing it.
 
 use crate::context::Ctx;
-use crate::modules::{auth, authz, bank, circuit, distribution, gov, slashing, staking};
+use crate::modules::{auth, authz, bank, circuit, dcert, distribution, gov, slashing, staking};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 use cosmos_sdk_proto::Any;
@@ -97,6 +97,11 @@ routes![
     distribution::msgs::update_params::Msg,
     slashing::msgs::unjail::Msg,
     slashing::msgs::update_params::Msg,
+    dcert::msgs::vote::Msg,
+    dcert::msgs::accept_candidacy::Msg,
+    dcert::msgs::bond::Msg,
+    dcert::msgs::unbond::Msg,
+    dcert::msgs::update_params::Msg,
 ];
 
 fn decode<M: MsgHandler>(any: &Any) -> Result<M, TxError> {

@@ -8,7 +8,9 @@ use std::fmt;
 use crate::error::TxError;
 
 /// A 20-byte account address.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Address(pub [u8; 20]);
 
 /// Why a bech32 string is not a valid address.

@@ -8,6 +8,7 @@ pub mod coin;
 pub mod dec;
 pub mod error;
 pub mod event;
+pub mod proto;
 pub mod sign;
 pub mod tx;
 

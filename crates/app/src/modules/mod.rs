@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authz;
 pub mod bank;
 pub mod circuit;
+pub mod dcert;
 pub mod distribution;
 pub mod gov;
 pub mod slashing;
@@ -27,4 +28,6 @@ pub mod ids {
     pub const DISTRIBUTION: u8 = 0x06;
     /// `slashing`
     pub const SLASHING: u8 = 0x07;
+    /// `dcert`
+    pub const DCERT: u8 = 0x08;
 }

@@ -4,7 +4,7 @@
 //! the staking operation that triggered it.
 
 use crate::context::Ctx;
-use crate::modules::distribution;
+use crate::modules::{dcert, distribution};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 
@@ -25,7 +25,8 @@ pub async fn delegation_changed<B: StateRead>(
     delegator: &Address,
     operator: &Address,
 ) -> Result<(), TxError> {
-    distribution::rewards::forget_if_gone(ctx, delegator, operator).await
+    distribution::rewards::forget_if_gone(ctx, delegator, operator).await?;
+    dcert::election::stake_changed(ctx, delegator).await
 }
 
 /// `operator` was slashed by `fraction` (its delegations are worth that much less).

@@ -1,0 +1,47 @@
+//! `MsgBondDcert`: the candidate or anyone else bonds tokens for a candidate.
+
+use crate::context::Ctx;
+use crate::modules::bank;
+use crate::modules::dcert::{bonds, state};
+use crate::router::MsgHandler;
+use caspur_store::StateRead;
+use caspur_types::proto::dcert::v1 as pb;
+use caspur_types::{Address, Event, TxError};
+
+/// The message.
+pub type Msg = pb::MsgBondDcert;
+
+impl MsgHandler for Msg {
+    const TYPE_URL: &'static str = "/caspur.dcert.v1.MsgBondDcert";
+    type Response = pb::MsgBondDcertResponse;
+
+    fn signers(&self) -> Result<Vec<Address>, TxError> {
+        Ok(vec![Address::parse_account(&self.staker)?])
+    }
+
+    fn check_stateless(&self) -> Result<(), TxError> {
+        Address::parse_account(&self.staker)?;
+        Address::parse_account(&self.candidate)?;
+        bonds::positive_amount(&self.amount).map(|_| ())
+    }
+
+    async fn execute<B: StateRead>(
+        &self,
+        ctx: &mut Ctx<'_, B>,
+        _depth: u32,
+    ) -> Result<Self::Response, TxError> {
+        let staker = Address::parse_account(&self.staker)?;
+        let candidate = Address::parse_account(&self.candidate)?;
+        let (denom, amount) = bonds::bond_amount(ctx, &self.amount).await?;
+        let coins = bonds::coins(&denom, amount)?;
+        bank::state::send_coins(ctx, &staker, &state::dcert_address(), &coins).await?;
+        bonds::add_bond(ctx, &candidate, &staker, amount).await?;
+        ctx.emit(
+            Event::new("dcert_bond")
+                .attr("staker", self.staker.clone())
+                .attr("candidate", self.candidate.clone())
+                .attr("amount", format!("{amount}{denom}")),
+        );
+        Ok(pb::MsgBondDcertResponse {})
+    }
+}

@@ -1,0 +1,156 @@
+//! dCERT parameters (SPEC §2.1), changed only by governance.
+
+use caspur_types::proto::dcert::v1 as pb;
+use caspur_types::{Dec, TxError};
+use serde::{Deserialize, Serialize};
+
+/// The parameters, amounts in the bond denom's base unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DcertParams {
+    /// Paid to each active member per stipend period from the community pool.
+    pub stipend_per_member: String,
+    /// Seats in the group.
+    pub max_members: u32,
+    /// dCERT bond a member must keep.
+    pub min_member_stake: String,
+    /// Fraction of the other active members whose votes suspend a member.
+    pub suspension_quorum: String,
+    /// Deposit a dissolution proposal needs.
+    pub dissolution_deposit: String,
+    /// Seconds before a challenger replaces a member (0: at once).
+    pub stabilization_period_secs: u64,
+    /// Whether members may circuit-break at all.
+    pub circuit_break_enabled: bool,
+    /// Seconds a suspended member's bond stays frozen awaiting governance.
+    pub suspension_review_period_secs: u64,
+    /// Stipend period in seconds.
+    pub stipend_period_secs: u64,
+    /// Whether seats are filled (a passed dissolution turns it off).
+    pub elections_enabled: bool,
+}
+
+/// 1 CSP in ucsp.
+const CSP: u128 = 1_000_000;
+
+impl Default for DcertParams {
+    fn default() -> Self {
+        DcertParams {
+            stipend_per_member: (100 * CSP).to_string(),
+            max_members: 7,
+            min_member_stake: (10_000 * CSP).to_string(),
+            suspension_quorum: "0.666666666666666667".into(),
+            dissolution_deposit: (100_000 * CSP).to_string(),
+            stabilization_period_secs: 86_400,
+            circuit_break_enabled: false,
+            // Twice the default governance voting period (2 days).
+            suspension_review_period_secs: 4 * 86_400,
+            stipend_period_secs: 86_400,
+            elections_enabled: true,
+        }
+    }
+}
+
+fn amount(name: &str, s: &str) -> Result<u128, TxError> {
+    s.parse().map_err(|_| {
+        TxError::invalid_request(format!("{name} must be an integer amount, got {s:?}"))
+    })
+}
+
+impl DcertParams {
+    /// Checks every value.
+    pub fn validate(&self) -> Result<(), TxError> {
+        self.stipend()?;
+        if self.max_members == 0 || self.max_members > 100 {
+            return Err(TxError::invalid_request(
+                "max_members must be within 1..=100",
+            ));
+        }
+        if self.min_stake()? == 0 {
+            return Err(TxError::invalid_request(
+                "min_member_stake must be positive",
+            ));
+        }
+        let q = self.quorum()?;
+        if q.is_zero() || q > Dec::ONE {
+            return Err(TxError::invalid_request(
+                "suspension_quorum must be within (0, 1]",
+            ));
+        }
+        self.dissolution_deposit_amount()?;
+        if self.stipend_period_secs == 0 {
+            return Err(TxError::invalid_request(
+                "stipend_period_secs must be positive",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The stipend per member and period.
+    pub fn stipend(&self) -> Result<u128, TxError> {
+        amount("stipend_per_member", &self.stipend_per_member)
+    }
+
+    /// The minimum member bond.
+    pub fn min_stake(&self) -> Result<u128, TxError> {
+        amount("min_member_stake", &self.min_member_stake)
+    }
+
+    /// The suspension quorum.
+    pub fn quorum(&self) -> Result<Dec, TxError> {
+        self.suspension_quorum
+            .parse()
+            .map_err(|_| TxError::invalid_request("suspension_quorum must be a decimal"))
+    }
+
+    /// The dissolution proposal's deposit.
+    pub fn dissolution_deposit_amount(&self) -> Result<u128, TxError> {
+        amount("dissolution_deposit", &self.dissolution_deposit)
+    }
+
+    /// As the protobuf record (coins in `denom`).
+    pub fn to_proto(&self, denom: &str) -> pb::Params {
+        let coin = |amount: &str| cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
+            denom: denom.into(),
+            amount: amount.into(),
+        };
+        pb::Params {
+            stipend_per_member: Some(coin(&self.stipend_per_member)),
+            max_members: self.max_members,
+            min_member_stake: self.min_member_stake.clone(),
+            suspension_quorum: self.suspension_quorum.clone(),
+            dissolution_deposit: Some(coin(&self.dissolution_deposit)),
+            stabilization_period_secs: self.stabilization_period_secs,
+            circuit_break_enabled: self.circuit_break_enabled,
+            suspension_review_period_secs: self.suspension_review_period_secs,
+            stipend_period_secs: self.stipend_period_secs,
+            elections_enabled: self.elections_enabled,
+        }
+    }
+
+    /// From the protobuf record; coins must be in `denom`.
+    pub fn from_proto(p: &pb::Params, denom: &str) -> Result<Self, TxError> {
+        let coin = |name: &str, c: &Option<cosmos_sdk_proto::cosmos::base::v1beta1::Coin>| {
+            let c = c
+                .as_ref()
+                .ok_or_else(|| TxError::invalid_request(format!("{name} is required")))?;
+            if c.denom != denom {
+                return Err(TxError::invalid_coins(format!("{name} must be in {denom}")));
+            }
+            Ok(c.amount.clone())
+        };
+        let params = DcertParams {
+            stipend_per_member: coin("stipend_per_member", &p.stipend_per_member)?,
+            max_members: p.max_members,
+            min_member_stake: p.min_member_stake.clone(),
+            suspension_quorum: p.suspension_quorum.clone(),
+            dissolution_deposit: coin("dissolution_deposit", &p.dissolution_deposit)?,
+            stabilization_period_secs: p.stabilization_period_secs,
+            circuit_break_enabled: p.circuit_break_enabled,
+            suspension_review_period_secs: p.suspension_review_period_secs,
+            stipend_period_secs: p.stipend_period_secs,
+            elections_enabled: p.elections_enabled,
+        };
+        params.validate()?;
+        Ok(params)
+    }
+}

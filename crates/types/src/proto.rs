@@ -1,0 +1,10 @@
+//! Caspur's own protobuf packages, generated at build time from `proto/` (see `build.rs`).
+
+/// `caspur.dcert.v1`: the dCERT group's messages, queries and records.
+pub mod dcert {
+    /// Version 1.
+    pub mod v1 {
+        #![allow(missing_docs)]
+        include!(concat!(env!("OUT_DIR"), "/caspur.dcert.v1.rs"));
+    }
+}
