@@ -102,6 +102,11 @@ routes![
     dcert::msgs::bond::Msg,
     dcert::msgs::unbond::Msg,
     dcert::msgs::update_params::Msg,
+    dcert::msgs::slash_member::Msg,
+    dcert::msgs::update_description::Msg,
+    dcert::msgs::vote_suspend::Msg,
+    dcert::msgs::circuit_break::Msg,
+    dcert::msgs::dissolve::Msg,
 ];
 
 fn decode<M: MsgHandler>(any: &Any) -> Result<M, TxError> {

@@ -8,92 +8,24 @@ mod common;
 
 use caspur_app::modules::dcert::state as dc;
 use caspur_app::modules::dcert::DcertParams;
-use caspur_app::AppGenesis;
 use caspur_types::proto::dcert::v1 as pb;
 use caspur_types::sign::to_any;
 use common::*;
 
-const MIN_BOND: u128 = 1_000_000;
-
 /// Keys 1–12 funded; validator 1 at genesis; three seats; `stabilization` seconds.
 fn chain(stabilization_secs: u64) -> Chain {
-    Chain::configured(|g| {
-        let mut fresh = AppGenesis::funded(&(1..=12).map(addr).collect::<Vec<_>>(), FUNDS);
-        fresh.staking = g.staking.clone();
-        fresh.dcert.params = DcertParams {
-            max_members: 3,
-            min_member_stake: MIN_BOND.to_string(),
-            stabilization_period_secs: stabilization_secs,
-            ..DcertParams::default()
-        };
-        *g = fresh;
+    dcert_chain(DcertParams {
+        max_members: 3,
+        min_member_stake: MIN_BOND.to_string(),
+        stabilization_period_secs: stabilization_secs,
+        ..DcertParams::default()
     })
-}
-
-fn accept(n: u8) -> cosmos_sdk_proto::Any {
-    to_any(
-        "/caspur.dcert.v1.MsgAcceptCandidacy",
-        &pb::MsgAcceptCandidacy {
-            candidate: addr(n).to_string(),
-            description: format!("candidate {n}"),
-            encryption_key: format!("age1key{n}"),
-        },
-    )
-}
-
-fn bond(staker: u8, candidate: u8, amount: u128) -> cosmos_sdk_proto::Any {
-    to_any(
-        "/caspur.dcert.v1.MsgBondDcert",
-        &pb::MsgBondDcert {
-            staker: addr(staker).to_string(),
-            candidate: addr(candidate).to_string(),
-            amount: coin(amount),
-        },
-    )
-}
-
-fn vote(voter: u8, prefs: &[(u8, &str)]) -> cosmos_sdk_proto::Any {
-    to_any(
-        "/caspur.dcert.v1.MsgVoteDcert",
-        &pb::MsgVoteDcert {
-            voter: addr(voter).to_string(),
-            preferences: prefs
-                .iter()
-                .map(|(c, w)| pb::Preference {
-                    candidate: addr(*c).to_string(),
-                    weight: w.to_string(),
-                })
-                .collect(),
-        },
-    )
-}
-
-/// Candidates `ns` accept and bond the minimum.
-fn candidates(chain: &mut Chain, ns: &[u8]) {
-    for &n in ns {
-        chain.ok(n, accept(n));
-        chain.ok(n, bond(n, n, MIN_BOND));
-    }
 }
 
 /// Voter `v` stakes `tokens` with validator 1 and gives all of it to `candidate`.
 fn back(chain: &mut Chain, v: u8, candidate: u8, tokens: u128) {
     chain.ok(v, delegate(v, 1, tokens));
-    chain.ok(v, vote(v, &[(candidate, "1")]));
-}
-
-fn members(chain: &Chain) -> Vec<(u8, u64)> {
-    let list = chain.read(async |kv| dc::members(kv).await.unwrap());
-    let mut out: Vec<(u8, u64)> = list
-        .iter()
-        .map(|(a, seq)| ((1..=12u8).find(|n| addr(*n) == *a).unwrap(), *seq))
-        .collect();
-    out.sort();
-    out
-}
-
-fn member_ids(chain: &Chain) -> Vec<u8> {
-    members(chain).into_iter().map(|(n, _)| n).collect()
+    chain.ok(v, dcert_vote(v, &[(candidate, "1")]));
 }
 
 fn tally(chain: &Chain, n: u8) -> u128 {
@@ -110,7 +42,7 @@ fn an_empty_group_fills_with_the_best_eligible_candidates() {
     back(&mut chain, 12, 5, 100);
     // A candidate with votes but no acceptance is never seated.
     chain.ok(2, delegate(2, 1, 10_000));
-    chain.ok(2, vote(2, &[(3, "1")]));
+    chain.ok(2, dcert_vote(2, &[(3, "1")]));
     let txs = [5u8, 6, 7, 8]
         .iter()
         .map(|&n| chain.tx(n, vec![accept(n), bond(n, n, MIN_BOND)]))
@@ -189,20 +121,20 @@ fn split_preferences_tally_exactly() {
     let mut chain = chain(0);
     candidates(&mut chain, &[5, 6, 7]);
     chain.ok(9, delegate(9, 1, 1_000_003));
-    chain.ok(9, vote(9, &[(5, "0.5"), (6, "0.25"), (7, "0.25")]));
+    chain.ok(9, dcert_vote(9, &[(5, "0.5"), (6, "0.25"), (7, "0.25")]));
     assert_eq!(
         (tally(&chain, 5), tally(&chain, 6), tally(&chain, 7)),
         (500_001, 250_000, 250_000)
     );
     // A new vote replaces the old; an empty one withdraws it.
-    chain.ok(9, vote(9, &[(7, "1")]));
+    chain.ok(9, dcert_vote(9, &[(7, "1")]));
     assert_eq!((tally(&chain, 5), tally(&chain, 7)), (0, 1_000_003));
-    chain.ok(9, vote(9, &[]));
+    chain.ok(9, dcert_vote(9, &[]));
     assert_eq!(tally(&chain, 7), 0);
     // Weights over 1 and duplicate candidates are refused.
-    let r = chain.run(9, vote(9, &[(5, "0.6"), (6, "0.5")]));
+    let r = chain.run(9, dcert_vote(9, &[(5, "0.6"), (6, "0.5")]));
     assert!(r.log.contains("more than 1"), "{}", r.log);
-    let r = chain.run(9, vote(9, &[(5, "0.5"), (5, "0.5")]));
+    let r = chain.run(9, dcert_vote(9, &[(5, "0.5"), (5, "0.5")]));
     assert!(r.log.contains("twice"), "{}", r.log);
 }
 

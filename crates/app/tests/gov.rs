@@ -18,10 +18,6 @@ use cosmos_sdk_proto::tendermint::google::protobuf::Duration;
 
 const DEPOSIT: u128 = 10_000_000;
 
-fn voting_ms() -> u64 {
-    GovParams::default().voting_period_secs * 1000
-}
-
 /// A staking `MsgUpdateParams` from the gov account setting `max_entries` (and `bond_denom`).
 fn staking_params(max_entries: u32, bond_denom: &str) -> cosmos_sdk_proto::Any {
     to_any(
@@ -43,48 +39,8 @@ fn staking_params(max_entries: u32, bond_denom: &str) -> cosmos_sdk_proto::Any {
     )
 }
 
-fn submit(
-    proposer: u8,
-    messages: Vec<cosmos_sdk_proto::Any>,
-    deposit: u128,
-    expedited: bool,
-) -> cosmos_sdk_proto::Any {
-    to_any(
-        "/cosmos.gov.v1.MsgSubmitProposal",
-        &gov::MsgSubmitProposal {
-            messages,
-            initial_deposit: vec![caspur_types::Coin::new("ucsp", deposit).to_proto()],
-            proposer: addr(proposer).to_string(),
-            metadata: String::new(),
-            title: "change staking".into(),
-            summary: "a test proposal".into(),
-            expedited,
-        },
-    )
-}
-
-fn vote(voter: u8, id: u64, option: gov::VoteOption) -> cosmos_sdk_proto::Any {
-    to_any(
-        "/cosmos.gov.v1.MsgVote",
-        &gov::MsgVote {
-            proposal_id: id,
-            voter: addr(voter).to_string(),
-            option: option as i32,
-            metadata: String::new(),
-        },
-    )
-}
-
-fn proposal(chain: &Chain, id: u64) -> gov::Proposal {
-    chain.read(async |kv| gs::get_proposal(kv, id).await.unwrap().unwrap())
-}
-
 fn max_entries(chain: &Chain) -> u32 {
     chain.read(async |kv| st::get_params(kv).await.unwrap().max_entries)
-}
-
-fn status(p: &gov::Proposal) -> gov::ProposalStatus {
-    gov::ProposalStatus::try_from(p.status).unwrap()
 }
 
 /// Submits a proposal with `deposit` from key 2, has the genesis validator (all bonded stake)

@@ -286,6 +286,7 @@ fn nested_messages_pass_the_circuit_breaker() {
                     route: route.into(),
                     by: "test".into(),
                     height: 1,
+                    time_ms: 0,
                     reason: "test".into(),
                 },
             )
@@ -372,8 +373,8 @@ fn parallel_preverification_matches_sequential_execution() {
     raw.signatures[0][7] ^= 0x40;
     txs[11] = raw.encode_to_vec();
     // key(3) receives coins in this block and signs its first tx (carrying its pubkey) in it.
-    // Account numbers: genesis 0 and 1, the five module accounts 2–6, key(3) 7.
-    let mut cheap = params(7, 0);
+    // Account numbers: genesis 0 and 1, the six module accounts 2–7, key(3) 8.
+    let mut cheap = params(8, 0);
     cheap.fee = "100ucsp".parse().unwrap();
     txs.push(sign_tx(&key(3), vec![send(&key(3), &key(1), 1)], &cheap));
 

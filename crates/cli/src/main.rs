@@ -167,6 +167,22 @@ enum TestnetCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// The dCERT election's cost (vote update, delegation change, end-of-block seat
+    /// maintenance: median and p99) for each electorate size, on in-memory state.
+    Dcert {
+        /// Voter counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        voters: Vec<u64>,
+        /// Candidates.
+        #[arg(long, default_value_t = 10_000)]
+        candidates: u64,
+        /// Seats.
+        #[arg(long, default_value_t = 21)]
+        max_members: u32,
+        /// Measured operations of each kind per size.
+        #[arg(long, default_value_t = 1_000)]
+        samples: usize,
+    },
     /// Signed MsgSend throughput through decode → verify → execute → durable commit, against
     /// the raw secp256k1 verification rate on all cores, measured in the same run.
     TxThroughput {
@@ -587,6 +603,39 @@ fn run(cli: Cli) -> Result<()> {
                     })
                     .collect();
                 output::print(&json!(rows), out);
+            }
+        }
+        Command::Bench(BenchCmd::Dcert {
+            voters,
+            candidates,
+            max_members,
+            samples,
+        }) => {
+            let mut reports = Vec::new();
+            for n in voters {
+                if candidates < 3 || samples == 0 || n == 0 {
+                    anyhow::bail!("need at least 3 candidates, 1 voter and 1 sample");
+                }
+                eprintln!("building {n} voters over {candidates} candidates…");
+                let r = caspur_app::modules::dcert::bench::run(n, candidates, max_members, samples)
+                    .map_err(|e| anyhow::anyhow!(e.log()))?;
+                if out == Format::Text {
+                    println!(
+                        "{:>9} voters: vote update {:>8.1} µs median {:>8.1} µs p99 | delegation change {:>8.1} / {:>8.1} | seat maintenance {:>8.1} / {:>8.1}  (setup {:.0} s)",
+                        r.voters,
+                        r.vote_update_us.0,
+                        r.vote_update_us.1,
+                        r.delegation_change_us.0,
+                        r.delegation_change_us.1,
+                        r.seat_maintenance_us.0,
+                        r.seat_maintenance_us.1,
+                        r.setup_secs
+                    );
+                }
+                reports.push(r);
+            }
+            if out != Format::Text {
+                output::print(&serde_json::to_value(&reports)?, out);
             }
         }
         Command::Bench(BenchCmd::TxThroughput {

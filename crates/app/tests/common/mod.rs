@@ -223,3 +223,151 @@ pub fn member(n: u8, tokens: u128) -> SetMember {
         power: (tokens / st::POWER_REDUCTION) as u64,
     }
 }
+
+// Governance helpers.
+use caspur_app::modules::gov::state as gs;
+use caspur_app::modules::gov::GovParams;
+use cosmos_sdk_proto::cosmos::gov::v1 as gov;
+
+/// The default voting period in ms.
+pub fn voting_ms() -> u64 {
+    GovParams::default().voting_period_secs * 1000
+}
+
+/// A gov v1 `MsgSubmitProposal` of `messages` from `proposer` with `deposit` ucsp.
+pub fn submit(
+    proposer: u8,
+    messages: Vec<cosmos_sdk_proto::Any>,
+    deposit: u128,
+    expedited: bool,
+) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/cosmos.gov.v1.MsgSubmitProposal",
+        &gov::MsgSubmitProposal {
+            messages,
+            initial_deposit: vec![caspur_types::Coin::new("ucsp", deposit).to_proto()],
+            proposer: addr(proposer).to_string(),
+            metadata: String::new(),
+            title: "change staking".into(),
+            summary: "a test proposal".into(),
+            expedited,
+        },
+    )
+}
+
+/// A gov v1 `MsgVote`.
+pub fn vote(voter: u8, id: u64, option: gov::VoteOption) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/cosmos.gov.v1.MsgVote",
+        &gov::MsgVote {
+            proposal_id: id,
+            voter: addr(voter).to_string(),
+            option: option as i32,
+            metadata: String::new(),
+        },
+    )
+}
+
+/// Proposal `id` as stored.
+pub fn proposal(chain: &Chain, id: u64) -> gov::Proposal {
+    chain.read(async |kv| gs::get_proposal(kv, id).await.unwrap().unwrap())
+}
+
+/// A proposal's status.
+pub fn status(p: &gov::Proposal) -> gov::ProposalStatus {
+    gov::ProposalStatus::try_from(p.status).unwrap()
+}
+
+// dCERT helpers.
+use caspur_types::proto::dcert::v1 as dpb;
+
+/// `MsgAcceptCandidacy` of `n`.
+pub fn accept(n: u8) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.dcert.v1.MsgAcceptCandidacy",
+        &dpb::MsgAcceptCandidacy {
+            candidate: addr(n).to_string(),
+            description: format!("candidate {n}"),
+            encryption_key: format!("age1key{n}"),
+        },
+    )
+}
+
+/// `MsgBondDcert` of `amount` from `staker` for `candidate`.
+pub fn bond(staker: u8, candidate: u8, amount: u128) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.dcert.v1.MsgBondDcert",
+        &dpb::MsgBondDcert {
+            staker: addr(staker).to_string(),
+            candidate: addr(candidate).to_string(),
+            amount: coin(amount),
+        },
+    )
+}
+
+/// `MsgVoteDcert` of `voter` with (candidate, weight) preferences.
+pub fn dcert_vote(voter: u8, prefs: &[(u8, &str)]) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.dcert.v1.MsgVoteDcert",
+        &dpb::MsgVoteDcert {
+            voter: addr(voter).to_string(),
+            preferences: prefs
+                .iter()
+                .map(|(c, w)| dpb::Preference {
+                    candidate: addr(*c).to_string(),
+                    weight: w.to_string(),
+                })
+                .collect(),
+        },
+    )
+}
+
+/// Smallest dCERT bond in the dCERT tests.
+pub const MIN_BOND: u128 = 1_000_000;
+
+/// Keys 1–12 funded, validator 1 at genesis, dCERT with `params`.
+pub fn dcert_chain(params: caspur_app::modules::dcert::DcertParams) -> Chain {
+    dcert_chain_with(params, |_| {})
+}
+
+/// [`dcert_chain`], then `edit` applied to the genesis.
+pub fn dcert_chain_with(
+    params: caspur_app::modules::dcert::DcertParams,
+    edit: impl FnOnce(&mut AppGenesis),
+) -> Chain {
+    Chain::configured(|g| {
+        let mut fresh = AppGenesis::funded(&(1..=12).map(addr).collect::<Vec<_>>(), FUNDS);
+        fresh.staking = g.staking.clone();
+        fresh.dcert.params = params;
+        edit(&mut fresh);
+        *g = fresh;
+    })
+}
+
+/// Candidates `ns` accept and bond the minimum.
+pub fn candidates(chain: &mut Chain, ns: &[u8]) {
+    for &n in ns {
+        chain.ok(n, accept(n));
+        chain.ok(n, bond(n, n, MIN_BOND));
+    }
+}
+
+/// Members as (key number, sequence), sorted.
+pub fn members(chain: &Chain) -> Vec<(u8, u64)> {
+    let list = chain.read(async |kv| {
+        caspur_app::modules::dcert::state::members(kv)
+            .await
+            .unwrap()
+    });
+    let mut out: Vec<(u8, u64)> = list
+        .iter()
+        .map(|(a, seq)| ((1..=12u8).find(|n| addr(*n) == *a).unwrap(), *seq))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Members' key numbers, sorted.
+pub fn member_ids(chain: &Chain) -> Vec<u8> {
+    members(chain).into_iter().map(|(n, _)| n).collect()
+}

@@ -17,6 +17,9 @@ pub struct BrokenRoute {
     pub by: String,
     /// Height at which it was broken.
     pub height: u64,
+    /// Block time at which it was broken (ms since the Unix epoch).
+    #[serde(default)]
+    pub time_ms: u64,
     /// Why.
     pub reason: String,
 }

@@ -207,7 +207,8 @@ async fn members_by_rank<B: StateRead>(
     Ok(ranked)
 }
 
-async fn admit<B: StateRead>(
+/// Seats `addr` with the next sequence number.
+pub async fn admit<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
     addr: &Address,

@@ -3,11 +3,16 @@
 //! block seats are filled, challengers replace members (after the stabilization period), bonds
 //! mature and stipends are paid. See `docs/dcert.md`.
 
+pub mod bench;
 pub mod bonds;
+pub mod dissolution;
 pub mod election;
+pub mod members;
 pub mod msgs;
 pub mod params;
+pub mod query;
 pub mod state;
+pub mod stipend;
 
 use crate::context::Ctx;
 use caspur_store::StateRead;
@@ -22,9 +27,31 @@ pub struct DcertGenesis {
     /// Parameters.
     #[serde(default)]
     pub params: DcertParams,
+    /// Candidates of a new chain, bonded from their own genesis balance; those marked
+    /// `member` hold seats from block 1 (bootstrapping a chain's first group).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<GenesisCandidate>,
     /// An exported chain's dCERT state as (hex key, hex value) pairs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exported_state: Vec<(String, String)>,
+}
+
+/// A candidate at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisCandidate {
+    /// Account address (`caspur1…`).
+    pub address: String,
+    /// Its description.
+    #[serde(default)]
+    pub description: String,
+    /// Its key for confidential reports.
+    #[serde(default)]
+    pub encryption_key: String,
+    /// dCERT bond taken from its genesis balance (an integer string, bond denom).
+    pub bond: String,
+    /// Seated from block 1.
+    #[serde(default)]
+    pub member: bool,
 }
 
 /// Writes `dcert`'s genesis.
@@ -34,20 +61,64 @@ pub async fn init_genesis<B: StateRead>(
 ) -> Result<(), TxError> {
     g.params.validate()?;
     state::set_params(ctx, &g.params)?;
-    crate::genesis::write_exported(ctx, crate::modules::ids::DCERT, &g.exported_state).await
+    crate::genesis::write_exported(ctx, crate::modules::ids::DCERT, &g.exported_state).await?;
+    let seats = g.candidates.iter().filter(|c| c.member).count();
+    if seats > g.params.max_members as usize {
+        return Err(TxError::invalid_request(format!(
+            "{seats} genesis dCERT members for {} seats",
+            g.params.max_members
+        )));
+    }
+    let denom = crate::modules::staking::state::get_params(ctx)
+        .await?
+        .bond_denom;
+    for c in &g.candidates {
+        let addr = caspur_types::Address::parse_account(&c.address)?;
+        let bond: u128 = c.bond.parse().map_err(|_| {
+            TxError::invalid_request(format!("genesis dCERT bond {:?} is not an amount", c.bond))
+        })?;
+        election::update_candidate(ctx, &g.params, &addr, |rec| {
+            rec.accepted = true;
+            rec.description = c.description.clone();
+            rec.encryption_key = c.encryption_key.clone();
+            Ok(())
+        })
+        .await?;
+        if bond > 0 {
+            let coins = bonds::coins(&denom, bond)?;
+            crate::modules::bank::state::send_coins(ctx, &addr, &state::dcert_address(), &coins)
+                .await?;
+            bonds::add_bond(ctx, &addr, &addr, bond).await?;
+        }
+        if c.member {
+            if !state::candidate(ctx, &addr).await?.eligible(&g.params)? {
+                return Err(TxError::invalid_request(format!(
+                    "genesis dCERT member {} needs a bond of at least {}",
+                    c.address, g.params.min_member_stake
+                )));
+            }
+            election::admit(ctx, &g.params, &addr).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads `dcert` back into genesis form.
 pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<DcertGenesis, TxError> {
     Ok(DcertGenesis {
         params: state::get_params(&mut crate::context::Unmetered(s)).await?,
+        // Candidates and members travel in the raw state below.
+        candidates: Vec::new(),
         exported_state: crate::genesis::read_exported(s, crate::modules::ids::DCERT, &[0]).await?,
     })
 }
 
-/// End of block: matured unbondings, then seats.
+/// End of block: reviews that ran out close, matured unbondings pay out, seats are maintained,
+/// stipends are paid when a period begins.
 pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), TxError> {
     let params = state::get_params(ctx).await?;
+    members::end_reviews(ctx, since_ms).await?;
     bonds::mature_unbondings(ctx, since_ms).await?;
-    election::maintain_seats(ctx, &params, since_ms).await
+    election::maintain_seats(ctx, &params, since_ms).await?;
+    stipend::pay(ctx, &params).await
 }

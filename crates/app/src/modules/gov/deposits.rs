@@ -84,6 +84,26 @@ pub async fn add<B: StateRead>(
     Ok(())
 }
 
+/// Burns `depositor`'s deposit on proposal `id` (the others are settled as usual after).
+pub async fn burn_one<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    id: u64,
+    depositor: &Address,
+) -> Result<(), TxError> {
+    let amount = state::get_deposit(ctx, id, depositor).await?;
+    if !amount.is_empty() {
+        bank::state::burn_coins(ctx, &state::gov_address(), &amount).await?;
+        state::set_deposit(ctx, id, depositor, &Coins::default()).await?;
+        ctx.emit(
+            Event::new("burn_proposal_deposit")
+                .attr("proposal_id", id.to_string())
+                .attr("depositor", depositor.to_string())
+                .attr("amount", amount.to_string()),
+        );
+    }
+    Ok(())
+}
+
 /// Returns every deposit of proposal `id` to its depositor, or burns them all.
 pub async fn settle<B: StateRead>(
     ctx: &mut Ctx<'_, B>,

@@ -139,6 +139,7 @@ pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Res
             continue;
         }
         deposits::settle(ctx, id, params.burn_proposal_deposit_prevote).await?;
+        crate::modules::dcert::dissolution::proposal_closed(ctx, &p.messages).await?;
         state::delete_proposal(ctx, id)?;
         ctx.emit(
             Event::new("inactive_proposal")
@@ -196,6 +197,12 @@ async fn decide<B: StateRead>(
         return Ok(());
     }
     state::clear_votes(ctx, id).await?;
+    let dissolution = crate::modules::dcert::dissolution::proposal_closed(ctx, &p.messages).await?;
+    if dissolution && !outcome.passes && !outcome.burn_deposits {
+        // A dissolution that fails costs its author (SPEC §2.6): the proposer's deposit burns.
+        let proposer = Address::parse_account(&p.proposer)?;
+        deposits::burn_one(ctx, id, &proposer).await?;
+    }
     deposits::settle(ctx, id, outcome.burn_deposits).await?;
     let result = if outcome.passes {
         match execute(ctx, &p.messages).await {

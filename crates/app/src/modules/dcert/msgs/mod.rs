@@ -2,6 +2,11 @@
 
 pub mod accept_candidacy;
 pub mod bond;
+pub mod circuit_break;
+pub mod dissolve;
+pub mod slash_member;
 pub mod unbond;
+pub mod update_description;
 pub mod update_params;
 pub mod vote;
+pub mod vote_suspend;

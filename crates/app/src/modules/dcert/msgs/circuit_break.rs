@@ -1,0 +1,56 @@
+//! `MsgCircuitBreak`: an active member disables message routes — when the privilege is enabled
+//! and no dissolution proposal is pending (authorization here; routes and enforcement in
+//! `circuit`).
+
+use super::accept_candidacy::MAX_TEXT;
+use crate::context::Ctx;
+use crate::modules::circuit;
+use crate::modules::dcert::members;
+use crate::router::MsgHandler;
+use caspur_store::StateRead;
+use caspur_types::proto::dcert::v1 as pb;
+use caspur_types::{Address, TxError};
+
+/// The message.
+pub type Msg = pb::MsgCircuitBreak;
+
+/// Most routes one message may break.
+pub const MAX_ROUTES: usize = 64;
+
+impl MsgHandler for Msg {
+    const TYPE_URL: &'static str = "/caspur.dcert.v1.MsgCircuitBreak";
+    type Response = pb::MsgCircuitBreakResponse;
+
+    fn signers(&self) -> Result<Vec<Address>, TxError> {
+        Ok(vec![Address::parse_account(&self.member)?])
+    }
+
+    fn check_stateless(&self) -> Result<(), TxError> {
+        Address::parse_account(&self.member)?;
+        if self.routes.is_empty() || self.routes.len() > MAX_ROUTES {
+            return Err(TxError::invalid_request(format!(
+                "name between 1 and {MAX_ROUTES} routes"
+            )));
+        }
+        if self.reason.trim().is_empty() || self.reason.len() > MAX_TEXT {
+            return Err(TxError::invalid_request(format!(
+                "a reason of at most {MAX_TEXT} bytes is required"
+            )));
+        }
+        for route in &self.routes {
+            circuit::validate_route(route)?;
+        }
+        Ok(())
+    }
+
+    async fn execute<B: StateRead>(
+        &self,
+        ctx: &mut Ctx<'_, B>,
+        _depth: u32,
+    ) -> Result<Self::Response, TxError> {
+        let member = Address::parse_account(&self.member)?;
+        members::authorize_circuit_break(ctx, &member).await?;
+        circuit::break_routes(ctx, &self.member, &self.routes, &self.reason).await?;
+        Ok(pb::MsgCircuitBreakResponse {})
+    }
+}

@@ -1,0 +1,151 @@
+//! `dcert` queries (`caspur.dcert.v1.Query`, over abci_query and gRPC): params, members with
+//! seat, sequence, tally, bond and status; candidates by tally; one candidate; a voter's vote;
+//! the stabilization queue; suspensions; the group description.
+
+use super::state::{self, Candidate};
+use crate::context::Unmetered;
+use crate::modules::staking::state as staking;
+use crate::query::decode_request as decode;
+use caspur_store::StateScan;
+use caspur_types::proto::dcert::v1 as pb;
+use caspur_types::{Address, Dec, TxError};
+use prost::Message;
+
+/// The service's path prefix.
+pub const PREFIX: &str = "/caspur.dcert.v1.Query/";
+
+/// Most candidates one query returns.
+const MAX_LIMIT: u32 = 1000;
+
+/// Answers `path` if it is a dCERT query (`None` otherwise).
+pub async fn route<S: StateScan>(
+    s: &S,
+    path: &str,
+    data: &[u8],
+) -> Option<Result<Vec<u8>, TxError>> {
+    let method = path.strip_prefix(PREFIX)?;
+    answer(s, method, data).await.transpose()
+}
+
+/// The query record of a candidate.
+pub fn to_proto(addr: &Address, c: &Candidate) -> pb::Candidate {
+    let status = if c.is_member() {
+        "member"
+    } else if c.is_suspended() {
+        "suspended"
+    } else {
+        "candidate"
+    };
+    pb::Candidate {
+        address: addr.to_string(),
+        accepted: c.accepted,
+        description: c.description.clone(),
+        encryption_key: c.encryption_key.clone(),
+        tally: c.tally.to_string(),
+        bond: c.bond.to_string(),
+        sequence: c.sequence,
+        status: status.into(),
+    }
+}
+
+async fn answer<S: StateScan>(
+    s: &S,
+    method: &str,
+    data: &[u8],
+) -> Result<Option<Vec<u8>>, TxError> {
+    let mut kv = Unmetered(s);
+    Ok(Some(match method {
+        "Params" => {
+            let denom = staking::get_params(&mut kv).await?.bond_denom;
+            let params = state::get_params(&mut kv).await?.to_proto(&denom);
+            pb::QueryParamsResponse {
+                params: Some(params),
+            }
+            .encode_to_vec()
+        }
+        "Members" => {
+            let mut members = Vec::new();
+            for (addr, _) in state::members(&mut kv).await? {
+                let c = state::candidate(&mut kv, &addr).await?;
+                members.push(to_proto(&addr, &c));
+            }
+            members.sort_by(|a, b| {
+                let t = |c: &pb::Candidate| c.tally.parse::<u128>().unwrap_or(0);
+                t(b).cmp(&t(a)).then(a.sequence.cmp(&b.sequence))
+            });
+            pb::QueryMembersResponse { members }.encode_to_vec()
+        }
+        "Candidates" => {
+            let req: pb::QueryCandidatesRequest = decode(data)?;
+            let limit = match req.limit {
+                0 => 100,
+                n => n.min(MAX_LIMIT),
+            } as usize;
+            let mut candidates = Vec::new();
+            for entry in state::CHALLENGERS.descending(&mut kv, limit).await? {
+                let addr = state::entry_address(&entry)?;
+                let c = state::candidate(&mut kv, &addr).await?;
+                candidates.push(to_proto(&addr, &c));
+            }
+            pb::QueryCandidatesResponse { candidates }.encode_to_vec()
+        }
+        "Candidate" => {
+            let req: pb::QueryCandidateRequest = decode(data)?;
+            let addr = Address::parse_account(&req.address)?;
+            let c = state::candidate(&mut kv, &addr).await?;
+            pb::QueryCandidateResponse {
+                candidate: Some(to_proto(&addr, &c)),
+            }
+            .encode_to_vec()
+        }
+        "Vote" => {
+            let req: pb::QueryVoteRequest = decode(data)?;
+            let voter = Address::parse_account(&req.voter)?;
+            let vote = state::vote(&mut kv, &voter)
+                .await?
+                .ok_or_else(|| TxError::key_not_found(format!("{voter} has no dCERT vote")))?;
+            pb::QueryVoteResponse {
+                preferences: vote
+                    .preferences
+                    .iter()
+                    .map(|(c, w)| pb::Preference {
+                        candidate: c.to_string(),
+                        weight: Dec::from_atomics(*w).to_string(),
+                    })
+                    .collect(),
+                stake: vote.stake.to_string(),
+            }
+            .encode_to_vec()
+        }
+        "StabilizationQueue" => {
+            let mut entries = Vec::new();
+            for target in state::stabilization_targets(&mut kv).await? {
+                if let Some(e) = state::stabilization(&mut kv, &target).await? {
+                    entries.push(pb::StabilizationEntry {
+                        challenger: e.challenger.to_string(),
+                        target: target.to_string(),
+                        matures_at_ms: e.matures_at_ms,
+                    });
+                }
+            }
+            entries.sort_by_key(|e| e.matures_at_ms);
+            pb::QueryStabilizationQueueResponse { entries }.encode_to_vec()
+        }
+        "Suspensions" => {
+            let mut suspensions = Vec::new();
+            for member in state::suspended(&mut kv).await? {
+                let c = state::candidate(&mut kv, &member).await?;
+                suspensions.push(pb::Suspension {
+                    member: member.to_string(),
+                    review_ends_ms: c.review_ends_ms,
+                });
+            }
+            pb::QuerySuspensionsResponse { suspensions }.encode_to_vec()
+        }
+        "GroupDescription" => pb::QueryGroupDescriptionResponse {
+            description: state::description(&mut kv).await?,
+        }
+        .encode_to_vec(),
+        _ => return Ok(None),
+    }))
+}
