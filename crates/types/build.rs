@@ -19,6 +19,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ".cosmos.base.v1beta1",
         "::cosmos_sdk_proto::cosmos::base::v1beta1",
     );
+    // JSON forms for CLI output and proposal files (the Cosmos types already have them).
+    config.type_attribute(
+        ".caspur",
+        "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default)]",
+    );
     config.compile_fds(descriptors)?;
     Ok(())
 }

@@ -20,6 +20,7 @@ from cosmpy.aerial.tx import Transaction
 from cosmpy.aerial.exceptions import NotFoundError
 from cosmpy.aerial.wallet import LocalWallet
 from cosmpy.protos.cosmos.bank.v1beta1.query_pb2 import QueryBalanceRequest
+from cosmpy.protos.cosmos.base.v1beta1.coin_pb2 import Coin
 from cosmpy.protos.cosmos.base.tendermint.v1beta1.query_pb2 import (
     GetValidatorSetByHeightRequest,
 )
@@ -234,6 +235,42 @@ class CosmpyOverGrpc(unittest.TestCase):
         self.assertEqual(len(summary.current_positions), 1)
         self.assertEqual(summary.current_positions[0].amount, 11_000_000)
         self.assertGreater(summary.total_rewards, 0)
+
+    def test_6_dcert_service(self):
+        # Caspur's own gRPC service (no generated Python classes: the wire is read by hand).
+        channel = grpc.insecure_channel(f"127.0.0.1:{self.node.grpc_port}")
+        raw = channel.unary_unary("/caspur.dcert.v1.Query/Params")(b"")
+        channel.close()
+        params = dict(wire_fields(dict(wire_fields(raw))[1]))
+        self.assertEqual(params[2], 7)  # max_members
+        self.assertNotIn(7, params)  # circuit_break_enabled: false (omitted)
+        stipend = Coin.FromString(params[1])
+        self.assertEqual((stipend.denom, stipend.amount), ("ucsp", "100000000"))
+
+
+def wire_fields(buf):
+    """(field number, value) pairs of a protobuf message: varints as ints, the rest as bytes."""
+    def varint(at):
+        value, shift = 0, 0
+        while True:
+            byte = buf[at]
+            value |= (byte & 0x7F) << shift
+            at += 1
+            if byte < 0x80:
+                return value, at
+            shift += 7
+
+    at = 0
+    while at < len(buf):
+        key, at = varint(at)
+        if key & 7 == 0:
+            value, at = varint(at)
+        elif key & 7 == 2:
+            size, at = varint(at)
+            value, at = buf[at:at + size], at + size
+        else:
+            raise ValueError(f"unexpected wire type {key & 7}")
+        yield key >> 3, value
 
 
 if __name__ == "__main__":

@@ -149,6 +149,9 @@ fn message_from_json(mut v: Value) -> Result<cosmos_sdk_proto::Any> {
         .and_then(|o| o.remove("@type"))
         .and_then(|t| t.as_str().map(String::from))
         .ok_or_else(|| anyhow!("each proposal message needs an \"@type\""))?;
+    if let Some(any) = crate::dcert_cmd::proposal_message(&type_url, v.clone()) {
+        return any;
+    }
     macro_rules! pack {
         ($($url:literal => $ty:ty),* $(,)?) => {
             match type_url.as_str() {

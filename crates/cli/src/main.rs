@@ -6,6 +6,7 @@
 mod bench_net;
 mod client;
 mod commands;
+mod dcert_cmd;
 mod gov_cmd;
 mod home;
 mod keys;
@@ -302,6 +303,9 @@ enum TxCmd {
     /// Staking transactions.
     #[command(subcommand)]
     Staking(staking_cmd::StakingTx),
+    /// dCERT group transactions.
+    #[command(subcommand)]
+    Dcert(dcert_cmd::DcertTx),
     /// Governance transactions.
     #[command(subcommand)]
     Gov(gov_cmd::GovTx),
@@ -347,6 +351,9 @@ enum QueryCmd {
     /// Staking queries.
     #[command(subcommand)]
     Staking(staking_cmd::StakingQuery),
+    /// dCERT group queries.
+    #[command(subcommand)]
+    Dcert(dcert_cmd::DcertQuery),
     /// Governance queries.
     #[command(subcommand)]
     Gov(gov_cmd::GovQuery),
@@ -539,6 +546,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 TxCmd::Staking(cmd) => output::print(&staking_cmd::tx(&tx, &home, cmd)?, out),
                 TxCmd::Gov(cmd) => output::print(&gov_cmd::gov_tx(&tx, cmd)?, out),
+                TxCmd::Dcert(cmd) => output::print(&dcert_cmd::tx(&tx, cmd)?, out),
                 TxCmd::Distribution(cmd) => {
                     output::print(&gov_cmd::distribution_tx(&tx, cmd)?, out)
                 }
@@ -560,6 +568,7 @@ fn run(cli: Cli) -> Result<()> {
                 QueryCmd::Tx { hash } => commands::tx(&client, &hash)?,
                 QueryCmd::Staking(cmd) => staking_cmd::query(&client, cmd)?,
                 QueryCmd::Gov(cmd) => gov_cmd::gov_query(&client, cmd)?,
+                QueryCmd::Dcert(cmd) => dcert_cmd::query(&client, cmd)?,
                 QueryCmd::Distribution(cmd) => gov_cmd::distribution_query(&client, cmd)?,
             };
             output::print(&v, out);

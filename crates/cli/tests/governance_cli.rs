@@ -17,31 +17,8 @@ fn a_proposal_from_a_file_passes_and_rewards_are_withdrawn() {
         free_port(),
         &["--voting-period-secs", "4"],
     );
-    let flags = |args: &[&str]| {
-        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        v.extend(
-            [
-                "--node",
-                &node.rpc.replace("http://", "tcp://"),
-                "-o",
-                "json",
-            ]
-            .map(String::from),
-        );
-        v
-    };
-    let run = |args: &[&str]| {
-        let full = flags(args);
-        let refs: Vec<&str> = full.iter().map(String::as_str).collect();
-        json_out(&node.cli(&refs))
-    };
-    let tx = |args: &[&str]| {
-        let mut full: Vec<&str> = args.to_vec();
-        full.extend(["--from", "dev", "--keyring-backend", "test"]);
-        let r = run(&full);
-        assert_eq!(r["code"], 0, "{r}");
-        r
-    };
+    let run = |args: &[&str]| node.json(args);
+    let tx = |args: &[&str]| node.tx_from("dev", args);
     let authority = run(&["query", "gov", "authority"])["authority"]
         .as_str()
         .unwrap()

@@ -151,6 +151,33 @@ impl Node {
             .unwrap()
     }
 
+    /// Runs a CLI command against this node's RPC with JSON output and parses it.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let node = self.rpc.replace("http://", "tcp://");
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend(["--node", &node, "-o", "json"]);
+        json_out(&self.cli(&full))
+    }
+
+    /// A tx signed by `from` (test keyring) that must succeed; returns its response.
+    pub fn tx_from(&self, from: &str, args: &[&str]) -> Value {
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend(["--from", from, "--keyring-backend", "test"]);
+        let r = self.json(&full);
+        assert_eq!(r["code"], 0, "{args:?}: {r}");
+        r
+    }
+
+    /// A command against this node's RPC that must fail; returns its error output.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let node = self.rpc.replace("http://", "tcp://");
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend(["--node", &node]);
+        let out = self.cli(&full);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
     /// Adds a test-keyring key; returns its address.
     pub fn add_key(&self, name: &str) -> String {
         let out = json_out(&self.cli(&[
