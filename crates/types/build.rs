@@ -7,6 +7,7 @@ const FILES: &[&str] = &[
     "caspur/dcert/v1/dcert.proto",
     "caspur/dcert/v1/tx.proto",
     "caspur/dcert/v1/query.proto",
+    "caspur/circuit/v1/query.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -7,6 +7,7 @@ use crate::modules::bank::{self, BankGenesis, GenesisBalance, GenesisCoin};
 use crate::modules::dcert::{self, DcertGenesis};
 use crate::modules::distribution::{self, DistributionGenesis};
 use crate::modules::gov::{self, GovGenesis};
+use crate::modules::ids;
 use crate::modules::slashing::{self, SlashingGenesis};
 use crate::modules::staking::{self, StakingGenesis};
 use caspur_store::keys::parts;
@@ -36,6 +37,20 @@ pub struct AppGenesis {
     /// `dcert` module.
     #[serde(default)]
     pub dcert: DcertGenesis,
+    /// `circuit` module (broken routes of an exported chain).
+    #[serde(default)]
+    pub circuit: RawModuleGenesis,
+    /// `authz` module (grants of an exported chain).
+    #[serde(default)]
+    pub authz: RawModuleGenesis,
+}
+
+/// Genesis of a module whose state only an exported chain carries, as raw pairs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawModuleGenesis {
+    /// (hex key, hex value) pairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exported_state: Vec<(String, String)>,
 }
 
 impl AppGenesis {
@@ -74,6 +89,8 @@ impl AppGenesis {
             distribution: DistributionGenesis::default(),
             slashing: SlashingGenesis::default(),
             dcert: DcertGenesis::default(),
+            circuit: RawModuleGenesis::default(),
+            authz: RawModuleGenesis::default(),
         }
     }
 
@@ -101,6 +118,8 @@ impl AppGenesis {
         distribution::init_genesis(&mut ctx, &self.distribution).await?;
         slashing::init_genesis(&mut ctx, &self.slashing).await?;
         dcert::init_genesis(&mut ctx, &self.dcert).await?;
+        write_exported(&mut ctx, ids::CIRCUIT, &self.circuit.exported_state).await?;
+        write_exported(&mut ctx, ids::AUTHZ, &self.authz.exported_state).await?;
         drop(ctx);
         state.commit_tx();
         Ok(())
@@ -159,6 +178,12 @@ impl AppGenesis {
             distribution: distribution::export_genesis(state).await?,
             slashing: slashing::export_genesis(state).await?,
             dcert: dcert::export_genesis(state).await?,
+            circuit: RawModuleGenesis {
+                exported_state: read_exported(state, ids::CIRCUIT, &[]).await?,
+            },
+            authz: RawModuleGenesis {
+                exported_state: read_exported(state, ids::AUTHZ, &[]).await?,
+            },
         })
     }
 }

@@ -222,6 +222,11 @@ impl App {
             ante::check_fee(&p.tx, min_gas_price)?;
         }
         self.check_block_gas(p.gas_limit)?;
+        // A message the circuit breaker refuses, at any depth, never enters the mempool (and a
+        // pending one is evicted on recheck once its route breaks).
+        for msg in &p.tx.body.messages {
+            modules::circuit::check_nested(&mut Unmetered(&*state), msg, 1).await?;
+        }
         let mut ctx = Ctx::new(state, next_block, &self.chain_id, p.gas_limit, self.costs);
         let result = ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &verified).await;
         let valid = match result {

@@ -75,6 +75,8 @@ routes![
     bank::msgs::update_params::Msg,
     auth::msgs::update_params::Msg,
     authz::exec::Msg,
+    authz::grant::Msg,
+    authz::revoke::Msg,
     staking::msgs::create_validator::Msg,
     staking::msgs::edit_validator::Msg,
     staking::msgs::delegate::Msg,
@@ -136,7 +138,7 @@ where
                 "messages nested deeper than {MAX_NESTING_DEPTH} levels"
             )));
         }
-        circuit::check_route(ctx, &any.type_url).await?;
+        circuit::check_message(ctx, any).await?;
         route(ctx, any, depth).await
     })
 }

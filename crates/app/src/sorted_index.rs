@@ -20,10 +20,76 @@ pub struct SortedIndex {
     len: usize,
 }
 
+/// The directory as stored: the next page id (4 bytes), then (first entry, page id) per page
+/// in order; read and edited in place, without unpacking.
 struct Directory {
-    /// (first entry, page id), sorted by first entry.
-    pages: Vec<(Vec<u8>, u32)>,
-    next_id: u32,
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl Directory {
+    fn step(&self) -> usize {
+        self.len + 4
+    }
+
+    fn count(&self) -> usize {
+        self.bytes.len().saturating_sub(4) / self.step()
+    }
+
+    fn at(&self, i: usize) -> usize {
+        4 + i * self.step()
+    }
+
+    fn first(&self, i: usize) -> &[u8] {
+        let at = self.at(i);
+        &self.bytes[at..at + self.len]
+    }
+
+    fn id(&self, i: usize) -> u32 {
+        let at = self.at(i) + self.len;
+        u32::from_be_bytes(self.bytes[at..at + 4].try_into().expect("4 bytes"))
+    }
+
+    fn set_first(&mut self, i: usize, first: &[u8]) {
+        let at = self.at(i);
+        self.bytes[at..at + self.len].copy_from_slice(first);
+    }
+
+    /// Takes a fresh page id.
+    fn take_id(&mut self) -> u32 {
+        if self.bytes.is_empty() {
+            self.bytes.extend_from_slice(&0u32.to_be_bytes());
+        }
+        let id = u32::from_be_bytes(self.bytes[..4].try_into().expect("4 bytes"));
+        self.bytes[..4].copy_from_slice(&(id + 1).to_be_bytes());
+        id
+    }
+
+    fn insert(&mut self, i: usize, first: &[u8], id: u32) {
+        let at = self.at(i);
+        let mut entry = first.to_vec();
+        entry.extend_from_slice(&id.to_be_bytes());
+        self.bytes.splice(at..at, entry);
+    }
+
+    fn remove(&mut self, i: usize) {
+        let at = self.at(i);
+        self.bytes.drain(at..at + self.step());
+    }
+
+    /// The slot whose page would hold `entry`.
+    fn slot(&self, entry: &[u8]) -> usize {
+        let (mut lo, mut hi) = (0, self.count());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.first(mid) <= entry {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo.saturating_sub(1)
+    }
 }
 
 fn corrupt() -> TxError {
@@ -46,42 +112,20 @@ impl SortedIndex {
 
     async fn directory(&self, kv: &mut impl KvRead) -> Result<Directory, TxError> {
         let bytes = kv.get(&self.dir_key()).await?.unwrap_or_default();
-        let (head, body) = match bytes.len() {
-            0 => {
-                return Ok(Directory {
-                    pages: Vec::new(),
-                    next_id: 0,
-                })
-            }
-            n if n >= 4 => bytes.split_at(4),
-            _ => return Err(corrupt()),
-        };
-        let next_id = u32::from_be_bytes(head.try_into().map_err(|_| corrupt())?);
-        let step = self.len + 4;
-        if body.len() % step != 0 {
+        if !bytes.is_empty() && (bytes.len() < 4 || (bytes.len() - 4) % (self.len + 4) != 0) {
             return Err(corrupt());
         }
-        let pages = body
-            .chunks_exact(step)
-            .map(|c| {
-                let (first, id) = c.split_at(self.len);
-                let id = u32::from_be_bytes(id.try_into().expect("4 bytes"));
-                (first.to_vec(), id)
-            })
-            .collect();
-        Ok(Directory { pages, next_id })
+        Ok(Directory {
+            bytes,
+            len: self.len,
+        })
     }
 
     fn set_directory(&self, kv: &mut impl KvWrite, dir: &Directory) -> Result<(), TxError> {
-        if dir.pages.is_empty() {
+        if dir.count() == 0 {
             return kv.delete(self.dir_key());
         }
-        let mut out = dir.next_id.to_be_bytes().to_vec();
-        for (first, id) in &dir.pages {
-            out.extend_from_slice(first);
-            out.extend_from_slice(&id.to_be_bytes());
-        }
-        kv.put(self.dir_key(), out)
+        kv.put(self.dir_key(), dir.bytes.clone())
     }
 
     async fn page(&self, kv: &mut impl KvRead, id: u32) -> Result<Vec<Vec<u8>>, TxError> {
@@ -96,13 +140,6 @@ impl SortedIndex {
         kv.put(self.page_key(id), entries.concat())
     }
 
-    /// The directory slot whose page would hold `entry`.
-    fn slot(dir: &Directory, entry: &[u8]) -> usize {
-        dir.pages
-            .partition_point(|(first, _)| first.as_slice() <= entry)
-            .saturating_sub(1)
-    }
-
     fn check_len(&self, entry: &[u8]) -> Result<(), TxError> {
         if entry.len() != self.len {
             return Err(TxError::logic("sorted index entry of the wrong length"));
@@ -114,55 +151,62 @@ impl SortedIndex {
     pub async fn insert(&self, kv: &mut impl KvWrite, entry: &[u8]) -> Result<(), TxError> {
         self.check_len(entry)?;
         let mut dir = self.directory(kv).await?;
-        if dir.pages.is_empty() {
-            let id = dir.next_id;
-            dir.next_id += 1;
-            dir.pages.push((entry.to_vec(), id));
+        if dir.count() == 0 {
+            let id = dir.take_id();
+            dir.insert(0, entry, id);
             self.set_page(kv, id, &[entry.to_vec()])?;
             return self.set_directory(kv, &dir);
         }
-        let slot = Self::slot(&dir, entry);
-        let id = dir.pages[slot].1;
+        let slot = dir.slot(entry);
+        let id = dir.id(slot);
         let mut page = self.page(kv, id).await?;
         let at = match page.binary_search_by(|e| e.as_slice().cmp(entry)) {
             Ok(_) => return Ok(()),
             Err(at) => at,
         };
         page.insert(at, entry.to_vec());
-        dir.pages[slot].0 = page[0].clone();
+        // The directory changes only when this page's first entry does or the page splits.
+        let mut dir_changed = at == 0;
+        dir.set_first(slot, &page[0]);
         if page.len() > PAGE_MAX {
             let upper = page.split_off(page.len() / 2);
-            let new_id = dir.next_id;
-            dir.next_id += 1;
-            dir.pages.insert(slot + 1, (upper[0].clone(), new_id));
+            let new_id = dir.take_id();
+            dir.insert(slot + 1, &upper[0], new_id);
             self.set_page(kv, new_id, &upper)?;
+            dir_changed = true;
         }
         self.set_page(kv, id, &page)?;
-        self.set_directory(kv, &dir)
+        if dir_changed {
+            self.set_directory(kv, &dir)?;
+        }
+        Ok(())
     }
 
     /// Removes `entry`; returns whether it was present.
     pub async fn remove(&self, kv: &mut impl KvWrite, entry: &[u8]) -> Result<bool, TxError> {
         self.check_len(entry)?;
         let mut dir = self.directory(kv).await?;
-        if dir.pages.is_empty() {
+        if dir.count() == 0 {
             return Ok(false);
         }
-        let slot = Self::slot(&dir, entry);
-        let id = dir.pages[slot].1;
+        let slot = dir.slot(entry);
+        let id = dir.id(slot);
         let mut page = self.page(kv, id).await?;
         let Ok(at) = page.binary_search_by(|e| e.as_slice().cmp(entry)) else {
             return Ok(false);
         };
         page.remove(at);
         if page.is_empty() {
-            dir.pages.remove(slot);
+            dir.remove(slot);
             kv.delete(self.page_key(id))?;
+            self.set_directory(kv, &dir)?;
         } else {
-            dir.pages[slot].0 = page[0].clone();
             self.set_page(kv, id, &page)?;
+            if at == 0 {
+                dir.set_first(slot, &page[0]);
+                self.set_directory(kv, &dir)?;
+            }
         }
-        self.set_directory(kv, &dir)?;
         Ok(true)
     }
 
@@ -174,11 +218,11 @@ impl SortedIndex {
     ) -> Result<Vec<Vec<u8>>, TxError> {
         let dir = self.directory(kv).await?;
         let mut out = Vec::new();
-        for (_, id) in dir.pages.iter().rev() {
+        for slot in (0..dir.count()).rev() {
             if out.len() >= limit {
                 break;
             }
-            let page = self.page(kv, *id).await?;
+            let page = self.page(kv, dir.id(slot)).await?;
             out.extend(page.into_iter().rev().take(limit - out.len()));
         }
         Ok(out)

@@ -22,6 +22,16 @@ fn chain(stabilization_secs: u64) -> Chain {
     })
 }
 
+/// Candidates 5–8 accept and bond; 5, 6 and 7 are backed with 400, 300 and 200 and seated.
+fn seat_three(chain: &mut Chain) {
+    candidates(chain, &[5, 6, 7, 8]);
+    back(chain, 9, 5, 400);
+    back(chain, 10, 6, 300);
+    back(chain, 11, 7, 200);
+    chain.block(Vec::new(), 1000);
+    assert_eq!(member_ids(chain), vec![5, 6, 7]);
+}
+
 /// Voter `v` stakes `tokens` with validator 1 and gives all of it to `candidate`.
 fn back(chain: &mut Chain, v: u8, candidate: u8, tokens: u128) {
     chain.ok(v, delegate(v, 1, tokens));
@@ -54,11 +64,7 @@ fn an_empty_group_fills_with_the_best_eligible_candidates() {
 #[test]
 fn a_challenger_must_be_strictly_greater_and_a_tie_keeps_the_incumbent() {
     let mut chain = chain(0);
-    candidates(&mut chain, &[5, 6, 7, 8]);
-    back(&mut chain, 9, 5, 400);
-    back(&mut chain, 10, 6, 300);
-    back(&mut chain, 11, 7, 200);
-    chain.block(Vec::new(), 1000);
+    seat_three(&mut chain);
     assert_eq!(member_ids(&chain), vec![5, 6, 7]);
     back(&mut chain, 12, 8, 200);
     chain.block(Vec::new(), 1000);
@@ -101,11 +107,7 @@ fn among_tied_lowest_members_the_smaller_sequence_keeps_its_seat() {
 #[test]
 fn a_returning_member_gets_a_new_sequence_number() {
     let mut chain = chain(0);
-    candidates(&mut chain, &[5, 6, 7, 8]);
-    back(&mut chain, 9, 5, 400);
-    back(&mut chain, 10, 6, 300);
-    back(&mut chain, 11, 7, 200);
-    chain.block(Vec::new(), 1000);
+    seat_three(&mut chain);
     let first = members(&chain).into_iter().find(|m| m.0 == 7).unwrap().1;
     back(&mut chain, 12, 8, 250);
     chain.block(Vec::new(), 1000);
@@ -191,11 +193,7 @@ fn stabilization_queues_one_entry_per_member_and_rechecks_at_maturity() {
 #[test]
 fn a_matured_entry_is_dropped_when_the_challenger_no_longer_outranks() {
     let mut chain = chain(86_400);
-    candidates(&mut chain, &[5, 6, 7, 8]);
-    back(&mut chain, 9, 5, 400);
-    back(&mut chain, 10, 6, 300);
-    back(&mut chain, 11, 7, 200);
-    chain.block(Vec::new(), 1000);
+    seat_three(&mut chain);
     back(&mut chain, 12, 8, 250);
     chain.block(Vec::new(), 1000);
     assert!(chain

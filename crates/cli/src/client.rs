@@ -62,4 +62,16 @@ impl Client {
             .decode(value)
             .context("query value is not base64")
     }
+
+    /// An ABCI query whose protobuf answer is returned in its JSON form.
+    pub fn ask_json<Req: Message, Resp: Message + Default + serde::Serialize>(
+        &self,
+        path: &str,
+        req: &Req,
+    ) -> Result<serde_json::Value> {
+        let bytes = self.query(path, req)?;
+        let resp =
+            Resp::decode(bytes.as_slice()).with_context(|| format!("bad {path} response"))?;
+        Ok(serde_json::to_value(&resp)?)
+    }
 }

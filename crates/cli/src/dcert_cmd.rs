@@ -238,10 +238,7 @@ fn ask<Req: Message, Resp: Message + Default + serde::Serialize>(
     method: &str,
     req: &Req,
 ) -> Result<Value> {
-    let path = format!("/caspur.dcert.v1.Query/{method}");
-    let bytes = client.query(&path, req)?;
-    let resp = Resp::decode(bytes.as_slice()).with_context(|| format!("bad {path} response"))?;
-    Ok(serde_json::to_value(&resp)?)
+    client.ask_json::<_, Resp>(&format!("/caspur.dcert.v1.Query/{method}"), req)
 }
 
 /// Runs a dCERT query.

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 mod bench_net;
+mod circuit_cmd;
 mod client;
 mod commands;
 mod dcert_cmd;
@@ -78,6 +79,9 @@ enum Command {
         /// Cosmos gRPC listen address (empty: no gRPC server).
         #[arg(long, default_value = "127.0.0.1:9090")]
         grpc_laddr: String,
+        /// Prometheus metrics listen address (empty: no metrics endpoint).
+        #[arg(long, default_value = "")]
+        prometheus_laddr: String,
         /// Governance voting (and deposit) period in seconds for a new dev chain; the expedited
         /// period is half of it (default: the 2-day mainnet periods).
         #[arg(long)]
@@ -168,6 +172,19 @@ enum TestnetCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// CheckTx with N broken routes vs. none (the circuit breaker's overhead), alternating
+    /// rounds in one run.
+    Circuit {
+        /// Signed MsgSend txs per round (one account each).
+        #[arg(long, default_value_t = 2_000)]
+        txs: usize,
+        /// Broken routes.
+        #[arg(long, default_value_t = 1_000)]
+        routes: usize,
+        /// Rounds of each (medians are reported).
+        #[arg(long, default_value_t = 7)]
+        rounds: usize,
+    },
     /// The dCERT election's cost (vote update, delegation change, end-of-block seat
     /// maintenance: median and p99) for each electorate size, on in-memory state.
     Dcert {
@@ -354,6 +371,9 @@ enum QueryCmd {
     /// dCERT group queries.
     #[command(subcommand)]
     Dcert(dcert_cmd::DcertQuery),
+    /// Circuit-breaker queries.
+    #[command(subcommand)]
+    Circuit(circuit_cmd::CircuitQuery),
     /// Governance queries.
     #[command(subcommand)]
     Gov(gov_cmd::GovQuery),
@@ -450,6 +470,7 @@ fn run(cli: Cli) -> Result<()> {
             rpc_laddr,
             p2p_laddr,
             grpc_laddr,
+            prometheus_laddr,
             voting_period_secs,
         } => {
             let dev_home = match explicit_home {
@@ -467,6 +488,7 @@ fn run(cli: Cli) -> Result<()> {
                     rpc: rpc_laddr,
                     p2p: p2p_laddr,
                     grpc: grpc_laddr,
+                    prometheus: prometheus_laddr,
                     voting_period_secs,
                 },
             )?;
@@ -569,6 +591,7 @@ fn run(cli: Cli) -> Result<()> {
                 QueryCmd::Staking(cmd) => staking_cmd::query(&client, cmd)?,
                 QueryCmd::Gov(cmd) => gov_cmd::gov_query(&client, cmd)?,
                 QueryCmd::Dcert(cmd) => dcert_cmd::query(&client, cmd)?,
+                QueryCmd::Circuit(cmd) => circuit_cmd::query(&client, cmd)?,
                 QueryCmd::Distribution(cmd) => gov_cmd::distribution_query(&client, cmd)?,
             };
             output::print(&v, out);
@@ -614,6 +637,31 @@ fn run(cli: Cli) -> Result<()> {
                 output::print(&json!(rows), out);
             }
         }
+        Command::Bench(BenchCmd::Circuit {
+            txs,
+            routes,
+            rounds,
+        }) => {
+            if txs == 0 || rounds == 0 {
+                anyhow::bail!("need at least one tx and one round");
+            }
+            let r = caspur_app::modules::circuit::bench::run(txs, routes, rounds)
+                .map_err(|e| anyhow::anyhow!(e.log()))?;
+            if out == Format::Text {
+                println!(
+                    "CheckTx of {} signed MsgSend txs, medians of {} alternating rounds",
+                    r.txs, r.rounds
+                );
+                println!("without broken routes: {:>9.0} tx/s", r.without_per_sec);
+                println!(
+                    "with {:>5} broken:     {:>9.0} tx/s",
+                    r.routes, r.with_per_sec
+                );
+                println!("time ratio with/without: {:.3}", r.ratio);
+            } else {
+                output::print(&serde_json::to_value(&r)?, out);
+            }
+        }
         Command::Bench(BenchCmd::Dcert {
             voters,
             candidates,
@@ -630,7 +678,7 @@ fn run(cli: Cli) -> Result<()> {
                     .map_err(|e| anyhow::anyhow!(e.log()))?;
                 if out == Format::Text {
                     println!(
-                        "{:>9} voters: vote update {:>8.1} µs median {:>8.1} µs p99 | delegation change {:>8.1} / {:>8.1} | seat maintenance {:>8.1} / {:>8.1}  (setup {:.0} s)",
+                        "{:>9} voters: vote update {:>6.1} µs median {:>6.1} µs p99 | delegation change {:>6.1} / {:>6.1} | seat maintenance {:>6.1} / {:>6.1} | gas {} / {} / {}  (setup {:.0} s)",
                         r.voters,
                         r.vote_update_us.0,
                         r.vote_update_us.1,
@@ -638,6 +686,9 @@ fn run(cli: Cli) -> Result<()> {
                         r.delegation_change_us.1,
                         r.seat_maintenance_us.0,
                         r.seat_maintenance_us.1,
+                        r.gas.0,
+                        r.gas.1,
+                        r.gas.2,
                         r.setup_secs
                     );
                 }

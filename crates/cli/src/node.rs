@@ -161,6 +161,8 @@ pub struct DevOptions {
     pub p2p: String,
     /// gRPC address (empty: none).
     pub grpc: String,
+    /// Prometheus metrics address (empty: none).
+    pub prometheus: String,
     /// Governance voting period for a new chain (seconds).
     pub voting_period_secs: Option<u64>,
 }
@@ -208,8 +210,8 @@ pub fn dev(home: &Home, opts: DevOptions) -> Result<()> {
             cfg.grpc.address = opts.grpc.clone();
         }
         cfg.consensus.block_time_ms = opts.block_time_ms;
-        cfg.instrumentation.prometheus_listen_addr = String::new();
-        cfg.instrumentation.prometheus = false;
+        cfg.instrumentation.prometheus = !opts.prometheus.is_empty();
+        cfg.instrumentation.prometheus_listen_addr = opts.prometheus.clone();
         write_file(
             &home.config_toml(),
             toml::to_string_pretty(&cfg)?.as_bytes(),
@@ -355,16 +357,19 @@ pub fn start(home: &Home) -> Result<()> {
             gossip,
             tip,
             validator_sets,
+            metrics,
         } = handles;
         let mempool = Arc::new(
             Mempool::new(node_app.clone(), pool_config, live.clone(), next)
-                .with_publisher(Arc::new(gossip)),
+                .with_publisher(Arc::new(gossip))
+                .with_metrics(metrics.clone()),
         );
         let (feed, _) = tokio::sync::broadcast::channel(64);
         let sink = Arc::new(NodeSink {
             index: index.clone(),
             mempool: mempool.clone(),
             feed: feed.clone(),
+            metrics: Some(metrics),
         });
         let ctx = Arc::new(RpcContext {
             app: node_app,

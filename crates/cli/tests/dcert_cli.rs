@@ -2,7 +2,8 @@
 //! candidacy, bonds and is seated; it votes for itself and its tally is its stake; as a member
 //! it sets the group description; circuit breaking is refused while the privilege is off;
 //! governance (a proposal file with `caspur.dcert.v1.MsgUpdateParams`) turns it on; then the
-//! member breaks `MsgSend` and a transfer is refused by the breaker.
+//! member breaks `MsgSend`, the circuit queries report it with who and why, a transfer is
+//! refused by the breaker, and the Prometheus endpoint counts the broken route and the refusal.
 
 mod common;
 
@@ -15,11 +16,17 @@ const SEND: &str = "/cosmos.bank.v1beta1.MsgSend";
 fn a_member_is_elected_and_breaks_a_route_once_governance_allows_it() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("node");
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
     let node = Node::start_with(
         &home,
         free_port(),
         free_port(),
-        &["--voting-period-secs", "4"],
+        &[
+            "--voting-period-secs",
+            "4",
+            "--prometheus-laddr",
+            &metrics_addr,
+        ],
     );
     let tx = |args: &[&str]| node.tx_from("dev", args);
     let params = node.json(&["query", "dcert", "params"]);
@@ -110,6 +117,19 @@ fn a_member_is_elected_and_breaks_a_route_once_governance_allows_it() {
         "exploit in MsgSend",
     ]);
     assert!(r["events"].to_string().contains("circuit_break"), "{r}");
+    let routes = node.json(&["query", "circuit", "broken-routes"]);
+    assert_eq!(routes["routes"][0]["route"], SEND, "{routes}");
+    assert_eq!(routes["routes"][0]["broken_by"], DEV_ADDRESS);
+    assert_eq!(routes["routes"][0]["reason"], "exploit in MsgSend");
+    let is = node.json(&["query", "circuit", "is-broken", SEND]);
+    assert_eq!(is["broken"], true, "{is}");
+    let other = node.json(&[
+        "query",
+        "circuit",
+        "is-broken",
+        "/cosmos.staking.v1beta1.MsgDelegate",
+    ]);
+    assert_eq!(other["broken"], false, "{other}");
     let to = node.add_key("friend");
     let sent = node.fails(&[
         "tx",
@@ -122,4 +142,23 @@ fn a_member_is_elected_and_breaks_a_route_once_governance_allows_it() {
         "test",
     ]);
     assert!(sent.contains("circuit breaker"), "{sent}");
+
+    let metrics = ureq::get(&format!("http://{metrics_addr}/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let line = |name: &str| {
+        metrics
+            .lines()
+            .find(|l| l.contains(name) && !l.starts_with('#'))
+            .unwrap_or_else(|| panic!("{name} missing from:\n{metrics}"))
+            .to_string()
+    };
+    assert!(line("circuit_broken_routes").ends_with(" 1"), "{metrics}");
+    let rejected = line("circuit_rejected_messages");
+    assert!(
+        rejected.contains(SEND) && rejected.ends_with(" 1"),
+        "{rejected}"
+    );
 }

@@ -4,7 +4,7 @@
 
 use crate::block::{Block, BlockContext, Digest};
 use crate::evidence::{self, EvidencePool};
-use crate::execution::execute;
+use crate::execution::{execute, execute_proposal, refused_by_breaker};
 use crate::seams::{BlockSink, FinalizedBlock, TxSource};
 use crate::validator_sets::EpochSets;
 use caspur_app::{
@@ -50,6 +50,9 @@ pub struct ChainApp {
     sets: EpochSets,
     /// Certificates and fault proofs simplex reported (filled by the engine's reporter).
     evidence: EvidencePool,
+    /// Leave out txs the circuit breaker refuses (always, except to simulate a byzantine
+    /// proposer in tests).
+    pub filter_refused_txs: bool,
 }
 
 impl ChainApp {
@@ -74,6 +77,7 @@ impl ChainApp {
             epocher: FixedEpocher::new(epoch_length),
             sets,
             evidence: EvidencePool::default(),
+            filter_refused_txs: true,
         }
     }
 
@@ -183,14 +187,25 @@ where
                 ConsensusReport::default()
             }
         };
-        let executed =
-            match execute(&self.app, &info, &report, &block.txs, batches, ends_epoch).await {
-                Ok(x) => x,
-                Err(e) => {
-                    warn!(height, error = %e, "proposal execution failed");
-                    return None;
-                }
-            };
+        let txs = std::mem::take(&mut block.txs);
+        let executed = if self.filter_refused_txs {
+            execute_proposal(&self.app, &info, &report, txs, batches, ends_epoch)
+                .await
+                .map(|(executed, kept)| {
+                    block.txs = kept;
+                    executed
+                })
+        } else {
+            block.txs = txs;
+            execute(&self.app, &info, &report, &block.txs, batches, ends_epoch).await
+        };
+        let executed = match executed {
+            Ok(x) => x,
+            Err(e) => {
+                warn!(height, error = %e, "proposal execution failed");
+                return None;
+            }
+        };
         block.results_hash = executed.results_hash;
         block.state_root = executed.state_root();
         block.target = executed.target();
@@ -255,6 +270,13 @@ where
                 Ok(x) => x,
                 Err(e) => panic!("storage failure executing block {}: {e}", info.height),
             };
+        if refused_by_breaker(&executed.results) {
+            warn!(
+                height = info.height,
+                "block carries a tx the circuit breaker refuses"
+            );
+            return None;
+        }
         if executed.results_hash != block.results_hash
             || executed.state_root() != block.state_root
             || executed.next_validators != block.next_validators

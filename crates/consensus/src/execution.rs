@@ -48,29 +48,32 @@ pub fn results_hash(results: &[TxResult]) -> Digest {
     Sha256::hash(&[&encode_results(results)])
 }
 
-/// Executes `txs` as block `info` (with what consensus reports about it) on `batch`; for the
-/// last block of an epoch (`ends_epoch`) also reads the validator set the app chose for the
-/// next one.
-pub async fn execute<E: StorageContext + Spawner>(
+/// Runs the state machine on an overlay of `batch`: results, the next epoch's set (for an
+/// epoch's last block) and the writes, with nothing sealed yet.
+async fn run<E: StorageContext + Spawner>(
     app: &App,
     info: &BlockInfo,
     report: &ConsensusReport,
     txs: &[Vec<u8>],
-    batch: StateBatch<E>,
+    batch: &StateBatch<E>,
     ends_epoch: bool,
-) -> Result<Executed<E>, StoreError> {
-    let (results, next_validators, writes) = {
-        let mut overlay = Overlay::new(BatchState(&batch));
-        let results = app
-            .execute_block_with(&mut overlay, info, report, txs)
-            .await?;
-        let next = if ends_epoch {
-            validators::next_set(&overlay).await?.unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        (results, next, overlay.into_writes())
+) -> Result<(Vec<TxResult>, Vec<Validator>, caspur_store::WriteSet), StoreError> {
+    let mut overlay = Overlay::new(BatchState(batch));
+    let results = app
+        .execute_block_with(&mut overlay, info, report, txs)
+        .await?;
+    let next = if ends_epoch {
+        validators::next_set(&overlay).await?.unwrap_or_default()
+    } else {
+        Vec::new()
     };
+    Ok((results, next, overlay.into_writes()))
+}
+
+async fn seal<E: StorageContext + Spawner>(
+    batch: StateBatch<E>,
+    (results, next_validators, writes): (Vec<TxResult>, Vec<Validator>, caspur_store::WriteSet),
+) -> Result<Executed<E>, StoreError> {
     let merkleized = apply_writes(batch, writes)
         .merkleize()
         .await
@@ -82,4 +85,48 @@ pub async fn execute<E: StorageContext + Spawner>(
         results_hash,
         next_validators,
     })
+}
+
+/// Executes `txs` as block `info` (with what consensus reports about it) on `batch`; for the
+/// last block of an epoch (`ends_epoch`) also reads the validator set the app chose for the
+/// next one.
+pub async fn execute<E: StorageContext + Spawner>(
+    app: &App,
+    info: &BlockInfo,
+    report: &ConsensusReport,
+    txs: &[Vec<u8>],
+    batch: StateBatch<E>,
+    ends_epoch: bool,
+) -> Result<Executed<E>, StoreError> {
+    let run = run(app, info, report, txs, &batch, ends_epoch).await?;
+    seal(batch, run).await
+}
+
+/// Whether a block's results include a tx the circuit breaker refused: such a block is invalid
+/// (no tx of a broken route is ever committed, not even as a failure).
+pub fn refused_by_breaker(results: &[TxResult]) -> bool {
+    results
+        .iter()
+        .any(|r| r.code == caspur_types::ErrorCode::RouteBroken.code())
+}
+
+/// [`execute`] for a proposal: txs the circuit breaker refuses (including routes broken earlier
+/// in this very block) are left out and the rest executed again; returns the txs kept.
+pub async fn execute_proposal<E: StorageContext + Spawner>(
+    app: &App,
+    info: &BlockInfo,
+    report: &ConsensusReport,
+    mut txs: Vec<Vec<u8>>,
+    batch: StateBatch<E>,
+    ends_epoch: bool,
+) -> Result<(Executed<E>, Vec<Vec<u8>>), StoreError> {
+    loop {
+        let run = run(app, info, report, &txs, &batch, ends_epoch).await?;
+        if !refused_by_breaker(&run.0) {
+            return Ok((seal(batch, run).await?, txs));
+        }
+        let refused = caspur_types::ErrorCode::RouteBroken.code();
+        let mut codes = run.0.iter().map(|r| r.code);
+        txs.retain(|_| codes.next() != Some(refused));
+    }
 }

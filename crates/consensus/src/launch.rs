@@ -12,6 +12,8 @@ use caspur_app::App;
 use caspur_store::qmdb::CommittedState;
 use caspur_store::{StateRead, StateScan, StoreError};
 use commonware_cryptography::{ed25519, Signer as _};
+use commonware_runtime::telemetry::metrics::raw::{Counter, Family, Gauge};
+use commonware_runtime::telemetry::metrics::Registered;
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Spawner as _, Supervisor as _};
 use commonware_utils::ordered::Set;
 use std::future::Future;
@@ -133,6 +135,35 @@ pub struct NodeHandles {
     pub tip: crate::ChainTip,
     /// The validator set of each epoch this node knows, by height.
     pub validator_sets: SetsByHeight,
+    /// Metrics the node layer updates (exported on the Prometheus endpoint).
+    pub metrics: NodeMetrics,
+}
+
+/// Prometheus metrics owned by the node layer, registered with the runtime's telemetry.
+#[derive(Clone)]
+pub struct NodeMetrics {
+    /// Routes the circuit breaker disables now.
+    pub broken_routes: Registered<Gauge>,
+    /// Messages refused by the circuit breaker, by route.
+    pub rejected_by_route: Registered<Family<Vec<(String, String)>, Counter>>,
+}
+
+impl NodeMetrics {
+    /// Registers the metrics in `context`.
+    pub fn register(context: &impl commonware_runtime::Metrics) -> Self {
+        NodeMetrics {
+            broken_routes: context.register(
+                "circuit_broken_routes",
+                "message routes disabled by the circuit breaker",
+                Gauge::default(),
+            ),
+            rejected_by_route: context.register(
+                "circuit_rejected_messages",
+                "messages refused by the circuit breaker, by route",
+                Family::default(),
+            ),
+        }
+    }
 }
 
 /// What the node layer supplies: its mempool, its block sink, and its long-running services
@@ -196,6 +227,7 @@ where
             gossip,
             tip: tip.clone(),
             validator_sets: SetsByHeight::new(sets.clone(), cfg.epoch_length),
+            metrics: NodeMetrics::register(&context.child("node")),
         });
         let (oracle, channels, gossip_net, max_peers, _p2p) = network::start(
             &context,

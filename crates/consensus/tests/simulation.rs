@@ -181,24 +181,11 @@ fn validator_down_past_retention_catches_up_by_state_sync() {
     });
 }
 
-/// Proposers of the blocks validator `v` executed in `[from, to]`.
-fn proposers(sim: &Sim, v: usize, from: u64, to: u64) -> Vec<[u8; 32]> {
-    sim.ledger(v)
-        .blocks
-        .range(from..=to)
-        .map(|(_, (b, _))| b.proposer)
-        .collect()
-}
-
 /// Five nodes; the app moves node 0 out and node 4 in for epoch 2 (heights 50–74), then
 /// node 0 back in and node 3 out from epoch 4 (heights 100–).
 fn rotating(catch_up: CatchUp) -> Sim {
     let changes = BTreeMap::from([(40, vec![1, 2, 3, 4]), (90, vec![0, 1, 2, 4])]);
     Sim::with_nodes(catch_up, 5, changes)
-}
-
-fn key(sim: &Sim, i: usize) -> [u8; 32] {
-    sim.participants()[i].as_ref().try_into().unwrap()
 }
 
 #[test]

@@ -98,19 +98,6 @@ fn check_removed_next_epoch(sim: &Sim, i: usize, jailed_at: u64) -> Result<(), S
     Ok(())
 }
 
-fn key(sim: &Sim, i: usize) -> [u8; 32] {
-    sim.participants()[i].as_ref().try_into().unwrap()
-}
-
-/// Proposers of the blocks validator `v` executed in `[from, to]`.
-fn proposers(sim: &Sim, v: usize, from: u64, to: u64) -> Vec<[u8; 32]> {
-    sim.ledger(v)
-        .blocks
-        .range(from..=to)
-        .map(|(_, (b, _))| b.proposer)
-        .collect()
-}
-
 #[test]
 fn silent_validator_is_jailed_and_leaves_the_set_next_epoch() {
     for_each_seed_of("downtime", staked, |sim, seed| {

@@ -2,6 +2,7 @@
 //! `TxSource` (the mempool) and `BlockSink` (the indexer) and reads committed state through a
 //! state handle; it is the only layer that knows HTTP.
 
+pub mod circuit_metrics;
 pub mod grpc;
 pub mod index;
 pub mod mempool;

@@ -66,6 +66,8 @@ pub struct Mempool<S> {
     check: tokio::sync::Mutex<(Overlay<S>, BlockInfo)>,
     /// Where admitted client txs are sent on to peers.
     publisher: Option<Arc<dyn TxPublisher>>,
+    /// Circuit-breaker refusals are counted here.
+    metrics: Option<caspur_consensus::launch::NodeMetrics>,
 }
 
 impl<S: StateRead + Clone + 'static> Mempool<S> {
@@ -79,6 +81,24 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             pending: Mutex::new(Pending::default()),
             check: tokio::sync::Mutex::new((check, next)),
             publisher: None,
+            metrics: None,
+        }
+    }
+
+    /// Counts circuit-breaker refusals in `metrics`.
+    pub fn with_metrics(mut self, metrics: caspur_consensus::launch::NodeMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The committed state it checks against.
+    pub fn committed(&self) -> &S {
+        &self.committed
+    }
+
+    fn refused(&self, err: &TxError) {
+        if let Some(m) = &self.metrics {
+            crate::circuit_metrics::count_refusal(m, err);
         }
     }
 
@@ -125,7 +145,8 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
         let checked = self
             .app
             .check_tx(overlay, &raw, next, self.config.min_gas_price)
-            .await?;
+            .await
+            .inspect_err(|e| self.refused(e))?;
         self.pending.lock().expect("mempool lock").push(Entry {
             raw,
             hash,
@@ -172,6 +193,7 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             {
                 Ok(_) => kept.push(e),
                 Err(err) => {
+                    self.refused(&err);
                     tracing::debug!(hash = %hex::encode_upper(e.hash), %err, "evicted on recheck")
                 }
             }

@@ -3,7 +3,7 @@
 use crate::index::BlockIndex;
 use crate::mempool::Mempool;
 use caspur_consensus::{BlockSink, FinalizedBlock};
-use caspur_store::StateRead;
+use caspur_store::{StateRead, StateScan};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -16,9 +16,11 @@ pub struct NodeSink<S> {
     pub mempool: Arc<Mempool<S>>,
     /// Where committed blocks are announced (WebSocket subscribers).
     pub feed: crate::rpc::BlockFeed,
+    /// The broken-route gauge, refreshed after each block.
+    pub metrics: Option<caspur_consensus::launch::NodeMetrics>,
 }
 
-impl<S: StateRead + Clone + 'static> BlockSink for NodeSink<S> {
+impl<S: StateRead + StateScan + Clone + 'static> BlockSink for NodeSink<S> {
     fn finalized(&self, block: FinalizedBlock) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
             // A node that cannot record what it finalized must stop rather than answer wrongly;
@@ -29,6 +31,9 @@ impl<S: StateRead + Clone + 'static> BlockSink for NodeSink<S> {
             };
             tracing::info!(height = block.height, txs = block.txs.len(), app_hash = %hex::encode_upper(block.app_hash), "committed");
             self.mempool.on_finalized(&block).await;
+            if let Some(m) = &self.metrics {
+                crate::circuit_metrics::refresh(m, self.mempool.committed()).await;
+            }
             // No subscriber is not an error.
             let _ = self.feed.send(Arc::new(stored));
         })

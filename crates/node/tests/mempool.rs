@@ -216,3 +216,75 @@ async fn recheck_after_block_drops_included_and_evicts_invalid() {
         "included tx cannot come back"
     );
 }
+
+/// A chain where key 3 is a seated dCERT member allowed to circuit-break.
+fn breaker_app() -> Arc<App> {
+    let mut genesis = AppGenesis::funded(
+        &[key(1).address(), key(2).address(), key(3).address()],
+        1_000_000,
+    );
+    genesis.dcert.params.circuit_break_enabled = true;
+    genesis.dcert.params.min_member_stake = "1000".into();
+    genesis.dcert.candidates = vec![caspur_app::modules::dcert::GenesisCandidate {
+        address: key(3).address().to_string(),
+        description: String::new(),
+        encryption_key: String::new(),
+        bond: "1000".into(),
+        member: true,
+    }];
+    Arc::new(App::new(CHAIN, Some(1_000_000), genesis))
+}
+
+#[tokio::test]
+async fn a_tripped_breaker_evicts_every_pending_tx_of_its_route_from_a_full_mempool() {
+    let app = breaker_app();
+    let committed = Committed::default();
+    commit_block(&app, &committed, 1, vec![]).await;
+    let config = MempoolConfig {
+        max_txs: 20,
+        ..MempoolConfig::default()
+    };
+    let next = BlockInfo {
+        height: 2,
+        time_ms: 2,
+    };
+    let pool = Mempool::new(app.clone(), config, committed.clone(), next);
+    for seq in 0..10 {
+        pool.add(send(1, 0, seq, 1)).await.unwrap();
+        pool.add(send(2, 1, seq, 1)).await.unwrap();
+    }
+    assert_eq!(
+        pool.add(send(1, 0, 10, 1)).await.unwrap_err().code,
+        ErrorCode::MempoolIsFull
+    );
+    let break_send = caspur_types::sign::to_any(
+        "/caspur.dcert.v1.MsgCircuitBreak",
+        &caspur_types::proto::dcert::v1::MsgCircuitBreak {
+            member: key(3).address().to_string(),
+            routes: vec!["/cosmos.bank.v1beta1.MsgSend".into()],
+            reason: "drain in progress".into(),
+        },
+    );
+    let p = TxParams {
+        chain_id: CHAIN.into(),
+        account_number: 2,
+        sequence: 0,
+        fee: "1000ucsp".parse().unwrap(),
+        gas_limit: 200_000,
+        memo: String::new(),
+        include_pubkey: true,
+    };
+    let block = commit_block(
+        &app,
+        &committed,
+        2,
+        vec![sign_tx(&key(3), vec![break_send], &p)],
+    )
+    .await;
+    assert_eq!(block.results[0].code, 0, "{}", block.results[0].log);
+    pool.on_finalized(&block).await;
+    assert_eq!(pool.size().0, 0, "every pending MsgSend was evicted");
+    assert!(pool.select_all(usize::MAX, None).is_empty());
+    let refused = pool.add(send(1, 0, 0, 1)).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::RouteBroken, "{refused:?}");
+}

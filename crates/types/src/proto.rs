@@ -8,3 +8,12 @@ pub mod dcert {
         include!(concat!(env!("OUT_DIR"), "/caspur.dcert.v1.rs"));
     }
 }
+
+/// `caspur.circuit.v1`: circuit-breaker queries.
+pub mod circuit {
+    /// Version 1.
+    pub mod v1 {
+        #![allow(missing_docs)]
+        include!(concat!(env!("OUT_DIR"), "/caspur.circuit.v1.rs"));
+    }
+}

@@ -30,4 +30,6 @@ pub mod ids {
     pub const SLASHING: u8 = 0x07;
     /// `dcert`
     pub const DCERT: u8 = 0x08;
+    /// `authz`
+    pub const AUTHZ: u8 = 0x09;
 }

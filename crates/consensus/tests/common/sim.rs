@@ -90,6 +90,8 @@ pub struct Sim {
     pub starts: Arc<Mutex<BTreeMap<usize, u32>>>,
     /// A validator that runs no node, only a byzantine voter signing conflicting votes.
     pub byzantine: Option<usize>,
+    /// A validator whose proposals include txs the circuit breaker refuses.
+    pub byzantine_proposer: Option<usize>,
     /// Each node's view of the validator sets (the latest start's).
     pub sets: Arc<Mutex<BTreeMap<usize, EpochSets>>>,
 }
@@ -122,6 +124,11 @@ fn node_keys(nodes: usize) -> Vec<ed25519::PrivateKey> {
     (0..nodes as u64)
         .map(ed25519::PrivateKey::from_seed)
         .collect()
+}
+
+/// The dCERT member of [`Sim::with_breaker`].
+pub fn breaker_member() -> AccountKey {
+    AccountKey::from_secret(&[77; 32]).unwrap()
 }
 
 pub fn set_of(keys: &[ed25519::PrivateKey], members: &[usize]) -> Vec<Validator> {
@@ -171,6 +178,50 @@ impl Sim {
         Self::build(catch_up, keys, App::new(CHAIN, Some(10_000_000), genesis))
     }
 
+    /// Four validators (fixed set) on a chain where account [`breaker_member`] is a seated
+    /// dCERT member allowed to circuit-break; its `MsgCircuitBreak` of `route` is queued among
+    /// the sends after `after` of them.
+    pub fn with_breaker(catch_up: CatchUp, route: &str, after: usize) -> Self {
+        let keys = node_keys(VALIDATORS);
+        let member = breaker_member();
+        let mut accounts = sender_addresses();
+        accounts.push(member.address());
+        let mut genesis = AppGenesis::funded(&accounts, 10_000_000_000);
+        genesis.dcert.params.circuit_break_enabled = true;
+        genesis.dcert.params.min_member_stake = "1000".into();
+        genesis.dcert.candidates = vec![caspur_app::modules::dcert::GenesisCandidate {
+            address: member.address().to_string(),
+            description: String::new(),
+            encryption_key: String::new(),
+            bond: "1000".into(),
+            member: true,
+        }];
+        let sim = Self::build(catch_up, keys, App::new(CHAIN, Some(10_000_000), genesis));
+        let msg = caspur_types::sign::to_any(
+            "/caspur.dcert.v1.MsgCircuitBreak",
+            &caspur_types::proto::dcert::v1::MsgCircuitBreak {
+                member: member.address().to_string(),
+                routes: vec![route.to_string()],
+                reason: "simulated exploit".into(),
+            },
+        );
+        let params = TxParams {
+            chain_id: CHAIN.into(),
+            account_number: SENDERS as u64,
+            sequence: 0,
+            fee: "2000ucsp".parse().unwrap(),
+            gas_limit: 200_000,
+            memo: String::new(),
+            include_pubkey: true,
+        };
+        sim.pool
+            .txs
+            .lock()
+            .unwrap()
+            .insert(after, sign_tx(&member, vec![msg], &params));
+        sim
+    }
+
     fn build(catch_up: CatchUp, keys: Vec<ed25519::PrivateKey>, app: App) -> Self {
         let senders: Vec<AccountKey> = (0..SENDERS).map(sender).collect();
         // Offered to every validator, standing in for gossip: each tx reaches every mempool.
@@ -209,6 +260,7 @@ impl Sim {
             wiped: None,
             starts: Default::default(),
             byzantine: None,
+            byzantine_proposer: None,
             sets: Default::default(),
         }
     }
@@ -285,7 +337,7 @@ impl EngineDefinition for Sim {
             };
             return (handle, state);
         }
-        let chain_app = ChainApp::new(
+        let mut chain_app = ChainApp::new(
             self.app.clone(),
             genesis.clone(),
             Duration::from_millis(100),
@@ -294,6 +346,7 @@ impl EngineDefinition for Sim {
             commonware_utils::NZU64!(EPOCH_LENGTH),
             sets.clone(),
         );
+        chain_app.filter_refused_txs = self.byzantine_proposer != Some(index);
         let pk = public_key.clone();
         let observer: TipObserver = Arc::new(move |round, height, digest| {
             let _ = monitor.send(FinalizationUpdate {
@@ -475,4 +528,18 @@ pub fn run_schedule(
 
 pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
+}
+
+/// Proposers of the blocks validator `v` executed in `[from, to]`.
+pub fn proposers(sim: &Sim, v: usize, from: u64, to: u64) -> Vec<[u8; 32]> {
+    sim.ledger(v)
+        .blocks
+        .range(from..=to)
+        .map(|(_, (b, _))| b.proposer)
+        .collect()
+}
+
+/// Node `i`'s public key bytes.
+pub fn key(sim: &Sim, i: usize) -> [u8; 32] {
+    sim.participants()[i].as_ref().try_into().unwrap()
 }

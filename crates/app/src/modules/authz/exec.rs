@@ -1,6 +1,8 @@
-//! `MsgExec{grantee, msgs}`: executes each inner message through the router.
+//! `MsgExec{grantee, msgs}`: executes each inner message through the router, as its signer,
+//! when the grantee is that signer or holds an unexpired grant from it for the message type.
 
 use crate::context::Ctx;
+use crate::modules::authz::state;
 use crate::router::{dispatch, signers_of, MsgHandler};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
@@ -19,19 +21,12 @@ impl MsgHandler for Msg {
     }
 
     fn check_stateless(&self) -> Result<(), TxError> {
-        let grantee = Address::parse_account(&self.grantee)?;
+        Address::parse_account(&self.grantee)?;
         if self.msgs.is_empty() {
             return Err(TxError::invalid_request("exec carries no messages"));
         }
         for inner in &self.msgs {
-            for signer in signers_of(inner)? {
-                if signer != grantee {
-                    return Err(TxError::unauthorized(format!(
-                        "no authorization for {} to act for {signer} (grants are not supported yet)",
-                        self.grantee
-                    )));
-                }
-            }
+            signers_of(inner)?;
         }
         Ok(())
     }
@@ -41,8 +36,25 @@ impl MsgHandler for Msg {
         ctx: &mut Ctx<'_, B>,
         depth: u32,
     ) -> Result<Self::Response, TxError> {
+        let grantee = Address::parse_account(&self.grantee)?;
         let mut results = Vec::with_capacity(self.msgs.len());
         for inner in &self.msgs {
+            for signer in signers_of(inner)? {
+                if signer == grantee {
+                    continue;
+                }
+                let expiry = state::grant(ctx, &signer, &grantee, &inner.type_url).await?;
+                match expiry {
+                    Some(0) => {}
+                    Some(t) if t > ctx.block.time_ms => {}
+                    _ => {
+                        return Err(TxError::unauthorized(format!(
+                            "{grantee} holds no authorization from {signer} for {}",
+                            inner.type_url
+                        )))
+                    }
+                }
+            }
             results.push(dispatch(ctx, inner, depth + 1).await?.value);
         }
         Ok(cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExecResponse { results })

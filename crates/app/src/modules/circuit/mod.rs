@@ -1,11 +1,18 @@
-//! `circuit`: the set of broken message routes, consulted by the router for every message.
-//! Members' `MsgCircuitBreak` and the upgrade path that reopens routes arrive with the dCERT
-//! and circuit-breaker work; the enforcement point and the state it reads are here now.
+//! `circuit`: the set of broken message routes (SPEC §3), consulted by the router for every
+//! message it dispatches, at every depth, and by CheckTx for every message a tx carries,
+//! nested ones included ([`check_nested`]). Routes are broken by active dCERT members
+//! (`MsgCircuitBreak`, authorized by `dcert`) and reopened only by an upgrade handler
+//! ([`reopen_routes`]). The dissolution path can never be blocked: `MsgDissolveDcert` is
+//! unbreakable, and governance messages about a dissolution proposal pass a broken gov route.
 
+pub mod bench;
+pub mod query;
 pub mod state;
 
 use crate::context::KvRead;
+use crate::modules::{dcert, gov};
 use caspur_types::TxError;
+use cosmos_sdk_proto::Any;
 
 /// Routes that can never be broken (SPEC §3): the dissolution path (and, with the upgrade
 /// module, its cancel and readiness messages); `check_route` consults it first.
@@ -17,18 +24,123 @@ pub async fn check_route(kv: &mut impl KvRead, type_url: &str) -> Result<(), TxE
     if UNBREAKABLE.contains(&type_url) {
         return Ok(());
     }
+    if let Some(b) = covering(kv, type_url).await? {
+        return Err(broken(type_url, &b));
+    }
+    Ok(())
+}
+
+/// The broken route covering `type_url`, if any: the exact URL, or a broken prefix.
+pub async fn covering(
+    kv: &mut impl KvRead,
+    type_url: &str,
+) -> Result<Option<state::BrokenRoute>, TxError> {
     if let Some(b) = state::get_broken(kv, type_url).await? {
-        return Err(broken(type_url, &b.route));
+        return Ok(Some(b));
     }
     // Package prefixes: "/cosmos.bank.v1beta1.MsgSend" is covered by "/cosmos.bank.v1beta1."
     // and "/cosmos.bank." and "/cosmos.". One read per dot keeps the check O(depth).
     for (i, _) in type_url.match_indices('.') {
-        let prefix = &type_url[..=i];
-        if let Some(b) = state::get_broken(kv, prefix).await? {
-            return Err(broken(type_url, &b.route));
+        if let Some(b) = state::get_broken(kv, &type_url[..=i]).await? {
+            return Ok(Some(b));
         }
     }
+    Ok(None)
+}
+
+/// [`check_route`] for a message, knowing its content: governance messages about a dCERT
+/// dissolution proposal (submitting it, voting or depositing on it) are never blocked.
+pub async fn check_message(kv: &mut impl KvRead, any: &Any) -> Result<(), TxError> {
+    if about_dissolution(kv, any).await? {
+        return Ok(());
+    }
+    check_route(kv, &any.type_url).await
+}
+
+async fn about_dissolution(kv: &mut impl KvRead, any: &Any) -> Result<bool, TxError> {
+    use cosmos_sdk_proto::cosmos::gov::{v1, v1beta1};
+    use prost::Message as _;
+    let id = match any.type_url.as_str() {
+        "/cosmos.gov.v1.MsgSubmitProposal" => {
+            return Ok(v1::MsgSubmitProposal::decode(any.value.as_slice())
+                .is_ok_and(|m| dcert::dissolution::is_dissolution(&m.messages)))
+        }
+        "/cosmos.gov.v1.MsgVote" => {
+            v1::MsgVote::decode(any.value.as_slice()).map(|m| m.proposal_id)
+        }
+        "/cosmos.gov.v1.MsgVoteWeighted" => {
+            v1::MsgVoteWeighted::decode(any.value.as_slice()).map(|m| m.proposal_id)
+        }
+        "/cosmos.gov.v1.MsgDeposit" => {
+            v1::MsgDeposit::decode(any.value.as_slice()).map(|m| m.proposal_id)
+        }
+        "/cosmos.gov.v1beta1.MsgVote" => {
+            v1beta1::MsgVote::decode(any.value.as_slice()).map(|m| m.proposal_id)
+        }
+        "/cosmos.gov.v1beta1.MsgVoteWeighted" => {
+            v1beta1::MsgVoteWeighted::decode(any.value.as_slice()).map(|m| m.proposal_id)
+        }
+        "/cosmos.gov.v1beta1.MsgDeposit" => {
+            v1beta1::MsgDeposit::decode(any.value.as_slice()).map(|m| m.proposal_id)
+        }
+        _ => return Ok(false),
+    };
+    let Ok(id) = id else {
+        return Ok(false);
+    };
+    Ok(gov::state::get_proposal(kv, id)
+        .await?
+        .is_some_and(|p| dcert::dissolution::is_dissolution(&p.messages)))
+}
+
+/// Checks `any` and every message nested in it (inside `MsgExec`, inside a proposal) against
+/// the breaker, as CheckTx does before admitting a tx; malformed wrappers are left to the
+/// handlers' own checks.
+pub async fn check_nested(kv: &mut impl KvRead, any: &Any, depth: u32) -> Result<(), TxError> {
+    use prost::Message as _;
+    if depth > crate::router::MAX_NESTING_DEPTH {
+        return Ok(());
+    }
+    check_message(kv, any).await?;
+    let inner = match any.type_url.as_str() {
+        crate::modules::authz::exec::TYPE_URL => {
+            cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExec::decode(any.value.as_slice())
+                .map(|m| m.msgs)
+                .unwrap_or_default()
+        }
+        "/cosmos.gov.v1.MsgSubmitProposal" => {
+            cosmos_sdk_proto::cosmos::gov::v1::MsgSubmitProposal::decode(any.value.as_slice())
+                .map(|m| m.messages)
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    for m in &inner {
+        Box::pin(check_nested(kv, m, depth + 1)).await?;
+    }
     Ok(())
+}
+
+/// Reopens `routes` (the upgrade handler's `routes_to_reopen`): each must be broken now;
+/// returns the records removed.
+pub async fn reopen_routes<B: caspur_store::StateRead>(
+    ctx: &mut crate::context::Ctx<'_, B>,
+    routes: &[String],
+) -> Result<Vec<state::BrokenRoute>, TxError> {
+    let mut reopened = Vec::with_capacity(routes.len());
+    for route in routes {
+        let b = state::get_broken(ctx, route)
+            .await?
+            .ok_or_else(|| TxError::invalid_request(format!("route {route:?} is not broken")))?;
+        state::remove_broken(ctx, route).await?;
+        ctx.emit(
+            caspur_types::Event::new("circuit_reopen")
+                .attr("route", route.clone())
+                .attr("broken_by", b.by.clone()),
+        );
+        reopened.push(b);
+    }
+    Ok(reopened)
 }
 
 /// Breaks `routes` on behalf of `by` for `reason`. Each route must be a registered type URL or
@@ -44,7 +156,7 @@ pub async fn break_routes<B: caspur_store::StateRead>(
         validate_route(route)?;
     }
     for route in routes {
-        state::set_broken(
+        state::add_broken(
             ctx,
             &state::BrokenRoute {
                 route: route.clone(),
@@ -86,8 +198,9 @@ pub fn validate_route(route: &str) -> Result<(), TxError> {
     Ok(())
 }
 
-fn broken(type_url: &str, route: &str) -> TxError {
+fn broken(type_url: &str, b: &state::BrokenRoute) -> TxError {
     TxError::route_broken(format!(
-        "message {type_url} is disabled by the circuit breaker (route {route})"
+        "message {type_url} is disabled by the circuit breaker (route {}, broken by {} at height {}: {})",
+        b.route, b.by, b.height, b.reason
     ))
 }

@@ -38,6 +38,21 @@ pub async fn get_broken(kv: &mut impl KvRead, route: &str) -> Result<Option<Brok
     }
 }
 
+/// Records a broken route (what `MsgCircuitBreak` does).
+pub fn add_broken(kv: &mut impl KvWrite, b: &BrokenRoute) -> Result<(), TxError> {
+    set_broken(kv, b)
+}
+
+/// Forgets a broken route (an upgrade reopening it).
+pub async fn remove_broken(kv: &mut impl KvWrite, route: &str) -> Result<(), TxError> {
+    kv.delete(route_key(route))
+}
+
+/// The key prefix of every broken-route record (queries and export scan it).
+pub fn broken_prefix() -> Vec<u8> {
+    BROKEN.to_vec()
+}
+
 /// Records a broken route.
 pub fn set_broken(kv: &mut impl KvWrite, b: &BrokenRoute) -> Result<(), TxError> {
     let bytes = serde_json::to_vec(b).map_err(|e| TxError::logic(e.to_string()))?;

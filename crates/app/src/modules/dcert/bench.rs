@@ -30,6 +30,8 @@ pub struct ElectionBench {
     pub delegation_change_us: (f64, f64),
     /// End-of-block seat maintenance after a block of vote changes: median, p99.
     pub seat_maintenance_us: (f64, f64),
+    /// Gas (state reads and writes by size: machine-independent work) of the same three, median.
+    pub gas: (u64, u64, u64),
 }
 
 /// A deterministic generator (the electorate is the same every run).
@@ -56,6 +58,11 @@ fn stats(mut samples: Vec<f64>) -> (f64, f64) {
     samples.sort_by(|a, b| a.total_cmp(b));
     let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
     (at(0.5), at(0.99))
+}
+
+fn median(mut v: Vec<u64>) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
 }
 
 /// Three distinct candidates with weights 0.5 / 0.25 / 0.25.
@@ -87,21 +94,22 @@ impl Bench {
     fn with<T>(
         &mut self,
         f: impl AsyncFnOnce(&mut Ctx<'_, &MemState>) -> Result<T, TxError>,
-    ) -> Result<(T, f64), TxError> {
+    ) -> Result<(T, f64, u64), TxError> {
         let info = self.info.clone();
-        let (out, writes, micros) = futures::executor::block_on(async {
+        let (out, writes, micros, gas) = futures::executor::block_on(async {
             let mut o = Overlay::new(&self.state);
             let mut ctx = Ctx::new(&mut o, &info, "bench", u64::MAX, DEFAULT_COSTS);
             let start = Instant::now();
             let out = f(&mut ctx).await;
             let micros = start.elapsed().as_secs_f64() * 1e6;
+            let gas = ctx.gas.used();
             drop(ctx);
             o.commit_tx();
-            (out, o.into_writes(), micros)
+            (out, o.into_writes(), micros, gas)
         });
         let out = out?;
         self.state.apply(&writes);
-        Ok((out, micros))
+        Ok((out, micros, gas))
     }
 }
 
@@ -180,25 +188,29 @@ pub fn run(
     let mut vote_update = Vec::with_capacity(samples);
     let mut delegation_change = Vec::with_capacity(samples);
     let mut seat_maintenance = Vec::with_capacity(samples);
+    let mut gas = (Vec::new(), Vec::new(), Vec::new());
     for s in 0..samples {
         let voter = address(3, rng.below(voters));
         let prefs = preferences(&mut rng, candidates);
-        let (_, t) = b.with(async |ctx| election::set_vote(ctx, &voter, prefs).await)?;
+        let (_, t, g) = b.with(async |ctx| election::set_vote(ctx, &voter, prefs).await)?;
         vote_update.push(t);
+        gas.0.push(g);
         let other = address(3, rng.below(voters));
         let shares = Dec::from_int(2_000_000 + s as u128).unwrap_or(Dec::ZERO);
-        let (t, _) = b.with(async |ctx| {
+        let ((t, g), _, _) = b.with(async |ctx| {
             staking::state::set_shares(ctx, &other, &op, shares).await?;
-            let start = Instant::now();
+            let (start, before) = (Instant::now(), ctx.gas.used());
             election::stake_changed(ctx, &other).await?;
-            Ok(start.elapsed().as_secs_f64() * 1e6)
+            Ok((start.elapsed().as_secs_f64() * 1e6, ctx.gas.used() - before))
         })?;
         delegation_change.push(t);
+        gas.1.push(g);
         b.info.height += 1;
         b.info.time_ms += 1000;
         let since = b.info.time_ms - 1000;
-        let (_, t) = b.with(async |ctx| election::maintain_seats(ctx, &params, since).await)?;
+        let (_, t, g) = b.with(async |ctx| election::maintain_seats(ctx, &params, since).await)?;
         seat_maintenance.push(t);
+        gas.2.push(g);
     }
     Ok(ElectionBench {
         voters,
@@ -208,5 +220,6 @@ pub fn run(
         vote_update_us: stats(vote_update),
         delegation_change_us: stats(delegation_change),
         seat_maintenance_us: stats(seat_maintenance),
+        gas: (median(gas.0), median(gas.1), median(gas.2)),
     })
 }

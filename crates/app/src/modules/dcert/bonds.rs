@@ -10,6 +10,19 @@ use caspur_store::StateRead;
 use caspur_types::{Address, Coin, Coins, Dec, Event, TxError};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 
+/// The stateless checks `MsgBondDcert` and `MsgUnbondDcert` share: staker, candidate and a
+/// positive amount; returns the two addresses.
+pub fn check_bond_msg(
+    staker: &str,
+    candidate: &str,
+    amount: &Option<ProtoCoin>,
+) -> Result<(Address, Address), TxError> {
+    let staker = Address::parse_account(staker)?;
+    let candidate = Address::parse_account(candidate)?;
+    positive_amount(amount)?;
+    Ok((staker, candidate))
+}
+
 /// The amount of a required, positive coin.
 pub fn positive_amount(coin: &Option<ProtoCoin>) -> Result<u128, TxError> {
     let coin = coin

@@ -20,9 +20,7 @@ impl MsgHandler for Msg {
     }
 
     fn check_stateless(&self) -> Result<(), TxError> {
-        Address::parse_account(&self.staker)?;
-        Address::parse_account(&self.candidate)?;
-        bonds::positive_amount(&self.amount).map(|_| ())
+        bonds::check_bond_msg(&self.staker, &self.candidate, &self.amount).map(|_| ())
     }
 
     async fn execute<B: StateRead>(
@@ -30,8 +28,8 @@ impl MsgHandler for Msg {
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
     ) -> Result<Self::Response, TxError> {
-        let staker = Address::parse_account(&self.staker)?;
-        let candidate = Address::parse_account(&self.candidate)?;
+        let (staker, candidate) =
+            bonds::check_bond_msg(&self.staker, &self.candidate, &self.amount)?;
         let (denom, amount) = bonds::bond_amount(ctx, &self.amount).await?;
         let coins = bonds::coins(&denom, amount)?;
         bank::state::send_coins(ctx, &staker, &state::dcert_address(), &coins).await?;

@@ -1,0 +1,128 @@
+//! What the circuit breaker costs CheckTx (issue 7's benchmark; `caspurd bench circuit`): the
+//! same signed `MsgSend` txs checked against state without broken routes and with `routes`
+//! broken routes (none of them covering `MsgSend`, so both runs admit every tx), alternating
+//! rounds in one process; the ratio of the medians is the overhead.
+
+use super::state::{set_broken, BrokenRoute};
+use crate::context::Direct;
+use crate::{App, AppGenesis, BlockInfo};
+use caspur_store::{MemState, Overlay};
+use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
+use caspur_types::{Coin, Coins, TxError};
+use std::time::Instant;
+
+/// The figures.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CheckTxBench {
+    /// Txs checked per round.
+    pub txs: usize,
+    /// Broken routes in the second state.
+    pub routes: usize,
+    /// Rounds of each.
+    pub rounds: usize,
+    /// Median CheckTx rate without broken routes, tx/s.
+    pub without_per_sec: f64,
+    /// Median CheckTx rate with the broken routes, tx/s.
+    pub with_per_sec: f64,
+    /// Time with / time without (1.00 = no overhead).
+    pub ratio: f64,
+}
+
+const CHAIN: &str = "caspur-bench";
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Runs the benchmark.
+pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, TxError> {
+    let keys: Vec<AccountKey> = (0..txs)
+        .map(|i| {
+            let mut secret = [7u8; 32];
+            secret[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+            AccountKey::from_secret(&secret)
+                .ok_or_else(|| TxError::logic("benchmark key out of range"))
+        })
+        .collect::<Result<_, _>>()?;
+    let addresses: Vec<_> = keys.iter().map(|k| k.address()).collect();
+    let app = App::new(CHAIN, None, AppGenesis::funded(&addresses, 1_000_000_000));
+    let genesis = BlockInfo {
+        height: 1,
+        time_ms: 1_700_000_000_000,
+    };
+    let mut plain = MemState::default();
+    let writes = futures::executor::block_on(async {
+        let mut o = Overlay::new(&plain);
+        app.execute_block(&mut o, &genesis, &[])
+            .await
+            .map_err(crate::context::store_err)?;
+        Ok::<_, TxError>(o.into_writes())
+    })?;
+    plain.apply(&writes);
+    let mut broken = plain.clone();
+    let writes = {
+        let mut o = Overlay::new(&broken);
+        for i in 0..routes {
+            set_broken(
+                &mut Direct(&mut o),
+                &BrokenRoute {
+                    route: format!("/bench.module{i}.v1.MsgNothing"),
+                    by: "bench".into(),
+                    height: 1,
+                    time_ms: 0,
+                    reason: "benchmark".into(),
+                },
+            )?;
+        }
+        o.commit_tx();
+        o.into_writes()
+    };
+    broken.apply(&writes);
+    let amount = Coins::normalize([Coin::new("ucsp", 1)])?;
+    let signed: Vec<Vec<u8>> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let to = &addresses[(i + 1) % addresses.len()];
+            let params = TxParams {
+                chain_id: CHAIN.into(),
+                account_number: i as u64,
+                sequence: 0,
+                fee: "2000ucsp".parse().unwrap_or_default(),
+                gas_limit: 200_000,
+                memo: String::new(),
+                include_pubkey: true,
+            };
+            sign_tx(k, vec![msg_send(&k.address(), to, &amount)], &params)
+        })
+        .collect();
+    let next = BlockInfo {
+        height: 2,
+        time_ms: genesis.time_ms + 1000,
+    };
+    let check_all = |state: &MemState| -> Result<f64, TxError> {
+        futures::executor::block_on(async {
+            let mut o = Overlay::new(state);
+            let start = Instant::now();
+            for raw in &signed {
+                app.check_tx(&mut o, raw, &next, None).await?;
+            }
+            Ok(start.elapsed().as_secs_f64())
+        })
+    };
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        without.push(check_all(&plain)?);
+        with.push(check_all(&broken)?);
+    }
+    let (t0, t1) = (median(without), median(with));
+    Ok(CheckTxBench {
+        txs,
+        routes,
+        rounds,
+        without_per_sec: txs as f64 / t0,
+        with_per_sec: txs as f64 / t1,
+        ratio: t1 / t0,
+    })
+}
