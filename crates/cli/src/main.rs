@@ -658,6 +658,11 @@ fn run(cli: Cli) -> Result<()> {
                     r.routes, r.with_per_sec
                 );
                 println!("time ratio with/without: {:.3}", r.ratio);
+                println!(
+                    "breaker check alone: {:.2}% of CheckTx; CheckTx / CheckTx without the breaker: {:.4}",
+                    r.breaker_share * 100.0,
+                    r.ratio_to_no_breaker
+                );
             } else {
                 output::print(&serde_json::to_value(&r)?, out);
             }
