@@ -121,11 +121,12 @@ fn check(chain: &Chain, params: &DcertParams) -> Result<(), String> {
         }
     }
     // Rank rule.
+    let busy = chain.read(async |kv| dc::queued_challengers(kv).await.unwrap());
     let eligible_outsiders: Vec<(u8, u128, bool)> = CANDIDATES
         .iter()
         .map(|&n| (n, record(n)))
         .filter(|(_, c)| !c.is_member() && c.eligible(params).unwrap())
-        .map(|(n, c)| (n, c.tally, c.challenging))
+        .map(|(n, c)| (n, c.tally, busy.contains(&addr(n))))
         .collect();
     if members.len() == MAX as usize {
         let targets = chain.read(async |kv| dc::stabilization_targets(kv).await.unwrap());

@@ -132,7 +132,7 @@ pub async fn reopen_routes<B: caspur_store::StateRead>(
         let b = state::get_broken(ctx, route)
             .await?
             .ok_or_else(|| TxError::invalid_request(format!("route {route:?} is not broken")))?;
-        state::remove_broken(ctx, route).await?;
+        state::remove_broken(ctx, route)?;
         ctx.emit(
             caspur_types::Event::new("circuit_reopen")
                 .attr("route", route.clone())
@@ -156,7 +156,7 @@ pub async fn break_routes<B: caspur_store::StateRead>(
         validate_route(route)?;
     }
     for route in routes {
-        state::add_broken(
+        state::set_broken(
             ctx,
             &state::BrokenRoute {
                 route: route.clone(),

@@ -38,13 +38,8 @@ pub async fn get_broken(kv: &mut impl KvRead, route: &str) -> Result<Option<Brok
     }
 }
 
-/// Records a broken route (what `MsgCircuitBreak` does).
-pub fn add_broken(kv: &mut impl KvWrite, b: &BrokenRoute) -> Result<(), TxError> {
-    set_broken(kv, b)
-}
-
 /// Forgets a broken route (an upgrade reopening it).
-pub async fn remove_broken(kv: &mut impl KvWrite, route: &str) -> Result<(), TxError> {
+pub fn remove_broken(kv: &mut impl KvWrite, route: &str) -> Result<(), TxError> {
     kv.delete(route_key(route))
 }
 

@@ -104,9 +104,6 @@ async fn drop_entry_targeting<B: StateRead>(
     target: &Address,
 ) -> Result<(), TxError> {
     if let Some(entry) = state::stabilization(ctx, target).await? {
-        let mut challenger = state::candidate(ctx, &entry.challenger).await?;
-        challenger.challenging = false;
-        state::set_candidate(ctx, &entry.challenger, &challenger)?;
         STABILIZATION_QUEUE
             .remove(ctx, entry.matures_at_ms, &target.0)
             .await?;
@@ -293,6 +290,7 @@ async fn queue_challenges<B: StateRead>(
     params: &DcertParams,
 ) -> Result<(), TxError> {
     let targeted = state::stabilization_targets(ctx).await?;
+    let busy = state::queued_challengers(ctx).await?;
     let mut targets = members_by_rank(ctx)
         .await?
         .into_iter()
@@ -304,7 +302,7 @@ async fn queue_challenges<B: StateRead>(
         .saturating_add(params.stabilization_period_secs.saturating_mul(1000));
     for entry in CHALLENGERS.descending(ctx, look).await? {
         let challenger = state::entry_address(&entry)?;
-        if state::candidate(ctx, &challenger).await?.challenging {
+        if busy.contains(&challenger) {
             continue;
         }
         let Some((target, tally, _)) = targets.next() else {
@@ -313,9 +311,6 @@ async fn queue_challenges<B: StateRead>(
         if state::entry_tally(&entry) <= tally {
             break;
         }
-        let mut c = state::candidate(ctx, &challenger).await?;
-        c.challenging = true;
-        state::set_candidate(ctx, &challenger, &c)?;
         let stab = Stabilization {
             challenger,
             matures_at_ms,
@@ -345,9 +340,7 @@ async fn mature<B: StateRead>(
         return Ok(());
     };
     state::set_stabilization(ctx, target, None).await?;
-    let mut c = state::candidate(ctx, &entry.challenger).await?;
-    c.challenging = false;
-    state::set_candidate(ctx, &entry.challenger, &c)?;
+    let c = state::candidate(ctx, &entry.challenger).await?;
     let member = state::candidate(ctx, target).await?;
     let wins = params.elections_enabled
         && member.is_member()

@@ -76,8 +76,6 @@ pub struct Candidate {
     pub sequence: u64,
     /// Under suspension review until this block time (0: not suspended).
     pub review_ends_ms: u64,
-    /// It is the challenger of a pending stabilization entry.
-    pub challenging: bool,
 }
 
 impl Candidate {
@@ -399,6 +397,18 @@ pub async fn stabilization_targets(kv: &mut impl KvRead) -> Result<Vec<Address>,
             .await?
             .unwrap_or_default(),
     )
+}
+
+/// Challengers of pending stabilization entries (at most one entry per member, so at most
+/// `max_members` reads).
+pub async fn queued_challengers(kv: &mut impl KvRead) -> Result<Vec<Address>, TxError> {
+    let mut out = Vec::new();
+    for target in stabilization_targets(kv).await? {
+        if let Some(e) = stabilization(kv, &target).await? {
+            out.push(e.challenger);
+        }
+    }
+    Ok(out)
 }
 
 /// Members who voted to suspend `target`, sorted.
