@@ -8,6 +8,9 @@ const FILES: &[&str] = &[
     "caspur/dcert/v1/tx.proto",
     "caspur/dcert/v1/query.proto",
     "caspur/circuit/v1/query.proto",
+    "caspur/upgrade/v1/upgrade.proto",
+    "caspur/upgrade/v1/tx.proto",
+    "caspur/upgrade/v1/query.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -43,6 +43,9 @@ pub struct AppGenesis {
     /// `authz` module (grants of an exported chain).
     #[serde(default)]
     pub authz: RawModuleGenesis,
+    /// `upgrade` module.
+    #[serde(default)]
+    pub upgrade: crate::modules::upgrade::UpgradeGenesis,
 }
 
 /// Genesis of a module whose state only an exported chain carries, as raw pairs.
@@ -91,6 +94,7 @@ impl AppGenesis {
             dcert: DcertGenesis::default(),
             circuit: RawModuleGenesis::default(),
             authz: RawModuleGenesis::default(),
+            upgrade: Default::default(),
         }
     }
 
@@ -120,6 +124,7 @@ impl AppGenesis {
         dcert::init_genesis(&mut ctx, &self.dcert).await?;
         write_exported(&mut ctx, ids::CIRCUIT, &self.circuit.exported_state).await?;
         write_exported(&mut ctx, ids::AUTHZ, &self.authz.exported_state).await?;
+        crate::modules::upgrade::init_genesis(&mut ctx, &self.upgrade).await?;
         drop(ctx);
         state.commit_tx();
         Ok(())
@@ -184,6 +189,7 @@ impl AppGenesis {
             authz: RawModuleGenesis {
                 exported_state: read_exported(state, ids::AUTHZ, &[]).await?,
             },
+            upgrade: crate::modules::upgrade::export_genesis(state).await?,
         })
     }
 }

@@ -47,6 +47,10 @@ pub struct App {
     pub genesis: std::sync::Arc<AppGenesis>,
     /// Validator sets by height, for chains without staking (see [`validators`]).
     pub validator_schedule: Option<validators::ValidatorSchedule>,
+    /// The upgrade plans this binary can run (see `modules::upgrade`).
+    pub upgrades: modules::upgrade::UpgradeHandlers,
+    /// Heights whose due upgrade this node skips (`--unsafe-skip-upgrade`).
+    pub skip_upgrade_heights: std::collections::BTreeSet<u64>,
 }
 
 impl std::fmt::Debug for App {
@@ -57,6 +61,8 @@ impl std::fmt::Debug for App {
             .field("costs", &self.costs)
             .field("genesis", &self.genesis)
             .field("validator_schedule", &self.validator_schedule.is_some())
+            .field("upgrades", &self.upgrades)
+            .field("skip_upgrade_heights", &self.skip_upgrade_heights)
             .finish()
     }
 }
@@ -181,7 +187,65 @@ impl App {
             costs: gas::DEFAULT_COSTS,
             genesis: std::sync::Arc::new(genesis),
             validator_schedule: None,
+            upgrades: Default::default(),
+            skip_upgrade_heights: Default::default(),
         }
+    }
+
+    /// This app with the upgrade `handlers` it carries, skipping the plans due at `skip`.
+    pub fn with_upgrades(
+        mut self,
+        handlers: modules::upgrade::UpgradeHandlers,
+        skip: std::collections::BTreeSet<u64>,
+    ) -> Self {
+        self.upgrades = handlers;
+        self.skip_upgrade_heights = skip;
+        self
+    }
+
+    /// The plan that stops this binary from executing block `height` on `state` (the state
+    /// after block `height - 1`): due at or before `height`, not skipped, and without a
+    /// handler here. The node halts instead of executing such a block.
+    pub async fn pending_upgrade<S: StateRead>(
+        &self,
+        state: &S,
+        height: u64,
+    ) -> Result<Option<caspur_types::proto::upgrade::v1::Plan>, StoreError> {
+        use modules::upgrade::{due, Due};
+        match due(
+            &mut Unmetered(state),
+            height,
+            &self.upgrades,
+            &self.skip_upgrade_heights,
+        )
+        .await
+        .map_err(|e| StoreError(e.to_string()))?
+        {
+            Due::Halt(plan) => Ok(Some(plan)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Refuses to run a binary that carries the handler of the scheduled plan before the plan's
+    /// height: it would execute the blocks before the upgrade with the new code.
+    pub async fn check_not_early<S: StateRead>(&self, state: &S) -> Result<(), String> {
+        let mut kv = Unmetered(state);
+        let scheduled = modules::upgrade::state::scheduled(&mut kv)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(plan) = scheduled.and_then(|s| s.plan) else {
+            return Ok(());
+        };
+        let next = last_height(state).await.map_err(|e| e.to_string())? + 1;
+        if self.upgrades.get(&plan.name).is_some() && next < plan.height as u64 {
+            return Err(format!(
+                "this binary carries the handler of upgrade {:?} scheduled for height {}, but the chain is only at height {}: run the previous binary until it halts at the upgrade height",
+                plan.name,
+                plan.height,
+                next - 1
+            ));
+        }
+        Ok(())
     }
 
     /// This app with validator sets chosen by `schedule` (chains and tests without staking).
@@ -334,13 +398,16 @@ impl App {
         block: &BlockInfo,
         report: &ConsensusReport,
     ) -> Result<Vec<Event>, StoreError> {
-        if report == &ConsensusReport::default() {
-            return Ok(Vec::new());
-        }
         let mut ctx = Ctx::new(state, block, &self.chain_id, u64::MAX, self.costs);
-        consensus_report::apply(&mut ctx, report)
+        // The upgrade first: its migrations run before anything else of the block.
+        modules::upgrade::apply_due(&mut ctx, &self.upgrades, &self.skip_upgrade_heights)
             .await
-            .map_err(|e| StoreError(format!("begin block at {}: {e}", block.height)))?;
+            .map_err(|e| StoreError(format!("upgrade at {}: {e}", block.height)))?;
+        if report != &ConsensusReport::default() {
+            consensus_report::apply(&mut ctx, report)
+                .await
+                .map_err(|e| StoreError(format!("begin block at {}: {e}", block.height)))?;
+        }
         let events = std::mem::take(&mut ctx.events);
         drop(ctx);
         state.commit_tx();
@@ -375,6 +442,9 @@ impl App {
         modules::dcert::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("dcert end block at {}: {e}", block.height)))?;
+        modules::upgrade::end_block(&mut ctx)
+            .await
+            .map_err(|e| StoreError(format!("upgrade end block at {}: {e}", block.height)))?;
         let set = modules::staking::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("staking end block at {}: {e}", block.height)))?;

@@ -1,7 +1,7 @@
 //! ABCI query routing by gRPC method path.
 
 use crate::context::Unmetered;
-use crate::modules::{auth, bank, circuit, dcert, distribution, gov, staking};
+use crate::modules::{auth, bank, circuit, dcert, distribution, gov, staking, upgrade};
 use crate::{App, BlockInfo};
 use caspur_store::StateScan;
 use caspur_types::TxError;
@@ -41,6 +41,9 @@ pub async fn query<S: StateScan>(
                 return answer;
             }
             if let Some(answer) = circuit::query::route(state, other, data).await {
+                return answer;
+            }
+            if let Some(answer) = upgrade::query::route(state, other, data).await {
                 return answer;
             }
             Err(TxError::unknown_request(format!(

@@ -3,7 +3,9 @@
 //! (SPEC §3), so no message can reach a handler without passing it.
 
 use crate::context::Ctx;
-use crate::modules::{auth, authz, bank, circuit, dcert, distribution, gov, slashing, staking};
+use crate::modules::{
+    auth, authz, bank, circuit, dcert, distribution, gov, slashing, staking, upgrade,
+};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 use cosmos_sdk_proto::Any;
@@ -109,6 +111,12 @@ routes![
     dcert::msgs::vote_suspend::Msg,
     dcert::msgs::circuit_break::Msg,
     dcert::msgs::dissolve::Msg,
+    upgrade::msgs::software_upgrade::Msg,
+    upgrade::msgs::cancel_upgrade::Msg,
+    upgrade::msgs::update_params::Msg,
+    upgrade::msgs::approve_emergency::Msg,
+    upgrade::msgs::cancel_emergency::Msg,
+    upgrade::msgs::signal_ready::Msg,
 ];
 
 fn decode<M: MsgHandler>(any: &Any) -> Result<M, TxError> {

@@ -99,32 +99,6 @@ fn candidate(chain: &Chain, n: u8) -> dc::Candidate {
     chain.read(async |kv| dc::candidate(kv, &addr(n)).await.unwrap())
 }
 
-/// Proposal `id` of `messages` (submitted by key 2 with `deposit`) passes with the genesis
-/// validator's yes (or fails with its no) after the voting period.
-fn decide(
-    chain: &mut Chain,
-    messages: Vec<cosmos_sdk_proto::Any>,
-    deposit: u128,
-    yes: bool,
-) -> u64 {
-    let r = chain.ok(2, submit(2, messages, deposit, false));
-    let id = r
-        .events
-        .iter()
-        .find(|e| e.kind == "submit_proposal")
-        .and_then(|e| e.attributes.iter().find(|a| a.key == "proposal_id"))
-        .map(|a| a.value.parse().unwrap())
-        .unwrap();
-    let option = if yes {
-        gov::VoteOption::Yes
-    } else {
-        gov::VoteOption::No
-    };
-    chain.ok(1, vote(1, id, option));
-    chain.block(Vec::new(), voting_ms());
-    id
-}
-
 #[test]
 fn a_quorum_suspends_a_member_frees_its_seat_and_a_governance_slash_reaches_its_unbonding() {
     let mut chain = group(params());

@@ -11,6 +11,7 @@ pub mod event;
 pub mod proto;
 pub mod sign;
 pub mod tx;
+pub mod upgrade_info;
 
 pub use address::Address;
 pub use coin::{Coin, Coins};

@@ -17,3 +17,12 @@ pub mod circuit {
         include!(concat!(env!("OUT_DIR"), "/caspur.circuit.v1.rs"));
     }
 }
+
+/// `caspur.upgrade.v1`: upgrade plans, the emergency track, readiness.
+pub mod upgrade {
+    /// Version 1.
+    pub mod v1 {
+        #![allow(missing_docs)]
+        include!(concat!(env!("OUT_DIR"), "/caspur.upgrade.v1.rs"));
+    }
+}

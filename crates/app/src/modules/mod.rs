@@ -11,6 +11,7 @@ pub mod distribution;
 pub mod gov;
 pub mod slashing;
 pub mod staking;
+pub mod upgrade;
 
 /// One-byte module ids that start every state key (see `caspur_store::keys`).
 pub mod ids {
@@ -32,4 +33,6 @@ pub mod ids {
     pub const DCERT: u8 = 0x08;
     /// `authz`
     pub const AUTHZ: u8 = 0x09;
+    /// `upgrade`
+    pub const UPGRADE: u8 = 0x0A;
 }

@@ -273,6 +273,32 @@ pub fn proposal(chain: &Chain, id: u64) -> gov::Proposal {
     chain.read(async |kv| gs::get_proposal(kv, id).await.unwrap().unwrap())
 }
 
+/// Proposal `id` of `messages` (submitted by key 2 with `deposit`) passes with the genesis
+/// validator's yes (or fails with its no) after the voting period.
+pub fn decide(
+    chain: &mut Chain,
+    messages: Vec<cosmos_sdk_proto::Any>,
+    deposit: u128,
+    yes: bool,
+) -> u64 {
+    let r = chain.ok(2, submit(2, messages, deposit, false));
+    let id = r
+        .events
+        .iter()
+        .find(|e| e.kind == "submit_proposal")
+        .and_then(|e| e.attributes.iter().find(|a| a.key == "proposal_id"))
+        .map(|a| a.value.parse().unwrap())
+        .unwrap();
+    let option = if yes {
+        gov::VoteOption::Yes
+    } else {
+        gov::VoteOption::No
+    };
+    chain.ok(1, vote(1, id, option));
+    chain.block(Vec::new(), voting_ms());
+    id
+}
+
 /// A proposal's status.
 pub fn status(p: &gov::Proposal) -> gov::ProposalStatus {
     gov::ProposalStatus::try_from(p.status).unwrap()

@@ -10,13 +10,19 @@ pub mod query;
 pub mod state;
 
 use crate::context::KvRead;
-use crate::modules::{dcert, gov};
+use crate::modules::gov;
 use caspur_types::TxError;
 use cosmos_sdk_proto::Any;
 
-/// Routes that can never be broken (SPEC §3): the dissolution path (and, with the upgrade
-/// module, its cancel and readiness messages); `check_route` consults it first.
-pub const UNBREAKABLE: &[&str] = &[crate::modules::dcert::dissolution::DISSOLVE_TYPE_URL];
+/// Routes that can never be broken (SPEC §3): the dissolution path and the upgrade module's
+/// cancel and readiness messages (a break must never stop the way out of it); `check_route`
+/// consults it first.
+pub const UNBREAKABLE: &[&str] = &[
+    crate::modules::dcert::dissolution::DISSOLVE_TYPE_URL,
+    crate::modules::upgrade::msgs::cancel_upgrade::TYPE_URL,
+    crate::modules::upgrade::msgs::cancel_emergency::TYPE_URL,
+    crate::modules::upgrade::msgs::signal_ready::TYPE_URL,
+];
 
 /// Fails with [`caspur_types::ErrorCode::RouteBroken`] when `type_url` is covered by a broken
 /// route: the exact URL, or a broken prefix ending in `.` (a whole package).
@@ -48,22 +54,30 @@ pub async fn covering(
     Ok(None)
 }
 
-/// [`check_route`] for a message, knowing its content: governance messages about a dCERT
-/// dissolution proposal (submitting it, voting or depositing on it) are never blocked.
+/// [`check_route`] for a message, knowing its content: governance messages about a proposal
+/// carrying an unbreakable message — a dCERT dissolution, an upgrade cancellation —
+/// (submitting it, voting or depositing on it) are never blocked.
 pub async fn check_message(kv: &mut impl KvRead, any: &Any) -> Result<(), TxError> {
-    if about_dissolution(kv, any).await? {
+    if about_unbreakable(kv, any).await? {
         return Ok(());
     }
     check_route(kv, &any.type_url).await
 }
 
-async fn about_dissolution(kv: &mut impl KvRead, any: &Any) -> Result<bool, TxError> {
+/// Whether a proposal's messages include an unbreakable one.
+fn carries_unbreakable(messages: &[Any]) -> bool {
+    messages
+        .iter()
+        .any(|m| UNBREAKABLE.contains(&m.type_url.as_str()))
+}
+
+async fn about_unbreakable(kv: &mut impl KvRead, any: &Any) -> Result<bool, TxError> {
     use cosmos_sdk_proto::cosmos::gov::{v1, v1beta1};
     use prost::Message as _;
     let id = match any.type_url.as_str() {
         "/cosmos.gov.v1.MsgSubmitProposal" => {
             return Ok(v1::MsgSubmitProposal::decode(any.value.as_slice())
-                .is_ok_and(|m| dcert::dissolution::is_dissolution(&m.messages)))
+                .is_ok_and(|m| carries_unbreakable(&m.messages)))
         }
         "/cosmos.gov.v1.MsgVote" => {
             v1::MsgVote::decode(any.value.as_slice()).map(|m| m.proposal_id)
@@ -90,7 +104,7 @@ async fn about_dissolution(kv: &mut impl KvRead, any: &Any) -> Result<bool, TxEr
     };
     Ok(gov::state::get_proposal(kv, id)
         .await?
-        .is_some_and(|p| dcert::dissolution::is_dissolution(&p.messages)))
+        .is_some_and(|p| carries_unbreakable(&p.messages)))
 }
 
 /// Checks `any` and every message nested in it (inside `MsgExec`, inside a proposal) against

@@ -1,0 +1,103 @@
+//! `MsgApproveEmergencyUpgrade`: an active dCERT member approves an emergency plan. When
+//! approvals of current active members reach `emergency_quorum` of the active members, the
+//! plan is scheduled — at its height, but never earlier than `min_notice` blocks ahead. A plan
+//! scheduled by governance is not replaced (governance cancels it first).
+
+use crate::context::Ctx;
+use crate::modules::dcert;
+use crate::modules::upgrade::{check_plan, reaches, schedule, state};
+use crate::router::MsgHandler;
+use caspur_store::StateRead;
+use caspur_types::proto::upgrade::v1 as pb;
+use caspur_types::{Address, Event, TxError};
+
+/// The message.
+pub type Msg = pb::MsgApproveEmergencyUpgrade;
+/// Its type URL.
+pub const TYPE_URL: &str = "/caspur.upgrade.v1.MsgApproveEmergencyUpgrade";
+
+/// The active members' addresses.
+pub(crate) async fn active_members<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+) -> Result<Vec<String>, TxError> {
+    Ok(dcert::state::members(ctx)
+        .await?
+        .into_iter()
+        .map(|(m, _)| m.to_string())
+        .collect())
+}
+
+impl MsgHandler for Msg {
+    const TYPE_URL: &'static str = TYPE_URL;
+    type Response = pb::MsgApproveEmergencyUpgradeResponse;
+
+    fn signers(&self) -> Result<Vec<Address>, TxError> {
+        Ok(vec![Address::parse_account(&self.member)?])
+    }
+
+    fn check_stateless(&self) -> Result<(), TxError> {
+        Address::parse_account(&self.member)?;
+        check_plan(self.plan.as_ref()).map(|_| ())
+    }
+
+    async fn execute<B: StateRead>(
+        &self,
+        ctx: &mut Ctx<'_, B>,
+        _depth: u32,
+    ) -> Result<Self::Response, TxError> {
+        let member = Address::parse_account(&self.member)?;
+        dcert::members::require_active(ctx, &member).await?;
+        let plan = check_plan(self.plan.as_ref())?;
+        if let Some(s) = state::scheduled(ctx).await? {
+            return Err(TxError::invalid_request(format!(
+                "plan {:?} is already scheduled (by {}); it must be cancelled first",
+                state::plan_of(&s)?.name,
+                s.source
+            )));
+        }
+        let mut approvals = state::approvals(ctx).await?;
+        let at = match approvals.iter().position(|a| a.plan.as_ref() == Some(plan)) {
+            Some(at) => at,
+            None => {
+                approvals.push(pb::EmergencyApproval {
+                    plan: Some(plan.clone()),
+                    members: Vec::new(),
+                });
+                approvals.len() - 1
+            }
+        };
+        if approvals[at].members.contains(&self.member) {
+            return Err(TxError::invalid_request(format!(
+                "{} already approved this plan",
+                self.member
+            )));
+        }
+        approvals[at].members.push(self.member.clone());
+        let active = active_members(ctx).await?;
+        let count = approvals[at]
+            .members
+            .iter()
+            .filter(|m| active.contains(m))
+            .count();
+        ctx.emit(
+            Event::new("upgrade_emergency_approval")
+                .attr("name", plan.name.clone())
+                .attr("member", self.member.clone())
+                .attr("approvals", count.to_string()),
+        );
+        let params = state::get_params(ctx).await?;
+        if !reaches(count, active.len(), params.quorum()?) {
+            state::set_approvals(ctx, approvals)?;
+            return Ok(pb::MsgApproveEmergencyUpgradeResponse {
+                scheduled: false,
+                height: 0,
+            });
+        }
+        let height = (plan.height as u64).max(ctx.block.height.saturating_add(params.min_notice));
+        schedule(ctx, plan, height, state::SOURCE_EMERGENCY).await?;
+        Ok(pb::MsgApproveEmergencyUpgradeResponse {
+            scheduled: true,
+            height: height as i64,
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! `MsgCancelEmergencyUpgrade`: an active dCERT member votes to cancel the emergency plan the
+//! group scheduled; the emergency quorum of active members cancels it. Unbreakable.
+
+use super::approve_emergency::active_members;
+use crate::context::Ctx;
+use crate::modules::dcert;
+use crate::modules::upgrade::{cancel, reaches, state};
+use crate::router::MsgHandler;
+use caspur_store::StateRead;
+use caspur_types::proto::upgrade::v1 as pb;
+use caspur_types::{Address, Event, TxError};
+
+/// The message.
+pub type Msg = pb::MsgCancelEmergencyUpgrade;
+/// Its type URL.
+pub const TYPE_URL: &str = "/caspur.upgrade.v1.MsgCancelEmergencyUpgrade";
+
+impl MsgHandler for Msg {
+    const TYPE_URL: &'static str = TYPE_URL;
+    type Response = pb::MsgCancelEmergencyUpgradeResponse;
+
+    fn signers(&self) -> Result<Vec<Address>, TxError> {
+        Ok(vec![Address::parse_account(&self.member)?])
+    }
+
+    fn check_stateless(&self) -> Result<(), TxError> {
+        Address::parse_account(&self.member)?;
+        caspur_types::upgrade_info::check_name(&self.name).map_err(TxError::invalid_request)
+    }
+
+    async fn execute<B: StateRead>(
+        &self,
+        ctx: &mut Ctx<'_, B>,
+        _depth: u32,
+    ) -> Result<Self::Response, TxError> {
+        let member = Address::parse_account(&self.member)?;
+        dcert::members::require_active(ctx, &member).await?;
+        let s = state::scheduled(ctx)
+            .await?
+            .ok_or_else(|| TxError::invalid_request("no upgrade plan is scheduled"))?;
+        let plan = state::plan_of(&s)?;
+        if plan.name != self.name || s.source != state::SOURCE_EMERGENCY {
+            return Err(TxError::unauthorized(format!(
+                "the dCERT group cancels only its own emergency plan; {:?} was scheduled by {}",
+                plan.name, s.source
+            )));
+        }
+        let mut votes = state::cancel_votes(ctx).await?;
+        if votes.contains(&self.member) {
+            return Err(TxError::invalid_request(format!(
+                "{} already voted to cancel {:?}",
+                self.member, self.name
+            )));
+        }
+        votes.push(self.member.clone());
+        let active = active_members(ctx).await?;
+        let count = votes.iter().filter(|m| active.contains(m)).count();
+        ctx.emit(
+            Event::new("upgrade_emergency_cancel_vote")
+                .attr("name", self.name.clone())
+                .attr("member", self.member.clone())
+                .attr("votes", count.to_string()),
+        );
+        let quorum = state::get_params(ctx).await?.quorum()?;
+        if !reaches(count, active.len(), quorum) {
+            state::set_cancel_votes(ctx, votes)?;
+            return Ok(pb::MsgCancelEmergencyUpgradeResponse { cancelled: false });
+        }
+        cancel(ctx, "cancelled by the dCERT emergency quorum").await?;
+        Ok(pb::MsgCancelEmergencyUpgradeResponse { cancelled: true })
+    }
+}

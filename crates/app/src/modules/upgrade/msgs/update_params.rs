@@ -1,0 +1,31 @@
+//! `MsgUpdateParams` of `upgrade` (only through a passed governance proposal).
+
+use crate::context::Ctx;
+use crate::modules::upgrade::{params::UpgradeParams, state};
+use caspur_store::StateRead;
+use caspur_types::proto::upgrade::v1 as pb;
+use caspur_types::TxError;
+
+/// The message.
+pub type Msg = pb::MsgUpdateParams;
+/// Its type URL.
+pub const TYPE_URL: &str = "/caspur.upgrade.v1.MsgUpdateParams";
+
+fn check(msg: &Msg) -> Result<UpgradeParams, TxError> {
+    let p = msg
+        .params
+        .as_ref()
+        .ok_or_else(|| TxError::invalid_request("params are required"))?;
+    UpgradeParams::from_proto(p)
+}
+
+crate::modules::gov::governed_params!(
+    Msg,
+    pb::MsgUpdateParamsResponse,
+    check = check,
+    apply = apply
+);
+
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+    state::set_params(ctx, &check(msg)?)
+}

@@ -1,0 +1,76 @@
+//! `upgrade` queries (`caspur.upgrade.v1.Query`): the scheduled plan, applied plans with
+//! heights, readiness of the scheduled plan, params, emergency approvals, the app version.
+
+use super::{readiness, state};
+use crate::context::Unmetered;
+use caspur_store::StateScan;
+use caspur_types::proto::upgrade::v1 as pb;
+use caspur_types::TxError;
+use prost::Message;
+
+/// The service's path prefix.
+pub const PREFIX: &str = "/caspur.upgrade.v1.Query/";
+
+/// Answers `path` if it is an upgrade query (`None` otherwise).
+pub async fn route<S: StateScan>(
+    s: &S,
+    path: &str,
+    _data: &[u8],
+) -> Option<Result<Vec<u8>, TxError>> {
+    let method = path.strip_prefix(PREFIX)?;
+    answer(s, method).await.transpose()
+}
+
+async fn answer<S: StateScan>(s: &S, method: &str) -> Result<Option<Vec<u8>>, TxError> {
+    let mut kv = Unmetered(s);
+    Ok(Some(match method {
+        "CurrentPlan" => pb::QueryCurrentPlanResponse {
+            plan: state::scheduled(&mut kv).await?,
+        }
+        .encode_to_vec(),
+        "AppliedPlans" => pb::QueryAppliedPlansResponse {
+            plans: state::applied(&mut kv).await?,
+        }
+        .encode_to_vec(),
+        "Readiness" => {
+            let params = state::get_params(&mut kv).await?;
+            let Some(scheduled) = state::scheduled(&mut kv).await? else {
+                return Ok(Some(
+                    pb::QueryReadinessResponse {
+                        threshold: params.readiness_threshold,
+                        ..Default::default()
+                    }
+                    .encode_to_vec(),
+                ));
+            };
+            let plan = state::plan_of(&scheduled)?;
+            let share = readiness::share(&mut kv, &plan.name).await?;
+            pb::QueryReadinessResponse {
+                plan: plan.name.clone(),
+                ready_power: share.ready.to_string(),
+                total_power: share.total.to_string(),
+                ready_share: share.fraction().to_string(),
+                threshold: params.readiness_threshold,
+                judged_at: plan
+                    .height
+                    .saturating_sub(params.readiness_window as i64)
+                    .max(scheduled.scheduled_at),
+                signals: share.signals,
+            }
+            .encode_to_vec()
+        }
+        "Params" => pb::QueryParamsResponse {
+            params: Some(state::get_params(&mut kv).await?.to_proto()),
+        }
+        .encode_to_vec(),
+        "EmergencyApprovals" => pb::QueryEmergencyApprovalsResponse {
+            approvals: state::approvals(&mut kv).await?,
+        }
+        .encode_to_vec(),
+        "AppVersion" => pb::QueryAppVersionResponse {
+            app_version: state::app_version(&mut kv).await?,
+        }
+        .encode_to_vec(),
+        _ => return Ok(None),
+    }))
+}

@@ -1,0 +1,427 @@
+//! Upgrade plans (SPEC §4) on the state machine: a governance plan runs its handler at the
+//! height (migration, reopened routes, applied record) while a binary without the handler
+//! must halt there and a skipping one skips; the dCERT emergency track (quorum, min_notice,
+//! cancel of its own plan only); readiness postponement and cancellation; a binary with a
+//! handler refuses to run before the plan's height; cancel and readiness are unbreakable.
+
+mod common;
+
+use caspur_app::modules::circuit::{self, state as circuit_state};
+use caspur_app::modules::dcert::DcertParams;
+use caspur_app::modules::gov::state::gov_address;
+use caspur_app::modules::upgrade::{state as us, Migrating, UpgradeHandlers, UpgradeParams};
+use caspur_app::App;
+use caspur_types::proto::upgrade::v1 as pb;
+use caspur_types::sign::to_any;
+use common::*;
+use cosmos_sdk_proto::cosmos::gov::v1 as gov;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+const SEND: &str = "/cosmos.bank.v1beta1.MsgSend";
+
+fn sha(n: u8) -> String {
+    hex::encode([n; 32])
+}
+
+fn plan(name: &str, height: u64, reopen: &[&str]) -> pb::Plan {
+    pb::Plan {
+        name: name.into(),
+        height: height as i64,
+        info: format!(
+            r#"{{"binaries":{{"linux/amd64":{{"url":"file:///bin/{name}","sha256":"{}"}}}}}}"#,
+            sha(7)
+        ),
+        routes_to_reopen: reopen.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+/// The v2 handlers: the migration records app version 2.
+fn v2_handlers() -> UpgradeHandlers {
+    UpgradeHandlers::default().with(
+        "v2",
+        Arc::new(|kv| {
+            Box::pin(async move {
+                us::set_app_version(&mut Migrating(kv), 2)?;
+                Ok(())
+            })
+        }),
+    )
+}
+
+fn with_binary(chain: &mut Chain, handlers: UpgradeHandlers, skip: &[u64]) {
+    chain.app = chain
+        .app
+        .clone()
+        .with_upgrades(handlers, skip.iter().copied().collect());
+}
+
+fn params(edit: impl FnOnce(&mut UpgradeParams)) -> UpgradeParams {
+    let mut p = UpgradeParams {
+        readiness_threshold: "0".into(),
+        min_notice: 10,
+        readiness_window: 5,
+        ..UpgradeParams::default()
+    };
+    edit(&mut p);
+    p
+}
+
+/// dCERT members 5, 6, 7; circuit breaking enabled; upgrade `params`.
+fn chain(params: UpgradeParams) -> Chain {
+    let mut chain = dcert_chain_with(
+        DcertParams {
+            max_members: 3,
+            min_member_stake: MIN_BOND.to_string(),
+            stabilization_period_secs: 0,
+            circuit_break_enabled: true,
+            ..DcertParams::default()
+        },
+        |g| g.upgrade.params = params,
+    );
+    candidates(&mut chain, &[5, 6, 7]);
+    chain
+}
+
+fn scheduled(chain: &Chain) -> Option<pb::ScheduledPlan> {
+    chain.read(async |kv| us::scheduled(kv).await.unwrap())
+}
+
+fn applied(chain: &Chain) -> Vec<pb::AppliedPlan> {
+    chain.read(async |kv| us::applied(kv).await.unwrap())
+}
+
+fn pending(chain: &Chain, app: &App, height: u64) -> Option<String> {
+    futures::executor::block_on(app.pending_upgrade(&chain.state, height))
+        .unwrap()
+        .map(|p| p.name)
+}
+
+fn software_upgrade(p: pb::Plan) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.upgrade.v1.MsgSoftwareUpgrade",
+        &pb::MsgSoftwareUpgrade {
+            authority: gov_address().to_string(),
+            plan: Some(p),
+        },
+    )
+}
+
+fn approve(member: u8, p: &pb::Plan) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.upgrade.v1.MsgApproveEmergencyUpgrade",
+        &pb::MsgApproveEmergencyUpgrade {
+            member: addr(member).to_string(),
+            plan: Some(p.clone()),
+        },
+    )
+}
+
+fn cancel_emergency(member: u8, name: &str) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.upgrade.v1.MsgCancelEmergencyUpgrade",
+        &pb::MsgCancelEmergencyUpgrade {
+            member: addr(member).to_string(),
+            name: name.into(),
+        },
+    )
+}
+
+fn signal(validator: u8, plan: &str, checksum: &str) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.upgrade.v1.MsgSignalReady",
+        &pb::MsgSignalReady {
+            validator: addr(validator).to_string(),
+            plan: plan.into(),
+            binary_sha256: checksum.into(),
+        },
+    )
+}
+
+fn circuit_break(member: u8, route: &str) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.dcert.v1.MsgCircuitBreak",
+        &caspur_types::proto::dcert::v1::MsgCircuitBreak {
+            member: addr(member).to_string(),
+            routes: vec![route.into()],
+            reason: "exploit in progress".into(),
+        },
+    )
+}
+
+fn run_to(chain: &mut Chain, height: u64) {
+    while chain.height < height {
+        chain.block(Vec::new(), 1000);
+    }
+}
+
+/// Whether the last block's end emitted an event of `kind`.
+fn has_event(chain: &Chain, kind: &str) -> bool {
+    let events = chain.read(async |kv| {
+        let bytes = caspur_app::context::KvRead::get(kv, &caspur_app::LAST_BLOCK_EVENTS_KEY)
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        caspur_app::decode_block_events(&bytes).unwrap_or_default()
+    });
+    events.iter().any(|e| e.kind == kind)
+}
+
+#[test]
+fn a_governance_plan_halts_old_binaries_and_runs_the_new_handler_at_its_height() {
+    let mut chain = chain(params(|_| {}));
+    let h = chain.height + 40;
+    decide(
+        &mut chain,
+        vec![software_upgrade(plan("v2", h, &[]))],
+        10_000_000,
+        true,
+    );
+    let s = scheduled(&chain).expect("the passed proposal scheduled the plan");
+    assert_eq!(s.source, "governance");
+    let old = chain.app.clone();
+    run_to(&mut chain, h - 1);
+    // The old binary may execute every block before the height, and must halt at it.
+    assert_eq!(pending(&chain, &old, h - 1), None);
+    assert_eq!(pending(&chain, &old, h).as_deref(), Some("v2"));
+    let err = futures::executor::block_on(async {
+        let mut o = caspur_store::Overlay::new(&chain.state);
+        let info = caspur_app::BlockInfo {
+            height: h,
+            time_ms: chain.time_ms + 1000,
+        };
+        old.execute_block(&mut o, &info, &[]).await.map(|_| ())
+    })
+    .unwrap_err();
+    assert!(err.0.contains("NEEDED"), "{err}");
+    // The new binary refuses to run early, then runs the migration at the height.
+    let new = old.clone().with_upgrades(v2_handlers(), BTreeSet::new());
+    assert_eq!(pending(&chain, &new, h), None);
+    assert!(futures::executor::block_on(new.check_not_early(&chain.state)).is_ok());
+    with_binary(&mut chain, v2_handlers(), &[]);
+    assert_eq!(chain.read(async |kv| us::app_version(kv).await.unwrap()), 1);
+    chain.block(Vec::new(), 1000);
+    assert_eq!(chain.read(async |kv| us::app_version(kv).await.unwrap()), 2);
+    assert!(scheduled(&chain).is_none());
+    assert_eq!(
+        applied(&chain),
+        vec![pb::AppliedPlan {
+            name: "v2".into(),
+            height: h as i64,
+            outcome: "applied".into()
+        }]
+    );
+    // A plan of a name that already ran cannot be scheduled again.
+    let id = decide(
+        &mut chain,
+        vec![software_upgrade(plan("v2", h + 50, &[]))],
+        10_000_000,
+        true,
+    );
+    assert_eq!(status(&proposal(&chain, id)), gov::ProposalStatus::Failed);
+    assert!(scheduled(&chain).is_none());
+}
+
+#[test]
+fn a_binary_with_the_handler_refuses_to_run_before_the_height_and_skipping_skips() {
+    let mut chain = chain(params(|_| {}));
+    let h = chain.height + 40;
+    decide(
+        &mut chain,
+        vec![software_upgrade(plan("v2", h, &[]))],
+        10_000_000,
+        true,
+    );
+    let early = chain
+        .app
+        .clone()
+        .with_upgrades(v2_handlers(), BTreeSet::new());
+    let err = futures::executor::block_on(early.check_not_early(&chain.state)).unwrap_err();
+    assert!(err.contains("run the previous binary"), "{err}");
+    run_to(&mut chain, h - 1);
+    with_binary(&mut chain, UpgradeHandlers::default(), &[h]);
+    assert_eq!(pending(&chain, &chain.app, h), None);
+    chain.block(Vec::new(), 1000);
+    assert!(has_event(&chain, "upgrade_skipped"));
+    assert_eq!(chain.read(async |kv| us::app_version(kv).await.unwrap()), 1);
+    assert_eq!(applied(&chain)[0].outcome, "skipped");
+    assert!(scheduled(&chain).is_none());
+}
+
+#[test]
+fn the_emergency_track_schedules_after_min_notice_and_the_upgrade_reopens_broken_routes() {
+    let mut chain = chain(params(|p| p.min_notice = 30));
+    chain.ok(5, circuit_break(5, SEND));
+    // Asks for a height sooner than min_notice allows.
+    let p = plan("v2", chain.height + 2, &[SEND]);
+    let r = chain.ok(5, approve(5, &p));
+    assert!(
+        scheduled(&chain).is_none(),
+        "1 of 3 is below the 2/3 quorum"
+    );
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.kind == "upgrade_emergency_approval"));
+    assert_ne!(chain.run(5, approve(5, &p)).code, 0, "approving twice");
+    assert_ne!(chain.run(2, approve(2, &p)).code, 0, "not a member");
+    chain.ok(6, approve(6, &p));
+    let s = scheduled(&chain).expect("2 of 3 reach the quorum");
+    assert_eq!(s.source, "emergency");
+    let h = s.plan.unwrap().height as u64;
+    assert_eq!(h, chain.height + 30, "moved to min_notice blocks ahead");
+    // Governance's own plan cannot be replaced by the group, and the group cannot cancel a
+    // governance plan; the group's own plan it can cancel (tested below).
+    run_to(&mut chain, h - 1);
+    with_binary(&mut chain, v2_handlers(), &[]);
+    chain.block(Vec::new(), 1000);
+    assert!(chain
+        .read(async |kv| circuit_state::get_broken(kv, SEND).await.unwrap())
+        .is_none());
+    assert_eq!(chain.ok(2, bank_send(2, 3)).code, 0, "sends work again");
+    assert_eq!(applied(&chain)[0].height, h as i64);
+}
+
+fn bank_send(from: u8, to: u8) -> cosmos_sdk_proto::Any {
+    to_any(
+        SEND,
+        &cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend {
+            from_address: addr(from).to_string(),
+            to_address: addr(to).to_string(),
+            amount: vec![caspur_types::Coin::new("ucsp", 5).to_proto()],
+        },
+    )
+}
+
+#[test]
+fn the_group_cancels_its_own_plan_by_quorum_but_not_a_governance_plan() {
+    let mut chain = chain(params(|_| {}));
+    let p = plan("hotfix", chain.height + 100, &[]);
+    chain.ok(5, approve(5, &p));
+    chain.ok(7, approve(7, &p));
+    assert!(scheduled(&chain).is_some());
+    let other = plan("other", chain.height + 200, &[]);
+    assert_ne!(
+        chain.run(6, approve(6, &other)).code,
+        0,
+        "a plan is already scheduled"
+    );
+    assert_ne!(
+        chain.run(5, cancel_emergency(5, "other")).code,
+        0,
+        "wrong name"
+    );
+    let r = chain.ok(5, cancel_emergency(5, "hotfix"));
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.kind == "upgrade_emergency_cancel_vote"));
+    assert!(scheduled(&chain).is_some());
+    let r = chain.ok(6, cancel_emergency(6, "hotfix"));
+    assert!(r.events.iter().any(|e| e.kind == "upgrade_cancelled"));
+    assert!(scheduled(&chain).is_none());
+    // A governance plan: the group cannot cancel it, governance can.
+    let h = chain.height + 60;
+    decide(
+        &mut chain,
+        vec![software_upgrade(plan("gov-plan", h, &[]))],
+        10_000_000,
+        true,
+    );
+    assert_ne!(chain.run(5, cancel_emergency(5, "gov-plan")).code, 0);
+    let cancel = to_any(
+        "/caspur.upgrade.v1.MsgCancelUpgrade",
+        &pb::MsgCancelUpgrade {
+            authority: gov_address().to_string(),
+        },
+    );
+    decide(&mut chain, vec![cancel], 10_000_000, true);
+    assert!(scheduled(&chain).is_none());
+}
+
+#[test]
+fn readiness_below_threshold_postpones_then_cancels_and_signals_let_it_through() {
+    let threshold = params(|p| {
+        p.readiness_threshold = "0.666666666666666666".into();
+        p.readiness_window = 5;
+        p.max_postponements = 1;
+    });
+    // Unready: postponed once by the window, then cancelled.
+    let mut chain = chain(threshold.clone());
+    let h = chain.height + 40;
+    decide(
+        &mut chain,
+        vec![software_upgrade(plan("v2", h, &[]))],
+        10_000_000,
+        true,
+    );
+    run_to(&mut chain, h - 6);
+    assert_eq!(scheduled(&chain).unwrap().plan.unwrap().height as u64, h);
+    chain.block(Vec::new(), 1000);
+    assert!(has_event(&chain, "upgrade_postponed"));
+    let s = scheduled(&chain).unwrap();
+    assert_eq!((s.plan.unwrap().height as u64, s.postponements), (h + 5, 1));
+    run_to(&mut chain, h - 1);
+    chain.block(Vec::new(), 1000);
+    assert!(has_event(&chain, "upgrade_cancelled"));
+    assert!(scheduled(&chain).is_none());
+
+    // Ready after one postponement: the validator (all the bonded power) signals.
+    let mut chain = self::chain(threshold);
+    let h = chain.height + 40;
+    decide(
+        &mut chain,
+        vec![software_upgrade(plan("v2", h, &[]))],
+        10_000_000,
+        true,
+    );
+    run_to(&mut chain, h - 5);
+    assert_eq!(scheduled(&chain).unwrap().postponements, 1);
+    assert_ne!(
+        chain.run(1, signal(1, "v2", &sha(8))).code,
+        0,
+        "checksum of no binary"
+    );
+    assert_ne!(
+        chain.run(2, signal(2, "v2", &sha(7))).code,
+        0,
+        "not a validator operator"
+    );
+    chain.ok(1, signal(1, "v2", &sha(7)));
+    run_to(&mut chain, h + 4);
+    let s = scheduled(&chain).unwrap();
+    assert_eq!((s.plan.unwrap().height as u64, s.postponements), (h + 5, 1));
+    assert_eq!(s.judged_height as u64, h + 5, "judged ready");
+    with_binary(&mut chain, v2_handlers(), &[]);
+    chain.block(Vec::new(), 1000);
+    assert_eq!(applied(&chain)[0].height as u64, h + 5);
+}
+
+#[test]
+fn cancel_and_readiness_messages_are_unbreakable() {
+    for url in [
+        "/caspur.upgrade.v1.MsgCancelUpgrade",
+        "/caspur.upgrade.v1.MsgCancelEmergencyUpgrade",
+        "/caspur.upgrade.v1.MsgSignalReady",
+        "/caspur.upgrade.v1.",
+    ] {
+        assert!(circuit::validate_route(url).is_err(), "{url}");
+    }
+    assert!(circuit::validate_route("/caspur.upgrade.v1.MsgApproveEmergencyUpgrade").is_ok());
+    // A proposal cancelling the upgrade passes a broken gov route.
+    let mut chain = chain(params(|_| {}));
+    chain.ok(5, circuit_break(5, "/cosmos.gov.v1.MsgSubmitProposal"));
+    let cancel = to_any(
+        "/caspur.upgrade.v1.MsgCancelUpgrade",
+        &pb::MsgCancelUpgrade {
+            authority: gov_address().to_string(),
+        },
+    );
+    chain.ok(2, submit(2, vec![cancel], 10_000_000, false));
+    assert_ne!(
+        chain
+            .run(2, submit(2, vec![bank_send(2, 3)], 10_000_000, false))
+            .code,
+        0
+    );
+}
