@@ -227,8 +227,15 @@ impl App {
     }
 
     /// Refuses to run a binary that carries the handler of the scheduled plan before the plan's
-    /// height: it would execute the blocks before the upgrade with the new code.
-    pub async fn check_not_early<S: StateRead>(&self, state: &S) -> Result<(), String> {
+    /// height has come: it would execute the blocks before the upgrade with the new code. The
+    /// height has come when the chain is one block short of it, or when the previous binary
+    /// halted for this very plan (`halted`: its `upgrade-info.json`; consensus may have run
+    /// the halting binary a block or two short of the height).
+    pub async fn check_not_early<S: StateRead>(
+        &self,
+        state: &S,
+        halted: Option<&caspur_types::upgrade_info::UpgradeInfo>,
+    ) -> Result<(), String> {
         let mut kv = Unmetered(state);
         let scheduled = modules::upgrade::state::scheduled(&mut kv)
             .await
@@ -237,7 +244,9 @@ impl App {
             return Ok(());
         };
         let next = last_height(state).await.map_err(|e| e.to_string())? + 1;
-        if self.upgrades.get(&plan.name).is_some() && next < plan.height as u64 {
+        let halted_for_it =
+            halted.is_some_and(|h| h.name == plan.name && h.height == plan.height as u64);
+        if self.upgrades.get(&plan.name).is_some() && next < plan.height as u64 && !halted_for_it {
             return Err(format!(
                 "this binary carries the handler of upgrade {:?} scheduled for height {}, but the chain is only at height {}: run the previous binary until it halts at the upgrade height",
                 plan.name,

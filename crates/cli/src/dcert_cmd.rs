@@ -116,6 +116,15 @@ pub enum DcertQuery {
 }
 
 /// The bond denom amount of a coin string (`10000ucsp`), as a protobuf coin.
+/// Packs the JSON form `v` of a message of type `M` under `url`.
+pub fn pack<M: Message + serde::de::DeserializeOwned>(
+    url: &str,
+    v: Value,
+) -> Result<cosmos_sdk_proto::Any> {
+    let m: M = serde_json::from_value(v).with_context(|| format!("message {url}"))?;
+    Ok(to_any(url, &m))
+}
+
 fn one_coin(amount: &str) -> Result<cosmos_sdk_proto::cosmos::base::v1beta1::Coin> {
     let coins = positive_coins(amount)?;
     match coins.as_slice() {
@@ -283,13 +292,6 @@ pub fn query(client: &Client, cmd: DcertQuery) -> Result<Value> {
 
 /// Proposal-file message types of `dcert` (governance only).
 pub fn proposal_message(type_url: &str, v: Value) -> Option<Result<cosmos_sdk_proto::Any>> {
-    fn pack<M: Message + serde::de::DeserializeOwned>(
-        url: &str,
-        v: Value,
-    ) -> Result<cosmos_sdk_proto::Any> {
-        let m: M = serde_json::from_value(v).with_context(|| format!("message {url}"))?;
-        Ok(to_any(url, &m))
-    }
     Some(match type_url {
         "/caspur.dcert.v1.MsgSlashDcertMember" => pack::<pb::MsgSlashDcertMember>(type_url, v),
         "/caspur.dcert.v1.MsgDissolveDcert" => pack::<pb::MsgDissolveDcert>(type_url, v),

@@ -170,8 +170,44 @@ pub struct DevOptions {
 /// The dev chain's funded amount: one billion CSP.
 pub const DEV_FUNDS: &str = "1000000000000000ucsp";
 
+/// The upgrades a node runs with: the handlers its binary carries and the heights whose
+/// upgrade the operator skips.
+#[derive(Default)]
+pub struct Upgrades {
+    /// Handlers by plan name.
+    pub handlers: caspur_app::modules::upgrade::UpgradeHandlers,
+    /// `--unsafe-skip-upgrade` heights.
+    pub skip: std::collections::BTreeSet<u64>,
+}
+
+/// After the node stopped: an upgrade halt writes `<data>/upgrade-info.json` and exits the
+/// process with [`caspur_types::upgrade_info::UPGRADE_EXIT_CODE`].
+pub fn finish(stopped: launch::Stopped) -> Result<()> {
+    use caspur_types::upgrade_info::UPGRADE_EXIT_CODE;
+    let launch::Stopped::UpgradeNeeded(info) = stopped else {
+        return Ok(());
+    };
+    eprintln!(
+        "UPGRADE {:?} NEEDED at height {}: this binary has no handler for it. Install the plan's binary (caspurvisor does it) and restart; see docs/upgrades.md. Exiting with code {UPGRADE_EXIT_CODE}.",
+        info.name, info.height
+    );
+    std::process::exit(UPGRADE_EXIT_CODE);
+}
+
+/// Writes `upgrade-info.json` into `data_dir` (atomically: a supervisor may be reading).
+pub fn write_upgrade_info(
+    data_dir: &std::path::Path,
+    info: &caspur_types::upgrade_info::UpgradeInfo,
+) -> Result<()> {
+    let path = data_dir.join(caspur_types::upgrade_info::UPGRADE_INFO_FILE);
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(info)?)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Prepares a fresh dev home (or keeps an existing one) and runs it.
-pub fn dev(home: &Home, opts: DevOptions) -> Result<()> {
+pub fn dev(home: &Home, upgrades: &Upgrades, opts: DevOptions) -> Result<launch::Stopped> {
     if home.is_initialized() {
         eprintln!("resuming the chain in {}", home.0.display());
     } else {
@@ -226,11 +262,12 @@ pub fn dev(home: &Home, opts: DevOptions) -> Result<()> {
             println!("mnemonic: {mnemonic}");
         }
     }
-    start(home)
+    start(home, upgrades)
 }
 
-/// Runs the node in `home` until Ctrl-C.
-pub fn start(home: &Home) -> Result<()> {
+/// Runs the node in `home` until Ctrl-C, SIGTERM or an upgrade halt (whose
+/// `upgrade-info.json` it writes before returning).
+pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
     require_initialized(home)?;
     let config: NodeConfig = read_toml(&home.config_toml())?;
     let app_config: AppConfig = read_toml(&home.app_toml())?;
@@ -289,11 +326,24 @@ pub fn start(home: &Home) -> Result<()> {
             time_ms: genesis_ms,
         },
     };
-    let app = Arc::new(App::new(
-        &genesis.chain_id,
-        genesis.consensus.block_max_gas,
-        genesis.app_state.clone(),
-    ));
+    let app = Arc::new(
+        App::new(
+            &genesis.chain_id,
+            genesis.consensus.block_max_gas,
+            genesis.app_state.clone(),
+        )
+        .with_upgrades(upgrades.handlers.clone(), upgrades.skip.clone()),
+    );
+    let data_dir = home.data_dir();
+    // Left in place (as cosmovisor's is): it records which upgrade the last halt was for.
+    let halt_record = data_dir.join(caspur_types::upgrade_info::UPGRADE_INFO_FILE);
+    let halted_for = match std::fs::read(&halt_record) {
+        Ok(bytes) => Some(
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not an upgrade record", halt_record.display()))?,
+        ),
+        Err(_) => None,
+    };
     let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, public);
     let facts = NodeFacts {
         chain_id: genesis.chain_id.clone(),
@@ -349,6 +399,7 @@ pub fn start(home: &Home) -> Result<()> {
                 .then_some(config.statesync.retain_blocks as usize),
         },
         log_level: config.log_level.clone(),
+        halted_for,
     };
     let node_app = app.clone();
     launch::run(launch_config, app, move |handles| {
@@ -408,6 +459,12 @@ pub fn start(home: &Home) -> Result<()> {
         }
     })
     .map_err(|e| anyhow::anyhow!(e))
+    .and_then(|stopped| {
+        if let launch::Stopped::UpgradeNeeded(info) = &stopped {
+            write_upgrade_info(&data_dir, info)?;
+        }
+        Ok(stopped)
+    })
 }
 
 /// Parses `0.0025ucsp` (empty: no floor).

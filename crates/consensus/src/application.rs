@@ -6,12 +6,13 @@ use crate::block::{Block, BlockContext, Digest};
 use crate::evidence::{self, EvidencePool};
 use crate::execution::{execute, execute_proposal, refused_by_breaker};
 use crate::seams::{BlockSink, FinalizedBlock, TxSource};
+use crate::upgrade_halt::UpgradeHalt;
 use crate::validator_sets::EpochSets;
 use caspur_app::{
     decode_block_events, decode_results, App, BlockInfo, ConsensusReport, LAST_BLOCK_EVENTS_KEY,
     LAST_RESULTS_KEY,
 };
-use caspur_store::qmdb::{StateSet, StateSyncTarget};
+use caspur_store::qmdb::{BatchState, StateSet, StateSyncTarget};
 use commonware_codec::Encode as _;
 use commonware_consensus::marshal::ancestry::Ancestry;
 use commonware_consensus::simplex::scheme::ed25519::Scheme;
@@ -53,6 +54,8 @@ pub struct ChainApp {
     /// Leave out txs the circuit breaker refuses (always, except to simulate a byzantine
     /// proposer in tests).
     pub filter_refused_txs: bool,
+    /// Raised instead of executing a block an upgrade this binary lacks is due at.
+    pub halt: UpgradeHalt,
 }
 
 impl ChainApp {
@@ -78,6 +81,7 @@ impl ChainApp {
             sets,
             evidence: EvidencePool::default(),
             filter_refused_txs: true,
+            halt: UpgradeHalt::default(),
         }
     }
 
@@ -134,6 +138,10 @@ where
         let parent = ancestry.next().await?;
         let parent_digest = parent.digest();
         let parent = parent.inner().clone();
+        let height = parent.height().get() + 1;
+        self.halt
+            .gate(&self.app, &BatchState(&batches), height)
+            .await;
         // Pace before touching state, so a cancelled proposal leaves nothing behind.
         let earliest = parent
             .time_ms
@@ -156,7 +164,6 @@ where
         let txs = input
             .provider
             .select(self.max_block_bytes, self.app.block_max_gas, &exclude);
-        let height = parent.height().get() + 1;
         let info = BlockInfo { height, time_ms };
         let ends_epoch = self.ends_epoch(height);
         let mut block = Block {
@@ -264,6 +271,9 @@ where
             height: block.height().get(),
             time_ms: block.time_ms,
         };
+        self.halt
+            .gate(&self.app, &BatchState(&batches), info.height)
+            .await;
         let ends_epoch = self.ends_epoch(info.height);
         let executed =
             match execute(&self.app, &info, &report, &block.txs, batches, ends_epoch).await {

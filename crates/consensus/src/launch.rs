@@ -123,6 +123,8 @@ pub struct LaunchConfig {
     pub metrics_addr: Option<SocketAddr>,
     /// Log filter (`info`, `caspur=debug`, …).
     pub log_level: String,
+    /// The plan the previous binary halted for (its `upgrade-info.json`), if any.
+    pub halted_for: Option<caspur_types::upgrade_info::UpgradeInfo>,
 }
 
 /// What consensus hands the node layer when it builds its services.
@@ -179,9 +181,18 @@ pub struct Services<F> {
     pub run: F,
 }
 
-/// Runs the node until `services.run` finishes or Ctrl-C; returns an error description on
-/// a startup failure.
-pub fn run<B, F>(cfg: LaunchConfig, app: Arc<App>, build: B) -> Result<(), String>
+/// Why a node stopped without an error.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// Ctrl-C / SIGTERM, or the services finished.
+    Interrupted,
+    /// A block needs an upgrade this binary does not carry (nothing of it was executed).
+    UpgradeNeeded(caspur_types::upgrade_info::UpgradeInfo),
+}
+
+/// Runs the node until `services.run` finishes, Ctrl-C or SIGTERM, or an upgrade halt;
+/// returns an error description on a startup failure.
+pub fn run<B, F>(cfg: LaunchConfig, app: Arc<App>, build: B) -> Result<Stopped, String>
 where
     B: FnOnce(NodeHandles) -> Services<F>,
     F: Future<Output = Result<(), String>> + Send + 'static,
@@ -250,8 +261,9 @@ where
             services.peer_txs,
         );
         let genesis = engine::genesis_block(cfg.genesis_time_ms, cfg.genesis_hash);
-        let chain_app = ChainApp::new(
-            app,
+        let halt = crate::upgrade_halt::UpgradeHalt::default();
+        let mut chain_app = ChainApp::new(
+            app.clone(),
             genesis.clone(),
             cfg.block_time,
             cfg.max_block_bytes,
@@ -259,6 +271,7 @@ where
             cfg.epoch_length,
             sets.clone(),
         );
+        chain_app.halt = halt.clone();
         let running = engine::start(
             context.child("validator"),
             ValidatorConfig {
@@ -286,16 +299,25 @@ where
         .await;
         let db = running.stateful.subscribe_databases().await;
         let _ = live.0.set(CommittedState(db));
+        app.check_not_early(&live, cfg.halted_for.as_ref()).await?;
         let service = context.child("services").spawn(|_| services.run);
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
         tokio::select! {
             r = service => match r {
-                Ok(Ok(())) => Ok(()),
+                Ok(Ok(())) => Ok(Stopped::Interrupted),
                 Ok(Err(e)) => Err(e),
                 Err(e) => Err(format!("node services stopped: {e}")),
             },
+            info = halt.raised() => Ok(Stopped::UpgradeNeeded(info)),
             _ = tokio::signal::ctrl_c() => {
                 tracing::info!("interrupted; stopping");
-                Ok(())
+                Ok(Stopped::Interrupted)
+            }
+            _ = terminate.recv() => {
+                tracing::info!("terminated; stopping");
+                Ok(Stopped::Interrupted)
             }
         }
     })

@@ -20,6 +20,7 @@ pub mod launch;
 pub mod network;
 pub mod seams;
 pub mod statesync;
+pub mod upgrade_halt;
 pub mod validator_sets;
 
 pub use genesis::{ConsensusGenesis, GenesisValidator};

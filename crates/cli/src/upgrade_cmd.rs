@@ -1,0 +1,193 @@
+//! `tx upgrade …` and `query upgrade …` (SPEC §4): readiness signals, the dCERT emergency
+//! track, and the plan, applied plans, readiness, approvals and app version. Governance's
+//! `MsgSoftwareUpgrade` / `MsgCancelUpgrade` / `MsgUpdateParams` go in a proposal file.
+
+use crate::client::Client;
+use crate::commands::TxContext;
+use crate::dcert_cmd::pack;
+use anyhow::{Context, Result};
+use caspur_types::proto::upgrade::v1 as pb;
+use clap::Subcommand;
+use prost::Message;
+use serde_json::Value;
+use sha2::Digest as _;
+
+/// `tx upgrade …`.
+#[derive(Subcommand)]
+pub enum UpgradeTx {
+    /// Attest, as a validator operator, that the plan's binary is in place (by checksum).
+    SignalReady {
+        /// The scheduled plan's name.
+        plan: String,
+        /// The binary's SHA-256 (hex); or give --binary to compute it.
+        #[arg(long, required_unless_present = "binary")]
+        sha256: Option<String>,
+        /// The binary whose SHA-256 to send.
+        #[arg(long)]
+        binary: Option<std::path::PathBuf>,
+        /// Validator operator key.
+        #[arg(long)]
+        from: String,
+    },
+    /// Approve an emergency plan (active dCERT members); the quorum schedules it.
+    ApproveEmergency {
+        /// Plan name.
+        name: String,
+        /// Requested height (moved to at least min_notice blocks ahead).
+        #[arg(long)]
+        height: i64,
+        /// Plan info: {"binaries": {"linux/amd64": {"url": …, "sha256": …}}}.
+        #[arg(long)]
+        info: String,
+        /// Broken routes the upgrade reopens, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        reopen: Vec<String>,
+        /// Member key.
+        #[arg(long)]
+        from: String,
+    },
+    /// Vote to cancel the group's own emergency plan (active dCERT members).
+    CancelEmergency {
+        /// Plan name.
+        name: String,
+        /// Member key.
+        #[arg(long)]
+        from: String,
+    },
+}
+
+/// `query upgrade …`.
+#[derive(Subcommand)]
+pub enum UpgradeQuery {
+    /// The scheduled plan (source, postponements, original height).
+    Plan,
+    /// Plans applied or skipped, with heights.
+    Applied,
+    /// Share of bonded voting power ready for the scheduled plan.
+    Readiness,
+    /// Module parameters.
+    Params,
+    /// Emergency plans being approved and their approvers.
+    Approvals,
+    /// The app version the last upgrade set.
+    AppVersion,
+}
+
+/// Packs an upgrade message of a proposal file (`None`: not an upgrade message).
+pub fn proposal_message(type_url: &str, v: Value) -> Option<Result<cosmos_sdk_proto::Any>> {
+    Some(match type_url {
+        "/caspur.upgrade.v1.MsgSoftwareUpgrade" => pack::<pb::MsgSoftwareUpgrade>(type_url, v),
+        "/caspur.upgrade.v1.MsgCancelUpgrade" => pack::<pb::MsgCancelUpgrade>(type_url, v),
+        "/caspur.upgrade.v1.MsgUpdateParams" => pack::<pb::MsgUpdateParams>(type_url, v),
+        _ => return None,
+    })
+}
+
+/// The lower-case hex SHA-256 of a file.
+pub fn file_sha256(path: &std::path::Path) -> Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Runs an upgrade tx command.
+pub fn tx(ctx: &TxContext<'_>, cmd: UpgradeTx) -> Result<Value> {
+    let send = |from: &str, url: &str, build: &dyn Fn(String) -> Vec<u8>| {
+        ctx.send(from, |me| {
+            Ok(vec![cosmos_sdk_proto::Any {
+                type_url: url.to_string(),
+                value: build(me.to_string()),
+            }])
+        })
+    };
+    match cmd {
+        UpgradeTx::SignalReady {
+            plan,
+            sha256,
+            binary,
+            from,
+        } => {
+            let sha256 = match (sha256, binary) {
+                (Some(s), _) => s,
+                (None, Some(path)) => file_sha256(&path)?,
+                (None, None) => anyhow::bail!("give --sha256 or --binary"),
+            };
+            send(&from, "/caspur.upgrade.v1.MsgSignalReady", &|validator| {
+                pb::MsgSignalReady {
+                    validator,
+                    plan: plan.clone(),
+                    binary_sha256: sha256.clone(),
+                }
+                .encode_to_vec()
+            })
+        }
+        UpgradeTx::ApproveEmergency {
+            name,
+            height,
+            info,
+            reopen,
+            from,
+        } => {
+            let plan = pb::Plan {
+                name,
+                height,
+                info,
+                routes_to_reopen: reopen,
+            };
+            send(
+                &from,
+                "/caspur.upgrade.v1.MsgApproveEmergencyUpgrade",
+                &|member| {
+                    pb::MsgApproveEmergencyUpgrade {
+                        member,
+                        plan: Some(plan.clone()),
+                    }
+                    .encode_to_vec()
+                },
+            )
+        }
+        UpgradeTx::CancelEmergency { name, from } => send(
+            &from,
+            "/caspur.upgrade.v1.MsgCancelEmergencyUpgrade",
+            &|member| {
+                pb::MsgCancelEmergencyUpgrade {
+                    member,
+                    name: name.clone(),
+                }
+                .encode_to_vec()
+            },
+        ),
+    }
+}
+
+/// Runs an upgrade query.
+pub fn query(client: &Client, cmd: UpgradeQuery) -> Result<Value> {
+    let path = |m: &str| format!("/caspur.upgrade.v1.Query/{m}");
+    match cmd {
+        UpgradeQuery::Plan => client.ask_json::<_, pb::QueryCurrentPlanResponse>(
+            &path("CurrentPlan"),
+            &pb::QueryCurrentPlanRequest {},
+        ),
+        UpgradeQuery::Applied => client.ask_json::<_, pb::QueryAppliedPlansResponse>(
+            &path("AppliedPlans"),
+            &pb::QueryAppliedPlansRequest {},
+        ),
+        UpgradeQuery::Readiness => client.ask_json::<_, pb::QueryReadinessResponse>(
+            &path("Readiness"),
+            &pb::QueryReadinessRequest {},
+        ),
+        UpgradeQuery::Params => client
+            .ask_json::<_, pb::QueryParamsResponse>(&path("Params"), &pb::QueryParamsRequest {}),
+        UpgradeQuery::Approvals => client.ask_json::<_, pb::QueryEmergencyApprovalsResponse>(
+            &path("EmergencyApprovals"),
+            &pb::QueryEmergencyApprovalsRequest {},
+        ),
+        UpgradeQuery::AppVersion => client.ask_json::<_, pb::QueryAppVersionResponse>(
+            &path("AppVersion"),
+            &pb::QueryAppVersionRequest {},
+        ),
+    }
+}
