@@ -402,6 +402,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
         halted_for,
     };
     let node_app = app.clone();
+    let halt_index = index.clone();
     launch::run(launch_config, app, move |handles| {
         let launch::NodeHandles {
             state: live,
@@ -459,8 +460,9 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
         }
     })
     .map_err(|e| anyhow::anyhow!(e))
-    .and_then(|stopped| {
-        if let launch::Stopped::UpgradeNeeded(info) = &stopped {
+    .and_then(|mut stopped| {
+        if let launch::Stopped::UpgradeNeeded(info) = &mut stopped {
+            info.committed_height = halt_index.latest()?.map_or(0, |b| b.height);
             write_upgrade_info(&data_dir, info)?;
         }
         Ok(stopped)

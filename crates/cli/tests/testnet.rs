@@ -196,13 +196,9 @@ fn four_validators_survive_a_kill_and_agree() {
 /// Sets `consensus.epoch_length` in the shared genesis of every home (before any start), so the
 /// run crosses many epoch hand-overs.
 fn set_epoch_length(dir: &Path, nodes: usize, blocks: u64) {
-    for k in 0..nodes {
-        let path = dir.join(format!("node{k}/config/genesis.json"));
-        let mut genesis: Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        genesis["consensus"]["epoch_length"] = json!(blocks);
-        std::fs::write(&path, serde_json::to_string_pretty(&genesis).unwrap()).unwrap();
-    }
+    edit_genesis(dir, nodes, |g| {
+        g["consensus"]["epoch_length"] = json!(blocks)
+    });
 }
 
 /// Edits a home's config.toml as a TOML document.

@@ -56,6 +56,7 @@ impl UpgradeHalt {
             name: plan.name,
             height,
             info: plan.info,
+            committed_height: 0,
         });
         std::future::pending::<()>().await;
     }

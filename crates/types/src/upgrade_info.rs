@@ -120,6 +120,9 @@ pub struct UpgradeInfo {
     pub height: u64,
     /// The plan's `info` (JSON text).
     pub info: String,
+    /// The node's last committed height when it halted (a supervisor's rollback target).
+    #[serde(default)]
+    pub committed_height: u64,
 }
 
 #[cfg(test)]

