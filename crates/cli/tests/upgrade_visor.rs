@@ -363,3 +363,166 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
     net.wait_status(3, "the completed upgrade", |s| s["state"] == "running");
     net.agree_at(&[0, 1, 2, 3], after + 20);
 }
+
+/// dCERT members node0…node3 (circuit breaking on), emergency quorum 2/3, min_notice 25.
+fn emergency_genesis(g: &mut Value) {
+    let dcert = &mut g["app_state"]["dcert"];
+    dcert["params"]["min_member_stake"] = json!("1000000");
+    dcert["params"]["max_members"] = json!(4);
+    dcert["params"]["circuit_break_enabled"] = json!(true);
+    let accounts: Vec<Value> = g["app_state"]["staking"]["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| json!({"address": v["operator"], "bond": "1000000", "member": true}))
+        .collect();
+    g["app_state"]["dcert"]["candidates"] = json!(accounts);
+    g["app_state"]["upgrade"]["params"] = json!({
+        "emergency_quorum": "0.666666666666666666", "min_notice": 25,
+        "readiness_threshold": "0", "readiness_window": 10, "max_postponements": 3});
+}
+
+#[test]
+fn emergency_upgrade_reopens_a_broken_route_and_a_wrong_checksum_is_refused() {
+    let mut net = Net::new(emergency_genesis);
+    for k in 0..3 {
+        net.place(k, "v2", v2_bin());
+    }
+    // Node 3 holds the wrong binary for the plan (v1's).
+    net.place(3, "v2", bin());
+    net.start_all(120);
+    let send = "/cosmos.bank.v1beta1.MsgSend";
+    net.tx(
+        0,
+        &[
+            "tx",
+            "dcert",
+            "circuit-break",
+            "--routes",
+            send,
+            "--reason",
+            "exploit in MsgSend",
+        ],
+    );
+    let out = net.node(1).cli(&[
+        "keys",
+        "show",
+        "node1",
+        "--address",
+        "--keyring-backend",
+        "test",
+    ]);
+    let to = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let rpc = net.rpc(0);
+    let refused = net.node(0).cli(&[
+        "tx",
+        "bank",
+        "send",
+        "node0",
+        &to,
+        "5ucsp",
+        "--keyring-backend",
+        "test",
+        "--node",
+        &rpc,
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("circuit breaker"));
+    // Three of four members approve a plan asking for the next block: scheduled min_notice ahead.
+    let approved_at = net.node(0).height();
+    for k in 0..3 {
+        net.tx(
+            k,
+            &[
+                "tx",
+                "upgrade",
+                "approve-emergency",
+                "v2",
+                "--height",
+                &(approved_at + 1).to_string(),
+                "--info",
+                &plan_info(),
+                "--reopen",
+                send,
+            ],
+        );
+    }
+    let plan = net.plan(0);
+    assert_eq!(plan["source"], "emergency", "{plan}");
+    let height = height_of(&plan);
+    assert!(
+        height >= approved_at + 25,
+        "min_notice respected: {height} vs {approved_at}"
+    );
+    // Node 3's visor refuses the wrong binary and says so; the others upgrade.
+    let s = net.wait_status(3, "the checksum refusal", |s| {
+        s["state"] == "checksum_mismatch"
+    });
+    assert!(
+        s["message"].as_str().unwrap().contains("checksum mismatch"),
+        "{s}"
+    );
+    net.agree_at(&[0, 1, 2], height + 3);
+    assert_eq!(
+        net.json(0, &["query", "circuit", "broken-routes"])["routes"],
+        json!([])
+    );
+    let sent = net.json(
+        0,
+        &[
+            "tx",
+            "bank",
+            "send",
+            "node0",
+            &to,
+            "5ucsp",
+            "--keyring-backend",
+            "test",
+            "--broadcast-mode",
+            "block",
+        ],
+    );
+    assert_eq!(sent["code"], 0, "the upgrade reopened sends: {sent}");
+    // The right binary replaces the wrong one: node 3 upgrades and catches up.
+    net.place(3, "v2", v2_bin());
+    net.wait_status(3, "running v2", |s| s["state"] == "running");
+    net.agree_at(&[0, 1, 2, 3], height + 15);
+}
+
+#[test]
+fn a_broken_v2_is_rolled_back_everywhere_and_the_chain_resumes_on_v1() {
+    let mut net = Net::new(|g| {
+        g["app_state"]["upgrade"]["params"] = json!({
+            "emergency_quorum": "0.666666666666666666", "min_notice": 10,
+            "readiness_threshold": "0", "readiness_window": 10, "max_postponements": 3});
+    });
+    for k in 0..VALIDATORS {
+        net.place(k, "v2-broken", v2_bin());
+    }
+    net.start_all(60);
+    let height = net.node(0).height() + 40;
+    net.pass(net.software_upgrade("v2-broken", height));
+    let before = net.agree_at(&[0, 1, 2, 3], height - 5);
+    for k in 0..VALIDATORS {
+        let s = net.wait_status(k, "the rollback", |s| {
+            s["upgrades"]
+                .as_array()
+                .is_some_and(|u| u.iter().any(|a| a["result"] == "rolled_back"))
+                && s["state"] == "running"
+        });
+        assert_eq!(s["skip_heights"], json!([height]), "{s}");
+        assert!(
+            s["binary"].as_str().unwrap().contains("genesis"),
+            "back on v1: {s}"
+        );
+    }
+    net.agree_at(&[0, 1, 2, 3], height + 5);
+    // Nothing committed before the halt changed; the plan was skipped at its height.
+    assert_eq!(net.node(2).hashes_at(height - 5).unwrap().1, before);
+    let applied = net.json(0, &["query", "upgrade", "applied"]);
+    assert_eq!(applied["plans"][0]["outcome"], "skipped", "{applied}");
+    assert_eq!(
+        net.json(0, &["query", "upgrade", "app-version"])["app_version"],
+        1
+    );
+}
