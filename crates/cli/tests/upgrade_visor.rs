@@ -132,6 +132,8 @@ impl Net {
             &canary_secs.to_string(),
             "--poll-ms",
             "200",
+            "--metrics-laddr",
+            &format!("127.0.0.1:{}", port + 5),
             "--",
             "start",
         ]);
@@ -352,6 +354,13 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
     let downtime = net.block_time_ms(0, upgrade_height) - net.block_time_ms(0, upgrade_height - 1);
     let visor_downtime = net.status(0)["upgrades"][0]["downtime_ms"].clone();
     println!("upgrade at {upgrade_height}: block interval across the switch {downtime} ms; visor halt-to-first-block {visor_downtime} ms; app hash at {after}: {hash}");
+    let metrics = ureq::get(&format!("http://127.0.0.1:{}/metrics", net.base + 5))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(metrics.contains("caspurvisor_upgrades_total{result=\"completed\"} 1"), "{metrics}");
+    assert!(metrics.contains("caspurvisor_node_up 1"), "{metrics}");
     // The fourth stays halted and says why.
     let s = net.wait_status(3, "waiting for the binary", |s| {
         s["state"] == "waiting_for_binary"

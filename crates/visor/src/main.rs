@@ -3,6 +3,7 @@
 //! binary, backs up the data directory cheaply, switches and restarts — rolling back if the
 //! new binary fails its canary. See `docs/upgrades.md`.
 
+mod bench;
 mod binary;
 mod checkpoint;
 mod layout;
@@ -71,6 +72,15 @@ enum Cmd {
     },
     /// Print the visor's status (status.json).
     Status,
+    /// Benchmark: backup cost against data-directory size, and rollback of 100 heights.
+    Bench {
+        /// The caspurd to grow chains with.
+        #[arg(long)]
+        caspurd: PathBuf,
+        /// Chain lengths to measure at.
+        #[arg(long, value_delimiter = ',', default_value = "500,2000,8000")]
+        blocks: Vec<u64>,
+    },
     /// Back up a stopped node's data directory as the visor does before an upgrade.
     Backup {
         /// Label (directory under visor/backups).
@@ -109,8 +119,13 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<i32> {
+    if let Cmd::Bench { caspurd, blocks } = &cli.command {
+        bench::run(caspurd, blocks)?;
+        return Ok(0);
+    }
     let layout = Layout::new(&home(&cli)?);
     match cli.command {
+        Cmd::Bench { .. } => unreachable!("handled above"),
         Cmd::Init { binary } => {
             let target = layout::install(&binary, &layout.genesis())?;
             layout.switch_to(&layout.genesis())?;
