@@ -243,6 +243,7 @@ fn a_binary_with_the_handler_refuses_to_run_before_the_height_and_skipping_skips
         name: "v2".into(),
         height: h,
         info: String::new(),
+        committed_height: h - 2,
     };
     assert!(
         futures::executor::block_on(early.check_not_early(&chain.state, Some(&halted))).is_ok()

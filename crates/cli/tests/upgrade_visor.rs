@@ -56,6 +56,7 @@ fn plan_info() -> String {
 struct Net {
     dir: tempfile::TempDir,
     base: u16,
+    count: usize,
     visors: Vec<Option<Node>>,
 }
 
@@ -63,10 +64,21 @@ impl Net {
     /// `testnet init` with `edit` applied to every genesis, and each home's visor set up
     /// with `caspurd` as genesis binary.
     fn new(edit: impl Fn(&mut Value)) -> Net {
+        Net::with_validators(VALIDATORS, edit)
+    }
+
+    /// [`Net::new`] with `count` validators.
+    fn with_validators(count: usize, edit: impl Fn(&mut Value)) -> Net {
         let dir = tempfile::tempdir().unwrap();
-        let base = free_port_block(10 * VALIDATORS as u16);
+        let base = free_port_block(10 * count as u16);
         let out = Command::new(bin())
-            .args(["testnet", "init", "--validators", "4", "--output"])
+            .args([
+                "testnet",
+                "init",
+                "--validators",
+                &count.to_string(),
+                "--output",
+            ])
             .arg(dir.path())
             .args([
                 "--starting-port",
@@ -77,7 +89,7 @@ impl Net {
             .output()
             .unwrap();
         json_out(&out);
-        edit_genesis(dir.path(), VALIDATORS, |g| {
+        edit_genesis(dir.path(), count, |g| {
             let gov = &mut g["app_state"]["gov"]["params"];
             gov["voting_period_secs"] = json!(4);
             gov["max_deposit_period_secs"] = json!(4);
@@ -87,9 +99,10 @@ impl Net {
         let net = Net {
             dir,
             base,
-            visors: (0..VALIDATORS).map(|_| None).collect(),
+            count,
+            visors: (0..count).map(|_| None).collect(),
         };
-        for k in 0..VALIDATORS {
+        for k in 0..count {
             net.visor_cmd(k, &["init", bin()]);
         }
         net
@@ -141,10 +154,10 @@ impl Net {
     }
 
     fn start_all(&mut self, canary_secs: u64) {
-        for k in 0..VALIDATORS {
+        for k in 0..self.count {
             self.start(k, canary_secs);
         }
-        for k in 0..VALIDATORS {
+        for k in 0..self.count {
             self.node(k).wait_height(3, Duration::from_secs(90));
         }
     }
@@ -210,15 +223,20 @@ impl Net {
             })
             .map(|a| a["value"].as_str().unwrap().to_string())
             .unwrap();
-        for k in 0..VALIDATORS {
+        for k in 0..self.count {
             self.tx(k, &["tx", "gov", "vote", &id, "yes"]);
         }
     }
 
     fn software_upgrade(&self, name: &str, height: u64) -> Value {
+        self.software_upgrade_of(name, height, &plan_info())
+    }
+
+    /// [`Net::software_upgrade`] with its own `info`.
+    fn software_upgrade_of(&self, name: &str, height: u64, info: &str) -> Value {
         let authority = self.json(0, &["query", "gov", "authority"])["authority"].clone();
         json!([{"@type": "/caspur.upgrade.v1.MsgSoftwareUpgrade", "authority": authority,
-            "plan": {"name": name, "height": height, "info": plan_info(), "routes_to_reopen": []}}])
+            "plan": {"name": name, "height": height, "info": info, "routes_to_reopen": []}}])
     }
 
     /// Waits until node `k`'s visor status satisfies `ok`.
@@ -272,7 +290,7 @@ impl Drop for Net {
                 .args(["-TERM", &v.child.id().to_string()])
                 .status();
         }
-        for k in 0..VALIDATORS {
+        for k in 0..self.count {
             if let Some(mut v) = self.visors[k].take() {
                 let deadline = Instant::now() + Duration::from_secs(15);
                 while v.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
@@ -359,7 +377,10 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
         .unwrap()
         .into_string()
         .unwrap();
-    assert!(metrics.contains("caspurvisor_upgrades_total{result=\"completed\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("caspurvisor_upgrades_total{result=\"completed\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("caspurvisor_node_up 1"), "{metrics}");
     // The fourth stays halted and says why.
     let s = net.wait_status(3, "waiting for the binary", |s| {
@@ -534,4 +555,69 @@ fn a_broken_v2_is_rolled_back_everywhere_and_the_chain_resumes_on_v1() {
         net.json(0, &["query", "upgrade", "app-version"])["app_version"],
         1
     );
+}
+
+/// A v2 "binary" that is a shell script; returns its path and plan info.
+fn script_binary(dir: &Path, name: &str, body: &str) -> (String, String) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = path.to_str().unwrap().to_string();
+    let info = json!({"binaries": {caspur_types::upgrade_info::platform(): {
+        "url": format!("file://{path}"), "sha256": sha256(&path)}}})
+    .to_string();
+    (path, info)
+}
+
+#[test]
+fn a_new_binary_that_hangs_or_fails_to_start_is_rolled_back_by_the_canary() {
+    let mut net = Net::with_validators(1, |g| {
+        g["app_state"]["upgrade"]["params"] = json!({
+            "emergency_quorum": "0.666666666666666666", "min_notice": 10,
+            "readiness_threshold": "0", "readiness_window": 10, "max_postponements": 3});
+    });
+    let bins = net.dir.path().to_path_buf();
+    let (hang, hang_info) = script_binary(&bins, "hangs", "exec sleep 600");
+    let (fail, fail_info) = script_binary(&bins, "fails", "echo cannot start >&2; exit 3");
+    net.place(0, "v2-hang", &hang);
+    net.place(0, "v2-fail", &fail);
+    net.start_all(8);
+    for (name, info) in [("v2-hang", &hang_info), ("v2-fail", &fail_info)] {
+        let height = net.node(0).height() + 30;
+        net.pass(net.software_upgrade_of(name, height, info));
+        let s = net.wait_status(0, "the rollback", |s| {
+            s["upgrades"].as_array().is_some_and(|u| {
+                u.iter()
+                    .any(|a| a["plan"] == name && a["result"] == "rolled_back")
+            }) && s["state"] == "running"
+        });
+        let attempt = s["upgrades"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["plan"] == name)
+            .unwrap()
+            .clone();
+        println!("{name}: {}", attempt["reason"]);
+        net.node(0).wait_height(height + 3, Duration::from_secs(60));
+        let applied = net.json(0, &["query", "upgrade", "applied"]);
+        assert!(
+            applied["plans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == name && p["outcome"] == "skipped"),
+            "{applied}"
+        );
+    }
+    let s = net.status(0);
+    let reasons: Vec<&str> = s["upgrades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons[0].contains("committed no block"), "{reasons:?}");
+    assert!(reasons[1].contains("exited"), "{reasons:?}");
 }

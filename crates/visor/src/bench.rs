@@ -11,7 +11,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 fn height(rpc: &str) -> u64 {
@@ -20,7 +22,12 @@ fn height(rpc: &str) -> u64 {
         .call()
         .ok()
         .and_then(|r| r.into_json::<serde_json::Value>().ok())
-        .and_then(|v| v["result"]["sync_info"]["latest_block_height"].as_str()?.parse().ok())
+        .and_then(|v| {
+            v["result"]["sync_info"]["latest_block_height"]
+                .as_str()?
+                .parse()
+                .ok()
+        })
         .unwrap_or(0)
 }
 
@@ -91,7 +98,12 @@ pub fn run(caspurd: &Path, heights: &[u64]) -> Result<()> {
         let full = checkpoint::create(&data, &home.join("full"), "bench", reached, Mode::Full)?;
         let started = Instant::now();
         let out = Command::new(caspurd)
-            .args(["rollback", "--to-height", &reached.saturating_sub(100).to_string(), "--home"])
+            .args([
+                "rollback",
+                "--to-height",
+                &reached.saturating_sub(100).to_string(),
+                "--home",
+            ])
             .arg(&home)
             .output()?;
         let rollback = started.elapsed();

@@ -128,3 +128,64 @@ pub fn fetch(url: &str, target: &Path) -> Result<()> {
     tracing::info!(url, target = %target.display(), "fetched upgrade binary");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info_for(url: &str, sha256: &str) -> UpgradeInfo {
+        UpgradeInfo {
+            name: "v2".into(),
+            height: 10,
+            info: serde_json::json!({"binaries": {platform(): {"url": url, "sha256": sha256}}})
+                .to_string(),
+            committed_height: 9,
+        }
+    }
+
+    /// Serves `body` once over plain HTTP/1.1 on 127.0.0.1; returns the URL.
+    fn serve_once(body: Vec<u8>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/caspurd", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = conn.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            conn.write_all(head.as_bytes()).unwrap();
+            conn.write_all(&body).unwrap();
+        });
+        url
+    }
+
+    #[test]
+    fn fetches_over_file_and_http_and_refuses_a_wrong_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("caspurd-v2");
+        std::fs::write(&source, b"#!/bin/sh\necho v2\n").unwrap();
+        let sha = sha256_file(&source).unwrap();
+        let file_url = format!("file://{}", source.display());
+
+        let layout = Layout::new(&dir.path().join("a"));
+        let missing = ensure(&layout, &info_for(&file_url, &sha), false).unwrap();
+        assert!(matches!(missing, Err(NotReady::Missing(m)) if m.contains("--allow-download")));
+        let placed = ensure(&layout, &info_for(&file_url, &sha), true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(sha256_file(&placed).unwrap(), sha);
+
+        let layout = Layout::new(&dir.path().join("b"));
+        let url = serve_once(std::fs::read(&source).unwrap());
+        let placed = ensure(&layout, &info_for(&url, &sha), true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(sha256_file(&placed).unwrap(), sha);
+
+        let wrong = "0".repeat(64);
+        let refused = ensure(&layout, &info_for(&url, &wrong), true).unwrap();
+        assert!(matches!(refused, Err(NotReady::ChecksumMismatch(m)) if m.contains("refusing")));
+    }
+}
