@@ -364,6 +364,9 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
         net.json(0, &["query", "upgrade", "app-version"])["app_version"],
         2
     );
+    // The migration doubled the governance voting period (4 s in this genesis).
+    let gov = net.json(2, &["query", "gov", "params"]);
+    assert_eq!(gov["params"]["voting_period"], "8s", "{gov}");
     let applied = net.json(1, &["query", "upgrade", "applied"]);
     assert_eq!(
         applied["plans"][0]["height"].to_string().trim_matches('"'),

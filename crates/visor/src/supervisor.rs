@@ -173,6 +173,10 @@ impl Supervisor {
     pub fn run(&self) -> Result<i32> {
         let rpc = rpc_url(&self.layout.home);
         loop {
+            if self.stopping() {
+                self.report.state("stopped", "stopped on a signal");
+                return Ok(0);
+            }
             let mut state = Persisted::load(&self.layout)?;
             let binary = Layout::binary_in(&self.layout.current()?);
             self.report
