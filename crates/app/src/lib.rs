@@ -211,14 +211,38 @@ impl App {
         state: &S,
         height: u64,
     ) -> Result<Option<caspur_types::proto::upgrade::v1::Plan>, StoreError> {
-        use modules::upgrade::{due, Due};
-        match due(
-            &mut Unmetered(state),
+        let scheduled = modules::upgrade::state::scheduled(&mut Unmetered(state))
+            .await
+            .map_err(|e| StoreError(e.to_string()))?;
+        self.pending_upgrade_of(scheduled, height)
+    }
+
+    /// [`App::pending_upgrade`] for the record stored under `modules::upgrade::state::PLAN`
+    /// (`None`: no plan), already read.
+    pub fn pending_upgrade_in(
+        &self,
+        stored: Option<&[u8]>,
+        height: u64,
+    ) -> Result<Option<caspur_types::proto::upgrade::v1::Plan>, StoreError> {
+        let scheduled = stored
+            .map(caspur_types::proto::upgrade::v1::ScheduledPlan::decode)
+            .transpose()
+            .map_err(|e| StoreError(format!("corrupt upgrade plan: {e}")))?;
+        self.pending_upgrade_of(scheduled, height)
+    }
+
+    fn pending_upgrade_of(
+        &self,
+        scheduled: Option<caspur_types::proto::upgrade::v1::ScheduledPlan>,
+        height: u64,
+    ) -> Result<Option<caspur_types::proto::upgrade::v1::Plan>, StoreError> {
+        use modules::upgrade::{due_of, Due};
+        match due_of(
+            scheduled,
             height,
             &self.upgrades,
             &self.skip_upgrade_heights,
         )
-        .await
         .map_err(|e| StoreError(e.to_string()))?
         {
             Due::Halt(plan) => Ok(Some(plan)),

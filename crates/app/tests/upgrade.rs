@@ -184,6 +184,19 @@ fn a_governance_plan_halts_old_binaries_and_runs_the_new_handler_at_its_height()
     // The old binary may execute every block before the height, and must halt at it.
     assert_eq!(pending(&chain, &old, h - 1), None);
     assert_eq!(pending(&chain, &old, h).as_deref(), Some("v2"));
+    // The same judgement from the raw record the consensus layer reads after each finalized block.
+    let raw = chain.read(async |kv| {
+        caspur_app::context::KvRead::get(kv, &us::PLAN)
+            .await
+            .unwrap()
+    });
+    let from_raw = old
+        .pending_upgrade_in(raw.as_deref(), h)
+        .unwrap()
+        .map(|p| p.name);
+    assert_eq!(from_raw.as_deref(), Some("v2"));
+    assert_eq!(old.pending_upgrade_in(raw.as_deref(), h - 1).unwrap(), None);
+    assert_eq!(old.pending_upgrade_in(None, h).unwrap(), None);
     let err = futures::executor::block_on(async {
         let mut o = caspur_store::Overlay::new(&chain.state);
         let info = caspur_app::BlockInfo {

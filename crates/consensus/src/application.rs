@@ -316,11 +316,13 @@ where
         _captured: (),
         readers: <StateSet<E> as DatabaseSet<E>>::Readers,
     ) {
-        let (stored, events) = {
+        let (stored, events, plan) = {
             let db = readers.read().await;
             (
                 db.get(&LAST_RESULTS_KEY.to_vec()).await,
                 db.get(&LAST_BLOCK_EVENTS_KEY.to_vec()).await,
+                db.get(&caspur_app::modules::upgrade::state::PLAN.to_vec())
+                    .await,
             )
         };
         let block_events = match events {
@@ -360,5 +362,14 @@ where
         self.evidence.forget(&block.faults);
         self.finalized_height
             .fetch_max(block.height().get(), Ordering::AcqRel);
+        let plan = match plan {
+            Ok(p) => p,
+            Err(e) => panic!(
+                "reading the upgrade plan of finalized block {}: {e}",
+                block.height().get()
+            ),
+        };
+        self.halt
+            .after_finalized(&self.app, plan.as_deref(), block.height().get() + 1);
     }
 }

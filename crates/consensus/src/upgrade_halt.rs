@@ -1,8 +1,9 @@
-//! Halting for an upgrade (SPEC §4): before executing a block — proposing, verifying or
-//! replaying it — the application asks the app whether a plan it has no handler for is due at
-//! that height. If so, nothing of the block is executed: the halt is raised (the launcher then
-//! stops the node, which writes `upgrade-info.json` and exits with
-//! [`caspur_types::upgrade_info::UPGRADE_EXIT_CODE`]) and the execution never completes.
+//! Halting for an upgrade (SPEC §4). When block H−1 is finalized and a plan this binary has
+//! no handler for is due at H, the halt is raised at once — every validator finalizes H−1 at
+//! about the same moment, so they all stop together. As a safety net (a node replaying or
+//! catching up), executing block H — proposing, verifying or replaying it — is gated the same
+//! way and never starts. The launcher then stops the node, which writes `upgrade-info.json`
+//! and exits with [`caspur_types::upgrade_info::UPGRADE_EXIT_CODE`].
 
 use caspur_app::App;
 use caspur_store::StateRead;
@@ -40,12 +41,28 @@ impl UpgradeHalt {
     /// Before executing block `height` on `state`: returns at once when the block may run,
     /// otherwise raises the halt and never returns (the node stops around it).
     pub async fn gate<S: StateRead>(&self, app: &App, state: &S, height: u64) {
-        let plan = match app.pending_upgrade(state, height).await {
-            Ok(None) => return,
-            Ok(Some(plan)) => plan,
+        match app.pending_upgrade(state, height).await {
+            Ok(None) => {}
+            Ok(Some(plan)) => {
+                self.halt_for(plan, height);
+                std::future::pending::<()>().await;
+            }
             // A storage fault: the same treatment as one during execution.
             Err(e) => panic!("storage failure reading the upgrade plan at {height}: {e}"),
-        };
+        }
+    }
+
+    /// After block `height − 1` is finalized: raises the halt if a plan is due at `height`
+    /// (`stored`: the scheduled-plan record in the committed state).
+    pub fn after_finalized(&self, app: &App, stored: Option<&[u8]>, height: u64) {
+        match app.pending_upgrade_in(stored, height) {
+            Ok(None) => {}
+            Ok(Some(plan)) => self.halt_for(plan, height),
+            Err(e) => panic!("reading the upgrade plan after block {}: {e}", height - 1),
+        }
+    }
+
+    fn halt_for(&self, plan: caspur_types::proto::upgrade::v1::Plan, height: u64) {
         tracing::error!(
             plan = %plan.name,
             height,
@@ -58,6 +75,5 @@ impl UpgradeHalt {
             info: plan.info,
             committed_height: 0,
         });
-        std::future::pending::<()>().await;
     }
 }

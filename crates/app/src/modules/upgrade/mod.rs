@@ -173,7 +173,17 @@ pub async fn due<K: crate::context::KvRead>(
     handlers: &UpgradeHandlers,
     skip: &std::collections::BTreeSet<u64>,
 ) -> Result<Due, TxError> {
-    let Some(s) = state::scheduled(kv).await? else {
+    due_of(state::scheduled(kv).await?, height, handlers, skip)
+}
+
+/// [`due`] for an already read scheduled plan.
+pub fn due_of(
+    scheduled: Option<pb::ScheduledPlan>,
+    height: u64,
+    handlers: &UpgradeHandlers,
+    skip: &std::collections::BTreeSet<u64>,
+) -> Result<Due, TxError> {
+    let Some(s) = scheduled else {
         return Ok(Due::Nothing);
     };
     let plan = state::plan_of(&s)?.clone();

@@ -12,7 +12,8 @@ use caspur_types::{Address, TxError};
 use prost::Message;
 
 const PARAMS: [u8; 2] = [UPGRADE, 1];
-const PLAN: [u8; 2] = [UPGRADE, 2];
+/// Key of the scheduled plan (the consensus layer reads it at each finalized block).
+pub const PLAN: [u8; 2] = [UPGRADE, 2];
 const APPLIED: [u8; 2] = [UPGRADE, 3];
 const SIGNAL: [u8; 2] = [UPGRADE, 4];
 const APPROVALS: [u8; 2] = [UPGRADE, 5];
