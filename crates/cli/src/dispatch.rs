@@ -1,0 +1,386 @@
+//! Running a parsed `caspurd` command line: each subcommand to the module that does it.
+
+use super::*;
+use anyhow::{bail, Context, Result};
+use output::Format;
+use serde_json::json;
+use std::io::Read as _;
+use std::path::PathBuf;
+
+fn default_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".caspur")
+}
+
+fn read_mnemonic() -> Result<String> {
+    eprintln!("Enter your BIP-39 mnemonic:");
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("cannot read the mnemonic from standard input")?;
+    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if words.is_empty() {
+        bail!("no mnemonic given on standard input");
+    }
+    Ok(words)
+}
+
+pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
+    let out = cli.output;
+    let explicit_home = cli.home.clone();
+    let home = home::Home(cli.home.unwrap_or_else(default_home));
+    match cli.command {
+        Command::Init {
+            moniker,
+            chain_id,
+            overwrite,
+        } => {
+            let g = node::init(
+                &home,
+                &node::InitOptions {
+                    moniker,
+                    chain_id,
+                    overwrite,
+                },
+            )?;
+            output::print(
+                &json!({"home": home.0, "chain_id": g.chain_id, "validator": g.validators[0].pub_key}),
+                out,
+            );
+        }
+        Command::Start { skip_upgrade } => node::finish(node::start(
+            &home,
+            &node::Upgrades {
+                handlers,
+                skip: skip_upgrade.into_iter().collect(),
+            },
+        )?)?,
+        Command::Testnet(TestnetCmd::Init {
+            validators,
+            full_nodes,
+            output_dir,
+            chain_id,
+            starting_port,
+            block_time_ms,
+            account_coins,
+        }) => {
+            let nodes = testnet::init(&testnet::TestnetOptions {
+                validators,
+                full_nodes,
+                output: output_dir,
+                chain_id,
+                starting_port,
+                block_time_ms,
+                account_coins,
+            })?;
+            output::print(&serde_json::to_value(nodes)?, Format::Json);
+        }
+        Command::Dev {
+            dev_mnemonic,
+            block_time_ms,
+            rpc_laddr,
+            p2p_laddr,
+            grpc_laddr,
+            prometheus_laddr,
+            voting_period_secs,
+            skip_upgrade,
+        } => {
+            let dev_home = match explicit_home {
+                Some(h) => home::Home(h),
+                None => {
+                    let dir = tempfile::Builder::new().prefix("caspur-dev-").tempdir()?;
+                    home::Home(dir.keep())
+                }
+            };
+            let upgrades = node::Upgrades {
+                handlers,
+                skip: skip_upgrade.into_iter().collect(),
+            };
+            node::finish(node::dev(
+                &dev_home,
+                &upgrades,
+                node::DevOptions {
+                    mnemonic: dev_mnemonic,
+                    block_time_ms,
+                    rpc: rpc_laddr,
+                    p2p: p2p_laddr,
+                    grpc: grpc_laddr,
+                    prometheus: prometheus_laddr,
+                    voting_period_secs,
+                },
+            )?)?;
+        }
+        Command::Genesis(GenesisCmd::AddAccount { address, coins }) => {
+            node::add_genesis_account(&home, &address, &coins)?
+        }
+        Command::Keys {
+            keyring_backend,
+            command,
+        } => {
+            let ring = keys::Keyring::open(&home.0, keyring_backend);
+            match command {
+                KeysCmd::Add { name, recover } => {
+                    let (mnemonic, fresh) = if recover {
+                        (read_mnemonic()?, false)
+                    } else {
+                        (keys::new_mnemonic(), true)
+                    };
+                    let info = ring.add(&name, &mnemonic, false)?;
+                    let mut v = serde_json::to_value(&info)?;
+                    if fresh {
+                        v["mnemonic"] = json!(mnemonic);
+                    }
+                    output::print(&v, out);
+                }
+                KeysCmd::Import { name } => output::print(
+                    &serde_json::to_value(ring.add(&name, &read_mnemonic()?, false)?)?,
+                    out,
+                ),
+                KeysCmd::List => output::print(&serde_json::to_value(ring.list()?)?, out),
+                KeysCmd::Show { name, address } => {
+                    let info = ring.show(&name)?;
+                    if address {
+                        println!("{}", info.address);
+                    } else {
+                        output::print(&serde_json::to_value(info)?, out);
+                    }
+                }
+                KeysCmd::Delete { name, .. } => {
+                    ring.delete(&name)?;
+                    eprintln!("key {name:?} deleted");
+                }
+            }
+        }
+        Command::Tx { opts, command } => {
+            let client = client::Client::new(&opts.node);
+            let ring = keys::Keyring::open(&home.0, opts.keyring_backend);
+            let chain_id = match opts.chain_id {
+                Some(c) => c,
+                None => client.call("status", json!({}))?["node_info"]["network"]
+                    .as_str()
+                    .map(String::from)
+                    .context("the node did not report its chain id; pass --chain-id")?,
+            };
+            let wait = match opts.broadcast_mode.as_str() {
+                "block" => true,
+                "sync" | "async" => false,
+                other => bail!("--broadcast-mode must be sync or block, not {other:?}"),
+            };
+            let fee = commands::FeeOptions {
+                fees: opts.fees,
+                gas: opts.gas,
+                gas_price: opts.gas_prices,
+            };
+            let tx = commands::TxContext {
+                client: &client,
+                ring: &ring,
+                chain_id: &chain_id,
+                fee: &fee,
+                memo: &opts.note,
+                wait,
+            };
+            match *command {
+                TxCmd::Bank(BankTx::Send { from, to, amount }) => {
+                    output::print(&commands::bank_send(&tx, &from, &to, &amount)?, out);
+                }
+                TxCmd::Staking(cmd) => output::print(&staking_cmd::tx(&tx, &home, cmd)?, out),
+                TxCmd::Gov(cmd) => output::print(&gov_cmd::gov_tx(&tx, cmd)?, out),
+                TxCmd::Dcert(cmd) => output::print(&dcert_cmd::tx(&tx, cmd)?, out),
+                TxCmd::Upgrade(cmd) => output::print(&upgrade_cmd::tx(&tx, cmd)?, out),
+                TxCmd::Distribution(cmd) => {
+                    output::print(&gov_cmd::distribution_tx(&tx, cmd)?, out)
+                }
+                TxCmd::Slashing(cmd) => output::print(&gov_cmd::slashing_tx(&tx, cmd)?, out),
+            }
+        }
+        Command::Query { node, command } => {
+            let client = client::Client::new(&node);
+            let v = match command {
+                QueryCmd::Bank(BankQuery::Balances { address }) => {
+                    commands::balances(&client, &address)?
+                }
+                QueryCmd::Auth(AuthQuery::Account { address }) => {
+                    commands::auth_account(&client, &address)?
+                }
+                QueryCmd::Block { height } => {
+                    client.call("block", json!({"height": height.map(|h| h.to_string())}))?
+                }
+                QueryCmd::Tx { hash } => commands::tx(&client, &hash)?,
+                QueryCmd::Staking(cmd) => staking_cmd::query(&client, cmd)?,
+                QueryCmd::Gov(cmd) => gov_cmd::gov_query(&client, cmd)?,
+                QueryCmd::Dcert(cmd) => dcert_cmd::query(&client, cmd)?,
+                QueryCmd::Circuit(cmd) => circuit_cmd::query(&client, cmd)?,
+                QueryCmd::Upgrade(cmd) => upgrade_cmd::query(&client, cmd)?,
+                QueryCmd::Distribution(cmd) => gov_cmd::distribution_query(&client, cmd)?,
+            };
+            output::print(&v, out);
+        }
+        Command::ShowValidator => {
+            let key: home::ValidatorKeyFile = home::read_json(&home.validator_key())
+                .with_context(|| format!("{} holds no validator key", home.0.display()))?;
+            output::print(
+                &json!({"pub_key": hex::encode(key.public()?), "address": key.address}),
+                out,
+            )
+        }
+        Command::Status { node } => {
+            output::print(&client::Client::new(&node).call("status", json!({}))?, out)
+        }
+        Command::Bench(BenchCmd::Network {
+            validators,
+            block_time_ms,
+            loads,
+            seconds,
+        }) => {
+            eprintln!("starting {validators} validators ({block_time_ms} ms blocks)…");
+            let reports = bench_net::run(&bench_net::NetBenchOptions {
+                validators,
+                block_time_ms,
+                loads,
+                seconds,
+            })?;
+            if out == Format::Json {
+                let rows: Vec<_> = reports
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "offered_tps": r.offered,
+                            "committed_tps": r.committed_tps,
+                            "blocks": r.blocks,
+                            "interval_ms": {"median": r.interval.median, "p99": r.interval.p99},
+                            "block_finality_ms": {"median": r.block_finality.median, "p99": r.block_finality.p99},
+                            "tx_finality_ms": r.tx_finality.map(|s| json!({"median": s.median, "p99": s.p99})),
+                        })
+                    })
+                    .collect();
+                output::print(&json!(rows), out);
+            }
+        }
+        Command::Bench(BenchCmd::Circuit {
+            txs,
+            routes,
+            rounds,
+        }) => {
+            if txs == 0 || rounds == 0 {
+                anyhow::bail!("need at least one tx and one round");
+            }
+            let r = caspur_app::modules::circuit::bench::run(txs, routes, rounds)
+                .map_err(|e| anyhow::anyhow!(e.log()))?;
+            if out == Format::Text {
+                println!(
+                    "CheckTx of {} signed MsgSend txs, medians of {} alternating rounds",
+                    r.txs, r.rounds
+                );
+                println!("without broken routes: {:>9.0} tx/s", r.without_per_sec);
+                println!(
+                    "with {:>5} broken:     {:>9.0} tx/s",
+                    r.routes, r.with_per_sec
+                );
+                println!("time ratio with/without: {:.3}", r.ratio);
+                println!(
+                    "breaker check alone: {:.2}% of CheckTx; CheckTx / CheckTx without the breaker: {:.4}",
+                    r.breaker_share * 100.0,
+                    r.ratio_to_no_breaker
+                );
+            } else {
+                output::print(&serde_json::to_value(&r)?, out);
+            }
+        }
+        Command::Bench(BenchCmd::Dcert {
+            voters,
+            candidates,
+            max_members,
+            samples,
+        }) => {
+            let mut reports = Vec::new();
+            for n in voters {
+                if candidates < 3 || samples == 0 || n == 0 {
+                    anyhow::bail!("need at least 3 candidates, 1 voter and 1 sample");
+                }
+                eprintln!("building {n} voters over {candidates} candidates…");
+                let r = caspur_app::modules::dcert::bench::run(n, candidates, max_members, samples)
+                    .map_err(|e| anyhow::anyhow!(e.log()))?;
+                if out == Format::Text {
+                    println!(
+                        "{:>9} voters: vote update {:>6.1} µs median {:>6.1} µs p99 | delegation change {:>6.1} / {:>6.1} | seat maintenance {:>6.1} / {:>6.1} | gas {} / {} / {}  (setup {:.0} s)",
+                        r.voters,
+                        r.vote_update_us.0,
+                        r.vote_update_us.1,
+                        r.delegation_change_us.0,
+                        r.delegation_change_us.1,
+                        r.seat_maintenance_us.0,
+                        r.seat_maintenance_us.1,
+                        r.gas.0,
+                        r.gas.1,
+                        r.gas.2,
+                        r.setup_secs
+                    );
+                }
+                reports.push(r);
+            }
+            if out != Format::Text {
+                output::print(&serde_json::to_value(&reports)?, out);
+            }
+        }
+        Command::Bench(BenchCmd::TxThroughput {
+            txs,
+            accounts,
+            block_size,
+            rounds,
+        }) => {
+            let dir = tempfile::Builder::new().prefix("caspur-bench-").tempdir()?;
+            eprintln!("signing {txs} txs from {accounts} accounts, then measuring…");
+            let r = caspur_consensus::bench::tx_throughput(
+                dir.path(),
+                txs,
+                accounts,
+                block_size,
+                rounds,
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
+            if out == Format::Text {
+                println!(
+                    "medians of {} alternating rounds, {} txs in blocks of {}",
+                    r.rounds, r.txs, r.block_size
+                );
+                println!(
+                    "raw secp256k1 verification ({} threads): {:>10.0} sig/s",
+                    r.threads, r.raw_verify_per_sec
+                );
+                println!(
+                    "full path (decode→verify→execute→commit): {:>10.0} tx/s",
+                    r.full_path_per_sec
+                );
+                println!("ratio full/raw: {:.1}%", r.ratio * 100.0);
+                println!(
+                    "time split: execution {:.1}%, merkleize+commit {:.1}%",
+                    r.execute_share * 100.0,
+                    r.commit_share * 100.0
+                );
+            } else {
+                output::print(&serde_json::to_value(&r)?, out);
+            }
+        }
+        Command::Rollback { to_height } => {
+            let removed = node::rollback(&home, to_height)?;
+            output::print(
+                &json!({"height": to_height, "blocks_removed_from_index": removed}),
+                out,
+            );
+        }
+        Command::Export => {
+            home::require_initialized(&home)?;
+            let genesis: home::GenesisDoc = home::read_json(&home.genesis())?;
+            let (height, state) = caspur_consensus::launch::export_state(&home.data_dir())
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let mut doc = genesis;
+            doc.app_state = state;
+            let mut v = serde_json::to_value(&doc)?;
+            v["initial_height"] = json!((height + 1).to_string());
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+    }
+    Ok(())
+}
