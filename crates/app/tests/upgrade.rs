@@ -83,6 +83,20 @@ fn chain(params: UpgradeParams) -> Chain {
     chain
 }
 
+/// [`chain`] where governance passed plan `v2`, 40 blocks after its submission; returns the
+/// plan's height.
+fn with_v2_plan(params: UpgradeParams) -> (Chain, u64) {
+    let mut chain = chain(params);
+    let h = chain.height + 40;
+    decide(
+        &mut chain,
+        vec![software_upgrade(plan("v2", h, &[]))],
+        10_000_000,
+        true,
+    );
+    (chain, h)
+}
+
 fn scheduled(chain: &Chain) -> Option<pb::ScheduledPlan> {
     chain.read(async |kv| us::scheduled(kv).await.unwrap())
 }
@@ -169,14 +183,7 @@ fn has_event(chain: &Chain, kind: &str) -> bool {
 
 #[test]
 fn a_governance_plan_halts_old_binaries_and_runs_the_new_handler_at_its_height() {
-    let mut chain = chain(params(|_| {}));
-    let h = chain.height + 40;
-    decide(
-        &mut chain,
-        vec![software_upgrade(plan("v2", h, &[]))],
-        10_000_000,
-        true,
-    );
+    let (mut chain, h) = with_v2_plan(params(|_| {}));
     let s = scheduled(&chain).expect("the passed proposal scheduled the plan");
     assert_eq!(s.source, "governance");
     let old = chain.app.clone();
@@ -237,14 +244,7 @@ fn a_governance_plan_halts_old_binaries_and_runs_the_new_handler_at_its_height()
 
 #[test]
 fn a_binary_with_the_handler_refuses_to_run_before_the_height_and_skipping_skips() {
-    let mut chain = chain(params(|_| {}));
-    let h = chain.height + 40;
-    decide(
-        &mut chain,
-        vec![software_upgrade(plan("v2", h, &[]))],
-        10_000_000,
-        true,
-    );
+    let (mut chain, h) = with_v2_plan(params(|_| {}));
     let early = chain
         .app
         .clone()
@@ -377,14 +377,7 @@ fn readiness_below_threshold_postpones_then_cancels_and_signals_let_it_through()
         p.max_postponements = 1;
     });
     // Unready: postponed once by the window, then cancelled.
-    let mut chain = chain(threshold.clone());
-    let h = chain.height + 40;
-    decide(
-        &mut chain,
-        vec![software_upgrade(plan("v2", h, &[]))],
-        10_000_000,
-        true,
-    );
+    let (mut chain, h) = with_v2_plan(threshold.clone());
     run_to(&mut chain, h - 6);
     assert_eq!(scheduled(&chain).unwrap().plan.unwrap().height as u64, h);
     chain.block(Vec::new(), 1000);
@@ -397,14 +390,7 @@ fn readiness_below_threshold_postpones_then_cancels_and_signals_let_it_through()
     assert!(scheduled(&chain).is_none());
 
     // Ready after one postponement: the validator (all the bonded power) signals.
-    let mut chain = self::chain(threshold);
-    let h = chain.height + 40;
-    decide(
-        &mut chain,
-        vec![software_upgrade(plan("v2", h, &[]))],
-        10_000_000,
-        true,
-    );
+    let (mut chain, h) = with_v2_plan(threshold);
     run_to(&mut chain, h - 5);
     assert_eq!(scheduled(&chain).unwrap().postponements, 1);
     assert_ne!(

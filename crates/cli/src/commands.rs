@@ -63,6 +63,22 @@ pub struct TxContext<'a> {
 }
 
 impl TxContext<'_> {
+    /// Signs and broadcasts one message of type `url` whose encoding `build` makes from the
+    /// signer's address (`caspur1…`).
+    pub fn send_one(
+        &self,
+        from: &str,
+        url: &str,
+        build: &dyn Fn(String) -> Vec<u8>,
+    ) -> Result<Value> {
+        self.send(from, |me| {
+            Ok(vec![cosmos_sdk_proto::Any {
+                type_url: url.to_string(),
+                value: build(me.to_string()),
+            }])
+        })
+    }
+
     /// Signs the messages `build` makes for the key `from`'s address and broadcasts them.
     pub fn send(
         &self,

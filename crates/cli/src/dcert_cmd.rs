@@ -145,21 +145,13 @@ fn preference(s: &str) -> Result<pb::Preference> {
 
 /// Runs a dCERT tx command.
 pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
-    let send = |from: &str, url: &str, build: &dyn Fn(String) -> Vec<u8>| {
-        ctx.send(from, |me| {
-            Ok(vec![cosmos_sdk_proto::Any {
-                type_url: url.to_string(),
-                value: build(me.to_string()),
-            }])
-        })
-    };
     match cmd {
         DcertTx::Vote { preferences, from } => {
             let preferences = preferences
                 .iter()
                 .map(|p| preference(p))
                 .collect::<Result<Vec<_>>>()?;
-            send(&from, "/caspur.dcert.v1.MsgVoteDcert", &|voter| {
+            ctx.send_one(&from, "/caspur.dcert.v1.MsgVoteDcert", &|voter| {
                 let preferences = preferences.clone();
                 pb::MsgVoteDcert { voter, preferences }.encode_to_vec()
             })
@@ -168,7 +160,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
             description,
             encryption_key,
             from,
-        } => send(&from, "/caspur.dcert.v1.MsgAcceptCandidacy", &|candidate| {
+        } => ctx.send_one(&from, "/caspur.dcert.v1.MsgAcceptCandidacy", &|candidate| {
             pb::MsgAcceptCandidacy {
                 candidate,
                 description: description.clone(),
@@ -182,7 +174,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
             from,
         } => {
             let amount = Some(one_coin(&amount)?);
-            send(&from, "/caspur.dcert.v1.MsgBondDcert", &|staker| {
+            ctx.send_one(&from, "/caspur.dcert.v1.MsgBondDcert", &|staker| {
                 let (candidate, amount) = (candidate.clone(), amount.clone());
                 pb::MsgBondDcert {
                     staker,
@@ -198,7 +190,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
             from,
         } => {
             let amount = Some(one_coin(&amount)?);
-            send(&from, "/caspur.dcert.v1.MsgUnbondDcert", &|staker| {
+            ctx.send_one(&from, "/caspur.dcert.v1.MsgUnbondDcert", &|staker| {
                 let (candidate, amount) = (candidate.clone(), amount.clone());
                 pb::MsgUnbondDcert {
                     staker,
@@ -208,7 +200,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
                 .encode_to_vec()
             })
         }
-        DcertTx::UpdateDescription { description, from } => send(
+        DcertTx::UpdateDescription { description, from } => ctx.send_one(
             &from,
             "/caspur.dcert.v1.MsgUpdateGroupDescription",
             &|member| {
@@ -221,7 +213,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
             },
         ),
         DcertTx::VoteSuspend { target, from } => {
-            send(&from, "/caspur.dcert.v1.MsgVoteSuspend", &|member| {
+            ctx.send_one(&from, "/caspur.dcert.v1.MsgVoteSuspend", &|member| {
                 let target = target.clone();
                 pb::MsgVoteSuspend { member, target }.encode_to_vec()
             })
@@ -230,7 +222,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
             routes,
             reason,
             from,
-        } => send(&from, "/caspur.dcert.v1.MsgCircuitBreak", &|member| {
+        } => ctx.send_one(&from, "/caspur.dcert.v1.MsgCircuitBreak", &|member| {
             let (routes, reason) = (routes.clone(), reason.clone());
             pb::MsgCircuitBreak {
                 member,

@@ -95,14 +95,6 @@ pub fn file_sha256(path: &std::path::Path) -> Result<String> {
 
 /// Runs an upgrade tx command.
 pub fn tx(ctx: &TxContext<'_>, cmd: UpgradeTx) -> Result<Value> {
-    let send = |from: &str, url: &str, build: &dyn Fn(String) -> Vec<u8>| {
-        ctx.send(from, |me| {
-            Ok(vec![cosmos_sdk_proto::Any {
-                type_url: url.to_string(),
-                value: build(me.to_string()),
-            }])
-        })
-    };
     match cmd {
         UpgradeTx::SignalReady {
             plan,
@@ -115,7 +107,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: UpgradeTx) -> Result<Value> {
                 (None, Some(path)) => file_sha256(&path)?,
                 (None, None) => anyhow::bail!("give --sha256 or --binary"),
             };
-            send(&from, "/caspur.upgrade.v1.MsgSignalReady", &|validator| {
+            ctx.send_one(&from, "/caspur.upgrade.v1.MsgSignalReady", &|validator| {
                 pb::MsgSignalReady {
                     validator,
                     plan: plan.clone(),
@@ -137,7 +129,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: UpgradeTx) -> Result<Value> {
                 info,
                 routes_to_reopen: reopen,
             };
-            send(
+            ctx.send_one(
                 &from,
                 "/caspur.upgrade.v1.MsgApproveEmergencyUpgrade",
                 &|member| {
@@ -149,7 +141,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: UpgradeTx) -> Result<Value> {
                 },
             )
         }
-        UpgradeTx::CancelEmergency { name, from } => send(
+        UpgradeTx::CancelEmergency { name, from } => ctx.send_one(
             &from,
             "/caspur.upgrade.v1.MsgCancelEmergencyUpgrade",
             &|member| {

@@ -20,18 +20,6 @@ use std::time::{Duration, Instant};
 
 const VALIDATORS: usize = 4;
 
-fn testnet_init(dir: &Path, base: u16, full_nodes: usize, block_time_ms: u64) -> Value {
-    let init = Command::new(bin())
-        .args(["testnet", "init", "--validators", "4", "--output"])
-        .arg(dir)
-        .args(["--full-nodes", &full_nodes.to_string()])
-        .args(["--starting-port", &base.to_string()])
-        .args(["--block-time-ms", &block_time_ms.to_string()])
-        .output()
-        .unwrap();
-    json_out(&init)
-}
-
 fn sync_info(n: &Node) -> Value {
     n.rpc("status", json!({})).expect("status")["sync_info"].clone()
 }
@@ -127,18 +115,7 @@ fn account_of(home: &Path, name: &str) -> String {
 fn four_validators_survive_a_kill_and_agree() {
     let dir = tempfile::tempdir().unwrap();
     let base = free_port_block(10 * VALIDATORS as u16);
-    let init = Command::new(bin())
-        .args(["testnet", "init", "--validators", "4", "--output"])
-        .arg(dir.path())
-        .args([
-            "--starting-port",
-            &base.to_string(),
-            "--block-time-ms",
-            "200",
-        ])
-        .output()
-        .unwrap();
-    let homes: Value = json_out(&init);
+    let homes = testnet_init(dir.path(), VALIDATORS, base, 0, 200);
     assert_eq!(homes.as_array().unwrap().len(), VALIDATORS);
     // 20-block epochs: the outage and the catch-up span several hand-overs.
     set_epoch_length(dir.path(), VALIDATORS, 20);
@@ -215,7 +192,7 @@ fn late_full_node_state_syncs_and_intruders_change_nothing() {
     let nodes = VALIDATORS + 2;
     let base = free_port_block(10 * nodes as u16);
     // node4: the late full node (admitted as a follower); node5: an intruder nobody admitted.
-    let homes = testnet_init(dir.path(), base, 2, 20);
+    let homes = testnet_init(dir.path(), VALIDATORS, base, 2, 20);
     // 100-block epochs: the late node learns eleven validator sets from boundary proofs.
     set_epoch_length(dir.path(), nodes, 100);
     let intruder = homes[5]["pub_key"].as_str().unwrap().to_string();

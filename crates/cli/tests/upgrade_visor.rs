@@ -71,24 +71,7 @@ impl Net {
     fn with_validators(count: usize, edit: impl Fn(&mut Value)) -> Net {
         let dir = tempfile::tempdir().unwrap();
         let base = free_port_block(10 * count as u16);
-        let out = Command::new(bin())
-            .args([
-                "testnet",
-                "init",
-                "--validators",
-                &count.to_string(),
-                "--output",
-            ])
-            .arg(dir.path())
-            .args([
-                "--starting-port",
-                &base.to_string(),
-                "--block-time-ms",
-                "200",
-            ])
-            .output()
-            .unwrap();
-        json_out(&out);
+        testnet_init(dir.path(), count, base, 0, 200);
         edit_genesis(dir.path(), count, |g| {
             let gov = &mut g["app_state"]["gov"]["params"];
             gov["voting_period_secs"] = json!(4);
@@ -306,6 +289,15 @@ impl Drop for Net {
     }
 }
 
+/// Sets the upgrade parameters: two-thirds emergency quorum, a 10-block readiness window and
+/// up to 3 postponements, with `min_notice` and `readiness_threshold` ("0": readiness off).
+fn upgrade_params(g: &mut Value, min_notice: u64, readiness_threshold: &str) {
+    g["app_state"]["upgrade"]["params"] = json!({
+        "emergency_quorum": "0.666666666666666666", "min_notice": min_notice,
+        "readiness_threshold": readiness_threshold, "readiness_window": 10,
+        "max_postponements": 3});
+}
+
 fn height_of(plan: &Value) -> u64 {
     plan["plan"]["height"].as_str().map_or_else(
         || plan["plan"]["height"].as_u64().unwrap(),
@@ -315,12 +307,7 @@ fn height_of(plan: &Value) -> u64 {
 
 #[test]
 fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
-    let mut net = Net::new(|g| {
-        g["app_state"]["upgrade"]["params"] = json!({
-            "emergency_quorum": "0.666666666666666666", "min_notice": 10,
-            "readiness_threshold": "0.666666666666666666", "readiness_window": 10,
-            "max_postponements": 3});
-    });
+    let mut net = Net::new(|g| upgrade_params(g, 10, "0.666666666666666666"));
     for k in 0..3 {
         net.place(k, "v2", v2_bin());
     }
@@ -410,9 +397,7 @@ fn emergency_genesis(g: &mut Value) {
         .map(|v| json!({"address": v["operator"], "bond": "1000000", "member": true}))
         .collect();
     g["app_state"]["dcert"]["candidates"] = json!(accounts);
-    g["app_state"]["upgrade"]["params"] = json!({
-        "emergency_quorum": "0.666666666666666666", "min_notice": 25,
-        "readiness_threshold": "0", "readiness_window": 10, "max_postponements": 3});
+    upgrade_params(g, 25, "0");
 }
 
 #[test]
@@ -532,11 +517,7 @@ fn emergency_upgrade_reopens_a_broken_route_and_a_wrong_checksum_is_refused() {
 
 #[test]
 fn a_broken_v2_is_rolled_back_everywhere_and_the_chain_resumes_on_v1() {
-    let mut net = Net::new(|g| {
-        g["app_state"]["upgrade"]["params"] = json!({
-            "emergency_quorum": "0.666666666666666666", "min_notice": 10,
-            "readiness_threshold": "0", "readiness_window": 10, "max_postponements": 3});
-    });
+    let mut net = Net::new(|g| upgrade_params(g, 10, "0"));
     for k in 0..VALIDATORS {
         net.place(k, "v2-broken", v2_bin());
     }
@@ -583,11 +564,7 @@ fn script_binary(dir: &Path, name: &str, body: &str) -> (String, String) {
 
 #[test]
 fn a_new_binary_that_hangs_or_fails_to_start_is_rolled_back_by_the_canary() {
-    let mut net = Net::with_validators(1, |g| {
-        g["app_state"]["upgrade"]["params"] = json!({
-            "emergency_quorum": "0.666666666666666666", "min_notice": 10,
-            "readiness_threshold": "0", "readiness_window": 10, "max_postponements": 3});
-    });
+    let mut net = Net::with_validators(1, |g| upgrade_params(g, 10, "0"));
     let bins = net.dir.path().to_path_buf();
     let (hang, hang_info) = script_binary(&bins, "hangs", "exec sleep 600");
     let (fail, fail_info) = script_binary(&bins, "fails", "echo cannot start >&2; exit 3");

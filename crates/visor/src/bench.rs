@@ -5,6 +5,7 @@
 //! rolled back 100 heights.
 
 use crate::checkpoint::{self, Mode};
+use crate::supervisor::committed_height;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -14,21 +15,6 @@ fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
-}
-
-fn height(rpc: &str) -> u64 {
-    ureq::get(&format!("{rpc}/status"))
-        .timeout(Duration::from_secs(2))
-        .call()
-        .ok()
-        .and_then(|r| r.into_json::<serde_json::Value>().ok())
-        .and_then(|v| {
-            v["result"]["sync_info"]["latest_block_height"]
-                .as_str()?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
 }
 
 /// Runs a dev chain in `home` until `target` blocks are committed, then stops it.
@@ -49,7 +35,7 @@ fn grow(caspurd: &Path, home: &Path, target: u64) -> Result<u64> {
     bar.set_message(format!("growing a chain to {target} blocks"));
     let deadline = Instant::now() + Duration::from_secs(target / 5 + 120);
     let reached = loop {
-        let h = height(&url);
+        let h = committed_height(&url);
         bar.set_position(h.min(target));
         if h >= target {
             break h;

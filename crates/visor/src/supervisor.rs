@@ -92,7 +92,7 @@ fn rpc_url(home: &Path) -> Option<String> {
 }
 
 /// The node's latest committed height (0 when unreachable).
-fn committed_height(rpc: &str) -> u64 {
+pub fn committed_height(rpc: &str) -> u64 {
     ureq::get(&format!("{rpc}/status"))
         .timeout(Duration::from_secs(2))
         .call()

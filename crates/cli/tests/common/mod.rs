@@ -287,6 +287,32 @@ pub fn rpc(url: &str, method: &str, params: Value) -> Option<Value> {
     v.get("result").cloned()
 }
 
+/// `caspurd testnet init` of `validators` validators and `full_nodes` full nodes in `dir`,
+/// ports from `base`; returns its JSON list of homes.
+pub fn testnet_init(
+    dir: &Path,
+    validators: usize,
+    base: u16,
+    full_nodes: usize,
+    block_time_ms: u64,
+) -> Value {
+    let init = Command::new(bin())
+        .args([
+            "testnet",
+            "init",
+            "--validators",
+            &validators.to_string(),
+            "--output",
+        ])
+        .arg(dir)
+        .args(["--full-nodes", &full_nodes.to_string()])
+        .args(["--starting-port", &base.to_string()])
+        .args(["--block-time-ms", &block_time_ms.to_string()])
+        .output()
+        .unwrap();
+    json_out(&init)
+}
+
 /// Edits `genesis.json` of homes `dir/node0…` (all alike, so they stay one chain).
 pub fn edit_genesis(dir: &Path, nodes: usize, edit: impl Fn(&mut Value)) {
     for k in 0..nodes {
