@@ -228,8 +228,13 @@ mod tests {
                 .len(),
             100_000
         );
-        // A full backup costs the whole directory.
+        // A full backup costs the whole directory and puts back every byte, index included.
         let full = create(&data, &dir.path().join("full"), "v2", 10, Mode::Full).unwrap();
         assert_eq!(full.copied_bytes, full.data_bytes);
+        write(&data.join("index.redb"), b"rewritten");
+        write(&data.join("caspur-new-partition/0000000000000000"), b"new");
+        restore(&data, &dir.path().join("full")).unwrap();
+        assert_eq!(std::fs::read(data.join("index.redb")).unwrap().len(), 50_000);
+        assert!(!data.join("caspur-new-partition").exists());
     }
 }
