@@ -234,7 +234,10 @@ mod tests {
         write(&data.join("index.redb"), b"rewritten");
         write(&data.join("caspur-new-partition/0000000000000000"), b"new");
         restore(&data, &dir.path().join("full")).unwrap();
-        assert_eq!(std::fs::read(data.join("index.redb")).unwrap().len(), 50_000);
+        assert_eq!(
+            std::fs::read(data.join("index.redb")).unwrap().len(),
+            50_000
+        );
         assert!(!data.join("caspur-new-partition").exists());
     }
 }
