@@ -279,7 +279,11 @@ impl Drop for Net {
                 while v.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                if let Some(pid) = self.status(k)["pid"].as_u64() {
+                // Never panic here: a failing test is already unwinding.
+                let status = std::fs::read(self.home(k).join("visor/status.json"))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+                if let Some(pid) = status.and_then(|s| s["pid"].as_u64()) {
                     let _ = Command::new("kill")
                         .args(["-KILL", &pid.to_string()])
                         .status();
@@ -313,7 +317,7 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
     }
     net.start_all(120);
     let h0 = net.node(0).height();
-    let height = h0 + 50;
+    let height = h0 + 60;
     net.pass(net.software_upgrade("v2", height));
     // Nobody signalled: judged `readiness_window` blocks before the height and postponed.
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -325,8 +329,7 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
         assert!(Instant::now() < deadline, "plan never postponed: {p}");
         std::thread::sleep(Duration::from_millis(300));
     };
-    let upgrade_height = height_of(&plan);
-    assert_eq!(upgrade_height, height + 10);
+    assert_eq!(height_of(&plan), height + 10, "postponed by the window");
     // Three of four (75 % of the power) signal with the binary's checksum.
     for k in 0..3 {
         net.tx(
@@ -345,6 +348,17 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
             })
         });
     }
+    // Where it ran: height + 10, or a window later if the signals came in too late for that
+    // judgement on a slow machine.
+    let applied = net.json(1, &["query", "upgrade", "applied"]);
+    let upgrade_height: u64 = applied["plans"][0]["height"]
+        .as_u64()
+        .or_else(|| applied["plans"][0]["height"].as_str()?.parse().ok())
+        .unwrap();
+    assert!(
+        upgrade_height >= height + 10 && (upgrade_height - height).is_multiple_of(10),
+        "{applied}"
+    );
     let after = upgrade_height + 5;
     let hash = net.agree_at(&[0, 1, 2], after);
     assert_eq!(
@@ -354,11 +368,6 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
     // The migration doubled the governance voting period (4 s in this genesis).
     let gov = net.json(2, &["query", "gov", "params"]);
     assert_eq!(gov["params"]["voting_period"], "8s", "{gov}");
-    let applied = net.json(1, &["query", "upgrade", "applied"]);
-    assert_eq!(
-        applied["plans"][0]["height"].to_string().trim_matches('"'),
-        upgrade_height.to_string()
-    );
     let downtime = net.block_time_ms(0, upgrade_height) - net.block_time_ms(0, upgrade_height - 1);
     let visor_downtime = net.status(0)["upgrades"][0]["downtime_ms"].clone();
     println!("upgrade at {upgrade_height}: block interval across the switch {downtime} ms; visor halt-to-first-block {visor_downtime} ms; app hash at {after}: {hash}");
@@ -522,9 +531,9 @@ fn a_broken_v2_is_rolled_back_everywhere_and_the_chain_resumes_on_v1() {
         net.place(k, "v2-broken", v2_bin());
     }
     net.start_all(60);
-    let height = net.node(0).height() + 40;
+    let height = net.node(0).height() + 60;
     net.pass(net.software_upgrade("v2-broken", height));
-    let before = net.agree_at(&[0, 1, 2, 3], height - 5);
+    let before = net.agree_at(&[0, 1, 2, 3], height - 20);
     for k in 0..VALIDATORS {
         let s = net.wait_status(k, "the rollback", |s| {
             s["upgrades"]
@@ -540,7 +549,7 @@ fn a_broken_v2_is_rolled_back_everywhere_and_the_chain_resumes_on_v1() {
     }
     net.agree_at(&[0, 1, 2, 3], height + 5);
     // Nothing committed before the halt changed; the plan was skipped at its height.
-    assert_eq!(net.node(2).hashes_at(height - 5).unwrap().1, before);
+    assert_eq!(net.node(2).hashes_at(height - 20).unwrap().1, before);
     let applied = net.json(0, &["query", "upgrade", "applied"]);
     assert_eq!(applied["plans"][0]["outcome"], "skipped", "{applied}");
     assert_eq!(
@@ -572,7 +581,7 @@ fn a_new_binary_that_hangs_or_fails_to_start_is_rolled_back_by_the_canary() {
     net.place(0, "v2-fail", &fail);
     net.start_all(8);
     for (name, info) in [("v2-hang", &hang_info), ("v2-fail", &fail_info)] {
-        let height = net.node(0).height() + 30;
+        let height = net.node(0).height() + 45;
         net.pass(net.software_upgrade_of(name, height, info));
         let s = net.wait_status(0, "the rollback", |s| {
             s["upgrades"].as_array().is_some_and(|u| {
