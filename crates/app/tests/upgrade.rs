@@ -327,10 +327,16 @@ fn bank_send(from: u8, to: u8) -> cosmos_sdk_proto::Any {
 fn the_group_cancels_its_own_plan_by_quorum_but_not_a_governance_plan() {
     let mut chain = chain(params(|_| {}));
     let p = plan("hotfix", chain.height + 100, &[]);
+    let other = plan("other", chain.height + 200, &[]);
+    // A member backs one plan at a time: switching withdraws the earlier approval.
+    chain.ok(5, approve(5, &other));
     chain.ok(5, approve(5, &p));
+    let approvals = chain.read(async |kv| us::approvals(kv).await.unwrap());
+    assert_eq!(approvals.len(), 1);
+    assert_eq!(approvals[0].plan.as_ref(), Some(&p));
+    assert_eq!(approvals[0].members, vec![addr(5).to_string()]);
     chain.ok(7, approve(7, &p));
     assert!(scheduled(&chain).is_some());
-    let other = plan("other", chain.height + 200, &[]);
     assert_ne!(
         chain.run(6, approve(6, &other)).code,
         0,

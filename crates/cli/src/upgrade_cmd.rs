@@ -10,7 +10,6 @@ use caspur_types::proto::upgrade::v1 as pb;
 use clap::Subcommand;
 use prost::Message;
 use serde_json::Value;
-use sha2::Digest as _;
 
 /// `tx upgrade …`.
 #[derive(Subcommand)]
@@ -84,13 +83,11 @@ pub fn proposal_message(type_url: &str, v: Value) -> Option<Result<cosmos_sdk_pr
 }
 
 /// The lower-case hex SHA-256 of a file.
-pub fn file_sha256(path: &std::path::Path) -> Result<String> {
-    let mut file =
+fn file_sha256(path: &std::path::Path) -> Result<String> {
+    let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut hasher = sha2::Sha256::new();
-    std::io::copy(&mut file, &mut hasher)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex::encode(hasher.finalize()))
+    caspur_types::upgrade_info::sha256_hex(file)
+        .with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Runs an upgrade tx command.

@@ -40,8 +40,7 @@ fn visor_bin() -> PathBuf {
 }
 
 fn sha256(path: &str) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+    caspur_types::upgrade_info::sha256_hex(std::fs::File::open(path).unwrap()).unwrap()
 }
 
 fn plan_info() -> String {

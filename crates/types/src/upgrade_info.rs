@@ -75,6 +75,15 @@ impl PlanInfo {
     }
 }
 
+/// The lower-case hex SHA-256 of everything `reader` yields (a binary's checksum as plans
+/// carry it).
+pub fn sha256_hex(mut reader: impl std::io::Read) -> std::io::Result<String> {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut reader, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
 /// Whether `s` is a lower-case hex SHA-256.
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64

@@ -5,7 +5,6 @@
 use crate::layout::{make_executable, Layout};
 use anyhow::{bail, Context, Result};
 use caspur_types::upgrade_info::{platform, PlanInfo, UpgradeInfo};
-use sha2::Digest as _;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -28,12 +27,10 @@ impl std::fmt::Display for NotReady {
 
 /// The lower-case hex SHA-256 of a file.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file =
+    let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut hasher = sha2::Sha256::new();
-    std::io::copy(&mut file, &mut hasher)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex::encode(hasher.finalize()))
+    caspur_types::upgrade_info::sha256_hex(file)
+        .with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Makes sure plan `info`'s binary for this platform is at `upgrades/<name>/bin/caspurd` with

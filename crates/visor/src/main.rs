@@ -95,10 +95,9 @@ enum Cmd {
     },
 }
 
-fn home(cli: &Cli) -> Result<PathBuf> {
-    cli.home
-        .clone()
-        .context("give --home (or CASPUR_HOME): the node home the visor supervises")
+fn layout(home: Option<PathBuf>) -> Result<Layout> {
+    let home = home.context("give --home (or CASPUR_HOME): the node home the visor supervises")?;
+    Ok(Layout::new(&home))
 }
 
 fn main() {
@@ -119,19 +118,17 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<i32> {
-    if let Cmd::Bench { caspurd, blocks } = &cli.command {
-        bench::run(caspurd, blocks)?;
-        return Ok(0);
-    }
-    let layout = Layout::new(&home(&cli)?);
+    let home = cli.home;
     match cli.command {
-        Cmd::Bench { .. } => unreachable!("handled above"),
+        Cmd::Bench { caspurd, blocks } => bench::run(&caspurd, &blocks)?,
         Cmd::Init { binary } => {
+            let layout = layout(home)?;
             let target = layout::install(&binary, &layout.genesis())?;
             layout.switch_to(&layout.genesis())?;
             println!("genesis binary: {}", target.display());
         }
         Cmd::AddUpgrade { name, binary } => {
+            let layout = layout(home)?;
             caspur_types::upgrade_info::check_name(&name).map_err(anyhow::Error::msg)?;
             let target = layout::install(&binary, &layout.upgrade(&name))?;
             println!(
@@ -148,6 +145,7 @@ fn run(cli: Cli) -> Result<i32> {
             metrics_laddr,
             args,
         } => {
+            let layout = layout(home)?;
             let report = status::Reporter::new(&layout);
             if let Some(addr) = metrics_laddr {
                 report.serve(addr)?;
@@ -166,6 +164,7 @@ fn run(cli: Cli) -> Result<i32> {
             return supervisor::Supervisor::new(layout, opts, report)?.run();
         }
         Cmd::Status => {
+            let layout = layout(home)?;
             let bytes = std::fs::read(layout.status_file()).with_context(|| {
                 format!(
                     "no status at {} (has the visor run?)",
@@ -175,6 +174,7 @@ fn run(cli: Cli) -> Result<i32> {
             println!("{}", String::from_utf8_lossy(&bytes));
         }
         Cmd::Backup { name, height, mode } => {
+            let layout = layout(home)?;
             let r = checkpoint::create(
                 &layout.data_dir(),
                 &layout.backup(&name),

@@ -108,10 +108,11 @@ pub async fn schedule<B: StateRead>(
         )));
     }
     if let Some(old) = state::scheduled(ctx).await? {
-        let old = state::plan_of(&old)?;
+        let old = state::plan_of(&old)?.name.clone();
+        readiness::forget_signals(ctx, &old).await?;
         ctx.emit(
             Event::new("upgrade_cancelled")
-                .attr("name", old.name.clone())
+                .attr("name", old)
                 .attr("reason", format!("replaced by plan {:?}", plan.name)),
         );
     }
@@ -194,7 +195,7 @@ pub fn due_of(
         return Ok(Due::Skip(plan));
     }
     Ok(match handlers.get(&plan.name) {
-        Some(h) => Due::Run(plan.clone(), h.clone()),
+        Some(h) => Due::Run(plan, h.clone()),
         None => Due::Halt(plan),
     })
 }
@@ -255,9 +256,22 @@ pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>) -> Result<(), TxError
     readiness::judge(ctx).await
 }
 
-/// Whether `count` of `total` reaches `quorum` (exact: `count / total ≥ quorum`).
-pub fn reaches(count: usize, total: usize, quorum: caspur_types::Dec) -> bool {
+/// How many of `voters` are active dCERT members now, and whether they reach
+/// `emergency_quorum` of the active members (exactly: `count / active ≥ quorum`).
+pub async fn emergency_quorum<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    voters: &[String],
+) -> Result<(usize, bool), TxError> {
+    let active: Vec<String> = crate::modules::dcert::state::members(ctx)
+        .await?
+        .into_iter()
+        .map(|(m, _)| m.to_string())
+        .collect();
+    let count = voters.iter().filter(|v| active.contains(v)).count();
+    let quorum = state::get_params(ctx).await?.quorum()?;
     let scale = caspur_types::Dec::ONE.atomics();
-    total > 0
-        && (count as u128).saturating_mul(scale) >= quorum.atomics().saturating_mul(total as u128)
+    let reached = !active.is_empty()
+        && (count as u128).saturating_mul(scale)
+            >= quorum.atomics().saturating_mul(active.len() as u128);
+    Ok((count, reached))
 }

@@ -5,7 +5,7 @@
 
 use crate::context::Ctx;
 use crate::modules::dcert;
-use crate::modules::upgrade::{check_plan, reaches, schedule, state};
+use crate::modules::upgrade::{check_plan, emergency_quorum, schedule, state};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
 use caspur_types::proto::upgrade::v1 as pb;
@@ -15,17 +15,6 @@ use caspur_types::{Address, Event, TxError};
 pub type Msg = pb::MsgApproveEmergencyUpgrade;
 /// Its type URL.
 pub const TYPE_URL: &str = "/caspur.upgrade.v1.MsgApproveEmergencyUpgrade";
-
-/// The active members' addresses.
-pub(crate) async fn active_members<B: StateRead>(
-    ctx: &mut Ctx<'_, B>,
-) -> Result<Vec<String>, TxError> {
-    Ok(dcert::state::members(ctx)
-        .await?
-        .into_iter()
-        .map(|(m, _)| m.to_string())
-        .collect())
-}
 
 impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
@@ -56,6 +45,22 @@ impl MsgHandler for Msg {
             )));
         }
         let mut approvals = state::approvals(ctx).await?;
+        let backs = |a: &pb::EmergencyApproval| a.members.contains(&self.member);
+        if approvals
+            .iter()
+            .any(|a| a.plan.as_ref() == Some(plan) && backs(a))
+        {
+            return Err(TxError::invalid_request(format!(
+                "{} already approved this plan",
+                self.member
+            )));
+        }
+        // A member backs one plan at a time, so the records stay bounded by the group's size:
+        // approving another plan withdraws its earlier approval.
+        for a in approvals.iter_mut() {
+            a.members.retain(|m| m != &self.member);
+        }
+        approvals.retain(|a| !a.members.is_empty());
         let at = match approvals.iter().position(|a| a.plan.as_ref() == Some(plan)) {
             Some(at) => at,
             None => {
@@ -66,34 +71,23 @@ impl MsgHandler for Msg {
                 approvals.len() - 1
             }
         };
-        if approvals[at].members.contains(&self.member) {
-            return Err(TxError::invalid_request(format!(
-                "{} already approved this plan",
-                self.member
-            )));
-        }
         approvals[at].members.push(self.member.clone());
-        let active = active_members(ctx).await?;
-        let count = approvals[at]
-            .members
-            .iter()
-            .filter(|m| active.contains(m))
-            .count();
+        let (count, reached) = emergency_quorum(ctx, &approvals[at].members).await?;
         ctx.emit(
             Event::new("upgrade_emergency_approval")
                 .attr("name", plan.name.clone())
                 .attr("member", self.member.clone())
                 .attr("approvals", count.to_string()),
         );
-        let params = state::get_params(ctx).await?;
-        if !reaches(count, active.len(), params.quorum()?) {
+        if !reached {
             state::set_approvals(ctx, approvals)?;
             return Ok(pb::MsgApproveEmergencyUpgradeResponse {
                 scheduled: false,
                 height: 0,
             });
         }
-        let height = (plan.height as u64).max(ctx.block.height.saturating_add(params.min_notice));
+        let min_notice = state::get_params(ctx).await?.min_notice;
+        let height = (plan.height as u64).max(ctx.block.height.saturating_add(min_notice));
         schedule(ctx, plan, height, state::SOURCE_EMERGENCY).await?;
         Ok(pb::MsgApproveEmergencyUpgradeResponse {
             scheduled: true,

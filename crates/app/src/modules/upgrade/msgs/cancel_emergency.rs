@@ -1,10 +1,9 @@
 //! `MsgCancelEmergencyUpgrade`: an active dCERT member votes to cancel the emergency plan the
 //! group scheduled; the emergency quorum of active members cancels it. Unbreakable.
 
-use super::approve_emergency::active_members;
 use crate::context::Ctx;
 use crate::modules::dcert;
-use crate::modules::upgrade::{cancel, reaches, state};
+use crate::modules::upgrade::{cancel, emergency_quorum, state};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
 use caspur_types::proto::upgrade::v1 as pb;
@@ -53,16 +52,14 @@ impl MsgHandler for Msg {
             )));
         }
         votes.push(self.member.clone());
-        let active = active_members(ctx).await?;
-        let count = votes.iter().filter(|m| active.contains(m)).count();
+        let (count, reached) = emergency_quorum(ctx, &votes).await?;
         ctx.emit(
             Event::new("upgrade_emergency_cancel_vote")
                 .attr("name", self.name.clone())
                 .attr("member", self.member.clone())
                 .attr("votes", count.to_string()),
         );
-        let quorum = state::get_params(ctx).await?.quorum()?;
-        if !reaches(count, active.len(), quorum) {
+        if !reached {
             state::set_cancel_votes(ctx, votes)?;
             return Ok(pb::MsgCancelEmergencyUpgradeResponse { cancelled: false });
         }
