@@ -6,7 +6,6 @@
 use crate::context::Ctx;
 use crate::modules::auth::{state as auth, AuthParams};
 use crate::modules::bank::state as bank;
-use crate::router::signers_of;
 use base64::Engine as _;
 use caspur_store::StateRead;
 use caspur_types::tx::{sign_doc_bytes, verify_secp256k1, DecodedTx};
@@ -50,14 +49,8 @@ pub fn check_stateless(
             tx.body.timeout_height
         )));
     }
-    let mut signers: Vec<Address> = Vec::new();
-    for msg in &tx.body.messages {
-        for s in signers_of(msg)? {
-            if !signers.contains(&s) {
-                signers.push(s);
-            }
-        }
-    }
+    // The whole message tree is walked (and bounded) here, before any state is read.
+    let signers = crate::msg_tree::tx_signers(&tx.body.messages)?;
     if signers.len() != tx.signatures.len() {
         return Err(TxError::unauthorized(format!(
             "wrong number of signatures; expected {}, got {}",

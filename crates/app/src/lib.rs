@@ -7,11 +7,14 @@
 //! [`App::query`].
 
 pub mod ante;
+pub mod blob;
 pub mod consensus_report;
 pub mod context;
 pub mod gas;
 pub mod genesis;
+pub mod limits;
 pub mod modules;
+pub mod msg_tree;
 pub mod params;
 pub mod prepare;
 pub mod query;
@@ -105,14 +108,39 @@ pub fn encode_results(results: &[TxResult]) -> Vec<u8> {
     serde_json::to_vec(results).expect("tx results always serialize")
 }
 
-/// Decodes the events stored under [`LAST_BLOCK_EVENTS_KEY`].
-pub fn decode_block_events(bytes: &[u8]) -> Result<Vec<Event>, TxError> {
-    serde_json::from_slice(bytes).map_err(|e| TxError::logic(format!("corrupt block events: {e}")))
+/// The last executed block's tx results, stored (as a [`blob`]) under [`LAST_RESULTS_KEY`].
+pub async fn read_results<S: StateRead>(state: &S) -> Result<Vec<TxResult>, StoreError> {
+    match blob::get(state, &LAST_RESULTS_KEY).await? {
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| StoreError(format!("corrupt block results: {e}"))),
+        None => Ok(Vec::new()),
+    }
 }
 
-/// Decodes what [`encode_results`] wrote.
-pub fn decode_results(bytes: &[u8]) -> Result<Vec<TxResult>, TxError> {
-    serde_json::from_slice(bytes).map_err(|e| TxError::logic(format!("corrupt block results: {e}")))
+/// The events the last executed block's end emitted, stored (as a [`blob`]) under
+/// [`LAST_BLOCK_EVENTS_KEY`].
+pub async fn read_block_events<S: StateRead>(state: &S) -> Result<Vec<Event>, StoreError> {
+    match blob::get(state, &LAST_BLOCK_EVENTS_KEY).await? {
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| StoreError(format!("corrupt block events: {e}"))),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Codes of txs no valid block may carry: a tx the circuit breaker refuses, and one that breaks
+/// a structural bound CheckTx checks before anything else (too large, nested too deep, too many
+/// messages). An honest proposer leaves such txs out; a verifier rejects a block carrying one.
+pub const BARRED_CODES: [ErrorCode; 3] = [
+    ErrorCode::RouteBroken,
+    ErrorCode::LimitExceeded,
+    ErrorCode::TxTooLarge,
+];
+
+impl TxResult {
+    /// Whether a block carrying this result is invalid ([`BARRED_CODES`]).
+    pub fn bars_block(&self) -> bool {
+        BARRED_CODES.iter().any(|c| c.code() == self.code)
+    }
 }
 
 /// The outcome of one tx in a block, as `tx_search` and `block_results` report it.
@@ -321,9 +349,7 @@ impl App {
         self.check_block_gas(p.gas_limit)?;
         // A message the circuit breaker refuses, at any depth, never enters the mempool (and a
         // pending one is evicted on recheck once its route breaks).
-        for msg in &p.tx.body.messages {
-            modules::circuit::check_nested(&mut Unmetered(&*state), msg, 1).await?;
-        }
+        msg_tree::check_breaker(&mut Unmetered(&*state), &p.tx.body.messages, 0).await?;
         let mut ctx = Ctx::new(state, next_block, &self.chain_id, p.gas_limit, self.costs);
         let result = ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &verified).await;
         let valid = match result {
@@ -413,7 +439,7 @@ impl App {
             validators::set_next(state, set)
                 .map_err(|e| StoreError(format!("validator schedule at {}: {e}", block.height)))?;
         }
-        state.put(LAST_RESULTS_KEY.to_vec(), encode_results(&results));
+        blob::put(state, &LAST_RESULTS_KEY, &encode_results(&results)).await?;
         state.put(
             LAST_HEIGHT_KEY.to_vec(),
             block.height.to_be_bytes().to_vec(),
@@ -486,7 +512,7 @@ impl App {
         // Struct fields serialize in declaration order: deterministic bytes.
         let encoded = serde_json::to_vec(&events)
             .map_err(|e| StoreError(format!("encoding block events: {e}")))?;
-        state.put(LAST_BLOCK_EVENTS_KEY.to_vec(), encoded);
+        blob::put(state, &LAST_BLOCK_EVENTS_KEY, &encoded).await?;
         if let Some(set) = set {
             validators::set_next(state, set)
                 .map_err(|e| StoreError(format!("bonded set at {}: {e}", block.height)))?;
@@ -545,7 +571,14 @@ impl App {
         let mut outcome = Ok(());
         let mut msg_responses = Vec::with_capacity(tx.body.messages.len());
         for msg in &tx.body.messages {
-            match router::dispatch(&mut ctx, msg, 0).await {
+            let done = router::dispatch(&mut ctx, msg, 0)
+                .await
+                .and_then(|response| {
+                    // Bounded as it grows: a tx's results must fit what a block can store.
+                    limits::check_events(&ante_events, &ctx.events)?;
+                    Ok(response)
+                });
+            match done {
                 Ok(response) => msg_responses.push(response),
                 Err(e) => {
                     outcome = Err(e);

@@ -6,6 +6,7 @@ use crate::context::Ctx;
 use crate::modules::{
     auth, authz, bank, circuit, dcert, distribution, gov, slashing, staking, upgrade,
 };
+use crate::msg_tree::{Nested, Visited};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
 use cosmos_sdk_proto::Any;
@@ -13,13 +14,17 @@ use prost::Message as _;
 use std::future::Future;
 use std::pin::Pin;
 
-/// Deepest nesting of messages inside messages (an exec inside an exec …).
-pub const MAX_NESTING_DEPTH: u32 = 6;
+pub use crate::limits::MAX_NESTING_DEPTH;
 
 /// A message type the router knows: decoding, signers, stateless and stateful handling.
 pub trait MsgHandler: prost::Message + Default + Sized + Send + Sync {
     /// The protobuf type URL.
     const TYPE_URL: &'static str;
+
+    /// The route it executes as: its own type URL, or for a legacy alias (gov `v1beta1`
+    /// `MsgVote`) the canonical one it acts as. The circuit breaker treats every spelling of a
+    /// route alike ([`spellings`]).
+    const ROUTE: &'static str = Self::TYPE_URL;
 
     /// What a successful execution returns (`…Response`, reported in the tx's `TxMsgData`).
     type Response: prost::Message;
@@ -27,8 +32,14 @@ pub trait MsgHandler: prost::Message + Default + Sized + Send + Sync {
     /// The addresses that must sign a tx carrying this message.
     fn signers(&self) -> Result<Vec<Address>, TxError>;
 
-    /// Checks that need no state: shapes, addresses, amounts.
+    /// Checks that need no state: shapes, addresses, amounts. Messages it carries are checked
+    /// by the walker ([`crate::msg_tree`]), not here.
     fn check_stateless(&self) -> Result<(), TxError>;
+
+    /// The messages it carries and will run (containers: authz exec, gov proposals).
+    fn nested(&self) -> Nested<'_> {
+        Nested::NONE
+    }
 
     /// Checks against state and executes. `depth` is this message's nesting depth.
     fn execute<B: StateRead>(
@@ -45,17 +56,41 @@ macro_rules! routes {
         /// Every routable type URL, in a stable order.
         pub const ROUTES: &[&str] = &[$(<$msg as MsgHandler>::TYPE_URL),*];
 
-        /// Decodes a message and returns its signers, checking it statelessly.
-        pub fn signers_of(any: &Any) -> Result<Vec<Address>, TxError> {
-            fn go<M: MsgHandler>(any: &Any) -> Result<Vec<Address>, TxError> {
+        /// Decodes one message (not what it carries), checks it statelessly and returns its
+        /// route, signers and nested messages: the walker's view of it.
+        pub fn visit(any: &Any) -> Result<Visited, TxError> {
+            fn go<M: MsgHandler>(any: &Any) -> Result<Visited, TxError> {
                 let m: M = decode(any)?;
                 m.check_stateless()?;
-                m.signers()
+                let nested = m.nested();
+                Ok(Visited {
+                    route: M::ROUTE,
+                    signers: m.signers()?,
+                    nested: nested.msgs.to_vec(),
+                    required_signer: nested.required_signer,
+                })
             }
             $(if any.type_url == <$msg as MsgHandler>::TYPE_URL {
                 return go::<$msg>(any);
             })*
             Err(unknown(&any.type_url))
+        }
+
+        /// The route a registered type URL executes as.
+        pub fn route_of(type_url: &str) -> Option<&'static str> {
+            $(if type_url == <$msg as MsgHandler>::TYPE_URL {
+                return Some(<$msg as MsgHandler>::ROUTE);
+            })*
+            None
+        }
+
+        /// Every registered type URL that executes as `route`.
+        fn spellings_of(route: &str) -> Vec<&'static str> {
+            let mut out = Vec::new();
+            $(if <$msg as MsgHandler>::ROUTE == route {
+                out.push(<$msg as MsgHandler>::TYPE_URL);
+            })*
+            out
         }
 
         async fn route<B: StateRead>(
@@ -119,6 +154,21 @@ routes![
     upgrade::msgs::signal_ready::Msg,
 ];
 
+/// Every spelling of the route `type_url` executes as (itself first): what the circuit breaker
+/// checks, so that breaking a legacy alias or its canonical URL breaks both.
+pub fn spellings(type_url: &str) -> Vec<&str> {
+    let mut out = vec![type_url];
+    if let Some(route) = route_of(type_url) {
+        out.extend(spellings_of(route).into_iter().filter(|s| *s != type_url));
+    }
+    out
+}
+
+/// Signers of one message (decoded and checked statelessly, nested messages aside).
+pub fn signers_of(any: &Any) -> Result<Vec<Address>, TxError> {
+    Ok(visit(any)?.signers)
+}
+
 fn decode<M: MsgHandler>(any: &Any) -> Result<M, TxError> {
     M::decode(any.value.as_slice())
         .map_err(|e| TxError::decode(format!("invalid {}: {e}", M::TYPE_URL)))
@@ -141,8 +191,10 @@ where
     'c: 'a,
 {
     Box::pin(async move {
+        // The walker refused deeper trees before anything ran; this keeps the router bounded
+        // on its own (messages stored in proposals are dispatched from end of block).
         if depth > MAX_NESTING_DEPTH {
-            return Err(TxError::invalid_request(format!(
+            return Err(TxError::limit_exceeded(format!(
                 "messages nested deeper than {MAX_NESTING_DEPTH} levels"
             )));
         }
@@ -160,7 +212,7 @@ async fn run<M: MsgHandler, B: StateRead>(
     msg.check_stateless()?;
     // As the Cosmos SDK: a `message` event (action, sender, module) precedes the message's own.
     let mut event = caspur_types::Event::new("message").attr("action", M::TYPE_URL);
-    if let Some(sender) = signers_of(any)?.first() {
+    if let Some(sender) = msg.signers()?.first() {
         event = event.attr("sender", sender.to_string());
     }
     ctx.emit(event.attr("module", module_of(M::TYPE_URL)));

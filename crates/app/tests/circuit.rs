@@ -37,27 +37,6 @@ fn chain() -> Chain {
     chain
 }
 
-fn send(from: u8, to: u8) -> cosmos_sdk_proto::Any {
-    to_any(
-        SEND,
-        &cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend {
-            from_address: addr(from).to_string(),
-            to_address: addr(to).to_string(),
-            amount: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
-        },
-    )
-}
-
-fn exec(grantee: u8, msgs: Vec<cosmos_sdk_proto::Any>) -> cosmos_sdk_proto::Any {
-    to_any(
-        "/cosmos.authz.v1beta1.MsgExec",
-        &authz::MsgExec {
-            grantee: addr(grantee).to_string(),
-            msgs,
-        },
-    )
-}
-
 fn grant(granter: u8, grantee: u8, type_url: &str) -> cosmos_sdk_proto::Any {
     to_any(
         "/cosmos.authz.v1beta1.MsgGrant",
@@ -98,27 +77,6 @@ fn refused(r: &caspur_app::TxResult) {
         "names the reason: {}",
         r.log
     );
-}
-
-/// CheckTx of `msgs` from key `n` against the chain's state.
-fn check_tx(
-    chain: &mut Chain,
-    n: u8,
-    msgs: Vec<cosmos_sdk_proto::Any>,
-) -> Result<(), caspur_types::TxError> {
-    let raw = chain.tx(n, msgs);
-    let next = BlockInfo {
-        height: chain.height + 1,
-        time_ms: chain.time_ms + 1000,
-    };
-    futures::executor::block_on(async {
-        let mut o = Overlay::new(&chain.state);
-        chain
-            .app
-            .check_tx(&mut o, &raw, &next, None)
-            .await
-            .map(|_| ())
-    })
 }
 
 fn gov_send(to: u8) -> cosmos_sdk_proto::Any {
@@ -273,4 +231,146 @@ fn the_dissolution_path_stays_open_with_governance_broken() {
         ),
     );
     assert!(r.log.contains("can never be broken"), "{}", r.log);
+}
+
+/// A gov v1beta1 (legacy) vote or deposit from key `n` on proposal `id`.
+fn legacy(kind: &str, n: u8, id: u64) -> cosmos_sdk_proto::Any {
+    use cosmos_sdk_proto::cosmos::gov::v1beta1 as legacy;
+    match kind {
+        "vote" => to_any(
+            "/cosmos.gov.v1beta1.MsgVote",
+            &legacy::MsgVote {
+                proposal_id: id,
+                voter: addr(n).to_string(),
+                option: gov::VoteOption::Yes as i32,
+            },
+        ),
+        _ => to_any(
+            "/cosmos.gov.v1beta1.MsgDeposit",
+            &legacy::MsgDeposit {
+                proposal_id: id,
+                depositor: addr(n).to_string(),
+                amount: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
+            },
+        ),
+    }
+}
+
+#[test]
+fn a_route_is_an_identity_legacy_aliases_are_broken_with_it() {
+    // Breaking the v1 spelling, the v1beta1 spelling, or the v1 package refuses both forms.
+    for routes in [
+        &["/cosmos.gov.v1.MsgVote", "/cosmos.gov.v1.MsgDeposit"][..],
+        &[
+            "/cosmos.gov.v1beta1.MsgVote",
+            "/cosmos.gov.v1beta1.MsgDeposit",
+        ][..],
+        &["/cosmos.gov.v1."][..],
+    ] {
+        let mut chain = chain();
+        chain.ok(2, submit(2, vec![gov_send(4)], 10_000_000, false));
+        break_routes(&mut chain, routes);
+        refused(&chain.run(1, legacy("vote", 1, 1)));
+        refused(&chain.run(1, vote(1, 1, gov::VoteOption::Yes)));
+        refused(&chain.run(3, legacy("deposit", 3, 1)));
+        let e = check_tx(&mut chain, 1, vec![legacy("vote", 1, 1)]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::RouteBroken, "{routes:?}: {e:?}");
+    }
+}
+
+#[test]
+fn the_unbreakable_exemption_belongs_to_the_message_alone() {
+    let mut chain = chain();
+    let dissolve = to_any(
+        "/caspur.dcert.v1.MsgDissolveDcert",
+        &dpb::MsgDissolveDcert {
+            authority: gov_address().to_string(),
+            slash_fraction: String::new(),
+            reason: "compromised".into(),
+        },
+    );
+    let cancel = to_any(
+        "/caspur.upgrade.v1.MsgCancelUpgrade",
+        &caspur_types::proto::upgrade::v1::MsgCancelUpgrade {
+            authority: gov_address().to_string(),
+        },
+    );
+    let spend = to_any(
+        "/cosmos.distribution.v1beta1.MsgCommunityPoolSpend",
+        &cosmos_sdk_proto::cosmos::distribution::v1beta1::MsgCommunityPoolSpend {
+            authority: gov_address().to_string(),
+            recipient: addr(2).to_string(),
+            amount: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
+        },
+    );
+    break_routes(&mut chain, &["/cosmos.gov.v1."]);
+    // Riding the exemption: an unbreakable message beside a spend gets no pass.
+    for msgs in [
+        vec![dissolve.clone(), spend.clone()],
+        vec![cancel.clone(), spend.clone()],
+    ] {
+        let proposal = submit(2, msgs, 20_000_000, false);
+        refused(&chain.run(2, proposal.clone()));
+        assert_eq!(
+            check_tx(&mut chain, 2, vec![proposal.clone()])
+                .unwrap_err()
+                .code,
+            ErrorCode::RouteBroken
+        );
+        assert_eq!(
+            simulate(&mut chain, 2, vec![proposal]).unwrap_err().code,
+            ErrorCode::RouteBroken
+        );
+    }
+    // The unbreakable messages alone still pass.
+    chain.ok(2, submit(2, vec![dissolve], 20_000_000, false));
+    chain.ok(2, submit(2, vec![cancel], 10_000_000, false));
+}
+
+#[test]
+fn a_proposal_carrying_a_broken_message_at_any_depth_is_refused_by_every_door() {
+    let mut chain = chain();
+    break_routes(&mut chain, &[SEND]);
+    // [MsgExec(gov){MsgSend}]: Simulate once accepted what CheckTx refused.
+    let proposal = submit(
+        2,
+        vec![to_any(
+            "/cosmos.authz.v1beta1.MsgExec",
+            &authz::MsgExec {
+                grantee: gov_address().to_string(),
+                msgs: vec![gov_send(4)],
+            },
+        )],
+        10_000_000,
+        false,
+    );
+    for e in [
+        check_tx(&mut chain, 2, vec![proposal.clone()]).unwrap_err(),
+        simulate(&mut chain, 2, vec![proposal.clone()]).unwrap_err(),
+    ] {
+        assert_eq!(e.code, ErrorCode::RouteBroken, "{e:?}");
+    }
+    refused(&chain.run(2, proposal));
+}
+
+#[test]
+fn check_tx_and_the_router_agree_on_depth_around_a_broken_message() {
+    // The jam: exec⁶ around a broken send passed CheckTx (which counted from 1) and was then
+    // left out of every proposal. Now CheckTx refuses it at every depth the router would run.
+    let mut chain = chain();
+    break_routes(&mut chain, &[SEND]);
+    let mut msg = send(2, 4);
+    for depth in 1..=caspur_app::limits::MAX_NESTING_DEPTH + 1 {
+        msg = exec(2, vec![msg]);
+        let e = check_tx(&mut chain, 2, vec![msg.clone()]).unwrap_err();
+        let expected = if depth <= caspur_app::limits::MAX_NESTING_DEPTH {
+            ErrorCode::RouteBroken
+        } else {
+            ErrorCode::LimitExceeded
+        };
+        assert_eq!(e.code, expected, "depth {depth}: {e:?}");
+        let r = chain.run(2, msg.clone());
+        assert_eq!(r.code, expected.code(), "depth {depth}: {}", r.log);
+        assert!(r.bars_block(), "no block may carry it");
+    }
 }

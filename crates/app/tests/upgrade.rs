@@ -171,13 +171,7 @@ fn run_to(chain: &mut Chain, height: u64) {
 
 /// Whether the last block's end emitted an event of `kind`.
 fn has_event(chain: &Chain, kind: &str) -> bool {
-    let events = chain.read(async |kv| {
-        let bytes = caspur_app::context::KvRead::get(kv, &caspur_app::LAST_BLOCK_EVENTS_KEY)
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        caspur_app::decode_block_events(&bytes).unwrap_or_default()
-    });
+    let events = chain.read(async |kv| caspur_app::read_block_events(&kv.0).await.unwrap());
     events.iter().any(|e| e.kind == kind)
 }
 

@@ -4,15 +4,12 @@
 
 use crate::block::{Block, BlockContext, Digest};
 use crate::evidence::{self, EvidencePool};
-use crate::execution::{execute, execute_proposal, refused_by_breaker};
+use crate::execution::{carries_barred, execute, execute_proposal};
 use crate::seams::{BlockSink, FinalizedBlock, TxSource};
 use crate::upgrade_halt::UpgradeHalt;
 use crate::validator_sets::EpochSets;
-use caspur_app::{
-    decode_block_events, decode_results, App, BlockInfo, ConsensusReport, LAST_BLOCK_EVENTS_KEY,
-    LAST_RESULTS_KEY,
-};
-use caspur_store::qmdb::{BatchState, StateSet, StateSyncTarget};
+use caspur_app::{read_block_events, read_results, App, BlockInfo, ConsensusReport};
+use caspur_store::qmdb::{BatchState, DbState, StateSet, StateSyncTarget};
 use commonware_codec::Encode as _;
 use commonware_consensus::marshal::ancestry::Ancestry;
 use commonware_consensus::simplex::scheme::ed25519::Scheme;
@@ -280,10 +277,10 @@ where
                 Ok(x) => x,
                 Err(e) => panic!("storage failure executing block {}: {e}", info.height),
             };
-        if refused_by_breaker(&executed.results) {
+        if carries_barred(&executed.results) {
             warn!(
                 height = info.height,
-                "block carries a tx the circuit breaker refuses"
+                "block carries a tx the circuit breaker or a structural bound refuses"
             );
             return None;
         }
@@ -316,33 +313,21 @@ where
         _captured: (),
         readers: <StateSet<E> as DatabaseSet<E>>::Readers,
     ) {
-        let (stored, events, plan) = {
+        let height = block.height().get();
+        let (results, block_events, plan) = {
             let db = readers.read().await;
+            let state = DbState(&db);
             (
-                db.get(&LAST_RESULTS_KEY.to_vec()).await,
-                db.get(&LAST_BLOCK_EVENTS_KEY.to_vec()).await,
+                read_results(&state).await,
+                read_block_events(&state).await,
                 db.get(&caspur_app::modules::upgrade::state::PLAN.to_vec())
                     .await,
             )
         };
-        let block_events = match events {
-            Ok(Some(bytes)) => {
-                decode_block_events(&bytes).expect("block events stored by execution decode")
-            }
-            Ok(None) => Vec::new(),
-            Err(e) => panic!(
-                "reading block events of finalized block {}: {e}",
-                block.height().get()
-            ),
-        };
-        let results = match stored {
-            Ok(Some(bytes)) => decode_results(&bytes).expect("results stored by execution decode"),
-            Ok(None) => Vec::new(),
-            Err(e) => panic!(
-                "reading results of finalized block {}: {e}",
-                block.height().get()
-            ),
-        };
+        let block_events = block_events
+            .unwrap_or_else(|e| panic!("reading block events of finalized block {height}: {e}"));
+        let results =
+            results.unwrap_or_else(|e| panic!("reading results of finalized block {height}: {e}"));
         let mut proposer = [0u8; 32];
         proposer.copy_from_slice(block.proposer().as_ref());
         self.sink

@@ -102,16 +102,15 @@ pub async fn execute<E: StorageContext + Spawner>(
     seal(batch, run).await
 }
 
-/// Whether a block's results include a tx the circuit breaker refused: such a block is invalid
-/// (no tx of a broken route is ever committed, not even as a failure).
-pub fn refused_by_breaker(results: &[TxResult]) -> bool {
-    results
-        .iter()
-        .any(|r| r.code == caspur_types::ErrorCode::RouteBroken.code())
+/// Whether a block's results include a barred tx (`TxResult::bars_block`: refused by the
+/// circuit breaker, or over a structural bound): such a block is invalid — no such tx is ever
+/// committed, not even as a failure.
+pub fn carries_barred(results: &[TxResult]) -> bool {
+    results.iter().any(TxResult::bars_block)
 }
 
-/// [`execute`] for a proposal: txs the circuit breaker refuses (including routes broken earlier
-/// in this very block) are left out and the rest executed again; returns the txs kept.
+/// [`execute`] for a proposal: barred txs (including routes broken earlier in this very block)
+/// are left out and the rest executed again; returns the txs kept.
 pub async fn execute_proposal<E: StorageContext + Spawner>(
     app: &App,
     info: &BlockInfo,
@@ -122,11 +121,10 @@ pub async fn execute_proposal<E: StorageContext + Spawner>(
 ) -> Result<(Executed<E>, Vec<Vec<u8>>), StoreError> {
     loop {
         let run = run(app, info, report, &txs, &batch, ends_epoch).await?;
-        if !refused_by_breaker(&run.0) {
+        if !carries_barred(&run.0) {
             return Ok((seal(batch, run).await?, txs));
         }
-        let refused = caspur_types::ErrorCode::RouteBroken.code();
-        let mut codes = run.0.iter().map(|r| r.code);
-        txs.retain(|_| codes.next() != Some(refused));
+        let mut barred = run.0.iter().map(TxResult::bars_block);
+        txs.retain(|_| barred.next() != Some(true));
     }
 }

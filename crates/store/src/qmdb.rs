@@ -107,6 +107,18 @@ impl<E: StorageContext + Spawner> StateRead for BatchState<'_, E> {
     }
 }
 
+/// A read view of an open state database (e.g. behind glue's read guard).
+pub struct DbState<'a, E: StorageContext + Spawner>(pub &'a StateDb<E>);
+
+impl<E: StorageContext + Spawner> StateRead for DbState<'_, E> {
+    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0
+            .get(&key.to_vec())
+            .await
+            .map_err(|e| StoreError(e.to_string()))
+    }
+}
+
 /// A read view of the latest committed (finalized and applied) state.
 #[derive(Clone)]
 pub struct CommittedState<E: StorageContext + Spawner>(pub StateSet<E>);

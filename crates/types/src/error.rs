@@ -71,6 +71,11 @@ pub enum ErrorCode {
     InvalidGasLimit = 41,
     /// A route is disabled by the circuit breaker.
     RouteBroken = 1001,
+    /// A tx breaks a structural bound (nesting depth, message count, …) that CheckTx checks
+    /// before anything else: no block may carry it.
+    LimitExceeded = 1002,
+    /// A tx's execution produced more events or result bytes than one tx may keep.
+    ResultTooLarge = 1003,
 }
 
 impl ErrorCode {
@@ -115,6 +120,8 @@ impl ErrorCode {
             Io,
             InvalidGasLimit,
             RouteBroken,
+            LimitExceeded,
+            ResultTooLarge,
         ]
         .into_iter()
         .find(|c| c.code() == code)
@@ -157,6 +164,8 @@ impl ErrorCode {
             Io => "Internal IO error",
             InvalidGasLimit => "invalid gas limit",
             RouteBroken => "route disabled by the circuit breaker",
+            LimitExceeded => "limit exceeded",
+            ResultTooLarge => "tx result too large",
         }
     }
 }
@@ -220,6 +229,8 @@ constructors! {
     io => Io,
     invalid_gas_limit => InvalidGasLimit,
     route_broken => RouteBroken,
+    limit_exceeded => LimitExceeded,
+    result_too_large => ResultTooLarge,
 }
 
 impl TxError {
@@ -233,6 +244,7 @@ impl TxError {
     pub fn codespace(&self) -> &'static str {
         match self.code {
             ErrorCode::RouteBroken => "circuit",
+            ErrorCode::LimitExceeded | ErrorCode::ResultTooLarge => "limits",
             _ => "sdk",
         }
     }

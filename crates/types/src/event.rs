@@ -42,6 +42,16 @@ impl Event {
         self
     }
 
+    /// Bytes of its type, attribute keys and values (what the per-tx event bound counts).
+    pub fn byte_len(&self) -> usize {
+        self.kind.len()
+            + self
+                .attributes
+                .iter()
+                .map(|a| a.key.len() + a.value.len())
+                .sum::<usize>()
+    }
+
     /// The value of the first attribute with this key.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.attributes

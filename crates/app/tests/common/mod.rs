@@ -397,3 +397,66 @@ pub fn members(chain: &Chain) -> Vec<(u8, u64)> {
 pub fn member_ids(chain: &Chain) -> Vec<u8> {
     members(chain).into_iter().map(|(n, _)| n).collect()
 }
+
+/// A `MsgSend` of 1 ucsp from key `from` to key `to`.
+pub fn send(from: u8, to: u8) -> cosmos_sdk_proto::Any {
+    to_any(
+        caspur_types::sign::MSG_SEND_URL,
+        &cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend {
+            from_address: addr(from).to_string(),
+            to_address: addr(to).to_string(),
+            amount: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
+        },
+    )
+}
+
+/// An authz `MsgExec` of `msgs` by key `grantee`.
+pub fn exec(grantee: u8, msgs: Vec<cosmos_sdk_proto::Any>) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/cosmos.authz.v1beta1.MsgExec",
+        &cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExec {
+            grantee: addr(grantee).to_string(),
+            msgs,
+        },
+    )
+}
+
+/// CheckTx of `msgs` from key `n` against the chain's state.
+pub fn check_tx(
+    chain: &mut Chain,
+    n: u8,
+    msgs: Vec<cosmos_sdk_proto::Any>,
+) -> Result<(), caspur_types::TxError> {
+    let raw = chain.tx(n, msgs);
+    let next = BlockInfo {
+        height: chain.height + 1,
+        time_ms: chain.time_ms + 1000,
+    };
+    futures::executor::block_on(async {
+        let mut o = Overlay::new(&chain.state);
+        chain
+            .app
+            .check_tx(&mut o, &raw, &next, None)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Simulate (as wallets call it) of `msgs` from key `n` against the chain's state.
+pub fn simulate(
+    chain: &mut Chain,
+    n: u8,
+    msgs: Vec<cosmos_sdk_proto::Any>,
+) -> Result<(), caspur_types::TxError> {
+    use prost::Message as _;
+    let request = cosmos_sdk_proto::cosmos::tx::v1beta1::SimulateRequest {
+        tx_bytes: chain.tx(n, msgs),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let next = BlockInfo {
+        height: chain.height + 1,
+        time_ms: chain.time_ms + 1000,
+    };
+    futures::executor::block_on(chain.app.simulate(&chain.state, &request, &next)).map(|_| ())
+}

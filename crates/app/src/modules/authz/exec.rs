@@ -3,6 +3,7 @@
 
 use crate::context::Ctx;
 use crate::modules::authz::state;
+use crate::msg_tree::Nested;
 use crate::router::{dispatch, signers_of, MsgHandler};
 use caspur_store::StateRead;
 use caspur_types::{Address, TxError};
@@ -25,10 +26,14 @@ impl MsgHandler for Msg {
         if self.msgs.is_empty() {
             return Err(TxError::invalid_request("exec carries no messages"));
         }
-        for inner in &self.msgs {
-            signers_of(inner)?;
-        }
         Ok(())
+    }
+
+    fn nested(&self) -> Nested<'_> {
+        Nested {
+            msgs: &self.msgs,
+            required_signer: None,
+        }
     }
 
     async fn execute<B: StateRead>(

@@ -1,9 +1,12 @@
-//! `circuit`: the set of broken message routes (SPEC §3), consulted by the router for every
-//! message it dispatches, at every depth, and by CheckTx for every message a tx carries,
-//! nested ones included ([`check_nested`]). Routes are broken by active dCERT members
-//! (`MsgCircuitBreak`, authorized by `dcert`) and reopened only by an upgrade handler
-//! ([`reopen_routes`]). The dissolution path can never be blocked: `MsgDissolveDcert` is
-//! unbreakable, and governance messages about a dissolution proposal pass a broken gov route.
+//! `circuit`: the set of broken message routes (SPEC §3). One rule, [`check_message`], is
+//! consulted by the router for every message it dispatches, at every depth, and by the
+//! message walker (`msg_tree::check_breaker`) for every message a tx or a proposal carries,
+//! nested ones included, at CheckTx and at submission. A route is an identity: every spelling
+//! of it (gov `v1beta1` aliases of `v1` messages) is covered by a break of any spelling.
+//! Routes are broken by active dCERT members (`MsgCircuitBreak`, authorized by `dcert`) and
+//! reopened only by an upgrade handler ([`reopen_routes`]). The exemption of unbreakable
+//! messages belongs to each such message alone: governance messages about a proposal pass a
+//! broken gov route only when every message of the proposal is unbreakable.
 
 pub mod bench;
 pub mod query;
@@ -26,14 +29,24 @@ pub const UNBREAKABLE: &[&str] = &[
 
 /// Fails with [`caspur_types::ErrorCode::RouteBroken`] when `type_url` is covered by a broken
 /// route: the exact URL, or a broken prefix ending in `.` (a whole package).
+/// Every spelling of the message's route is checked, so a break of a legacy alias and of its
+/// canonical URL refuse both.
 pub async fn check_route(kv: &mut impl KvRead, type_url: &str) -> Result<(), TxError> {
-    if UNBREAKABLE.contains(&type_url) {
+    if is_unbreakable(type_url) {
         return Ok(());
     }
-    if let Some(b) = covering(kv, type_url).await? {
-        return Err(broken(type_url, &b));
+    for spelling in crate::router::spellings(type_url) {
+        if let Some(b) = covering(kv, spelling).await? {
+            return Err(broken(type_url, &b));
+        }
     }
     Ok(())
+}
+
+/// Whether the route `type_url` executes as can never be broken.
+pub fn is_unbreakable(type_url: &str) -> bool {
+    let route = crate::router::route_of(type_url).unwrap_or(type_url);
+    UNBREAKABLE.contains(&route)
 }
 
 /// The broken route covering `type_url`, if any: the exact URL, or a broken prefix.
@@ -55,8 +68,9 @@ pub async fn covering(
 }
 
 /// [`check_route`] for a message, knowing its content: governance messages about a proposal
-/// carrying an unbreakable message — a dCERT dissolution, an upgrade cancellation —
-/// (submitting it, voting or depositing on it) are never blocked.
+/// whose messages are all unbreakable — a dCERT dissolution, an upgrade cancellation —
+/// (submitting it, voting or depositing on it) are never blocked. A proposal that also carries
+/// any other message gets no exemption.
 pub async fn check_message(kv: &mut impl KvRead, any: &Any) -> Result<(), TxError> {
     if about_unbreakable(kv, any).await? {
         return Ok(());
@@ -64,11 +78,9 @@ pub async fn check_message(kv: &mut impl KvRead, any: &Any) -> Result<(), TxErro
     check_route(kv, &any.type_url).await
 }
 
-/// Whether a proposal's messages include an unbreakable one.
-fn carries_unbreakable(messages: &[Any]) -> bool {
-    messages
-        .iter()
-        .any(|m| UNBREAKABLE.contains(&m.type_url.as_str()))
+/// Whether a proposal carries only unbreakable messages (and at least one).
+fn only_unbreakable(messages: &[Any]) -> bool {
+    !messages.is_empty() && messages.iter().all(|m| is_unbreakable(&m.type_url))
 }
 
 async fn about_unbreakable(kv: &mut impl KvRead, any: &Any) -> Result<bool, TxError> {
@@ -77,7 +89,7 @@ async fn about_unbreakable(kv: &mut impl KvRead, any: &Any) -> Result<bool, TxEr
     let id = match any.type_url.as_str() {
         "/cosmos.gov.v1.MsgSubmitProposal" => {
             return Ok(v1::MsgSubmitProposal::decode(any.value.as_slice())
-                .is_ok_and(|m| carries_unbreakable(&m.messages)))
+                .is_ok_and(|m| only_unbreakable(&m.messages)))
         }
         "/cosmos.gov.v1.MsgVote" => {
             v1::MsgVote::decode(any.value.as_slice()).map(|m| m.proposal_id)
@@ -104,35 +116,7 @@ async fn about_unbreakable(kv: &mut impl KvRead, any: &Any) -> Result<bool, TxEr
     };
     Ok(gov::state::get_proposal(kv, id)
         .await?
-        .is_some_and(|p| carries_unbreakable(&p.messages)))
-}
-
-/// Checks `any` and every message nested in it (inside `MsgExec`, inside a proposal) against
-/// the breaker, as CheckTx does before admitting a tx; malformed wrappers are left to the
-/// handlers' own checks.
-pub async fn check_nested(kv: &mut impl KvRead, any: &Any, depth: u32) -> Result<(), TxError> {
-    use prost::Message as _;
-    if depth > crate::router::MAX_NESTING_DEPTH {
-        return Ok(());
-    }
-    check_message(kv, any).await?;
-    let inner = match any.type_url.as_str() {
-        crate::modules::authz::exec::TYPE_URL => {
-            cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExec::decode(any.value.as_slice())
-                .map(|m| m.msgs)
-                .unwrap_or_default()
-        }
-        "/cosmos.gov.v1.MsgSubmitProposal" => {
-            cosmos_sdk_proto::cosmos::gov::v1::MsgSubmitProposal::decode(any.value.as_slice())
-                .map(|m| m.messages)
-                .unwrap_or_default()
-        }
-        _ => Vec::new(),
-    };
-    for m in &inner {
-        Box::pin(check_nested(kv, m, depth + 1)).await?;
-    }
-    Ok(())
+        .is_some_and(|p| only_unbreakable(&p.messages)))
 }
 
 /// Reopens `routes` (the upgrade handler's `routes_to_reopen`): each must be broken now;
@@ -204,7 +188,10 @@ pub fn validate_route(route: &str) -> Result<(), TxError> {
             "route {route:?} matches no registered message (an exact type URL, or a prefix ending in \".\")"
         )));
     }
-    if let Some(url) = UNBREAKABLE.iter().find(|url| covered(url)) {
+    if let Some(url) = crate::router::ROUTES
+        .iter()
+        .find(|url| is_unbreakable(url) && covered(url))
+    {
         return Err(TxError::invalid_request(format!(
             "route {route:?} covers {url}, which can never be broken"
         )));

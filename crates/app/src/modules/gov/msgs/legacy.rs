@@ -29,6 +29,7 @@ fn single(option: i32) -> Vec<v1::WeightedVoteOption> {
 
 impl MsgHandler for legacy::MsgVote {
     const TYPE_URL: &'static str = "/cosmos.gov.v1beta1.MsgVote";
+    const ROUTE: &'static str = "/cosmos.gov.v1.MsgVote";
     type Response = legacy::MsgVoteResponse;
 
     fn signers(&self) -> Result<Vec<Address>, TxError> {
@@ -52,6 +53,7 @@ impl MsgHandler for legacy::MsgVote {
 
 impl MsgHandler for legacy::MsgVoteWeighted {
     const TYPE_URL: &'static str = "/cosmos.gov.v1beta1.MsgVoteWeighted";
+    const ROUTE: &'static str = "/cosmos.gov.v1.MsgVoteWeighted";
     type Response = legacy::MsgVoteWeightedResponse;
 
     fn signers(&self) -> Result<Vec<Address>, TxError> {
@@ -90,6 +92,7 @@ fn as_v1(m: &legacy::MsgDeposit) -> v1::MsgDeposit {
 
 impl MsgHandler for legacy::MsgDeposit {
     const TYPE_URL: &'static str = "/cosmos.gov.v1beta1.MsgDeposit";
+    const ROUTE: &'static str = "/cosmos.gov.v1.MsgDeposit";
     type Response = legacy::MsgDepositResponse;
 
     fn signers(&self) -> Result<Vec<Address>, TxError> {

@@ -2,9 +2,10 @@
 //! account as their signer, if it passes.
 
 use crate::context::Ctx;
-use crate::modules::circuit;
+use crate::limits;
 use crate::modules::gov::{deposits, state};
-use crate::router::{signers_of, MsgHandler};
+use crate::msg_tree::{self, Nested};
+use crate::router::MsgHandler;
 use caspur_store::StateRead;
 use caspur_types::{Address, Coins, Event, TxError};
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
@@ -41,32 +42,30 @@ impl MsgHandler for Msg {
             )));
         }
         Coins::from_proto(&self.initial_deposit)?;
-        let gov = state::gov_address();
-        for (i, msg) in self.messages.iter().enumerate() {
-            let signers = signers_of(msg).map_err(|e| TxError {
-                code: e.code,
-                message: format!("proposal message {i}: {}", e.message),
-            })?;
-            if signers != [gov] {
-                return Err(TxError::unauthorized(format!(
-                    "proposal message {i} ({}) must have the gov module account {gov} as its only signer",
-                    msg.type_url
-                )));
-            }
+        limits::at_most(
+            "messages in the proposal",
+            self.messages.len(),
+            limits::MAX_PROPOSAL_MSGS,
+        )
+    }
+
+    /// A proposal's messages run later as the gov module account: the walker checks each
+    /// (shape, signer, depth) at submission.
+    fn nested(&self) -> Nested<'_> {
+        Nested {
+            msgs: &self.messages,
+            required_signer: Some(state::gov_address()),
         }
-        Ok(())
     }
 
     async fn execute<B: StateRead>(
         &self,
         ctx: &mut Ctx<'_, B>,
-        _depth: u32,
+        depth: u32,
     ) -> Result<Self::Response, TxError> {
-        // A proposal whose message is circuit-broken is refused now; one broken later fails
-        // at execution, where the router checks again.
-        for msg in &self.messages {
-            circuit::check_route(ctx, &msg.type_url).await?;
-        }
+        // A proposal carrying a circuit-broken message, at any depth, is refused now; one
+        // broken later fails at execution, where the router checks again.
+        msg_tree::check_breaker(ctx, &self.messages, depth + 1).await?;
         let params = state::get_params(ctx).await?;
         let proposer = Address::parse_account(&self.proposer)?;
         let initial = Coins::from_proto(&self.initial_deposit)?;

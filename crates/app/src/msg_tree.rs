@@ -1,0 +1,170 @@
+//! The one walker over a tx's message tree. Container messages (`MsgExec`, `MsgSubmitProposal`,
+//! any future one) declare what they carry through [`crate::router::MsgHandler::nested`]; no
+//! list of containers is kept anywhere else. [`walk`] serves signer extraction (the ante
+//! handler), CheckTx and Simulate (through the ante handler and [`check_breaker`]), proposal
+//! submission and block execution alike.
+//!
+//! It is iterative (an explicit stack, no recursion), checks the depth of a container's
+//! children before decoding any of them and counts every message against
+//! [`MAX_TX_MSGS`](crate::limits::MAX_TX_MSGS) before it is pushed, so no input can make it
+//! allocate or work beyond the tx's own bytes times the depth bound.
+
+use crate::context::KvRead;
+use crate::limits::{self, MAX_NESTING_DEPTH, MAX_TX_MSGS};
+use crate::router;
+use caspur_types::{Address, TxError};
+use cosmos_sdk_proto::Any;
+
+/// What a container message carries: the messages it will run and, when the container runs
+/// them as one fixed account (a proposal runs as the gov module account), that account.
+pub struct Nested<'a> {
+    /// The inner messages, in order.
+    pub msgs: &'a [Any],
+    /// The only signer every inner message may have, if the container fixes one.
+    pub required_signer: Option<Address>,
+}
+
+impl Nested<'_> {
+    /// A message that carries nothing.
+    pub const NONE: Nested<'static> = Nested {
+        msgs: &[],
+        required_signer: None,
+    };
+}
+
+/// One message of a tree, decoded and checked statelessly.
+#[derive(Clone, Debug)]
+pub struct MsgNode {
+    /// The message as sent.
+    pub any: Any,
+    /// The route it executes as (its canonical type URL; aliases share it).
+    pub route: &'static str,
+    /// 0 for a tx's (or proposal's) own messages, one more per container.
+    pub depth: u32,
+    /// Its signers.
+    pub signers: Vec<Address>,
+    /// Where it sits: indices from the top (`[0, 2]` = message 2 inside message 0).
+    pub path: Vec<u16>,
+}
+
+/// What the router tells the walker about one decoded message.
+pub struct Visited {
+    /// The route it executes as.
+    pub route: &'static str,
+    /// Its signers.
+    pub signers: Vec<Address>,
+    /// The messages it carries (cloned out of the decoded container).
+    pub nested: Vec<Any>,
+    /// The signer its nested messages must have, if the container fixes one.
+    pub required_signer: Option<Address>,
+}
+
+/// Walks `msgs` (at `depth`) and everything nested in them, depth first in execution order:
+/// decodes each message once, runs its stateless check, collects its signers and checks the
+/// container's signer rule, the depth bound and the message count. Fails on the first
+/// violation, naming where it is.
+pub fn walk(msgs: &[Any], depth: u32) -> Result<Vec<MsgNode>, TxError> {
+    limits::at_most("messages in the tx", msgs.len(), MAX_TX_MSGS)?;
+    if depth > MAX_NESTING_DEPTH {
+        return Err(too_deep(&[]));
+    }
+    // Stack entries: (message, depth, path, signer required by the container).
+    let mut stack: Vec<(Any, u32, Vec<u16>, Option<Address>)> = Vec::with_capacity(msgs.len());
+    for (i, m) in msgs.iter().enumerate().rev() {
+        stack.push((m.clone(), depth, vec![index(i)], None));
+    }
+    let mut seen = msgs.len();
+    let mut nodes = Vec::with_capacity(msgs.len());
+    while let Some((any, depth, path, required)) = stack.pop() {
+        let visited = router::visit(&any).map_err(|e| at(&path, e))?;
+        if let Some(required) = required {
+            if visited.signers != [required] {
+                return Err(at(
+                    &path,
+                    TxError::unauthorized(format!(
+                        "{} must have {required} (the account its container runs it as, e.g. the gov module account) as its only signer",
+                        any.type_url
+                    )),
+                ));
+            }
+        }
+        if !visited.nested.is_empty() {
+            if depth + 1 > MAX_NESTING_DEPTH {
+                return Err(too_deep(&path));
+            }
+            seen += visited.nested.len();
+            limits::at_most(
+                "messages in the tx, nested ones included",
+                seen,
+                MAX_TX_MSGS,
+            )?;
+            for (i, inner) in visited.nested.into_iter().enumerate().rev() {
+                let mut p = path.clone();
+                p.push(index(i));
+                stack.push((inner, depth + 1, p, visited.required_signer));
+            }
+        }
+        nodes.push(MsgNode {
+            any,
+            route: visited.route,
+            depth,
+            signers: visited.signers,
+            path,
+        });
+    }
+    Ok(nodes)
+}
+
+/// The signers of a tx whose messages are `msgs`: the top-level messages' signers, in order,
+/// without repeats (nested messages are authorized by their containers). Walks the whole tree,
+/// so a tx that breaks any bound is refused here, before any state is read.
+pub fn tx_signers(msgs: &[Any]) -> Result<Vec<Address>, TxError> {
+    let mut signers: Vec<Address> = Vec::new();
+    for node in walk(msgs, 0)?.iter().filter(|n| n.depth == 0) {
+        for s in &node.signers {
+            if !signers.contains(s) {
+                signers.push(*s);
+            }
+        }
+    }
+    Ok(signers)
+}
+
+/// Checks every message of `msgs` (at `depth`) and everything nested in them against the
+/// circuit breaker: what CheckTx and proposal submission do before admitting messages that
+/// will run later. The rule itself is `circuit::check_message`, the router's too.
+pub async fn check_breaker(kv: &mut impl KvRead, msgs: &[Any], depth: u32) -> Result<(), TxError> {
+    for node in walk(msgs, depth)? {
+        crate::modules::circuit::check_message(kv, &node.any)
+            .await
+            .map_err(|e| at(&node.path, e))?;
+    }
+    Ok(())
+}
+
+fn index(i: usize) -> u16 {
+    // The count bound keeps every index far below u16::MAX.
+    u16::try_from(i).unwrap_or(u16::MAX)
+}
+
+fn too_deep(path: &[u16]) -> TxError {
+    at(
+        path,
+        TxError::limit_exceeded(format!(
+            "messages nested deeper than {MAX_NESTING_DEPTH} levels"
+        )),
+    )
+}
+
+/// Prefixes an error in a nested message with where in the tree it happened
+/// (`message 0.2: …`); a top-level message's error stays as its handler worded it.
+fn at(path: &[u16], e: TxError) -> TxError {
+    if path.len() < 2 {
+        return e;
+    }
+    let place: Vec<String> = path.iter().map(u16::to_string).collect();
+    TxError {
+        code: e.code,
+        message: format!("message {}: {}", place.join("."), e.message),
+    }
+}

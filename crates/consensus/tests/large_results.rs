@@ -1,0 +1,95 @@
+//! A block whose tx results outgrow one store value (the store caps a value at 4 MiB) is
+//! stored, read back after the store is closed and reopened, and re-executed to the same app
+//! hash (issue 15, finding 2: such a block once made every validator panic on every restart).
+
+use caspur_app::{read_results, App, AppGenesis, BlockInfo};
+use caspur_store::qmdb::{DirectStore, MAX_VALUE_LEN};
+use caspur_store::Overlay;
+use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
+use commonware_runtime::{deterministic, Runner as _, Supervisor as _};
+
+const CHAIN: &str = "caspur-large-results";
+
+/// `txs` txs from `key`, each with the most messages a tx may carry.
+fn big_txs(key: &AccountKey, txs: u64) -> Vec<Vec<u8>> {
+    let to = AccountKey::from_secret(&[9; 32]).unwrap().address();
+    let one = caspur_types::Coins::normalize([caspur_types::Coin::new("ucsp", 1)]).unwrap();
+    (0..txs)
+        .map(|sequence| {
+            let msgs = (0..caspur_app::limits::MAX_TX_MSGS)
+                .map(|_| msg_send(&key.address(), &to, &one))
+                .collect();
+            sign_tx(
+                key,
+                msgs,
+                &TxParams {
+                    chain_id: CHAIN.into(),
+                    account_number: 0,
+                    sequence,
+                    fee: "1ucsp".parse().unwrap(),
+                    gas_limit: 1 << 34,
+                    memo: String::new(),
+                    include_pubkey: true,
+                },
+            )
+        })
+        .collect()
+}
+
+async fn execute(
+    app: &App,
+    store: &mut DirectStore<deterministic::Context>,
+    height: u64,
+    txs: &[Vec<u8>],
+) -> Vec<caspur_app::TxResult> {
+    let info = BlockInfo {
+        height,
+        time_ms: 1_700_000_000_000 + height * 1000,
+    };
+    let (results, writes) = {
+        let mut overlay = Overlay::new(&*store);
+        let results = app.execute_block(&mut overlay, &info, txs).await.unwrap();
+        (results, overlay.into_writes())
+    };
+    store.apply(writes).await.unwrap();
+    results
+}
+
+#[test]
+fn results_larger_than_a_store_value_are_stored_and_read_back_after_reopening() {
+    deterministic::Runner::default().start(|ctx| async move {
+        let key = AccountKey::from_secret(&[7; 32]).unwrap();
+        let app = App::new(
+            CHAIN,
+            None,
+            AppGenesis::funded(&[key.address()], 1_000_000_000_000),
+        );
+        let txs = big_txs(&key, 32);
+        let mut store = DirectStore::open(ctx.child("a"), "large").await.unwrap();
+        execute(&app, &mut store, 1, &[]).await;
+        let results = execute(&app, &mut store, 2, &txs).await;
+        assert!(results.iter().all(|r| r.code == 0), "{:?}", results[0].log);
+        let encoded = caspur_app::encode_results(&results).len();
+        assert!(encoded > MAX_VALUE_LEN, "results are {encoded} bytes");
+        let root = store.root().unwrap();
+        store.persist().await.unwrap();
+        drop(store);
+
+        // Reopened (a restart): the results read back whole.
+        let store = DirectStore::open(ctx.child("b"), "large").await.unwrap();
+        assert_eq!(store.root().unwrap(), root);
+        assert_eq!(read_results(&store).await.unwrap(), results);
+
+        // A smaller block afterwards leaves no stale chunk behind.
+        let mut store = store;
+        let small = execute(&app, &mut store, 3, &[]).await;
+        assert!(small.is_empty());
+        assert!(read_results(&store).await.unwrap().is_empty());
+
+        // Re-execution from genesis on a fresh store reaches the same root at height 2.
+        let mut replay = DirectStore::open(ctx.child("c"), "replay").await.unwrap();
+        execute(&app, &mut replay, 1, &[]).await;
+        assert_eq!(execute(&app, &mut replay, 2, &txs).await, results);
+        assert_eq!(replay.root().unwrap(), root);
+    });
+}
