@@ -116,10 +116,64 @@ pub struct RpcConfig {
     /// the listen backlog. 0: no limit.
     #[serde(default = "default_max_open_connections")]
     pub max_open_connections: usize,
+    /// Most calls in one JSON-RPC batch (CometBFT's `max_request_batch_size`).
+    #[serde(default = "default_max_request_batch_size")]
+    pub max_request_batch_size: usize,
+    /// Most bytes of one request body.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Most bytes of one response (a batch's replies together).
+    #[serde(default = "default_max_response_bytes")]
+    pub max_response_bytes: usize,
+    /// Longest one request may take, body and reply included, in ms.
+    #[serde(default = "default_timeout_ms")]
+    pub request_timeout_ms: u64,
+    /// A connection that moves no byte for this long is closed, in ms (at least 10,000: the
+    /// WebSocket keeps subscribers alive with a ping every 5 s).
+    #[serde(default = "default_timeout_ms")]
+    pub idle_timeout_ms: u64,
 }
 
 fn default_max_open_connections() -> usize {
     900
+}
+
+fn default_max_request_batch_size() -> usize {
+    caspur_node::rpc::RpcLimits::default().max_batch
+}
+
+fn default_max_body_bytes() -> usize {
+    caspur_node::rpc::RpcLimits::default().max_body_bytes
+}
+
+fn default_max_response_bytes() -> usize {
+    caspur_node::rpc::RpcLimits::default().max_response_bytes
+}
+
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+
+impl RpcConfig {
+    /// The per-request bounds this section sets, checked.
+    pub fn limits(&self) -> anyhow::Result<caspur_node::rpc::RpcLimits> {
+        anyhow::ensure!(
+            self.max_request_batch_size > 0
+                && self.max_body_bytes > 0
+                && self.max_response_bytes > 0,
+            "[rpc] max_request_batch_size, max_body_bytes and max_response_bytes must be positive"
+        );
+        anyhow::ensure!(
+            self.request_timeout_ms >= 1_000 && self.idle_timeout_ms >= 10_000,
+            "[rpc] request_timeout_ms must be at least 1000 and idle_timeout_ms at least 10000"
+        );
+        Ok(caspur_node::rpc::RpcLimits {
+            max_batch: self.max_request_batch_size,
+            max_body_bytes: self.max_body_bytes,
+            max_response_bytes: self.max_response_bytes,
+            request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+        })
+    }
 }
 
 /// `[grpc]`: the Cosmos SDK gRPC services (what `app.toml`'s `[grpc]` is in the SDK).
@@ -210,6 +264,11 @@ impl NodeConfig {
             rpc: RpcConfig {
                 laddr: "tcp://127.0.0.1:26657".into(),
                 max_open_connections: default_max_open_connections(),
+                max_request_batch_size: default_max_request_batch_size(),
+                max_body_bytes: default_max_body_bytes(),
+                max_response_bytes: default_max_response_bytes(),
+                request_timeout_ms: default_timeout_ms(),
+                idle_timeout_ms: default_timeout_ms(),
             },
             grpc: GrpcConfig::default(),
             p2p: P2pConfig {

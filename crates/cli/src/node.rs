@@ -296,6 +296,8 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
     };
     let rpc_addr = parse_addr(&config.rpc.laddr)?;
     let max_connections = config.rpc.max_open_connections;
+    let rpc_limits = config.rpc.limits()?;
+    let idle_timeout = std::time::Duration::from_millis(config.rpc.idle_timeout_ms);
     let grpc_addr = if config.grpc.enable {
         Some(parse_addr(&config.grpc.address).context("[grpc] address")?)
     } else {
@@ -432,6 +434,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             tip,
             feed,
             validator_sets,
+            limits: rpc_limits,
         });
         let run = async move {
             let listener = tokio::net::TcpListener::bind(rpc_addr)
@@ -445,7 +448,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
                 }
             };
             let rpc = async {
-                let listener = rpc::LimitedListener::new(listener, max_connections);
+                let listener = rpc::LimitedListener::new(listener, max_connections, idle_timeout);
                 axum::serve(listener, rpc::router(ctx.clone()))
                     .await
                     .map_err(|e| format!("RPC server failed: {e}"))

@@ -9,17 +9,6 @@ use common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-fn dev_key() -> AccountKey {
-    // The dev account's key, derived as the keyring does (m/44'/118'/0'/0/0).
-    let seed = bip39::Mnemonic::parse_normalized(MNEMONIC)
-        .unwrap()
-        .to_seed("");
-    let xprv = bip32::XPrv::derive_from_path(seed, &"m/44'/118'/0'/0/0".parse().unwrap()).unwrap();
-    let key = AccountKey::from_secret(&xprv.private_key().to_bytes().into()).unwrap();
-    assert_eq!(key.address().to_string(), DEV_ADDRESS);
-    key
-}
-
 fn send_tx(key: &AccountKey, sequence: u64) -> String {
     let to = AccountKey::from_secret(&[(sequence % 200 + 1) as u8; 32]).unwrap();
     let one: caspur_types::Coins = "1ucsp".parse().unwrap();

@@ -334,3 +334,15 @@ pub fn json_out(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)))
 }
+
+/// The dev account's key, derived as the keyring does (m/44'/118'/0'/0/0).
+pub fn dev_key() -> caspur_types::sign::AccountKey {
+    let seed = bip39::Mnemonic::parse_normalized(MNEMONIC)
+        .unwrap()
+        .to_seed("");
+    let xprv = bip32::XPrv::derive_from_path(seed, &"m/44'/118'/0'/0/0".parse().unwrap()).unwrap();
+    let key =
+        caspur_types::sign::AccountKey::from_secret(&xprv.private_key().to_bytes().into()).unwrap();
+    assert_eq!(key.address().to_string(), DEV_ADDRESS);
+    key
+}

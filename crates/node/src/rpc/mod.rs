@@ -43,6 +43,33 @@ pub struct NodeFacts {
     pub block_max_gas: Option<u64>,
 }
 
+/// Bounds on what one RPC client may ask (the `[rpc]` section of `config.toml`); CometBFT's
+/// defaults are the anchor.
+#[derive(Clone, Debug)]
+pub struct RpcLimits {
+    /// Most calls in one JSON-RPC batch (CometBFT `max_request_batch_size`, 10).
+    pub max_batch: usize,
+    /// Most bytes of one HTTP request body (CometBFT `max_body_bytes` is 1,000,000; ours
+    /// admits a tx of the largest `max_tx_bytes`, base64 in JSON).
+    pub max_body_bytes: usize,
+    /// Most bytes of one response (a batch stops answering calls once its replies reach it).
+    pub max_response_bytes: usize,
+    /// Longest a request may take, body read and reply included (CometBFT's 10 s write
+    /// timeout).
+    pub request_timeout: std::time::Duration,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        RpcLimits {
+            max_batch: 10,
+            max_body_bytes: 2_000_000,
+            max_response_bytes: 32 << 20,
+            request_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
 /// The CometBFT release whose RPC this node speaks; CosmJS picks its client by it.
 pub const COMET_VERSION: &str = "0.38.17";
 
@@ -64,6 +91,8 @@ pub struct RpcContext<S> {
     pub feed: BlockFeed,
     /// The validator set of each epoch this node knows.
     pub validator_sets: caspur_consensus::validator_sets::SetsByHeight,
+    /// Per-request bounds.
+    pub limits: RpcLimits,
 }
 
 /// A JSON-RPC error: code, message, data.
@@ -114,11 +143,18 @@ impl RpcError {
 
 /// The RPC router.
 pub fn router<S: StateScan + StateProve + Clone + 'static>(ctx: Arc<RpcContext<S>>) -> Router {
+    let limits = ctx.limits.clone();
     Router::new()
         .route("/", post(post_rpc::<S>))
         .route("/websocket", get(ws::upgrade::<S>))
         .route("/{method}", get(get_rpc::<S>))
         .with_state(ctx)
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
+        // A slow client (a half-sent body) or a slow call gives up its slot after the timeout.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
         // Browser dapps call the node from their own origin (CometBFT's `cors_allowed_origins`
         // set to "*"); the RPC is read-only plus tx submission, which needs no credentials.
         .layer(
@@ -138,15 +174,69 @@ async fn post_rpc<S: StateScan + StateProve + Clone + 'static>(
         Err(e) => return Json(envelope(Value::Null, Err(RpcError::parse(e.to_string())))),
     };
     match request {
-        Value::Array(calls) => {
-            let mut out = Vec::with_capacity(calls.len());
-            for call in calls {
-                out.push(one_call(&ctx, call).await);
-            }
-            Json(Value::Array(out))
+        Value::Array(calls) => Json(batch(&ctx, calls).await),
+        call => {
+            let reply = one_call(&ctx, call).await;
+            Json(bounded(reply, ctx.limits.max_response_bytes))
         }
-        call => Json(one_call(&ctx, call).await),
     }
+}
+
+/// Answers a batch: refused whole when empty or over `max_batch` calls (JSON-RPC 2.0 answers an
+/// empty batch with one error); once the replies reach `max_response_bytes`, each further
+/// call is answered with an error instead of being run.
+async fn batch<S: StateScan + StateProve + Clone + 'static>(
+    ctx: &RpcContext<S>,
+    calls: Vec<Value>,
+) -> Value {
+    let max = ctx.limits.max_batch;
+    if calls.is_empty() {
+        return envelope(Value::Null, Err(RpcError::invalid_request("empty batch")));
+    }
+    if calls.len() > max {
+        return envelope(
+            Value::Null,
+            Err(RpcError::invalid_request(format!(
+                "batch of {} calls; the limit is {max} (max_request_batch_size)",
+                calls.len()
+            ))),
+        );
+    }
+    let mut out = Vec::with_capacity(calls.len());
+    let mut bytes = 0usize;
+    for call in calls {
+        let id = call.get("id").cloned().unwrap_or(Value::Null);
+        let reply = if bytes >= ctx.limits.max_response_bytes {
+            envelope(id, Err(response_too_large(ctx.limits.max_response_bytes)))
+        } else {
+            bounded(
+                one_call(ctx, call).await,
+                ctx.limits.max_response_bytes - bytes,
+            )
+        };
+        bytes = bytes.saturating_add(json_len(&reply));
+        out.push(reply);
+    }
+    Value::Array(out)
+}
+
+/// `reply`, or an error in its place when it is larger than `max` bytes.
+fn bounded(reply: Value, max: usize) -> Value {
+    if json_len(&reply) <= max {
+        return reply;
+    }
+    let id = reply.get("id").cloned().unwrap_or(Value::Null);
+    envelope(id, Err(response_too_large(max)))
+}
+
+fn json_len(v: &Value) -> usize {
+    serde_json::to_vec(v).map_or(usize::MAX, |b| b.len())
+}
+
+fn response_too_large(max: usize) -> RpcError {
+    RpcError::invalid_request(format!(
+        "response would exceed {max} bytes (max_response_bytes): ask for less per call or per batch"
+    ))
 }
 
 async fn one_call<S: StateScan + StateProve + Clone + 'static>(

@@ -18,6 +18,9 @@ use tokio::sync::broadcast;
 const MAX_SUBSCRIPTIONS: usize = 100;
 /// Largest message a client may send.
 const MAX_MESSAGE_BYTES: usize = 1 << 20;
+/// How often the server pings a connection: a quiet subscriber stays well inside the RPC idle
+/// timeout (at least 10 s), and a dead one is noticed (CometBFT pings every ~27 s).
+pub const PING_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Committed blocks as the index stored them (converted once, shared by every connection).
 pub type BlockFeed = broadcast::Sender<Arc<StoredBlock>>;
@@ -88,8 +91,14 @@ async fn serve<S: StateScan + StateProve + Clone + 'static>(
 ) {
     let mut blocks = ctx.feed.subscribe();
     let mut subscriptions: Vec<Subscription> = Vec::new();
+    let mut ping = tokio::time::interval(PING_PERIOD);
     loop {
         tokio::select! {
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    return;
+                }
+            }
             incoming = socket.recv() => {
                 let Some(Ok(message)) = incoming else { return };
                 let text = match message {
