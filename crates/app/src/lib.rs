@@ -22,14 +22,14 @@ pub mod queue;
 pub mod router;
 pub mod simulate;
 pub mod sorted_index;
+pub mod tx_exec;
 pub mod validators;
 pub mod verifier;
 
 use caspur_store::{Overlay, StateRead, StoreError};
 use caspur_types::tx::decode_tx;
-use caspur_types::{Dec, ErrorCode, Event, TxError};
+use caspur_types::{ErrorCode, Event, TxError};
 use context::{Ctx, Unmetered};
-use modules::auth;
 use prost::Message as _;
 use serde::{Deserialize, Serialize};
 
@@ -177,7 +177,12 @@ mod hex_bytes {
 }
 
 impl TxResult {
-    fn failed(err: &TxError, gas_wanted: u64, gas_used: u64, events: Vec<Event>) -> Self {
+    pub(crate) fn failed(
+        err: &TxError,
+        gas_wanted: u64,
+        gas_used: u64,
+        events: Vec<Event>,
+    ) -> Self {
         TxResult {
             code: err.code.code(),
             codespace: err.codespace().to_string(),
@@ -313,69 +318,6 @@ impl App {
     pub fn with_validator_schedule(mut self, schedule: validators::ValidatorSchedule) -> Self {
         self.validator_schedule = Some(schedule);
         self
-    }
-
-    /// Admission check for the mempool: decoding, stateless checks, fee against the node's
-    /// `min_gas_price`, and the ante handler against `state` (the committed state plus the ante
-    /// writes of txs admitted before). On success the ante writes are kept in `state`, so the
-    /// same account's next sequence is accepted next.
-    pub async fn check_tx<B: StateRead>(
-        &self,
-        state: &mut Overlay<B>,
-        raw: &[u8],
-        next_block: &BlockInfo,
-        min_gas_price: Option<Dec>,
-    ) -> Result<CheckedTx, TxError> {
-        self.recheck_tx(state, raw, next_block, min_gas_price, &[])
-            .await
-    }
-
-    /// [`App::check_tx`] for a tx admitted before, whose signatures `verified` (from its
-    /// [`CheckedTx`]) need no new verification while account numbers and keys are unchanged.
-    pub async fn recheck_tx<B: StateRead>(
-        &self,
-        state: &mut Overlay<B>,
-        raw: &[u8],
-        next_block: &BlockInfo,
-        min_gas_price: Option<Dec>,
-        verified: &[prepare::Ticket],
-    ) -> Result<CheckedTx, TxError> {
-        let verified: Vec<Option<prepare::Ticket>> = verified.iter().cloned().map(Some).collect();
-        let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
-        let p = prepare::prepare_tx(raw, &params, next_block.height)?;
-        if min_gas_price.is_some() {
-            ante::check_fee(&p.tx, min_gas_price)?;
-        }
-        self.check_block_gas(p.gas_limit)?;
-        // A message the circuit breaker refuses, at any depth, never enters the mempool (and a
-        // pending one is evicted on recheck once its route breaks).
-        msg_tree::check_breaker(&mut Unmetered(&*state), &p.tx.body.messages, 0).await?;
-        let mut ctx = Ctx::new(state, next_block, &self.chain_id, p.gas_limit, self.costs);
-        let result = ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &verified).await;
-        let valid = match result {
-            Ok(valid) => {
-                state.commit_tx();
-                valid
-            }
-            Err(e) => {
-                state.discard_tx();
-                return Err(e);
-            }
-        };
-        Ok(CheckedTx {
-            hash: p.tx.hash,
-            gas_wanted: p.gas_limit,
-            verified: valid,
-        })
-    }
-
-    fn check_block_gas(&self, gas_limit: u64) -> Result<(), TxError> {
-        match self.block_max_gas {
-            Some(max) if gas_limit > max => Err(TxError::invalid_gas_limit(format!(
-                "tx gas limit {gas_limit} exceeds the block gas limit {max}"
-            ))),
-            _ => Ok(()),
-        }
     }
 
     /// Whether a list of txs fits the block gas limit (sum of declared gas limits; undecodable
@@ -540,79 +482,5 @@ impl App {
             results.push(result);
         }
         Ok(results)
-    }
-
-    pub(crate) async fn deliver_tx<B: StateRead>(
-        &self,
-        state: &mut Overlay<B>,
-        block: &BlockInfo,
-        prepared: prepare::Prepared,
-    ) -> TxResult {
-        let prepare::Prepared {
-            tx,
-            signers,
-            fee,
-            gas_limit,
-            verified,
-        } = prepared;
-        let mut ctx = Ctx::new(state, block, &self.chain_id, gas_limit, self.costs);
-        if let Err(e) = ante::check_and_apply(&mut ctx, &tx, &signers, &fee, &verified).await {
-            let used = ctx.gas.used();
-            state.discard_tx();
-            return TxResult::failed(&e, gas_limit, used, Vec::new());
-        }
-        let ante_events = std::mem::take(&mut ctx.events);
-        let gas = ctx.gas.clone();
-        drop(ctx);
-        state.commit_tx();
-
-        let mut ctx = Ctx::new(state, block, &self.chain_id, gas_limit, self.costs);
-        ctx.gas = gas;
-        let mut outcome = Ok(());
-        let mut msg_responses = Vec::with_capacity(tx.body.messages.len());
-        for msg in &tx.body.messages {
-            let done = router::dispatch(&mut ctx, msg, 0)
-                .await
-                .and_then(|response| {
-                    // Bounded as it grows: a tx's results must fit what a block can store.
-                    limits::check_events(&ante_events, &ctx.events)?;
-                    Ok(response)
-                });
-            match done {
-                Ok(response) => msg_responses.push(response),
-                Err(e) => {
-                    outcome = Err(e);
-                    break;
-                }
-            }
-        }
-        let used = ctx.gas.used();
-        let msg_events = std::mem::take(&mut ctx.events);
-        drop(ctx);
-        match outcome {
-            Ok(()) => {
-                state.commit_tx();
-                let mut events = ante_events;
-                events.extend(msg_events);
-                TxResult {
-                    code: 0,
-                    codespace: String::new(),
-                    log: String::new(),
-                    gas_wanted: gas_limit,
-                    gas_used: used,
-                    events,
-                    data: cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData {
-                        #[allow(deprecated)]
-                        data: Vec::new(),
-                        msg_responses,
-                    }
-                    .encode_to_vec(),
-                }
-            }
-            Err(e) => {
-                state.discard_tx();
-                TxResult::failed(&e, gas_limit, used, ante_events)
-            }
-        }
     }
 }

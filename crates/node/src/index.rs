@@ -101,6 +101,11 @@ impl StoredBlock {
     }
 }
 
+/// Bytes of the index file redb may cache in memory. redb's default (1 GiB) let the node's
+/// memory grow with every indexed tx (~4 KB each) under steady load; the index is read by
+/// queries, which a bounded cache serves well enough.
+pub const INDEX_CACHE_BYTES: usize = 16 << 20;
+
 /// The index.
 pub struct BlockIndex {
     db: Database,
@@ -109,7 +114,10 @@ pub struct BlockIndex {
 impl BlockIndex {
     /// Opens or creates the index file.
     pub fn open(path: &Path) -> Result<Self, IndexError> {
-        let db = Database::create(path).map_err(err)?;
+        let db = redb::Builder::new()
+            .set_cache_size(INDEX_CACHE_BYTES)
+            .create(path)
+            .map_err(err)?;
         let tx = db.begin_write().map_err(err)?;
         tx.open_table(BLOCKS).map_err(err)?;
         tx.open_table(TXS).map_err(err)?;

@@ -1,0 +1,163 @@
+//! One tx's execution, the same for CheckTx, Simulate and block execution: the ante handler,
+//! then every message through the router ([`run_messages`]: the circuit breaker and each
+//! handler's authorization and state checks run there, at every depth), with the tx's events
+//! bounded as they grow.
+//!
+//! CheckTx runs the whole tx against the check-state (committed state plus the txs admitted
+//! before), so a tx the next block would refuse — a non-member's dCERT message, a wrong state,
+//! a disabled privilege, an insufficient balance, a broken route — is refused before it costs
+//! a fee. The admitted tx's writes stay in the check-state, so later txs see its effects as
+//! the block will.
+
+use crate::context::{Ctx, Unmetered};
+use crate::modules::auth;
+use crate::{ante, limits, prepare, router, App, BlockInfo, CheckedTx, TxResult};
+use caspur_store::{Overlay, StateRead};
+use caspur_types::{Dec, Event, TxError};
+use cosmos_sdk_proto::Any;
+use prost::Message as _;
+
+/// Runs `messages` in order through the router; the responses, or the first failure. The tx's
+/// events (its ante handler's included) are checked against the per-tx bounds after each one.
+async fn run_messages<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    messages: &[Any],
+    ante_events: &[Event],
+) -> Result<Vec<Any>, TxError> {
+    let mut responses = Vec::with_capacity(messages.len());
+    for msg in messages {
+        responses.push(router::dispatch(ctx, msg, 0).await?);
+        limits::check_events(ante_events, &ctx.events)?;
+    }
+    Ok(responses)
+}
+
+impl App {
+    /// Admission check for the mempool: decoding, stateless checks, fee against the node's
+    /// `min_gas_price`, then the whole tx — ante handler and messages — against `state` (the
+    /// committed state plus the txs admitted before). On success its writes are kept in
+    /// `state`, so the same account's next sequence (and any tx relying on this one's effects)
+    /// is accepted next; on failure nothing is kept.
+    pub async fn check_tx<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        raw: &[u8],
+        next_block: &BlockInfo,
+        min_gas_price: Option<Dec>,
+    ) -> Result<CheckedTx, TxError> {
+        self.recheck_tx(state, raw, next_block, min_gas_price, &[])
+            .await
+    }
+
+    /// [`App::check_tx`] for a tx admitted before, whose signatures `verified` (from its
+    /// [`CheckedTx`]) need no new verification while account numbers and keys are unchanged.
+    pub async fn recheck_tx<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        raw: &[u8],
+        next_block: &BlockInfo,
+        min_gas_price: Option<Dec>,
+        verified: &[prepare::Ticket],
+    ) -> Result<CheckedTx, TxError> {
+        let verified: Vec<Option<prepare::Ticket>> = verified.iter().cloned().map(Some).collect();
+        let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
+        let p = prepare::prepare_tx(raw, &params, next_block.height)?;
+        if min_gas_price.is_some() {
+            ante::check_fee(&p.tx, min_gas_price)?;
+        }
+        self.check_block_gas(p.gas_limit)?;
+        let mut ctx = Ctx::new(state, next_block, &self.chain_id, p.gas_limit, self.costs);
+        let outcome = async {
+            let valid =
+                ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &verified).await?;
+            let ante_events = std::mem::take(&mut ctx.events);
+            run_messages(&mut ctx, &p.tx.body.messages, &ante_events).await?;
+            Ok::<_, TxError>(valid)
+        }
+        .await;
+        drop(ctx);
+        match outcome {
+            Ok(valid) => {
+                state.commit_tx();
+                Ok(CheckedTx {
+                    hash: p.tx.hash,
+                    gas_wanted: p.gas_limit,
+                    verified: valid,
+                })
+            }
+            Err(e) => {
+                state.discard_tx();
+                Err(e)
+            }
+        }
+    }
+
+    fn check_block_gas(&self, gas_limit: u64) -> Result<(), TxError> {
+        match self.block_max_gas {
+            Some(max) if gas_limit > max => Err(TxError::invalid_gas_limit(format!(
+                "tx gas limit {gas_limit} exceeds the block gas limit {max}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Executes one prepared tx in a block (or a simulation): the ante handler's writes (fee,
+    /// sequence) are committed first and kept even when a message fails; the messages' writes
+    /// are kept only when all succeed.
+    pub(crate) async fn deliver_tx<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        block: &BlockInfo,
+        prepared: prepare::Prepared,
+    ) -> TxResult {
+        let prepare::Prepared {
+            tx,
+            signers,
+            fee,
+            gas_limit,
+            verified,
+        } = prepared;
+        let mut ctx = Ctx::new(state, block, &self.chain_id, gas_limit, self.costs);
+        if let Err(e) = ante::check_and_apply(&mut ctx, &tx, &signers, &fee, &verified).await {
+            let used = ctx.gas.used();
+            state.discard_tx();
+            return TxResult::failed(&e, gas_limit, used, Vec::new());
+        }
+        let ante_events = std::mem::take(&mut ctx.events);
+        let gas = ctx.gas.clone();
+        drop(ctx);
+        state.commit_tx();
+
+        let mut ctx = Ctx::new(state, block, &self.chain_id, gas_limit, self.costs);
+        ctx.gas = gas;
+        let outcome = run_messages(&mut ctx, &tx.body.messages, &ante_events).await;
+        let used = ctx.gas.used();
+        let msg_events = std::mem::take(&mut ctx.events);
+        drop(ctx);
+        match outcome {
+            Ok(msg_responses) => {
+                state.commit_tx();
+                let mut events = ante_events;
+                events.extend(msg_events);
+                TxResult {
+                    code: 0,
+                    codespace: String::new(),
+                    log: String::new(),
+                    gas_wanted: gas_limit,
+                    gas_used: used,
+                    events,
+                    data: cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData {
+                        #[allow(deprecated)]
+                        data: Vec::new(),
+                        msg_responses,
+                    }
+                    .encode_to_vec(),
+                }
+            }
+            Err(e) => {
+                state.discard_tx();
+                TxResult::failed(&e, gas_limit, used, ante_events)
+            }
+        }
+    }
+}
