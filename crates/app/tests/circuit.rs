@@ -205,14 +205,7 @@ fn the_dissolution_path_stays_open_with_governance_broken() {
     let mut chain = chain();
     break_routes(&mut chain, &["/cosmos.gov.v1."]);
     refused(&chain.run(2, submit(2, vec![gov_send(4)], 10_000_000, false)));
-    let dissolve = to_any(
-        "/caspur.dcert.v1.MsgDissolveDcert",
-        &dpb::MsgDissolveDcert {
-            authority: gov_address().to_string(),
-            slash_fraction: String::new(),
-            reason: "compromised".into(),
-        },
-    );
+    let dissolve = dissolve();
     chain.ok(2, submit(2, vec![dissolve], 20_000_000, false));
     chain.ok(1, vote(1, 1, gov::VoteOption::Yes));
     chain.block(Vec::new(), voting_ms());
@@ -281,14 +274,7 @@ fn a_route_is_an_identity_legacy_aliases_are_broken_with_it() {
 #[test]
 fn the_unbreakable_exemption_belongs_to_the_message_alone() {
     let mut chain = chain();
-    let dissolve = to_any(
-        "/caspur.dcert.v1.MsgDissolveDcert",
-        &dpb::MsgDissolveDcert {
-            authority: gov_address().to_string(),
-            slash_fraction: String::new(),
-            reason: "compromised".into(),
-        },
-    );
+    let dissolve = dissolve();
     let cancel = to_any(
         "/caspur.upgrade.v1.MsgCancelUpgrade",
         &caspur_types::proto::upgrade::v1::MsgCancelUpgrade {
@@ -373,4 +359,16 @@ fn check_tx_and_the_router_agree_on_depth_around_a_broken_message() {
         assert_eq!(r.code, expected.code(), "depth {depth}: {}", r.log);
         assert!(r.bars_block(), "no block may carry it");
     }
+}
+
+/// A gov-signed `MsgDissolveDcert` without a slash.
+fn dissolve() -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.dcert.v1.MsgDissolveDcert",
+        &dpb::MsgDissolveDcert {
+            authority: gov_address().to_string(),
+            slash_fraction: String::new(),
+            reason: "compromised".into(),
+        },
+    )
 }

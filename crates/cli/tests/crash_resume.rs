@@ -3,54 +3,9 @@
 //! where it was, with no repair step.
 
 mod common;
-use base64::Engine as _;
-use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
 use common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
-
-fn send_tx(key: &AccountKey, sequence: u64) -> String {
-    let to = AccountKey::from_secret(&[(sequence % 200 + 1) as u8; 32]).unwrap();
-    let one: caspur_types::Coins = "1ucsp".parse().unwrap();
-    let params = TxParams {
-        chain_id: "caspur-dev-1".into(),
-        account_number: 0,
-        sequence,
-        fee: "500ucsp".parse().unwrap(),
-        gas_limit: 200_000,
-        memo: String::new(),
-        include_pubkey: true,
-    };
-    base64::engine::general_purpose::STANDARD.encode(sign_tx(
-        key,
-        vec![msg_send(&key.address(), &to.address(), &one)],
-        &params,
-    ))
-}
-
-fn committed(node: &DevNode, hash: &str) -> bool {
-    node.rpc("tx_search", json!({"query": format!("tx.hash='{hash}'")}))
-        .and_then(|r| r["total_count"].as_str().map(|c| c != "0"))
-        .unwrap_or(false)
-}
-
-fn chain_sequence(node: &DevNode) -> u64 {
-    let out = node.cli(&[
-        "query",
-        "auth",
-        "account",
-        DEV_ADDRESS,
-        "--node",
-        &node.rpc,
-        "-o",
-        "json",
-    ]);
-    json_out(&out)["account"]["sequence"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
 
 #[test]
 fn kill9_during_tx_stream_loses_nothing_committed() {
@@ -67,7 +22,7 @@ fn kill9_during_tx_stream_loses_nothing_committed() {
     let mut seq = 0u64;
     while confirmed.len() < 15 && start.elapsed() < Duration::from_secs(60) {
         for _ in 0..3 {
-            let tx = send_tx(&key, seq);
+            let tx = dev_send_tx(&key, seq);
             let r = node
                 .rpc("broadcast_tx_sync", json!({"tx": tx}))
                 .expect("broadcast");
@@ -78,7 +33,7 @@ fn kill9_during_tx_stream_loses_nothing_committed() {
         std::thread::sleep(Duration::from_millis(150));
         confirmed = sent
             .iter()
-            .filter(|h| committed(&node, h))
+            .filter(|h| committed_height(&node, h).is_some())
             .cloned()
             .collect();
     }
@@ -89,7 +44,7 @@ fn kill9_during_tx_stream_loses_nothing_committed() {
     );
     // Kill while txs are still in flight.
     for _ in 0..3 {
-        node.rpc("broadcast_tx_sync", json!({"tx": send_tx(&key, seq)}));
+        node.rpc("broadcast_tx_sync", json!({"tx": dev_send_tx(&key, seq)}));
         seq += 1;
     }
     let height_before = node.height();
@@ -99,11 +54,17 @@ fn kill9_during_tx_stream_loses_nothing_committed() {
     let height = node.wait_height(height_before + 3, Duration::from_secs(60));
     assert!(height > height_before);
     for h in &confirmed {
-        assert!(committed(&node, h), "committed tx {h} lost after kill -9");
+        assert!(
+            committed_height(&node, h).is_some(),
+            "committed tx {h} lost after kill -9"
+        );
     }
     // State agrees with the index: the account's sequence counts exactly the committed txs.
-    let on_chain = chain_sequence(&node);
-    let indexed = sent.iter().filter(|h| committed(&node, h)).count() as u64;
+    let on_chain = dev_sequence(&node);
+    let indexed = sent
+        .iter()
+        .filter(|h| committed_height(&node, h).is_some())
+        .count() as u64;
     assert!(on_chain >= confirmed.len() as u64);
     assert!(
         indexed <= on_chain && on_chain <= seq,
@@ -127,7 +88,10 @@ fn kill9_during_tx_stream_loses_nothing_committed() {
     assert_eq!(seen.len() as u64, on_chain);
     // And the chain still takes txs from where the account is.
     let r = node
-        .rpc("broadcast_tx_sync", json!({"tx": send_tx(&key, on_chain)}))
+        .rpc(
+            "broadcast_tx_sync",
+            json!({"tx": dev_send_tx(&key, on_chain)}),
+        )
         .unwrap();
     assert_eq!(r["code"], 0, "{r}");
 }

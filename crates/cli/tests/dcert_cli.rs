@@ -4,6 +4,10 @@
 //! governance (a proposal file with `caspur.dcert.v1.MsgUpdateParams`) turns it on; then the
 //! member breaks `MsgSend`, the circuit queries report it with who and why, a transfer is
 //! refused by the breaker, and the Prometheus endpoint counts the broken route and the refusal.
+//! Then, with the gov v1 package broken too, the doors issue 15 found open stay shut through
+//! `broadcast_tx_sync`: a send under six execs is refused (it once passed CheckTx and jammed the
+//! mempool) and the next tx is committed; a legacy `v1beta1` vote (an alias of the broken v1
+//! route) and a proposal riding the dissolution's exemption beside a pool spend are refused.
 
 mod common;
 
@@ -161,4 +165,91 @@ fn a_member_is_elected_and_breaks_a_route_once_governance_allows_it() {
         rejected.contains(SEND) && rejected.ends_with(" 1"),
         "{rejected}"
     );
+
+    tx(&[
+        "tx",
+        "dcert",
+        "circuit-break",
+        "--routes",
+        "/cosmos.gov.v1.",
+        "--reason",
+        "exploit in gov",
+    ]);
+    closed_doors(&node, &authority);
+}
+
+/// The jam, the alias and the exemption ride, through the real binary, with `MsgSend` and the
+/// gov v1 package broken.
+fn closed_doors(node: &Node, authority: &str) {
+    use caspur_types::sign::to_any;
+    let key = dev_key();
+    let me = key.address().to_string();
+    let coin = |n: u128| vec![caspur_types::Coin::new("ucsp", n).to_proto()];
+    let mut jam = to_any(
+        SEND,
+        &cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend {
+            from_address: me.clone(),
+            to_address: authority.to_string(),
+            amount: coin(1),
+        },
+    );
+    for _ in 0..caspur_app::limits::MAX_NESTING_DEPTH {
+        jam = to_any(
+            "/cosmos.authz.v1beta1.MsgExec",
+            &cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExec {
+                grantee: me.clone(),
+                msgs: vec![jam],
+            },
+        );
+    }
+    let legacy_vote = to_any(
+        "/cosmos.gov.v1beta1.MsgVote",
+        &cosmos_sdk_proto::cosmos::gov::v1beta1::MsgVote {
+            proposal_id: 1,
+            voter: me.clone(),
+            option: 1,
+        },
+    );
+    let riding = to_any(
+        "/cosmos.gov.v1.MsgSubmitProposal",
+        &cosmos_sdk_proto::cosmos::gov::v1::MsgSubmitProposal {
+            messages: vec![
+                to_any(
+                    "/caspur.dcert.v1.MsgDissolveDcert",
+                    &caspur_types::proto::dcert::v1::MsgDissolveDcert {
+                        authority: authority.to_string(),
+                        slash_fraction: String::new(),
+                        reason: "cover".into(),
+                    },
+                ),
+                to_any(
+                    "/cosmos.distribution.v1beta1.MsgCommunityPoolSpend",
+                    &cosmos_sdk_proto::cosmos::distribution::v1beta1::MsgCommunityPoolSpend {
+                        authority: authority.to_string(),
+                        recipient: me.clone(),
+                        amount: coin(1),
+                    },
+                ),
+            ],
+            initial_deposit: coin(100_000_000_000),
+            proposer: me.clone(),
+            metadata: String::new(),
+            title: "dissolve".into(),
+            summary: "and pay me".into(),
+            expedited: false,
+        },
+    );
+    let sequence = dev_sequence(node);
+    for (what, msg) in [("jam", jam), ("alias", legacy_vote), ("ride", riding)] {
+        let r = broadcast(node, &dev_signed_tx(&key, vec![msg], sequence));
+        assert_eq!(r["code"], 1001, "{what}: {r}");
+        assert_eq!(r["codespace"], "circuit", "{what}: {r}");
+    }
+    // Nothing was admitted, so the same sequence goes through and is committed.
+    let r = node.tx_from(
+        "dev",
+        &["tx", "dcert", "update-description", "still answering"],
+    );
+    assert_eq!(r["code"], 0, "{r}");
+    assert_eq!(dev_sequence(node), sequence + 1);
 }

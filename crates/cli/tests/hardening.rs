@@ -6,29 +6,12 @@
 
 mod common;
 
-use base64::Engine as _;
-use caspur_types::sign::{msg_send, sign_tx, to_any, AccountKey, TxParams};
+use caspur_types::sign::{msg_send, to_any, AccountKey};
 use common::*;
 use cosmos_sdk_proto::Any;
 use prost::Message as _;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-fn signed(key: &AccountKey, msgs: Vec<Any>, sequence: u64) -> Vec<u8> {
-    sign_tx(
-        key,
-        msgs,
-        &TxParams {
-            chain_id: "caspur-dev-1".into(),
-            account_number: 0,
-            sequence,
-            fee: "50000ucsp".parse().unwrap(),
-            gas_limit: 20_000_000,
-            memo: String::new(),
-            include_pubkey: true,
-        },
-    )
-}
 
 fn sends(key: &AccountKey, n: usize) -> Vec<Any> {
     let to = AccountKey::from_secret(&[3; 32]).unwrap().address();
@@ -53,14 +36,6 @@ fn nested(key: &AccountKey, depth: usize) -> Any {
     msg
 }
 
-fn broadcast(node: &DevNode, raw: &[u8]) -> Value {
-    node.rpc(
-        "broadcast_tx_sync",
-        json!({"tx": base64::engine::general_purpose::STANDARD.encode(raw)}),
-    )
-    .expect("the node answers broadcast_tx_sync")
-}
-
 /// A raw JSON-RPC POST body and its parsed answer.
 fn post(node: &DevNode, body: &str) -> Value {
     ureq::post(&node.rpc)
@@ -69,11 +44,6 @@ fn post(node: &DevNode, body: &str) -> Value {
         .expect("the node answers")
         .into_json()
         .unwrap()
-}
-
-fn committed_height(node: &DevNode, hash: &str) -> Option<u64> {
-    let r = node.rpc("tx_search", json!({"query": format!("tx.hash='{hash}'")}))?;
-    r["txs"][0]["height"].as_str()?.parse().ok()
 }
 
 #[test]
@@ -85,7 +55,7 @@ fn bounded_inputs_are_refused_and_a_full_tx_survives_a_restart() {
     let node = DevNode::start(&home, rpc_port, p2p);
 
     // 1. ~0.8 MB of MsgExec nested 9,000 deep: once a stack overflow that killed the node.
-    let deep = signed(&key, vec![nested(&key, 9_000)], 0);
+    let deep = dev_signed_tx(&key, vec![nested(&key, 9_000)], 0);
     assert!(deep.len() > 500_000, "{}", deep.len());
     let r = broadcast(&node, &deep);
     assert_eq!(r["code"], 1002, "{r}");
@@ -110,12 +80,12 @@ fn bounded_inputs_are_refused_and_a_full_tx_survives_a_restart() {
     assert_eq!(r["response"]["code"], 1002, "{r}");
 
     // 2. 5,000 sends in one tx: once committed with results no restart could read back.
-    let r = broadcast(&node, &signed(&key, sends(&key, 5_000), 0));
+    let r = broadcast(&node, &dev_signed_tx(&key, sends(&key, 5_000), 0));
     assert_eq!(r["code"], 1002, "{r}");
     assert!(r["log"].as_str().unwrap().contains("256"), "{r}");
 
     // 3. The most messages a tx may carry: committed, and read back after a restart.
-    let full = signed(&key, sends(&key, caspur_app::limits::MAX_TX_MSGS), 0);
+    let full = dev_signed_tx(&key, sends(&key, caspur_app::limits::MAX_TX_MSGS), 0);
     let r = broadcast(&node, &full);
     assert_eq!(r["code"], 0, "{r}");
     let hash = r["hash"].as_str().unwrap().to_string();

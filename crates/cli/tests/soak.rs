@@ -7,8 +7,6 @@
 
 mod common;
 
-use base64::Engine as _;
-use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
 use common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -18,35 +16,6 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// Resident memory of a process, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn send_tx(key: &AccountKey, sequence: u64) -> String {
-    let to = AccountKey::from_secret(&[(sequence % 250 + 1) as u8; 32]).unwrap();
-    let one: caspur_types::Coins = "1ucsp".parse().unwrap();
-    let params = TxParams {
-        chain_id: "caspur-dev-1".into(),
-        account_number: 0,
-        sequence,
-        fee: "500ucsp".parse().unwrap(),
-        gas_limit: 200_000,
-        memo: String::new(),
-        include_pubkey: true,
-    };
-    base64::engine::general_purpose::STANDARD.encode(sign_tx(
-        key,
-        vec![msg_send(&key.address(), &to.address(), &one)],
-        &params,
-    ))
 }
 
 #[test]
@@ -65,7 +34,10 @@ fn rss_stays_flat_under_steady_load() {
     while start.elapsed() < Duration::from_secs(secs) {
         let second = Instant::now();
         for _ in 0..tps {
-            let r = node.rpc("broadcast_tx_sync", json!({"tx": send_tx(&key, sequence)}));
+            let r = node.rpc(
+                "broadcast_tx_sync",
+                json!({"tx": dev_send_tx(&key, sequence)}),
+            );
             match r.as_ref().and_then(|r| r["code"].as_u64()) {
                 Some(0) => sequence += 1,
                 _ => {

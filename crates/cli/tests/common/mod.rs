@@ -346,3 +346,93 @@ pub fn dev_key() -> caspur_types::sign::AccountKey {
     assert_eq!(key.address().to_string(), DEV_ADDRESS);
     key
 }
+
+/// A signed 1ucsp send from the dev account (account 0) at `sequence`, base64 for
+/// `broadcast_tx_sync`; recipients cycle through 200 fixed keys.
+pub fn dev_send_tx(key: &caspur_types::sign::AccountKey, sequence: u64) -> String {
+    use base64::Engine as _;
+    use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
+    let to = AccountKey::from_secret(&[(sequence % 200 + 1) as u8; 32]).unwrap();
+    let one: caspur_types::Coins = "1ucsp".parse().unwrap();
+    let params = TxParams {
+        chain_id: "caspur-dev-1".into(),
+        account_number: 0,
+        sequence,
+        fee: "500ucsp".parse().unwrap(),
+        gas_limit: 200_000,
+        memo: String::new(),
+        include_pubkey: true,
+    };
+    base64::engine::general_purpose::STANDARD.encode(sign_tx(
+        key,
+        vec![msg_send(&key.address(), &to.address(), &one)],
+        &params,
+    ))
+}
+
+/// Resident memory of a process, in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The height at which the tx `hash` was committed, as `tx_search` reports it.
+pub fn committed_height(node: &Node, hash: &str) -> Option<u64> {
+    let r = node.rpc("tx_search", json!({"query": format!("tx.hash='{hash}'")}))?;
+    r["txs"][0]["height"].as_str()?.parse().ok()
+}
+
+/// A tx of `msgs` signed by the dev account (account 0) at `sequence`, with room for large
+/// txs (20M gas, 50,000ucsp).
+pub fn dev_signed_tx(
+    key: &caspur_types::sign::AccountKey,
+    msgs: Vec<cosmos_sdk_proto::Any>,
+    sequence: u64,
+) -> Vec<u8> {
+    caspur_types::sign::sign_tx(
+        key,
+        msgs,
+        &caspur_types::sign::TxParams {
+            chain_id: "caspur-dev-1".into(),
+            account_number: 0,
+            sequence,
+            fee: "50000ucsp".parse().unwrap(),
+            gas_limit: 20_000_000,
+            memo: String::new(),
+            include_pubkey: true,
+        },
+    )
+}
+
+/// `broadcast_tx_sync` of raw tx bytes; the node's answer.
+pub fn broadcast(node: &Node, raw: &[u8]) -> Value {
+    use base64::Engine as _;
+    node.rpc(
+        "broadcast_tx_sync",
+        json!({"tx": base64::engine::general_purpose::STANDARD.encode(raw)}),
+    )
+    .expect("the node answers broadcast_tx_sync")
+}
+
+/// The dev account's sequence on chain.
+pub fn dev_sequence(node: &Node) -> u64 {
+    let out = node.cli(&[
+        "query",
+        "auth",
+        "account",
+        DEV_ADDRESS,
+        "--node",
+        &node.rpc,
+        "-o",
+        "json",
+    ]);
+    json_out(&out)["account"]["sequence"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}

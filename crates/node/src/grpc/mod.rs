@@ -35,6 +35,9 @@ impl<S> Clone for Grpc<S> {
     }
 }
 
+/// Most concurrent gRPC calls on one connection.
+pub const GRPC_MAX_STREAMS: u32 = 100;
+
 /// Binds `addr` and serves gRPC until the server fails.
 pub async fn serve<S: StateScan + StateProve + Clone + 'static>(
     ctx: Arc<RpcContext<S>>,
@@ -44,6 +47,7 @@ pub async fn serve<S: StateScan + StateProve + Clone + 'static>(
         .map_err(|e| format!("cannot listen for gRPC on {addr}: {e}"))?
         .with_nodelay(Some(true));
     tracing::info!(%addr, "gRPC listening");
+    let timeout = ctx.limits.request_timeout;
     let grpc = Grpc(ctx);
     let routes = tonic::service::Routes::new(AuthServer::new(grpc.clone()))
         .add_service(BankServer::new(grpc.clone()))
@@ -51,7 +55,14 @@ pub async fn serve<S: StateScan + StateProve + Clone + 'static>(
         .add_service(BaseServer::new(grpc.clone()))
         .into_axum_router()
         .fallback(move |request| raw::query(grpc.clone(), request));
+    // Bounded like the JSON-RPC: a slow call gives up after the request timeout, a connection
+    // carries at most GRPC_MAX_STREAMS calls at once, dead peers are noticed by keep-alives.
     tonic::transport::Server::builder()
+        .timeout(timeout)
+        .max_concurrent_streams(Some(GRPC_MAX_STREAMS))
+        .concurrency_limit_per_connection(GRPC_MAX_STREAMS as usize)
+        .http2_keepalive_interval(Some(timeout))
+        .http2_keepalive_timeout(Some(timeout))
         .add_routes(routes.into())
         .serve_with_incoming(incoming)
         .await

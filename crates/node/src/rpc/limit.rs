@@ -113,6 +113,9 @@ impl axum::serve::Listener for LimitedListener {
             evicted: AtomicBool::new(false),
             waker: Mutex::new(None),
         });
+        // Closed connections leave only a dead weak reference: drop those, so the list stays
+        // as long as the open connections.
+        self.open.retain(|w| w.strong_count() > 0);
         self.open.push(Arc::downgrade(&activity));
         (
             LimitedStream {

@@ -261,10 +261,11 @@ async fn get_rpc<S: StateScan + StateProve + Clone + 'static>(
         .into_iter()
         .map(|(k, v)| (k, Value::String(v.trim_matches('"').to_string())))
         .collect();
-    Json(envelope(
+    let reply = envelope(
         json!(-1),
         dispatch(&ctx, &method, &Value::Object(params)).await,
-    ))
+    );
+    Json(bounded(reply, ctx.limits.max_response_bytes))
 }
 
 pub(crate) fn envelope(id: Value, result: Result<Value, RpcError>) -> Value {
