@@ -1,8 +1,8 @@
 //! The one walker over a tx's message tree. Container messages (`MsgExec`, `MsgSubmitProposal`,
 //! any future one) declare what they carry through [`crate::router::MsgHandler::nested`]; no
 //! list of containers is kept anywhere else. [`walk`] serves signer extraction (the ante
-//! handler), CheckTx and Simulate (through the ante handler and [`check_breaker`]), proposal
-//! submission and block execution alike.
+//! handler), CheckTx, Simulate and block execution (through the ante handler), proposal
+//! submission ([`check_breaker`]) and proposal execution (gov re-walks what it stored) alike.
 //!
 //! It is iterative (an explicit stack, no recursion), checks the depth of a container's
 //! children before decoding any of them and counts every message against

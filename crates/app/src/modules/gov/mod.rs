@@ -238,6 +238,9 @@ async fn execute<B: StateRead>(
     messages: &[cosmos_sdk_proto::Any],
 ) -> Result<(), TxError> {
     ctx.state.commit_tx();
+    // The same walker as at submission (bounds, shapes, the gov account as the only signer):
+    // what was stored is re-checked against the rules in force now.
+    crate::msg_tree::walk(messages, 1)?;
     let events_before = ctx.events.len();
     for (i, msg) in messages.iter().enumerate() {
         if let Err(e) = router::dispatch(ctx, msg, 1).await {
