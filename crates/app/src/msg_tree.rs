@@ -168,3 +168,81 @@ fn at(path: &[u16], e: TxError) -> TxError {
         message: format!("message {}: {}", place.join("."), e.message),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use caspur_types::sign::to_any;
+    use cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExec;
+    use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
+
+    fn account(n: u8) -> Address {
+        Address([n; 20])
+    }
+
+    fn send(from: u8) -> Any {
+        to_any(
+            "/cosmos.bank.v1beta1.MsgSend",
+            &MsgSend {
+                from_address: account(from).to_string(),
+                to_address: account(9).to_string(),
+                amount: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
+            },
+        )
+    }
+
+    fn exec(grantee: u8, msgs: Vec<Any>) -> Any {
+        to_any(
+            "/cosmos.authz.v1beta1.MsgExec",
+            &MsgExec {
+                grantee: account(grantee).to_string(),
+                msgs,
+            },
+        )
+    }
+
+    #[test]
+    fn walks_depth_first_in_execution_order_with_depths_and_paths() {
+        let nodes = walk(
+            &[exec(1, vec![send(2), exec(1, vec![send(3)])]), send(4)],
+            0,
+        )
+        .unwrap();
+        let seen: Vec<(u32, Vec<u16>)> = nodes.iter().map(|n| (n.depth, n.path.clone())).collect();
+        assert_eq!(
+            seen,
+            vec![
+                (0, vec![0]),
+                (1, vec![0, 0]),
+                (1, vec![0, 1]),
+                (2, vec![0, 1, 0]),
+                (0, vec![1]),
+            ]
+        );
+        // Only the top level signs the tx.
+        assert_eq!(
+            tx_signers(&[exec(1, vec![send(2)]), send(4)]).unwrap(),
+            vec![account(1), account(4)]
+        );
+    }
+
+    #[test]
+    fn a_nested_error_names_where_it_is_and_depth_is_checked_before_decoding() {
+        let broken = Any {
+            type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
+            value: vec![0xff, 0xff],
+        };
+        let e = walk(&[exec(1, vec![send(2), broken])], 0).unwrap_err();
+        assert!(e.message.starts_with("message 0.1: "), "{}", e.message);
+        // Undecodable bytes one level past the bound: refused for depth, never decoded.
+        let mut deep = Any {
+            type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
+            value: vec![0xff],
+        };
+        for _ in 0..=MAX_NESTING_DEPTH {
+            deep = exec(1, vec![deep]);
+        }
+        let e = walk(&[deep], 0).unwrap_err();
+        assert_eq!(e.code, caspur_types::ErrorCode::LimitExceeded, "{e:?}");
+    }
+}

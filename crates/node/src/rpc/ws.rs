@@ -4,7 +4,9 @@
 //! carry the subscribe request's id and the `query`, as CometBFT sends them.
 
 use super::types::{ExecTxResult, TxResponse};
-use super::{block_response, dispatch, envelope, param_str, tx_response, RpcContext, RpcError};
+use super::{
+    block_response, bounded, dispatch, envelope, param_str, tx_response, RpcContext, RpcError,
+};
 use crate::index::StoredBlock;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -165,7 +167,7 @@ async fn handle<S: StateScan + StateProve + Clone + 'static>(
         }
         Some(method) => dispatch(ctx, method, &params).await,
     };
-    envelope(id, result)
+    bounded(envelope(id, result), ctx.limits.max_response_bytes)
 }
 
 fn subscribe(
