@@ -287,11 +287,14 @@ impl App {
     /// height has come: it would execute the blocks before the upgrade with the new code. The
     /// height has come when the chain is one block short of it, or when the previous binary
     /// halted for this very plan (`halted`: its `upgrade-info.json`; consensus may have run
-    /// the halting binary a block or two short of the height).
+    /// the halting binary a block or two short of the height), or when this node stopped at
+    /// the plan's height because it could not apply that block (`bad_block_at`). A plan whose
+    /// height this node skips (`--unsafe-skip-upgrade`) runs no handler, so it is never early.
     pub async fn check_not_early<S: StateRead>(
         &self,
         state: &S,
         halted: Option<&caspur_types::upgrade_info::UpgradeInfo>,
+        bad_block_at: Option<u64>,
     ) -> Result<(), String> {
         let mut kv = Unmetered(state);
         let scheduled = modules::upgrade::state::scheduled(&mut kv)
@@ -301,9 +304,11 @@ impl App {
             return Ok(());
         };
         let next = last_height(state).await.map_err(|e| e.to_string())? + 1;
-        let halted_for_it =
-            halted.is_some_and(|h| h.name == plan.name && h.height == plan.height as u64);
-        if self.upgrades.get(&plan.name).is_some() && next < plan.height as u64 && !halted_for_it {
+        let height = plan.height as u64;
+        let reached = halted.is_some_and(|h| h.name == plan.name && h.height == height)
+            || bad_block_at == Some(height)
+            || self.skip_upgrade_heights.contains(&height);
+        if self.upgrades.get(&plan.name).is_some() && next < height && !reached {
             return Err(format!(
                 "this binary carries the handler of upgrade {:?} scheduled for height {}, but the chain is only at height {}: run the previous binary until it halts at the upgrade height",
                 plan.name,

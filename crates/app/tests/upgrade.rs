@@ -211,7 +211,7 @@ fn a_governance_plan_halts_old_binaries_and_runs_the_new_handler_at_its_height()
     // The new binary refuses to run early, then runs the migration at the height.
     let new = old.clone().with_upgrades(v2_handlers(), BTreeSet::new());
     assert_eq!(pending(&chain, &new, h), None);
-    assert!(futures::executor::block_on(new.check_not_early(&chain.state, None)).is_ok());
+    assert!(futures::executor::block_on(new.check_not_early(&chain.state, None, None)).is_ok());
     with_binary(&mut chain, v2_handlers(), &[]);
     assert_eq!(chain.read(async |kv| us::app_version(kv).await.unwrap()), 1);
     chain.block(Vec::new(), 1000);
@@ -243,7 +243,8 @@ fn a_binary_with_the_handler_refuses_to_run_before_the_height_and_skipping_skips
         .app
         .clone()
         .with_upgrades(v2_handlers(), BTreeSet::new());
-    let err = futures::executor::block_on(early.check_not_early(&chain.state, None)).unwrap_err();
+    let err =
+        futures::executor::block_on(early.check_not_early(&chain.state, None, None)).unwrap_err();
     assert!(err.contains("run the previous binary"), "{err}");
     // The previous binary's halt record for this plan lets it start a block or two early.
     let halted = caspur_types::upgrade_info::UpgradeInfo {
@@ -253,14 +254,16 @@ fn a_binary_with_the_handler_refuses_to_run_before_the_height_and_skipping_skips
         committed_height: h - 2,
     };
     assert!(
-        futures::executor::block_on(early.check_not_early(&chain.state, Some(&halted))).is_ok()
+        futures::executor::block_on(early.check_not_early(&chain.state, Some(&halted), None))
+            .is_ok()
     );
     let other = caspur_types::upgrade_info::UpgradeInfo {
         height: h + 1,
         ..halted
     };
     assert!(
-        futures::executor::block_on(early.check_not_early(&chain.state, Some(&other))).is_err()
+        futures::executor::block_on(early.check_not_early(&chain.state, Some(&other), None))
+            .is_err()
     );
     run_to(&mut chain, h - 1);
     with_binary(&mut chain, UpgradeHandlers::default(), &[h]);

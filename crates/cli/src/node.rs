@@ -180,18 +180,56 @@ pub struct Upgrades {
     pub skip: std::collections::BTreeSet<u64>,
 }
 
-/// After the node stopped: an upgrade halt writes `<data>/upgrade-info.json` and exits the
-/// process with [`caspur_types::upgrade_info::UPGRADE_EXIT_CODE`].
+/// After the node stopped: an upgrade halt (`upgrade-info.json` already written) exits the
+/// process with [`caspur_types::upgrade_info::UPGRADE_EXIT_CODE`]; a block this node cannot
+/// apply exits with [`launch::BAD_BLOCK_EXIT_CODE`] after saying what failed and what to do.
 pub fn finish(stopped: launch::Stopped) -> Result<()> {
     use caspur_types::upgrade_info::UPGRADE_EXIT_CODE;
-    let launch::Stopped::UpgradeNeeded(info) = stopped else {
-        return Ok(());
-    };
-    eprintln!(
-        "UPGRADE {:?} NEEDED at height {}: this binary has no handler for it. Install the plan's binary (caspurvisor does it) and restart; see docs/upgrades.md. Exiting with code {UPGRADE_EXIT_CODE}.",
-        info.name, info.height
-    );
-    std::process::exit(UPGRADE_EXIT_CODE);
+    match stopped {
+        launch::Stopped::Interrupted => Ok(()),
+        launch::Stopped::UpgradeNeeded(info) => {
+            eprintln!(
+                "UPGRADE {:?} NEEDED at height {}: this binary has no handler for it. Install the plan's binary (caspurvisor does it) and restart; see docs/upgrades.md. Exiting with code {UPGRADE_EXIT_CODE}.",
+                info.name, info.height
+            );
+            std::process::exit(UPGRADE_EXIT_CODE);
+        }
+        launch::Stopped::BadBlock { height, error } => {
+            eprintln!("{}", bad_block_message(height, &error));
+            std::process::exit(launch::BAD_BLOCK_EXIT_CODE);
+        }
+    }
+}
+
+/// The record of the block this node last stopped at (`data/bad-block.json`): lets a binary
+/// carrying a failing plan's handler start again at that height.
+const BAD_BLOCK_FILE: &str = "bad-block.json";
+
+fn write_bad_block(data_dir: &std::path::Path, height: u64, error: &str) -> Result<()> {
+    let path = data_dir.join(BAD_BLOCK_FILE);
+    std::fs::write(
+        &path,
+        serde_json::json!({"height": height, "error": error}).to_string(),
+    )
+    .with_context(|| format!("writing {}", path.display()))
+}
+
+fn read_bad_block(data_dir: &std::path::Path) -> Option<u64> {
+    let bytes = std::fs::read(data_dir.join(BAD_BLOCK_FILE)).ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes).ok()?["height"].as_u64()
+}
+
+/// What an operator reads when block `height` cannot be applied.
+pub fn bad_block_message(height: u64, error: &str) -> String {
+    format!(
+        "BLOCK {height} CANNOT BE APPLIED by this node: {error}. Nothing of it was committed; the node stopped at height {}. \
+         If other nodes applied it, this node's storage or binary is at fault: check the disk, then restart (or restore a backup, or `caspurd rollback`). \
+         If no node can apply it (a failing upgrade handler or block hook), the chain needs a fixed binary: an emergency upgrade (docs/upgrades.md), \
+         or, when the failure is in the upgrade due at {height}, restart every validator with `--unsafe-skip-upgrade {height}`. \
+         Exiting with code {}.",
+        height.saturating_sub(1),
+        launch::BAD_BLOCK_EXIT_CODE
+    )
 }
 
 /// Writes `upgrade-info.json` into `data_dir` (atomically: a supervisor may be reading).
@@ -346,6 +384,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
         ),
         Err(_) => None,
     };
+    let bad_block_at = read_bad_block(&data_dir);
     let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, public);
     let facts = NodeFacts {
         chain_id: genesis.chain_id.clone(),
@@ -402,6 +441,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
         },
         log_level: config.log_level.clone(),
         halted_for,
+        bad_block_at,
     };
     let node_app = app.clone();
     let halt_index = index.clone();
@@ -464,9 +504,15 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
     })
     .map_err(|e| anyhow::anyhow!(e))
     .and_then(|mut stopped| {
-        if let launch::Stopped::UpgradeNeeded(info) = &mut stopped {
-            info.committed_height = halt_index.latest()?.map_or(0, |b| b.height);
-            write_upgrade_info(&data_dir, info)?;
+        match &mut stopped {
+            launch::Stopped::UpgradeNeeded(info) => {
+                info.committed_height = halt_index.latest()?.map_or(0, |b| b.height);
+                write_upgrade_info(&data_dir, info)?;
+            }
+            launch::Stopped::BadBlock { height, error } => {
+                write_bad_block(&data_dir, *height, error)?;
+            }
+            launch::Stopped::Interrupted => {}
         }
         Ok(stopped)
     })

@@ -26,7 +26,7 @@ use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 /// How far ahead of the local clock a block's time may be before a verifier waits for its
 /// clock to catch up (it never rejects for this: a clock rule may only delay a vote).
@@ -205,9 +205,11 @@ where
         };
         let executed = match executed {
             Ok(x) => x,
+            // This node cannot execute a block on its own chain (a storage fault, a failing
+            // block hook): stop once, with the cause and the remedy.
             Err(e) => {
-                warn!(height, error = %e, "proposal execution failed");
-                return None;
+                self.halt.bad_block(height, e);
+                return std::future::pending().await;
             }
         };
         block.results_hash = executed.results_hash;
@@ -272,11 +274,22 @@ where
             .gate(&self.app, &BatchState(&batches), info.height)
             .await;
         let ends_epoch = self.ends_epoch(info.height);
-        let executed =
-            match execute(&self.app, &info, &report, &block.txs, batches, ends_epoch).await {
-                Ok(x) => x,
-                Err(e) => panic!("storage failure executing block {}: {e}", info.height),
-            };
+        let executed = match execute(&self.app, &info, &report, &block.txs, batches, ends_epoch)
+            .await
+        {
+            Ok(x) => x,
+            // A block not yet finalized that this node cannot execute gets no vote (a
+            // proposer must not be able to stop honest nodes with it).
+            Err(e) if finality == Finality::Candidate => {
+                error!(height = info.height, error = %e, "cannot execute a proposed block; not voting for it");
+                return None;
+            }
+            // A finalized block must be applied: stop once, with the cause and the remedy.
+            Err(e) => {
+                self.halt.bad_block(info.height, e);
+                return std::future::pending().await;
+            }
+        };
         if carries_barred(&executed.results) {
             warn!(
                 height = info.height,
@@ -324,10 +337,14 @@ where
                     .await,
             )
         };
-        let block_events = block_events
-            .unwrap_or_else(|e| panic!("reading block events of finalized block {height}: {e}"));
-        let results =
-            results.unwrap_or_else(|e| panic!("reading results of finalized block {height}: {e}"));
+        let (block_events, results) = match (block_events, results) {
+            (Ok(events), Ok(results)) => (events, results),
+            (Err(e), _) | (_, Err(e)) => {
+                self.halt
+                    .bad_block(height, format!("reading its stored results: {e}"));
+                return std::future::pending().await;
+            }
+        };
         let mut proposer = [0u8; 32];
         proposer.copy_from_slice(block.proposer().as_ref());
         self.sink
@@ -349,10 +366,11 @@ where
             .fetch_max(block.height().get(), Ordering::AcqRel);
         let plan = match plan {
             Ok(p) => p,
-            Err(e) => panic!(
-                "reading the upgrade plan of finalized block {}: {e}",
-                block.height().get()
-            ),
+            Err(e) => {
+                self.halt
+                    .bad_block(height + 1, format!("reading the upgrade plan: {e}"));
+                return std::future::pending().await;
+            }
         };
         self.halt
             .after_finalized(&self.app, plan.as_deref(), block.height().get() + 1);

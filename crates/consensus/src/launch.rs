@@ -125,6 +125,8 @@ pub struct LaunchConfig {
     pub log_level: String,
     /// The plan the previous binary halted for (its `upgrade-info.json`), if any.
     pub halted_for: Option<caspur_types::upgrade_info::UpgradeInfo>,
+    /// The height of the block this node last stopped at because it could not apply it.
+    pub bad_block_at: Option<u64>,
 }
 
 /// What consensus hands the node layer when it builds its services.
@@ -188,7 +190,17 @@ pub enum Stopped {
     Interrupted,
     /// A block needs an upgrade this binary does not carry (nothing of it was executed).
     UpgradeNeeded(caspur_types::upgrade_info::UpgradeInfo),
+    /// Block `height` cannot be applied by this node (nothing of it was committed).
+    BadBlock {
+        /// The block's height.
+        height: u64,
+        /// What failed.
+        error: String,
+    },
 }
+
+/// The exit code of a node stopped by a block it cannot apply (`EX_SOFTWARE`).
+pub const BAD_BLOCK_EXIT_CODE: i32 = 70;
 
 /// Runs the node until `services.run` finishes, Ctrl-C or SIGTERM, or an upgrade halt;
 /// returns an error description on a startup failure.
@@ -299,7 +311,8 @@ where
         .await;
         let db = running.stateful.subscribe_databases().await;
         let _ = live.0.set(CommittedState(db));
-        app.check_not_early(&live, cfg.halted_for.as_ref()).await?;
+        app.check_not_early(&live, cfg.halted_for.as_ref(), cfg.bad_block_at)
+            .await?;
         let service = context.child("services").spawn(|_| services.run);
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -310,7 +323,12 @@ where
                 Ok(Err(e)) => Err(e),
                 Err(e) => Err(format!("node services stopped: {e}")),
             },
-            info = halt.raised() => Ok(Stopped::UpgradeNeeded(info)),
+            halted = halt.raised() => Ok(match halted {
+                crate::upgrade_halt::Halted::Upgrade(info) => Stopped::UpgradeNeeded(info),
+                crate::upgrade_halt::Halted::BadBlock { height, error } => {
+                    Stopped::BadBlock { height, error }
+                }
+            }),
             _ = tokio::signal::ctrl_c() => {
                 tracing::info!("interrupted; stopping");
                 Ok(Stopped::Interrupted)

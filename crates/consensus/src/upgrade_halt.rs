@@ -4,6 +4,10 @@
 //! catching up), executing block H — proposing, verifying or replaying it — is gated the same
 //! way and never starts. The launcher then stops the node, which writes `upgrade-info.json`
 //! and exits with [`caspur_types::upgrade_info::UPGRADE_EXIT_CODE`].
+//!
+//! The same halt stops a node that cannot apply a block it must apply (a finalized block, or
+//! its own proposal): a storage fault or a failure in a block hook. It stops once, with the
+//! height, the cause and the remedy ([`Halted::BadBlock`]), instead of a panic on every restart.
 
 use caspur_app::App;
 use caspur_store::StateRead;
@@ -11,31 +15,53 @@ use caspur_types::upgrade_info::UpgradeInfo;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
-/// Raised once when a block cannot be executed without an upgrade.
+/// Why the node halted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Halted {
+    /// A block needs an upgrade this binary does not carry.
+    Upgrade(UpgradeInfo),
+    /// Block `height` cannot be applied here; nothing of it was committed.
+    BadBlock {
+        /// The block's height.
+        height: u64,
+        /// What failed.
+        error: String,
+    },
+}
+
+/// Raised once when a block cannot be executed: without an upgrade, or at all.
 #[derive(Clone, Default)]
 pub struct UpgradeHalt {
-    info: Arc<Mutex<Option<UpgradeInfo>>>,
+    info: Arc<Mutex<Option<Halted>>>,
     raised: Arc<Notify>,
 }
 
 impl UpgradeHalt {
-    /// Raises the halt for `info` (the first plan raised wins).
-    pub fn raise(&self, info: UpgradeInfo) {
+    /// Raises the halt (the first reason raised wins).
+    pub fn raise(&self, reason: Halted) {
         let mut slot = self.info.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {
-            *slot = Some(info);
+            *slot = Some(reason);
             self.raised.notify_one();
         }
     }
 
-    /// Waits until the halt is raised; returns the plan.
-    pub async fn raised(&self) -> UpgradeInfo {
+    /// Waits until the halt is raised; returns why.
+    pub async fn raised(&self) -> Halted {
         loop {
-            if let Some(info) = self.info.lock().unwrap_or_else(|e| e.into_inner()).clone() {
-                return info;
+            if let Some(reason) = self.info.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                return reason;
             }
             self.raised.notified().await;
         }
+    }
+
+    /// Block `height` cannot be applied (`error`): logs it and raises the halt. The caller then
+    /// waits forever; the launcher stops the node around it.
+    pub fn bad_block(&self, height: u64, error: impl std::fmt::Display) {
+        let error = error.to_string();
+        tracing::error!(height, %error, "BLOCK {height} CANNOT BE APPLIED; halting");
+        self.raise(Halted::BadBlock { height, error });
     }
 
     /// Before executing block `height` on `state`: returns at once when the block may run,
@@ -48,7 +74,10 @@ impl UpgradeHalt {
                 std::future::pending::<()>().await;
             }
             // A storage fault: the same treatment as one during execution.
-            Err(e) => panic!("storage failure reading the upgrade plan at {height}: {e}"),
+            Err(e) => {
+                self.bad_block(height, format!("reading the upgrade plan: {e}"));
+                std::future::pending::<()>().await;
+            }
         }
     }
 
@@ -58,7 +87,7 @@ impl UpgradeHalt {
         match app.pending_upgrade_in(stored, height) {
             Ok(None) => {}
             Ok(Some(plan)) => self.halt_for(plan, height),
-            Err(e) => panic!("reading the upgrade plan after block {}: {e}", height - 1),
+            Err(e) => self.bad_block(height, format!("reading the upgrade plan: {e}")),
         }
     }
 
@@ -69,11 +98,11 @@ impl UpgradeHalt {
             "UPGRADE NEEDED: this binary has no handler for plan {:?} due at height {height}; halting before the block",
             plan.name
         );
-        self.raise(UpgradeInfo {
+        self.raise(Halted::Upgrade(UpgradeInfo {
             name: plan.name,
             height,
             info: plan.info,
             committed_height: 0,
-        });
+        }));
     }
 }

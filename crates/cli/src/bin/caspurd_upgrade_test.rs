@@ -1,6 +1,8 @@
 //! Test fixture (not a release): `caspurd` carrying upgrade handlers for the upgrade tests'
 //! plans — `v2`, a real migration (the app version becomes 2 and the gov voting period
-//! doubles), and `v2-broken`, whose handler panics (the canary-rollback case).
+//! doubles), `v2-broken`, whose handler panics (the canary-rollback case), and `v2-failing`,
+//! whose handler returns an error (a block that cannot be applied: the node stops once with
+//! the cause and the remedy).
 
 use caspur_app::modules::gov::state as gov;
 use caspur_app::modules::upgrade::state as upgrade;
@@ -25,6 +27,16 @@ fn main() {
         .with(
             "v2-broken",
             Arc::new(|_| Box::pin(async { panic!("v2-broken: migration bug (test fixture)") })),
+        )
+        .with(
+            "v2-failing",
+            Arc::new(|_| {
+                Box::pin(async {
+                    Err(caspur_types::TxError::logic(
+                        "v2-failing: the migration refuses (test fixture)",
+                    ))
+                })
+            }),
         );
     caspur_cli::main_with(handlers);
 }

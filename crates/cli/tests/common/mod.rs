@@ -46,6 +46,11 @@ impl Node {
 
     /// [`Node::start`] with more `dev` flags.
     pub fn start_with(home: &Path, rpc_port: u16, p2p: u16, extra: &[&str]) -> Self {
+        Node::start_bin(bin(), home, rpc_port, p2p, extra)
+    }
+
+    /// [`Node::start_with`] running the binary `binary` (a test fixture).
+    pub fn start_bin(binary: &str, home: &Path, rpc_port: u16, p2p: u16, extra: &[&str]) -> Self {
         let rpc = format!("127.0.0.1:{rpc_port}");
         let p2p_addr = format!("127.0.0.1:{p2p}");
         let grpc_addr = format!("127.0.0.1:{}", free_port());
@@ -62,8 +67,9 @@ impl Node {
             "--grpc-laddr",
             &grpc_addr,
         ];
-        let args: Vec<&str> = args.iter().chain(extra).copied().collect();
-        let node = Node::spawn(home, &args, rpc_port, p2p);
+        let mut cmd = Command::new(binary);
+        cmd.args(args.iter().chain(extra)).arg("--home").arg(home);
+        let node = Node::spawn_command(cmd, home, rpc_port, p2p);
         node.wait_height(1, Duration::from_secs(60));
         node
     }
