@@ -208,7 +208,7 @@ where
             // This node cannot execute a block on its own chain (a storage fault, a failing
             // block hook): stop once, with the cause and the remedy.
             Err(e) => {
-                self.halt.bad_block(height, e);
+                self.halt.bad_block(height, e.0);
                 return std::future::pending().await;
             }
         };
@@ -286,7 +286,7 @@ where
             }
             // A finalized block must be applied: stop once, with the cause and the remedy.
             Err(e) => {
-                self.halt.bad_block(info.height, e);
+                self.halt.bad_block(info.height, e.0);
                 return std::future::pending().await;
             }
         };
