@@ -43,6 +43,7 @@ fn setup() -> (Chain, u8) {
         min_member_stake: MIN_BOND.to_string(),
         stabilization_period_secs: 0,
         circuit_break_enabled: true,
+        dissolution_deposit: "10000000".into(),
         ..DcertParams::default()
     };
     let mut chain = dcert_chain(params);
@@ -200,6 +201,36 @@ fn rows() -> Vec<Row> {
                         authority: s.to_string(),
                         recipient: addr(2).to_string(),
                         amount: vec![Coin::new("ucsp", 1).to_proto()],
+                    },
+                )
+            },
+            allowed: &[Role::Gov],
+        },
+        Row {
+            name: "MsgDissolveDcert",
+            msg: |s| {
+                to_any(
+                    "/caspur.dcert.v1.MsgDissolveDcert",
+                    &dpb::MsgDissolveDcert {
+                        authority: s.to_string(),
+                        slash_fraction: String::new(),
+                        reason: "compromised".into(),
+                    },
+                )
+            },
+            allowed: &[Role::Gov],
+        },
+        Row {
+            name: "bank MsgUpdateParams",
+            msg: |s| {
+                to_any(
+                    "/cosmos.bank.v1beta1.MsgUpdateParams",
+                    &cosmos_sdk_proto::cosmos::bank::v1beta1::MsgUpdateParams {
+                        authority: s.to_string(),
+                        params: Some(cosmos_sdk_proto::cosmos::bank::v1beta1::Params {
+                            default_send_enabled: true,
+                            ..Default::default()
+                        }),
                     },
                 )
             },

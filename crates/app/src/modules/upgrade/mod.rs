@@ -219,7 +219,10 @@ pub async fn apply_due<B: StateRead>(
         Due::Skip(plan) => (plan, "skipped"),
         Due::Run(plan, handler) => {
             handler(ctx as &mut dyn MigrationState).await.map_err(|e| {
-                TxError::logic(format!("upgrade handler {:?} failed: {}", plan.name, e.message))
+                TxError::logic(format!(
+                    "upgrade handler {:?} failed: {}",
+                    plan.name, e.message
+                ))
             })?;
             // Only routes still broken reopen: one reopened by hand meanwhile is not an error.
             let mut broken = Vec::new();
