@@ -94,24 +94,7 @@ fn a_block_that_cannot_be_applied_stops_the_node_once_with_the_remedy() {
 
     // A restart stops the same way, once: no panic loop.
     let before = log.matches(&message).count();
-    let args = [
-        "dev",
-        "--dev-mnemonic",
-        MNEMONIC,
-        "--block-time-ms",
-        "200",
-        "--rpc-laddr",
-        &format!("127.0.0.1:{rpc_port}"),
-        "--p2p-laddr",
-        &format!("127.0.0.1:{p2p}"),
-        "--grpc-laddr",
-        &format!("127.0.0.1:{}", free_port()),
-        "--voting-period-secs",
-        "3",
-    ];
-    let mut cmd = std::process::Command::new(FIXTURE);
-    cmd.args(args).arg("--home").arg(&home);
-    let mut again = Node::spawn_command(cmd, &home, rpc_port, p2p);
+    let mut again = Node::spawn_dev(FIXTURE, &home, rpc_port, p2p, &voting);
     let (code, log) = exit_of(&mut again);
     assert_eq!(code, Some(70), "{log}");
     assert!(log.matches(&message).count() > before, "{log}");
@@ -119,11 +102,8 @@ fn a_block_that_cannot_be_applied_stops_the_node_once_with_the_remedy() {
 
     // The operator's remedy for a failing handler: skip that upgrade height.
     let skip = height.to_string();
-    let mut cmd = std::process::Command::new(FIXTURE);
-    cmd.args(args)
-        .args(["--unsafe-skip-upgrade", &skip])
-        .arg("--home")
-        .arg(&home);
-    let skipped = Node::spawn_command(cmd, &home, rpc_port, p2p);
+    let mut extra = voting.to_vec();
+    extra.extend(["--unsafe-skip-upgrade", &skip]);
+    let skipped = Node::spawn_dev(FIXTURE, &home, rpc_port, p2p, &extra);
     skipped.wait_height(height + 3, Duration::from_secs(60));
 }

@@ -51,6 +51,14 @@ impl Node {
 
     /// [`Node::start_with`] running the binary `binary` (a test fixture).
     pub fn start_bin(binary: &str, home: &Path, rpc_port: u16, p2p: u16, extra: &[&str]) -> Self {
+        let node = Node::spawn_dev(binary, home, rpc_port, p2p, extra);
+        node.wait_height(1, Duration::from_secs(60));
+        node
+    }
+
+    /// `<binary> dev` on these ports with the dev mnemonic and 200 ms blocks, plus `extra`
+    /// flags, without waiting.
+    pub fn spawn_dev(binary: &str, home: &Path, rpc_port: u16, p2p: u16, extra: &[&str]) -> Self {
         let rpc = format!("127.0.0.1:{rpc_port}");
         let p2p_addr = format!("127.0.0.1:{p2p}");
         let grpc_addr = format!("127.0.0.1:{}", free_port());
@@ -69,9 +77,7 @@ impl Node {
         ];
         let mut cmd = Command::new(binary);
         cmd.args(args.iter().chain(extra)).arg("--home").arg(home);
-        let node = Node::spawn_command(cmd, home, rpc_port, p2p);
-        node.wait_height(1, Duration::from_secs(60));
-        node
+        Node::spawn_command(cmd, home, rpc_port, p2p)
     }
 
     /// Starts `caspurd <args> --home <home>` (log appended to `<home>.log`) without waiting.

@@ -154,6 +154,16 @@ impl LimitedStream {
         self.idle.as_mut().reset(deadline);
     }
 
+    /// Passes a write's outcome through, counting written bytes as activity.
+    fn wrote(&mut self, polled: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if let Poll::Ready(Ok(n)) = polled {
+            if n > 0 {
+                self.touched();
+            }
+        }
+        polled
+    }
+
     /// An error when the connection was evicted or stayed idle too long.
     fn closed(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
         if self.activity.evicted.load(Ordering::Acquire) {
@@ -209,12 +219,7 @@ impl AsyncWrite for LimitedStream {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = polled {
-            if n > 0 {
-                this.touched();
-            }
-        }
-        polled
+        this.wrote(polled)
     }
 
     fn poll_write_vectored(
@@ -224,12 +229,7 @@ impl AsyncWrite for LimitedStream {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = polled {
-            if n > 0 {
-                this.touched();
-            }
-        }
-        polled
+        this.wrote(polled)
     }
 
     fn is_write_vectored(&self) -> bool {
