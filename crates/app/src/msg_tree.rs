@@ -14,6 +14,7 @@ use crate::limits::{self, MAX_NESTING_DEPTH, MAX_TX_MSGS};
 use crate::router;
 use caspur_types::{Address, TxError};
 use cosmos_sdk_proto::Any;
+use std::borrow::Cow;
 
 /// What a container message carries: the messages it will run and, when the container runs
 /// them as one fixed account (a proposal runs as the gov module account), that account.
@@ -34,9 +35,9 @@ impl Nested<'_> {
 
 /// One message of a tree, decoded and checked statelessly.
 #[derive(Clone, Debug)]
-pub struct MsgNode {
-    /// The message as sent.
-    pub any: Any,
+pub struct MsgNode<'a> {
+    /// The message as sent (borrowed at the top level, owned once taken out of a container).
+    pub any: Cow<'a, Any>,
     /// The route it executes as (its canonical type URL; aliases share it).
     pub route: &'static str,
     /// 0 for a tx's (or proposal's) own messages, one more per container.
@@ -59,19 +60,22 @@ pub struct Visited {
     pub required_signer: Option<Address>,
 }
 
+/// A message waiting on the walker's stack: (message, depth, path, signer required by its
+/// container).
+type Pending<'a> = (Cow<'a, Any>, u32, Vec<u16>, Option<Address>);
+
 /// Walks `msgs` (at `depth`) and everything nested in them, depth first in execution order:
 /// decodes each message once, runs its stateless check, collects its signers and checks the
 /// container's signer rule, the depth bound and the message count. Fails on the first
 /// violation, naming where it is.
-pub fn walk(msgs: &[Any], depth: u32) -> Result<Vec<MsgNode>, TxError> {
+pub fn walk(msgs: &[Any], depth: u32) -> Result<Vec<MsgNode<'_>>, TxError> {
     limits::at_most("messages in the tx", msgs.len(), MAX_TX_MSGS)?;
     if depth > MAX_NESTING_DEPTH {
         return Err(too_deep(&[]));
     }
-    // Stack entries: (message, depth, path, signer required by the container).
-    let mut stack: Vec<(Any, u32, Vec<u16>, Option<Address>)> = Vec::with_capacity(msgs.len());
+    let mut stack: Vec<Pending<'_>> = Vec::with_capacity(msgs.len());
     for (i, m) in msgs.iter().enumerate().rev() {
-        stack.push((m.clone(), depth, vec![index(i)], None));
+        stack.push((Cow::Borrowed(m), depth, vec![index(i)], None));
     }
     let mut seen = msgs.len();
     let mut nodes = Vec::with_capacity(msgs.len());
@@ -101,7 +105,7 @@ pub fn walk(msgs: &[Any], depth: u32) -> Result<Vec<MsgNode>, TxError> {
             for (i, inner) in visited.nested.into_iter().enumerate().rev() {
                 let mut p = path.clone();
                 p.push(index(i));
-                stack.push((inner, depth + 1, p, visited.required_signer));
+                stack.push((Cow::Owned(inner), depth + 1, p, visited.required_signer));
             }
         }
         nodes.push(MsgNode {
@@ -131,8 +135,9 @@ pub fn tx_signers(msgs: &[Any]) -> Result<Vec<Address>, TxError> {
 }
 
 /// Checks every message of `msgs` (at `depth`) and everything nested in them against the
-/// circuit breaker: what CheckTx and proposal submission do before admitting messages that
-/// will run later. The rule itself is `circuit::check_message`, the router's too.
+/// circuit breaker: what proposal submission does before storing messages that will run
+/// later (whatever runs now is checked by the router). The rule itself is
+/// `circuit::check_message`, the router's too.
 pub async fn check_breaker(kv: &mut impl KvRead, msgs: &[Any], depth: u32) -> Result<(), TxError> {
     for node in walk(msgs, depth)? {
         crate::modules::circuit::check_message(kv, &node.any)
@@ -203,11 +208,8 @@ mod tests {
 
     #[test]
     fn walks_depth_first_in_execution_order_with_depths_and_paths() {
-        let nodes = walk(
-            &[exec(1, vec![send(2), exec(1, vec![send(3)])]), send(4)],
-            0,
-        )
-        .unwrap();
+        let tx = [exec(1, vec![send(2), exec(1, vec![send(3)])]), send(4)];
+        let nodes = walk(&tx, 0).unwrap();
         let seen: Vec<(u32, Vec<u16>)> = nodes.iter().map(|n| (n.depth, n.path.clone())).collect();
         assert_eq!(
             seen,

@@ -336,6 +336,9 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
     let max_connections = config.rpc.max_open_connections;
     let rpc_limits = config.rpc.limits()?;
     let idle_timeout = std::time::Duration::from_millis(config.rpc.idle_timeout_ms);
+    // A request's bytes must arrive and be answered within the idle and request timeouts
+    // together (20 s by default), however slowly they trickle in.
+    let request_deadline = idle_timeout + rpc_limits.request_timeout;
     let grpc_addr = if config.grpc.enable {
         Some(parse_addr(&config.grpc.address).context("[grpc] address")?)
     } else {
@@ -488,7 +491,12 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
                 }
             };
             let rpc = async {
-                let listener = rpc::LimitedListener::new(listener, max_connections, idle_timeout);
+                let listener = rpc::LimitedListener::new(
+                    listener,
+                    max_connections,
+                    idle_timeout,
+                    request_deadline,
+                );
                 axum::serve(listener, rpc::router(ctx.clone()))
                     .await
                     .map_err(|e| format!("RPC server failed: {e}"))

@@ -1,7 +1,8 @@
 //! A bounded load test on the JSON-RPC port: a few thousand concurrent connections, a quarter
 //! each of valid calls, malformed JSON, unknown methods and wrong parameter types. Every
 //! client must get the right JSON-RPC answer or a connection-level refusal (never a crash or a
-//! wrong answer), the node's memory must stay bounded, and the chain must keep going.
+//! wrong answer), the node's memory must stay bounded, and the chain must keep going. Then
+//! idle, half-sent and trickled connections: none locks a client out or outlives its timeout.
 
 mod common;
 
@@ -204,6 +205,32 @@ fn thousands_of_concurrent_connections_are_answered_or_refused_with_bounded_memo
     assert_eq!(
         closed_later, 900,
         "idle connections outlived the idle timeout"
+    );
+
+    // A client trickling its request a byte every 2 s never goes idle, but its request must be
+    // answered within the request deadline (idle + request timeouts, 20 s): it is closed.
+    let trickled_for = runtime.block_on(async {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", rpc_port))
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let head = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+        let mut buf = [0u8; 256];
+        for byte in head.iter().chain(std::iter::repeat(&b'a')) {
+            if s.write_all(&[*byte]).await.is_err() || started.elapsed() > Duration::from_secs(40) {
+                break;
+            }
+            match tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                _ => {}
+            }
+        }
+        started.elapsed()
+    });
+    println!("a request trickled a byte every 2 s was closed after {trickled_for:?}");
+    assert!(
+        trickled_for >= Duration::from_secs(15) && trickled_for < Duration::from_secs(30),
+        "{trickled_for:?}"
     );
 
     // The node is alive, answers, and the chain goes on.

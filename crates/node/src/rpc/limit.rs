@@ -3,6 +3,9 @@
 //!
 //! - a connection that moves no byte for `idle_timeout` is closed (CometBFT's HTTP server
 //!   closes on its 10 s read timeout);
+//! - a request must be answered (the first reply byte written) within `request_deadline` of its
+//!   first byte, so a client trickling its headers or body a byte at a time cannot hold a
+//!   connection (the header and request read timeout);
 //! - when every slot is taken, a new client evicts the connection that has been quiet the
 //!   longest (at least [`EVICTABLE_AFTER`]), so hundreds of idle or half-sent connections
 //!   cannot keep a client waiting for their timeout. A connection busy moving bytes is never
@@ -37,13 +40,20 @@ pub struct LimitedListener {
     inner: TcpListener,
     slots: Arc<Semaphore>,
     idle_timeout: Duration,
+    request_deadline: Duration,
     start: Instant,
     open: Vec<Weak<Activity>>,
 }
 
 impl LimitedListener {
-    /// Wraps `inner`; `max` 0 means no limit; a connection quiet for `idle_timeout` closes.
-    pub fn new(inner: TcpListener, max: usize, idle_timeout: Duration) -> Self {
+    /// Wraps `inner`; `max` 0 means no limit; a connection quiet for `idle_timeout`, or one
+    /// whose request is not answered within `request_deadline` of its first byte, closes.
+    pub fn new(
+        inner: TcpListener,
+        max: usize,
+        idle_timeout: Duration,
+        request_deadline: Duration,
+    ) -> Self {
         let max = if max == 0 {
             Semaphore::MAX_PERMITS
         } else {
@@ -53,6 +63,7 @@ impl LimitedListener {
             inner,
             slots: Arc::new(Semaphore::new(max)),
             idle_timeout,
+            request_deadline,
             start: Instant::now(),
             open: Vec::new(),
         }
@@ -123,7 +134,9 @@ impl axum::serve::Listener for LimitedListener {
                 activity,
                 start: self.start,
                 idle_timeout: self.idle_timeout,
-                idle: Box::pin(tokio::time::sleep(self.idle_timeout)),
+                request_deadline: self.request_deadline,
+                unanswered_since: None,
+                deadline: Box::pin(tokio::time::sleep(self.idle_timeout)),
                 _slot: slot,
             },
             addr,
@@ -141,44 +154,70 @@ pub struct LimitedStream {
     activity: Arc<Activity>,
     start: Instant,
     idle_timeout: Duration,
-    idle: Pin<Box<tokio::time::Sleep>>,
+    request_deadline: Duration,
+    /// When the first byte not yet answered arrived.
+    unanswered_since: Option<tokio::time::Instant>,
+    /// The idle timeout, or the request deadline when that comes first.
+    deadline: Pin<Box<tokio::time::Sleep>>,
     _slot: OwnedSemaphorePermit,
 }
 
 impl LimitedStream {
-    fn touched(&mut self) {
+    /// Bytes moved: the connection is active; a read starts (or continues) a request that
+    /// must be answered in time, a write answers it.
+    fn moved(&mut self, wrote: bool) {
         self.activity
             .last_ms
             .store(LimitedListener::now_ms(self.start), Ordering::Release);
-        let deadline = tokio::time::Instant::now() + self.idle_timeout;
-        self.idle.as_mut().reset(deadline);
-    }
-
-    /// Passes a write's outcome through, counting written bytes as activity.
-    fn wrote(&mut self, polled: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
-        if let Poll::Ready(Ok(n)) = polled {
-            if n > 0 {
-                self.touched();
-            }
+        let now = tokio::time::Instant::now();
+        if wrote {
+            self.unanswered_since = None;
+        } else if self.unanswered_since.is_none() {
+            self.unanswered_since = Some(now);
         }
-        polled
+        let idle = now + self.idle_timeout;
+        let deadline = self
+            .unanswered_since
+            .map_or(idle, |since| idle.min(since + self.request_deadline));
+        self.deadline.as_mut().reset(deadline);
     }
 
-    /// An error when the connection was evicted or stayed idle too long.
-    fn closed(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
+    /// Passes a write's outcome through: written bytes count as activity; a write that cannot
+    /// proceed fails once the connection is evicted or past its deadline.
+    fn wrote(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match polled {
+            Poll::Ready(Ok(n)) if n > 0 => {
+                self.moved(true);
+                polled
+            }
+            Poll::Pending => self.pending(cx),
+            other => other,
+        }
+    }
+
+    /// A read or write that cannot proceed: pending, unless the connection was evicted or
+    /// its deadline passed (then an error, which closes it).
+    fn pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        if let Ok(mut w) = self.activity.waker.lock() {
+            *w = Some(cx.waker().clone());
+        }
         if self.activity.evicted.load(Ordering::Acquire) {
-            return Some(io::Error::new(
+            return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::ConnectionAborted,
                 "evicted: the RPC server is full and this connection was the quietest",
-            ));
+            )));
         }
-        if self.idle.as_mut().poll(cx).is_ready() {
-            return Some(io::Error::new(
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::TimedOut,
-                "connection idle past the RPC idle timeout",
-            ));
+                "connection idle past the RPC idle timeout, or a request not answered in time",
+            )));
         }
-        None
+        Poll::Pending
     }
 }
 
@@ -193,20 +232,12 @@ impl AsyncRead for LimitedStream {
         match Pin::new(&mut this.stream).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 if buf.filled().len() > before {
-                    this.touched();
+                    this.moved(false);
                 }
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => {
-                if let Ok(mut w) = this.activity.waker.lock() {
-                    *w = Some(cx.waker().clone());
-                }
-                match this.closed(cx) {
-                    Some(e) => Poll::Ready(Err(e)),
-                    None => Poll::Pending,
-                }
-            }
+            Poll::Pending => this.pending(cx),
         }
     }
 }
@@ -219,7 +250,7 @@ impl AsyncWrite for LimitedStream {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
-        this.wrote(polled)
+        this.wrote(cx, polled)
     }
 
     fn poll_write_vectored(
@@ -229,7 +260,7 @@ impl AsyncWrite for LimitedStream {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
-        this.wrote(polled)
+        this.wrote(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {

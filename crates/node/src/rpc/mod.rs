@@ -203,18 +203,23 @@ async fn batch<S: StateScan + StateProve + Clone + 'static>(
         );
     }
     let mut out = Vec::with_capacity(calls.len());
-    let mut bytes = 0usize;
+    let mut left = ctx.limits.max_response_bytes;
     for call in calls {
         let id = call.get("id").cloned().unwrap_or(Value::Null);
-        let reply = if bytes >= ctx.limits.max_response_bytes {
-            envelope(id, Err(response_too_large(ctx.limits.max_response_bytes)))
-        } else {
-            bounded(
-                one_call(ctx, call).await,
-                ctx.limits.max_response_bytes - bytes,
+        let mut reply = if left == 0 {
+            envelope(
+                id.clone(),
+                Err(response_too_large(ctx.limits.max_response_bytes)),
             )
+        } else {
+            one_call(ctx, call).await
         };
-        bytes = bytes.saturating_add(json_len(&reply));
+        let mut len = json_len(&reply);
+        if len > left {
+            reply = envelope(id, Err(response_too_large(ctx.limits.max_response_bytes)));
+            len = json_len(&reply);
+        }
+        left = left.saturating_sub(len);
         out.push(reply);
     }
     Value::Array(out)

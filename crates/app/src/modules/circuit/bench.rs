@@ -120,10 +120,14 @@ pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, TxE
     };
     // The breaker's own work: the rule applied to every message of every tx (the walk that
     // finds them is CheckTx's anyway, for the signers, so it is not counted here).
-    let nodes: Vec<crate::msg_tree::MsgNode> = signed
+    let messages: Vec<Vec<cosmos_sdk_proto::Any>> = signed
         .iter()
         .filter_map(|raw| caspur_types::tx::decode_tx(raw, usize::MAX).ok())
-        .filter_map(|tx| crate::msg_tree::walk(&tx.body.messages, 0).ok())
+        .map(|tx| tx.body.messages)
+        .collect();
+    let nodes: Vec<crate::msg_tree::MsgNode> = messages
+        .iter()
+        .filter_map(|msgs| crate::msg_tree::walk(msgs, 0).ok())
         .flatten()
         .collect();
     let breaker_only = |state: &MemState| -> Result<f64, TxError> {

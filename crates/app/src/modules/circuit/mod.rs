@@ -1,7 +1,8 @@
 //! `circuit`: the set of broken message routes (SPEC §3). One rule, [`check_message`], is
-//! consulted by the router for every message it dispatches, at every depth, and by the
-//! message walker (`msg_tree::check_breaker`) for every message a tx or a proposal carries,
-//! nested ones included, at CheckTx and at submission. A route is an identity: every spelling
+//! consulted by the router for every message it dispatches, at every depth (CheckTx, Simulate
+//! and block execution all run messages through it), and by the message walker
+//! (`msg_tree::check_breaker`) for every message a proposal carries, nested ones included, at
+//! submission. A route is an identity: every spelling
 //! of it (gov `v1beta1` aliases of `v1` messages) is covered by a break of any spelling.
 //! Routes are broken by active dCERT members (`MsgCircuitBreak`, authorized by `dcert`) and
 //! reopened only by an upgrade handler ([`reopen_routes`]). The exemption of unbreakable
