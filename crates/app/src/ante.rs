@@ -4,12 +4,13 @@
 //! and fee payment unconditional.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::auth::{state as auth, AuthParams};
 use crate::modules::bank::state as bank;
 use base64::Engine as _;
 use caspur_store::StateRead;
 use caspur_types::tx::{sign_doc_bytes, verify_secp256k1, DecodedTx};
-use caspur_types::{Address, Coins, Dec, Event, TxError, STAKE_DENOM};
+use caspur_types::{Address, Coins, Dec, Event, STAKE_DENOM};
 
 /// The module account that collects fees (`sha256("fee_collector")[..20]`, as in Cosmos).
 pub fn fee_collector() -> Address {
@@ -28,23 +29,23 @@ pub fn check_stateless(
     tx: &DecodedTx,
     params: &AuthParams,
     height: u64,
-) -> Result<Vec<Address>, TxError> {
+) -> Result<Vec<Address>, ExecError> {
     if tx.body.memo.chars().count() as u64 > params.max_memo_characters {
-        return Err(TxError::memo_too_large(format!(
+        return Err(ExecError::memo_too_large(format!(
             "memo is {} characters, the limit is {}",
             tx.body.memo.chars().count(),
             params.max_memo_characters
         )));
     }
     if tx.signatures.len() as u64 > params.tx_sig_limit {
-        return Err(TxError::too_many_signatures(format!(
+        return Err(ExecError::too_many_signatures(format!(
             "{} signatures, the limit is {}",
             tx.signatures.len(),
             params.tx_sig_limit
         )));
     }
     if tx.body.timeout_height != 0 && height > tx.body.timeout_height {
-        return Err(TxError::timeout_height(format!(
+        return Err(ExecError::timeout_height(format!(
             "block height {height} is past the tx's timeout height {}",
             tx.body.timeout_height
         )));
@@ -52,7 +53,7 @@ pub fn check_stateless(
     // The whole message tree is walked (and bounded) here, before any state is read.
     let signers = crate::msg_tree::tx_signers(&tx.body.messages)?;
     if signers.len() != tx.signatures.len() {
-        return Err(TxError::unauthorized(format!(
+        return Err(ExecError::unauthorized(format!(
             "wrong number of signatures; expected {}, got {}",
             signers.len(),
             tx.signatures.len()
@@ -62,20 +63,20 @@ pub fn check_stateless(
 }
 
 /// The fee a tx declares, checked for shape and (when `min_gas_price` is set) for amount.
-pub fn check_fee(tx: &DecodedTx, min_gas_price: Option<Dec>) -> Result<(Coins, u64), TxError> {
+pub fn check_fee(tx: &DecodedTx, min_gas_price: Option<Dec>) -> Result<(Coins, u64), ExecError> {
     let (fee, gas_limit) = tx.fee()?;
     if gas_limit == 0 {
-        return Err(TxError::invalid_gas_limit("gas limit must be positive"));
+        return Err(ExecError::invalid_gas_limit("gas limit must be positive"));
     }
     if let Some(f) = &tx.auth_info.fee {
         if !f.payer.is_empty() || !f.granter.is_empty() {
-            return Err(TxError::not_supported(
+            return Err(ExecError::not_supported(
                 "fee payer and fee granter are not supported",
             ));
         }
     }
     if let Some(c) = fee.as_slice().iter().find(|c| c.denom != STAKE_DENOM) {
-        return Err(TxError::insufficient_fee(format!(
+        return Err(ExecError::insufficient_fee(format!(
             "fees are paid in {STAKE_DENOM}, not {}",
             c.denom
         )));
@@ -83,10 +84,10 @@ pub fn check_fee(tx: &DecodedTx, min_gas_price: Option<Dec>) -> Result<(Coins, u
     if let Some(price) = min_gas_price {
         let required = price
             .mul_int_ceil(gas_limit as u128)
-            .ok_or_else(|| TxError::invalid_gas_limit("gas limit too large"))?;
+            .ok_or_else(|| ExecError::invalid_gas_limit("gas limit too large"))?;
         let paid = fee.amount_of(STAKE_DENOM);
         if paid < required {
-            return Err(TxError::insufficient_fee(format!(
+            return Err(ExecError::insufficient_fee(format!(
                 "insufficient fees; got: {paid}{STAKE_DENOM} required: {required}{STAKE_DENOM}"
             )));
         }
@@ -102,7 +103,7 @@ pub async fn check_and_apply<B: StateRead>(
     signers: &[Address],
     fee: &Coins,
     verified: &[Option<crate::prepare::Ticket>],
-) -> Result<Vec<crate::prepare::Ticket>, TxError> {
+) -> Result<Vec<crate::prepare::Ticket>, ExecError> {
     let costs = ctx.costs();
     ctx.gas
         .consume(costs.tx_size_per_byte * tx.size as u64, "txSize")?;
@@ -120,7 +121,12 @@ pub async fn check_and_apply<B: StateRead>(
     let payer_text = payer.to_string();
     if !fee.is_empty() {
         bank::sub_coins(ctx, &payer, fee).await.map_err(|e| {
-            TxError::insufficient_funds(format!("{payer} cannot pay the fee {fee}: {}", e.message))
+            e.map_tx(|e| {
+                caspur_types::TxError::insufficient_funds(format!(
+                    "{payer} cannot pay the fee {fee}: {}",
+                    e.message
+                ))
+            })
         })?;
         bank::add_coins(ctx, &fee_collector(), fee).await?;
     }
@@ -134,27 +140,27 @@ pub async fn check_and_apply<B: StateRead>(
     for (i, (((signer, decl), sig), mut account)) in signed.enumerate() {
         let pubkey = match (account.pubkey, decl.pubkey) {
             (Some(known), Some(given)) if known != given => {
-                return Err(TxError::invalid_pubkey(format!(
+                return Err(ExecError::invalid_pubkey(format!(
                     "pubkey does not match the one recorded for {signer}"
                 )))
             }
             (Some(known), _) => known,
             (None, Some(given)) => {
                 if Address::from_pubkey(&given) != *signer {
-                    return Err(TxError::invalid_pubkey(format!(
+                    return Err(ExecError::invalid_pubkey(format!(
                         "pubkey does not belong to signer {signer}"
                     )));
                 }
                 given
             }
             (None, None) => {
-                return Err(TxError::invalid_pubkey(format!(
+                return Err(ExecError::invalid_pubkey(format!(
                     "the first tx of {signer} must carry its pubkey"
                 )))
             }
         };
         if decl.sequence != account.sequence {
-            return Err(TxError::wrong_sequence(format!(
+            return Err(ExecError::wrong_sequence(format!(
                 "account sequence mismatch, expected {}, got {}",
                 account.sequence, decl.sequence
             )));
@@ -175,7 +181,7 @@ pub async fn check_and_apply<B: StateRead>(
                 account.account_number,
             );
             verify_secp256k1(&pubkey, &doc, sig).map_err(|e| {
-                TxError::unauthorized(format!(
+                ExecError::unauthorized(format!(
                     "{}; please verify account number ({}) and chain-id ({})",
                     e.message, account.account_number, ctx.chain_id
                 ))
@@ -202,8 +208,8 @@ pub async fn check_and_apply<B: StateRead>(
     Ok(valid)
 }
 
-fn unknown_account(addr: &Address) -> TxError {
-    TxError::unknown_address(format!(
+fn unknown_account(addr: &Address) -> ExecError {
+    ExecError::unknown_address(format!(
         "account {addr} does not exist; it must receive coins first"
     ))
 }

@@ -5,9 +5,10 @@
 //! the block's txs run, as Cosmos chains do in `BeginBlock`.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::{slashing, staking};
 use caspur_store::StateRead;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 
 /// Participation in the certificate of the previous block, by consensus key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -41,14 +42,14 @@ pub struct ConsensusReport {
 async fn operator_of<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     pub_key: &[u8; 32],
-) -> Result<Option<Address>, TxError> {
+) -> Result<Option<Address>, ExecError> {
     staking::state::operator_by_consensus_key(ctx, pub_key).await
 }
 
 async fn operators_of<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     keys: &[[u8; 32]],
-) -> Result<Vec<Address>, TxError> {
+) -> Result<Vec<Address>, ExecError> {
     let mut ops = Vec::with_capacity(keys.len());
     for k in keys {
         if let Some(op) = operator_of(ctx, k).await? {
@@ -63,7 +64,7 @@ async fn operators_of<B: StateRead>(
 pub async fn apply<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     report: &ConsensusReport,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     for fault in &report.faults {
         if let Some(op) = operator_of(ctx, &fault.pub_key).await? {
             slashing::handle_double_sign(ctx, &op, fault.infraction_height).await?;

@@ -1,8 +1,9 @@
 //! The execution context handed to message handlers: metered state access, events, block info.
 
+use crate::error::ExecError;
 use crate::gas::{GasCosts, GasMeter};
 use caspur_store::{Overlay, StateRead, StoreError};
-use caspur_types::{Event, TxError};
+use caspur_types::Event;
 
 /// Facts about the block being executed (or, in CheckTx, the next one).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,11 +14,11 @@ pub struct BlockInfo {
     pub time_ms: u64,
 }
 
-/// Maps a storage failure into the error channel. Block execution recognises
-/// [`caspur_types::ErrorCode::Io`] and aborts the whole block instead of failing one tx, since a
-/// local disk error must never become a state difference between nodes.
-pub fn store_err(e: StoreError) -> TxError {
-    TxError::io(e.to_string())
+/// A storage failure in the error channel: [`ExecError::Fatal`], which no catch site can record
+/// as a tx failure (see [`crate::error`]); the block stops instead, since a local disk error
+/// must never become a state difference between nodes.
+pub fn store_err(e: StoreError) -> ExecError {
+    ExecError::Fatal(e)
 }
 
 /// State access for one tx (or one block hook), charging gas for every read and write.
@@ -60,7 +61,7 @@ impl<'a, B: StateRead> Ctx<'a, B> {
     }
 
     /// Reads a key, charging read gas.
-    pub async fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, TxError> {
+    pub async fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ExecError> {
         let value = self.state.get(key).await.map_err(store_err)?;
         let bytes = key.len() + value.as_ref().map_or(0, Vec::len);
         let cost = self.costs.read_flat + self.costs.read_per_byte * bytes as u64;
@@ -69,7 +70,7 @@ impl<'a, B: StateRead> Ctx<'a, B> {
     }
 
     /// Writes a key, charging write gas.
-    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError> {
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), ExecError> {
         let cost =
             self.costs.write_flat + self.costs.write_per_byte * (key.len() + value.len()) as u64;
         self.gas.consume(cost, "WriteFlat")?;
@@ -78,7 +79,7 @@ impl<'a, B: StateRead> Ctx<'a, B> {
     }
 
     /// Deletes a key, charging delete gas.
-    pub fn delete(&mut self, key: Vec<u8>) -> Result<(), TxError> {
+    pub fn delete(&mut self, key: Vec<u8>) -> Result<(), ExecError> {
         self.gas.consume(self.costs.delete, "Delete")?;
         self.state.delete(key);
         Ok(())
@@ -96,31 +97,31 @@ pub trait KvRead: Send {
     fn get(
         &mut self,
         key: &[u8],
-    ) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, TxError>> + Send;
+    ) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, ExecError>> + Send;
 }
 
 /// Key-value writes as module accessors see them.
 pub trait KvWrite: KvRead {
     /// Writes a key.
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError>;
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), ExecError>;
     /// Deletes a key.
-    fn delete(&mut self, key: Vec<u8>) -> Result<(), TxError>;
+    fn delete(&mut self, key: Vec<u8>) -> Result<(), ExecError>;
 }
 
 impl<B: StateRead> KvRead for Ctx<'_, B> {
     fn get(
         &mut self,
         key: &[u8],
-    ) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, TxError>> + Send {
+    ) -> impl std::future::Future<Output = Result<Option<Vec<u8>>, ExecError>> + Send {
         Ctx::get(self, key)
     }
 }
 
 impl<B: StateRead> KvWrite for Ctx<'_, B> {
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError> {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), ExecError> {
         Ctx::put(self, key, value)
     }
-    fn delete(&mut self, key: Vec<u8>) -> Result<(), TxError> {
+    fn delete(&mut self, key: Vec<u8>) -> Result<(), ExecError> {
         Ctx::delete(self, key)
     }
 }
@@ -129,7 +130,7 @@ impl<B: StateRead> KvWrite for Ctx<'_, B> {
 pub struct Unmetered<S>(pub S);
 
 impl<S: StateRead> KvRead for Unmetered<S> {
-    async fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, TxError> {
+    async fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ExecError> {
         self.0.get(key).await.map_err(store_err)
     }
 }
@@ -138,17 +139,17 @@ impl<S: StateRead> KvRead for Unmetered<S> {
 pub struct Direct<'a, B>(pub &'a mut Overlay<B>);
 
 impl<B: StateRead> KvRead for Direct<'_, B> {
-    async fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, TxError> {
+    async fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ExecError> {
         self.0.get(key).await.map_err(store_err)
     }
 }
 
 impl<B: StateRead> KvWrite for Direct<'_, B> {
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError> {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), ExecError> {
         self.0.put(key, value);
         Ok(())
     }
-    fn delete(&mut self, key: Vec<u8>) -> Result<(), TxError> {
+    fn delete(&mut self, key: Vec<u8>) -> Result<(), ExecError> {
         self.0.delete(key);
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Gas metering. Costs follow the Cosmos SDK's defaults so that clients' gas estimates and
 //! the usual `gas_adjustment` factors behave as users expect.
 
-use caspur_types::TxError;
+use crate::error::ExecError;
 
 /// Per-operation gas costs.
 #[derive(Clone, Copy, Debug)]
@@ -57,11 +57,11 @@ impl GasMeter {
     }
 
     /// Consumes `amount`, failing with out-of-gas when the limit would be passed.
-    pub fn consume(&mut self, amount: u64, what: &str) -> Result<(), TxError> {
+    pub fn consume(&mut self, amount: u64, what: &str) -> Result<(), ExecError> {
         let next = self.used.saturating_add(amount);
         if next > self.limit {
             self.used = self.limit;
-            return Err(TxError::out_of_gas(format!(
+            return Err(ExecError::out_of_gas(format!(
                 "out of gas in location: {what}; gasWanted: {}, gasUsed: {next}",
                 self.limit
             )));

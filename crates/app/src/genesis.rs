@@ -2,6 +2,7 @@
 //! back in the same shape by `caspurd export`.
 
 use crate::context::{Direct, Unmetered};
+use crate::error::ExecError;
 use crate::modules::auth::{self, AuthGenesis, GenesisAccount};
 use crate::modules::bank::{self, BankGenesis, GenesisBalance, GenesisCoin};
 use crate::modules::dcert::{self, DcertGenesis};
@@ -12,7 +13,7 @@ use crate::modules::slashing::{self, SlashingGenesis};
 use crate::modules::staking::{self, StakingGenesis};
 use caspur_store::keys::parts;
 use caspur_store::{Overlay, StateRead, StateScan};
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 use serde::{Deserialize, Serialize};
 
 /// `app_state` of genesis.json.
@@ -105,7 +106,7 @@ impl AppGenesis {
         state: &mut Overlay<B>,
         block: &crate::BlockInfo,
         chain_id: &str,
-    ) -> Result<(), TxError> {
+    ) -> Result<(), ExecError> {
         let mut kv = Direct(state);
         auth::init_genesis(&mut kv, &self.auth).await?;
         // Module accounts exist from genesis (numbered after the genesis accounts, in this
@@ -131,19 +132,19 @@ impl AppGenesis {
     }
 
     /// Reads every module's state back into genesis form.
-    pub async fn export<S: StateScan>(state: &S) -> Result<Self, TxError> {
+    pub async fn export<S: StateScan>(state: &S) -> Result<Self, ExecError> {
         let err = crate::context::store_err;
         let mut accounts = Vec::new();
         let prefix = [crate::modules::ids::AUTH, 1];
         for (k, _) in state.scan_prefix(&prefix, usize::MAX).await.map_err(err)? {
-            let p = parts(&prefix, &k).ok_or_else(|| TxError::logic("corrupt account key"))?;
+            let p = parts(&prefix, &k).ok_or_else(|| ExecError::logic("corrupt account key"))?;
             let addr = Address(
                 p[0].try_into()
-                    .map_err(|_| TxError::logic("corrupt account key"))?,
+                    .map_err(|_| ExecError::logic("corrupt account key"))?,
             );
             let a = auth::state::get_account(&mut Unmetered(state), &addr)
                 .await?
-                .ok_or_else(|| TxError::logic("account vanished during export"))?;
+                .ok_or_else(|| ExecError::logic("account vanished during export"))?;
             accounts.push(GenesisAccount {
                 address: addr.to_account_string(),
                 pub_key: a.pubkey.map(hex::encode),
@@ -211,17 +212,17 @@ pub(crate) async fn write_exported<B: StateRead>(
     ctx: &mut crate::context::Ctx<'_, B>,
     module: u8,
     pairs: &[(String, String)],
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     for (k, v) in pairs {
         let key =
-            hex::decode(k).map_err(|e| TxError::invalid_request(format!("exported key: {e}")))?;
+            hex::decode(k).map_err(|e| ExecError::invalid_request(format!("exported key: {e}")))?;
         if key.first() != Some(&module) {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "exported state of module {module:#04x} holds a foreign key {k}"
             )));
         }
-        let value =
-            hex::decode(v).map_err(|e| TxError::invalid_request(format!("exported value: {e}")))?;
+        let value = hex::decode(v)
+            .map_err(|e| ExecError::invalid_request(format!("exported value: {e}")))?;
         crate::context::KvWrite::put(ctx, key, value)?;
     }
     Ok(())
@@ -233,7 +234,7 @@ pub(crate) async fn read_exported<S: StateScan>(
     state: &S,
     module: u8,
     skip: &[u8],
-) -> Result<Vec<(String, String)>, TxError> {
+) -> Result<Vec<(String, String)>, ExecError> {
     let rows = state
         .scan_prefix(&[module], usize::MAX)
         .await

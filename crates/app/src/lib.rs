@@ -10,6 +10,7 @@ pub mod ante;
 pub mod blob;
 pub mod consensus_report;
 pub mod context;
+pub mod error;
 pub mod gas;
 pub mod genesis;
 pub mod limits;
@@ -19,6 +20,7 @@ pub mod params;
 pub mod prepare;
 pub mod query;
 pub mod queue;
+pub mod results;
 pub mod router;
 pub mod simulate;
 pub mod sorted_index;
@@ -26,16 +28,17 @@ pub mod tx_exec;
 pub mod validators;
 pub mod verifier;
 
+use crate::error::ExecError;
 use caspur_store::{Overlay, StateRead, StoreError};
 use caspur_types::tx::decode_tx;
-use caspur_types::{ErrorCode, Event, TxError};
+use caspur_types::Event;
 use context::{Ctx, Unmetered};
 use prost::Message as _;
-use serde::{Deserialize, Serialize};
 
 pub use consensus_report::ConsensusReport;
 pub use context::BlockInfo;
 pub use genesis::AppGenesis;
+pub use results::{encode_results, read_results, TxResult, BARRED_CODES};
 
 /// Node-independent settings of the state machine.
 #[derive(Clone)]
@@ -86,7 +89,7 @@ pub const LAST_TIME_KEY: [u8; 2] = [0x00, 0x04];
 pub const LAST_BLOCK_EVENTS_KEY: [u8; 2] = [0x00, 0x05];
 
 /// The height of the last block executed on `state` (0 before block 1).
-pub async fn last_height<S: StateRead>(state: &S) -> Result<u64, TxError> {
+pub async fn last_height<S: StateRead>(state: &S) -> Result<u64, ExecError> {
     match state
         .get(&LAST_HEIGHT_KEY)
         .await
@@ -96,24 +99,8 @@ pub async fn last_height<S: StateRead>(state: &S) -> Result<u64, TxError> {
         Some(b) => Ok(u64::from_be_bytes(
             b.as_slice()
                 .try_into()
-                .map_err(|_| TxError::logic("corrupt height record"))?,
+                .map_err(|_| ExecError::logic("corrupt height record"))?,
         )),
-    }
-}
-
-/// The canonical encoding of a block's tx results (what `LAST_RESULTS_KEY` holds and the block
-/// header's results hash covers).
-pub fn encode_results(results: &[TxResult]) -> Vec<u8> {
-    // Struct fields serialize in declaration order and there are no maps: deterministic.
-    serde_json::to_vec(results).expect("tx results always serialize")
-}
-
-/// The last executed block's tx results, stored (as a [`blob`]) under [`LAST_RESULTS_KEY`].
-pub async fn read_results<S: StateRead>(state: &S) -> Result<Vec<TxResult>, StoreError> {
-    match blob::get(state, &LAST_RESULTS_KEY).await? {
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| StoreError(format!("corrupt block results: {e}"))),
-        None => Ok(Vec::new()),
     }
 }
 
@@ -124,74 +111,6 @@ pub async fn read_block_events<S: StateRead>(state: &S) -> Result<Vec<Event>, St
         Some(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| StoreError(format!("corrupt block events: {e}"))),
         None => Ok(Vec::new()),
-    }
-}
-
-/// Codes of txs no valid block may carry: a tx the circuit breaker refuses, and one that breaks
-/// a structural bound CheckTx checks before anything else (too large, nested too deep, too many
-/// messages). An honest proposer leaves such txs out; a verifier rejects a block carrying one.
-pub const BARRED_CODES: [ErrorCode; 3] = [
-    ErrorCode::RouteBroken,
-    ErrorCode::LimitExceeded,
-    ErrorCode::TxTooLarge,
-];
-
-impl TxResult {
-    /// Whether a block carrying this result is invalid ([`BARRED_CODES`]).
-    pub fn bars_block(&self) -> bool {
-        BARRED_CODES.iter().any(|c| c.code() == self.code)
-    }
-}
-
-/// The outcome of one tx in a block, as `tx_search` and `block_results` report it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TxResult {
-    /// 0 on success, otherwise an [`ErrorCode`].
-    pub code: u32,
-    /// Error namespace (`sdk`, …); empty on success.
-    pub codespace: String,
-    /// Error message; empty on success.
-    pub log: String,
-    /// Gas limit the tx declared.
-    pub gas_wanted: u64,
-    /// Gas it used.
-    pub gas_used: u64,
-    /// Events, ante events first.
-    pub events: Vec<Event>,
-    /// On success, `TxMsgData{msg_responses}`: one `…Response` per message, as the SDK reports.
-    #[serde(default, with = "hex_bytes")]
-    pub data: Vec<u8>,
-}
-
-/// `data` as hex in stored JSON (results are kept in the block index).
-mod hex_bytes {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        hex::decode(String::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
-
-impl TxResult {
-    pub(crate) fn failed(
-        err: &TxError,
-        gas_wanted: u64,
-        gas_used: u64,
-        events: Vec<Event>,
-    ) -> Self {
-        TxResult {
-            code: err.code.code(),
-            codespace: err.codespace().to_string(),
-            log: err.log(),
-            gas_wanted,
-            gas_used,
-            events,
-            data: Vec::new(),
-        }
     }
 }
 
@@ -478,12 +397,9 @@ impl App {
         let mut results = Vec::with_capacity(txs.len());
         for p in prepared {
             let result = match p {
-                Ok(p) => self.deliver_tx(state, block, p).await,
-                Err(e) => TxResult::failed(&e, 0, 0, Vec::new()),
+                Ok(p) => self.deliver_tx(state, block, p).await?,
+                Err(e) => TxResult::failed(&e.into_tx()?, 0, 0, Vec::new()),
             };
-            if result.code == ErrorCode::Io.code() {
-                return Err(StoreError(result.log));
-            }
             results.push(result);
         }
         Ok(results)

@@ -8,7 +8,7 @@
 //! parameters of `auth`; the constants here are part of the protocol: changing one changes
 //! which blocks are valid, so it takes an upgrade.
 
-use caspur_types::TxError;
+use crate::error::ExecError;
 
 /// Deepest nesting of a message inside messages. Top-level messages are at depth 0; a message
 /// inside a `MsgExec` or a proposal is one deeper. The same constant bounds the walker
@@ -38,9 +38,9 @@ pub const RESULT_CHUNK_BYTES: usize = 1 << 20;
 pub const MAX_RESULT_CHUNKS: u32 = 1024;
 
 /// Refuses a count above `max` with [`caspur_types::ErrorCode::LimitExceeded`].
-pub fn at_most(what: &str, count: usize, max: usize) -> Result<(), TxError> {
+pub fn at_most(what: &str, count: usize, max: usize) -> Result<(), ExecError> {
     if count > max {
-        return Err(TxError::limit_exceeded(format!(
+        return Err(ExecError::limit_exceeded(format!(
             "{what}: {count}, the limit is {max}"
         )));
     }
@@ -52,10 +52,10 @@ pub fn at_most(what: &str, count: usize, max: usize) -> Result<(), TxError> {
 pub fn check_events(
     ante: &[caspur_types::Event],
     messages: &[caspur_types::Event],
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let count = ante.len() + messages.len();
     if count > MAX_TX_EVENTS {
-        return Err(TxError::result_too_large(format!(
+        return Err(ExecError::result_too_large(format!(
             "the tx emitted {count} events, the limit is {MAX_TX_EVENTS}"
         )));
     }
@@ -65,7 +65,7 @@ pub fn check_events(
         .map(caspur_types::Event::byte_len)
         .sum();
     if bytes > MAX_TX_EVENT_BYTES {
-        return Err(TxError::result_too_large(format!(
+        return Err(ExecError::result_too_large(format!(
             "the tx emitted {bytes} bytes of events, the limit is {MAX_TX_EVENT_BYTES}"
         )));
     }

@@ -10,9 +10,10 @@
 //! allocate or work beyond the tx's own bytes times the depth bound.
 
 use crate::context::KvRead;
+use crate::error::ExecError;
 use crate::limits::{self, MAX_NESTING_DEPTH, MAX_TX_MSGS};
 use crate::router;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 use cosmos_sdk_proto::Any;
 use std::borrow::Cow;
 
@@ -68,7 +69,7 @@ type Pending<'a> = (Cow<'a, Any>, u32, Vec<u16>, Option<Address>);
 /// decodes each message once, runs its stateless check, collects its signers and checks the
 /// container's signer rule, the depth bound and the message count. Fails on the first
 /// violation, naming where it is.
-pub fn walk(msgs: &[Any], depth: u32) -> Result<Vec<MsgNode<'_>>, TxError> {
+pub fn walk(msgs: &[Any], depth: u32) -> Result<Vec<MsgNode<'_>>, ExecError> {
     limits::at_most("messages in the tx", msgs.len(), MAX_TX_MSGS)?;
     if depth > MAX_NESTING_DEPTH {
         return Err(too_deep(&[]));
@@ -85,7 +86,7 @@ pub fn walk(msgs: &[Any], depth: u32) -> Result<Vec<MsgNode<'_>>, TxError> {
             if visited.signers != [required] {
                 return Err(at(
                     &path,
-                    TxError::unauthorized(format!(
+                    ExecError::unauthorized(format!(
                         "{} must have {required} (the account its container runs it as, e.g. the gov module account) as its only signer",
                         any.type_url
                     )),
@@ -122,7 +123,7 @@ pub fn walk(msgs: &[Any], depth: u32) -> Result<Vec<MsgNode<'_>>, TxError> {
 /// The signers of a tx whose messages are `msgs`: the top-level messages' signers, in order,
 /// without repeats (nested messages are authorized by their containers). Walks the whole tree,
 /// so a tx that breaks any bound is refused here, before any state is read.
-pub fn tx_signers(msgs: &[Any]) -> Result<Vec<Address>, TxError> {
+pub fn tx_signers(msgs: &[Any]) -> Result<Vec<Address>, ExecError> {
     let mut signers: Vec<Address> = Vec::new();
     for node in walk(msgs, 0)?.iter().filter(|n| n.depth == 0) {
         for s in &node.signers {
@@ -138,7 +139,11 @@ pub fn tx_signers(msgs: &[Any]) -> Result<Vec<Address>, TxError> {
 /// circuit breaker: what proposal submission does before storing messages that will run
 /// later (whatever runs now is checked by the router). The rule itself is
 /// `circuit::check_message`, the router's too.
-pub async fn check_breaker(kv: &mut impl KvRead, msgs: &[Any], depth: u32) -> Result<(), TxError> {
+pub async fn check_breaker(
+    kv: &mut impl KvRead,
+    msgs: &[Any],
+    depth: u32,
+) -> Result<(), ExecError> {
     for node in walk(msgs, depth)? {
         crate::modules::circuit::check_message(kv, &node.any)
             .await
@@ -152,10 +157,10 @@ fn index(i: usize) -> u16 {
     u16::try_from(i).unwrap_or(u16::MAX)
 }
 
-fn too_deep(path: &[u16]) -> TxError {
+fn too_deep(path: &[u16]) -> ExecError {
     at(
         path,
-        TxError::limit_exceeded(format!(
+        ExecError::limit_exceeded(format!(
             "messages nested deeper than {MAX_NESTING_DEPTH} levels"
         )),
     )
@@ -163,15 +168,15 @@ fn too_deep(path: &[u16]) -> TxError {
 
 /// Prefixes an error in a nested message with where in the tree it happened
 /// (`message 0.2: …`); a top-level message's error stays as its handler worded it.
-fn at(path: &[u16], e: TxError) -> TxError {
+fn at(path: &[u16], e: ExecError) -> ExecError {
     if path.len() < 2 {
         return e;
     }
     let place: Vec<String> = path.iter().map(u16::to_string).collect();
-    TxError {
+    e.map_tx(|e| caspur_types::TxError {
         code: e.code,
         message: format!("message {}: {}", place.join("."), e.message),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -234,7 +239,9 @@ mod tests {
             type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
             value: vec![0xff, 0xff],
         };
-        let e = walk(&[exec(1, vec![send(2), broken])], 0).unwrap_err();
+        let e = walk(&[exec(1, vec![send(2), broken])], 0)
+            .unwrap_err()
+            .into_reply();
         assert!(e.message.starts_with("message 0.1: "), "{}", e.message);
         // Undecodable bytes one level past the bound: refused for depth, never decoded.
         let mut deep = Any {
@@ -244,7 +251,7 @@ mod tests {
         for _ in 0..=MAX_NESTING_DEPTH {
             deep = exec(1, vec![deep]);
         }
-        let e = walk(&[deep], 0).unwrap_err();
+        let e = walk(&[deep], 0).unwrap_err().into_reply();
         assert_eq!(e.code, caspur_types::ErrorCode::LimitExceeded, "{e:?}");
     }
 }

@@ -2,23 +2,23 @@
 //! writes struct fields in declaration order, so the bytes are deterministic.
 
 use crate::context::{KvRead, KvWrite};
-use caspur_types::TxError;
+use crate::error::ExecError;
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Reads parameters, falling back to defaults when none are stored.
 pub async fn read<P: DeserializeOwned + Default>(
     kv: &mut impl KvRead,
     key: &[u8],
-) -> Result<P, TxError> {
+) -> Result<P, ExecError> {
     match kv.get(key).await? {
         None => Ok(P::default()),
         Some(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| TxError::logic(format!("corrupt params: {e}"))),
+            .map_err(|e| ExecError::logic(format!("corrupt params: {e}"))),
     }
 }
 
 /// Writes parameters.
-pub fn write<P: Serialize>(kv: &mut impl KvWrite, key: &[u8], p: &P) -> Result<(), TxError> {
-    let bytes = serde_json::to_vec(p).map_err(|e| TxError::logic(e.to_string()))?;
+pub fn write<P: Serialize>(kv: &mut impl KvWrite, key: &[u8], p: &P) -> Result<(), ExecError> {
+    let bytes = serde_json::to_vec(p).map_err(|e| ExecError::logic(e.to_string()))?;
     kv.put(key.to_vec(), bytes)
 }

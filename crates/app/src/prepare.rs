@@ -9,11 +9,12 @@
 
 use crate::ante;
 use crate::context::Unmetered;
+use crate::error::ExecError;
 use crate::modules::auth::{self, AuthParams};
 use crate::verifier::{Job, Verifier};
 use caspur_store::{StateRead, StoreError};
 use caspur_types::tx::{decode_tx, sign_doc_bytes, DecodedTx};
-use caspur_types::{Address, Coins, ErrorCode, TxError};
+use caspur_types::{Address, Coins};
 
 /// A signature being checked off the execution thread: which job, and the account number
 /// and key it is checked against.
@@ -74,7 +75,7 @@ pub struct Prepared {
 }
 
 /// Decodes and statelessly checks one tx.
-pub fn prepare_tx(raw: &[u8], params: &AuthParams, height: u64) -> Result<Prepared, TxError> {
+pub fn prepare_tx(raw: &[u8], params: &AuthParams, height: u64) -> Result<Prepared, ExecError> {
     let tx = decode_tx(raw, params.max_tx_bytes as usize)?;
     let signers = ante::check_stateless(&tx, params, height)?;
     let (fee, gas_limit) = ante::check_fee(&tx, None)?;
@@ -94,12 +95,12 @@ pub async fn prepare_block<B: StateRead>(
     chain_id: &str,
     height: u64,
     txs: &[Vec<u8>],
-) -> Result<Vec<Result<Prepared, TxError>>, StoreError> {
-    let io = |e: TxError| StoreError(e.message);
+) -> Result<Vec<Result<Prepared, ExecError>>, StoreError> {
+    let io = |e: ExecError| StoreError(e.to_string());
     let params = auth::state::get_params(&mut Unmetered(state))
         .await
         .map_err(io)?;
-    let mut prepared: Vec<Result<Prepared, TxError>> = txs
+    let mut prepared: Vec<Result<Prepared, ExecError>> = txs
         .iter()
         .map(|raw| prepare_tx(raw, &params, height))
         .collect();
@@ -115,8 +116,8 @@ pub async fn prepare_block<B: StateRead>(
             let account = match auth::state::get_account(&mut Unmetered(state), signer).await {
                 Ok(Some(a)) => a,
                 Ok(None) => continue,
-                Err(e) if e.code == ErrorCode::Io => return Err(io(e)),
-                Err(_) => continue,
+                Err(ExecError::Fatal(e)) => return Err(e),
+                Err(ExecError::Tx(_)) => continue,
             };
             let pubkey = match (account.pubkey, decl.pubkey) {
                 (Some(known), Some(given)) if known != given => continue,

@@ -1,6 +1,7 @@
 //! ABCI query routing by gRPC method path.
 
 use crate::context::Unmetered;
+use crate::error::ExecError;
 use crate::modules::{auth, bank, circuit, dcert, distribution, gov, staking, upgrade};
 use crate::{App, BlockInfo};
 use caspur_store::StateScan;
@@ -10,7 +11,8 @@ use caspur_types::TxError;
 pub const UNKNOWN_PATH: &str = "unknown query path";
 
 /// Answers a query at `path` with protobuf `data` against committed state; `next_block` is
-/// the block a simulated tx would be part of.
+/// the block a simulated tx would be part of. A storage fault is reported to this one client
+/// (code `Io`).
 pub async fn query<S: StateScan>(
     app: &App,
     state: &S,
@@ -18,8 +20,20 @@ pub async fn query<S: StateScan>(
     data: &[u8],
     next_block: &BlockInfo,
 ) -> Result<Vec<u8>, TxError> {
+    answer(app, state, path, data, next_block)
+        .await
+        .map_err(ExecError::into_reply)
+}
+
+async fn answer<S: StateScan>(
+    app: &App,
+    state: &S,
+    path: &str,
+    data: &[u8],
+    next_block: &BlockInfo,
+) -> Result<Vec<u8>, ExecError> {
     match path {
-        crate::simulate::SIMULATE_PATH => app.simulate(state, data, next_block).await,
+        crate::simulate::SIMULATE_PATH => Ok(app.simulate(state, data, next_block).await?),
         auth::query::ACCOUNT_PATH => auth::query::account(&mut Unmetered(state), data).await,
         bank::query::BALANCE_PATH => bank::query::balance(state, data).await,
         bank::query::ALL_BALANCES_PATH => bank::query::all_balances(state, data).await,
@@ -46,7 +60,7 @@ pub async fn query<S: StateScan>(
             if let Some(answer) = upgrade::query::route(state, other, data).await {
                 return answer;
             }
-            Err(TxError::unknown_request(format!(
+            Err(ExecError::unknown_request(format!(
                 "{UNKNOWN_PATH} {other:?}"
             )))
         }

@@ -6,8 +6,8 @@
 //! imported again has the same hash.
 
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use caspur_store::keys::key;
-use caspur_types::TxError;
 
 /// Bucket width in milliseconds.
 const BUCKET_MS: u64 = 60_000;
@@ -37,7 +37,7 @@ impl TimeQueue {
         key(&self.prefix, &[&bucket.to_be_bytes()])
     }
 
-    async fn bucket(&self, kv: &mut impl KvRead, bucket: u64) -> Result<Vec<Due>, TxError> {
+    async fn bucket(&self, kv: &mut impl KvRead, bucket: u64) -> Result<Vec<Due>, ExecError> {
         match kv.get(&self.bucket_key(bucket)).await? {
             None => Ok(Vec::new()),
             Some(bytes) => decode(&bytes),
@@ -49,7 +49,7 @@ impl TimeQueue {
         kv: &mut impl KvWrite,
         bucket: u64,
         entries: &[Due],
-    ) -> Result<(), TxError> {
+    ) -> Result<(), ExecError> {
         if entries.is_empty() {
             kv.delete(self.bucket_key(bucket))
         } else {
@@ -65,7 +65,7 @@ impl TimeQueue {
         now_ms: u64,
         time_ms: u64,
         payload: Vec<u8>,
-    ) -> Result<(), TxError> {
+    ) -> Result<(), ExecError> {
         let time_ms = time_ms.max(now_ms);
         let bucket = time_ms / BUCKET_MS;
         let mut entries = self.bucket(kv, bucket).await?;
@@ -81,7 +81,7 @@ impl TimeQueue {
         kv: &mut impl KvWrite,
         time_ms: u64,
         payload: &[u8],
-    ) -> Result<bool, TxError> {
+    ) -> Result<bool, ExecError> {
         let bucket = time_ms / BUCKET_MS;
         let mut entries = self.bucket(kv, bucket).await?;
         let Some(at) = entries
@@ -102,7 +102,7 @@ impl TimeQueue {
         kv: &mut impl KvWrite,
         since_ms: u64,
         now_ms: u64,
-    ) -> Result<Vec<Due>, TxError> {
+    ) -> Result<Vec<Due>, ExecError> {
         let mut due = Vec::new();
         for bucket in since_ms.min(now_ms) / BUCKET_MS..=now_ms / BUCKET_MS {
             let mut entries = self.bucket(kv, bucket).await?;
@@ -127,8 +127,8 @@ fn encode(entries: &[Due]) -> Vec<u8> {
     out
 }
 
-fn decode(mut bytes: &[u8]) -> Result<Vec<Due>, TxError> {
-    let corrupt = || TxError::logic("corrupt queue bucket");
+fn decode(mut bytes: &[u8]) -> Result<Vec<Due>, ExecError> {
+    let corrupt = || ExecError::logic("corrupt queue bucket");
     let mut out = Vec::new();
     while !bytes.is_empty() {
         let (time, rest) = bytes.split_at_checked(8).ok_or_else(corrupt)?;

@@ -3,12 +3,13 @@
 //! (SPEC §3), so no message can reach a handler without passing it.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::{
     auth, authz, bank, circuit, dcert, distribution, gov, slashing, staking, upgrade,
 };
 use crate::msg_tree::{Nested, Visited};
 use caspur_store::StateRead;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 use cosmos_sdk_proto::Any;
 use prost::Message as _;
 use std::future::Future;
@@ -30,11 +31,11 @@ pub trait MsgHandler: prost::Message + Default + Sized + Send + Sync {
     type Response: prost::Message;
 
     /// The addresses that must sign a tx carrying this message.
-    fn signers(&self) -> Result<Vec<Address>, TxError>;
+    fn signers(&self) -> Result<Vec<Address>, ExecError>;
 
     /// Checks that need no state: shapes, addresses, amounts. Messages it carries are checked
     /// by the walker ([`crate::msg_tree`]), not here.
-    fn check_stateless(&self) -> Result<(), TxError>;
+    fn check_stateless(&self) -> Result<(), ExecError>;
 
     /// The messages it carries and will run (containers: authz exec, gov proposals).
     fn nested(&self) -> Nested<'_> {
@@ -46,7 +47,7 @@ pub trait MsgHandler: prost::Message + Default + Sized + Send + Sync {
         &self,
         ctx: &mut Ctx<'_, B>,
         depth: u32,
-    ) -> impl Future<Output = Result<Self::Response, TxError>> + Send;
+    ) -> impl Future<Output = Result<Self::Response, ExecError>> + Send;
 }
 
 /// Registers every message type once: the list of routes, signer extraction and dispatch
@@ -58,8 +59,8 @@ macro_rules! routes {
 
         /// Decodes one message (not what it carries), checks it statelessly and returns its
         /// route, signers and nested messages: the walker's view of it.
-        pub fn visit(any: &Any) -> Result<Visited, TxError> {
-            fn go<M: MsgHandler>(any: &Any) -> Result<Visited, TxError> {
+        pub fn visit(any: &Any) -> Result<Visited, ExecError> {
+            fn go<M: MsgHandler>(any: &Any) -> Result<Visited, ExecError> {
                 let m: M = decode(any)?;
                 m.check_stateless()?;
                 let nested = m.nested();
@@ -97,7 +98,7 @@ macro_rules! routes {
             ctx: &mut Ctx<'_, B>,
             any: &Any,
             depth: u32,
-        ) -> Result<Any, TxError> {
+        ) -> Result<Any, ExecError> {
             $(if any.type_url == <$msg as MsgHandler>::TYPE_URL {
                 return run::<$msg, B>(ctx, any, depth).await;
             })*
@@ -165,17 +166,17 @@ pub fn spellings(type_url: &str) -> Vec<&str> {
 }
 
 /// Signers of one message (decoded and checked statelessly, nested messages aside).
-pub fn signers_of(any: &Any) -> Result<Vec<Address>, TxError> {
+pub fn signers_of(any: &Any) -> Result<Vec<Address>, ExecError> {
     Ok(visit(any)?.signers)
 }
 
-fn decode<M: MsgHandler>(any: &Any) -> Result<M, TxError> {
+fn decode<M: MsgHandler>(any: &Any) -> Result<M, ExecError> {
     M::decode(any.value.as_slice())
-        .map_err(|e| TxError::decode(format!("invalid {}: {e}", M::TYPE_URL)))
+        .map_err(|e| ExecError::decode(format!("invalid {}: {e}", M::TYPE_URL)))
 }
 
-fn unknown(url: &str) -> TxError {
-    TxError::unknown_request(format!(
+fn unknown(url: &str) -> ExecError {
+    ExecError::unknown_request(format!(
         "unrecognized message type {url:?}: no handler is registered for it"
     ))
 }
@@ -186,7 +187,7 @@ pub fn dispatch<'a, 'c, B: StateRead>(
     ctx: &'a mut Ctx<'c, B>,
     any: &'a Any,
     depth: u32,
-) -> Pin<Box<dyn Future<Output = Result<Any, TxError>> + Send + 'a>>
+) -> Pin<Box<dyn Future<Output = Result<Any, ExecError>> + Send + 'a>>
 where
     'c: 'a,
 {
@@ -194,7 +195,7 @@ where
         // The walker refused deeper trees before anything ran; this keeps the router bounded
         // on its own (messages stored in proposals are dispatched from end of block).
         if depth > MAX_NESTING_DEPTH {
-            return Err(TxError::limit_exceeded(format!(
+            return Err(ExecError::limit_exceeded(format!(
                 "messages nested deeper than {MAX_NESTING_DEPTH} levels"
             )));
         }
@@ -207,7 +208,7 @@ async fn run<M: MsgHandler, B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     any: &Any,
     depth: u32,
-) -> Result<Any, TxError> {
+) -> Result<Any, ExecError> {
     let msg: M = decode(any)?;
     msg.check_stateless()?;
     // As the Cosmos SDK: a `message` event (action, sender, module) precedes the message's own.

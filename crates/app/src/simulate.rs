@@ -3,6 +3,7 @@
 //! Wallets call it to size the gas limit before signing ("auto" fees), so it must charge
 //! exactly what execution charges, signature verification gas included.
 
+use crate::error::ExecError;
 use crate::modules::auth::{self, state as accounts};
 use crate::modules::bank::state as bank;
 use crate::prepare::{Prepared, Ticket};
@@ -27,7 +28,7 @@ const SIMULATION_GAS: u64 = 1 << 40;
 
 impl App {
     /// Simulates the tx in a `SimulateRequest` (`tx_bytes`, or the deprecated `tx`) as part of
-    /// `next_block`; a tx that would fail returns its error.
+    /// `next_block`; a tx that would fail returns its error (a storage fault: `Io`).
     pub async fn simulate<S: StateRead>(
         &self,
         state: &S,
@@ -66,6 +67,17 @@ impl App {
         raw: &[u8],
         next_block: &BlockInfo,
     ) -> Result<TxResult, TxError> {
+        self.simulated(state, raw, next_block)
+            .await
+            .map_err(ExecError::into_reply)
+    }
+
+    async fn simulated<S: StateRead>(
+        &self,
+        state: &S,
+        raw: &[u8],
+        next_block: &BlockInfo,
+    ) -> Result<TxResult, ExecError> {
         let params = auth::state::get_params(&mut Unmetered(state)).await?;
         let mut tx = decode_tx(raw, params.max_tx_bytes as usize)?;
         // Clients simulate with `SIGN_MODE_UNSPECIFIED` and empty signatures; signatures are
@@ -113,7 +125,7 @@ impl App {
             verified,
         };
         let mut layer = Overlay::new(state);
-        Ok(self.deliver_tx(&mut layer, next_block, prepared).await)
+        Ok(self.deliver_tx(&mut layer, next_block, prepared).await?)
     }
 }
 

@@ -7,8 +7,8 @@
 //! (entries / 32 at worst), never with anything else; the largest entry is one page read away.
 
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use caspur_store::keys::key;
-use caspur_types::TxError;
 
 /// Most entries in one page; a fuller page splits in two.
 pub const PAGE_MAX: usize = 64;
@@ -92,8 +92,8 @@ impl Directory {
     }
 }
 
-fn corrupt() -> TxError {
-    TxError::logic("corrupt sorted index")
+fn corrupt() -> ExecError {
+    ExecError::logic("corrupt sorted index")
 }
 
 impl SortedIndex {
@@ -110,7 +110,7 @@ impl SortedIndex {
         key(&self.prefix, &[&[1], &id.to_be_bytes()])
     }
 
-    async fn directory(&self, kv: &mut impl KvRead) -> Result<Directory, TxError> {
+    async fn directory(&self, kv: &mut impl KvRead) -> Result<Directory, ExecError> {
         let bytes = kv.get(&self.dir_key()).await?.unwrap_or_default();
         if !bytes.is_empty() && (bytes.len() < 4 || (bytes.len() - 4) % (self.len + 4) != 0) {
             return Err(corrupt());
@@ -121,14 +121,14 @@ impl SortedIndex {
         })
     }
 
-    fn set_directory(&self, kv: &mut impl KvWrite, dir: &Directory) -> Result<(), TxError> {
+    fn set_directory(&self, kv: &mut impl KvWrite, dir: &Directory) -> Result<(), ExecError> {
         if dir.count() == 0 {
             return kv.delete(self.dir_key());
         }
         kv.put(self.dir_key(), dir.bytes.clone())
     }
 
-    async fn page(&self, kv: &mut impl KvRead, id: u32) -> Result<Vec<Vec<u8>>, TxError> {
+    async fn page(&self, kv: &mut impl KvRead, id: u32) -> Result<Vec<Vec<u8>>, ExecError> {
         let bytes = kv.get(&self.page_key(id)).await?.ok_or_else(corrupt)?;
         if bytes.len() % self.len != 0 {
             return Err(corrupt());
@@ -136,19 +136,24 @@ impl SortedIndex {
         Ok(bytes.chunks_exact(self.len).map(<[u8]>::to_vec).collect())
     }
 
-    fn set_page(&self, kv: &mut impl KvWrite, id: u32, entries: &[Vec<u8>]) -> Result<(), TxError> {
+    fn set_page(
+        &self,
+        kv: &mut impl KvWrite,
+        id: u32,
+        entries: &[Vec<u8>],
+    ) -> Result<(), ExecError> {
         kv.put(self.page_key(id), entries.concat())
     }
 
-    fn check_len(&self, entry: &[u8]) -> Result<(), TxError> {
+    fn check_len(&self, entry: &[u8]) -> Result<(), ExecError> {
         if entry.len() != self.len {
-            return Err(TxError::logic("sorted index entry of the wrong length"));
+            return Err(ExecError::logic("sorted index entry of the wrong length"));
         }
         Ok(())
     }
 
     /// Adds `entry` (no effect if present).
-    pub async fn insert(&self, kv: &mut impl KvWrite, entry: &[u8]) -> Result<(), TxError> {
+    pub async fn insert(&self, kv: &mut impl KvWrite, entry: &[u8]) -> Result<(), ExecError> {
         self.check_len(entry)?;
         let mut dir = self.directory(kv).await?;
         if dir.count() == 0 {
@@ -183,7 +188,7 @@ impl SortedIndex {
     }
 
     /// Removes `entry`; returns whether it was present.
-    pub async fn remove(&self, kv: &mut impl KvWrite, entry: &[u8]) -> Result<bool, TxError> {
+    pub async fn remove(&self, kv: &mut impl KvWrite, entry: &[u8]) -> Result<bool, ExecError> {
         self.check_len(entry)?;
         let mut dir = self.directory(kv).await?;
         if dir.count() == 0 {
@@ -215,7 +220,7 @@ impl SortedIndex {
         &self,
         kv: &mut impl KvRead,
         limit: usize,
-    ) -> Result<Vec<Vec<u8>>, TxError> {
+    ) -> Result<Vec<Vec<u8>>, ExecError> {
         let dir = self.directory(kv).await?;
         let mut out = Vec::new();
         for slot in (0..dir.count()).rev() {
@@ -229,7 +234,7 @@ impl SortedIndex {
     }
 
     /// The largest entry.
-    pub async fn last(&self, kv: &mut impl KvRead) -> Result<Option<Vec<u8>>, TxError> {
+    pub async fn last(&self, kv: &mut impl KvRead) -> Result<Option<Vec<u8>>, ExecError> {
         Ok(self.descending(kv, 1).await?.pop())
     }
 }

@@ -10,9 +10,10 @@
 //! the block will.
 
 use crate::context::{Ctx, Unmetered};
+use crate::error::ExecError;
 use crate::modules::auth;
 use crate::{ante, limits, prepare, router, App, BlockInfo, CheckedTx, TxResult};
-use caspur_store::{Overlay, StateRead};
+use caspur_store::{Overlay, StateRead, StoreError};
 use caspur_types::{Dec, Event, TxError};
 use cosmos_sdk_proto::Any;
 use prost::Message as _;
@@ -23,7 +24,7 @@ async fn run_messages<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     messages: &[Any],
     ante_events: &[Event],
-) -> Result<Vec<Any>, TxError> {
+) -> Result<Vec<Any>, ExecError> {
     let mut responses = Vec::with_capacity(messages.len());
     for msg in messages {
         responses.push(router::dispatch(ctx, msg, 0).await?);
@@ -59,6 +60,19 @@ impl App {
         min_gas_price: Option<Dec>,
         verified: &[prepare::Ticket],
     ) -> Result<CheckedTx, TxError> {
+        self.admit(state, raw, next_block, min_gas_price, verified)
+            .await
+            .map_err(ExecError::into_reply)
+    }
+
+    async fn admit<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        raw: &[u8],
+        next_block: &BlockInfo,
+        min_gas_price: Option<Dec>,
+        verified: &[prepare::Ticket],
+    ) -> Result<CheckedTx, ExecError> {
         let verified: Vec<Option<prepare::Ticket>> = verified.iter().cloned().map(Some).collect();
         let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
         let p = prepare::prepare_tx(raw, &params, next_block.height)?;
@@ -72,7 +86,7 @@ impl App {
                 ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &verified).await?;
             let ante_events = std::mem::take(&mut ctx.events);
             run_messages(&mut ctx, &p.tx.body.messages, &ante_events).await?;
-            Ok::<_, TxError>(valid)
+            Ok::<_, ExecError>(valid)
         }
         .await;
         drop(ctx);
@@ -92,9 +106,9 @@ impl App {
         }
     }
 
-    fn check_block_gas(&self, gas_limit: u64) -> Result<(), TxError> {
+    fn check_block_gas(&self, gas_limit: u64) -> Result<(), ExecError> {
         match self.block_max_gas {
-            Some(max) if gas_limit > max => Err(TxError::invalid_gas_limit(format!(
+            Some(max) if gas_limit > max => Err(ExecError::invalid_gas_limit(format!(
                 "tx gas limit {gas_limit} exceeds the block gas limit {max}"
             ))),
             _ => Ok(()),
@@ -103,13 +117,13 @@ impl App {
 
     /// Executes one prepared tx in a block (or a simulation): the ante handler's writes (fee,
     /// sequence) are committed first and kept even when a message fails; the messages' writes
-    /// are kept only when all succeed.
+    /// are kept only when all succeed. A storage fault is no tx failure: it stops the block.
     pub(crate) async fn deliver_tx<B: StateRead>(
         &self,
         state: &mut Overlay<B>,
         block: &BlockInfo,
         prepared: prepare::Prepared,
-    ) -> TxResult {
+    ) -> Result<TxResult, StoreError> {
         let prepare::Prepared {
             tx,
             signers,
@@ -121,7 +135,7 @@ impl App {
         if let Err(e) = ante::check_and_apply(&mut ctx, &tx, &signers, &fee, &verified).await {
             let used = ctx.gas.used();
             state.discard_tx();
-            return TxResult::failed(&e, gas_limit, used, Vec::new());
+            return Ok(TxResult::failed(&e.into_tx()?, gas_limit, used, Vec::new()));
         }
         let ante_events = std::mem::take(&mut ctx.events);
         let gas = ctx.gas.clone();
@@ -139,7 +153,7 @@ impl App {
                 state.commit_tx();
                 let mut events = ante_events;
                 events.extend(msg_events);
-                TxResult {
+                Ok(TxResult {
                     code: 0,
                     codespace: String::new(),
                     log: String::new(),
@@ -152,11 +166,16 @@ impl App {
                         msg_responses,
                     }
                     .encode_to_vec(),
-                }
+                })
             }
             Err(e) => {
                 state.discard_tx();
-                TxResult::failed(&e, gas_limit, used, ante_events)
+                Ok(TxResult::failed(
+                    &e.into_tx()?,
+                    gas_limit,
+                    used,
+                    ante_events,
+                ))
             }
         }
     }

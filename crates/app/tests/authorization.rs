@@ -263,18 +263,8 @@ fn rows() -> Vec<Row> {
 /// A signer's message: CheckTx and block execution on copies of the same state agree; returns
 /// whether it was allowed.
 fn differential(base: &Chain, n: u8, msg: Any, what: &str) -> bool {
-    let mut checked = Chain {
-        app: base.app.clone(),
-        state: base.state.clone(),
-        height: base.height,
-        time_ms: base.time_ms,
-        fee: base.fee,
-    };
-    let mut executed = Chain {
-        state: base.state.clone(),
-        app: base.app.clone(),
-        ..checked
-    };
+    let mut checked = base.clone();
+    let mut executed = base.clone();
     let check = check_tx(&mut checked, n, vec![msg.clone()]);
     let raw = executed.tx(n, vec![msg]);
     let result = executed.block(vec![raw], 1000).remove(0);
@@ -297,13 +287,7 @@ fn differential(base: &Chain, n: u8, msg: Any, what: &str) -> bool {
 /// The gov authority's message: submitted in a proposal (submission admitted alike by CheckTx
 /// and the block), passed, and executed; whether it ran.
 fn through_governance(base: &Chain, msg: Any, what: &str) -> bool {
-    let mut chain = Chain {
-        app: base.app.clone(),
-        state: base.state.clone(),
-        height: base.height,
-        time_ms: base.time_ms,
-        fee: base.fee,
-    };
+    let mut chain = base.clone();
     let submit_msg = submit(2, vec![msg], 10_000_000, false);
     assert!(
         differential(&chain, 2, submit_msg.clone(), what),

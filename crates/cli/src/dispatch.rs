@@ -267,7 +267,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 anyhow::bail!("need at least one tx and one round");
             }
             let r = caspur_app::modules::circuit::bench::run(txs, routes, rounds)
-                .map_err(|e| anyhow::anyhow!(e.log()))?;
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             if out == Format::Text {
                 println!(
                     "CheckTx of {} signed MsgSend txs, medians of {} alternating rounds",
@@ -301,7 +301,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 }
                 eprintln!("building {n} voters over {candidates} candidates…");
                 let r = caspur_app::modules::dcert::bench::run(n, candidates, max_members, samples)
-                    .map_err(|e| anyhow::anyhow!(e.log()))?;
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 if out == Format::Text {
                     println!(
                         "{:>9} voters: vote update {:>6.1} µs median {:>6.1} µs p99 | delegation change {:>6.1} / {:>6.1} | seat maintenance {:>6.1} / {:>6.1} | gas {} / {} / {}  (setup {:.0} s)",

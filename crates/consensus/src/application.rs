@@ -5,6 +5,7 @@
 use crate::block::{Block, BlockContext, Digest};
 use crate::evidence::{self, EvidencePool};
 use crate::execution::{carries_barred, execute, execute_proposal};
+use crate::logs::BlockLogs;
 use crate::seams::{BlockSink, FinalizedBlock, TxSource};
 use crate::upgrade_halt::UpgradeHalt;
 use crate::validator_sets::EpochSets;
@@ -53,6 +54,8 @@ pub struct ChainApp {
     pub filter_refused_txs: bool,
     /// Raised instead of executing a block an upgrade this binary lacks is due at.
     pub halt: UpgradeHalt,
+    /// The logs of executed blocks, until finalization hands them to the node.
+    logs: BlockLogs,
 }
 
 impl ChainApp {
@@ -79,6 +82,7 @@ impl ChainApp {
             evidence: EvidencePool::default(),
             filter_refused_txs: true,
             halt: UpgradeHalt::default(),
+            logs: BlockLogs::default(),
         }
     }
 
@@ -216,6 +220,8 @@ where
         block.state_root = executed.state_root();
         block.target = executed.target();
         block.next_validators = executed.next_validators;
+        self.logs
+            .keep(height, digest_bytes(&block.digest()), &executed.results);
         debug!(height, txs = block.txs.len(), "proposed");
         Some(Proposed {
             block,
@@ -307,6 +313,11 @@ where
             );
             return None;
         }
+        self.logs.keep(
+            info.height,
+            digest_bytes(&block.digest()),
+            &executed.results,
+        );
         Some(executed.merkleized)
     }
 
@@ -337,7 +348,7 @@ where
                     .await,
             )
         };
-        let (block_events, results) = match (block_events, results) {
+        let (block_events, mut results) = match (block_events, results) {
             (Ok(events), Ok(results)) => (events, results),
             (Err(e), _) | (_, Err(e)) => {
                 self.halt
@@ -345,6 +356,8 @@ where
                 return std::future::pending().await;
             }
         };
+        self.logs
+            .attach(height, digest_bytes(&block.digest()), &mut results);
         let mut proposer = [0u8; 32];
         proposer.copy_from_slice(block.proposer().as_ref());
         self.sink

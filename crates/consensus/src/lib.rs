@@ -17,6 +17,7 @@ pub mod execution;
 pub mod genesis;
 pub mod gossip;
 pub mod launch;
+pub mod logs;
 pub mod network;
 pub mod seams;
 pub mod statesync;

@@ -32,6 +32,6 @@ pub async fn refresh<S: StateScan>(metrics: &NodeMetrics, state: &S) {
         Ok(routes) => {
             metrics.broken_routes.set(routes.len() as i64);
         }
-        Err(e) => tracing::warn!(error = %e.log(), "cannot count broken routes"),
+        Err(e) => tracing::warn!(error = %e, "cannot count broken routes"),
     }
 }

@@ -185,59 +185,80 @@ impl fmt::Display for TxError {
     }
 }
 
-macro_rules! constructors {
+/// Calls `$callback! { name => Code, … }` with every error constructor: one list for
+/// [`TxError`]'s constructors here and for those of error types that wrap it (the app's
+/// `ExecError`).
+#[macro_export]
+macro_rules! with_error_constructors {
+    ($callback:ident) => {
+        $callback! {
+            decode => TxDecode,
+            unauthorized => Unauthorized,
+            insufficient_funds => InsufficientFunds,
+            unknown_request => UnknownRequest,
+            invalid_address => InvalidAddress,
+            invalid_pubkey => InvalidPubKey,
+            unknown_address => UnknownAddress,
+            invalid_coins => InvalidCoins,
+            out_of_gas => OutOfGas,
+            memo_too_large => MemoTooLarge,
+            insufficient_fee => InsufficientFee,
+            too_many_signatures => TooManySignatures,
+            no_signatures => NoSignatures,
+            invalid_request => InvalidRequest,
+            key_not_found => KeyNotFound,
+            tx_in_mempool => TxInMempoolCache,
+            mempool_full => MempoolIsFull,
+            tx_too_large => TxTooLarge,
+            invalid_height => InvalidHeight,
+            invalid_chain_id => InvalidChainId,
+            timeout_height => TxTimeoutHeight,
+            unknown_extension => UnknownExtensionOptions,
+            wrong_sequence => WrongSequence,
+            unpack_any => UnpackAny,
+            logic => Logic,
+            not_supported => NotSupported,
+            not_found => NotFound,
+            invalid_gas_limit => InvalidGasLimit,
+            route_broken => RouteBroken,
+            limit_exceeded => LimitExceeded,
+            result_too_large => ResultTooLarge,
+        }
+    };
+}
+
+macro_rules! tx_error_constructors {
     ($($name:ident => $code:ident),* $(,)?) => {
         impl TxError {
             $(
                 #[doc = concat!("An error with code [`ErrorCode::", stringify!($code), "`].")]
                 pub fn $name(message: impl Into<String>) -> Self {
-                    TxError { code: ErrorCode::$code, message: message.into() }
+                    TxError { code: ErrorCode::$code, message: rewording::apply(message.into()) }
                 }
             )*
         }
     };
 }
 
-constructors! {
-    decode => TxDecode,
-    unauthorized => Unauthorized,
-    insufficient_funds => InsufficientFunds,
-    unknown_request => UnknownRequest,
-    invalid_address => InvalidAddress,
-    invalid_pubkey => InvalidPubKey,
-    unknown_address => UnknownAddress,
-    invalid_coins => InvalidCoins,
-    out_of_gas => OutOfGas,
-    memo_too_large => MemoTooLarge,
-    insufficient_fee => InsufficientFee,
-    too_many_signatures => TooManySignatures,
-    no_signatures => NoSignatures,
-    invalid_request => InvalidRequest,
-    key_not_found => KeyNotFound,
-    tx_in_mempool => TxInMempoolCache,
-    mempool_full => MempoolIsFull,
-    tx_too_large => TxTooLarge,
-    invalid_height => InvalidHeight,
-    invalid_chain_id => InvalidChainId,
-    timeout_height => TxTimeoutHeight,
-    unknown_extension => UnknownExtensionOptions,
-    wrong_sequence => WrongSequence,
-    unpack_any => UnpackAny,
-    logic => Logic,
-    not_supported => NotSupported,
-    not_found => NotFound,
-    io => Io,
-    invalid_gas_limit => InvalidGasLimit,
-    route_broken => RouteBroken,
-    limit_exceeded => LimitExceeded,
-    result_too_large => ResultTooLarge,
+with_error_constructors!(tx_error_constructors);
+
+impl TxError {
+    /// An error with code [`ErrorCode::Io`]: how a storage fault is *reported* to a client at a
+    /// door outside consensus (CheckTx, a query). Inside execution a storage fault is never a
+    /// `TxError` (the app's `ExecError::Fatal`).
+    pub fn io(message: impl Into<String>) -> Self {
+        TxError {
+            code: ErrorCode::Io,
+            message: rewording::apply(message.into()),
+        }
+    }
 }
 
 impl TxError {
     /// The codespace clients see; every code here lives in `sdk` except our own.
     /// The log clients see, in the Cosmos SDK's wrapped form: `"<message>: <description>"`.
     pub fn log(&self) -> String {
-        format!("{}: {}", self.message, self.code.description())
+        rewording::apply(format!("{}: {}", self.message, self.code.description()))
     }
 
     /// The codespace clients see with the code.
@@ -246,6 +267,29 @@ impl TxError {
             ErrorCode::RouteBroken => "circuit",
             ErrorCode::LimitExceeded | ErrorCode::ResultTooLarge => "limits",
             _ => "sdk",
+        }
+    }
+}
+
+/// A test hook proving that no error text reaches consensus: switched on, every error message
+/// and log is reworded (reversed, and marked). A chain replayed with it on must reach the same
+/// app hashes; only what people read may differ.
+pub mod rewording {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static ON: AtomicBool = AtomicBool::new(false);
+
+    /// Switches rewording on or off for this process (tests only).
+    pub fn set(on: bool) {
+        ON.store(on, Ordering::SeqCst);
+    }
+
+    /// `text`, reworded when the hook is on.
+    pub(crate) fn apply(text: String) -> String {
+        if ON.load(Ordering::Relaxed) {
+            format!("[reworded] {}", text.chars().rev().collect::<String>())
+        } else {
+            text
         }
     }
 }

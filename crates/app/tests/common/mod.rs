@@ -34,6 +34,7 @@ pub fn coin(amount: u128) -> Option<cosmos_sdk_proto::cosmos::base::v1beta1::Coi
     Some(Coin::new("ucsp", amount).to_proto())
 }
 
+#[derive(Clone)]
 pub struct Chain {
     pub app: App,
     pub state: MemState,
@@ -41,6 +42,8 @@ pub struct Chain {
     pub time_ms: u64,
     /// Fee every tx pays (ucsp).
     pub fee: u128,
+    /// Every block executed, in order: what a replay needs.
+    pub blocks: Vec<(BlockInfo, Vec<Vec<u8>>)>,
 }
 
 impl Chain {
@@ -66,6 +69,7 @@ impl Chain {
             height: 0,
             time_ms: 1_700_000_000_000,
             fee: 0,
+            blocks: Vec::new(),
         };
         chain.block(Vec::new(), 0);
         chain
@@ -85,6 +89,7 @@ impl Chain {
             (results, o.into_writes())
         });
         self.state.apply(&writes);
+        self.blocks.push((info, txs));
         results
     }
 

@@ -32,7 +32,7 @@ fn main() {
             "v2-failing",
             Arc::new(|_| {
                 Box::pin(async {
-                    Err(caspur_types::TxError::logic(
+                    Err(caspur_app::error::ExecError::logic(
                         "v2-failing: the migration refuses (test fixture)",
                     ))
                 })

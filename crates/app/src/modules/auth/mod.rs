@@ -7,7 +7,8 @@ pub mod query;
 pub mod state;
 
 use crate::context::KvWrite;
-use caspur_types::{Address, TxError};
+use crate::error::ExecError;
+use caspur_types::Address;
 use serde::{Deserialize, Serialize};
 
 pub use params::AuthParams;
@@ -37,7 +38,7 @@ pub struct GenesisAccount {
 }
 
 /// Writes `auth`'s genesis state.
-pub async fn init_genesis(kv: &mut impl KvWrite, g: &AuthGenesis) -> Result<(), TxError> {
+pub async fn init_genesis(kv: &mut impl KvWrite, g: &AuthGenesis) -> Result<(), ExecError> {
     g.params.validate()?;
     state::set_params(kv, &g.params)?;
     let mut next = 0u64;
@@ -46,17 +47,17 @@ pub async fn init_genesis(kv: &mut impl KvWrite, g: &AuthGenesis) -> Result<(), 
         let pubkey = match &a.pub_key {
             None => None,
             Some(h) => {
-                let bytes = hex::decode(h).map_err(|e| TxError::invalid_pubkey(e.to_string()))?;
+                let bytes = hex::decode(h).map_err(|e| ExecError::invalid_pubkey(e.to_string()))?;
                 Some(
                     bytes
                         .as_slice()
                         .try_into()
-                        .map_err(|_| TxError::invalid_pubkey("pubkey must be 33 bytes"))?,
+                        .map_err(|_| ExecError::invalid_pubkey("pubkey must be 33 bytes"))?,
                 )
             }
         };
         if state::get_account(kv, &address).await?.is_some() {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "duplicate genesis account {}",
                 a.address
             )));

@@ -3,10 +3,11 @@
 
 use super::params::AuthParams;
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::ids::AUTH;
 use caspur_store::keys::key;
 use caspur_types::tx::SECP256K1_PUBKEY_URL;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 use cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount;
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
 use cosmos_sdk_proto::Any;
@@ -47,17 +48,17 @@ impl Account {
     }
 
     /// From the stored form; `address` is the key it was stored under (no bech32 decoding).
-    fn from_proto(b: BaseAccount, address: Address) -> Result<Self, TxError> {
+    fn from_proto(b: BaseAccount, address: Address) -> Result<Self, ExecError> {
         let pubkey = match b.pub_key {
             None => None,
             Some(any) => {
                 let pk = PubKey::decode(any.value.as_slice())
-                    .map_err(|e| TxError::logic(e.to_string()))?;
+                    .map_err(|e| ExecError::logic(e.to_string()))?;
                 Some(
                     pk.key
                         .as_slice()
                         .try_into()
-                        .map_err(|_| TxError::logic("stored pubkey is not 33 bytes"))?,
+                        .map_err(|_| ExecError::logic("stored pubkey is not 33 bytes"))?,
                 )
             }
         };
@@ -75,12 +76,15 @@ fn account_key(addr: &Address) -> Vec<u8> {
 }
 
 /// The account at `addr`, if it exists.
-pub async fn get_account(kv: &mut impl KvRead, addr: &Address) -> Result<Option<Account>, TxError> {
+pub async fn get_account(
+    kv: &mut impl KvRead,
+    addr: &Address,
+) -> Result<Option<Account>, ExecError> {
     match kv.get(&account_key(addr)).await? {
         None => Ok(None),
         Some(bytes) => {
             let b = BaseAccount::decode(bytes.as_slice())
-                .map_err(|e| TxError::logic(format!("corrupt account: {e}")))?;
+                .map_err(|e| ExecError::logic(format!("corrupt account: {e}")))?;
             Account::from_proto(b, *addr).map(Some)
         }
     }
@@ -90,18 +94,18 @@ pub async fn get_account(kv: &mut impl KvRead, addr: &Address) -> Result<Option<
 pub async fn get_account_bytes(
     kv: &mut impl KvRead,
     addr: &Address,
-) -> Result<Option<Vec<u8>>, TxError> {
+) -> Result<Option<Vec<u8>>, ExecError> {
     kv.get(&account_key(addr)).await
 }
 
 /// Stores an account.
-pub fn set_account(kv: &mut impl KvWrite, a: &Account) -> Result<(), TxError> {
+pub fn set_account(kv: &mut impl KvWrite, a: &Account) -> Result<(), ExecError> {
     kv.put(account_key(&a.address), a.to_proto().encode_to_vec())
 }
 
 /// Returns the account at `addr`, creating it with the next account number if it is new
 /// (accounts come into being when they first receive coins, as in Cosmos).
-pub async fn ensure_account(kv: &mut impl KvWrite, addr: &Address) -> Result<Account, TxError> {
+pub async fn ensure_account(kv: &mut impl KvWrite, addr: &Address) -> Result<Account, ExecError> {
     if let Some(a) = get_account(kv, addr).await? {
         return Ok(a);
     }
@@ -117,28 +121,28 @@ pub async fn ensure_account(kv: &mut impl KvWrite, addr: &Address) -> Result<Acc
     Ok(a)
 }
 
-async fn next_account_number(kv: &mut impl KvRead) -> Result<u64, TxError> {
+async fn next_account_number(kv: &mut impl KvRead) -> Result<u64, ExecError> {
     Ok(match kv.get(&NEXT_ACCOUNT_NUMBER).await? {
         None => 0,
         Some(b) => u64::from_be_bytes(
             b.as_slice()
                 .try_into()
-                .map_err(|_| TxError::logic("corrupt account counter"))?,
+                .map_err(|_| ExecError::logic("corrupt account counter"))?,
         ),
     })
 }
 
 /// Sets the next account number.
-pub fn set_next_account_number(kv: &mut impl KvWrite, n: u64) -> Result<(), TxError> {
+pub fn set_next_account_number(kv: &mut impl KvWrite, n: u64) -> Result<(), ExecError> {
     kv.put(NEXT_ACCOUNT_NUMBER.to_vec(), n.to_be_bytes().to_vec())
 }
 
 /// The parameters (defaults if never set).
-pub async fn get_params(kv: &mut impl KvRead) -> Result<AuthParams, TxError> {
+pub async fn get_params(kv: &mut impl KvRead) -> Result<AuthParams, ExecError> {
     crate::params::read(kv, &PARAMS).await
 }
 
 /// Stores the parameters.
-pub fn set_params(kv: &mut impl KvWrite, p: &AuthParams) -> Result<(), TxError> {
+pub fn set_params(kv: &mut impl KvWrite, p: &AuthParams) -> Result<(), ExecError> {
     crate::params::write(kv, &PARAMS, p)
 }

@@ -2,11 +2,12 @@
 //! when the grantee is that signer or holds an unexpired grant from it for the message type.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::authz::state;
 use crate::msg_tree::Nested;
 use crate::router::{dispatch, signers_of, MsgHandler};
 use caspur_store::StateRead;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 
 /// The message.
 pub type Msg = cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExec;
@@ -17,14 +18,14 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExecResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.grantee)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.grantee)?;
         if self.msgs.is_empty() {
-            return Err(TxError::invalid_request("exec carries no messages"));
+            return Err(ExecError::invalid_request("exec carries no messages"));
         }
         Ok(())
     }
@@ -40,7 +41,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let grantee = Address::parse_account(&self.grantee)?;
         let mut results = Vec::with_capacity(self.msgs.len());
         for inner in &self.msgs {
@@ -53,7 +54,7 @@ impl MsgHandler for Msg {
                     Some(0) => {}
                     Some(t) if t > ctx.block.time_ms => {}
                     _ => {
-                        return Err(TxError::unauthorized(format!(
+                        return Err(ExecError::unauthorized(format!(
                             "{grantee} holds no authorization from {signer} for {}",
                             inner.type_url
                         )))

@@ -2,10 +2,11 @@
 //! (`GenericAuthorization`; other authorization kinds are refused).
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::authz::state;
 use crate::router::{MsgHandler, ROUTES};
 use caspur_store::StateRead;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 use cosmos_sdk_proto::cosmos::authz::v1beta1 as pb;
 use prost::Message as _;
 
@@ -15,25 +16,25 @@ pub type Msg = pb::MsgGrant;
 const GENERIC: &str = "/cosmos.authz.v1beta1.GenericAuthorization";
 
 /// The granted type URL and the expiration in ms (0: none).
-fn parsed(msg: &Msg) -> Result<(String, u64), TxError> {
+fn parsed(msg: &Msg) -> Result<(String, u64), ExecError> {
     let grant = msg
         .grant
         .as_ref()
-        .ok_or_else(|| TxError::invalid_request("a grant is required"))?;
+        .ok_or_else(|| ExecError::invalid_request("a grant is required"))?;
     let auth = grant
         .authorization
         .as_ref()
-        .ok_or_else(|| TxError::invalid_request("an authorization is required"))?;
+        .ok_or_else(|| ExecError::invalid_request("an authorization is required"))?;
     if auth.type_url != GENERIC {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "only {GENERIC} is supported, not {}",
             auth.type_url
         )));
     }
     let generic = pb::GenericAuthorization::decode(auth.value.as_slice())
-        .map_err(|e| TxError::decode(format!("invalid GenericAuthorization: {e}")))?;
+        .map_err(|e| ExecError::decode(format!("invalid GenericAuthorization: {e}")))?;
     if !ROUTES.contains(&generic.msg.as_str()) {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "{:?} is not a message type of this chain",
             generic.msg
         )));
@@ -44,7 +45,7 @@ fn parsed(msg: &Msg) -> Result<(String, u64), TxError> {
             .saturating_mul(1000)
             .saturating_add(u64::try_from(t.nanos).unwrap_or(0) / 1_000_000),
         Some(_) => {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "the expiration must be after 1970",
             ))
         }
@@ -56,14 +57,16 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = "/cosmos.authz.v1beta1.MsgGrant";
     type Response = pb::MsgGrantResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.granter)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         let granter = Address::parse_account(&self.granter)?;
         if granter == Address::parse_account(&self.grantee)? {
-            return Err(TxError::invalid_request("granter and grantee must differ"));
+            return Err(ExecError::invalid_request(
+                "granter and grantee must differ",
+            ));
         }
         parsed(self).map(|_| ())
     }
@@ -72,12 +75,12 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let granter = Address::parse_account(&self.granter)?;
         let grantee = Address::parse_account(&self.grantee)?;
         let (type_url, expiration) = parsed(self)?;
         if expiration != 0 && expiration <= ctx.block.time_ms {
-            return Err(TxError::invalid_request("the expiration is in the past"));
+            return Err(ExecError::invalid_request("the expiration is in the past"));
         }
         state::set_grant(ctx, &granter, &grantee, &type_url, expiration)?;
         ctx.emit(

@@ -2,9 +2,10 @@
 //! epoch, big-endian; 0 = none).
 
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::ids::AUTHZ;
 use caspur_store::keys::key;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 
 const GRANT: [u8; 2] = [AUTHZ, 1];
 
@@ -18,13 +19,13 @@ pub async fn grant(
     granter: &Address,
     grantee: &Address,
     type_url: &str,
-) -> Result<Option<u64>, TxError> {
+) -> Result<Option<u64>, ExecError> {
     match kv.get(&grant_key(granter, grantee, type_url)).await? {
         None => Ok(None),
         Some(b) => Ok(Some(u64::from_be_bytes(
             b.as_slice()
                 .try_into()
-                .map_err(|_| TxError::logic("corrupt authz grant"))?,
+                .map_err(|_| ExecError::logic("corrupt authz grant"))?,
         ))),
     }
 }
@@ -36,7 +37,7 @@ pub fn set_grant(
     grantee: &Address,
     type_url: &str,
     expiration_ms: u64,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     kv.put(
         grant_key(granter, grantee, type_url),
         expiration_ms.to_be_bytes().to_vec(),
@@ -49,6 +50,6 @@ pub fn delete_grant(
     granter: &Address,
     grantee: &Address,
     type_url: &str,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     kv.delete(grant_key(granter, grantee, type_url))
 }

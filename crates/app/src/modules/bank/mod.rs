@@ -7,7 +7,8 @@ pub mod query;
 pub mod state;
 
 use crate::context::KvWrite;
-use caspur_types::{Address, Coin, Coins, TxError};
+use crate::error::ExecError;
+use caspur_types::{Address, Coin, Coins};
 use serde::{Deserialize, Serialize};
 
 pub use params::BankParams;
@@ -44,7 +45,7 @@ pub struct GenesisCoin {
 
 impl GenesisCoin {
     /// Validates into a coin.
-    pub fn to_coin(&self) -> Result<Coin, TxError> {
+    pub fn to_coin(&self) -> Result<Coin, caspur_types::TxError> {
         caspur_types::coin::validate_denom(&self.denom)?;
         Ok(Coin::new(
             self.denom.clone(),
@@ -53,7 +54,7 @@ impl GenesisCoin {
     }
 
     /// Validates a list into normalized coins (duplicates merged, zeros dropped).
-    pub fn to_coins(list: &[GenesisCoin]) -> Result<Coins, TxError> {
+    pub fn to_coins(list: &[GenesisCoin]) -> Result<Coins, caspur_types::TxError> {
         Coins::normalize(
             list.iter()
                 .map(GenesisCoin::to_coin)
@@ -71,7 +72,7 @@ impl GenesisCoin {
 }
 
 /// Writes `bank`'s genesis state; balances create their accounts.
-pub async fn init_genesis(kv: &mut impl KvWrite, g: &BankGenesis) -> Result<(), TxError> {
+pub async fn init_genesis(kv: &mut impl KvWrite, g: &BankGenesis) -> Result<(), ExecError> {
     state::set_params(kv, &g.params)?;
     let mut total = Vec::new();
     for b in &g.balances {
@@ -84,7 +85,7 @@ pub async fn init_genesis(kv: &mut impl KvWrite, g: &BankGenesis) -> Result<(), 
     if !g.supply.is_empty() {
         let declared = GenesisCoin::to_coins(&g.supply)?;
         if declared != total {
-            return Err(TxError::invalid_coins(format!(
+            return Err(ExecError::invalid_coins(format!(
                 "genesis supply {declared} does not equal the sum of balances {total}"
             )));
         }

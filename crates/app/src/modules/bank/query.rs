@@ -2,9 +2,10 @@
 
 use super::state;
 use crate::context::Unmetered;
+use crate::error::ExecError;
 use caspur_store::keys::parts;
 use caspur_store::StateScan;
-use caspur_types::{Address, Coin, TxError};
+use caspur_types::{Address, Coin};
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{
     QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
     QueryTotalSupplyRequest, QueryTotalSupplyResponse,
@@ -22,8 +23,8 @@ pub const TOTAL_SUPPLY_PATH: &str = "/cosmos.bank.v1beta1.Query/TotalSupply";
 pub const MAX_LIST: usize = 1000;
 
 /// `Balance{address, denom}`.
-pub async fn balance<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
-    let req = QueryBalanceRequest::decode(data).map_err(|e| TxError::decode(e.to_string()))?;
+pub async fn balance<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
+    let req = QueryBalanceRequest::decode(data).map_err(|e| ExecError::decode(e.to_string()))?;
     let addr = Address::parse_account(&req.address)?;
     caspur_types::coin::validate_denom(&req.denom)?;
     let amount = state::get_balance(&mut Unmetered(s), &addr, &req.denom).await?;
@@ -34,7 +35,11 @@ pub async fn balance<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxErro
 }
 
 /// Coins stored as `key(kind, [..., denom]) → amount` under `scan`, sorted by denom.
-async fn coins_under<S: StateScan>(s: &S, scan: &[u8], kind: &[u8]) -> Result<Vec<Coin>, TxError> {
+async fn coins_under<S: StateScan>(
+    s: &S,
+    scan: &[u8],
+    kind: &[u8],
+) -> Result<Vec<Coin>, ExecError> {
     let rows = s
         .scan_prefix(scan, MAX_LIST)
         .await
@@ -43,7 +48,7 @@ async fn coins_under<S: StateScan>(s: &S, scan: &[u8], kind: &[u8]) -> Result<Ve
         .map(|(k, v)| {
             let denom = parts(kind, &k)
                 .and_then(|p| p.last().copied())
-                .ok_or_else(|| TxError::logic("corrupt coin key"))?;
+                .ok_or_else(|| ExecError::logic("corrupt coin key"))?;
             Ok(Coin::new(
                 String::from_utf8_lossy(denom).into_owned(),
                 state::decode_amount(&v)?,
@@ -53,13 +58,14 @@ async fn coins_under<S: StateScan>(s: &S, scan: &[u8], kind: &[u8]) -> Result<Ve
 }
 
 /// All coins of one address, sorted by denom.
-pub async fn all_balances_of<S: StateScan>(s: &S, addr: &Address) -> Result<Vec<Coin>, TxError> {
+pub async fn all_balances_of<S: StateScan>(s: &S, addr: &Address) -> Result<Vec<Coin>, ExecError> {
     coins_under(s, &state::balances_prefix(addr), &state::BALANCE).await
 }
 
 /// `AllBalances{address}`.
-pub async fn all_balances<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
-    let req = QueryAllBalancesRequest::decode(data).map_err(|e| TxError::decode(e.to_string()))?;
+pub async fn all_balances<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
+    let req =
+        QueryAllBalancesRequest::decode(data).map_err(|e| ExecError::decode(e.to_string()))?;
     let addr = Address::parse_account(&req.address)?;
     let coins = all_balances_of(s, &addr).await?;
     Ok(QueryAllBalancesResponse {
@@ -70,13 +76,13 @@ pub async fn all_balances<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, T
 }
 
 /// Total supply of every denom.
-pub async fn total_supply_of<S: StateScan>(s: &S) -> Result<Vec<Coin>, TxError> {
+pub async fn total_supply_of<S: StateScan>(s: &S) -> Result<Vec<Coin>, ExecError> {
     coins_under(s, &state::SUPPLY, &state::SUPPLY).await
 }
 
 /// `TotalSupply{}`.
-pub async fn total_supply<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
-    QueryTotalSupplyRequest::decode(data).map_err(|e| TxError::decode(e.to_string()))?;
+pub async fn total_supply<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
+    QueryTotalSupplyRequest::decode(data).map_err(|e| ExecError::decode(e.to_string()))?;
     let coins = total_supply_of(s).await?;
     Ok(QueryTotalSupplyResponse {
         supply: coins.iter().map(Coin::to_proto).collect(),

@@ -4,10 +4,11 @@
 use super::events;
 use super::params::BankParams;
 use crate::context::{Ctx, KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::ids::BANK;
 use caspur_store::keys::key;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coin, Coins, Event, TxError};
+use caspur_types::{Address, Coin, Coins, Event};
 
 const PARAMS: [u8; 2] = [BANK, 0];
 /// Prefix of balance keys.
@@ -30,19 +31,19 @@ fn supply_key(denom: &str) -> Vec<u8> {
 }
 
 /// Decodes a stored amount.
-pub fn decode_amount(bytes: &[u8]) -> Result<u128, TxError> {
+pub fn decode_amount(bytes: &[u8]) -> Result<u128, ExecError> {
     Ok(u128::from_be_bytes(
         bytes
             .try_into()
-            .map_err(|_| TxError::logic("corrupt amount"))?,
+            .map_err(|_| ExecError::logic("corrupt amount"))?,
     ))
 }
 
-async fn get_amount(kv: &mut impl KvRead, k: &[u8]) -> Result<u128, TxError> {
+async fn get_amount(kv: &mut impl KvRead, k: &[u8]) -> Result<u128, ExecError> {
     kv.get(k).await?.map_or(Ok(0), |b| decode_amount(&b))
 }
 
-fn set_amount(kv: &mut impl KvWrite, k: Vec<u8>, amount: u128) -> Result<(), TxError> {
+fn set_amount(kv: &mut impl KvWrite, k: Vec<u8>, amount: u128) -> Result<(), ExecError> {
     if amount == 0 {
         kv.delete(k)
     } else {
@@ -55,7 +56,7 @@ pub async fn get_balance(
     kv: &mut impl KvRead,
     addr: &Address,
     denom: &str,
-) -> Result<u128, TxError> {
+) -> Result<u128, ExecError> {
     get_amount(kv, &balance_key(addr, denom)).await
 }
 
@@ -65,36 +66,36 @@ pub fn set_balance(
     addr: &Address,
     denom: &str,
     amount: u128,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     set_amount(kv, balance_key(addr, denom), amount)
 }
 
 /// Total supply of a denom.
-pub async fn get_supply(kv: &mut impl KvRead, denom: &str) -> Result<u128, TxError> {
+pub async fn get_supply(kv: &mut impl KvRead, denom: &str) -> Result<u128, ExecError> {
     get_amount(kv, &supply_key(denom)).await
 }
 
 /// Sets the total supply of a denom.
-pub fn set_supply(kv: &mut impl KvWrite, denom: &str, amount: u128) -> Result<(), TxError> {
+pub fn set_supply(kv: &mut impl KvWrite, denom: &str, amount: u128) -> Result<(), ExecError> {
     set_amount(kv, supply_key(denom), amount)
 }
 
 /// The parameters.
-pub async fn get_params(kv: &mut impl KvRead) -> Result<BankParams, TxError> {
+pub async fn get_params(kv: &mut impl KvRead) -> Result<BankParams, ExecError> {
     crate::params::read(kv, &PARAMS).await
 }
 
 /// Stores the parameters.
-pub fn set_params(kv: &mut impl KvWrite, p: &BankParams) -> Result<(), TxError> {
+pub fn set_params(kv: &mut impl KvWrite, p: &BankParams) -> Result<(), ExecError> {
     crate::params::write(kv, &PARAMS, p)
 }
 
 /// Fails unless transfers are enabled.
-pub async fn require_send_enabled(kv: &mut impl KvRead) -> Result<(), TxError> {
+pub async fn require_send_enabled(kv: &mut impl KvRead) -> Result<(), ExecError> {
     if get_params(kv).await?.default_send_enabled {
         Ok(())
     } else {
-        Err(TxError::invalid_request("transfers are disabled"))
+        Err(ExecError::invalid_request("transfers are disabled"))
     }
 }
 
@@ -103,11 +104,11 @@ pub async fn sub_coins(
     kv: &mut impl KvWrite,
     addr: &Address,
     coins: &Coins,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     for Coin { denom, amount } in coins.as_slice() {
         let held = get_balance(kv, addr, denom).await?;
         let left = held.checked_sub(*amount).ok_or_else(|| {
-            TxError::insufficient_funds(format!(
+            ExecError::insufficient_funds(format!(
                 "spendable balance {held}{denom} is smaller than {amount}{denom}"
             ))
         })?;
@@ -121,13 +122,13 @@ pub async fn add_coins(
     kv: &mut impl KvWrite,
     addr: &Address,
     coins: &Coins,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     crate::modules::auth::state::ensure_account(kv, addr).await?;
     for Coin { denom, amount } in coins.as_slice() {
         let held = get_balance(kv, addr, denom).await?;
         let sum = held
             .checked_add(*amount)
-            .ok_or_else(|| TxError::invalid_coins("balance overflow"))?;
+            .ok_or_else(|| ExecError::invalid_coins("balance overflow"))?;
         set_balance(kv, addr, denom, sum)?;
     }
     Ok(())
@@ -139,7 +140,7 @@ pub async fn send_coins<B: StateRead>(
     from: &Address,
     to: &Address,
     coins: &Coins,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     sub_coins(ctx, from, coins).await?;
     add_coins(ctx, to, coins).await?;
     let (from, to) = (from.to_string(), to.to_string());
@@ -154,13 +155,13 @@ pub async fn burn_coins<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     from: &Address,
     coins: &Coins,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     sub_coins(ctx, from, coins).await?;
     for Coin { denom, amount } in coins.as_slice() {
         let supply = get_supply(ctx, denom).await?;
         let left = supply
             .checked_sub(*amount)
-            .ok_or_else(|| TxError::logic("burning more than the supply"))?;
+            .ok_or_else(|| ExecError::logic("burning more than the supply"))?;
         set_supply(ctx, denom, left)?;
     }
     ctx.emit(events::burn(&from.to_string(), coins));
@@ -173,13 +174,13 @@ pub async fn mint_coins<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     to: &Address,
     coins: &Coins,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     add_coins(ctx, to, coins).await?;
     for Coin { denom, amount } in coins.as_slice() {
         let supply = get_supply(ctx, denom).await?;
         let grown = supply
             .checked_add(*amount)
-            .ok_or_else(|| TxError::logic("supply overflow"))?;
+            .ok_or_else(|| ExecError::logic("supply overflow"))?;
         set_supply(ctx, denom, grown)?;
     }
     ctx.emit(

@@ -7,10 +7,11 @@
 
 use super::state::{set_broken, BrokenRoute};
 use crate::context::Direct;
+use crate::error::ExecError;
 use crate::{App, AppGenesis, BlockInfo};
 use caspur_store::{MemState, Overlay};
 use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
-use caspur_types::{Coin, Coins, TxError};
+use caspur_types::{Coin, Coins};
 use std::time::Instant;
 
 /// The figures.
@@ -43,13 +44,13 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Runs the benchmark.
-pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, TxError> {
+pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, ExecError> {
     let keys: Vec<AccountKey> = (0..txs)
         .map(|i| {
             let mut secret = [7u8; 32];
             secret[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
             AccountKey::from_secret(&secret)
-                .ok_or_else(|| TxError::logic("benchmark key out of range"))
+                .ok_or_else(|| ExecError::logic("benchmark key out of range"))
         })
         .collect::<Result<_, _>>()?;
     let addresses: Vec<_> = keys.iter().map(|k| k.address()).collect();
@@ -64,7 +65,7 @@ pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, TxE
         app.execute_block(&mut o, &genesis, &[])
             .await
             .map_err(crate::context::store_err)?;
-        Ok::<_, TxError>(o.into_writes())
+        Ok::<_, ExecError>(o.into_writes())
     })?;
     plain.apply(&writes);
     let mut broken = plain.clone();
@@ -108,7 +109,7 @@ pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, TxE
         height: 2,
         time_ms: genesis.time_ms + 1000,
     };
-    let check_all = |state: &MemState| -> Result<f64, TxError> {
+    let check_all = |state: &MemState| -> Result<f64, ExecError> {
         futures::executor::block_on(async {
             let mut o = Overlay::new(state);
             let start = Instant::now();
@@ -130,7 +131,7 @@ pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, TxE
         .filter_map(|msgs| crate::msg_tree::walk(msgs, 0).ok())
         .flatten()
         .collect();
-    let breaker_only = |state: &MemState| -> Result<f64, TxError> {
+    let breaker_only = |state: &MemState| -> Result<f64, ExecError> {
         futures::executor::block_on(async {
             let mut kv = crate::context::Unmetered(state);
             let start = Instant::now();

@@ -14,8 +14,8 @@ pub mod query;
 pub mod state;
 
 use crate::context::KvRead;
+use crate::error::ExecError;
 use crate::modules::gov;
-use caspur_types::TxError;
 use cosmos_sdk_proto::Any;
 
 /// Routes that can never be broken (SPEC §3): the dissolution path and the upgrade module's
@@ -32,7 +32,7 @@ pub const UNBREAKABLE: &[&str] = &[
 /// route: the exact URL, or a broken prefix ending in `.` (a whole package).
 /// Every spelling of the message's route is checked, so a break of a legacy alias and of its
 /// canonical URL refuse both.
-pub async fn check_route(kv: &mut impl KvRead, type_url: &str) -> Result<(), TxError> {
+pub async fn check_route(kv: &mut impl KvRead, type_url: &str) -> Result<(), ExecError> {
     if is_unbreakable(type_url) {
         return Ok(());
     }
@@ -54,7 +54,7 @@ pub fn is_unbreakable(type_url: &str) -> bool {
 pub async fn covering(
     kv: &mut impl KvRead,
     type_url: &str,
-) -> Result<Option<state::BrokenRoute>, TxError> {
+) -> Result<Option<state::BrokenRoute>, ExecError> {
     if let Some(b) = state::get_broken(kv, type_url).await? {
         return Ok(Some(b));
     }
@@ -72,7 +72,7 @@ pub async fn covering(
 /// whose messages are all unbreakable — a dCERT dissolution, an upgrade cancellation —
 /// (submitting it, voting or depositing on it) are never blocked. A proposal that also carries
 /// any other message gets no exemption.
-pub async fn check_message(kv: &mut impl KvRead, any: &Any) -> Result<(), TxError> {
+pub async fn check_message(kv: &mut impl KvRead, any: &Any) -> Result<(), ExecError> {
     if about_unbreakable(kv, any).await? {
         return Ok(());
     }
@@ -84,7 +84,7 @@ fn only_unbreakable(messages: &[Any]) -> bool {
     !messages.is_empty() && messages.iter().all(|m| is_unbreakable(&m.type_url))
 }
 
-async fn about_unbreakable(kv: &mut impl KvRead, any: &Any) -> Result<bool, TxError> {
+async fn about_unbreakable(kv: &mut impl KvRead, any: &Any) -> Result<bool, ExecError> {
     use cosmos_sdk_proto::cosmos::gov::{v1, v1beta1};
     use prost::Message as _;
     let id = match any.type_url.as_str() {
@@ -125,12 +125,12 @@ async fn about_unbreakable(kv: &mut impl KvRead, any: &Any) -> Result<bool, TxEr
 pub async fn reopen_routes<B: caspur_store::StateRead>(
     ctx: &mut crate::context::Ctx<'_, B>,
     routes: &[String],
-) -> Result<Vec<state::BrokenRoute>, TxError> {
+) -> Result<Vec<state::BrokenRoute>, ExecError> {
     let mut reopened = Vec::with_capacity(routes.len());
     for route in routes {
         let b = state::get_broken(ctx, route)
             .await?
-            .ok_or_else(|| TxError::invalid_request(format!("route {route:?} is not broken")))?;
+            .ok_or_else(|| ExecError::invalid_request(format!("route {route:?} is not broken")))?;
         state::remove_broken(ctx, route)?;
         ctx.emit(
             caspur_types::Event::new("circuit_reopen")
@@ -150,7 +150,7 @@ pub async fn break_routes<B: caspur_store::StateRead>(
     by: &str,
     routes: &[String],
     reason: &str,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     for route in routes {
         validate_route(route)?;
     }
@@ -176,7 +176,7 @@ pub async fn break_routes<B: caspur_store::StateRead>(
 }
 
 /// Checks that `route` names registered messages and no unbreakable one.
-pub fn validate_route(route: &str) -> Result<(), TxError> {
+pub fn validate_route(route: &str) -> Result<(), ExecError> {
     let covered = |url: &str| {
         if route.ends_with('.') {
             url.starts_with(route)
@@ -185,7 +185,7 @@ pub fn validate_route(route: &str) -> Result<(), TxError> {
         }
     };
     if !crate::router::ROUTES.iter().any(|url| covered(url)) {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "route {route:?} matches no registered message (an exact type URL, or a prefix ending in \".\")"
         )));
     }
@@ -193,15 +193,15 @@ pub fn validate_route(route: &str) -> Result<(), TxError> {
         .iter()
         .find(|url| is_unbreakable(url) && covered(url))
     {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "route {route:?} covers {url}, which can never be broken"
         )));
     }
     Ok(())
 }
 
-fn broken(type_url: &str, b: &state::BrokenRoute) -> TxError {
-    TxError::route_broken(format!(
+fn broken(type_url: &str, b: &state::BrokenRoute) -> ExecError {
+    ExecError::route_broken(format!(
         "message {type_url} is disabled by the circuit breaker (route {}, broken by {} at height {}: {})",
         b.route, b.by, b.height, b.reason
     ))

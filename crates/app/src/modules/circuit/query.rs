@@ -3,10 +3,10 @@
 
 use super::{covering, state};
 use crate::context::Unmetered;
+use crate::error::ExecError;
 use crate::query::decode_request as decode;
 use caspur_store::StateScan;
 use caspur_types::proto::circuit::v1 as pb;
-use caspur_types::TxError;
 use prost::Message;
 
 /// The service's path prefix.
@@ -23,7 +23,7 @@ fn to_proto(b: &state::BrokenRoute) -> pb::BrokenRoute {
 }
 
 /// Every broken route, in route order.
-pub async fn broken_routes<S: StateScan>(s: &S) -> Result<Vec<state::BrokenRoute>, TxError> {
+pub async fn broken_routes<S: StateScan>(s: &S) -> Result<Vec<state::BrokenRoute>, ExecError> {
     let rows = s
         .scan_prefix(&state::broken_prefix(), usize::MAX)
         .await
@@ -31,7 +31,7 @@ pub async fn broken_routes<S: StateScan>(s: &S) -> Result<Vec<state::BrokenRoute
     rows.iter()
         .map(|(_, v)| {
             serde_json::from_slice(v)
-                .map_err(|e| TxError::logic(format!("corrupt broken route: {e}")))
+                .map_err(|e| ExecError::logic(format!("corrupt broken route: {e}")))
         })
         .collect()
 }
@@ -41,7 +41,7 @@ pub async fn route<S: StateScan>(
     s: &S,
     path: &str,
     data: &[u8],
-) -> Option<Result<Vec<u8>, TxError>> {
+) -> Option<Result<Vec<u8>, ExecError>> {
     let method = path.strip_prefix(PREFIX)?;
     answer(s, method, data).await.transpose()
 }
@@ -50,7 +50,7 @@ async fn answer<S: StateScan>(
     s: &S,
     method: &str,
     data: &[u8],
-) -> Result<Option<Vec<u8>>, TxError> {
+) -> Result<Option<Vec<u8>>, ExecError> {
     Ok(Some(match method {
         "BrokenRoutes" => pb::QueryBrokenRoutesResponse {
             routes: broken_routes(s).await?.iter().map(to_proto).collect(),

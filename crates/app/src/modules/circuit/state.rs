@@ -1,9 +1,9 @@
 //! `circuit` state: `[CIRCUIT, 1] ‖ route → BrokenRoute` (JSON).
 
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::ids::CIRCUIT;
 use caspur_store::keys::key;
-use caspur_types::TxError;
 use serde::{Deserialize, Serialize};
 
 const BROKEN: [u8; 2] = [CIRCUIT, 1];
@@ -29,17 +29,20 @@ fn route_key(route: &str) -> Vec<u8> {
 }
 
 /// The broken-route record for exactly `route`, if any.
-pub async fn get_broken(kv: &mut impl KvRead, route: &str) -> Result<Option<BrokenRoute>, TxError> {
+pub async fn get_broken(
+    kv: &mut impl KvRead,
+    route: &str,
+) -> Result<Option<BrokenRoute>, ExecError> {
     match kv.get(&route_key(route)).await? {
         None => Ok(None),
         Some(b) => serde_json::from_slice(&b)
             .map(Some)
-            .map_err(|e| TxError::logic(format!("corrupt broken route: {e}"))),
+            .map_err(|e| ExecError::logic(format!("corrupt broken route: {e}"))),
     }
 }
 
 /// Forgets a broken route (an upgrade reopening it).
-pub fn remove_broken(kv: &mut impl KvWrite, route: &str) -> Result<(), TxError> {
+pub fn remove_broken(kv: &mut impl KvWrite, route: &str) -> Result<(), ExecError> {
     kv.delete(route_key(route))
 }
 
@@ -49,7 +52,7 @@ pub fn broken_prefix() -> Vec<u8> {
 }
 
 /// Records a broken route.
-pub fn set_broken(kv: &mut impl KvWrite, b: &BrokenRoute) -> Result<(), TxError> {
-    let bytes = serde_json::to_vec(b).map_err(|e| TxError::logic(e.to_string()))?;
+pub fn set_broken(kv: &mut impl KvWrite, b: &BrokenRoute) -> Result<(), ExecError> {
+    let bytes = serde_json::to_vec(b).map_err(|e| ExecError::logic(e.to_string()))?;
     kv.put(route_key(&b.route), bytes)
 }

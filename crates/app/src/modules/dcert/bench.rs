@@ -6,11 +6,12 @@
 
 use super::{election, state, DcertParams};
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::gas::DEFAULT_COSTS;
 use crate::modules::staking;
 use crate::BlockInfo;
 use caspur_store::{MemState, Overlay};
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Address, Dec};
 use std::time::Instant;
 
 /// One size's figures, in microseconds.
@@ -93,8 +94,8 @@ impl Bench {
     /// Runs `f` on a context over the state and keeps its writes.
     fn with<T>(
         &mut self,
-        f: impl AsyncFnOnce(&mut Ctx<'_, &MemState>) -> Result<T, TxError>,
-    ) -> Result<(T, f64, u64), TxError> {
+        f: impl AsyncFnOnce(&mut Ctx<'_, &MemState>) -> Result<T, ExecError>,
+    ) -> Result<(T, f64, u64), ExecError> {
         let info = self.info.clone();
         let (out, writes, micros, gas) = futures::executor::block_on(async {
             let mut o = Overlay::new(&self.state);
@@ -119,7 +120,7 @@ pub fn run(
     candidates: u64,
     max_members: u32,
     samples: usize,
-) -> Result<ElectionBench, TxError> {
+) -> Result<ElectionBench, ExecError> {
     let setup = Instant::now();
     let params = DcertParams {
         max_members,

@@ -5,9 +5,10 @@
 use super::election;
 use super::state::{self, Unbonding, UNBONDING_QUEUE};
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::{bank, staking};
 use caspur_store::StateRead;
-use caspur_types::{Address, Coin, Coins, Dec, Event, TxError};
+use caspur_types::{Address, Coin, Coins, Dec, Event};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 
 /// The stateless checks `MsgBondDcert` and `MsgUnbondDcert` share: staker, candidate and a
@@ -16,7 +17,7 @@ pub fn check_bond_msg(
     staker: &str,
     candidate: &str,
     amount: &Option<ProtoCoin>,
-) -> Result<(Address, Address), TxError> {
+) -> Result<(Address, Address), ExecError> {
     let staker = Address::parse_account(staker)?;
     let candidate = Address::parse_account(candidate)?;
     positive_amount(amount)?;
@@ -24,16 +25,16 @@ pub fn check_bond_msg(
 }
 
 /// The amount of a required, positive coin.
-pub fn positive_amount(coin: &Option<ProtoCoin>) -> Result<u128, TxError> {
+pub fn positive_amount(coin: &Option<ProtoCoin>) -> Result<u128, ExecError> {
     let coin = coin
         .as_ref()
-        .ok_or_else(|| TxError::invalid_coins("an amount is required"))?;
+        .ok_or_else(|| ExecError::invalid_coins("an amount is required"))?;
     let amount: u128 = coin
         .amount
         .parse()
-        .map_err(|_| TxError::invalid_coins(format!("invalid amount {:?}", coin.amount)))?;
+        .map_err(|_| ExecError::invalid_coins(format!("invalid amount {:?}", coin.amount)))?;
     if amount == 0 {
-        return Err(TxError::invalid_coins("the amount must be positive"));
+        return Err(ExecError::invalid_coins("the amount must be positive"));
     }
     Ok(amount)
 }
@@ -42,11 +43,11 @@ pub fn positive_amount(coin: &Option<ProtoCoin>) -> Result<u128, TxError> {
 pub async fn bond_amount<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     coin: &Option<ProtoCoin>,
-) -> Result<(String, u128), TxError> {
+) -> Result<(String, u128), ExecError> {
     let amount = positive_amount(coin)?;
     let denom = staking::state::get_params(ctx).await?.bond_denom;
     if coin.as_ref().map(|c| c.denom.as_str()) != Some(denom.as_str()) {
-        return Err(TxError::invalid_coins(format!(
+        return Err(ExecError::invalid_coins(format!(
             "dCERT bonds are in {denom}"
         )));
     }
@@ -54,7 +55,7 @@ pub async fn bond_amount<B: StateRead>(
 }
 
 /// `amount` of `denom` as coins.
-pub fn coins(denom: &str, amount: u128) -> Result<Coins, TxError> {
+pub fn coins(denom: &str, amount: u128) -> Result<Coins, caspur_types::TxError> {
     Coins::normalize([Coin::new(denom, amount)])
 }
 
@@ -64,7 +65,7 @@ pub async fn add_bond<B: StateRead>(
     candidate: &Address,
     staker: &Address,
     amount: u128,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let held = state::bond(ctx, candidate, staker).await?;
     state::set_bond(ctx, candidate, staker, held + amount).await?;
     let params = state::get_params(ctx).await?;
@@ -83,10 +84,10 @@ pub async fn start_unbonding<B: StateRead>(
     candidate: &Address,
     staker: &Address,
     amount: u128,
-) -> Result<u64, TxError> {
+) -> Result<u64, ExecError> {
     let held = state::bond(ctx, candidate, staker).await?;
     let left = held.checked_sub(amount).ok_or_else(|| {
-        TxError::insufficient_funds(format!("the bond holds {held}, less than {amount}"))
+        ExecError::insufficient_funds(format!("the bond holds {held}, less than {amount}"))
     })?;
     state::set_bond(ctx, candidate, staker, left).await?;
     let params = state::get_params(ctx).await?;
@@ -127,12 +128,12 @@ fn payload(staker: &Address, candidate: &Address) -> Vec<u8> {
 pub async fn mature_unbondings<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     since_ms: u64,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let now = ctx.block.time_ms;
     let denom = staking::state::get_params(ctx).await?.bond_denom;
     for due in UNBONDING_QUEUE.pop_due(ctx, since_ms, now).await? {
         if due.payload.len() != 40 {
-            return Err(TxError::logic("corrupt dcert unbonding payload"));
+            return Err(ExecError::logic("corrupt dcert unbonding payload"));
         }
         let mut s = [0u8; 20];
         let mut c = [0u8; 20];
@@ -172,7 +173,7 @@ pub async fn slash<B: StateRead>(
     candidate: &Address,
     fraction: Dec,
     reason: &str,
-) -> Result<u128, TxError> {
+) -> Result<u128, ExecError> {
     let mut from_bonds = 0u128;
     for staker in state::bonders(ctx, candidate).await? {
         let held = state::bond(ctx, candidate, &staker).await?;

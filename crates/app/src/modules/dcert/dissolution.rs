@@ -4,8 +4,9 @@
 
 use super::state;
 use crate::context::Ctx;
+use crate::error::ExecError;
 use caspur_store::StateRead;
-use caspur_types::{Coins, TxError};
+use caspur_types::Coins;
 use cosmos_sdk_proto::Any;
 
 /// The dissolution message's type URL.
@@ -22,7 +23,7 @@ pub async fn proposal_submitted<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     messages: &[Any],
     initial_deposit: &Coins,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     if !is_dissolution(messages) {
         return Ok(());
     }
@@ -32,7 +33,7 @@ pub async fn proposal_submitted<B: StateRead>(
         .bond_denom;
     let offered = initial_deposit.amount_of(&denom);
     if offered < needed {
-        return Err(TxError::insufficient_funds(format!(
+        return Err(ExecError::insufficient_funds(format!(
             "a dCERT dissolution proposal must be submitted with at least {needed}{denom} (offered {offered}{denom})"
         )));
     }
@@ -45,7 +46,7 @@ pub async fn proposal_submitted<B: StateRead>(
 pub async fn proposal_closed<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     messages: &[Any],
-) -> Result<bool, TxError> {
+) -> Result<bool, ExecError> {
     if !is_dissolution(messages) {
         return Ok(false);
     }

@@ -9,9 +9,10 @@
 use super::state::{self, Candidate, Stabilization, CHALLENGERS, STABILIZATION_QUEUE};
 use super::DcertParams;
 use crate::context::{Ctx, Direct};
+use crate::error::ExecError;
 use crate::modules::staking::{self, delegation::mul_div};
 use caspur_store::StateRead;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 
 /// Gas of one ranking-index update. The index pages are read and written without per-byte
 /// gas: their size depends on how many candidates exist, not on the sender, and charging by
@@ -23,7 +24,7 @@ pub const INDEX_GAS: u64 = 10_000;
 pub const WEIGHT_SCALE: u128 = 1_000_000_000_000_000_000;
 
 /// What a voter with `stake` giving `weight` adds to a tally.
-pub fn part(stake: u128, weight: u128) -> Result<u128, TxError> {
+pub fn part(stake: u128, weight: u128) -> Result<u128, ExecError> {
     mul_div(stake, weight, WEIGHT_SCALE)
 }
 
@@ -33,8 +34,8 @@ pub async fn update_candidate<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
     addr: &Address,
-    change: impl FnOnce(&mut Candidate) -> Result<(), TxError>,
-) -> Result<Candidate, TxError> {
+    change: impl FnOnce(&mut Candidate) -> Result<(), ExecError>,
+) -> Result<Candidate, ExecError> {
     let mut c = state::candidate(ctx, addr).await?;
     if !c.is_member() && c.eligible(params)? {
         ctx.gas.consume(INDEX_GAS, "dcert ranking")?;
@@ -67,7 +68,7 @@ async fn leave<B: StateRead>(
     addr: &Address,
     mut c: Candidate,
     reason: &str,
-) -> Result<Candidate, TxError> {
+) -> Result<Candidate, ExecError> {
     let mut members = state::members(ctx).await?;
     members.retain(|(m, _)| m != addr);
     state::set_members(ctx, &members)?;
@@ -87,7 +88,7 @@ pub async fn remove_member<B: StateRead>(
     params: &DcertParams,
     addr: &Address,
     reason: &str,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let c = state::candidate(ctx, addr).await?;
     if !c.is_member() {
         return Ok(());
@@ -102,7 +103,7 @@ pub async fn remove_member<B: StateRead>(
 async fn drop_entry_targeting<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     target: &Address,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     if let Some(entry) = state::stabilization(ctx, target).await? {
         STABILIZATION_QUEUE
             .remove(ctx, entry.matures_at_ms, &target.0)
@@ -116,7 +117,7 @@ async fn drop_entry_targeting<B: StateRead>(
 pub async fn stake_of<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     voter: &Address,
-) -> Result<u128, TxError> {
+) -> Result<u128, ExecError> {
     let mut total = 0u128;
     for op in staking::state::delegated_to(ctx, voter).await? {
         let Some(v) = staking::state::get_validator(ctx, &op).await? else {
@@ -134,14 +135,14 @@ async fn retally<B: StateRead>(
     params: &DcertParams,
     old: &state::Vote,
     new: &state::Vote,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     for (c, w) in &old.preferences {
         let p = part(old.stake, *w)?;
         update_candidate(ctx, params, c, |rec| {
             rec.tally = rec
                 .tally
                 .checked_sub(p)
-                .ok_or_else(|| TxError::logic("tally below a voter's part"))?;
+                .ok_or_else(|| ExecError::logic("tally below a voter's part"))?;
             Ok(())
         })
         .await?;
@@ -162,7 +163,7 @@ pub async fn set_vote<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     voter: &Address,
     preferences: Vec<(Address, u128)>,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let params = state::get_params(ctx).await?;
     let old = state::vote(ctx, voter).await?.unwrap_or_default();
     let new = if preferences.is_empty() {
@@ -181,7 +182,7 @@ pub async fn set_vote<B: StateRead>(
 pub async fn stake_changed<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     voter: &Address,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let Some(old) = state::vote(ctx, voter).await? else {
         return Ok(());
     };
@@ -202,7 +203,7 @@ pub async fn stake_changed<B: StateRead>(
 /// number (the later admission) ranks lower.
 async fn members_by_rank<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
-) -> Result<Vec<(Address, u128, u64)>, TxError> {
+) -> Result<Vec<(Address, u128, u64)>, ExecError> {
     let mut ranked = Vec::new();
     for (addr, seq) in state::members(ctx).await? {
         let c = state::candidate(ctx, &addr).await?;
@@ -217,7 +218,7 @@ pub async fn admit<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
     addr: &Address,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let sequence = state::next_sequence(ctx).await?;
     update_candidate(ctx, params, addr, |c| {
         c.sequence = sequence;
@@ -240,14 +241,14 @@ pub async fn maintain_seats<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
     since_ms: u64,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let now = ctx.block.time_ms;
     for due in STABILIZATION_QUEUE.pop_due(ctx, since_ms, now).await? {
         let target = Address(
             due.payload
                 .as_slice()
                 .try_into()
-                .map_err(|_| TxError::logic("corrupt stabilization payload"))?,
+                .map_err(|_| ExecError::logic("corrupt stabilization payload"))?,
         );
         mature(ctx, params, &target).await?;
     }
@@ -288,7 +289,7 @@ pub async fn maintain_seats<B: StateRead>(
 async fn queue_challenges<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let targeted = state::stabilization_targets(ctx).await?;
     let busy = state::queued_challengers(ctx).await?;
     let mut targets = members_by_rank(ctx)
@@ -335,7 +336,7 @@ async fn mature<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
     target: &Address,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let Some(entry) = state::stabilization(ctx, target).await? else {
         return Ok(());
     };

@@ -7,17 +7,18 @@ use super::election::{self, WEIGHT_SCALE};
 use super::state::{self, Candidate, REVIEW_QUEUE, UNBONDING_QUEUE};
 use super::DcertParams;
 use crate::context::Ctx;
+use crate::error::ExecError;
 use caspur_store::StateRead;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 
 /// `addr`'s record if it is an active member (admitted and not suspended).
 pub async fn require_active<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     addr: &Address,
-) -> Result<Candidate, TxError> {
+) -> Result<Candidate, ExecError> {
     let c = state::candidate(ctx, addr).await?;
     if !c.is_member() {
-        return Err(TxError::unauthorized(format!(
+        return Err(ExecError::unauthorized(format!(
             "{addr} is not an active dCERT member"
         )));
     }
@@ -29,15 +30,15 @@ pub async fn require_active<B: StateRead>(
 pub async fn authorize_circuit_break<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     member: &Address,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let params = state::get_params(ctx).await?;
     if !params.circuit_break_enabled {
-        return Err(TxError::unauthorized(
+        return Err(ExecError::unauthorized(
             "circuit breaking by the dCERT group is disabled (parameter circuit_break_enabled)",
         ));
     }
     if state::pending_dissolutions(ctx).await? > 0 {
-        return Err(TxError::unauthorized(
+        return Err(ExecError::unauthorized(
             "a dCERT dissolution proposal is pending: the group's circuit-breaking power is suspended",
         ));
     }
@@ -51,20 +52,20 @@ pub async fn vote_suspend<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     voter: &Address,
     target: &Address,
-) -> Result<bool, TxError> {
+) -> Result<bool, ExecError> {
     if voter == target {
-        return Err(TxError::invalid_request(
+        return Err(ExecError::invalid_request(
             "a member cannot vote to suspend itself",
         ));
     }
     require_active(ctx, voter).await?;
-    require_active(ctx, target)
-        .await
-        .map_err(|_| TxError::invalid_request(format!("{target} is not an active dCERT member")))?;
+    require_active(ctx, target).await.map_err(|_| {
+        ExecError::invalid_request(format!("{target} is not an active dCERT member"))
+    })?;
     let mut votes = state::suspend_votes(ctx, target).await?;
     match votes.binary_search(voter) {
         Ok(_) => {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "{voter} already voted to suspend {target}"
             )))
         }
@@ -98,7 +99,7 @@ async fn suspend<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
     target: &Address,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let now = ctx.block.time_ms;
     let review_ends_ms = now
         .saturating_add(params.suspension_review_period_secs.saturating_mul(1000))
@@ -130,7 +131,7 @@ pub async fn close_review<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     member: &Address,
     outcome: &str,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let c = state::candidate(ctx, member).await?;
     if !c.is_suspended() {
         return Ok(());
@@ -161,14 +162,17 @@ pub async fn close_review<B: StateRead>(
 }
 
 /// End of block: reviews whose period ended without a decision close.
-pub async fn end_reviews<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), TxError> {
+pub async fn end_reviews<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    since_ms: u64,
+) -> Result<(), ExecError> {
     let now = ctx.block.time_ms;
     for due in REVIEW_QUEUE.pop_due(ctx, since_ms, now).await? {
         let member = Address(
             due.payload
                 .as_slice()
                 .try_into()
-                .map_err(|_| TxError::logic("corrupt review payload"))?,
+                .map_err(|_| ExecError::logic("corrupt review payload"))?,
         );
         if state::candidate(ctx, &member).await?.review_ends_ms == due.time_ms {
             // The queue entry is already gone; close_review's removal finds nothing.

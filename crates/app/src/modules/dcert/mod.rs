@@ -15,8 +15,8 @@ pub mod state;
 pub mod stipend;
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use caspur_store::StateRead;
-use caspur_types::TxError;
 use serde::{Deserialize, Serialize};
 
 pub use params::DcertParams;
@@ -58,13 +58,13 @@ pub struct GenesisCandidate {
 pub async fn init_genesis<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     g: &DcertGenesis,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     g.params.validate()?;
     state::set_params(ctx, &g.params)?;
     crate::genesis::write_exported(ctx, crate::modules::ids::DCERT, &g.exported_state).await?;
     let seats = g.candidates.iter().filter(|c| c.member).count();
     if seats > g.params.max_members as usize {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "{seats} genesis dCERT members for {} seats",
             g.params.max_members
         )));
@@ -75,7 +75,7 @@ pub async fn init_genesis<B: StateRead>(
     for c in &g.candidates {
         let addr = caspur_types::Address::parse_account(&c.address)?;
         let bond: u128 = c.bond.parse().map_err(|_| {
-            TxError::invalid_request(format!("genesis dCERT bond {:?} is not an amount", c.bond))
+            ExecError::invalid_request(format!("genesis dCERT bond {:?} is not an amount", c.bond))
         })?;
         election::update_candidate(ctx, &g.params, &addr, |rec| {
             rec.accepted = true;
@@ -92,7 +92,7 @@ pub async fn init_genesis<B: StateRead>(
         }
         if c.member {
             if !state::candidate(ctx, &addr).await?.eligible(&g.params)? {
-                return Err(TxError::invalid_request(format!(
+                return Err(ExecError::invalid_request(format!(
                     "genesis dCERT member {} needs a bond of at least {}",
                     c.address, g.params.min_member_stake
                 )));
@@ -104,7 +104,7 @@ pub async fn init_genesis<B: StateRead>(
 }
 
 /// Reads `dcert` back into genesis form.
-pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<DcertGenesis, TxError> {
+pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<DcertGenesis, ExecError> {
     Ok(DcertGenesis {
         params: state::get_params(&mut crate::context::Unmetered(s)).await?,
         // Candidates and members travel in the raw state below.
@@ -115,7 +115,7 @@ pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<DcertGe
 
 /// End of block: reviews that ran out close, matured unbondings pay out, seats are maintained,
 /// stipends are paid when a period begins.
-pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), TxError> {
+pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), ExecError> {
     let params = state::get_params(ctx).await?;
     members::end_reviews(ctx, since_ms).await?;
     bonds::mature_unbondings(ctx, since_ms).await?;

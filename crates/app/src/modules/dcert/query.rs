@@ -4,11 +4,12 @@
 
 use super::state::{self, Candidate};
 use crate::context::Unmetered;
+use crate::error::ExecError;
 use crate::modules::staking::state as staking;
 use crate::query::decode_request as decode;
 use caspur_store::StateScan;
 use caspur_types::proto::dcert::v1 as pb;
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Address, Dec};
 use prost::Message;
 
 /// The service's path prefix.
@@ -22,7 +23,7 @@ pub async fn route<S: StateScan>(
     s: &S,
     path: &str,
     data: &[u8],
-) -> Option<Result<Vec<u8>, TxError>> {
+) -> Option<Result<Vec<u8>, ExecError>> {
     let method = path.strip_prefix(PREFIX)?;
     answer(s, method, data).await.transpose()
 }
@@ -52,7 +53,7 @@ async fn answer<S: StateScan>(
     s: &S,
     method: &str,
     data: &[u8],
-) -> Result<Option<Vec<u8>>, TxError> {
+) -> Result<Option<Vec<u8>>, ExecError> {
     let mut kv = Unmetered(s);
     Ok(Some(match method {
         "Params" => {
@@ -103,7 +104,7 @@ async fn answer<S: StateScan>(
             let voter = Address::parse_account(&req.voter)?;
             let vote = state::vote(&mut kv, &voter)
                 .await?
-                .ok_or_else(|| TxError::key_not_found(format!("{voter} has no dCERT vote")))?;
+                .ok_or_else(|| ExecError::key_not_found(format!("{voter} has no dCERT vote")))?;
             pb::QueryVoteResponse {
                 preferences: vote
                     .preferences

@@ -25,11 +25,12 @@
 
 use super::params::DcertParams;
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::ids::DCERT;
 use crate::queue::TimeQueue;
 use crate::sorted_index::SortedIndex;
 use caspur_store::keys::key;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -90,7 +91,7 @@ impl Candidate {
     }
 
     /// Whether it may hold a seat: accepted, bonded enough, not suspended.
-    pub fn eligible(&self, params: &DcertParams) -> Result<bool, TxError> {
+    pub fn eligible(&self, params: &DcertParams) -> Result<bool, ExecError> {
         Ok(self.accepted && !self.is_suspended() && self.bond >= params.min_stake()?)
     }
 }
@@ -104,11 +105,11 @@ pub fn rank_entry(addr: &Address, tally: u128) -> Vec<u8> {
 }
 
 /// The address in a ranking entry.
-pub fn entry_address(entry: &[u8]) -> Result<Address, TxError> {
+pub fn entry_address(entry: &[u8]) -> Result<Address, ExecError> {
     let inverted: [u8; 20] = entry
         .get(16..36)
         .and_then(|s| s.try_into().ok())
-        .ok_or_else(|| TxError::logic("corrupt ranking entry"))?;
+        .ok_or_else(|| ExecError::logic("corrupt ranking entry"))?;
     Ok(Address(inverted.map(|b| !b)))
 }
 
@@ -148,15 +149,15 @@ pub struct Stabilization {
     pub matures_at_ms: u64,
 }
 
-fn corrupt(what: &str) -> TxError {
-    TxError::logic(format!("corrupt dcert {what}"))
+fn corrupt(what: &str) -> ExecError {
+    ExecError::logic(format!("corrupt dcert {what}"))
 }
 
 async fn read_json<T: DeserializeOwned>(
     kv: &mut impl KvRead,
     k: &[u8],
     what: &str,
-) -> Result<Option<T>, TxError> {
+) -> Result<Option<T>, ExecError> {
     match kv.get(k).await? {
         None => Ok(None),
         Some(b) => serde_json::from_slice(&b)
@@ -165,32 +166,36 @@ async fn read_json<T: DeserializeOwned>(
     }
 }
 
-fn write_json<T: Serialize>(kv: &mut impl KvWrite, k: Vec<u8>, v: &T) -> Result<(), TxError> {
+fn write_json<T: Serialize>(kv: &mut impl KvWrite, k: Vec<u8>, v: &T) -> Result<(), ExecError> {
     kv.put(
         k,
-        serde_json::to_vec(v).map_err(|e| TxError::logic(e.to_string()))?,
+        serde_json::to_vec(v).map_err(|e| ExecError::logic(e.to_string()))?,
     )
 }
 
 /// The parameters (defaults if never set).
-pub async fn get_params(kv: &mut impl KvRead) -> Result<DcertParams, TxError> {
+pub async fn get_params(kv: &mut impl KvRead) -> Result<DcertParams, ExecError> {
     crate::params::read(kv, &PARAMS).await
 }
 
 /// Stores the parameters.
-pub fn set_params(kv: &mut impl KvWrite, p: &DcertParams) -> Result<(), TxError> {
+pub fn set_params(kv: &mut impl KvWrite, p: &DcertParams) -> Result<(), ExecError> {
     crate::params::write(kv, &PARAMS, p)
 }
 
 /// A candidate's record (default when unknown).
-pub async fn candidate(kv: &mut impl KvRead, addr: &Address) -> Result<Candidate, TxError> {
+pub async fn candidate(kv: &mut impl KvRead, addr: &Address) -> Result<Candidate, ExecError> {
     Ok(read_json(kv, &key(&CANDIDATE, &[&addr.0]), "candidate")
         .await?
         .unwrap_or_default())
 }
 
 /// Stores a candidate's record (removing it when it holds nothing).
-pub fn set_candidate(kv: &mut impl KvWrite, addr: &Address, c: &Candidate) -> Result<(), TxError> {
+pub fn set_candidate(
+    kv: &mut impl KvWrite,
+    addr: &Address,
+    c: &Candidate,
+) -> Result<(), ExecError> {
     let k = key(&CANDIDATE, &[&addr.0]);
     if c == &Candidate::default() {
         return kv.delete(k);
@@ -199,7 +204,7 @@ pub fn set_candidate(kv: &mut impl KvWrite, addr: &Address, c: &Candidate) -> Re
 }
 
 /// Members as (address, sequence), in admission order.
-pub async fn members(kv: &mut impl KvRead) -> Result<Vec<(Address, u64)>, TxError> {
+pub async fn members(kv: &mut impl KvRead) -> Result<Vec<(Address, u64)>, ExecError> {
     let bytes = kv.get(&MEMBERS).await?.unwrap_or_default();
     if bytes.len() % 28 != 0 {
         return Err(corrupt("member list"));
@@ -216,7 +221,7 @@ pub async fn members(kv: &mut impl KvRead) -> Result<Vec<(Address, u64)>, TxErro
 }
 
 /// Stores the member list.
-pub fn set_members(kv: &mut impl KvWrite, members: &[(Address, u64)]) -> Result<(), TxError> {
+pub fn set_members(kv: &mut impl KvWrite, members: &[(Address, u64)]) -> Result<(), ExecError> {
     let mut out = Vec::with_capacity(members.len() * 28);
     for (a, seq) in members {
         out.extend_from_slice(&a.0);
@@ -226,13 +231,13 @@ pub fn set_members(kv: &mut impl KvWrite, members: &[(Address, u64)]) -> Result<
 }
 
 /// Hands out the next sequence number.
-pub async fn next_sequence(kv: &mut impl KvWrite) -> Result<u64, TxError> {
+pub async fn next_sequence(kv: &mut impl KvWrite) -> Result<u64, ExecError> {
     let last = u64_at(kv, &LAST_SEQUENCE).await?;
     kv.put(LAST_SEQUENCE.to_vec(), (last + 1).to_be_bytes().to_vec())?;
     Ok(last + 1)
 }
 
-async fn u64_at(kv: &mut impl KvRead, k: &[u8]) -> Result<u64, TxError> {
+async fn u64_at(kv: &mut impl KvRead, k: &[u8]) -> Result<u64, ExecError> {
     match kv.get(k).await? {
         None => Ok(0),
         Some(b) => Ok(u64::from_be_bytes(
@@ -242,12 +247,12 @@ async fn u64_at(kv: &mut impl KvRead, k: &[u8]) -> Result<u64, TxError> {
 }
 
 /// A voter's vote, if any.
-pub async fn vote(kv: &mut impl KvRead, voter: &Address) -> Result<Option<Vote>, TxError> {
+pub async fn vote(kv: &mut impl KvRead, voter: &Address) -> Result<Option<Vote>, ExecError> {
     read_json(kv, &key(&VOTE, &[&voter.0]), "vote").await
 }
 
 /// Stores (or, for `None`, removes) a voter's vote.
-pub fn set_vote(kv: &mut impl KvWrite, voter: &Address, v: Option<&Vote>) -> Result<(), TxError> {
+pub fn set_vote(kv: &mut impl KvWrite, voter: &Address, v: Option<&Vote>) -> Result<(), ExecError> {
     let k = key(&VOTE, &[&voter.0]);
     match v {
         None => kv.delete(k),
@@ -260,7 +265,7 @@ pub async fn bond(
     kv: &mut impl KvRead,
     candidate: &Address,
     staker: &Address,
-) -> Result<u128, TxError> {
+) -> Result<u128, ExecError> {
     match kv.get(&key(&BOND, &[&candidate.0, &staker.0])).await? {
         None => Ok(0),
         Some(b) => crate::modules::bank::state::decode_amount(&b),
@@ -273,7 +278,7 @@ pub async fn set_bond(
     candidate: &Address,
     staker: &Address,
     amount: u128,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let k = key(&BOND, &[&candidate.0, &staker.0]);
     let mut list = bonders(kv, candidate).await?;
     let at = list.binary_search(staker);
@@ -292,7 +297,7 @@ pub async fn set_bond(
 }
 
 /// Stakers holding a bond for `candidate`, sorted.
-pub async fn bonders(kv: &mut impl KvRead, candidate: &Address) -> Result<Vec<Address>, TxError> {
+pub async fn bonders(kv: &mut impl KvRead, candidate: &Address) -> Result<Vec<Address>, ExecError> {
     Ok(read_json(kv, &key(&BONDERS, &[&candidate.0]), "bonders")
         .await?
         .unwrap_or_default())
@@ -303,7 +308,7 @@ pub async fn unbondings(
     kv: &mut impl KvRead,
     staker: &Address,
     candidate: &Address,
-) -> Result<Vec<Unbonding>, TxError> {
+) -> Result<Vec<Unbonding>, ExecError> {
     Ok(read_json(
         kv,
         &key(&UNBONDING, &[&staker.0, &candidate.0]),
@@ -319,7 +324,7 @@ pub async fn set_unbondings(
     staker: &Address,
     candidate: &Address,
     entries: &[Unbonding],
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let k = key(&UNBONDING, &[&staker.0, &candidate.0]);
     let mut from = unbonding_stakers(kv, candidate).await?;
     let at = from.binary_search(staker);
@@ -341,7 +346,7 @@ pub async fn set_unbondings(
 pub async fn unbonding_stakers(
     kv: &mut impl KvRead,
     candidate: &Address,
-) -> Result<Vec<Address>, TxError> {
+) -> Result<Vec<Address>, ExecError> {
     Ok(read_json(
         kv,
         &key(&UNBONDING_FROM, &[&candidate.0]),
@@ -355,7 +360,7 @@ pub async fn unbonding_stakers(
 pub async fn stabilization(
     kv: &mut impl KvRead,
     target: &Address,
-) -> Result<Option<Stabilization>, TxError> {
+) -> Result<Option<Stabilization>, ExecError> {
     read_json(
         kv,
         &key(&STABILIZATION, &[&target.0]),
@@ -369,7 +374,7 @@ pub async fn set_stabilization(
     kv: &mut impl KvWrite,
     target: &Address,
     entry: Option<&Stabilization>,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let k = key(&STABILIZATION, &[&target.0]);
     let mut targets = stabilization_targets(kv).await?;
     let at = targets.binary_search(target);
@@ -391,7 +396,7 @@ pub async fn set_stabilization(
 }
 
 /// Targets of pending stabilization entries, sorted.
-pub async fn stabilization_targets(kv: &mut impl KvRead) -> Result<Vec<Address>, TxError> {
+pub async fn stabilization_targets(kv: &mut impl KvRead) -> Result<Vec<Address>, ExecError> {
     Ok(
         read_json(kv, &STABILIZATION_TARGETS, "stabilization targets")
             .await?
@@ -401,7 +406,7 @@ pub async fn stabilization_targets(kv: &mut impl KvRead) -> Result<Vec<Address>,
 
 /// Challengers of pending stabilization entries (at most one entry per member, so at most
 /// `max_members` reads).
-pub async fn queued_challengers(kv: &mut impl KvRead) -> Result<Vec<Address>, TxError> {
+pub async fn queued_challengers(kv: &mut impl KvRead) -> Result<Vec<Address>, ExecError> {
     let mut out = Vec::new();
     for target in stabilization_targets(kv).await? {
         if let Some(e) = stabilization(kv, &target).await? {
@@ -415,7 +420,7 @@ pub async fn queued_challengers(kv: &mut impl KvRead) -> Result<Vec<Address>, Tx
 pub async fn suspend_votes(
     kv: &mut impl KvRead,
     target: &Address,
-) -> Result<Vec<Address>, TxError> {
+) -> Result<Vec<Address>, ExecError> {
     Ok(
         read_json(kv, &key(&SUSPEND_VOTES, &[&target.0]), "suspension votes")
             .await?
@@ -428,7 +433,7 @@ pub fn set_suspend_votes(
     kv: &mut impl KvWrite,
     target: &Address,
     voters: &[Address],
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let k = key(&SUSPEND_VOTES, &[&target.0]);
     if voters.is_empty() {
         return kv.delete(k);
@@ -437,40 +442,40 @@ pub fn set_suspend_votes(
 }
 
 /// Suspended members under review, sorted.
-pub async fn suspended(kv: &mut impl KvRead) -> Result<Vec<Address>, TxError> {
+pub async fn suspended(kv: &mut impl KvRead) -> Result<Vec<Address>, ExecError> {
     Ok(read_json(kv, &SUSPENDED, "suspended list")
         .await?
         .unwrap_or_default())
 }
 
 /// Stores the suspended list.
-pub fn set_suspended(kv: &mut impl KvWrite, list: &[Address]) -> Result<(), TxError> {
+pub fn set_suspended(kv: &mut impl KvWrite, list: &[Address]) -> Result<(), ExecError> {
     write_json(kv, SUSPENDED.to_vec(), &list)
 }
 
 /// Pending dissolution proposals.
-pub async fn pending_dissolutions(kv: &mut impl KvRead) -> Result<u64, TxError> {
+pub async fn pending_dissolutions(kv: &mut impl KvRead) -> Result<u64, ExecError> {
     u64_at(kv, &PENDING_DISSOLUTIONS).await
 }
 
 /// Sets the number of pending dissolution proposals.
-pub fn set_pending_dissolutions(kv: &mut impl KvWrite, n: u64) -> Result<(), TxError> {
+pub fn set_pending_dissolutions(kv: &mut impl KvWrite, n: u64) -> Result<(), ExecError> {
     kv.put(PENDING_DISSOLUTIONS.to_vec(), n.to_be_bytes().to_vec())
 }
 
 /// The group's description.
-pub async fn description(kv: &mut impl KvRead) -> Result<String, TxError> {
+pub async fn description(kv: &mut impl KvRead) -> Result<String, ExecError> {
     let b = kv.get(&DESCRIPTION).await?.unwrap_or_default();
     String::from_utf8(b).map_err(|_| corrupt("description"))
 }
 
 /// Sets the group's description.
-pub fn set_description(kv: &mut impl KvWrite, d: &str) -> Result<(), TxError> {
+pub fn set_description(kv: &mut impl KvWrite, d: &str) -> Result<(), ExecError> {
     kv.put(DESCRIPTION.to_vec(), d.as_bytes().to_vec())
 }
 
 /// The last stipend period paid (periods count from the Unix epoch).
-pub async fn last_stipend_period(kv: &mut impl KvRead) -> Result<Option<u64>, TxError> {
+pub async fn last_stipend_period(kv: &mut impl KvRead) -> Result<Option<u64>, ExecError> {
     match kv.get(&LAST_STIPEND_PERIOD).await? {
         None => Ok(None),
         Some(b) => Ok(Some(u64::from_be_bytes(
@@ -482,7 +487,7 @@ pub async fn last_stipend_period(kv: &mut impl KvRead) -> Result<Option<u64>, Tx
 }
 
 /// Records the last stipend period paid.
-pub fn set_last_stipend_period(kv: &mut impl KvWrite, p: u64) -> Result<(), TxError> {
+pub fn set_last_stipend_period(kv: &mut impl KvWrite, p: u64) -> Result<(), ExecError> {
     kv.put(LAST_STIPEND_PERIOD.to_vec(), p.to_be_bytes().to_vec())
 }
 

@@ -5,12 +5,16 @@
 use super::state;
 use super::DcertParams;
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::distribution;
 use caspur_store::StateRead;
-use caspur_types::{Event, TxError};
+use caspur_types::Event;
 
 /// Pays the stipends once per period (a chain halted across several periods pays one).
-pub async fn pay<B: StateRead>(ctx: &mut Ctx<'_, B>, params: &DcertParams) -> Result<(), TxError> {
+pub async fn pay<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    params: &DcertParams,
+) -> Result<(), ExecError> {
     let period = ctx.block.time_ms / params.stipend_period_secs.saturating_mul(1000).max(1);
     match state::last_stipend_period(ctx).await? {
         Some(last) if last >= period => return Ok(()),

@@ -11,8 +11,8 @@ pub mod rewards;
 pub mod state;
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use caspur_store::StateRead;
-use caspur_types::TxError;
 use serde::{Deserialize, Serialize};
 
 pub use params::DistributionParams;
@@ -32,7 +32,7 @@ pub struct DistributionGenesis {
 pub async fn init_genesis<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     g: &DistributionGenesis,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     g.params.validate()?;
     state::set_params(ctx, &g.params)?;
     crate::genesis::write_exported(ctx, crate::modules::ids::DISTRIBUTION, &g.exported_state).await
@@ -41,7 +41,7 @@ pub async fn init_genesis<B: StateRead>(
 /// Reads `distribution` back into genesis form.
 pub async fn export_genesis<S: caspur_store::StateScan>(
     state: &S,
-) -> Result<DistributionGenesis, TxError> {
+) -> Result<DistributionGenesis, ExecError> {
     Ok(DistributionGenesis {
         params: state::get_params(&mut crate::context::Unmetered(state)).await?,
         exported_state: crate::genesis::read_exported(

@@ -4,10 +4,11 @@
 
 use super::{rewards, state};
 use crate::context::Unmetered;
+use crate::error::ExecError;
 use crate::modules::staking::state as staking;
 use crate::query::decode_request as decode;
 use caspur_store::StateScan;
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Address, Dec};
 use cosmos_sdk_proto::cosmos::base::v1beta1::DecCoin;
 use cosmos_sdk_proto::cosmos::distribution::v1beta1 as pb;
 use prost::Message;
@@ -15,11 +16,11 @@ use prost::Message;
 /// The service's path prefix.
 pub const PREFIX: &str = "/cosmos.distribution.v1beta1.Query/";
 
-fn dec_coins(denom: &str, amount: u128) -> Result<Vec<DecCoin>, TxError> {
+fn dec_coins(denom: &str, amount: u128) -> Result<Vec<DecCoin>, ExecError> {
     if amount == 0 {
         return Ok(Vec::new());
     }
-    let d = Dec::from_int(amount).ok_or_else(|| TxError::logic("amount overflow"))?;
+    let d = Dec::from_int(amount).ok_or_else(|| ExecError::logic("amount overflow"))?;
     Ok(vec![DecCoin {
         denom: denom.to_string(),
         amount: d.atomics().to_string(),
@@ -31,7 +32,7 @@ pub async fn route<S: StateScan>(
     s: &S,
     path: &str,
     data: &[u8],
-) -> Option<Result<Vec<u8>, TxError>> {
+) -> Option<Result<Vec<u8>, ExecError>> {
     let method = path.strip_prefix(PREFIX)?;
     answer(s, method, data).await.transpose()
 }
@@ -40,7 +41,7 @@ async fn answer<S: StateScan>(
     s: &S,
     method: &str,
     data: &[u8],
-) -> Result<Option<Vec<u8>>, TxError> {
+) -> Result<Option<Vec<u8>>, ExecError> {
     let mut kv = Unmetered(s);
     let denom = staking::get_params(&mut kv).await?.bond_denom;
     Ok(Some(match method {

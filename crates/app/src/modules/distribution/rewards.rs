@@ -5,11 +5,12 @@
 use super::state::{self, distribution_address};
 use crate::ante::fee_collector;
 use crate::context::{Ctx, KvRead};
+use crate::error::ExecError;
 use crate::modules::bank;
 use crate::modules::staking::delegation::{coins, mul_div};
 use crate::modules::staking::state as staking;
 use caspur_store::StateRead;
-use caspur_types::{Address, Dec, Event, TxError};
+use caspur_types::{Address, Dec, Event};
 
 /// Accumulator scale: ucsp per share (whose atomics are ×10¹⁸), ×10³⁶.
 const SCALE: u128 = 1_000_000_000_000_000_000_000_000_000_000_000_000;
@@ -18,7 +19,7 @@ const YEAR_MS: u128 = 365 * 24 * 3600 * 1000;
 
 /// End of block: mints the inflation since `since_ms`, collects the block's fees, and
 /// allocates both.
-pub async fn allocate<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), TxError> {
+pub async fn allocate<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), ExecError> {
     let params = state::get_params(ctx).await?;
     let denom = staking::get_params(ctx).await?.bond_denom;
     let me = distribution_address();
@@ -63,7 +64,7 @@ pub async fn allocate<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Resu
             let acc = state::accumulator(ctx, op).await?;
             let grown = acc
                 .checked_add(mul_div(portion, SCALE, v.shares.atomics())?)
-                .ok_or_else(|| TxError::logic("reward accumulator overflow"))?;
+                .ok_or_else(|| ExecError::logic("reward accumulator overflow"))?;
             state::set_accumulator(ctx, op, grown)?;
             handed_out += share;
         }
@@ -78,7 +79,7 @@ pub async fn pending(
     kv: &mut impl KvRead,
     delegator: &Address,
     op: &Address,
-) -> Result<u128, TxError> {
+) -> Result<u128, ExecError> {
     let shares = staking::get_shares(kv, delegator, op).await?;
     if shares.is_zero() {
         return Ok(0);
@@ -95,7 +96,7 @@ pub async fn settle<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     delegator: &Address,
     op: &Address,
-) -> Result<u128, TxError> {
+) -> Result<u128, ExecError> {
     let amount = pending(ctx, delegator, op).await?;
     let acc = state::accumulator(ctx, op).await?;
     state::set_paid_at(ctx, delegator, op, acc)?;
@@ -118,7 +119,7 @@ pub async fn forget_if_gone<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     delegator: &Address,
     op: &Address,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     if staking::get_shares(ctx, delegator, op).await?.is_zero() {
         state::set_paid_at(ctx, delegator, op, 0)?;
     }
@@ -131,10 +132,10 @@ pub async fn pay_from_community_pool<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     to: &Address,
     amount: u128,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let pool = state::community_pool(ctx).await?;
     let left = pool.checked_sub(amount).ok_or_else(|| {
-        TxError::insufficient_funds(format!(
+        ExecError::insufficient_funds(format!(
             "the community pool holds {pool}, less than {amount}"
         ))
     })?;

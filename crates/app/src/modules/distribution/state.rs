@@ -12,9 +12,10 @@
 
 use super::params::DistributionParams;
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::ids::DISTRIBUTION;
 use caspur_store::keys::key;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 
 const PARAMS: [u8; 2] = [DISTRIBUTION, 0];
 const POOL: [u8; 2] = [DISTRIBUTION, 1];
@@ -32,27 +33,27 @@ pub fn distribution_address() -> Address {
 }
 
 /// The parameters (defaults if never set).
-pub async fn get_params(kv: &mut impl KvRead) -> Result<DistributionParams, TxError> {
+pub async fn get_params(kv: &mut impl KvRead) -> Result<DistributionParams, ExecError> {
     crate::params::read(kv, &PARAMS).await
 }
 
 /// Stores the parameters.
-pub fn set_params(kv: &mut impl KvWrite, p: &DistributionParams) -> Result<(), TxError> {
+pub fn set_params(kv: &mut impl KvWrite, p: &DistributionParams) -> Result<(), ExecError> {
     crate::params::write(kv, &PARAMS, p)
 }
 
-async fn get_u128(kv: &mut impl KvRead, k: &[u8]) -> Result<u128, TxError> {
+async fn get_u128(kv: &mut impl KvRead, k: &[u8]) -> Result<u128, ExecError> {
     match kv.get(k).await? {
         None => Ok(0),
         Some(b) => {
             Ok(u128::from_be_bytes(b.as_slice().try_into().map_err(
-                |_| TxError::logic("corrupt distribution amount"),
+                |_| ExecError::logic("corrupt distribution amount"),
             )?))
         }
     }
 }
 
-fn set_u128(kv: &mut impl KvWrite, k: Vec<u8>, v: u128) -> Result<(), TxError> {
+fn set_u128(kv: &mut impl KvWrite, k: Vec<u8>, v: u128) -> Result<(), ExecError> {
     if v == 0 {
         kv.delete(k)
     } else {
@@ -61,22 +62,22 @@ fn set_u128(kv: &mut impl KvWrite, k: Vec<u8>, v: u128) -> Result<(), TxError> {
 }
 
 /// The community pool, in ucsp.
-pub async fn community_pool(kv: &mut impl KvRead) -> Result<u128, TxError> {
+pub async fn community_pool(kv: &mut impl KvRead) -> Result<u128, ExecError> {
     get_u128(kv, &POOL).await
 }
 
 /// Sets the community pool.
-pub fn set_community_pool(kv: &mut impl KvWrite, amount: u128) -> Result<(), TxError> {
+pub fn set_community_pool(kv: &mut impl KvWrite, amount: u128) -> Result<(), ExecError> {
     set_u128(kv, POOL.to_vec(), amount)
 }
 
 /// A validator's accumulator.
-pub async fn accumulator(kv: &mut impl KvRead, op: &Address) -> Result<u128, TxError> {
+pub async fn accumulator(kv: &mut impl KvRead, op: &Address) -> Result<u128, ExecError> {
     get_u128(kv, &key(&ACCUMULATOR, &[&op.0])).await
 }
 
 /// Sets a validator's accumulator.
-pub fn set_accumulator(kv: &mut impl KvWrite, op: &Address, v: u128) -> Result<(), TxError> {
+pub fn set_accumulator(kv: &mut impl KvWrite, op: &Address, v: u128) -> Result<(), ExecError> {
     set_u128(kv, key(&ACCUMULATOR, &[&op.0]), v)
 }
 
@@ -85,7 +86,7 @@ pub async fn paid_at(
     kv: &mut impl KvRead,
     delegator: &Address,
     op: &Address,
-) -> Result<u128, TxError> {
+) -> Result<u128, ExecError> {
     get_u128(kv, &key(&PAID_AT, &[&delegator.0, &op.0])).await
 }
 
@@ -95,16 +96,16 @@ pub fn set_paid_at(
     delegator: &Address,
     op: &Address,
     v: u128,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     set_u128(kv, key(&PAID_AT, &[&delegator.0, &op.0]), v)
 }
 
 /// A validator's unwithdrawn commission.
-pub async fn commission(kv: &mut impl KvRead, op: &Address) -> Result<u128, TxError> {
+pub async fn commission(kv: &mut impl KvRead, op: &Address) -> Result<u128, ExecError> {
     get_u128(kv, &key(&COMMISSION, &[&op.0])).await
 }
 
 /// Sets a validator's unwithdrawn commission.
-pub fn set_commission(kv: &mut impl KvWrite, op: &Address, v: u128) -> Result<(), TxError> {
+pub fn set_commission(kv: &mut impl KvWrite, op: &Address, v: u128) -> Result<(), ExecError> {
     set_u128(kv, key(&COMMISSION, &[&op.0]), v)
 }

@@ -4,16 +4,21 @@
 use super::params::GovParams;
 use super::state;
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::bank;
 use crate::modules::staking::state::timestamp;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coins, Event, TxError};
+use caspur_types::{Address, Coins, Event};
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
 use cosmos_sdk_proto::Any;
 
 /// The deposit a proposal carrying `messages` needs to reach voting: the (expedited) minimum
 /// deposit, or more where a message type declares its own minimum (`message_min_deposits`).
-pub fn required(params: &GovParams, messages: &[Any], expedited: bool) -> Result<Coins, TxError> {
+pub fn required(
+    params: &GovParams,
+    messages: &[Any],
+    expedited: bool,
+) -> Result<Coins, caspur_types::TxError> {
     let mut most: std::collections::BTreeMap<String, u128> = params
         .min_deposit(expedited)?
         .as_slice()
@@ -40,14 +45,14 @@ pub async fn add<B: StateRead>(
     id: u64,
     depositor: &Address,
     amount: &Coins,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let mut p = state::require_proposal(ctx, id).await?;
     let status = pb::ProposalStatus::try_from(p.status);
     if !matches!(
         status,
         Ok(pb::ProposalStatus::DepositPeriod | pb::ProposalStatus::VotingPeriod)
     ) {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "proposal {id} is no longer taking deposits"
         )));
     }
@@ -89,7 +94,7 @@ pub async fn burn_one<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     id: u64,
     depositor: &Address,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let amount = state::get_deposit(ctx, id, depositor).await?;
     if !amount.is_empty() {
         bank::state::burn_coins(ctx, &state::gov_address(), &amount).await?;
@@ -109,7 +114,7 @@ pub async fn settle<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     id: u64,
     burn: bool,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let gov = state::gov_address();
     for depositor in state::depositors(ctx, id).await? {
         let amount = state::get_deposit(ctx, id, &depositor).await?;

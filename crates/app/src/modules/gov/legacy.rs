@@ -5,8 +5,9 @@
 
 use super::{query, state};
 use crate::context::Unmetered;
+use crate::error::ExecError;
 use caspur_store::StateScan;
-use caspur_types::{Dec, TxError};
+use caspur_types::Dec;
 use cosmos_sdk_proto::cosmos::gov::{v1, v1beta1 as legacy};
 use prost::Message;
 
@@ -80,7 +81,7 @@ pub async fn route<S: StateScan>(
     s: &S,
     path: &str,
     data: &[u8],
-) -> Option<Result<Vec<u8>, TxError>> {
+) -> Option<Result<Vec<u8>, ExecError>> {
     let method = path.strip_prefix(PREFIX)?;
     let v1_path = format!("{}{method}", query::PREFIX);
     Some(match method {
@@ -135,17 +136,17 @@ async fn convert<R: Message + Default, S: StateScan>(
     v1_path: &str,
     data: &[u8],
     to_legacy: impl FnOnce(R) -> Vec<u8>,
-) -> Result<Vec<u8>, TxError> {
+) -> Result<Vec<u8>, ExecError> {
     let bytes = query::route(s, v1_path, data)
         .await
-        .unwrap_or_else(|| Err(TxError::logic("v1 gov query missing")))?;
-    let r = R::decode(bytes.as_slice()).map_err(|_| TxError::logic("v1 gov answer"))?;
+        .unwrap_or_else(|| Err(ExecError::logic("v1 gov query missing")))?;
+    let r = R::decode(bytes.as_slice()).map_err(|_| ExecError::logic("v1 gov answer"))?;
     Ok(to_legacy(r))
 }
 
-async fn params<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn params<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req = legacy::QueryParamsRequest::decode(data)
-        .map_err(|e| TxError::decode(format!("invalid request: {e}")))?;
+        .map_err(|e| ExecError::decode(format!("invalid request: {e}")))?;
     let p = state::get_params(&mut Unmetered(s)).await?.to_proto();
     let atomics = |d: &str| {
         d.parse::<Dec>()
@@ -173,7 +174,7 @@ async fn params<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
             })
         }
         other => {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "params_type must be voting, deposit or tallying, not {other:?}"
             )))
         }

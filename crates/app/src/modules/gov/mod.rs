@@ -14,6 +14,7 @@ pub mod tally;
 pub mod votes;
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::router;
 use caspur_store::StateRead;
 use caspur_types::{Address, Event, TxError};
@@ -59,11 +60,11 @@ macro_rules! governed_params {
             const TYPE_URL: &'static str = TYPE_URL;
             type Response = $response;
 
-            fn signers(&self) -> Result<Vec<caspur_types::Address>, caspur_types::TxError> {
+            fn signers(&self) -> Result<Vec<caspur_types::Address>, crate::error::ExecError> {
                 Ok(vec![caspur_types::Address::parse_account(&self.authority)?])
             }
 
-            fn check_stateless(&self) -> Result<(), caspur_types::TxError> {
+            fn check_stateless(&self) -> Result<(), crate::error::ExecError> {
                 $crate::modules::gov::require_authority(&self.authority)?;
                 $check(self).map(|_| ())
             }
@@ -72,7 +73,7 @@ macro_rules! governed_params {
                 &self,
                 ctx: &mut $crate::context::Ctx<'_, B>,
                 _depth: u32,
-            ) -> Result<Self::Response, caspur_types::TxError> {
+            ) -> Result<Self::Response, crate::error::ExecError> {
                 $apply(self, ctx).await?;
                 Ok(<$response>::default())
             }
@@ -83,11 +84,11 @@ pub(crate) use governed_params;
 
 /// Fails unless `authority` is the gov module account (the signer of governance-only
 /// messages such as every `MsgUpdateParams`).
-pub fn require_authority(authority: &str) -> Result<Address, TxError> {
+pub fn require_authority(authority: &str) -> Result<Address, ExecError> {
     let addr = Address::parse_account(authority)?;
     let gov = state::gov_address();
     if addr != gov {
-        return Err(TxError::unauthorized(format!(
+        return Err(ExecError::unauthorized(format!(
             "invalid authority; expected {gov}, got {authority}"
         )));
     }
@@ -98,7 +99,7 @@ pub fn require_authority(authority: &str) -> Result<Address, TxError> {
 pub async fn init_genesis<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     g: &GovGenesis,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     g.params.validate()?;
     state::set_params(ctx, &g.params)?;
     state::set_next_id(ctx, g.starting_proposal_id.max(1))?;
@@ -106,14 +107,16 @@ pub async fn init_genesis<B: StateRead>(
 }
 
 /// Reads `gov` back into genesis form.
-pub async fn export_genesis<S: caspur_store::StateScan>(state: &S) -> Result<GovGenesis, TxError> {
+pub async fn export_genesis<S: caspur_store::StateScan>(
+    state: &S,
+) -> Result<GovGenesis, ExecError> {
     let mut kv = crate::context::Unmetered(state);
     let params = state::get_params(&mut kv).await?;
     let next = match crate::context::KvRead::get(&mut kv, &[crate::modules::ids::GOV, 1]).await? {
         Some(b) => u64::from_be_bytes(
             b.as_slice()
                 .try_into()
-                .map_err(|_| TxError::logic("corrupt proposal counter"))?,
+                .map_err(|_| ExecError::logic("corrupt proposal counter"))?,
         ),
         None => 1,
     };
@@ -127,7 +130,7 @@ pub async fn export_genesis<S: caspur_store::StateScan>(state: &S) -> Result<Gov
 
 /// `gov`'s end of block: drops proposals whose deposit period ran out, and decides those whose
 /// voting period ended. `since_ms` is the previous block's time.
-pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), TxError> {
+pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), ExecError> {
     let now = ctx.block.time_ms;
     let params = state::get_params(ctx).await?;
     for due in state::DEPOSIT_QUEUE.pop_due(ctx, since_ms, now).await? {
@@ -162,12 +165,10 @@ pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Res
     Ok(())
 }
 
-fn proposal_id(payload: &[u8]) -> Result<u64, TxError> {
-    Ok(u64::from_be_bytes(
-        payload
-            .try_into()
-            .map_err(|_| TxError::logic("corrupt gov queue entry"))?,
-    ))
+fn proposal_id(payload: &[u8]) -> Result<u64, ExecError> {
+    Ok(u64::from_be_bytes(payload.try_into().map_err(|_| {
+        ExecError::logic("corrupt gov queue entry")
+    })?))
 }
 
 /// Tallies a proposal whose voting ended and acts on the outcome.
@@ -175,7 +176,7 @@ async fn decide<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     mut p: pb::Proposal,
     params: &GovParams,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let id = p.id;
     let outcome = tally::tally(ctx, id, p.expedited, params).await?;
     if p.expedited && !outcome.passes && !outcome.burn_deposits {
@@ -205,15 +206,15 @@ async fn decide<B: StateRead>(
     }
     deposits::settle(ctx, id, outcome.burn_deposits).await?;
     let result = if outcome.passes {
-        match execute(ctx, &p.messages).await {
+        match execute(ctx, &p.messages).await? {
             Ok(()) => {
                 p.status = pb::ProposalStatus::Passed as i32;
                 "proposal_passed"
             }
-            Err(e) if e.code == caspur_types::ErrorCode::Io => return Err(e),
-            Err(e) => {
+            Err(failure) => {
+                tracing::info!(proposal = id, error = %failure.error, "passed proposal failed to apply");
                 p.status = pb::ProposalStatus::Failed as i32;
-                p.failed_reason = e.log();
+                p.failed_reason = failure.reason();
                 "proposal_failed"
             }
         }
@@ -231,30 +232,61 @@ async fn decide<B: StateRead>(
     Ok(())
 }
 
+/// Why a passed proposal's messages did not apply.
+struct ProposalFailure {
+    /// The failing message's index (`None`: the messages as a whole break a rule now).
+    message: Option<usize>,
+    /// The failure.
+    error: TxError,
+}
+
+impl ProposalFailure {
+    /// The reason the proposal keeps in state: our own fixed words around typed values (the
+    /// message index, codespace, code and the code's registered description). The error's
+    /// own message is logged, never stored: it may quote other crates' text, which a
+    /// dependency update could change — and state is hashed.
+    fn reason(&self) -> String {
+        let which = match self.message {
+            Some(i) => format!("message {i}"),
+            None => "the messages".to_string(),
+        };
+        format!(
+            "{which} failed: {} code {}: {}",
+            self.error.codespace(),
+            self.error.code.code(),
+            self.error.code.description()
+        )
+    }
+}
+
 /// Runs a passed proposal's messages through the router, all or nothing: a failing message
-/// undoes the others' writes and events and becomes the proposal's failure reason.
+/// undoes the others' writes and events and becomes the proposal's failure.
 async fn execute<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     messages: &[cosmos_sdk_proto::Any],
-) -> Result<(), TxError> {
+) -> Result<Result<(), ProposalFailure>, ExecError> {
     ctx.state.commit_tx();
     // The same walker as at submission (bounds, shapes, the gov account as the only signer):
     // what was stored is re-checked against the rules in force now.
-    crate::msg_tree::walk(messages, 1)?;
+    if let Err(e) = crate::msg_tree::walk(messages, 1) {
+        let error = e.into_tx()?;
+        return Ok(Err(ProposalFailure {
+            message: None,
+            error,
+        }));
+    }
     let events_before = ctx.events.len();
     for (i, msg) in messages.iter().enumerate() {
         if let Err(e) = router::dispatch(ctx, msg, 1).await {
-            if e.code == caspur_types::ErrorCode::Io {
-                return Err(e);
-            }
+            let error = e.into_tx()?;
             ctx.state.discard_tx();
             ctx.events.truncate(events_before);
-            return Err(TxError {
-                code: e.code,
-                message: format!("message {i} ({}): {}", msg.type_url, e.message),
-            });
+            return Ok(Err(ProposalFailure {
+                message: Some(i),
+                error,
+            }));
         }
     }
     ctx.state.commit_tx();
-    Ok(())
+    Ok(Ok(()))
 }

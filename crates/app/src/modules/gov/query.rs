@@ -2,10 +2,11 @@
 
 use super::{state, tally};
 use crate::context::{store_err, Unmetered};
+use crate::error::ExecError;
 use crate::query::decode_request as decode;
 use caspur_store::keys::key;
 use caspur_store::StateScan;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageResponse;
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
 use prost::Message;
@@ -21,7 +22,7 @@ pub async fn route<S: StateScan>(
     s: &S,
     path: &str,
     data: &[u8],
-) -> Option<Result<Vec<u8>, TxError>> {
+) -> Option<Result<Vec<u8>, ExecError>> {
     let method = path.strip_prefix(PREFIX)?;
     Some(match method {
         "Proposal" => proposal(s, data).await,
@@ -43,13 +44,13 @@ fn page(total: usize) -> Option<PageResponse> {
     })
 }
 
-async fn proposal<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn proposal<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryProposalRequest = decode(data)?;
     let p = state::require_proposal(&mut Unmetered(s), req.proposal_id).await?;
     Ok(pb::QueryProposalResponse { proposal: Some(p) }.encode_to_vec())
 }
 
-async fn proposals<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn proposals<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryProposalsRequest = decode(data)?;
     let voter = (!req.voter.is_empty())
         .then(|| Address::parse_account(&req.voter))
@@ -64,7 +65,7 @@ async fn proposals<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError>
     let mut list = Vec::new();
     for (_, v) in rows {
         let p =
-            pb::Proposal::decode(v.as_slice()).map_err(|_| TxError::logic("corrupt proposal"))?;
+            pb::Proposal::decode(v.as_slice()).map_err(|_| ExecError::logic("corrupt proposal"))?;
         if req.proposal_status != 0 && p.status != req.proposal_status {
             continue;
         }
@@ -94,22 +95,24 @@ async fn proposals<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError>
     .encode_to_vec())
 }
 
-async fn vote<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn vote<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryVoteRequest = decode(data)?;
     let voter = Address::parse_account(&req.voter)?;
     let vote = state::get_vote(&mut Unmetered(s), req.proposal_id, &voter)
         .await?
-        .ok_or_else(|| TxError {
-            code: caspur_types::ErrorCode::KeyNotFound,
-            message: format!(
-                "voter {} has not voted on proposal {}",
-                req.voter, req.proposal_id
-            ),
+        .ok_or_else(|| {
+            ExecError::Tx(caspur_types::TxError {
+                code: caspur_types::ErrorCode::KeyNotFound,
+                message: format!(
+                    "voter {} has not voted on proposal {}",
+                    req.voter, req.proposal_id
+                ),
+            })
         })?;
     Ok(pb::QueryVoteResponse { vote: Some(vote) }.encode_to_vec())
 }
 
-async fn votes<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn votes<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryVotesRequest = decode(data)?;
     let rows = s
         .scan_prefix(
@@ -120,7 +123,7 @@ async fn votes<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
         .map_err(store_err)?;
     let votes = rows
         .iter()
-        .map(|(_, v)| pb::Vote::decode(v.as_slice()).map_err(|_| TxError::logic("corrupt vote")))
+        .map(|(_, v)| pb::Vote::decode(v.as_slice()).map_err(|_| ExecError::logic("corrupt vote")))
         .collect::<Result<Vec<_>, _>>()?;
     let total = votes.len();
     Ok(pb::QueryVotesResponse {
@@ -130,18 +133,18 @@ async fn votes<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
     .encode_to_vec())
 }
 
-async fn deposit<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn deposit<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryDepositRequest = decode(data)?;
     let depositor = Address::parse_account(&req.depositor)?;
     let amount = state::get_deposit(&mut Unmetered(s), req.proposal_id, &depositor).await?;
     if amount.is_empty() {
-        return Err(TxError {
+        return Err(ExecError::Tx(caspur_types::TxError {
             code: caspur_types::ErrorCode::KeyNotFound,
             message: format!(
                 "depositor {} has no deposit on proposal {}",
                 req.depositor, req.proposal_id
             ),
-        });
+        }));
     }
     Ok(pb::QueryDepositResponse {
         deposit: Some(pb::Deposit {
@@ -153,7 +156,7 @@ async fn deposit<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
     .encode_to_vec())
 }
 
-async fn deposits<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn deposits<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryDepositsRequest = decode(data)?;
     let rows = s
         .scan_prefix(
@@ -165,7 +168,7 @@ async fn deposits<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> 
     let deposits = rows
         .iter()
         .map(|(_, v)| {
-            pb::Deposit::decode(v.as_slice()).map_err(|_| TxError::logic("corrupt deposit"))
+            pb::Deposit::decode(v.as_slice()).map_err(|_| ExecError::logic("corrupt deposit"))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let total = deposits.len();
@@ -177,7 +180,7 @@ async fn deposits<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> 
 }
 
 /// The final tally of a decided proposal, or the current one of a proposal being voted on.
-async fn tally_result<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn tally_result<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryTallyResultRequest = decode(data)?;
     let mut kv = Unmetered(s);
     let p = state::require_proposal(&mut kv, req.proposal_id).await?;
@@ -196,7 +199,7 @@ async fn tally_result<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxErr
     .encode_to_vec())
 }
 
-async fn params<S: StateScan>(s: &S) -> Result<Vec<u8>, TxError> {
+async fn params<S: StateScan>(s: &S) -> Result<Vec<u8>, ExecError> {
     let p = state::get_params(&mut Unmetered(s)).await?;
     #[allow(deprecated)]
     let response = pb::QueryParamsResponse {

@@ -13,10 +13,11 @@
 
 use super::params::GovParams;
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::ids::GOV;
 use crate::queue::TimeQueue;
 use caspur_store::keys::key;
-use caspur_types::{Address, Coins, TxError};
+use caspur_types::{Address, Coins};
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
 use prost::Message as _;
 
@@ -44,22 +45,22 @@ pub fn gov_address() -> Address {
     Address(a)
 }
 
-fn corrupt(what: &str) -> TxError {
-    TxError::logic(format!("corrupt gov state: {what}"))
+fn corrupt(what: &str) -> ExecError {
+    ExecError::logic(format!("corrupt gov state: {what}"))
 }
 
 /// The parameters (defaults if never set).
-pub async fn get_params(kv: &mut impl KvRead) -> Result<GovParams, TxError> {
+pub async fn get_params(kv: &mut impl KvRead) -> Result<GovParams, ExecError> {
     crate::params::read(kv, &PARAMS).await
 }
 
 /// Stores the parameters.
-pub fn set_params(kv: &mut impl KvWrite, p: &GovParams) -> Result<(), TxError> {
+pub fn set_params(kv: &mut impl KvWrite, p: &GovParams) -> Result<(), ExecError> {
     crate::params::write(kv, &PARAMS, p)
 }
 
 /// Takes the next proposal id.
-pub async fn next_id(kv: &mut impl KvWrite) -> Result<u64, TxError> {
+pub async fn next_id(kv: &mut impl KvWrite) -> Result<u64, ExecError> {
     let id = match kv.get(&NEXT_ID).await? {
         None => 1,
         Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| corrupt("next id"))?),
@@ -69,7 +70,7 @@ pub async fn next_id(kv: &mut impl KvWrite) -> Result<u64, TxError> {
 }
 
 /// Sets the next proposal id (genesis).
-pub fn set_next_id(kv: &mut impl KvWrite, id: u64) -> Result<(), TxError> {
+pub fn set_next_id(kv: &mut impl KvWrite, id: u64) -> Result<(), ExecError> {
     kv.put(NEXT_ID.to_vec(), id.to_be_bytes().to_vec())
 }
 
@@ -78,7 +79,10 @@ fn proposal_key(id: u64) -> Vec<u8> {
 }
 
 /// A proposal, if it exists.
-pub async fn get_proposal(kv: &mut impl KvRead, id: u64) -> Result<Option<pb::Proposal>, TxError> {
+pub async fn get_proposal(
+    kv: &mut impl KvRead,
+    id: u64,
+) -> Result<Option<pb::Proposal>, ExecError> {
     kv.get(&proposal_key(id))
         .await?
         .map(|b| pb::Proposal::decode(b.as_slice()).map_err(|_| corrupt("proposal")))
@@ -86,24 +90,26 @@ pub async fn get_proposal(kv: &mut impl KvRead, id: u64) -> Result<Option<pb::Pr
 }
 
 /// A proposal, or an error naming it.
-pub async fn require_proposal(kv: &mut impl KvRead, id: u64) -> Result<pb::Proposal, TxError> {
-    get_proposal(kv, id).await?.ok_or_else(|| TxError {
-        code: caspur_types::ErrorCode::KeyNotFound,
-        message: format!("proposal {id} does not exist"),
+pub async fn require_proposal(kv: &mut impl KvRead, id: u64) -> Result<pb::Proposal, ExecError> {
+    get_proposal(kv, id).await?.ok_or_else(|| {
+        ExecError::Tx(caspur_types::TxError {
+            code: caspur_types::ErrorCode::KeyNotFound,
+            message: format!("proposal {id} does not exist"),
+        })
     })
 }
 
 /// Stores a proposal.
-pub fn set_proposal(kv: &mut impl KvWrite, p: &pb::Proposal) -> Result<(), TxError> {
+pub fn set_proposal(kv: &mut impl KvWrite, p: &pb::Proposal) -> Result<(), ExecError> {
     kv.put(proposal_key(p.id), p.encode_to_vec())
 }
 
 /// Removes a proposal.
-pub fn delete_proposal(kv: &mut impl KvWrite, id: u64) -> Result<(), TxError> {
+pub fn delete_proposal(kv: &mut impl KvWrite, id: u64) -> Result<(), ExecError> {
     kv.delete(proposal_key(id))
 }
 
-async fn address_list(kv: &mut impl KvRead, k: &[u8]) -> Result<Vec<Address>, TxError> {
+async fn address_list(kv: &mut impl KvRead, k: &[u8]) -> Result<Vec<Address>, ExecError> {
     let bytes = kv.get(k).await?.unwrap_or_default();
     if !bytes.len().is_multiple_of(20) {
         return Err(corrupt("address list"));
@@ -118,7 +124,7 @@ async fn address_list(kv: &mut impl KvRead, k: &[u8]) -> Result<Vec<Address>, Tx
         .collect())
 }
 
-async fn add_to_list(kv: &mut impl KvWrite, k: Vec<u8>, a: &Address) -> Result<(), TxError> {
+async fn add_to_list(kv: &mut impl KvWrite, k: Vec<u8>, a: &Address) -> Result<(), ExecError> {
     let mut list = address_list(kv, &k).await?;
     if let Err(at) = list.binary_search(a) {
         list.insert(at, *a);
@@ -136,12 +142,12 @@ pub async fn get_deposit(
     kv: &mut impl KvRead,
     id: u64,
     depositor: &Address,
-) -> Result<Coins, TxError> {
+) -> Result<Coins, ExecError> {
     match kv.get(&deposit_key(id, depositor)).await? {
         None => Ok(Coins::empty()),
         Some(b) => {
             let d = pb::Deposit::decode(b.as_slice()).map_err(|_| corrupt("deposit"))?;
-            Coins::from_proto(&d.amount)
+            Ok(Coins::from_proto(&d.amount)?)
         }
     }
 }
@@ -152,7 +158,7 @@ pub async fn set_deposit(
     id: u64,
     depositor: &Address,
     amount: &Coins,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let d = pb::Deposit {
         proposal_id: id,
         depositor: depositor.to_account_string(),
@@ -163,12 +169,12 @@ pub async fn set_deposit(
 }
 
 /// The depositors of proposal `id`, sorted.
-pub async fn depositors(kv: &mut impl KvRead, id: u64) -> Result<Vec<Address>, TxError> {
+pub async fn depositors(kv: &mut impl KvRead, id: u64) -> Result<Vec<Address>, ExecError> {
     address_list(kv, &key(&DEPOSITORS, &[&id.to_be_bytes()])).await
 }
 
 /// Forgets every deposit record of proposal `id` (after refund or burn).
-pub async fn clear_deposits(kv: &mut impl KvWrite, id: u64) -> Result<(), TxError> {
+pub async fn clear_deposits(kv: &mut impl KvWrite, id: u64) -> Result<(), ExecError> {
     for d in depositors(kv, id).await? {
         kv.delete(deposit_key(id, &d))?;
     }
@@ -184,7 +190,7 @@ pub async fn get_vote(
     kv: &mut impl KvRead,
     id: u64,
     voter: &Address,
-) -> Result<Option<pb::Vote>, TxError> {
+) -> Result<Option<pb::Vote>, ExecError> {
     kv.get(&vote_key(id, voter))
         .await?
         .map(|b| pb::Vote::decode(b.as_slice()).map_err(|_| corrupt("vote")))
@@ -197,18 +203,18 @@ pub async fn set_vote(
     id: u64,
     voter: &Address,
     vote: &pb::Vote,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     kv.put(vote_key(id, voter), vote.encode_to_vec())?;
     add_to_list(kv, key(&VOTERS, &[&id.to_be_bytes()]), voter).await
 }
 
 /// The voters of proposal `id`, sorted.
-pub async fn voters(kv: &mut impl KvRead, id: u64) -> Result<Vec<Address>, TxError> {
+pub async fn voters(kv: &mut impl KvRead, id: u64) -> Result<Vec<Address>, ExecError> {
     address_list(kv, &key(&VOTERS, &[&id.to_be_bytes()])).await
 }
 
 /// Forgets every vote on proposal `id` (after its tally).
-pub async fn clear_votes(kv: &mut impl KvWrite, id: u64) -> Result<(), TxError> {
+pub async fn clear_votes(kv: &mut impl KvWrite, id: u64) -> Result<(), ExecError> {
     for v in voters(kv, id).await? {
         kv.delete(vote_key(id, &v))?;
     }

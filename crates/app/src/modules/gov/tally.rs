@@ -5,9 +5,10 @@
 use super::params::GovParams;
 use super::state;
 use crate::context::KvRead;
+use crate::error::ExecError;
 use crate::modules::staking::delegation::mul_div;
 use crate::modules::staking::state::{self as staking, Status};
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Address, Dec};
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
 use ethnum::U256;
 use std::collections::BTreeMap;
@@ -26,13 +27,13 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, option: i32, tokens: u128) -> Result<(), TxError> {
+    fn add(&mut self, option: i32, tokens: u128) -> Result<(), ExecError> {
         let slot = match pb::VoteOption::try_from(option) {
             Ok(pb::VoteOption::Yes) => &mut self.yes,
             Ok(pb::VoteOption::Abstain) => &mut self.abstain,
             Ok(pb::VoteOption::No) => &mut self.no,
             Ok(pb::VoteOption::NoWithVeto) => &mut self.veto,
-            _ => return Err(TxError::logic("stored vote has an invalid option")),
+            _ => return Err(ExecError::logic("stored vote has an invalid option")),
         };
         *slot = slot.saturating_add(tokens);
         Ok(())
@@ -70,7 +71,7 @@ fn exceeds(part: u128, whole: u128, fraction: Dec) -> bool {
         > U256::from(fraction.atomics()) * U256::from(whole)
 }
 
-fn weighted(tokens: u128, weight: &str) -> Result<u128, TxError> {
+fn weighted(tokens: u128, weight: &str) -> Result<u128, ExecError> {
     let w: Dec = weight.parse()?;
     mul_div(tokens, w.atomics(), Dec::ONE.atomics())
 }
@@ -88,7 +89,7 @@ pub async fn tally(
     id: u64,
     expedited: bool,
     params: &GovParams,
-) -> Result<Outcome, TxError> {
+) -> Result<Outcome, ExecError> {
     let mut bonded: BTreeMap<Address, Bonded> = BTreeMap::new();
     let mut total_bonded: u128 = 0;
     for (op, _) in staking::bonded_set(kv).await? {

@@ -2,14 +2,17 @@
 
 use super::state;
 use crate::context::Ctx;
+use crate::error::ExecError;
 use caspur_store::StateRead;
-use caspur_types::{Address, Dec, Event, TxError};
+use caspur_types::{Address, Dec, Event};
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
 
 /// Options must be valid, distinct, positively weighted, and sum to exactly 1.
-pub fn check_options(options: &[pb::WeightedVoteOption]) -> Result<(), TxError> {
+pub fn check_options(options: &[pb::WeightedVoteOption]) -> Result<(), ExecError> {
     if options.is_empty() {
-        return Err(TxError::invalid_request("a vote needs at least one option"));
+        return Err(ExecError::invalid_request(
+            "a vote needs at least one option",
+        ));
     }
     let mut seen = Vec::new();
     let mut sum = Dec::ZERO;
@@ -22,26 +25,26 @@ pub fn check_options(options: &[pb::WeightedVoteOption]) -> Result<(), TxError> 
                 | pb::VoteOption::NoWithVeto,
             ) => {}
             _ => {
-                return Err(TxError::invalid_request(format!(
+                return Err(ExecError::invalid_request(format!(
                     "invalid vote option {}",
                     o.option
                 )))
             }
         }
         if seen.contains(&o.option) {
-            return Err(TxError::invalid_request("duplicate vote option"));
+            return Err(ExecError::invalid_request("duplicate vote option"));
         }
         seen.push(o.option);
         let w: Dec = o.weight.parse()?;
         if w.is_zero() || w > Dec::ONE {
-            return Err(TxError::invalid_request("each weight must be in (0, 1]"));
+            return Err(ExecError::invalid_request("each weight must be in (0, 1]"));
         }
         sum = sum
             .checked_add(w)
-            .ok_or_else(|| TxError::invalid_request("weights overflow"))?;
+            .ok_or_else(|| ExecError::invalid_request("weights overflow"))?;
     }
     if sum != Dec::ONE {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "vote weights must sum to 1, got {sum}"
         )));
     }
@@ -55,15 +58,15 @@ pub async fn cast<B: StateRead>(
     voter: &str,
     options: Vec<pb::WeightedVoteOption>,
     metadata: &str,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     if metadata.len() > 255 {
-        return Err(TxError::invalid_request(
+        return Err(ExecError::invalid_request(
             "vote metadata is limited to 255 bytes",
         ));
     }
     let p = state::require_proposal(ctx, id).await?;
     if p.status != pb::ProposalStatus::VotingPeriod as i32 {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "proposal {id} is not in its voting period"
         )));
     }

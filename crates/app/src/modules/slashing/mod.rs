@@ -11,9 +11,10 @@ pub mod params;
 pub mod state;
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::staking::{self, slash};
 use caspur_store::StateRead;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 use serde::{Deserialize, Serialize};
 
 pub use params::SlashingParams;
@@ -33,14 +34,16 @@ pub struct SlashingGenesis {
 pub async fn init_genesis<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     g: &SlashingGenesis,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     g.params.validate()?;
     state::set_params(ctx, &g.params)?;
     crate::genesis::write_exported(ctx, crate::modules::ids::SLASHING, &g.exported_state).await
 }
 
 /// Reads `slashing` back into genesis form.
-pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<SlashingGenesis, TxError> {
+pub async fn export_genesis<S: caspur_store::StateScan>(
+    s: &S,
+) -> Result<SlashingGenesis, ExecError> {
     Ok(SlashingGenesis {
         params: state::get_params(&mut crate::context::Unmetered(s)).await?,
         exported_state: crate::genesis::read_exported(s, crate::modules::ids::SLASHING, &[0])
@@ -57,7 +60,7 @@ pub async fn handle_signatures<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     signed: &[Address],
     missed: &[Address],
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let params = state::get_params(ctx).await?;
     let window = params.signed_blocks_window;
     let max_missed = window
@@ -112,7 +115,7 @@ async fn record_block<B: StateRead>(
     info: &mut state::SigningInfo,
     window: u64,
     missed: bool,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let index = info.index_offset % window;
     let was_missed = state::missed_bit(ctx, op, index).await?;
     if was_missed != missed {
@@ -141,7 +144,7 @@ pub async fn handle_double_sign<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     op: &Address,
     infraction_height: u64,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let params = state::get_params(ctx).await?;
     let mut info = state::signing_info(ctx, op, ctx.block.height).await?;
     if info.tombstoned {

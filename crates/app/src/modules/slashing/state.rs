@@ -8,9 +8,10 @@
 
 use super::params::SlashingParams;
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::ids::SLASHING;
 use caspur_store::keys::key;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 use serde::{Deserialize, Serialize};
 
 const PARAMS: [u8; 2] = [SLASHING, 0];
@@ -33,12 +34,12 @@ pub struct SigningInfo {
 }
 
 /// The parameters (defaults if never set).
-pub async fn get_params(kv: &mut impl KvRead) -> Result<SlashingParams, TxError> {
+pub async fn get_params(kv: &mut impl KvRead) -> Result<SlashingParams, ExecError> {
     crate::params::read(kv, &PARAMS).await
 }
 
 /// Stores the parameters.
-pub fn set_params(kv: &mut impl KvWrite, p: &SlashingParams) -> Result<(), TxError> {
+pub fn set_params(kv: &mut impl KvWrite, p: &SlashingParams) -> Result<(), ExecError> {
     crate::params::write(kv, &PARAMS, p)
 }
 
@@ -47,13 +48,13 @@ pub async fn signing_info(
     kv: &mut impl KvRead,
     op: &Address,
     height: u64,
-) -> Result<SigningInfo, TxError> {
+) -> Result<SigningInfo, ExecError> {
     match kv.get(&key(&INFO, &[&op.0])).await? {
         None => Ok(SigningInfo {
             start_height: height,
             ..SigningInfo::default()
         }),
-        Some(b) => serde_json::from_slice(&b).map_err(|_| TxError::logic("corrupt signing info")),
+        Some(b) => serde_json::from_slice(&b).map_err(|_| ExecError::logic("corrupt signing info")),
     }
 }
 
@@ -62,13 +63,13 @@ pub fn set_signing_info(
     kv: &mut impl KvWrite,
     op: &Address,
     info: &SigningInfo,
-) -> Result<(), TxError> {
-    let bytes = serde_json::to_vec(info).map_err(|e| TxError::logic(e.to_string()))?;
+) -> Result<(), ExecError> {
+    let bytes = serde_json::to_vec(info).map_err(|e| ExecError::logic(e.to_string()))?;
     kv.put(key(&INFO, &[&op.0]), bytes)
 }
 
 /// Whether `op` missed the block at bitmap position `index`.
-pub async fn missed_bit(kv: &mut impl KvRead, op: &Address, index: u64) -> Result<bool, TxError> {
+pub async fn missed_bit(kv: &mut impl KvRead, op: &Address, index: u64) -> Result<bool, ExecError> {
     let bytes = kv.get(&key(&MISSED, &[&op.0])).await?.unwrap_or_default();
     Ok(bytes
         .get((index / 8) as usize)
@@ -82,7 +83,7 @@ pub async fn set_missed_bit(
     index: u64,
     window: u64,
     missed: bool,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let k = key(&MISSED, &[&op.0]);
     let mut bytes = kv.get(&k).await?.unwrap_or_default();
     bytes.resize(window.div_ceil(8) as usize, 0);
@@ -96,6 +97,6 @@ pub async fn set_missed_bit(
 }
 
 /// Forgets `op`'s missed blocks (after it was jailed for them).
-pub fn clear_missed(kv: &mut impl KvWrite, op: &Address) -> Result<(), TxError> {
+pub fn clear_missed(kv: &mut impl KvWrite, op: &Address) -> Result<(), ExecError> {
     kv.delete(key(&MISSED, &[&op.0]))
 }

@@ -5,17 +5,18 @@ use super::delegation::{self, pool_of};
 use super::hooks;
 use super::state::{self, Status, REDELEGATION_QUEUE, UNBONDING_QUEUE, VALIDATOR_QUEUE};
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::bank;
 use crate::validators::Validator as SetMember;
 use caspur_store::StateRead;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 
 /// Runs staking's end of block; returns the consensus set for the next epoch when the bonded
 /// set changed (membership or power). `since_ms` is the previous block's time.
 pub async fn end_block<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     since_ms: u64,
-) -> Result<Option<Vec<SetMember>>, TxError> {
+) -> Result<Option<Vec<SetMember>>, ExecError> {
     let set = if state::take_changed(ctx).await? {
         update_bonded_set(ctx).await?
     } else {
@@ -31,7 +32,7 @@ pub async fn end_block<B: StateRead>(
 /// validators leaving it start unbonding.
 pub async fn update_bonded_set<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
-) -> Result<Option<Vec<SetMember>>, TxError> {
+) -> Result<Option<Vec<SetMember>>, ExecError> {
     let params = state::get_params(ctx).await?;
     let mut ranked = Vec::new();
     for op in state::operators(ctx).await? {
@@ -100,11 +101,11 @@ pub async fn update_bonded_set<B: StateRead>(
 async fn mature_validators<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     since_ms: u64,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let now = ctx.block.time_ms;
     for due in VALIDATOR_QUEUE.pop_due(ctx, since_ms, now).await? {
         let [op] = state::payload_addresses(&due.payload)?[..] else {
-            return Err(TxError::logic("corrupt validator queue entry"));
+            return Err(ExecError::logic("corrupt validator queue entry"));
         };
         let Some(mut v) = state::get_validator(ctx, &op).await? else {
             continue;
@@ -126,12 +127,12 @@ async fn mature_validators<B: StateRead>(
 async fn mature_unbondings<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     since_ms: u64,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let now = ctx.block.time_ms;
     let denom = state::get_params(ctx).await?.bond_denom;
     for due in UNBONDING_QUEUE.pop_due(ctx, since_ms, now).await? {
         let [delegator, op] = state::payload_addresses(&due.payload)?[..] else {
-            return Err(TxError::logic("corrupt unbonding queue entry"));
+            return Err(ExecError::logic("corrupt unbonding queue entry"));
         };
         let entries = state::get_unbonding(ctx, &delegator, &op).await?;
         let (matured, pending): (Vec<_>, Vec<_>) =
@@ -159,11 +160,11 @@ async fn mature_unbondings<B: StateRead>(
 async fn mature_redelegations<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     since_ms: u64,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let now = ctx.block.time_ms;
     for due in REDELEGATION_QUEUE.pop_due(ctx, since_ms, now).await? {
         let [delegator, src, dst] = state::payload_addresses(&due.payload)?[..] else {
-            return Err(TxError::logic("corrupt redelegation queue entry"));
+            return Err(ExecError::logic("corrupt redelegation queue entry"));
         };
         let entries = state::get_redelegation(ctx, &delegator, &src, &dst).await?;
         let before = entries.len();

@@ -5,9 +5,10 @@
 use super::hooks;
 use super::state::{self, Status, Validator};
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::bank;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coin, Coins, Dec, TxError};
+use caspur_types::{Address, Coin, Coins, Dec};
 use ethnum::U256;
 
 fn module_address(name: &str) -> Address {
@@ -36,25 +37,25 @@ pub fn pool_of(status: Status) -> Address {
 }
 
 /// `a × b ÷ c`, truncated, without overflow in between.
-pub fn mul_div(a: u128, b: u128, c: u128) -> Result<u128, TxError> {
+pub fn mul_div(a: u128, b: u128, c: u128) -> Result<u128, ExecError> {
     if c == 0 {
-        return Err(TxError::logic("division by zero in share arithmetic"));
+        return Err(ExecError::logic("division by zero in share arithmetic"));
     }
     let q = U256::from(a) * U256::from(b) / U256::from(c);
-    u128::try_from(q).map_err(|_| TxError::logic("share arithmetic overflow"))
+    u128::try_from(q).map_err(|_| ExecError::logic("share arithmetic overflow"))
 }
 
 /// Shares that `tokens` buy at the validator's exchange rate (1:1 for a validator without
 /// tokens).
-pub fn shares_for(v: &Validator, tokens: u128) -> Result<Dec, TxError> {
+pub fn shares_for(v: &Validator, tokens: u128) -> Result<Dec, ExecError> {
     if v.tokens == 0 {
         if !v.shares.is_zero() {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "validator {} has shares but no tokens (slashed to zero): delegating to it is refused",
                 state::valoper(&v.operator)
             )));
         }
-        return Dec::from_int(tokens).ok_or_else(|| TxError::logic("share overflow"));
+        return Dec::from_int(tokens).ok_or_else(|| ExecError::logic("share overflow"));
     }
     Ok(Dec::from_atomics(mul_div(
         tokens,
@@ -64,7 +65,7 @@ pub fn shares_for(v: &Validator, tokens: u128) -> Result<Dec, TxError> {
 }
 
 /// Tokens that `shares` are worth (truncated).
-pub fn tokens_for(v: &Validator, shares: Dec) -> Result<u128, TxError> {
+pub fn tokens_for(v: &Validator, shares: Dec) -> Result<u128, ExecError> {
     if v.shares.is_zero() {
         return Ok(0);
     }
@@ -77,7 +78,7 @@ pub async fn move_between_pools<B: StateRead>(
     from: Status,
     to: Status,
     amount: u128,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let (from, to) = (pool_of(from), pool_of(to));
     if from == to || amount == 0 {
         return Ok(());
@@ -87,7 +88,7 @@ pub async fn move_between_pools<B: StateRead>(
 }
 
 /// `amount` of `denom` as coins.
-pub fn coins(denom: &str, amount: u128) -> Result<Coins, TxError> {
+pub fn coins(denom: &str, amount: u128) -> Result<Coins, caspur_types::TxError> {
     Coins::normalize(vec![Coin::new(denom.to_string(), amount)])
 }
 
@@ -109,7 +110,7 @@ pub async fn delegate<B: StateRead>(
     v: &mut Validator,
     amount: u128,
     source: Source,
-) -> Result<Dec, TxError> {
+) -> Result<Dec, ExecError> {
     hooks::before_delegation_changed(ctx, delegator, &v.operator).await?;
     let denom = state::get_params(ctx).await?.bond_denom;
     let new_shares = shares_for(v, amount)?;
@@ -123,16 +124,16 @@ pub async fn delegate<B: StateRead>(
     v.tokens = v
         .tokens
         .checked_add(amount)
-        .ok_or_else(|| TxError::logic("validator tokens overflow"))?;
+        .ok_or_else(|| ExecError::logic("validator tokens overflow"))?;
     v.shares = v
         .shares
         .checked_add(new_shares)
-        .ok_or_else(|| TxError::logic("validator shares overflow"))?;
+        .ok_or_else(|| ExecError::logic("validator shares overflow"))?;
     state::set_validator(ctx, v)?;
     let held = state::get_shares(ctx, delegator, &v.operator).await?;
     let total = held
         .checked_add(new_shares)
-        .ok_or_else(|| TxError::logic("delegation shares overflow"))?;
+        .ok_or_else(|| ExecError::logic("delegation shares overflow"))?;
     state::set_shares(ctx, delegator, &v.operator, total).await?;
     hooks::delegation_changed(ctx, delegator, &v.operator).await?;
     Ok(new_shares)
@@ -145,17 +146,17 @@ pub async fn shares_to_unbond<B: StateRead>(
     delegator: &Address,
     v: &Validator,
     amount: u128,
-) -> Result<Dec, TxError> {
+) -> Result<Dec, ExecError> {
     let held = state::get_shares(ctx, delegator, &v.operator).await?;
     if held.is_zero() {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "{delegator} has no delegation to {}",
             state::valoper(&v.operator)
         )));
     }
     let worth = tokens_for(v, held)?;
     if amount > worth {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "cannot unbond {amount} tokens: the delegation is worth {worth}"
         )));
     }
@@ -174,12 +175,12 @@ pub async fn unbond<B: StateRead>(
     delegator: &Address,
     v: &mut Validator,
     shares: Dec,
-) -> Result<u128, TxError> {
+) -> Result<u128, ExecError> {
     hooks::before_delegation_changed(ctx, delegator, &v.operator).await?;
     let held = state::get_shares(ctx, delegator, &v.operator).await?;
     let left = held
         .checked_sub(shares)
-        .ok_or_else(|| TxError::invalid_request("not enough delegation shares"))?;
+        .ok_or_else(|| ExecError::invalid_request("not enough delegation shares"))?;
     // The last shares out take every token, so no dust is stranded by truncation.
     let tokens = if shares == v.shares {
         v.tokens
@@ -189,11 +190,11 @@ pub async fn unbond<B: StateRead>(
     v.shares = v
         .shares
         .checked_sub(shares)
-        .ok_or_else(|| TxError::logic("validator shares underflow"))?;
+        .ok_or_else(|| ExecError::logic("validator shares underflow"))?;
     v.tokens = v
         .tokens
         .checked_sub(tokens)
-        .ok_or_else(|| TxError::logic("validator tokens underflow"))?;
+        .ok_or_else(|| ExecError::logic("validator tokens underflow"))?;
     state::set_shares(ctx, delegator, &v.operator, left).await?;
     if *delegator == v.operator && !v.jailed && tokens_for(v, left)? < v.min_self_delegation {
         v.jailed = true;

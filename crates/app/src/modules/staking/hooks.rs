@@ -4,9 +4,10 @@
 //! the staking operation that triggered it.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::{dcert, distribution};
 use caspur_store::StateRead;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 
 /// `delegator`'s delegation to `operator` is about to change: rewards earned by the old shares
 /// are paid out.
@@ -14,7 +15,7 @@ pub async fn before_delegation_changed<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     delegator: &Address,
     operator: &Address,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     distribution::rewards::settle(ctx, delegator, operator).await?;
     Ok(())
 }
@@ -24,7 +25,7 @@ pub async fn delegation_changed<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     delegator: &Address,
     operator: &Address,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     distribution::rewards::forget_if_gone(ctx, delegator, operator).await?;
     dcert::election::stake_changed(ctx, delegator).await
 }
@@ -34,7 +35,7 @@ pub async fn validator_slashed<B: StateRead>(
     _ctx: &mut Ctx<'_, B>,
     _operator: &Address,
     _fraction: caspur_types::Dec,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     Ok(())
 }
 
@@ -44,6 +45,6 @@ pub async fn unbonding_matured<B: StateRead>(
     _delegator: &Address,
     _operator: &Address,
     _amount: u128,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     Ok(())
 }

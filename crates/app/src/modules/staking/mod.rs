@@ -14,8 +14,9 @@ pub mod slash;
 pub mod state;
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use caspur_store::StateRead;
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Address, Dec};
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as pb;
 use serde::{Deserialize, Serialize};
 
@@ -69,14 +70,14 @@ pub fn rfc3339(ms: u64) -> String {
 pub async fn init_genesis<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     g: &StakingGenesis,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     g.params.validate()?;
     state::set_params(ctx, &g.params)?;
     crate::genesis::write_exported(ctx, crate::modules::ids::STAKING, &g.exported_state).await?;
     for gv in &g.validators {
         let operator = Address::parse_account(&gv.operator)?;
         let key = hex::decode(&gv.consensus_pubkey)
-            .map_err(|e| TxError::invalid_pubkey(format!("genesis validator key: {e}")))?;
+            .map_err(|e| ExecError::invalid_pubkey(format!("genesis validator key: {e}")))?;
         let rate: Dec = gv.commission_rate.parse()?;
         #[allow(deprecated)]
         let msg = pb::MsgCreateValidator {
@@ -104,8 +105,13 @@ pub async fn init_genesis<B: StateRead>(
             }),
         };
         use crate::router::MsgHandler as _;
-        let named = |e: TxError| {
-            TxError::invalid_request(format!("genesis validator {}: {}", gv.moniker, e.message))
+        let named = |e: ExecError| {
+            e.map_tx(|e| {
+                caspur_types::TxError::invalid_request(format!(
+                    "genesis validator {}: {}",
+                    gv.moniker, e.message
+                ))
+            })
         };
         msg.check_stateless().map_err(named)?;
         msg.execute(ctx, 0).await.map_err(named)?;
@@ -119,7 +125,7 @@ pub use bonding::end_block;
 /// Reads `staking` back into genesis form: parameters and the exported state.
 pub async fn export_genesis<S: caspur_store::StateScan>(
     state: &S,
-) -> Result<StakingGenesis, TxError> {
+) -> Result<StakingGenesis, ExecError> {
     let params = state::get_params(&mut crate::context::Unmetered(state)).await?;
     Ok(StakingGenesis {
         params,

@@ -5,10 +5,11 @@
 use super::delegation::{bonded_pool, not_bonded_pool, tokens_for};
 use super::state::{self, Validator};
 use crate::context::{store_err, Unmetered};
+use crate::error::ExecError;
 use crate::query::decode_request as decode;
 use caspur_store::keys::{key, parts};
 use caspur_store::StateScan;
-use caspur_types::{Address, Coin, TxError};
+use caspur_types::{Address, Coin};
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as pb;
 use cosmos_sdk_proto::tendermint::google::protobuf::Duration;
@@ -25,7 +26,7 @@ pub async fn route<S: StateScan>(
     s: &S,
     path: &str,
     data: &[u8],
-) -> Option<Result<Vec<u8>, TxError>> {
+) -> Option<Result<Vec<u8>, ExecError>> {
     let method = path.strip_prefix(PREFIX)?;
     Some(match method {
         "Validators" => validators(s, decode(data).ok()).await,
@@ -74,7 +75,7 @@ fn page<T>(items: Vec<T>, request: Option<&PageRequest>) -> (Vec<T>, Option<Page
     (shown, Some(response))
 }
 
-async fn all_validators<S: StateScan>(s: &S) -> Result<Vec<Validator>, TxError> {
+async fn all_validators<S: StateScan>(s: &S) -> Result<Vec<Validator>, ExecError> {
     let mut out = Vec::new();
     for op in state::operators(&mut Unmetered(s)).await? {
         out.push(state::require_validator(&mut Unmetered(s), &op).await?);
@@ -85,13 +86,13 @@ async fn all_validators<S: StateScan>(s: &S) -> Result<Vec<Validator>, TxError> 
 async fn validators<S: StateScan>(
     s: &S,
     req: Option<pb::QueryValidatorsRequest>,
-) -> Result<Vec<u8>, TxError> {
-    let req = req.ok_or_else(|| TxError::decode("invalid QueryValidatorsRequest"))?;
+) -> Result<Vec<u8>, ExecError> {
+    let req = req.ok_or_else(|| ExecError::decode("invalid QueryValidatorsRequest"))?;
     let wanted = match req.status.as_str() {
         "" => None,
         other => Some(
             pb::BondStatus::from_str_name(other)
-                .ok_or_else(|| TxError::invalid_request(format!("unknown status {other:?}")))?
+                .ok_or_else(|| ExecError::invalid_request(format!("unknown status {other:?}")))?
                 as i32,
         ),
     };
@@ -109,7 +110,7 @@ async fn validators<S: StateScan>(
     .encode_to_vec())
 }
 
-async fn validator<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn validator<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryValidatorRequest = decode(data)?;
     let op = state::parse_valoper(&req.validator_addr)?;
     let v = state::get_validator(&mut Unmetered(s), &op)
@@ -121,11 +122,11 @@ async fn validator<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError>
     .encode_to_vec())
 }
 
-fn not_found(message: String) -> TxError {
-    TxError {
+fn not_found(message: String) -> ExecError {
+    ExecError::Tx(caspur_types::TxError {
         code: caspur_types::ErrorCode::KeyNotFound,
         message,
-    }
+    })
 }
 
 /// One delegation with its token balance.
@@ -133,7 +134,7 @@ async fn delegation_response<S: StateScan>(
     s: &S,
     delegator: &Address,
     op: &Address,
-) -> Result<Option<pb::DelegationResponse>, TxError> {
+) -> Result<Option<pb::DelegationResponse>, ExecError> {
     let shares = state::get_shares(&mut Unmetered(s), delegator, op).await?;
     if shares.is_zero() {
         return Ok(None);
@@ -150,7 +151,7 @@ async fn delegation_response<S: StateScan>(
     }))
 }
 
-async fn delegation<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn delegation<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryDelegationRequest = decode(data)?;
     let delegator = Address::parse_account(&req.delegator_addr)?;
     let op = state::parse_valoper(&req.validator_addr)?;
@@ -173,24 +174,24 @@ async fn second_addresses<S: StateScan>(
     s: &S,
     prefix: &[u8; 2],
     first: &Address,
-) -> Result<Vec<Address>, TxError> {
+) -> Result<Vec<Address>, ExecError> {
     let rows = s
         .scan_prefix(&key(prefix, &[&first.0]), MAX_PAGE * 10)
         .await
         .map_err(store_err)?;
     rows.iter()
         .map(|(k, _)| {
-            let p = parts(prefix, k).ok_or_else(|| TxError::logic("corrupt staking key"))?;
+            let p = parts(prefix, k).ok_or_else(|| ExecError::logic("corrupt staking key"))?;
             let bytes: [u8; 20] = p
                 .get(1)
                 .and_then(|b| (*b).try_into().ok())
-                .ok_or_else(|| TxError::logic("corrupt staking key"))?;
+                .ok_or_else(|| ExecError::logic("corrupt staking key"))?;
             Ok(Address(bytes))
         })
         .collect()
 }
 
-async fn validator_delegations<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn validator_delegations<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryValidatorDelegationsRequest = decode(data)?;
     let op = state::parse_valoper(&req.validator_addr)?;
     let mut list = Vec::new();
@@ -205,7 +206,7 @@ async fn validator_delegations<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u
     .encode_to_vec())
 }
 
-async fn delegator_delegations<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn delegator_delegations<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryDelegatorDelegationsRequest = decode(data)?;
     let delegator = Address::parse_account(&req.delegator_addr)?;
     let mut list = Vec::new();
@@ -224,7 +225,7 @@ async fn unbonding_record<S: StateScan>(
     s: &S,
     delegator: &Address,
     op: &Address,
-) -> Result<Option<pb::UnbondingDelegation>, TxError> {
+) -> Result<Option<pb::UnbondingDelegation>, ExecError> {
     let bytes = s
         .get(&key(&state::UNBONDING, &[&delegator.0, &op.0]))
         .await
@@ -232,12 +233,12 @@ async fn unbonding_record<S: StateScan>(
     bytes
         .map(|b| {
             pb::UnbondingDelegation::decode(b.as_slice())
-                .map_err(|_| TxError::logic("corrupt unbonding delegation"))
+                .map_err(|_| ExecError::logic("corrupt unbonding delegation"))
         })
         .transpose()
 }
 
-async fn unbonding_delegation<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn unbonding_delegation<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryUnbondingDelegationRequest = decode(data)?;
     let delegator = Address::parse_account(&req.delegator_addr)?;
     let op = state::parse_valoper(&req.validator_addr)?;
@@ -253,7 +254,7 @@ async fn unbonding_delegation<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8
     .encode_to_vec())
 }
 
-async fn delegator_unbondings<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn delegator_unbondings<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryDelegatorUnbondingDelegationsRequest = decode(data)?;
     let delegator = Address::parse_account(&req.delegator_addr)?;
     let mut list = Vec::new();
@@ -268,7 +269,7 @@ async fn delegator_unbondings<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8
     .encode_to_vec())
 }
 
-async fn redelegations<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxError> {
+async fn redelegations<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, ExecError> {
     let req: pb::QueryRedelegationsRequest = decode(data)?;
     let delegator = Address::parse_account(&req.delegator_addr)?;
     let mut prefix_parts: Vec<Vec<u8>> = vec![delegator.0.to_vec()];
@@ -286,7 +287,7 @@ async fn redelegations<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxEr
     let mut list = Vec::new();
     for (_, v) in rows {
         let r = pb::Redelegation::decode(v.as_slice())
-            .map_err(|_| TxError::logic("corrupt redelegation"))?;
+            .map_err(|_| ExecError::logic("corrupt redelegation"))?;
         let entries = r
             .entries
             .iter()
@@ -308,7 +309,7 @@ async fn redelegations<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, TxEr
     .encode_to_vec())
 }
 
-async fn pool<S: StateScan>(s: &S) -> Result<Vec<u8>, TxError> {
+async fn pool<S: StateScan>(s: &S) -> Result<Vec<u8>, ExecError> {
     let denom = state::get_params(&mut Unmetered(s)).await?.bond_denom;
     let balance = async |a: Address| {
         crate::modules::bank::state::get_balance(&mut Unmetered(s), &a, &denom).await
@@ -322,7 +323,7 @@ async fn pool<S: StateScan>(s: &S) -> Result<Vec<u8>, TxError> {
     .encode_to_vec())
 }
 
-async fn params<S: StateScan>(s: &S) -> Result<Vec<u8>, TxError> {
+async fn params<S: StateScan>(s: &S) -> Result<Vec<u8>, ExecError> {
     let p = state::get_params(&mut Unmetered(s)).await?;
     Ok(pb::QueryParamsResponse {
         params: Some(pb::Params {

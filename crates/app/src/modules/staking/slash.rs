@@ -7,11 +7,12 @@ use super::delegation::{self, coins, mul_div, pool_of};
 use super::hooks;
 use super::state::{self, Status};
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::bank;
 use caspur_store::StateRead;
-use caspur_types::{Address, Dec, Event, TxError};
+use caspur_types::{Address, Dec, Event};
 
-fn part(amount: u128, fraction: Dec) -> Result<u128, TxError> {
+fn part(amount: u128, fraction: Dec) -> Result<u128, ExecError> {
     mul_div(amount, fraction.atomics(), Dec::ONE.atomics())
 }
 
@@ -23,9 +24,11 @@ pub async fn slash<B: StateRead>(
     infraction_height: u64,
     fraction: Dec,
     reason: &str,
-) -> Result<u128, TxError> {
+) -> Result<u128, ExecError> {
     if fraction.is_zero() || fraction > Dec::ONE {
-        return Err(TxError::invalid_request("slash fraction must be in (0, 1]"));
+        return Err(ExecError::invalid_request(
+            "slash fraction must be in (0, 1]",
+        ));
     }
     let now = ctx.block.time_ms;
     let denom = state::get_params(ctx).await?.bond_denom;
@@ -95,7 +98,7 @@ pub async fn slash<B: StateRead>(
 }
 
 /// Jails `op`: it leaves the bonded set at the end of the block.
-pub async fn jail<B: StateRead>(ctx: &mut Ctx<'_, B>, op: &Address) -> Result<(), TxError> {
+pub async fn jail<B: StateRead>(ctx: &mut Ctx<'_, B>, op: &Address) -> Result<(), ExecError> {
     let mut v = state::require_validator(ctx, op).await?;
     if !v.jailed {
         v.jailed = true;

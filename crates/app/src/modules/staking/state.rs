@@ -23,10 +23,11 @@
 
 use super::params::StakingParams;
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::ids::STAKING;
 use crate::queue::TimeQueue;
 use caspur_store::keys::key;
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Address, Dec};
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as pb;
 use cosmos_sdk_proto::tendermint::google::protobuf::Timestamp;
 use cosmos_sdk_proto::Any;
@@ -66,8 +67,9 @@ pub const POWER_REDUCTION: u128 = 1_000_000;
 pub const ED25519_KEY_URL: &str = "/cosmos.crypto.ed25519.PubKey";
 
 /// Parses a `caspurvaloper1…` address.
-pub fn parse_valoper(s: &str) -> Result<Address, TxError> {
-    Address::from_bech32(s, VALOPER_PREFIX).map_err(|e| TxError::invalid_address(e.to_string()))
+pub fn parse_valoper(s: &str) -> Result<Address, caspur_types::TxError> {
+    Address::from_bech32(s, VALOPER_PREFIX)
+        .map_err(|e| caspur_types::TxError::invalid_address(e.to_string()))
 }
 
 /// Formats an operator address.
@@ -90,8 +92,8 @@ pub fn millis(t: &Option<Timestamp>) -> u64 {
     })
 }
 
-fn corrupt(what: &str) -> TxError {
-    TxError::logic(format!("corrupt staking state: {what}"))
+fn corrupt(what: &str) -> ExecError {
+    ExecError::logic(format!("corrupt staking state: {what}"))
 }
 
 /// Where a validator stands.
@@ -114,7 +116,7 @@ impl Status {
         }
     }
 
-    fn from_code(code: i32) -> Result<Self, TxError> {
+    fn from_code(code: i32) -> Result<Self, ExecError> {
         match pb::BondStatus::try_from(code) {
             Ok(pb::BondStatus::Unbonded) => Ok(Status::Unbonded),
             Ok(pb::BondStatus::Unbonding) => Ok(Status::Unbonding),
@@ -193,7 +195,7 @@ impl Validator {
     }
 
     /// From the stored message.
-    pub fn from_proto(v: &pb::Validator) -> Result<Self, TxError> {
+    pub fn from_proto(v: &pb::Validator) -> Result<Self, ExecError> {
         let rates = v
             .commission
             .as_ref()
@@ -224,29 +226,29 @@ impl Validator {
 }
 
 /// The 32-byte key in an `Any`-packed ed25519 public key.
-pub fn consensus_key_of(any: Option<&Any>) -> Result<[u8; 32], TxError> {
-    let any = any.ok_or_else(|| TxError::invalid_pubkey("a consensus public key is required"))?;
+pub fn consensus_key_of(any: Option<&Any>) -> Result<[u8; 32], ExecError> {
+    let any = any.ok_or_else(|| ExecError::invalid_pubkey("a consensus public key is required"))?;
     if any.type_url != ED25519_KEY_URL {
-        return Err(TxError::invalid_pubkey(format!(
+        return Err(ExecError::invalid_pubkey(format!(
             "consensus keys must be {ED25519_KEY_URL}, got {:?}",
             any.type_url
         )));
     }
     let key = cosmos_sdk_proto::cosmos::crypto::ed25519::PubKey::decode(any.value.as_slice())
-        .map_err(|e| TxError::invalid_pubkey(format!("invalid ed25519 key: {e}")))?;
+        .map_err(|e| ExecError::invalid_pubkey(format!("invalid ed25519 key: {e}")))?;
     key.key
         .as_slice()
         .try_into()
-        .map_err(|_| TxError::invalid_pubkey("an ed25519 key has 32 bytes"))
+        .map_err(|_| ExecError::invalid_pubkey("an ed25519 key has 32 bytes"))
 }
 
 /// The parameters (defaults if never set).
-pub async fn get_params(kv: &mut impl KvRead) -> Result<StakingParams, TxError> {
+pub async fn get_params(kv: &mut impl KvRead) -> Result<StakingParams, ExecError> {
     crate::params::read(kv, &PARAMS).await
 }
 
 /// Stores the parameters.
-pub fn set_params(kv: &mut impl KvWrite, p: &StakingParams) -> Result<(), TxError> {
+pub fn set_params(kv: &mut impl KvWrite, p: &StakingParams) -> Result<(), ExecError> {
     crate::params::write(kv, &PARAMS, p)
 }
 
@@ -258,7 +260,7 @@ fn validator_key(op: &Address) -> Vec<u8> {
 pub async fn get_validator(
     kv: &mut impl KvRead,
     op: &Address,
-) -> Result<Option<Validator>, TxError> {
+) -> Result<Option<Validator>, ExecError> {
     match kv.get(&validator_key(op)).await? {
         None => Ok(None),
         Some(bytes) => {
@@ -269,26 +271,26 @@ pub async fn get_validator(
 }
 
 /// The validator operated by `op`, or an error naming it.
-pub async fn require_validator(kv: &mut impl KvRead, op: &Address) -> Result<Validator, TxError> {
+pub async fn require_validator(kv: &mut impl KvRead, op: &Address) -> Result<Validator, ExecError> {
     get_validator(kv, op).await?.ok_or_else(|| {
-        TxError::invalid_request(format!("validator {} does not exist", valoper(op)))
+        ExecError::invalid_request(format!("validator {} does not exist", valoper(op)))
     })
 }
 
 /// Stores a validator and marks the bonded set for recomputation.
-pub fn set_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), TxError> {
+pub fn set_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), ExecError> {
     store_validator(kv, v)?;
     mark_changed(kv)
 }
 
 /// Stores a validator without marking the bonded set (the end of block's own status changes,
 /// which follow from a recomputation rather than call for one).
-pub fn store_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), TxError> {
+pub fn store_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), ExecError> {
     kv.put(validator_key(&v.operator), v.to_proto().encode_to_vec())
 }
 
 /// Removes a validator that has no shares left and is not bonded.
-pub async fn remove_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), TxError> {
+pub async fn remove_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), ExecError> {
     kv.delete(validator_key(&v.operator))?;
     kv.delete(key(&BY_CONSENSUS_KEY, &[&v.consensus_key]))?;
     let mut ops = operators(kv).await?;
@@ -301,7 +303,7 @@ pub async fn remove_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<()
 pub async fn operator_by_consensus_key(
     kv: &mut impl KvRead,
     pub_key: &[u8; 32],
-) -> Result<Option<Address>, TxError> {
+) -> Result<Option<Address>, ExecError> {
     match kv.get(&key(&BY_CONSENSUS_KEY, &[pub_key])).await? {
         None => Ok(None),
         Some(bytes) => <[u8; 20]>::try_from(bytes.as_slice())
@@ -311,10 +313,10 @@ pub async fn operator_by_consensus_key(
 }
 
 /// Registers a new validator: its record, the operator list and its consensus key.
-pub async fn add_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), TxError> {
+pub async fn add_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), ExecError> {
     let by_key = key(&BY_CONSENSUS_KEY, &[&v.consensus_key]);
     if kv.get(&by_key).await?.is_some() {
-        return Err(TxError::invalid_pubkey(
+        return Err(ExecError::invalid_pubkey(
             "this consensus key already belongs to a validator",
         ));
     }
@@ -327,16 +329,16 @@ pub async fn add_validator(kv: &mut impl KvWrite, v: &Validator) -> Result<(), T
 }
 
 /// Every validator operator, sorted.
-pub async fn operators(kv: &mut impl KvRead) -> Result<Vec<Address>, TxError> {
+pub async fn operators(kv: &mut impl KvRead) -> Result<Vec<Address>, ExecError> {
     let bytes = kv.get(&OPERATORS).await?.unwrap_or_default();
     decode_addresses(&bytes)
 }
 
-fn set_operators(kv: &mut impl KvWrite, ops: &[Address]) -> Result<(), TxError> {
+fn set_operators(kv: &mut impl KvWrite, ops: &[Address]) -> Result<(), ExecError> {
     kv.put(OPERATORS.to_vec(), ops.iter().flat_map(|o| o.0).collect())
 }
 
-fn decode_addresses(bytes: &[u8]) -> Result<Vec<Address>, TxError> {
+fn decode_addresses(bytes: &[u8]) -> Result<Vec<Address>, ExecError> {
     if !bytes.len().is_multiple_of(20) {
         return Err(corrupt("address list"));
     }
@@ -351,12 +353,12 @@ fn decode_addresses(bytes: &[u8]) -> Result<Vec<Address>, TxError> {
 }
 
 /// Marks the bonded set for recomputation at the end of the block.
-pub fn mark_changed(kv: &mut impl KvWrite) -> Result<(), TxError> {
+pub fn mark_changed(kv: &mut impl KvWrite) -> Result<(), ExecError> {
     kv.put(CHANGED.to_vec(), Vec::new())
 }
 
 /// Takes (and clears) the "changed this block" mark.
-pub async fn take_changed(kv: &mut impl KvWrite) -> Result<bool, TxError> {
+pub async fn take_changed(kv: &mut impl KvWrite) -> Result<bool, ExecError> {
     let changed = kv.get(&CHANGED).await?.is_some();
     if changed {
         kv.delete(CHANGED.to_vec())?;
@@ -373,7 +375,7 @@ pub async fn get_shares(
     kv: &mut impl KvRead,
     delegator: &Address,
     op: &Address,
-) -> Result<Dec, TxError> {
+) -> Result<Dec, ExecError> {
     match kv.get(&delegation_key(delegator, op)).await? {
         None => Ok(Dec::ZERO),
         Some(b) => Ok(Dec::from_atomics(u128::from_be_bytes(
@@ -388,7 +390,7 @@ pub async fn set_shares(
     delegator: &Address,
     op: &Address,
     shares: Dec,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let index = key(&DELEGATORS_OF, &[&op.0, &delegator.0]);
     let mut to = delegated_to(kv, delegator).await?;
     let at = to.binary_search(op);
@@ -416,7 +418,7 @@ pub async fn set_shares(
 pub async fn delegated_to(
     kv: &mut impl KvRead,
     delegator: &Address,
-) -> Result<Vec<Address>, TxError> {
+) -> Result<Vec<Address>, ExecError> {
     let bytes = kv
         .get(&key(&DELEGATED_TO, &[&delegator.0]))
         .await?
@@ -428,7 +430,7 @@ fn set_delegated_to(
     kv: &mut impl KvWrite,
     delegator: &Address,
     ops: &[Address],
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let k = key(&DELEGATED_TO, &[&delegator.0]);
     if ops.is_empty() {
         kv.delete(k)
@@ -459,7 +461,7 @@ pub async fn get_unbonding(
     kv: &mut impl KvRead,
     delegator: &Address,
     op: &Address,
-) -> Result<Vec<UnbondingEntry>, TxError> {
+) -> Result<Vec<UnbondingEntry>, ExecError> {
     let Some(bytes) = kv.get(&unbonding_key(delegator, op)).await? else {
         return Ok(Vec::new());
     };
@@ -485,7 +487,7 @@ pub async fn set_unbonding(
     delegator: &Address,
     op: &Address,
     entries: &[UnbondingEntry],
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let index = key(&UNBONDING_FROM, &[&op.0]);
     update_list(kv, &index, &delegator.0, !entries.is_empty()).await?;
     if entries.is_empty() {
@@ -532,7 +534,7 @@ pub async fn get_redelegation(
     delegator: &Address,
     src: &Address,
     dst: &Address,
-) -> Result<Vec<RedelegationEntry>, TxError> {
+) -> Result<Vec<RedelegationEntry>, ExecError> {
     let Some(bytes) = kv.get(&redelegation_key(delegator, src, dst)).await? else {
         return Ok(Vec::new());
     };
@@ -558,7 +560,7 @@ pub async fn set_redelegation(
     src: &Address,
     dst: &Address,
     entries: &[RedelegationEntry],
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let pair = payload(&[delegator, dst]);
     update_list(
         kv,
@@ -601,7 +603,7 @@ pub async fn incoming_redelegations(
     kv: &mut impl KvRead,
     delegator: &Address,
     dst: &Address,
-) -> Result<u64, TxError> {
+) -> Result<u64, ExecError> {
     match kv.get(&incoming_key(delegator, dst)).await? {
         None => Ok(0),
         Some(b) => Ok(u64::from_be_bytes(
@@ -616,7 +618,7 @@ pub async fn add_incoming_redelegations(
     delegator: &Address,
     dst: &Address,
     delta: i64,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let now = incoming_redelegations(kv, delegator, dst).await?;
     let next = now.saturating_add_signed(delta);
     if next == 0 {
@@ -627,7 +629,7 @@ pub async fn add_incoming_redelegations(
 }
 
 /// The bonded set as last computed: (operator, power), sorted by operator.
-pub async fn bonded_set(kv: &mut impl KvRead) -> Result<Vec<(Address, u64)>, TxError> {
+pub async fn bonded_set(kv: &mut impl KvRead) -> Result<Vec<(Address, u64)>, ExecError> {
     let bytes = kv.get(&BONDED_SET).await?.unwrap_or_default();
     if !bytes.len().is_multiple_of(28) {
         return Err(corrupt("bonded set"));
@@ -645,7 +647,7 @@ pub async fn bonded_set(kv: &mut impl KvRead) -> Result<Vec<(Address, u64)>, TxE
 }
 
 /// Stores the bonded set (sorted by operator).
-pub fn set_bonded_set(kv: &mut impl KvWrite, set: &[(Address, u64)]) -> Result<(), TxError> {
+pub fn set_bonded_set(kv: &mut impl KvWrite, set: &[(Address, u64)]) -> Result<(), ExecError> {
     let mut bytes = Vec::with_capacity(set.len() * 28);
     for (op, power) in set {
         bytes.extend_from_slice(&op.0);
@@ -660,7 +662,7 @@ pub fn payload(addrs: &[&Address]) -> Vec<u8> {
 }
 
 /// The addresses in a queue payload.
-pub fn payload_addresses(bytes: &[u8]) -> Result<Vec<Address>, TxError> {
+pub fn payload_addresses(bytes: &[u8]) -> Result<Vec<Address>, ExecError> {
     decode_addresses(bytes)
 }
 
@@ -670,7 +672,7 @@ async fn update_list(
     k: &[u8],
     item: &[u8],
     present: bool,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let bytes = kv.get(k).await?.unwrap_or_default();
     let mut items: Vec<&[u8]> = bytes.chunks_exact(item.len()).collect();
     match (items.binary_search(&item), present) {
@@ -691,7 +693,7 @@ async fn update_list(
 pub async fn unbonding_delegators(
     kv: &mut impl KvRead,
     op: &Address,
-) -> Result<Vec<Address>, TxError> {
+) -> Result<Vec<Address>, ExecError> {
     let bytes = kv
         .get(&key(&UNBONDING_FROM, &[&op.0]))
         .await?
@@ -703,7 +705,7 @@ pub async fn unbonding_delegators(
 pub async fn redelegations_from(
     kv: &mut impl KvRead,
     src: &Address,
-) -> Result<Vec<(Address, Address)>, TxError> {
+) -> Result<Vec<(Address, Address)>, ExecError> {
     let bytes = kv
         .get(&key(&REDELEGATED_FROM, &[&src.0]))
         .await?

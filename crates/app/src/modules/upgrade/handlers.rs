@@ -4,24 +4,25 @@
 //! carries them, so they see state through the object-safe [`MigrationState`].
 
 use crate::context::{Ctx, KvRead, KvWrite};
+use crate::error::ExecError;
 use caspur_store::StateRead;
-use caspur_types::{Event, TxError};
+use caspur_types::Event;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 /// A boxed future a migration step returns.
-pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T, TxError>> + Send + 'a>>;
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T, ExecError>> + Send + 'a>>;
 
 /// State as a migration sees it: reads, writes, events and the height it runs at.
 pub trait MigrationState: Send {
     /// Reads a key.
     fn read(&mut self, key: Vec<u8>) -> BoxFut<'_, Option<Vec<u8>>>;
     /// Writes a key.
-    fn write(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError>;
+    fn write(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), ExecError>;
     /// Deletes a key.
-    fn remove(&mut self, key: Vec<u8>) -> Result<(), TxError>;
+    fn remove(&mut self, key: Vec<u8>) -> Result<(), ExecError>;
     /// Emits an event into the block's events.
     fn event(&mut self, event: Event);
     /// The height the migration runs at.
@@ -32,10 +33,10 @@ impl<B: StateRead> MigrationState for Ctx<'_, B> {
     fn read(&mut self, key: Vec<u8>) -> BoxFut<'_, Option<Vec<u8>>> {
         Box::pin(async move { Ctx::get(self, &key).await })
     }
-    fn write(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError> {
+    fn write(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), ExecError> {
         Ctx::put(self, key, value)
     }
-    fn remove(&mut self, key: Vec<u8>) -> Result<(), TxError> {
+    fn remove(&mut self, key: Vec<u8>) -> Result<(), ExecError> {
         Ctx::delete(self, key)
     }
     fn event(&mut self, event: Event) {
@@ -50,16 +51,19 @@ impl<B: StateRead> MigrationState for Ctx<'_, B> {
 pub struct Migrating<'a>(pub &'a mut dyn MigrationState);
 
 impl<'m> KvRead for Migrating<'m> {
-    fn get(&mut self, key: &[u8]) -> impl Future<Output = Result<Option<Vec<u8>>, TxError>> + Send {
+    fn get(
+        &mut self,
+        key: &[u8],
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, ExecError>> + Send {
         self.0.read(key.to_vec())
     }
 }
 
 impl KvWrite for Migrating<'_> {
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), TxError> {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), ExecError> {
         self.0.write(key, value)
     }
-    fn delete(&mut self, key: Vec<u8>) -> Result<(), TxError> {
+    fn delete(&mut self, key: Vec<u8>) -> Result<(), ExecError> {
         self.0.remove(key)
     }
 }

@@ -14,11 +14,12 @@ pub mod readiness;
 pub mod state;
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::circuit;
 use caspur_store::StateRead;
 use caspur_types::proto::upgrade::v1 as pb;
 use caspur_types::upgrade_info::{check_name, PlanInfo};
-use caspur_types::{Event, TxError};
+use caspur_types::Event;
 use serde::{Deserialize, Serialize};
 
 pub use handlers::{Migrating, MigrationState, UpgradeHandler, UpgradeHandlers};
@@ -44,14 +45,16 @@ pub struct UpgradeGenesis {
 pub async fn init_genesis<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     g: &UpgradeGenesis,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     g.params.validate()?;
     state::set_params(ctx, &g.params)?;
     crate::genesis::write_exported(ctx, crate::modules::ids::UPGRADE, &g.exported_state).await
 }
 
 /// Reads `upgrade` back into genesis form.
-pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<UpgradeGenesis, TxError> {
+pub async fn export_genesis<S: caspur_store::StateScan>(
+    s: &S,
+) -> Result<UpgradeGenesis, ExecError> {
     Ok(UpgradeGenesis {
         params: state::get_params(&mut crate::context::Unmetered(s)).await?,
         exported_state: crate::genesis::read_exported(s, crate::modules::ids::UPGRADE, &[1])
@@ -60,20 +63,20 @@ pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<Upgrade
 }
 
 /// Stateless checks of a plan: name, positive height, parseable info, valid routes.
-pub fn check_plan(plan: Option<&pb::Plan>) -> Result<&pb::Plan, TxError> {
-    let plan = plan.ok_or_else(|| TxError::invalid_request("a plan is required"))?;
-    check_name(&plan.name).map_err(TxError::invalid_request)?;
+pub fn check_plan(plan: Option<&pb::Plan>) -> Result<&pb::Plan, ExecError> {
+    let plan = plan.ok_or_else(|| ExecError::invalid_request("a plan is required"))?;
+    check_name(&plan.name).map_err(ExecError::invalid_request)?;
     if plan.height <= 0 {
-        return Err(TxError::invalid_request("plan height must be positive"));
+        return Err(ExecError::invalid_request("plan height must be positive"));
     }
     if plan.info.len() > MAX_INFO {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "plan info is longer than {MAX_INFO} bytes"
         )));
     }
-    PlanInfo::parse(&plan.info).map_err(TxError::invalid_request)?;
+    PlanInfo::parse(&plan.info).map_err(ExecError::invalid_request)?;
     if plan.routes_to_reopen.len() > MAX_ROUTES {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "a plan reopens at most {MAX_ROUTES} routes"
         )));
     }
@@ -90,9 +93,9 @@ pub async fn schedule<B: StateRead>(
     plan: &pb::Plan,
     height: u64,
     source: &str,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     if height <= ctx.block.height {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "plan height {height} must be above the current height {}",
             ctx.block.height
         )));
@@ -102,7 +105,7 @@ pub async fn schedule<B: StateRead>(
         .iter()
         .any(|a| a.name == plan.name)
     {
-        return Err(TxError::invalid_request(format!(
+        return Err(ExecError::invalid_request(format!(
             "a plan named {:?} already ran; pick a new name",
             plan.name
         )));
@@ -140,7 +143,7 @@ pub async fn schedule<B: StateRead>(
 }
 
 /// Cancels the scheduled plan (if any) for `reason`; returns whether there was one.
-pub async fn cancel<B: StateRead>(ctx: &mut Ctx<'_, B>, reason: &str) -> Result<bool, TxError> {
+pub async fn cancel<B: StateRead>(ctx: &mut Ctx<'_, B>, reason: &str) -> Result<bool, ExecError> {
     let Some(s) = state::scheduled(ctx).await? else {
         return Ok(false);
     };
@@ -173,7 +176,7 @@ pub async fn due<K: crate::context::KvRead>(
     height: u64,
     handlers: &UpgradeHandlers,
     skip: &std::collections::BTreeSet<u64>,
-) -> Result<Due, TxError> {
+) -> Result<Due, ExecError> {
     due_of(state::scheduled(kv).await?, height, handlers, skip)
 }
 
@@ -183,7 +186,7 @@ pub fn due_of(
     height: u64,
     handlers: &UpgradeHandlers,
     skip: &std::collections::BTreeSet<u64>,
-) -> Result<Due, TxError> {
+) -> Result<Due, ExecError> {
     let Some(s) = scheduled else {
         return Ok(Due::Nothing);
     };
@@ -206,12 +209,12 @@ pub async fn apply_due<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     handlers: &UpgradeHandlers,
     skip: &std::collections::BTreeSet<u64>,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let height = ctx.block.height;
     let (plan, outcome) = match due(ctx, height, handlers, skip).await? {
         Due::Nothing => return Ok(()),
         Due::Halt(plan) => {
-            return Err(TxError::logic(format!(
+            return Err(ExecError::logic(format!(
                 "UPGRADE {:?} NEEDED at height {height}: this binary has no handler for it",
                 plan.name
             )))
@@ -219,10 +222,12 @@ pub async fn apply_due<B: StateRead>(
         Due::Skip(plan) => (plan, "skipped"),
         Due::Run(plan, handler) => {
             handler(ctx as &mut dyn MigrationState).await.map_err(|e| {
-                TxError::logic(format!(
-                    "upgrade handler {:?} failed: {}",
-                    plan.name, e.message
-                ))
+                e.map_tx(|e| {
+                    caspur_types::TxError::logic(format!(
+                        "upgrade handler {:?} failed: {}",
+                        plan.name, e.message
+                    ))
+                })
             })?;
             // Only routes still broken reopen: one reopened by hand meanwhile is not an error.
             let mut broken = Vec::new();
@@ -255,7 +260,7 @@ pub async fn apply_due<B: StateRead>(
 }
 
 /// End of block: judges readiness when the plan is `readiness_window` blocks away.
-pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>) -> Result<(), ExecError> {
     readiness::judge(ctx).await
 }
 
@@ -264,7 +269,7 @@ pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>) -> Result<(), TxError
 pub async fn emergency_quorum<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     voters: &[String],
-) -> Result<(usize, bool), TxError> {
+) -> Result<(usize, bool), ExecError> {
     let active: Vec<String> = crate::modules::dcert::state::members(ctx)
         .await?
         .into_iter()

@@ -3,9 +3,9 @@
 
 use super::{readiness, state};
 use crate::context::Unmetered;
+use crate::error::ExecError;
 use caspur_store::StateScan;
 use caspur_types::proto::upgrade::v1 as pb;
-use caspur_types::TxError;
 use prost::Message;
 
 /// The service's path prefix.
@@ -16,12 +16,12 @@ pub async fn route<S: StateScan>(
     s: &S,
     path: &str,
     _data: &[u8],
-) -> Option<Result<Vec<u8>, TxError>> {
+) -> Option<Result<Vec<u8>, ExecError>> {
     let method = path.strip_prefix(PREFIX)?;
     answer(s, method).await.transpose()
 }
 
-async fn answer<S: StateScan>(s: &S, method: &str) -> Result<Option<Vec<u8>>, TxError> {
+async fn answer<S: StateScan>(s: &S, method: &str) -> Result<Option<Vec<u8>>, ExecError> {
     let mut kv = Unmetered(s);
     Ok(Some(match method {
         "CurrentPlan" => pb::QueryCurrentPlanResponse {

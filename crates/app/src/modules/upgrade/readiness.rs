@@ -6,10 +6,11 @@
 
 use super::state;
 use crate::context::{Ctx, KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::staking::state as staking;
 use caspur_store::StateRead;
 use caspur_types::proto::upgrade::v1 as pb;
-use caspur_types::{Dec, Event, TxError};
+use caspur_types::{Dec, Event};
 
 /// The ready share of a plan.
 pub struct Share {
@@ -35,7 +36,7 @@ impl Share {
 }
 
 /// The ready share of the plan named `plan`: one read per bonded validator.
-pub async fn share(kv: &mut impl KvRead, plan: &str) -> Result<Share, TxError> {
+pub async fn share(kv: &mut impl KvRead, plan: &str) -> Result<Share, ExecError> {
     let mut out = Share {
         ready: 0,
         total: 0,
@@ -52,7 +53,7 @@ pub async fn share(kv: &mut impl KvRead, plan: &str) -> Result<Share, TxError> {
 }
 
 /// Drops the signals bonded validators gave for `plan` (when it ends).
-pub async fn forget_signals<K: KvRead + KvWrite>(kv: &mut K, plan: &str) -> Result<(), TxError> {
+pub async fn forget_signals<K: KvRead + KvWrite>(kv: &mut K, plan: &str) -> Result<(), ExecError> {
     for (operator, _) in staking::bonded_set(kv).await? {
         state::remove_signal(kv, plan, &operator)?;
     }
@@ -61,7 +62,7 @@ pub async fn forget_signals<K: KvRead + KvWrite>(kv: &mut K, plan: &str) -> Resu
 
 /// End of block: once the plan is `readiness_window` blocks away (or closer) and its current
 /// height has not been judged, postpones or cancels it if too little power is ready.
-pub async fn judge<B: StateRead>(ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+pub async fn judge<B: StateRead>(ctx: &mut Ctx<'_, B>) -> Result<(), ExecError> {
     let Some(mut s) = state::scheduled(ctx).await? else {
         return Ok(());
     };

@@ -5,10 +5,11 @@
 
 use super::params::UpgradeParams;
 use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
 use crate::modules::ids::UPGRADE;
 use caspur_store::keys::key;
 use caspur_types::proto::upgrade::v1 as pb;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 use prost::Message;
 
 const PARAMS: [u8; 2] = [UPGRADE, 1];
@@ -25,15 +26,15 @@ pub const SOURCE_GOVERNANCE: &str = "governance";
 /// Scheduled by the dCERT emergency track.
 pub const SOURCE_EMERGENCY: &str = "emergency";
 
-fn corrupt(what: &str) -> TxError {
-    TxError::logic(format!("corrupt upgrade {what}"))
+fn corrupt(what: &str) -> ExecError {
+    ExecError::logic(format!("corrupt upgrade {what}"))
 }
 
 async fn get_proto<M: Message + Default>(
     kv: &mut impl KvRead,
     k: &[u8],
     what: &str,
-) -> Result<Option<M>, TxError> {
+) -> Result<Option<M>, ExecError> {
     match kv.get(k).await? {
         None => Ok(None),
         Some(b) => M::decode(b.as_slice()).map(Some).map_err(|_| corrupt(what)),
@@ -41,7 +42,7 @@ async fn get_proto<M: Message + Default>(
 }
 
 /// The parameters.
-pub async fn get_params(kv: &mut impl KvRead) -> Result<UpgradeParams, TxError> {
+pub async fn get_params(kv: &mut impl KvRead) -> Result<UpgradeParams, ExecError> {
     match kv.get(&PARAMS).await? {
         None => Ok(UpgradeParams::default()),
         Some(b) => serde_json::from_slice(&b).map_err(|_| corrupt("params")),
@@ -49,35 +50,35 @@ pub async fn get_params(kv: &mut impl KvRead) -> Result<UpgradeParams, TxError> 
 }
 
 /// Stores the parameters.
-pub fn set_params(kv: &mut impl KvWrite, p: &UpgradeParams) -> Result<(), TxError> {
-    let b = serde_json::to_vec(p).map_err(|e| TxError::logic(e.to_string()))?;
+pub fn set_params(kv: &mut impl KvWrite, p: &UpgradeParams) -> Result<(), ExecError> {
+    let b = serde_json::to_vec(p).map_err(|e| ExecError::logic(e.to_string()))?;
     kv.put(PARAMS.to_vec(), b)
 }
 
 /// The scheduled plan, if any.
-pub async fn scheduled(kv: &mut impl KvRead) -> Result<Option<pb::ScheduledPlan>, TxError> {
+pub async fn scheduled(kv: &mut impl KvRead) -> Result<Option<pb::ScheduledPlan>, ExecError> {
     get_proto(kv, &PLAN, "plan").await
 }
 
 /// The scheduled plan's `Plan` part, which every scheduled record carries.
-pub fn plan_of(s: &pb::ScheduledPlan) -> Result<&pb::Plan, TxError> {
+pub fn plan_of(s: &pb::ScheduledPlan) -> Result<&pb::Plan, ExecError> {
     s.plan.as_ref().ok_or_else(|| corrupt("plan"))
 }
 
 /// Stores the scheduled plan.
-pub fn set_scheduled(kv: &mut impl KvWrite, s: &pb::ScheduledPlan) -> Result<(), TxError> {
+pub fn set_scheduled(kv: &mut impl KvWrite, s: &pb::ScheduledPlan) -> Result<(), ExecError> {
     kv.put(PLAN.to_vec(), s.encode_to_vec())
 }
 
 /// Forgets the scheduled plan, its cancel votes and approvals.
-pub fn clear_scheduled(kv: &mut impl KvWrite) -> Result<(), TxError> {
+pub fn clear_scheduled(kv: &mut impl KvWrite) -> Result<(), ExecError> {
     kv.delete(PLAN.to_vec())?;
     kv.delete(CANCEL_VOTES.to_vec())?;
     kv.delete(APPROVALS.to_vec())
 }
 
 /// Plans applied or skipped, oldest first.
-pub async fn applied(kv: &mut impl KvRead) -> Result<Vec<pb::AppliedPlan>, TxError> {
+pub async fn applied(kv: &mut impl KvRead) -> Result<Vec<pb::AppliedPlan>, ExecError> {
     Ok(
         get_proto::<pb::QueryAppliedPlansResponse>(kv, &APPLIED, "applied plans")
             .await?
@@ -90,7 +91,7 @@ pub async fn applied(kv: &mut impl KvRead) -> Result<Vec<pb::AppliedPlan>, TxErr
 pub async fn push_applied<K: KvRead + KvWrite>(
     kv: &mut K,
     p: pb::AppliedPlan,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     let mut plans = applied(kv).await?;
     plans.push(p);
     kv.put(
@@ -108,7 +109,7 @@ pub async fn signal(
     kv: &mut impl KvRead,
     plan: &str,
     operator: &Address,
-) -> Result<Option<pb::ReadinessSignal>, TxError> {
+) -> Result<Option<pb::ReadinessSignal>, ExecError> {
     get_proto(kv, &signal_key(plan, operator), "readiness signal").await
 }
 
@@ -118,17 +119,21 @@ pub fn set_signal(
     plan: &str,
     operator: &Address,
     s: &pb::ReadinessSignal,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     kv.put(signal_key(plan, operator), s.encode_to_vec())
 }
 
 /// Removes a readiness signal.
-pub fn remove_signal(kv: &mut impl KvWrite, plan: &str, operator: &Address) -> Result<(), TxError> {
+pub fn remove_signal(
+    kv: &mut impl KvWrite,
+    plan: &str,
+    operator: &Address,
+) -> Result<(), ExecError> {
     kv.delete(signal_key(plan, operator))
 }
 
 /// Emergency plans being approved, each with its approvers.
-pub async fn approvals(kv: &mut impl KvRead) -> Result<Vec<pb::EmergencyApproval>, TxError> {
+pub async fn approvals(kv: &mut impl KvRead) -> Result<Vec<pb::EmergencyApproval>, ExecError> {
     Ok(
         get_proto::<pb::QueryEmergencyApprovalsResponse>(kv, &APPROVALS, "approvals")
             .await?
@@ -141,7 +146,7 @@ pub async fn approvals(kv: &mut impl KvRead) -> Result<Vec<pb::EmergencyApproval
 pub fn set_approvals(
     kv: &mut impl KvWrite,
     approvals: Vec<pb::EmergencyApproval>,
-) -> Result<(), TxError> {
+) -> Result<(), ExecError> {
     if approvals.is_empty() {
         return kv.delete(APPROVALS.to_vec());
     }
@@ -152,7 +157,7 @@ pub fn set_approvals(
 }
 
 /// Members who voted to cancel the scheduled emergency plan.
-pub async fn cancel_votes(kv: &mut impl KvRead) -> Result<Vec<String>, TxError> {
+pub async fn cancel_votes(kv: &mut impl KvRead) -> Result<Vec<String>, ExecError> {
     Ok(
         get_proto::<pb::EmergencyApproval>(kv, &CANCEL_VOTES, "cancel votes")
             .await?
@@ -162,7 +167,7 @@ pub async fn cancel_votes(kv: &mut impl KvRead) -> Result<Vec<String>, TxError> 
 }
 
 /// Stores the cancel votes.
-pub fn set_cancel_votes(kv: &mut impl KvWrite, members: Vec<String>) -> Result<(), TxError> {
+pub fn set_cancel_votes(kv: &mut impl KvWrite, members: Vec<String>) -> Result<(), ExecError> {
     kv.put(
         CANCEL_VOTES.to_vec(),
         pb::EmergencyApproval {
@@ -174,7 +179,7 @@ pub fn set_cancel_votes(kv: &mut impl KvWrite, members: Vec<String>) -> Result<(
 }
 
 /// The app version the last upgrade handler set (1 before any did).
-pub async fn app_version(kv: &mut impl KvRead) -> Result<u64, TxError> {
+pub async fn app_version(kv: &mut impl KvRead) -> Result<u64, ExecError> {
     match kv.get(&APP_VERSION).await? {
         None => Ok(1),
         Some(b) => Ok(u64::from_be_bytes(
@@ -186,6 +191,6 @@ pub async fn app_version(kv: &mut impl KvRead) -> Result<u64, TxError> {
 }
 
 /// Records the app version (an upgrade handler's migration sets it).
-pub fn set_app_version(kv: &mut impl KvWrite, version: u64) -> Result<(), TxError> {
+pub fn set_app_version(kv: &mut impl KvWrite, version: u64) -> Result<(), ExecError> {
     kv.put(APP_VERSION.to_vec(), version.to_be_bytes().to_vec())
 }

@@ -4,10 +4,10 @@
 //! message has no field for, keeps its value.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::gas::DEFAULT_COSTS;
 use crate::modules::auth::state;
 use caspur_store::StateRead;
-use caspur_types::TxError;
 use cosmos_sdk_proto::cosmos::auth::v1beta1 as pb;
 
 /// The message.
@@ -15,11 +15,11 @@ pub type Msg = pb::MsgUpdateParams;
 /// Its type URL.
 pub const TYPE_URL: &str = "/cosmos.auth.v1beta1.MsgUpdateParams";
 
-fn checked(msg: &Msg) -> Result<&pb::Params, TxError> {
+fn checked(msg: &Msg) -> Result<&pb::Params, ExecError> {
     let p = msg
         .params
         .as_ref()
-        .ok_or_else(|| TxError::invalid_request("params are required"))?;
+        .ok_or_else(|| ExecError::invalid_request("params are required"))?;
     let fixed = [
         (
             "tx_size_cost_per_byte",
@@ -34,13 +34,13 @@ fn checked(msg: &Msg) -> Result<&pb::Params, TxError> {
     ];
     for (name, given, cost) in fixed {
         if given != 0 && given != cost {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "{name} is a protocol constant ({cost}) on Caspur"
             )));
         }
     }
     if p.tx_sig_limit == 0 || p.max_memo_characters == 0 {
-        return Err(TxError::invalid_request(
+        return Err(ExecError::invalid_request(
             "tx_sig_limit and max_memo_characters must be positive",
         ));
     }
@@ -54,7 +54,7 @@ crate::modules::gov::governed_params!(
     apply = apply
 );
 
-async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), ExecError> {
     let p = checked(msg)?;
     let mut params = state::get_params(ctx).await?;
     params.max_memo_characters = p.max_memo_characters;

@@ -1,10 +1,11 @@
 //! `MsgMultiSend`: one input, many outputs (the Cosmos SDK ≥ 0.47 rule).
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::bank::{events, state};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coins, TxError};
+use caspur_types::{Address, Coins};
 
 /// The message.
 pub type Msg = cosmos_sdk_proto::cosmos::bank::v1beta1::MsgMultiSend;
@@ -18,22 +19,22 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = cosmos_sdk_proto::cosmos::bank::v1beta1::MsgMultiSendResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         let input = self
             .inputs
             .first()
-            .ok_or_else(|| TxError::invalid_request("no inputs"))?;
+            .ok_or_else(|| ExecError::invalid_request("no inputs"))?;
         Ok(vec![Address::parse_account(&input.address)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         if self.inputs.len() != 1 {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "multi-send must have exactly one input",
             ));
         }
         if self.outputs.is_empty() || self.outputs.len() > MAX_OUTPUTS {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "multi-send needs 1 to {MAX_OUTPUTS} outputs"
             )));
         }
@@ -45,14 +46,14 @@ impl MsgHandler for Msg {
             Address::parse_account(&o.address)?;
             let coins = Coins::from_proto(&o.coins)?;
             if coins.is_empty() {
-                return Err(TxError::invalid_coins(
+                return Err(ExecError::invalid_coins(
                     "multi-send output must not be empty",
                 ));
             }
             out.extend(coins.as_slice().iter().cloned());
         }
         if input_coins.is_empty() || Coins::normalize(out)? != input_coins {
-            return Err(TxError::invalid_coins(
+            return Err(ExecError::invalid_coins(
                 "sum of inputs does not equal sum of outputs",
             ));
         }
@@ -63,7 +64,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         state::require_send_enabled(ctx).await?;
         let from = Address::parse_account(&self.inputs[0].address)?;
         let total = Coins::from_proto(&self.inputs[0].coins)?;

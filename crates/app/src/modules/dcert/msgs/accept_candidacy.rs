@@ -2,11 +2,12 @@
 //! confidential reports are encrypted to).
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::dcert::{election, state};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
 use caspur_types::proto::dcert::v1 as pb;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 
 /// The message.
 pub type Msg = pb::MsgAcceptCandidacy;
@@ -18,14 +19,14 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = "/caspur.dcert.v1.MsgAcceptCandidacy";
     type Response = pb::MsgAcceptCandidacyResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.candidate)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.candidate)?;
         if self.description.len() > MAX_TEXT || self.encryption_key.len() > MAX_TEXT {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "description and encryption key are limited to {MAX_TEXT} bytes"
             )));
         }
@@ -36,7 +37,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let candidate = Address::parse_account(&self.candidate)?;
         let params = state::get_params(ctx).await?;
         election::update_candidate(ctx, &params, &candidate, |c| {

@@ -4,12 +4,13 @@
 
 use super::accept_candidacy::MAX_TEXT;
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::circuit;
 use crate::modules::dcert::members;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
 use caspur_types::proto::dcert::v1 as pb;
-use caspur_types::{Address, TxError};
+use caspur_types::Address;
 
 /// The message.
 pub type Msg = pb::MsgCircuitBreak;
@@ -21,19 +22,19 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = "/caspur.dcert.v1.MsgCircuitBreak";
     type Response = pb::MsgCircuitBreakResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.member)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.member)?;
         if self.routes.is_empty() || self.routes.len() > MAX_ROUTES {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "name between 1 and {MAX_ROUTES} routes"
             )));
         }
         if self.reason.trim().is_empty() || self.reason.len() > MAX_TEXT {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "a reason of at most {MAX_TEXT} bytes is required"
             )));
         }
@@ -47,7 +48,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let member = Address::parse_account(&self.member)?;
         members::authorize_circuit_break(ctx, &member).await?;
         circuit::break_routes(ctx, &self.member, &self.routes, &self.reason).await?;

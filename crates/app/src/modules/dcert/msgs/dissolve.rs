@@ -4,17 +4,18 @@
 
 use super::slash_member::fraction;
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::dcert::{bonds, election, state};
 use crate::modules::gov::require_authority;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
 use caspur_types::proto::dcert::v1 as pb;
-use caspur_types::{Address, Dec, Event, TxError};
+use caspur_types::{Address, Dec, Event};
 
 /// The message.
 pub type Msg = pb::MsgDissolveDcert;
 
-fn slash_fraction(msg: &Msg) -> Result<Dec, TxError> {
+fn slash_fraction(msg: &Msg) -> Result<Dec, ExecError> {
     match msg.slash_fraction.as_str() {
         "" | "0" => Ok(Dec::ZERO),
         s => fraction(s),
@@ -25,11 +26,11 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = crate::modules::dcert::dissolution::DISSOLVE_TYPE_URL;
     type Response = pb::MsgDissolveDcertResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.authority)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         require_authority(&self.authority)?;
         slash_fraction(self).map(|_| ())
     }
@@ -38,7 +39,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let fraction = slash_fraction(self)?;
         let mut params = state::get_params(ctx).await?;
         params.elections_enabled = false;

@@ -2,11 +2,12 @@
 //! the candidate is under suspension review) until the global unbonding time passes.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::dcert::bonds;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
 use caspur_types::proto::dcert::v1 as pb;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 
 /// The message.
 pub type Msg = pb::MsgUnbondDcert;
@@ -15,11 +16,11 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = "/caspur.dcert.v1.MsgUnbondDcert";
     type Response = pb::MsgUnbondDcertResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.staker)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         bonds::check_bond_msg(&self.staker, &self.candidate, &self.amount).map(|_| ())
     }
 
@@ -27,7 +28,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let (staker, candidate) =
             bonds::check_bond_msg(&self.staker, &self.candidate, &self.amount)?;
         let (denom, amount) = bonds::bond_amount(ctx, &self.amount).await?;

@@ -2,27 +2,27 @@
 //! elections after a dissolution goes through it too.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::dcert::params::DcertParams;
 use crate::modules::dcert::state;
 use crate::modules::staking;
 use caspur_store::StateRead;
 use caspur_types::proto::dcert::v1 as pb;
-use caspur_types::TxError;
 
 /// The message.
 pub type Msg = pb::MsgUpdateParams;
 /// Its type URL.
 pub const TYPE_URL: &str = "/caspur.dcert.v1.MsgUpdateParams";
 
-fn params_in(msg: &Msg, denom: &str) -> Result<DcertParams, TxError> {
+fn params_in(msg: &Msg, denom: &str) -> Result<DcertParams, ExecError> {
     let p = msg
         .params
         .as_ref()
-        .ok_or_else(|| TxError::invalid_request("params are required"))?;
-    DcertParams::from_proto(p, denom)
+        .ok_or_else(|| ExecError::invalid_request("params are required"))?;
+    Ok(DcertParams::from_proto(p, denom)?)
 }
 
-fn params_of(msg: &Msg) -> Result<DcertParams, TxError> {
+fn params_of(msg: &Msg) -> Result<DcertParams, ExecError> {
     let denom = msg
         .params
         .as_ref()
@@ -39,7 +39,7 @@ crate::modules::gov::governed_params!(
     apply = apply
 );
 
-async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), ExecError> {
     let denom = staking::state::get_params(ctx).await?.bond_denom;
     state::set_params(ctx, &params_in(msg, &denom)?)
 }

@@ -1,11 +1,12 @@
 //! `MsgVoteDcert`: a staker splits its support across candidates (replacing its old vote).
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::dcert::election::{self, WEIGHT_SCALE};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
 use caspur_types::proto::dcert::v1 as pb;
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Address, Dec};
 
 /// The message.
 pub type Msg = pb::MsgVoteDcert;
@@ -14,10 +15,10 @@ pub type Msg = pb::MsgVoteDcert;
 pub const MAX_PREFERENCES: usize = 16;
 
 /// The preferences as (candidate, weight atomics), sorted by candidate.
-pub fn preferences_of(msg: &Msg) -> Result<Vec<(Address, u128)>, TxError> {
+pub fn preferences_of(msg: &Msg) -> Result<Vec<(Address, u128)>, ExecError> {
     {
         if msg.preferences.len() > MAX_PREFERENCES {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "at most {MAX_PREFERENCES} preferences per vote"
             )));
         }
@@ -26,10 +27,10 @@ pub fn preferences_of(msg: &Msg) -> Result<Vec<(Address, u128)>, TxError> {
         for p in &msg.preferences {
             let candidate = Address::parse_account(&p.candidate)?;
             let weight: Dec = p.weight.parse().map_err(|_| {
-                TxError::invalid_request(format!("weight {:?} is not a decimal", p.weight))
+                ExecError::invalid_request(format!("weight {:?} is not a decimal", p.weight))
             })?;
             if weight.is_zero() {
-                return Err(TxError::invalid_request(
+                return Err(ExecError::invalid_request(
                     "a preference's weight must be positive",
                 ));
             }
@@ -37,13 +38,13 @@ pub fn preferences_of(msg: &Msg) -> Result<Vec<(Address, u128)>, TxError> {
             out.push((candidate, weight.atomics()));
         }
         if sum > WEIGHT_SCALE {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "the weights of a vote sum to more than 1",
             ));
         }
         out.sort();
         if out.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "a candidate appears twice in one vote",
             ));
         }
@@ -55,11 +56,11 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = "/caspur.dcert.v1.MsgVoteDcert";
     type Response = pb::MsgVoteDcertResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.voter)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.voter)?;
         preferences_of(self).map(|_| ())
     }
@@ -68,11 +69,11 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let voter = Address::parse_account(&self.voter)?;
         let preferences = preferences_of(self)?;
         if !preferences.is_empty() && election::stake_of(ctx, &voter).await? == 0 {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "only an address with bonded stake may vote for dCERT candidates",
             ));
         }

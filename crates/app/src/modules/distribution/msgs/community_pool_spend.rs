@@ -1,11 +1,12 @@
 //! `MsgCommunityPoolSpend`: governance pays from the community pool (never more than it holds).
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::distribution::rewards;
 use crate::modules::staking::state as staking;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coins, TxError};
+use caspur_types::{Address, Coins};
 use cosmos_sdk_proto::cosmos::distribution::v1beta1 as pb;
 
 /// The message.
@@ -17,15 +18,15 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgCommunityPoolSpendResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.authority)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         crate::modules::gov::require_authority(&self.authority)?;
         Address::parse_account(&self.recipient)?;
         if Coins::from_proto(&self.amount)?.is_empty() {
-            return Err(TxError::invalid_coins("the amount must not be empty"));
+            return Err(ExecError::invalid_coins("the amount must not be empty"));
         }
         Ok(())
     }
@@ -34,12 +35,12 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let recipient = Address::parse_account(&self.recipient)?;
         let amount = Coins::from_proto(&self.amount)?;
         let denom = staking::get_params(ctx).await?.bond_denom;
         if amount.as_slice().iter().any(|c| c.denom != denom) {
-            return Err(TxError::invalid_coins(format!(
+            return Err(ExecError::invalid_coins(format!(
                 "the community pool holds {denom} only"
             )));
         }

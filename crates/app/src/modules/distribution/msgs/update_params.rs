@@ -3,9 +3,10 @@
 //! `inflation_rate`, which the SDK message has no field for, keeps its value.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::distribution::state;
 use caspur_store::StateRead;
-use caspur_types::{Dec, TxError};
+use caspur_types::Dec;
 use cosmos_sdk_proto::cosmos::distribution::v1beta1 as pb;
 
 /// The message.
@@ -13,23 +14,25 @@ pub type Msg = pb::MsgUpdateParams;
 /// Its type URL.
 pub const TYPE_URL: &str = "/cosmos.distribution.v1beta1.MsgUpdateParams";
 
-fn tax_of(msg: &Msg) -> Result<Dec, TxError> {
+fn tax_of(msg: &Msg) -> Result<Dec, ExecError> {
     let p = msg
         .params
         .as_ref()
-        .ok_or_else(|| TxError::invalid_request("params are required"))?;
+        .ok_or_else(|| ExecError::invalid_request("params are required"))?;
     #[allow(deprecated)]
     let bonuses = [&p.base_proposer_reward, &p.bonus_proposer_reward];
     for b in bonuses {
         if !b.is_empty() && !Dec::parse_atomics(b)?.is_zero() {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "proposer rewards are not used on Caspur and must be 0",
             ));
         }
     }
     let tax = Dec::parse_atomics(&p.community_tax)?;
     if tax > Dec::ONE {
-        return Err(TxError::invalid_request("community_tax must be at most 1"));
+        return Err(ExecError::invalid_request(
+            "community_tax must be at most 1",
+        ));
     }
     Ok(tax)
 }
@@ -41,7 +44,7 @@ crate::modules::gov::governed_params!(
     apply = apply
 );
 
-async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), ExecError> {
     let mut params = state::get_params(ctx).await?;
     params.community_tax = tax_of(msg)?.to_string();
     params.validate()?;

@@ -1,13 +1,14 @@
 //! `MsgWithdrawValidatorCommission`: pay a validator operator its accumulated commission.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::bank;
 use crate::modules::distribution::state;
 use crate::modules::staking::delegation::coins;
 use crate::modules::staking::state as staking;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 use cosmos_sdk_proto::cosmos::distribution::v1beta1 as pb;
 
 /// The message.
@@ -19,23 +20,24 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgWithdrawValidatorCommissionResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![staking::parse_valoper(&self.validator_address)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
-        staking::parse_valoper(&self.validator_address).map(|_| ())
+    fn check_stateless(&self) -> Result<(), ExecError> {
+        staking::parse_valoper(&self.validator_address)?;
+        Ok(())
     }
 
     async fn execute<B: StateRead>(
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let op = staking::parse_valoper(&self.validator_address)?;
         let amount = state::commission(ctx, &op).await?;
         if amount == 0 {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "no validator commission to withdraw",
             ));
         }

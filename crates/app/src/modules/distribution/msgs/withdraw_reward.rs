@@ -1,11 +1,12 @@
 //! `MsgWithdrawDelegatorReward`: pay a delegation's pending rewards.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::distribution::rewards;
 use crate::modules::staking::state as staking;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coin, TxError};
+use caspur_types::{Address, Coin};
 use cosmos_sdk_proto::cosmos::distribution::v1beta1 as pb;
 
 /// The message.
@@ -17,11 +18,11 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgWithdrawDelegatorRewardResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.delegator_address)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.delegator_address)?;
         staking::parse_valoper(&self.validator_address)?;
         Ok(())
@@ -31,11 +32,11 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let delegator = Address::parse_account(&self.delegator_address)?;
         let op = staking::parse_valoper(&self.validator_address)?;
         if staking::get_shares(ctx, &delegator, &op).await?.is_zero() {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "{} has no delegation to {}",
                 self.delegator_address, self.validator_address
             )));

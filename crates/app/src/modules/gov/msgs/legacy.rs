@@ -2,14 +2,15 @@
 //! still send; they act exactly as their v1 counterparts.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::gov::votes;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Address, Dec};
 use cosmos_sdk_proto::cosmos::gov::{v1, v1beta1 as legacy};
 
 /// v1beta1 weights are decimals in atomic form; v1's are decimal strings.
-fn options(list: &[legacy::WeightedVoteOption]) -> Result<Vec<v1::WeightedVoteOption>, TxError> {
+fn options(list: &[legacy::WeightedVoteOption]) -> Result<Vec<v1::WeightedVoteOption>, ExecError> {
     list.iter()
         .map(|o| {
             Ok(v1::WeightedVoteOption {
@@ -32,11 +33,11 @@ impl MsgHandler for legacy::MsgVote {
     const ROUTE: &'static str = "/cosmos.gov.v1.MsgVote";
     type Response = legacy::MsgVoteResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.voter)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.voter)?;
         votes::check_options(&single(self.option))
     }
@@ -45,7 +46,7 @@ impl MsgHandler for legacy::MsgVote {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         votes::cast(ctx, self.proposal_id, &self.voter, single(self.option), "").await?;
         Ok(legacy::MsgVoteResponse {})
     }
@@ -56,11 +57,11 @@ impl MsgHandler for legacy::MsgVoteWeighted {
     const ROUTE: &'static str = "/cosmos.gov.v1.MsgVoteWeighted";
     type Response = legacy::MsgVoteWeightedResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.voter)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.voter)?;
         votes::check_options(&options(&self.options)?)
     }
@@ -69,7 +70,7 @@ impl MsgHandler for legacy::MsgVoteWeighted {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         votes::cast(
             ctx,
             self.proposal_id,
@@ -95,11 +96,11 @@ impl MsgHandler for legacy::MsgDeposit {
     const ROUTE: &'static str = "/cosmos.gov.v1.MsgDeposit";
     type Response = legacy::MsgDepositResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         as_v1(self).signers()
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         as_v1(self).check_stateless()
     }
 
@@ -107,7 +108,7 @@ impl MsgHandler for legacy::MsgDeposit {
         &self,
         ctx: &mut Ctx<'_, B>,
         depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         as_v1(self).execute(ctx, depth).await?;
         Ok(legacy::MsgDepositResponse {})
     }

@@ -2,12 +2,13 @@
 //! account as their signer, if it passes.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::limits;
 use crate::modules::gov::{deposits, state};
 use crate::msg_tree::{self, Nested};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coins, Event, TxError};
+use caspur_types::{Address, Coins, Event};
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
 
 /// The message.
@@ -24,20 +25,20 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgSubmitProposalResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.proposer)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.proposer)?;
         if self.title.trim().is_empty() {
-            return Err(TxError::invalid_request("a proposal needs a title"));
+            return Err(ExecError::invalid_request("a proposal needs a title"));
         }
         if self.title.len() > MAX_TITLE
             || self.summary.len() > MAX_SUMMARY
             || self.metadata.len() > MAX_METADATA
         {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "title, summary and metadata are limited to {MAX_TITLE}, {MAX_SUMMARY} and {MAX_METADATA} bytes"
             )));
         }
@@ -62,7 +63,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         // A proposal carrying a circuit-broken message, at any depth, is refused now; one
         // broken later fails at execution, where the router checks again.
         msg_tree::check_breaker(ctx, &self.messages, depth + 1).await?;
@@ -74,7 +75,7 @@ impl MsgHandler for Msg {
         for c in min.as_slice() {
             let needed = ratio.mul_int_ceil(c.amount).unwrap_or(u128::MAX);
             if initial.amount_of(&c.denom) < needed {
-                return Err(TxError::insufficient_funds(format!(
+                return Err(ExecError::insufficient_funds(format!(
                     "initial deposit {initial} is below the required minimum of {needed}{} ({} of the minimum deposit)",
                     c.denom, params.min_initial_deposit_ratio
                 )));

@@ -1,10 +1,10 @@
 //! `MsgUpdateParams` of `gov` itself (only through a passed proposal).
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::gov::params::GovParams;
 use crate::modules::gov::state;
 use caspur_store::StateRead;
-use caspur_types::TxError;
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
 
 /// The message.
@@ -12,14 +12,14 @@ pub type Msg = pb::MsgUpdateParams;
 /// Its type URL.
 pub const TYPE_URL: &str = "/cosmos.gov.v1.MsgUpdateParams";
 
-fn params(msg: &Msg) -> Result<&pb::Params, TxError> {
+fn params(msg: &Msg) -> Result<&pb::Params, ExecError> {
     msg.params
         .as_ref()
-        .ok_or_else(|| TxError::invalid_request("params are required"))
+        .ok_or_else(|| ExecError::invalid_request("params are required"))
 }
 
-fn check(msg: &Msg) -> Result<GovParams, TxError> {
-    GovParams::from_proto(params(msg)?, &GovParams::default())
+fn check(msg: &Msg) -> Result<GovParams, ExecError> {
+    Ok(GovParams::from_proto(params(msg)?, &GovParams::default())?)
 }
 
 crate::modules::gov::governed_params!(
@@ -29,7 +29,7 @@ crate::modules::gov::governed_params!(
     apply = apply
 );
 
-async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), ExecError> {
     let current = state::get_params(ctx).await?;
     state::set_params(ctx, &GovParams::from_proto(params(msg)?, &current)?)
 }

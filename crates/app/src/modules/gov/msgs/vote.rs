@@ -1,10 +1,11 @@
 //! `MsgVote`: one option with all of the voter's weight.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::gov::votes;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Dec, TxError};
+use caspur_types::{Address, Dec};
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
 
 /// The message.
@@ -16,11 +17,11 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgVoteResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.voter)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.voter)?;
         votes::check_options(&options(self))
     }
@@ -29,7 +30,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         votes::cast(
             ctx,
             self.proposal_id,

@@ -3,11 +3,12 @@
 
 use super::{positive_amount, require_bond_denom};
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::staking::delegation::{self, Source};
 use crate::modules::staking::state::{self, Status};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as pb;
 
 /// The message.
@@ -19,16 +20,18 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgCancelUnbondingDelegationResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.delegator_address)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.delegator_address)?;
         state::parse_valoper(&self.validator_address)?;
         positive_amount(&self.amount)?;
         if self.creation_height <= 0 {
-            return Err(TxError::invalid_request("creation_height must be positive"));
+            return Err(ExecError::invalid_request(
+                "creation_height must be positive",
+            ));
         }
         Ok(())
     }
@@ -37,7 +40,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let params = state::get_params(ctx).await?;
         let delegator = Address::parse_account(&self.delegator_address)?;
         let operator = state::parse_valoper(&self.validator_address)?;
@@ -45,7 +48,7 @@ impl MsgHandler for Msg {
         require_bond_denom(&amount, &params.bond_denom)?;
         let mut v = state::require_validator(ctx, &operator).await?;
         if v.jailed {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "the validator is jailed: its unbondings cannot be cancelled",
             ));
         }
@@ -56,12 +59,12 @@ impl MsgHandler for Msg {
             .iter()
             .position(|e| e.creation_height == height && e.completion_ms > now)
             .ok_or_else(|| {
-                TxError::invalid_request(format!(
+                ExecError::invalid_request(format!(
                     "no immature unbonding entry created at height {height}"
                 ))
             })?;
         if amount.amount > entries[at].balance {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "amount {} exceeds the entry's balance {}",
                 amount.amount, entries[at].balance
             )));

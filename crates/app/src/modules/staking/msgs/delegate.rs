@@ -2,11 +2,12 @@
 
 use super::{positive_amount, require_bond_denom};
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::staking::delegation::{self, Source};
 use crate::modules::staking::state;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as pb;
 
 /// The message.
@@ -18,11 +19,11 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgDelegateResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.delegator_address)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.delegator_address)?;
         state::parse_valoper(&self.validator_address)?;
         positive_amount(&self.amount)?;
@@ -33,7 +34,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let params = state::get_params(ctx).await?;
         let delegator = Address::parse_account(&self.delegator_address)?;
         let operator = state::parse_valoper(&self.validator_address)?;

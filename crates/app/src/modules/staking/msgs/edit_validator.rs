@@ -3,10 +3,11 @@
 
 use super::check_description;
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::staking::state;
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Dec, Event, TxError};
+use caspur_types::{Address, Dec, Event};
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as pb;
 
 /// The message.
@@ -40,25 +41,25 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgEditValidatorResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![state::parse_valoper(&self.validator_address)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         state::parse_valoper(&self.validator_address)?;
         if let Some(d) = &self.description {
             check_description(d)?;
         }
         if !self.commission_rate.is_empty() && Dec::parse_atomics(&self.commission_rate)? > Dec::ONE
         {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "commission rate must be at most 1",
             ));
         }
         if !self.min_self_delegation.is_empty()
             && caspur_types::coin::parse_amount(&self.min_self_delegation)? == 0
         {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "min_self_delegation must be positive",
             ));
         }
@@ -69,13 +70,13 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let operator = state::parse_valoper(&self.validator_address)?;
         let mut v = state::require_validator(ctx, &operator).await?;
         if let Some(d) = &self.description {
             let d = merged(&v.description, d);
             if d.moniker.trim().is_empty() {
-                return Err(TxError::invalid_request("the moniker must not be empty"));
+                return Err(ExecError::invalid_request("the moniker must not be empty"));
             }
             v.description = d;
         }
@@ -91,12 +92,12 @@ impl MsgHandler for Msg {
             }
             .unwrap_or(Dec::ZERO);
             if rate > max_rate || rate < min || change > max_change {
-                return Err(TxError::invalid_request(format!(
+                return Err(ExecError::invalid_request(format!(
                     "commission rate must stay within [{min}, {max_rate}] and change by at most {max_change}"
                 )));
             }
             if ctx.block.time_ms < v.commission_updated_ms + COMMISSION_CHANGE_INTERVAL_MS {
-                return Err(TxError::invalid_request(
+                return Err(ExecError::invalid_request(
                     "commission can be changed at most once every 24 hours",
                 ));
             }
@@ -107,12 +108,12 @@ impl MsgHandler for Msg {
         if !self.min_self_delegation.is_empty() {
             let min_self = caspur_types::coin::parse_amount(&self.min_self_delegation)?;
             if min_self <= v.min_self_delegation {
-                return Err(TxError::invalid_request(
+                return Err(ExecError::invalid_request(
                     "min_self_delegation can only be raised",
                 ));
             }
             if min_self > v.tokens {
-                return Err(TxError::invalid_request(
+                return Err(ExecError::invalid_request(
                     "min_self_delegation cannot exceed the validator's tokens",
                 ));
             }

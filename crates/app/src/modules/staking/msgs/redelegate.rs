@@ -4,11 +4,12 @@
 
 use super::{positive_amount, require_bond_denom};
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::staking::delegation::{self, Source};
 use crate::modules::staking::state::{self, RedelegationEntry, Status, REDELEGATION_QUEUE};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coin, Event, TxError};
+use caspur_types::{Address, Coin, Event};
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as pb;
 
 /// The message.
@@ -20,16 +21,16 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgBeginRedelegateResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.delegator_address)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.delegator_address)?;
         let src = state::parse_valoper(&self.validator_src_address)?;
         let dst = state::parse_valoper(&self.validator_dst_address)?;
         if src == dst {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "cannot redelegate to the same validator",
             ));
         }
@@ -41,7 +42,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let params = state::get_params(ctx).await?;
         let delegator = Address::parse_account(&self.delegator_address)?;
         let src = state::parse_valoper(&self.validator_src_address)?;
@@ -49,7 +50,7 @@ impl MsgHandler for Msg {
         let amount = positive_amount(&self.amount)?;
         require_bond_denom(&amount, &params.bond_denom)?;
         if state::incoming_redelegations(ctx, &delegator, &src).await? > 0 {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "redelegation to this validator already in progress; first redelegation to this validator must complete before next redelegation",
             ));
         }
@@ -57,7 +58,7 @@ impl MsgHandler for Msg {
         let mut dst_v = state::require_validator(ctx, &dst).await?;
         let mut entries = state::get_redelegation(ctx, &delegator, &src, &dst).await?;
         if entries.len() >= params.max_entries as usize {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "too many redelegation entries for this pair (max {})",
                 params.max_entries
             )));
@@ -66,7 +67,7 @@ impl MsgHandler for Msg {
         let src_status = src_v.status;
         let tokens = delegation::unbond(ctx, &delegator, &mut src_v, shares).await?;
         if tokens == 0 {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "the amount is too small to redelegate",
             ));
         }

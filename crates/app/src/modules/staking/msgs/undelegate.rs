@@ -3,11 +3,12 @@
 
 use super::{positive_amount, require_bond_denom};
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::staking::delegation;
 use crate::modules::staking::state::{self, Status, UnbondingEntry, UNBONDING_QUEUE};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coin, Event, TxError};
+use caspur_types::{Address, Coin, Event};
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as pb;
 
 /// The message.
@@ -19,11 +20,11 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgUndelegateResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.delegator_address)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.delegator_address)?;
         state::parse_valoper(&self.validator_address)?;
         positive_amount(&self.amount)?;
@@ -34,7 +35,7 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let params = state::get_params(ctx).await?;
         let delegator = Address::parse_account(&self.delegator_address)?;
         let operator = state::parse_valoper(&self.validator_address)?;
@@ -43,7 +44,7 @@ impl MsgHandler for Msg {
         let mut v = state::require_validator(ctx, &operator).await?;
         let mut entries = state::get_unbonding(ctx, &delegator, &operator).await?;
         if entries.len() >= params.max_entries as usize {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "too many unbonding delegation entries for this pair (max {})",
                 params.max_entries
             )));
@@ -52,7 +53,7 @@ impl MsgHandler for Msg {
         let status = v.status;
         let tokens = delegation::unbond(ctx, &delegator, &mut v, shares).await?;
         if tokens == 0 {
-            return Err(TxError::invalid_request(
+            return Err(ExecError::invalid_request(
                 "the amount is too small to unbond",
             ));
         }

@@ -2,10 +2,11 @@
 //! `max_validators` takes effect at the end of the block.
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::staking::params::StakingParams;
 use crate::modules::staking::state;
 use caspur_store::StateRead;
-use caspur_types::{Dec, TxError};
+use caspur_types::Dec;
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as pb;
 
 /// The message.
@@ -13,16 +14,16 @@ pub type Msg = pb::MsgUpdateParams;
 /// Its type URL.
 pub const TYPE_URL: &str = "/cosmos.staking.v1beta1.MsgUpdateParams";
 
-fn params_of(msg: &Msg) -> Result<StakingParams, TxError> {
+fn params_of(msg: &Msg) -> Result<StakingParams, ExecError> {
     let p = msg
         .params
         .as_ref()
-        .ok_or_else(|| TxError::invalid_request("params are required"))?;
+        .ok_or_else(|| ExecError::invalid_request("params are required"))?;
     let unbonding = p
         .unbonding_time
         .as_ref()
         .and_then(|d| u64::try_from(d.seconds).ok())
-        .ok_or_else(|| TxError::invalid_request("unbonding_time is required"))?;
+        .ok_or_else(|| ExecError::invalid_request("unbonding_time is required"))?;
     let params = StakingParams {
         unbonding_time_secs: unbonding,
         max_validators: p.max_validators,
@@ -41,11 +42,11 @@ crate::modules::gov::governed_params!(
     apply = apply
 );
 
-async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), ExecError> {
     let params = params_of(msg)?;
     let current = state::get_params(ctx).await?;
     if params.bond_denom != current.bond_denom {
-        return Err(TxError::invalid_request(
+        return Err(ExecError::invalid_request(
             "bond_denom cannot change on a live chain",
         ));
     }

@@ -4,12 +4,13 @@
 //! scheduled by governance is not replaced (governance cancels it first).
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::dcert;
 use crate::modules::upgrade::{check_plan, emergency_quorum, schedule, state};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
 use caspur_types::proto::upgrade::v1 as pb;
-use caspur_types::{Address, Event, TxError};
+use caspur_types::{Address, Event};
 
 /// The message.
 pub type Msg = pb::MsgApproveEmergencyUpgrade;
@@ -20,11 +21,11 @@ impl MsgHandler for Msg {
     const TYPE_URL: &'static str = TYPE_URL;
     type Response = pb::MsgApproveEmergencyUpgradeResponse;
 
-    fn signers(&self) -> Result<Vec<Address>, TxError> {
+    fn signers(&self) -> Result<Vec<Address>, ExecError> {
         Ok(vec![Address::parse_account(&self.member)?])
     }
 
-    fn check_stateless(&self) -> Result<(), TxError> {
+    fn check_stateless(&self) -> Result<(), ExecError> {
         Address::parse_account(&self.member)?;
         check_plan(self.plan.as_ref()).map(|_| ())
     }
@@ -33,12 +34,12 @@ impl MsgHandler for Msg {
         &self,
         ctx: &mut Ctx<'_, B>,
         _depth: u32,
-    ) -> Result<Self::Response, TxError> {
+    ) -> Result<Self::Response, ExecError> {
         let member = Address::parse_account(&self.member)?;
         dcert::members::require_active(ctx, &member).await?;
         let plan = check_plan(self.plan.as_ref())?;
         if let Some(s) = state::scheduled(ctx).await? {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "plan {:?} is already scheduled (by {}); it must be cancelled first",
                 state::plan_of(&s)?.name,
                 s.source
@@ -50,7 +51,7 @@ impl MsgHandler for Msg {
             .iter()
             .any(|a| a.plan.as_ref() == Some(plan) && backs(a))
         {
-            return Err(TxError::invalid_request(format!(
+            return Err(ExecError::invalid_request(format!(
                 "{} already approved this plan",
                 self.member
             )));

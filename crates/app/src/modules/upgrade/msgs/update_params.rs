@@ -1,22 +1,22 @@
 //! `MsgUpdateParams` of `upgrade` (only through a passed governance proposal).
 
 use crate::context::Ctx;
+use crate::error::ExecError;
 use crate::modules::upgrade::{params::UpgradeParams, state};
 use caspur_store::StateRead;
 use caspur_types::proto::upgrade::v1 as pb;
-use caspur_types::TxError;
 
 /// The message.
 pub type Msg = pb::MsgUpdateParams;
 /// Its type URL.
 pub const TYPE_URL: &str = "/caspur.upgrade.v1.MsgUpdateParams";
 
-fn check(msg: &Msg) -> Result<UpgradeParams, TxError> {
+fn check(msg: &Msg) -> Result<UpgradeParams, ExecError> {
     let p = msg
         .params
         .as_ref()
-        .ok_or_else(|| TxError::invalid_request("params are required"))?;
-    UpgradeParams::from_proto(p)
+        .ok_or_else(|| ExecError::invalid_request("params are required"))?;
+    Ok(UpgradeParams::from_proto(p)?)
 }
 
 crate::modules::gov::governed_params!(
@@ -26,6 +26,6 @@ crate::modules::gov::governed_params!(
     apply = apply
 );
 
-async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), TxError> {
+async fn apply<B: StateRead>(msg: &Msg, ctx: &mut Ctx<'_, B>) -> Result<(), ExecError> {
     state::set_params(ctx, &check(msg)?)
 }
