@@ -5,6 +5,7 @@
 use crate::block::{Block, BlockContext, Digest};
 use crate::evidence::{self, EvidencePool};
 use crate::execution::{carries_barred, execute, execute_proposal};
+use crate::faults::StateFaults;
 use crate::logs::BlockLogs;
 use crate::seams::{BlockSink, FinalizedBlock, TxSource};
 use crate::upgrade_halt::UpgradeHalt;
@@ -56,6 +57,8 @@ pub struct ChainApp {
     pub halt: UpgradeHalt,
     /// The logs of executed blocks, until finalization hands them to the node.
     logs: BlockLogs,
+    /// Storage-fault injection under execution (tests; disarmed otherwise).
+    pub state_faults: StateFaults,
 }
 
 impl ChainApp {
@@ -83,6 +86,7 @@ impl ChainApp {
             filter_refused_txs: true,
             halt: UpgradeHalt::default(),
             logs: BlockLogs::default(),
+            state_faults: StateFaults::default(),
         }
     }
 
@@ -197,15 +201,32 @@ where
         };
         let txs = std::mem::take(&mut block.txs);
         let executed = if self.filter_refused_txs {
-            execute_proposal(&self.app, &info, &report, txs, batches, ends_epoch)
-                .await
-                .map(|(executed, kept)| {
-                    block.txs = kept;
-                    executed
-                })
+            execute_proposal(
+                &self.app,
+                &info,
+                &report,
+                txs,
+                batches,
+                ends_epoch,
+                &self.state_faults,
+            )
+            .await
+            .map(|(executed, kept)| {
+                block.txs = kept;
+                executed
+            })
         } else {
             block.txs = txs;
-            execute(&self.app, &info, &report, &block.txs, batches, ends_epoch).await
+            execute(
+                &self.app,
+                &info,
+                &report,
+                &block.txs,
+                batches,
+                ends_epoch,
+                &self.state_faults,
+            )
+            .await
         };
         let executed = match executed {
             Ok(x) => x,
@@ -280,8 +301,16 @@ where
             .gate(&self.app, &BatchState(&batches), info.height)
             .await;
         let ends_epoch = self.ends_epoch(info.height);
-        let executed = match execute(&self.app, &info, &report, &block.txs, batches, ends_epoch)
-            .await
+        let executed = match execute(
+            &self.app,
+            &info,
+            &report,
+            &block.txs,
+            batches,
+            ends_epoch,
+            &self.state_faults,
+        )
+        .await
         {
             Ok(x) => x,
             // A block not yet finalized that this node cannot execute gets no vote (a

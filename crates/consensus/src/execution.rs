@@ -1,6 +1,7 @@
 //! Runs the state machine on a QMDB batch and seals the result.
 
 use crate::block::{Digest, SyncTarget};
+use crate::faults::StateFaults;
 use caspur_app::validators::{self, Validator};
 use caspur_app::{encode_results, App, BlockInfo, ConsensusReport, TxResult};
 use caspur_store::qmdb::{apply_writes, BatchState, StateBatch, StateMerkleized};
@@ -57,8 +58,9 @@ async fn run<E: StorageContext + Spawner>(
     txs: &[Vec<u8>],
     batch: &StateBatch<E>,
     ends_epoch: bool,
+    faults: &StateFaults,
 ) -> Result<(Vec<TxResult>, Vec<Validator>, caspur_store::WriteSet), StoreError> {
-    let mut overlay = Overlay::new(BatchState(batch));
+    let mut overlay = Overlay::new(faults.wrap(BatchState(batch), info.height));
     let results = app
         .execute_block_with(&mut overlay, info, report, txs)
         .await?;
@@ -97,8 +99,9 @@ pub async fn execute<E: StorageContext + Spawner>(
     txs: &[Vec<u8>],
     batch: StateBatch<E>,
     ends_epoch: bool,
+    faults: &StateFaults,
 ) -> Result<Executed<E>, StoreError> {
-    let run = run(app, info, report, txs, &batch, ends_epoch).await?;
+    let run = run(app, info, report, txs, &batch, ends_epoch, faults).await?;
     seal(batch, run).await
 }
 
@@ -118,9 +121,10 @@ pub async fn execute_proposal<E: StorageContext + Spawner>(
     mut txs: Vec<Vec<u8>>,
     batch: StateBatch<E>,
     ends_epoch: bool,
+    faults: &StateFaults,
 ) -> Result<(Executed<E>, Vec<Vec<u8>>), StoreError> {
     loop {
-        let run = run(app, info, report, &txs, &batch, ends_epoch).await?;
+        let run = run(app, info, report, &txs, &batch, ends_epoch, faults).await?;
         if !carries_barred(&run.0) {
             return Ok((seal(batch, run).await?, txs));
         }

@@ -14,6 +14,7 @@ pub mod epoch_proofs;
 pub mod epochs;
 pub mod evidence;
 pub mod execution;
+pub mod faults;
 pub mod genesis;
 pub mod gossip;
 pub mod launch;

@@ -3,22 +3,13 @@
 //! reproduces every app hash.
 
 use caspur_app::{App, AppGenesis, BlockInfo};
-use caspur_consensus::application::ChainApp;
-use caspur_consensus::engine::{self, ValidatorConfig, CHANNELS};
-use caspur_consensus::validator_sets::EpochSets;
-use caspur_consensus::{BlockSink, FinalizedBlock};
+use caspur_consensus::FinalizedBlock;
 use caspur_store::qmdb::verify_proof;
 use caspur_store::qmdb::DirectStore;
 use caspur_store::{Overlay, StateProve as _};
 use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
-use commonware_cryptography::{ed25519, Signer as _};
-use commonware_p2p::{simulated, Manager as _};
-use commonware_runtime::{deterministic, Clock, Quota, Runner as _, Supervisor as _};
-use commonware_utils::{ordered::Set, NZUsize, NZU32};
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use commonware_runtime::{deterministic, Clock, Runner as _, Supervisor as _};
+use std::sync::Arc;
 use std::time::Duration;
 
 mod common;
@@ -26,20 +17,6 @@ mod common;
 use common::Pool;
 
 const CHAIN: &str = "caspur-sim";
-
-struct Recorder {
-    blocks: Mutex<BTreeMap<u64, FinalizedBlock>>,
-    pending: Arc<Pool>,
-}
-
-impl BlockSink for Recorder {
-    fn finalized(&self, block: FinalizedBlock) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(async move {
-            self.pending.remove_included(&block.txs);
-            self.blocks.lock().unwrap().insert(block.height, block);
-        })
-    }
-}
 
 fn genesis(funded: &AccountKey) -> AppGenesis {
     AppGenesis::funded(&[funded.address()], 1_000_000_000)
@@ -80,35 +57,6 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
             .with_timeout(Some(Duration::from_secs(600))),
     );
     runner.start(|ctx| async move {
-        let signer = ed25519::PrivateKey::from_seed(1);
-        let pk = signer.public_key();
-        let participants = Set::try_from(vec![pk.clone()]).unwrap();
-        let validators = vec![caspur_app::validators::Validator {
-            pub_key: pk.as_ref().try_into().unwrap(),
-            power: 1,
-        }];
-        let (network, oracle) = simulated::Network::new(
-            ctx.child("network"),
-            simulated::Config {
-                max_size: engine::max_message_size(1),
-                max_peers_per_set: NZUsize!(1),
-                disconnect_on_block: true,
-                tracked_peer_sets: NZUsize!(1),
-            },
-        );
-        network.start();
-        oracle.manager().track(0, participants);
-        let control = oracle.control(pk.clone());
-        let mut channels = Vec::new();
-        for ch in CHANNELS {
-            channels.push(
-                control
-                    .register(ch, Quota::per_second(NZU32!(10_000)))
-                    .await
-                    .unwrap(),
-            );
-        }
-
         let funded = AccountKey::from_secret(&[7; 32]).unwrap();
         let app = Arc::new(App::new(CHAIN, Some(10_000_000), genesis(&funded)));
         let pending = Arc::new(Pool::new(3));
@@ -117,46 +65,8 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
             .lock()
             .unwrap()
             .extend(signed_sends(&funded, 12));
-        let recorder = Arc::new(Recorder {
-            blocks: Default::default(),
-            pending: pending.clone(),
-        });
-        let now_ms = ctx
-            .current()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
-        let genesis_block = engine::genesis_block(now_ms, [9; 32]);
-        let sets = EpochSets::new(b"caspur-sim", Some(signer), validators).unwrap();
-        let chain_app = ChainApp::new(
-            app.clone(),
-            genesis_block.clone(),
-            Duration::from_millis(200),
-            1 << 20,
-            recorder.clone(),
-            commonware_utils::NZU64!(5),
-            sets.clone(),
-        );
-        let _running = engine::start(
-            ctx.child("validator"),
-            ValidatorConfig {
-                partition_prefix: "v0".into(),
-                sets,
-                on_new_set: None,
-                public_key: pk,
-                genesis: genesis_block,
-                leader_timeout: Duration::from_secs(2),
-                catch_up: Default::default(),
-                tip_observer: None,
-                epoch_length: commonware_utils::NZU64!(5),
-            },
-            chain_app,
-            pending,
-            oracle.manager(),
-            control,
-            channels,
-        )
-        .await;
+        let node = common::single::start(&ctx, app.clone(), pending).await;
+        let recorder = node.recorder.clone();
         loop {
             if recorder.blocks.lock().unwrap().len() as u64 >= target {
                 break;

@@ -2,6 +2,8 @@
 
 #[allow(dead_code)]
 pub mod sim;
+#[allow(dead_code)]
+pub mod single;
 
 use caspur_consensus::TxSource;
 use std::collections::BTreeSet;
