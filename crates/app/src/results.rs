@@ -18,13 +18,17 @@ use serde::{Deserialize, Serialize, Serializer};
 /// Most bytes of a tx's log kept (a longer one is cut at a character boundary, with `…`).
 pub const MAX_LOG_BYTES: usize = 2048;
 
-/// Codes of txs no valid block may carry: a tx the circuit breaker refuses, and one that breaks
-/// a structural bound CheckTx checks before anything else (too large, nested too deep, too many
-/// messages). An honest proposer leaves such txs out; a verifier rejects a block carrying one.
-pub const BARRED_CODES: [ErrorCode; 3] = [
+/// Codes of txs no valid block may carry: a tx the circuit breaker refuses, one that breaks a
+/// structural bound CheckTx checks before anything else (too large, nested too deep, too many
+/// messages), and bytes that do not decode as a tx (garbage, unknown fields — as the Cosmos
+/// SDK's ProcessProposal rejects undecodable txs; such bytes would otherwise ride in blocks
+/// without paying a fee). An honest proposer leaves such txs out; a verifier rejects a block
+/// carrying one.
+pub const BARRED_CODES: [ErrorCode; 4] = [
     ErrorCode::RouteBroken,
     ErrorCode::LimitExceeded,
     ErrorCode::TxTooLarge,
+    ErrorCode::TxDecode,
 ];
 
 /// The outcome of one tx in a block, as `tx_search` and `block_results` report it.

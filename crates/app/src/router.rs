@@ -170,9 +170,14 @@ pub fn signers_of(any: &Any) -> Result<Vec<Address>, ExecError> {
     Ok(visit(any)?.signers)
 }
 
+/// The one decoder of messages, at every depth: unknown fields are refused (as the Cosmos SDK
+/// refuses them), so no message carries bytes a node cannot interpret.
 fn decode<M: MsgHandler>(any: &Any) -> Result<M, ExecError> {
-    M::decode(any.value.as_slice())
-        .map_err(|e| ExecError::decode(format!("invalid {}: {e}", M::TYPE_URL)))
+    Ok(caspur_types::canonical::decode_strict(
+        &any.value,
+        M::TYPE_URL,
+        false,
+    )?)
 }
 
 fn unknown(url: &str) -> ExecError {

@@ -505,3 +505,75 @@ fn simulation_charges_what_execution_charges_without_checking_signatures() {
         );
     });
 }
+
+/// `bytes` with field `number` (length-delimited, `len` bytes of padding) appended.
+fn padded(mut bytes: Vec<u8>, number: u32, len: usize) -> Vec<u8> {
+    use prost::encoding::{encode_key, encode_varint, WireType};
+    encode_key(number, WireType::LengthDelimited, &mut bytes);
+    encode_varint(len as u64, &mut bytes);
+    bytes.extend(std::iter::repeat_n(0u8, len));
+    bytes
+}
+
+/// A tx of key 1 signed over `body` and `auth` exactly as given.
+fn signed_parts(body: Vec<u8>, auth: Vec<u8>) -> Vec<u8> {
+    let doc = sign_doc_bytes(&body, &auth, CHAIN, 0);
+    TxRaw {
+        body_bytes: body,
+        auth_info_bytes: auth,
+        signatures: vec![key(1).sign(&doc).to_vec()],
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn unknown_fields_are_refused_in_the_body_the_auth_info_and_messages_at_any_depth() {
+    use caspur_types::sign::unsigned_parts;
+    let s = state();
+    let (body, auth) = unsigned_parts(&key(1), vec![send(&key(1), &key(3), 10)], &params(0, 0));
+    assert!(check(&s, &signed_parts(body.clone(), auth.clone())).is_ok());
+    let refused = |raw: Vec<u8>, field: &str| {
+        let (code, message) = check(&s, &raw).expect_err("unknown field admitted");
+        assert_eq!(code, ErrorCode::TxDecode, "{message}");
+        assert!(message.contains(field), "{message}");
+        raw
+    };
+    // The case: field 999 with a kilobyte of padding, signed over.
+    let body_999 = refused(
+        signed_parts(padded(body.clone(), 999, 1000), auth.clone()),
+        "TxBody carries unknown field 999",
+    );
+    refused(
+        signed_parts(body.clone(), padded(auth.clone(), 77, 8)),
+        "AuthInfo carries unknown field 77",
+    );
+    let mut raw = signed_parts(body.clone(), auth.clone());
+    raw = padded(raw, 9, 4);
+    refused(raw, "TxRaw carries unknown field 9");
+    // In a message, and in a message nested in authz MsgExec.
+    let mut msg = send(&key(1), &key(3), 10);
+    msg.value = padded(msg.value, 50, 16);
+    let sign = |msgs| sign_tx(&key(1), msgs, &params(0, 0));
+    refused(
+        sign(vec![msg.clone()]),
+        "/cosmos.bank.v1beta1.MsgSend carries unknown field 50",
+    );
+    let exec = to_any(
+        "/cosmos.authz.v1beta1.MsgExec",
+        &MsgExec {
+            grantee: key(1).address().to_string(),
+            msgs: vec![msg],
+        },
+    );
+    refused(sign(vec![exec]), "unknown field 50");
+    // A block carrying such a tx is invalid: its result bars the block.
+    let results = futures::executor::block_on(async {
+        let mut o = Overlay::new(&s);
+        app()
+            .execute_block(&mut o, &BLOCK, &[body_999])
+            .await
+            .unwrap()
+    });
+    assert_eq!(results[0].code, ErrorCode::TxDecode.code());
+    assert!(results[0].bars_block());
+}

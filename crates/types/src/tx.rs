@@ -13,6 +13,7 @@ use k256::ecdsa::{Signature, VerifyingKey};
 use prost::Message;
 use sha2::{Digest, Sha256};
 
+use crate::canonical::decode_strict;
 use crate::error::TxError;
 
 /// The type URL of a secp256k1 public key.
@@ -64,11 +65,10 @@ pub fn decode_tx(raw: &[u8], max_bytes: usize) -> Result<DecodedTx, TxError> {
             raw.len()
         )));
     }
-    let tx_raw = TxRaw::decode(raw).map_err(|e| TxError::decode(format!("invalid TxRaw: {e}")))?;
-    let body = TxBody::decode(tx_raw.body_bytes.as_slice())
-        .map_err(|e| TxError::decode(format!("invalid TxBody: {e}")))?;
-    let auth_info = AuthInfo::decode(tx_raw.auth_info_bytes.as_slice())
-        .map_err(|e| TxError::decode(format!("invalid AuthInfo: {e}")))?;
+    // Unknown fields are refused at every level, as the Cosmos SDK refuses them.
+    let tx_raw: TxRaw = decode_strict(raw, "TxRaw", false)?;
+    let body: TxBody = decode_strict(&tx_raw.body_bytes, "TxBody", true)?;
+    let auth_info: AuthInfo = decode_strict(&tx_raw.auth_info_bytes, "AuthInfo", false)?;
     if body.messages.is_empty() {
         return Err(TxError::invalid_request(
             "tx must contain at least one message",
