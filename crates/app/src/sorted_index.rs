@@ -47,7 +47,7 @@ impl Directory {
 
     fn id(&self, i: usize) -> u32 {
         let at = self.at(i) + self.len;
-        u32::from_be_bytes(self.bytes[at..at + 4].try_into().expect("4 bytes"))
+        be_u32(&self.bytes[at..at + 4])
     }
 
     fn set_first(&mut self, i: usize, first: &[u8]) {
@@ -60,7 +60,7 @@ impl Directory {
         if self.bytes.is_empty() {
             self.bytes.extend_from_slice(&0u32.to_be_bytes());
         }
-        let id = u32::from_be_bytes(self.bytes[..4].try_into().expect("4 bytes"));
+        let id = be_u32(&self.bytes[..4]);
         self.bytes[..4].copy_from_slice(&(id + 1).to_be_bytes());
         id
     }
@@ -237,4 +237,10 @@ impl SortedIndex {
     pub async fn last(&self, kv: &mut impl KvRead) -> Result<Option<Vec<u8>>, ExecError> {
         Ok(self.descending(kv, 1).await?.pop())
     }
+}
+/// A big-endian u32 from exactly four bytes (the page layout's id slots).
+fn be_u32(four: &[u8]) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(four);
+    u32::from_be_bytes(b)
 }

@@ -2,6 +2,9 @@
 //! top level; a tx's message tree and its events are bounded; a tx over a structural bound is
 //! refused by CheckTx and Simulate and bars any block that carries it.
 
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use caspur_app::limits::{MAX_NESTING_DEPTH, MAX_PROPOSAL_MSGS, MAX_TX_MSGS};

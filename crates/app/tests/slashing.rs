@@ -2,6 +2,9 @@
 //! redelegations that left it after the infraction, jails and tombstones it; downtime slashes
 //! and jails until `MsgUnjail`; either way the bonded set handed to consensus changes.
 
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use caspur_app::consensus_report::{self, ConsensusReport, Fault, Liveness};

@@ -1,6 +1,9 @@
 //! The tx acceptance rules: every rejection has its specific code and changes nothing; a
 //! failing message keeps only fee and sequence; nested messages pass the circuit breaker.
 
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use caspur_app::modules::bank::GenesisCoin;
 use caspur_app::modules::circuit::state::{set_broken, BrokenRoute};
 use caspur_app::{context::Direct, App, AppGenesis, BlockInfo};

@@ -4,6 +4,9 @@
 //! cancel of its own plan only); readiness postponement and cancellation; a binary with a
 //! handler refuses to run before the plan's height; cancel and readiness are unbreakable.
 
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use caspur_app::modules::circuit::{self, state as circuit_state};

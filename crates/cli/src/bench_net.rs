@@ -8,6 +8,10 @@
 //! - **tx finality**: from `broadcast_tx_sync` returning to the commit of the tx's block.
 //!
 //! All clocks are this machine's, so the differences need no synchronisation.
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark harness: its locks and fixed coins cannot fail; a failure is a bug to see at once"
+)]
 
 use crate::keys;
 use crate::testnet::{self, TestnetOptions};

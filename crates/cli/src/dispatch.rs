@@ -266,7 +266,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             if txs == 0 || rounds == 0 {
                 anyhow::bail!("need at least one tx and one round");
             }
-            let r = caspur_app::modules::circuit::bench::run(txs, routes, rounds)
+            let r = crate::bench::circuit::run(txs, routes, rounds)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if out == Format::Text {
                 println!(
@@ -300,7 +300,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     anyhow::bail!("need at least 3 candidates, 1 voter and 1 sample");
                 }
                 eprintln!("building {n} voters over {candidates} candidates…");
-                let r = caspur_app::modules::dcert::bench::run(n, candidates, max_members, samples)
+                let r = crate::bench::dcert::run(n, candidates, max_members, samples)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 if out == Format::Text {
                     println!(

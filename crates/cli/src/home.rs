@@ -337,6 +337,10 @@ impl GenesisDoc {
     }
 
     /// The hash binding the chain to this document: SHA-256 of its canonical JSON.
+    #[allow(
+        clippy::expect_used,
+        reason = "a document of strings, numbers and lists always serializes"
+    )]
     pub fn hash(&self) -> [u8; 32] {
         Sha256::digest(serde_json::to_vec(self).expect("genesis serializes")).into()
     }

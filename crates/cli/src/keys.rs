@@ -37,6 +37,7 @@ pub fn secret_from_mnemonic(words: &str) -> Result<[u8; 32]> {
 }
 
 /// A new random 24-word mnemonic.
+#[allow(clippy::expect_used, reason = "32 bytes is valid BIP-39 entropy")]
 pub fn new_mnemonic() -> String {
     let mut entropy = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut entropy);

@@ -2,6 +2,9 @@
 //! staking `MsgUpdateParams` is submitted, voted and executed; rewards and the community pool
 //! fill from fees and are withdrawn.
 
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

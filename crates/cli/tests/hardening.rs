@@ -4,6 +4,9 @@
 //! an empty batch). The node answers each with a refusal that names the bound, and keeps
 //! producing blocks.
 
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use caspur_types::sign::{msg_send, to_any, AccountKey};

@@ -2,6 +2,10 @@
 //! (decode → signature verification → execution → merkleize → durable QMDB commit) on one
 //! node, measured in the same run as the raw secp256k1 verification rate on all cores — the
 //! ceiling the full path is compared with.
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark harness over inputs it builds itself; a failure is a bug to see at once"
+)]
 
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_store::qmdb::DirectStore;

@@ -165,7 +165,11 @@ fn archive_config<C>(
 
 /// Starts a validator's stack on `context` with the given network channels (in [`CHANNELS`]
 /// order), the peer set provider and the blocker of misbehaving peers.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    clippy::expect_used,
+    reason = "startup: a validator cannot run without its own stores; failing to open them stops the node before it takes any input"
+)]
 pub async fn start<E, S, R, P, B>(
     context: E,
     cfg: ValidatorConfig,

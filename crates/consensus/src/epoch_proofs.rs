@@ -74,6 +74,11 @@ impl<E: Clock + Storage + Metrics> ProofStore<E> {
         self.store.as_ref()?.get(&U64::new(epoch)).cloned()
     }
 
+    #[allow(
+        clippy::expect_used,
+        clippy::panic,
+        reason = "a disk fault persisting consensus data stops the node (the write did not complete, nothing committed is lost)"
+    )]
     async fn put(&mut self, epoch: u64, proof: Vec<u8>) {
         let store = self
             .store

@@ -52,6 +52,10 @@ impl StateScan for LiveState {
 }
 
 /// The ed25519 signing key for a 32-byte validator secret.
+#[allow(
+    clippy::expect_used,
+    reason = "every 32-byte string is an ed25519 secret: the decode cannot fail"
+)]
 fn private_key(secret: &[u8; 32]) -> ed25519::PrivateKey {
     use commonware_codec::DecodeExt as _;
     ed25519::PrivateKey::decode(secret.to_vec()).expect("every 32-byte string is an ed25519 secret")

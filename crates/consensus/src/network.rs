@@ -130,7 +130,7 @@ pub fn start(
         settings.listen,
         settings.dialable,
         bootstrappers,
-        NonZeroUsize::new(max_peers).expect("at least one"),
+        NonZeroUsize::new(max_peers).unwrap_or(NonZeroUsize::MIN),
         max_message,
         NZUsize!(1024),
     );

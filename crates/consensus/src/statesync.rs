@@ -47,8 +47,10 @@ const TAG_REQUEST: u8 = 0;
 const TAG_RESPONSE: u8 = 1;
 const TAG_UNAVAILABLE: u8 = 2;
 
-type Family = mmr::Family;
-type Response = sync::Response<Family, StateOp, Digest>;
+/// The state database's merkle family.
+pub type Family = mmr::Family;
+/// A state-sync response: a proof and operations.
+pub type Response = sync::Response<Family, StateOp, Digest>;
 type Verdict = oneshot::Sender<bool>;
 type Candidates = mpsc::Sender<(Response, Verdict)>;
 
@@ -95,7 +97,7 @@ impl<E: commonware_storage::Context> Source for StateSync<E> {
 
 impl<E: commonware_storage::Context + Spawner> AttachableResolver<StateDb<E>> for StateSync<E> {
     async fn attach_database(&self, db: Shared<StateDb<E>>) {
-        *self.database.lock().expect("state sync lock") = Some(db);
+        *self.database.lock().unwrap_or_else(|e| e.into_inner()) = Some(db);
     }
 }
 
@@ -292,20 +294,21 @@ where
         now: SystemTime,
         sender: &mut S,
     ) -> Option<futures::future::BoxFuture<'static, (u64, PublicKey, bool)>> {
-        if payload.len() < 9 {
+        let Some((tag, id, body)) = split(payload) else {
             self.blocker.block(peer);
             return None;
-        }
-        let tag = payload[0];
-        let id = u64::from_be_bytes(payload[1..9].try_into().expect("8 bytes"));
-        let body = &payload[9..];
+        };
         match tag {
             TAG_REQUEST => {
-                let Ok(request) = Request::<Family>::decode_cfg(body.to_vec(), &()) else {
+                let Some(request) = decode_request(body) else {
                     self.blocker.block(peer);
                     return None;
                 };
-                let db = self.database.lock().expect("state sync lock").clone();
+                let db = self
+                    .database
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
                 let answer = match db {
                     Some(db) => answer(db, request).await,
                     None => None,
@@ -327,8 +330,8 @@ where
                 let p = self.pending.get_mut(&job)?;
                 let max_ops = p.request.max_ops().get() as usize;
                 let decoded = (tag == TAG_RESPONSE)
-                    .then(|| Response::decode_cfg(body.to_vec(), &(max_ops, op_codec_config())))
-                    .and_then(Result::ok);
+                    .then(|| decode_response(body, max_ops))
+                    .flatten();
                 let Some(response) = decoded else {
                     if tag == TAG_RESPONSE {
                         self.blocker.block(peer);
@@ -365,7 +368,24 @@ where
     }
 }
 
-/// One message: tag, request id, body.
+/// A peer's message split into tag, request id and body (`None`: too short to be one).
+pub fn split(payload: &[u8]) -> Option<(u8, u64, &[u8])> {
+    let (&tag, rest) = payload.split_first()?;
+    let (id, body) = rest.split_first_chunk::<8>()?;
+    Some((tag, u64::from_be_bytes(*id), body))
+}
+
+/// A peer's request body, decoded (`None`: malformed).
+pub fn decode_request(body: &[u8]) -> Option<Request<Family>> {
+    Request::<Family>::decode_cfg(body.to_vec(), &()).ok()
+}
+
+/// A peer's response body for a request of at most `max_ops` operations, decoded under the
+/// operations' length bounds (`None`: malformed or too many operations).
+pub fn decode_response(body: &[u8], max_ops: usize) -> Option<Response> {
+    Response::decode_cfg(body.to_vec(), &(max_ops, op_codec_config())).ok()
+}
+
 /// A message of a request/response protocol: tag, request id (or key), body.
 pub(crate) fn frame(tag: u8, id: u64, body: &[u8]) -> Vec<u8> {
     let mut message = Vec::with_capacity(9 + body.len());
@@ -392,7 +412,7 @@ async fn answer<E: commonware_storage::Context>(
             }
             match &mut request {
                 Request::Operations { max_ops, .. } if max_ops.get() > 1 => {
-                    *max_ops = NonZeroU64::new(max_ops.get() / 2).expect("> 1 halves to ≥ 1");
+                    *max_ops = NonZeroU64::new(max_ops.get() / 2).unwrap_or(NonZeroU64::MIN);
                 }
                 _ => return None,
             }

@@ -132,8 +132,13 @@ impl EpochSets {
     /// The latest epoch whose set is known, and that set.
     pub fn latest(&self) -> (Epoch, Vec<Validator>) {
         let known = self.read();
-        let (epoch, k) = known.iter().next_back().expect("epoch 0 is always known");
-        (Epoch::new(*epoch), k.validators.clone())
+        // Epoch 0 is always known (inserted at construction).
+        known
+            .iter()
+            .next_back()
+            .map_or((Epoch::zero(), Vec::new()), |(epoch, k)| {
+                (Epoch::new(*epoch), k.validators.clone())
+            })
     }
 
     /// Whether this node votes in `epoch`.
@@ -196,7 +201,9 @@ impl<E: Clock + Storage + Metrics> SetStore<E> {
         .await
         .map_err(|e| format!("cannot open the validator set store: {e}"))?;
         for key in store.keys() {
-            let bytes = store.get(key).expect("listed key is present");
+            let Some(bytes) = store.get(key) else {
+                continue;
+            };
             let set = caspur_app::validators::decode(bytes)
                 .map_err(|e| format!("validator set of epoch {}: {e}", u64::from(key)))?;
             sets.insert(Epoch::new(u64::from(key)), set)?;
@@ -205,6 +212,11 @@ impl<E: Clock + Storage + Metrics> SetStore<E> {
     }
 
     /// Persists the set of `epoch` (a disk failure here is fatal, like any storage failure).
+    #[allow(
+        clippy::expect_used,
+        clippy::panic,
+        reason = "a disk fault persisting consensus data stops the node (the write did not complete, nothing committed is lost)"
+    )]
     pub async fn record(&mut self, epoch: Epoch, validators: &[Validator]) {
         let store = self
             .store

@@ -4,6 +4,9 @@
 //! once naming the height and the storage error, and no finalized block ever carries an `Io`
 //! result.
 
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use caspur_app::{App, AppGenesis};
 use caspur_consensus::upgrade_halt::Halted;
 use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};

@@ -70,6 +70,14 @@ pub struct Mempool<S> {
     metrics: Option<caspur_consensus::launch::NodeMetrics>,
 }
 
+impl<S> Mempool<S> {
+    /// The pending txs (a panic elsewhere while holding the lock leaves them consistent:
+    /// every update is a single assignment or push).
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl<S: StateRead + Clone + 'static> Mempool<S> {
     /// An empty mempool whose next block is `next`.
     pub fn new(app: Arc<App>, config: MempoolConfig, committed: S, next: BlockInfo) -> Self {
@@ -119,7 +127,7 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
 
     /// Number of txs and bytes held.
     pub fn size(&self) -> (usize, usize) {
-        let p = self.pending.lock().expect("mempool lock");
+        let p = self.lock_pending();
         (p.entries.len(), p.bytes)
     }
 
@@ -128,7 +136,7 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
         let hash = caspur_types::tx::tx_hash(&raw);
         let mut check = self.check.lock().await;
         {
-            let p = self.pending.lock().expect("mempool lock");
+            let p = self.lock_pending();
             if p.hashes.contains(&hash) {
                 return Err(TxError::tx_in_mempool("tx already in mempool"));
             }
@@ -147,7 +155,7 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             .check_tx(overlay, &raw, next, self.config.min_gas_price)
             .await
             .inspect_err(|e| self.refused(e))?;
-        self.pending.lock().expect("mempool lock").push(Entry {
+        self.lock_pending().push(Entry {
             raw,
             hash,
             gas_wanted: checked.gas_wanted,
@@ -166,7 +174,7 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             .map(|t| caspur_types::tx::tx_hash(t))
             .collect();
         let remaining: Vec<Entry> = {
-            let mut p = self.pending.lock().expect("mempool lock");
+            let mut p = self.lock_pending();
             let all = std::mem::take(&mut *p);
             all.entries
                 .into_iter()
@@ -198,7 +206,7 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
                 }
             }
         }
-        *self.pending.lock().expect("mempool lock") = kept;
+        *self.lock_pending() = kept;
         *check = (overlay, next);
     }
 }
@@ -210,7 +218,7 @@ impl<S: StateRead + Clone + 'static> TxSource for Mempool<S> {
         max_gas: Option<u64>,
         exclude: &BTreeSet<[u8; 32]>,
     ) -> Vec<Vec<u8>> {
-        let p = self.pending.lock().expect("mempool lock");
+        let p = self.lock_pending();
         let (mut bytes, mut gas) = (0usize, 0u64);
         let mut out = Vec::new();
         for e in p.entries.iter().filter(|e| !exclude.contains(&e.hash)) {

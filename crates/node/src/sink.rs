@@ -21,6 +21,10 @@ pub struct NodeSink<S> {
 }
 
 impl<S: StateRead + StateScan + Clone + 'static> BlockSink for NodeSink<S> {
+    #[allow(
+        clippy::panic,
+        reason = "a node that cannot index what it finalized stops; the block is re-delivered after restart"
+    )]
     fn finalized(&self, block: FinalizedBlock) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
             // A node that cannot record what it finalized must stop rather than answer wrongly;

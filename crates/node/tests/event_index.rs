@@ -1,6 +1,9 @@
 //! The tx index answers event queries (every condition must hold, optionally at one height),
 //! indexes failed txs too, and forgets a rolled-back block's events.
 
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use caspur_app::TxResult;
 use caspur_consensus::FinalizedBlock;
 use caspur_node::index::BlockIndex;

@@ -1,5 +1,8 @@
 //! Mempool admission, bounds, selection and post-block recheck.
 
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_consensus::{FinalizedBlock, TxSource};
 use caspur_node::mempool::{Mempool, MempoolConfig};

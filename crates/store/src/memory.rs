@@ -30,6 +30,14 @@ impl StateRead for MemState {
     }
 }
 
+/// A memory state has no Merkle structure: it proves nothing (a query asking for a proof gets
+/// this error), as a node keeping no proofs would answer.
+impl crate::StateProve for MemState {
+    async fn prove(&self, _key: &[u8]) -> Result<crate::Proven, StoreError> {
+        Err(StoreError("this state keeps no proofs".into()))
+    }
+}
+
 impl StateScan for MemState {
     async fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<crate::Rows, StoreError> {
         Ok(self

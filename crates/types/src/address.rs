@@ -45,6 +45,10 @@ impl Address {
     }
 
     /// Encodes with the given human-readable prefix.
+    #[allow(
+        clippy::expect_used,
+        reason = "every caller passes one of our prefix constants, all valid and short"
+    )]
     pub fn to_bech32(&self, prefix: &str) -> String {
         // The prefix is a compile-time constant of ours; an invalid one is a programming error.
         let hrp = Hrp::parse(prefix).expect("valid bech32 prefix");

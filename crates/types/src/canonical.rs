@@ -39,7 +39,7 @@ pub fn decode_strict<M: prost::Message + Default>(
     let unknown: Vec<u32> = fields
         .iter()
         .map(|(n, _)| *n)
-        .filter(|n| !is_known(*n) && !(allow_non_critical && is_non_critical(*n)))
+        .filter(|n| !(is_known(*n) || allow_non_critical && is_non_critical(*n)))
         .collect();
     if let Some(first) = unknown.first() {
         return Err(TxError::decode(format!(

@@ -118,7 +118,7 @@ pub fn create(
             if skipped(&rel) && mode == Mode::Checkpoint {
                 continue;
             }
-            std::fs::create_dir_all(to.parent().expect("file has a parent"))?;
+            create_parent(&to)?;
             if mode == Mode::Full || rewritten_in_place(&rel) {
                 std::fs::copy(&from, &to)
                     .with_context(|| format!("cannot copy {}", from.display()))?;
@@ -159,7 +159,7 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<Record> {
             std::fs::create_dir_all(data_dir)?;
             for rel in files(&source)? {
                 let to = data_dir.join(&rel);
-                std::fs::create_dir_all(to.parent().expect("file has a parent"))?;
+                create_parent(&to)?;
                 std::fs::copy(source.join(&rel), &to)?;
             }
         }
@@ -167,7 +167,7 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<Record> {
             use std::os::unix::fs::MetadataExt as _;
             for rel in files(&source)? {
                 let (from, to) = (source.join(&rel), data_dir.join(&rel));
-                std::fs::create_dir_all(to.parent().expect("file has a parent"))?;
+                create_parent(&to)?;
                 if rewritten_in_place(&rel) {
                     std::fs::copy(&from, &to)?;
                     continue;
@@ -188,6 +188,14 @@ pub fn restore(data_dir: &Path, backup: &Path) -> Result<Record> {
         bail!("{} is missing after the restore", data_dir.display());
     }
     Ok(record)
+}
+
+/// Creates the directory `file` goes in.
+fn create_parent(file: &Path) -> std::io::Result<()> {
+    match file.parent() {
+        Some(dir) => std::fs::create_dir_all(dir),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

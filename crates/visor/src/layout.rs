@@ -113,7 +113,9 @@ pub fn install(binary: &Path, dir: &Path) -> Result<PathBuf> {
         bail!("{} is not a file", binary.display());
     }
     let target = Layout::binary_in(dir);
-    std::fs::create_dir_all(target.parent().expect("bin dir"))?;
+    if let Some(bin_dir) = target.parent() {
+        std::fs::create_dir_all(bin_dir)?;
+    }
     let tmp = target.with_extension("tmp");
     std::fs::copy(binary, &tmp)
         .with_context(|| format!("cannot copy {} to {}", binary.display(), tmp.display()))?;

@@ -3,6 +3,10 @@
 //! doubles), `v2-broken`, whose handler panics (the canary-rollback case), and `v2-failing`,
 //! whose handler returns an error (a block that cannot be applied: the node stops once with
 //! the cause and the remedy).
+#![allow(
+    clippy::panic,
+    reason = "a test fixture whose v2-broken handler panics on purpose"
+)]
 
 use caspur_app::modules::gov::state as gov;
 use caspur_app::modules::upgrade::state as upgrade;

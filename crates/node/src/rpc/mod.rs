@@ -95,6 +95,15 @@ pub struct RpcContext<S> {
     pub limits: RpcLimits,
 }
 
+/// Parses `query` in both RPC query grammars — `tx_search`'s and a WebSocket subscription's —
+/// as the handlers do (the fuzz targets' door to them); whether each accepted it.
+pub fn parse_queries(query: &str) -> (bool, bool) {
+    (
+        search::parse(query).is_ok(),
+        ws::parse_subscription(query).is_ok(),
+    )
+}
+
 /// A JSON-RPC error: code, message, data.
 #[derive(Debug)]
 pub struct RpcError {

@@ -14,14 +14,14 @@ const MAX_PER_PAGE: u64 = 100;
 
 /// A parsed query.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Query {
+pub(crate) struct Query {
     hash: Option<[u8; 32]>,
     height: Option<u64>,
     /// `type.attr=value` conditions.
     events: Vec<String>,
 }
 
-fn parse(query: &str) -> Result<Query, RpcError> {
+pub(crate) fn parse(query: &str) -> Result<Query, RpcError> {
     let mut parsed = Query::default();
     for condition in query.split(" AND ") {
         let (key, value) = condition.split_once('=').ok_or_else(|| {

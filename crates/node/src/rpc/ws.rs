@@ -28,7 +28,7 @@ pub const PING_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 pub type BlockFeed = broadcast::Sender<Arc<StoredBlock>>;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     NewBlock,
     Tx,
 }
@@ -41,7 +41,7 @@ struct Subscription {
     conditions: Vec<String>,
 }
 
-fn parse_subscription(query: &str) -> Result<(Kind, Vec<String>), RpcError> {
+pub(crate) fn parse_subscription(query: &str) -> Result<(Kind, Vec<String>), RpcError> {
     let mut kind = None;
     let mut conditions = Vec::new();
     for condition in query.split(" AND ") {

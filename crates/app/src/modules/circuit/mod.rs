@@ -9,7 +9,6 @@
 //! messages belongs to each such message alone: governance messages about a proposal pass a
 //! broken gov route only when every message of the proposal is unbreakable.
 
-pub mod bench;
 pub mod query;
 pub mod state;
 

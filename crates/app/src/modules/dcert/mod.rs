@@ -3,7 +3,6 @@
 //! block seats are filled, challengers replace members (after the stabilization period), bonds
 //! mature and stipends are paid. See `docs/dcert.md`.
 
-pub mod bench;
 pub mod bonds;
 pub mod dissolution;
 pub mod election;

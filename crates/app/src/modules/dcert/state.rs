@@ -212,10 +212,11 @@ pub async fn members(kv: &mut impl KvRead) -> Result<Vec<(Address, u64)>, ExecEr
     Ok(bytes
         .chunks_exact(28)
         .map(|c| {
-            let mut a = [0u8; 20];
-            a.copy_from_slice(&c[..20]);
-            let seq = u64::from_be_bytes(c[20..].try_into().expect("8 bytes"));
-            (Address(a), seq)
+            let (address, sequence) = c.split_at(20);
+            let (mut a, mut s) = ([0u8; 20], [0u8; 8]);
+            a.copy_from_slice(address);
+            s.copy_from_slice(sequence);
+            (Address(a), u64::from_be_bytes(s))
         })
         .collect())
 }

@@ -5,10 +5,10 @@
 //! The breaker's own check (every message of every tx, nested ones included) is also timed on
 //! its own, giving CheckTx's time against CheckTx without the breaker at all.
 
-use super::state::{set_broken, BrokenRoute};
-use crate::context::Direct;
-use crate::error::ExecError;
-use crate::{App, AppGenesis, BlockInfo};
+use caspur_app::context::Direct;
+use caspur_app::error::ExecError;
+use caspur_app::modules::circuit::state::{set_broken, BrokenRoute};
+use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_store::{MemState, Overlay};
 use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
 use caspur_types::{Coin, Coins};
@@ -64,7 +64,7 @@ pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, Exe
         let mut o = Overlay::new(&plain);
         app.execute_block(&mut o, &genesis, &[])
             .await
-            .map_err(crate::context::store_err)?;
+            .map_err(caspur_app::context::store_err)?;
         Ok::<_, ExecError>(o.into_writes())
     })?;
     plain.apply(&writes);
@@ -126,17 +126,17 @@ pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, Exe
         .filter_map(|raw| caspur_types::tx::decode_tx(raw, usize::MAX).ok())
         .map(|tx| tx.body.messages)
         .collect();
-    let nodes: Vec<crate::msg_tree::MsgNode> = messages
+    let nodes: Vec<caspur_app::msg_tree::MsgNode> = messages
         .iter()
-        .filter_map(|msgs| crate::msg_tree::walk(msgs, 0).ok())
+        .filter_map(|msgs| caspur_app::msg_tree::walk(msgs, 0).ok())
         .flatten()
         .collect();
     let breaker_only = |state: &MemState| -> Result<f64, ExecError> {
         futures::executor::block_on(async {
-            let mut kv = crate::context::Unmetered(state);
+            let mut kv = caspur_app::context::Unmetered(state);
             let start = Instant::now();
             for node in &nodes {
-                super::check_message(&mut kv, &node.any).await?;
+                caspur_app::modules::circuit::check_message(&mut kv, &node.any).await?;
             }
             Ok(start.elapsed().as_secs_f64())
         })

@@ -4,12 +4,12 @@
 //! of block's seat maintenance — median and p99 — on in-memory state, so the figures show the
 //! algorithm, not the disk.
 
-use super::{election, state, DcertParams};
-use crate::context::Ctx;
-use crate::error::ExecError;
-use crate::gas::DEFAULT_COSTS;
-use crate::modules::staking;
-use crate::BlockInfo;
+use caspur_app::context::Ctx;
+use caspur_app::error::ExecError;
+use caspur_app::gas::DEFAULT_COSTS;
+use caspur_app::modules::dcert::{election, state, DcertParams};
+use caspur_app::modules::staking;
+use caspur_app::BlockInfo;
 use caspur_store::{MemState, Overlay};
 use caspur_types::{Address, Dec};
 use std::time::Instant;

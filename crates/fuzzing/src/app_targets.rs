@@ -1,0 +1,172 @@
+//! Targets over the state machine: tx decoding and stateless checks, the message walker, and
+//! every message handler through the router on a small state.
+
+use crate::gen;
+use arbitrary::Unstructured;
+use caspur_app::context::Unmetered;
+use caspur_app::limits::{MAX_NESTING_DEPTH, MAX_TX_MSGS};
+use caspur_app::modules::auth;
+use caspur_app::modules::staking::GenesisValidator;
+use caspur_app::{msg_tree, prepare, router, App, AppGenesis, BlockInfo};
+use caspur_store::{MemState, Overlay};
+use caspur_types::sign::{sign_tx, TxParams};
+use std::sync::OnceLock;
+
+const CHAIN: &str = "caspur-fuzz-1";
+const NEXT: BlockInfo = BlockInfo {
+    height: 3,
+    time_ms: 1_700_000_003_000,
+};
+
+/// The small state: keys 1–4 funded, key 1 a bonded validator, after two blocks.
+fn chain() -> &'static (App, MemState) {
+    static CHAIN_STATE: OnceLock<(App, MemState)> = OnceLock::new();
+    CHAIN_STATE.get_or_init(|| {
+        let accounts: Vec<_> = (1..=gen::KEYS).map(gen::addr).collect();
+        let mut genesis = AppGenesis::funded(&accounts, 1_000_000_000_000);
+        genesis.staking.validators = vec![GenesisValidator {
+            operator: gen::addr(1).to_string(),
+            consensus_pubkey: "01".repeat(32),
+            moniker: "one".into(),
+            commission_rate: "0.1".into(),
+            self_delegation: "10000000000".into(),
+        }];
+        let app = App::new(CHAIN, Some(100_000_000), genesis);
+        let mut state = MemState::default();
+        for height in 1..NEXT.height {
+            let info = BlockInfo {
+                height,
+                time_ms: NEXT.time_ms - 1000 * (NEXT.height - height),
+            };
+            let writes = futures::executor::block_on(async {
+                let mut overlay = Overlay::new(&state);
+                app.execute_block(&mut overlay, &info, &[])
+                    .await
+                    .map(|_| overlay.into_writes())
+            });
+            match writes {
+                Ok(w) => state.apply(&w),
+                Err(e) => panic!("the fuzz chain's genesis does not execute: {e}"),
+            }
+        }
+        (app, state)
+    })
+}
+
+/// Tx bytes → decode (strict) → stateless checks (sizes, signatures' shape, the walker).
+pub fn tx_decode(data: &[u8]) {
+    let params = auth::AuthParams::default();
+    if let Ok(p) = prepare::prepare_tx(data, &params, NEXT.height) {
+        // What decodes strictly re-encodes to the same body.
+        assert!(p.tx.size == data.len());
+    }
+}
+
+/// A generated tree of messages (containers nested in containers) → the walker; what it
+/// accepts respects the depth and count bounds.
+pub fn msg_walker(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(msgs) = nested_tree(&mut u, 0) else {
+        return;
+    };
+    if let Ok(nodes) = msg_tree::walk(&msgs, 0) {
+        assert!(nodes.len() <= MAX_TX_MSGS);
+        assert!(nodes.iter().all(|n| n.depth <= MAX_NESTING_DEPTH));
+    }
+}
+
+fn nested_tree(
+    u: &mut Unstructured<'_>,
+    level: usize,
+) -> arbitrary::Result<Vec<cosmos_sdk_proto::Any>> {
+    let mut msgs = gen::messages(u, 2)?;
+    // Wrap some in authz MsgExec or a gov proposal, beyond the depth bound now and then.
+    if level < MAX_NESTING_DEPTH as usize + 2 && u.ratio(1, 2)? {
+        let inner = nested_tree(u, level + 1)?;
+        let wrapped = if u.ratio(1, 2)? {
+            caspur_types::sign::to_any(
+                "/cosmos.authz.v1beta1.MsgExec",
+                &cosmos_sdk_proto::cosmos::authz::v1beta1::MsgExec {
+                    grantee: gen::addr(u.int_in_range(1..=gen::KEYS)?).to_string(),
+                    msgs: inner,
+                },
+            )
+        } else {
+            caspur_types::sign::to_any(
+                "/cosmos.gov.v1.MsgSubmitProposal",
+                &cosmos_sdk_proto::cosmos::gov::v1::MsgSubmitProposal {
+                    messages: inner,
+                    initial_deposit: Vec::new(),
+                    proposer: gen::addr(u.int_in_range(1..=gen::KEYS)?).to_string(),
+                    metadata: String::new(),
+                    title: "t".into(),
+                    summary: "s".into(),
+                    expedited: u.arbitrary()?,
+                },
+            )
+        };
+        msgs.push(wrapped);
+    }
+    Ok(msgs)
+}
+
+/// Generated messages, signed by their signer when it is one of the funded keys, through
+/// CheckTx and block execution on the small state: no panic, execution is deterministic, and
+/// CheckTx admits exactly what the block executes successfully.
+pub fn msg_handlers(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(msgs) = gen::messages(&mut u, 3) else {
+        return;
+    };
+    let (app, state) = chain();
+    let signer = msgs
+        .first()
+        .and_then(|m| router::signers_of(m).ok())
+        .and_then(|s| s.first().cloned())
+        .and_then(|a| (1..=gen::KEYS).find(|n| gen::addr(*n) == a))
+        .unwrap_or(1);
+    let sequence = futures::executor::block_on(auth::state::get_account(
+        &mut Unmetered(state),
+        &gen::addr(signer),
+    ))
+    .ok()
+    .flatten()
+    .map_or(0, |a| a.sequence);
+    let raw = sign_tx(
+        &gen::key(signer),
+        msgs,
+        &TxParams {
+            chain_id: CHAIN.into(),
+            account_number: u64::from(signer - 1),
+            sequence,
+            fee: caspur_types::Coins::default(),
+            gas_limit: 10_000_000,
+            memo: String::new(),
+            include_pubkey: true,
+        },
+    );
+    let run = || {
+        futures::executor::block_on(async {
+            let mut overlay = Overlay::new(state);
+            let results = app
+                .execute_block(&mut overlay, &NEXT, std::slice::from_ref(&raw))
+                .await;
+            results.map(|r| (r, overlay.into_writes()))
+        })
+    };
+    let (first, again) = (run(), run());
+    assert_eq!(first, again, "execution is not deterministic");
+    let checked = futures::executor::block_on(async {
+        let mut overlay = Overlay::new(state);
+        app.check_tx(&mut overlay, &raw, &NEXT, None).await
+    });
+    if let Ok((results, _)) = &first {
+        let executed_ok = results.first().is_some_and(|r| r.code == 0);
+        assert_eq!(
+            checked.is_ok(),
+            executed_ok,
+            "CheckTx and the block disagree: {checked:?} vs {:?}",
+            results.first().map(|r| (&r.code, &r.log))
+        );
+    }
+}

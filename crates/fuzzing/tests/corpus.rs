@@ -1,0 +1,93 @@
+//! Every fuzz target over its committed corpus (`fuzz/corpus/<target>/`: seeds, the inputs the
+//! long runs kept, and every crash ever found — each a regression test), then over
+//! `CASPUR_FUZZ_CASES` (default 500) generated inputs per target: the short run CI makes.
+
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use caspur_fuzzing::{Target, TARGETS};
+use std::path::PathBuf;
+
+fn corpus_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(name)
+}
+
+/// Deterministic pseudo-random inputs (xorshift), lengths 0–2 KiB.
+fn generated(seed: u64, cases: usize) -> impl Iterator<Item = Vec<u8>> {
+    let mut x = seed | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..cases).map(move |_| {
+        let len = (next() % 2048) as usize;
+        (0..len).map(|_| next() as u8).collect()
+    })
+}
+
+fn run(name: &str, target: Target) {
+    let mut inputs = 0;
+    if let Ok(entries) = std::fs::read_dir(corpus_dir(name)) {
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            let data = std::fs::read(&path).unwrap();
+            let result = std::panic::catch_unwind(|| target(&data));
+            assert!(
+                result.is_ok(),
+                "{name}: corpus input {} fails",
+                path.display()
+            );
+            inputs += 1;
+        }
+    }
+    let cases = std::env::var("CASPUR_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    for (i, data) in generated(name.len() as u64 * 7919, cases).enumerate() {
+        let result = std::panic::catch_unwind(|| target(&data));
+        assert!(
+            result.is_ok(),
+            "{name}: generated input {i} fails: {data:02x?}"
+        );
+    }
+    eprintln!("{name}: {inputs} corpus inputs and {cases} generated inputs pass");
+}
+
+macro_rules! corpus_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let (name, target) = TARGETS
+                    .iter()
+                    .find(|(n, _)| *n == stringify!($name))
+                    .expect("a registered target");
+                run(name, *target);
+            }
+        )*
+
+        #[test]
+        fn every_target_has_a_test() {
+            let tested = [$(stringify!($name)),*];
+            for (name, _) in TARGETS {
+                assert!(tested.contains(name), "target {name} has no corpus test");
+            }
+        }
+    };
+}
+
+corpus_tests!(
+    tx_decode,
+    msg_walker,
+    msg_handlers,
+    block_codec,
+    statesync_messages,
+    rpc_requests,
+    tx_search,
+);
