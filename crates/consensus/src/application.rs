@@ -95,6 +95,27 @@ impl ChainApp {
         self.evidence.clone()
     }
 
+    /// Executes `txs` as block `info` on `batch` (with this node's fault injection, if armed).
+    async fn execute_on<E: StorageContext + Spawner>(
+        &self,
+        info: &BlockInfo,
+        report: &ConsensusReport,
+        txs: &[Vec<u8>],
+        batch: caspur_store::qmdb::StateBatch<E>,
+        ends_epoch: bool,
+    ) -> Result<crate::execution::Executed<E>, caspur_store::StoreError> {
+        execute(
+            &self.app,
+            info,
+            report,
+            txs,
+            batch,
+            ends_epoch,
+            &self.state_faults,
+        )
+        .await
+    }
+
     fn ends_epoch(&self, height: u64) -> bool {
         crate::epochs::ends_epoch(&self.epocher, height)
     }
@@ -217,16 +238,8 @@ where
             })
         } else {
             block.txs = txs;
-            execute(
-                &self.app,
-                &info,
-                &report,
-                &block.txs,
-                batches,
-                ends_epoch,
-                &self.state_faults,
-            )
-            .await
+            self.execute_on(&info, &report, &block.txs, batches, ends_epoch)
+                .await
         };
         let executed = match executed {
             Ok(x) => x,
@@ -301,16 +314,9 @@ where
             .gate(&self.app, &BatchState(&batches), info.height)
             .await;
         let ends_epoch = self.ends_epoch(info.height);
-        let executed = match execute(
-            &self.app,
-            &info,
-            &report,
-            &block.txs,
-            batches,
-            ends_epoch,
-            &self.state_faults,
-        )
-        .await
+        let executed = match self
+            .execute_on(&info, &report, &block.txs, batches, ends_epoch)
+            .await
         {
             Ok(x) => x,
             // A block not yet finalized that this node cannot execute gets no vote (a

@@ -111,8 +111,9 @@ fn nested_tree(
 }
 
 /// Generated messages, signed by their signer when it is one of the funded keys, through
-/// CheckTx and block execution on the small state: no panic, execution is deterministic, and
-/// CheckTx admits exactly what the block executes successfully.
+/// CheckTx and block execution on the small state: no panic, execution is deterministic (checked
+/// on the inputs whose first byte is a multiple of 8), and CheckTx admits exactly what the
+/// block executes successfully.
 pub fn msg_handlers(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let Ok(msgs) = gen::messages(&mut u, 3) else {
@@ -154,8 +155,12 @@ pub fn msg_handlers(data: &[u8]) {
             results.map(|r| (r, overlay.into_writes()))
         })
     };
-    let (first, again) = (run(), run());
-    assert_eq!(first, again, "execution is not deterministic");
+    let first = run();
+    // Determinism is checked on one input in eight (chosen by the input, so a failure
+    // reproduces): executing twice doubles the cost of every input.
+    if data.first().is_some_and(|b| b % 8 == 0) {
+        assert_eq!(first, run(), "execution is not deterministic");
+    }
     let checked = futures::executor::block_on(async {
         let mut overlay = Overlay::new(state);
         app.check_tx(&mut overlay, &raw, &NEXT, None).await

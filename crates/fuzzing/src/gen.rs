@@ -11,22 +11,43 @@ use prost::encoding::{encode_key, encode_varint, WireType};
 /// Keys of the small state's funded accounts (key 1 is also its validator).
 pub const KEYS: u8 = 4;
 
+/// The keys with their addresses and operator addresses, derived once (deriving a public key
+/// costs far more than a fuzz input's other work).
+fn identities() -> &'static [(AccountKey, Address, String)] {
+    static IDS: std::sync::OnceLock<Vec<(AccountKey, Address, String)>> =
+        std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        (1..=KEYS)
+            .filter_map(|n| AccountKey::from_secret(&[n; 32]))
+            .map(|k| {
+                let a = k.address();
+                let valoper = caspur_app::modules::staking::state::valoper(&a);
+                (k, a, valoper)
+            })
+            .collect()
+    })
+}
+
+fn identity(n: u8) -> &'static (AccountKey, Address, String) {
+    // Secrets [n; 32] for n in 1..=KEYS are valid secp256k1 scalars: all KEYS exist.
+    &identities()[usize::from(n.clamp(1, KEYS) - 1)]
+}
+
 /// Account key `n` (1-based).
 pub fn key(n: u8) -> AccountKey {
-    // Secrets [n; 32] for n in 1..=KEYS are valid secp256k1 scalars.
-    AccountKey::from_secret(&[n; 32]).unwrap_or_else(|| unreachable!("fixed valid secret"))
+    identity(n).0.clone()
 }
 
 /// Account address `n`.
 pub fn addr(n: u8) -> Address {
-    key(n).address()
+    identity(n).1
 }
 
 fn string_pool(u: &mut Unstructured<'_>) -> Result<String> {
     let n = u.int_in_range(1..=KEYS)?;
     Ok(match u.int_in_range(0..=11)? {
         0 | 1 => addr(n).to_string(),
-        2 => caspur_app::modules::staking::state::valoper(&addr(n)),
+        2 => identity(n).2.clone(),
         3 => caspur_app::modules::gov::state::gov_address().to_string(),
         4 => "ucsp".into(),
         5 => u.int_in_range(0u64..=2_000_000)?.to_string(),

@@ -16,6 +16,7 @@ pub mod app_targets;
 pub mod consensus_targets;
 pub mod gen;
 pub mod rpc_targets;
+pub mod seeds;
 
 /// A fuzz target: any bytes in, a panic only on a finding.
 pub type Target = fn(&[u8]);

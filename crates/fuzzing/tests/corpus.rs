@@ -31,6 +31,10 @@ fn generated(seed: u64, cases: usize) -> impl Iterator<Item = Vec<u8>> {
 
 fn run(name: &str, target: Target) {
     let mut inputs = 0;
+    for (i, seed) in caspur_fuzzing::seeds::seeds(name).iter().enumerate() {
+        let result = std::panic::catch_unwind(|| target(seed));
+        assert!(result.is_ok(), "{name}: seed {i} fails");
+    }
     if let Ok(entries) = std::fs::read_dir(corpus_dir(name)) {
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
@@ -91,3 +95,34 @@ corpus_tests!(
     rpc_requests,
     tx_search,
 );
+
+/// Writes every target's seeds into its corpus directory (`cargo nextest run -p
+/// caspur-fuzzing --run-ignored only write_seeds`), before a first long run.
+#[test]
+#[ignore]
+fn write_seeds() {
+    for (name, _) in TARGETS {
+        let dir = corpus_dir(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, seed) in caspur_fuzzing::seeds::seeds(name).iter().enumerate() {
+            std::fs::write(dir.join(format!("seed-{i}")), seed).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_certified_seed_block_carries_a_certificate_that_verifies() {
+    use caspur_consensus::block::Block;
+    use commonware_codec::DecodeExt as _;
+    let seeds = caspur_fuzzing::seeds::seeds("block_codec");
+    let block = Block::decode(seeds[1].clone()).unwrap();
+    assert!(block.last_commit.is_some());
+    let epocher = commonware_consensus::types::FixedEpocher::new(commonware_utils::NZU64!(100));
+    let report = caspur_consensus::evidence::report(
+        &block,
+        caspur_fuzzing::consensus_targets::sets(),
+        &epocher,
+        &mut commonware_utils::test_rng(),
+    );
+    assert!(report.is_ok(), "{report:?}");
+}

@@ -183,9 +183,17 @@ impl BlockIndex {
                     .map_err(err)?
                 {
                     let (key, _) = entry.map_err(err)?;
-                    let tail = &key.value()[prefix.len()..];
-                    let height = u64::from_be_bytes(tail[..8].try_into().map_err(err)?);
-                    let index = u32::from_be_bytes(tail[8..12].try_into().map_err(err)?);
+                    // A key of another condition can fall in the range when this one's value
+                    // holds a NUL (the separator): only `prefix ‖ height ‖ index` is a match.
+                    let Some(tail) = key.value().strip_prefix(prefix.as_slice()) else {
+                        continue;
+                    };
+                    let Ok(location) = <[u8; 12]>::try_from(tail) else {
+                        continue;
+                    };
+                    let (height, index) = location.split_at(8);
+                    let height = u64::from_be_bytes(height.try_into().map_err(err)?);
+                    let index = u32::from_be_bytes(index.try_into().map_err(err)?);
                     found.insert((height, index));
                 }
                 Ok(found)
