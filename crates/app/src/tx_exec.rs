@@ -60,26 +60,19 @@ impl App {
         min_gas_price: Option<Dec>,
         verified: &[prepare::Ticket],
     ) -> Result<CheckedTx, TxError> {
-        self.admit(state, raw, next_block, min_gas_price, verified)
-            .await
-            .map_err(ExecError::into_reply)
-    }
-
-    async fn admit<B: StateRead>(
-        &self,
-        state: &mut Overlay<B>,
-        raw: &[u8],
-        next_block: &BlockInfo,
-        min_gas_price: Option<Dec>,
-        verified: &[prepare::Ticket],
-    ) -> Result<CheckedTx, ExecError> {
         let verified: Vec<Option<prepare::Ticket>> = verified.iter().cloned().map(Some).collect();
-        let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
-        let p = prepare::prepare_tx(raw, &params, next_block.height)?;
-        if min_gas_price.is_some() {
-            ante::check_fee(&p.tx, min_gas_price)?;
+        // A storage fault is reported to this one client (`Io`): CheckTx is no consensus door.
+        let p = async {
+            let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
+            let p = prepare::prepare_tx(raw, &params, next_block.height)?;
+            if min_gas_price.is_some() {
+                ante::check_fee(&p.tx, min_gas_price)?;
+            }
+            self.check_block_gas(p.gas_limit)?;
+            Ok::<_, ExecError>(p)
         }
-        self.check_block_gas(p.gas_limit)?;
+        .await
+        .map_err(ExecError::into_reply)?;
         let mut ctx = Ctx::new(state, next_block, &self.chain_id, p.gas_limit, self.costs);
         let outcome = async {
             let valid =
@@ -101,7 +94,7 @@ impl App {
             }
             Err(e) => {
                 state.discard_tx();
-                Err(e)
+                Err(e.into_reply())
             }
         }
     }
