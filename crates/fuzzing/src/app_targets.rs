@@ -19,7 +19,7 @@ const NEXT: BlockInfo = BlockInfo {
 };
 
 /// The small state: keys 1–4 funded, key 1 a bonded validator, after two blocks.
-fn chain() -> &'static (App, MemState) {
+pub fn chain() -> &'static (App, MemState) {
     static CHAIN_STATE: OnceLock<(App, MemState)> = OnceLock::new();
     CHAIN_STATE.get_or_init(|| {
         let accounts: Vec<_> = (1..=gen::KEYS).map(gen::addr).collect();

@@ -6,7 +6,7 @@ use crate::gen;
 use arbitrary::Unstructured;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use caspur_app::{App, AppGenesis, BlockInfo, TxResult};
+use caspur_app::{BlockInfo, TxResult};
 use caspur_consensus::validator_sets::SetsByHeight;
 use caspur_consensus::{ChainTip, FinalizedBlock};
 use caspur_node::index::BlockIndex;
@@ -58,17 +58,13 @@ fn node() -> &'static Node {
 }
 
 fn context() -> RpcContext<MemState> {
-    let accounts: Vec<_> = (1..=gen::KEYS).map(gen::addr).collect();
-    let app = Arc::new(App::new(
-        "caspur-fuzz-1",
-        None,
-        AppGenesis::funded(&accounts, 1 << 40),
-    ));
+    // The small chain the message handlers run on: funded accounts, a validator.
+    let (app, state) = crate::app_targets::chain();
+    let (app, state) = (Arc::new(app.clone()), state.clone());
     let next = BlockInfo {
-        height: 4,
-        time_ms: 1_700_000_004_000,
+        height: 3,
+        time_ms: 1_700_000_003_000,
     };
-    let state = MemState::default();
     let mempool = Arc::new(Mempool::new(
         app.clone(),
         MempoolConfig::default(),
