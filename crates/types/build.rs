@@ -11,6 +11,9 @@ const FILES: &[&str] = &[
     "caspur/upgrade/v1/upgrade.proto",
     "caspur/upgrade/v1/tx.proto",
     "caspur/upgrade/v1/query.proto",
+    "caspur/incident/v1/incident.proto",
+    "caspur/incident/v1/tx.proto",
+    "caspur/incident/v1/query.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,10 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "::cosmos_sdk_proto::cosmos::base::v1beta1",
     );
     // JSON forms for CLI output and proposal files (the Cosmos types already have them).
-    config.type_attribute(
-        ".caspur",
-        "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default)]",
-    );
+    config.type_attribute(".caspur", "#[derive(serde::Serialize, serde::Deserialize)]");
+    config.message_attribute(".caspur", "#[serde(default)]");
     config.compile_fds(descriptors)?;
     Ok(())
 }

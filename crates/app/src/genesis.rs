@@ -47,6 +47,9 @@ pub struct AppGenesis {
     /// `upgrade` module.
     #[serde(default)]
     pub upgrade: crate::modules::upgrade::UpgradeGenesis,
+    /// `incident` module.
+    #[serde(default)]
+    pub incident: crate::modules::incident::IncidentGenesis,
 }
 
 /// Genesis of a module whose state only an exported chain carries, as raw pairs.
@@ -96,6 +99,7 @@ impl AppGenesis {
             circuit: RawModuleGenesis::default(),
             authz: RawModuleGenesis::default(),
             upgrade: Default::default(),
+            incident: Default::default(),
         }
     }
 
@@ -126,6 +130,7 @@ impl AppGenesis {
         write_exported(&mut ctx, ids::CIRCUIT, &self.circuit.exported_state).await?;
         write_exported(&mut ctx, ids::AUTHZ, &self.authz.exported_state).await?;
         crate::modules::upgrade::init_genesis(&mut ctx, &self.upgrade).await?;
+        crate::modules::incident::init_genesis(&mut ctx, &self.incident).await?;
         drop(ctx);
         state.commit_tx();
         Ok(())
@@ -191,12 +196,13 @@ impl AppGenesis {
                 exported_state: read_exported(state, ids::AUTHZ, &[]).await?,
             },
             upgrade: crate::modules::upgrade::export_genesis(state).await?,
+            incident: crate::modules::incident::export_genesis(state).await?,
         })
     }
 }
 
 /// The module accounts, in the order genesis creates them.
-pub fn module_accounts() -> [Address; 6] {
+pub fn module_accounts() -> [Address; 7] {
     [
         crate::ante::fee_collector(),
         crate::modules::distribution::state::distribution_address(),
@@ -204,6 +210,7 @@ pub fn module_accounts() -> [Address; 6] {
         crate::modules::staking::delegation::not_bonded_pool(),
         crate::modules::gov::state::gov_address(),
         crate::modules::dcert::state::dcert_address(),
+        crate::modules::incident::escrow_address(),
     ]
 }
 

@@ -370,6 +370,9 @@ impl App {
         modules::upgrade::end_block(&mut ctx)
             .await
             .map_err(|e| StoreError(format!("upgrade end block at {}: {e}", block.height)))?;
+        modules::incident::end_block(&mut ctx, since)
+            .await
+            .map_err(|e| StoreError(format!("incident end block at {}: {e}", block.height)))?;
         let set = modules::staking::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("staking end block at {}: {e}", block.height)))?;

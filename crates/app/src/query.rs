@@ -2,7 +2,7 @@
 
 use crate::context::Unmetered;
 use crate::error::ExecError;
-use crate::modules::{auth, bank, circuit, dcert, distribution, gov, staking, upgrade};
+use crate::modules::{auth, bank, circuit, dcert, distribution, gov, incident, staking, upgrade};
 use crate::{App, BlockInfo};
 use caspur_store::StateScan;
 use caspur_types::TxError;
@@ -58,6 +58,9 @@ async fn answer<S: StateScan>(
                 return answer;
             }
             if let Some(answer) = upgrade::query::route(state, other, data).await {
+                return answer;
+            }
+            if let Some(answer) = incident::query::route(state, other, data).await {
                 return answer;
             }
             Err(ExecError::unknown_request(format!(

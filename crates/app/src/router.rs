@@ -5,7 +5,7 @@
 use crate::context::Ctx;
 use crate::error::ExecError;
 use crate::modules::{
-    auth, authz, bank, circuit, dcert, distribution, gov, slashing, staking, upgrade,
+    auth, authz, bank, circuit, dcert, distribution, gov, incident, slashing, staking, upgrade,
 };
 use crate::msg_tree::{Nested, Visited};
 use caspur_store::StateRead;
@@ -153,6 +153,20 @@ routes![
     upgrade::msgs::approve_emergency::Msg,
     upgrade::msgs::cancel_emergency::Msg,
     upgrade::msgs::signal_ready::Msg,
+    incident::msgs::report::Msg,
+    incident::msgs::triage::Msg,
+    incident::msgs::declare::Msg,
+    incident::msgs::propose_plan::Msg,
+    incident::msgs::review::Msg,
+    incident::msgs::announce::Msg,
+    incident::msgs::post_update::Msg,
+    incident::msgs::link_upgrade::Msg,
+    incident::msgs::confirm::Msg,
+    incident::msgs::resolve::Msg,
+    incident::msgs::postmortem::Msg,
+    incident::msgs::abort::Msg,
+    incident::msgs::reseal::Msg,
+    incident::msgs::update_params::Msg,
 ];
 
 /// Every spelling of the route `type_url` executes as (itself first): what the circuit breaker

@@ -47,7 +47,7 @@ fn a_member_is_elected_and_breaks_a_route_once_governance_allows_it() {
         "--description",
         "dev's incident desk",
         "--encryption-key",
-        "age1devkey",
+        "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e",
     ]);
     tx(&["tx", "dcert", "bond", DEV_ADDRESS, "10000000000ucsp"]);
     // Seated at the end of that block: the group was empty.

@@ -10,6 +10,7 @@ pub mod dec;
 pub mod error;
 pub mod event;
 pub mod proto;
+pub mod seal;
 pub mod sign;
 pub mod tx;
 pub mod upgrade_info;

@@ -26,3 +26,12 @@ pub mod upgrade {
         include!(concat!(env!("OUT_DIR"), "/caspur.upgrade.v1.rs"));
     }
 }
+
+/// `caspur.incident.v1`: incidents from a sealed report to a post-mortem.
+pub mod incident {
+    /// Version 1.
+    pub mod v1 {
+        #![allow(missing_docs)]
+        include!(concat!(env!("OUT_DIR"), "/caspur.incident.v1.rs"));
+    }
+}

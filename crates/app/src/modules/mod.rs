@@ -9,6 +9,7 @@ pub mod circuit;
 pub mod dcert;
 pub mod distribution;
 pub mod gov;
+pub mod incident;
 pub mod slashing;
 pub mod staking;
 pub mod upgrade;
@@ -35,4 +36,6 @@ pub mod ids {
     pub const AUTHZ: u8 = 0x09;
     /// `upgrade`
     pub const UPGRADE: u8 = 0x0A;
+    /// `incident`
+    pub const INCIDENT: u8 = 0x0B;
 }

@@ -312,6 +312,11 @@ pub fn status(p: &gov::Proposal) -> gov::ProposalStatus {
 // dCERT helpers.
 use caspur_types::proto::dcert::v1 as dpb;
 
+/// Key `n`'s X25519 secret for sealed incident reports (deterministic).
+pub fn encryption_secret(n: u8) -> caspur_types::seal::SecretKey {
+    caspur_types::seal::SecretKey::parse(&hex::encode([n.wrapping_add(100); 32])).unwrap()
+}
+
 /// `MsgAcceptCandidacy` of `n`.
 pub fn accept(n: u8) -> cosmos_sdk_proto::Any {
     to_any(
@@ -319,7 +324,7 @@ pub fn accept(n: u8) -> cosmos_sdk_proto::Any {
         &dpb::MsgAcceptCandidacy {
             candidate: addr(n).to_string(),
             description: format!("candidate {n}"),
-            encryption_key: format!("age1key{n}"),
+            encryption_key: encryption_secret(n).public().unwrap().to_hex(),
         },
     )
 }

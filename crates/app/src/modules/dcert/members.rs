@@ -25,6 +25,27 @@ pub async fn require_active<B: StateRead>(
     Ok(c)
 }
 
+/// How many of `voters` (addresses as strings) are active members now, and whether they reach
+/// `quorum` of the active members (exactly: `count / active ≥ quorum`; an empty group never
+/// does).
+pub async fn quorum<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    voters: &[String],
+    quorum: caspur_types::Dec,
+) -> Result<(usize, bool), ExecError> {
+    let active: Vec<String> = state::members(ctx)
+        .await?
+        .into_iter()
+        .map(|(m, _)| m.to_string())
+        .collect();
+    let count = voters.iter().filter(|v| active.contains(v)).count();
+    let scale = caspur_types::Dec::ONE.atomics();
+    let reached = !active.is_empty()
+        && (count as u128).saturating_mul(scale)
+            >= quorum.atomics().saturating_mul(active.len() as u128);
+    Ok((count, reached))
+}
+
 /// Whether `member` may circuit-break now: the privilege is enabled, no dissolution proposal
 /// is pending, and it is an active member.
 pub async fn authorize_circuit_break<B: StateRead>(

@@ -113,10 +113,12 @@ pub async fn schedule<B: StateRead>(
     if let Some(old) = state::scheduled(ctx).await? {
         let old = state::plan_of(&old)?.name.clone();
         readiness::forget_signals(ctx, &old).await?;
+        let reason = format!("replaced by plan {:?}", plan.name);
+        crate::modules::incident::on_plan_cancelled(ctx, &old, &reason).await?;
         ctx.emit(
             Event::new("upgrade_cancelled")
                 .attr("name", old)
-                .attr("reason", format!("replaced by plan {:?}", plan.name)),
+                .attr("reason", reason),
         );
     }
     state::clear_scheduled(ctx)?;
@@ -150,6 +152,7 @@ pub async fn cancel<B: StateRead>(ctx: &mut Ctx<'_, B>, reason: &str) -> Result<
     let name = state::plan_of(&s)?.name.clone();
     state::clear_scheduled(ctx)?;
     readiness::forget_signals(ctx, &name).await?;
+    crate::modules::incident::on_plan_cancelled(ctx, &name, reason).await?;
     ctx.emit(
         Event::new("upgrade_cancelled")
             .attr("name", name)
@@ -242,6 +245,7 @@ pub async fn apply_due<B: StateRead>(
     };
     state::clear_scheduled(ctx)?;
     readiness::forget_signals(ctx, &plan.name).await?;
+    crate::modules::incident::on_upgrade_applied(ctx, &plan.name, outcome == "skipped").await?;
     state::push_applied(
         ctx,
         pb::AppliedPlan {
@@ -265,21 +269,11 @@ pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>) -> Result<(), ExecErr
 }
 
 /// How many of `voters` are active dCERT members now, and whether they reach
-/// `emergency_quorum` of the active members (exactly: `count / active ≥ quorum`).
+/// `emergency_quorum` of the active members (see [`crate::modules::dcert::members::quorum`]).
 pub async fn emergency_quorum<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     voters: &[String],
 ) -> Result<(usize, bool), ExecError> {
-    let active: Vec<String> = crate::modules::dcert::state::members(ctx)
-        .await?
-        .into_iter()
-        .map(|(m, _)| m.to_string())
-        .collect();
-    let count = voters.iter().filter(|v| active.contains(v)).count();
     let quorum = state::get_params(ctx).await?.quorum()?;
-    let scale = caspur_types::Dec::ONE.atomics();
-    let reached = !active.is_empty()
-        && (count as u128).saturating_mul(scale)
-            >= quorum.atomics().saturating_mul(active.len() as u128);
-    Ok((count, reached))
+    crate::modules::dcert::members::quorum(ctx, voters, quorum).await
 }

@@ -30,6 +30,12 @@ impl MsgHandler for Msg {
                 "description and encryption key are limited to {MAX_TEXT} bytes"
             )));
         }
+        // Reports are sealed to this key (SPEC §5): a key nobody can seal to would leave the
+        // member blind, so only an X25519 key (or none) is accepted.
+        if !self.encryption_key.is_empty() {
+            caspur_types::seal::PublicKey::parse(&self.encryption_key)
+                .map_err(|e| ExecError::invalid_request(e.to_string()))?;
+        }
         Ok(())
     }
 

@@ -1,0 +1,74 @@
+//! `MsgReportIncident`: anyone reports a vulnerability, sealed to every active member's
+//! encryption key, with the report deposit held in escrow until triage.
+
+use super::incident_msg;
+use crate::context::Ctx;
+use crate::error::ExecError;
+use crate::modules::bank;
+use crate::modules::incident::{
+    check_hash, check_text, escrow_address, lifecycle, schedule_deadline, sealing, state, MAX_TITLE,
+};
+use caspur_store::StateRead;
+use caspur_types::proto::incident::v1::{self as pb, Severity, State};
+use caspur_types::{Address, Coins};
+
+/// The message.
+pub type Msg = pb::MsgReportIncident;
+/// Its type URL.
+pub const TYPE_URL: &str = "/caspur.incident.v1.MsgReportIncident";
+
+fn check(msg: &Msg) -> Result<(), ExecError> {
+    match Severity::try_from(msg.severity_claim) {
+        Ok(s) if s != Severity::Unspecified => {}
+        _ => {
+            return Err(ExecError::invalid_request(
+                "severity_claim must be low, medium, high or critical",
+            ))
+        }
+    }
+    check_text("public_title", &msg.public_title, MAX_TITLE)?;
+    sealing::check_sealed(msg.sealed_report.as_ref())?;
+    check_hash("commitment", &msg.commitment, false)
+}
+
+async fn execute<B: StateRead>(
+    msg: &Msg,
+    ctx: &mut Ctx<'_, B>,
+) -> Result<pb::MsgReportIncidentResponse, ExecError> {
+    let reporter = Address::parse_account(&msg.reporter)?;
+    let sealed = sealing::check_sealed(msg.sealed_report.as_ref())?;
+    sealing::check_addressed(ctx, sealed).await?;
+    let params = state::get_params(ctx).await?;
+    let deposit = params.deposit()?;
+    if deposit.amount > 0 {
+        let coins = Coins::normalize(vec![deposit.clone()])?;
+        bank::state::send_coins(ctx, &reporter, &escrow_address(), &coins).await?;
+    }
+    let id = state::next_id(ctx).await?;
+    state::set_next_id(ctx, id.saturating_add(1))?;
+    state::set_sealed(ctx, id, sealed)?;
+    let mut incident = pb::Incident {
+        id,
+        severity_claim: msg.severity_claim,
+        public_title: msg.public_title.clone(),
+        commitment: msg.commitment.clone(),
+        reporter: msg.reporter.clone(),
+        deposit: Some(deposit.to_proto()),
+        reported_height: ctx.block.height,
+        reported_time_ms: ctx.block.time_ms,
+        ..Default::default()
+    };
+    schedule_deadline(ctx, state::SLA_QUEUE, id, params.verification_sla_secs).await?;
+    lifecycle::record(
+        ctx,
+        &mut incident,
+        Some(State::Reported),
+        "reported",
+        &msg.reporter,
+        &msg.public_title,
+    )
+    .await?;
+    Ok(pb::MsgReportIncidentResponse { id })
+}
+
+incident_msg!(Msg, pb::MsgReportIncidentResponse, signer = reporter);

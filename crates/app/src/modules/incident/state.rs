@@ -1,0 +1,160 @@
+//! `incident` state (records are protobuf, params JSON):
+//!
+//! | key | value |
+//! |---|---|
+//! | `[INCIDENT, 1]` | params (JSON) |
+//! | `[INCIDENT, 2]` | the next incident id (u64 BE) |
+//! | `[INCIDENT, 3] ‖ id` | the incident's public record |
+//! | `[INCIDENT, 4] ‖ id` | its sealed report |
+//! | `[INCIDENT, 5] ‖ id ‖ seq` | timeline entry `seq` |
+//! | `[INCIDENT, 6] …` | time queue of verification-SLA deadlines (payload id) |
+//! | `[INCIDENT, 7] …` | time queue of disclosure deadlines (payload id) |
+//! | `[INCIDENT, 8] ‖ plan name` | the incident linked to an upgrade plan (id) |
+//!
+//! Ids in keys are little-endian: the store's index keeps a key's first 8 bytes, and the low
+//! bytes of an id are the ones that differ.
+
+use super::params::IncidentParams;
+use crate::context::{KvRead, KvWrite};
+use crate::error::ExecError;
+use crate::modules::ids::INCIDENT;
+use crate::queue::TimeQueue;
+use caspur_store::keys::key;
+use caspur_types::proto::incident::v1 as pb;
+use prost::Message;
+
+const PARAMS: [u8; 2] = [INCIDENT, 1];
+const NEXT_ID: [u8; 2] = [INCIDENT, 2];
+const RECORD: [u8; 2] = [INCIDENT, 3];
+const SEALED: [u8; 2] = [INCIDENT, 4];
+const TIMELINE: [u8; 2] = [INCIDENT, 5];
+const PLAN_LINK: [u8; 2] = [INCIDENT, 8];
+
+/// Verification-SLA deadlines of reports.
+pub const SLA_QUEUE: TimeQueue = TimeQueue::new([INCIDENT, 6]);
+/// Disclosure deadlines of resolved incidents.
+pub const DISCLOSURE_QUEUE: TimeQueue = TimeQueue::new([INCIDENT, 7]);
+
+fn corrupt(what: &str) -> ExecError {
+    ExecError::logic(format!("corrupt incident {what}"))
+}
+
+fn id_key(prefix: &[u8; 2], id: u64) -> Vec<u8> {
+    key(prefix, &[&id.to_le_bytes()])
+}
+
+async fn get_proto<M: Message + Default>(
+    kv: &mut impl KvRead,
+    k: &[u8],
+    what: &str,
+) -> Result<Option<M>, ExecError> {
+    match kv.get(k).await? {
+        None => Ok(None),
+        Some(b) => M::decode(b.as_slice()).map(Some).map_err(|_| corrupt(what)),
+    }
+}
+
+/// The parameters.
+pub async fn get_params(kv: &mut impl KvRead) -> Result<IncidentParams, ExecError> {
+    match kv.get(&PARAMS).await? {
+        None => Ok(IncidentParams::default()),
+        Some(b) => serde_json::from_slice(&b).map_err(|_| corrupt("params")),
+    }
+}
+
+/// Stores the parameters.
+pub fn set_params(kv: &mut impl KvWrite, p: &IncidentParams) -> Result<(), ExecError> {
+    let b = serde_json::to_vec(p).map_err(|e| ExecError::logic(e.to_string()))?;
+    kv.put(PARAMS.to_vec(), b)
+}
+
+/// The id the next report gets (ids start at 1).
+pub async fn next_id(kv: &mut impl KvRead) -> Result<u64, ExecError> {
+    match kv.get(&NEXT_ID).await? {
+        None => Ok(1),
+        Some(b) => Ok(u64::from_be_bytes(
+            b.as_slice().try_into().map_err(|_| corrupt("next id"))?,
+        )),
+    }
+}
+
+/// Stores the next id.
+pub fn set_next_id(kv: &mut impl KvWrite, id: u64) -> Result<(), ExecError> {
+    kv.put(NEXT_ID.to_vec(), id.to_be_bytes().to_vec())
+}
+
+/// An incident's record.
+pub async fn incident(kv: &mut impl KvRead, id: u64) -> Result<Option<pb::Incident>, ExecError> {
+    get_proto(kv, &id_key(&RECORD, id), "record").await
+}
+
+/// An incident's record, or a not-found error naming the id.
+pub async fn require(kv: &mut impl KvRead, id: u64) -> Result<pb::Incident, ExecError> {
+    incident(kv, id)
+        .await?
+        .ok_or_else(|| ExecError::not_found(format!("incident {id} does not exist")))
+}
+
+/// Stores an incident's record.
+pub fn set_incident(kv: &mut impl KvWrite, i: &pb::Incident) -> Result<(), ExecError> {
+    kv.put(id_key(&RECORD, i.id), i.encode_to_vec())
+}
+
+/// An incident's sealed report.
+pub async fn sealed(kv: &mut impl KvRead, id: u64) -> Result<pb::SealedReport, ExecError> {
+    get_proto(kv, &id_key(&SEALED, id), "sealed report")
+        .await?
+        .ok_or_else(|| corrupt("sealed report (missing)"))
+}
+
+/// Stores an incident's sealed report.
+pub fn set_sealed(kv: &mut impl KvWrite, id: u64, s: &pb::SealedReport) -> Result<(), ExecError> {
+    kv.put(id_key(&SEALED, id), s.encode_to_vec())
+}
+
+fn timeline_key(id: u64, seq: u32) -> Vec<u8> {
+    key(&TIMELINE, &[&id.to_le_bytes(), &seq.to_be_bytes()])
+}
+
+/// Timeline entry `seq` of incident `id`.
+pub async fn timeline_entry(
+    kv: &mut impl KvRead,
+    id: u64,
+    seq: u32,
+) -> Result<pb::TimelineEntry, ExecError> {
+    get_proto(kv, &timeline_key(id, seq), "timeline")
+        .await?
+        .ok_or_else(|| corrupt("timeline (missing entry)"))
+}
+
+/// Stores a timeline entry.
+pub fn set_timeline_entry(
+    kv: &mut impl KvWrite,
+    id: u64,
+    e: &pb::TimelineEntry,
+) -> Result<(), ExecError> {
+    kv.put(timeline_key(id, e.seq), e.encode_to_vec())
+}
+
+/// The incident linked to upgrade plan `name`.
+pub async fn linked(kv: &mut impl KvRead, name: &str) -> Result<Option<u64>, ExecError> {
+    match kv.get(&key(&PLAN_LINK, &[name.as_bytes()])).await? {
+        None => Ok(None),
+        Some(b) => Ok(Some(u64::from_be_bytes(
+            b.as_slice().try_into().map_err(|_| corrupt("plan link"))?,
+        ))),
+    }
+}
+
+/// Links upgrade plan `name` to incident `id`.
+pub fn set_link(kv: &mut impl KvWrite, name: &str, id: u64) -> Result<(), ExecError> {
+    kv.put(
+        key(&PLAN_LINK, &[name.as_bytes()]),
+        id.to_be_bytes().to_vec(),
+    )
+}
+
+/// Removes the link of upgrade plan `name`.
+pub fn remove_link(kv: &mut impl KvWrite, name: &str) -> Result<(), ExecError> {
+    kv.delete(key(&PLAN_LINK, &[name.as_bytes()]))
+}
