@@ -379,8 +379,9 @@ fn parallel_preverification_matches_sequential_execution() {
     raw.signatures[0][7] ^= 0x40;
     txs[11] = raw.encode_to_vec();
     // key(3) receives coins in this block and signs its first tx (carrying its pubkey) in it.
-    // Account numbers: genesis 0 and 1, the six module accounts 2–7, key(3) 8.
-    let mut cheap = params(8, 0);
+    // Account numbers: genesis 0 and 1, the module accounts after them, then key(3).
+    let first_free = 2 + caspur_app::genesis::module_accounts().len() as u64;
+    let mut cheap = params(first_free, 0);
     cheap.fee = "100ucsp".parse().unwrap();
     txs.push(sign_tx(&key(3), vec![send(&key(3), &key(1), 1)], &cheap));
 

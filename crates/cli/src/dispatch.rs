@@ -189,6 +189,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 TxCmd::Gov(cmd) => output::print(&gov_cmd::gov_tx(&tx, cmd)?, out),
                 TxCmd::Dcert(cmd) => output::print(&dcert_cmd::tx(&tx, cmd)?, out),
                 TxCmd::Upgrade(cmd) => output::print(&upgrade_cmd::tx(&tx, cmd)?, out),
+                TxCmd::Incident(cmd) => output::print(&incident_cmd::tx(&tx, cmd)?, out),
                 TxCmd::Distribution(cmd) => {
                     output::print(&gov_cmd::distribution_tx(&tx, cmd)?, out)
                 }
@@ -213,10 +214,12 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 QueryCmd::Dcert(cmd) => dcert_cmd::query(&client, cmd)?,
                 QueryCmd::Circuit(cmd) => circuit_cmd::query(&client, cmd)?,
                 QueryCmd::Upgrade(cmd) => upgrade_cmd::query(&client, cmd)?,
+                QueryCmd::Incident(cmd) => incident_cmd::query(&client, cmd)?,
                 QueryCmd::Distribution(cmd) => gov_cmd::distribution_query(&client, cmd)?,
             };
             output::print(&v, out);
         }
+        Command::Incident(cmd) => output::print(&incident_cmd::run(cmd)?, out),
         Command::ShowValidator => {
             let key: home::ValidatorKeyFile = home::read_json(&home.validator_key())
                 .with_context(|| format!("{} holds no validator key", home.0.display()))?;

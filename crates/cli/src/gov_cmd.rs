@@ -155,6 +155,9 @@ fn message_from_json(mut v: Value) -> Result<cosmos_sdk_proto::Any> {
     if let Some(any) = crate::upgrade_cmd::proposal_message(&type_url, v.clone()) {
         return any;
     }
+    if let Some(any) = crate::incident_cmd::proposal_message(&type_url, v.clone()) {
+        return any;
+    }
     macro_rules! pack {
         ($($url:literal => $ty:ty),* $(,)?) => {
             match type_url.as_str() {

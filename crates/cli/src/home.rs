@@ -76,6 +76,72 @@ pub struct NodeConfig {
     /// Catching up when behind.
     #[serde(default)]
     pub statesync: StateSyncConfig,
+    /// Incident feeds and webhooks.
+    #[serde(default)]
+    pub incidents: IncidentsConfig,
+}
+
+/// `[incidents]`: what the public incident feeds say about the operators.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IncidentsConfig {
+    /// The node's public base URL, for links in feeds (empty: the request's Host).
+    pub public_url: String,
+    /// `/.well-known/security.txt` `Contact:` values (`mailto:…`, `https://…`, `tel:…`);
+    /// none: the node serves no security.txt.
+    pub security_contacts: Vec<String>,
+    /// security.txt `Policy:` URL.
+    pub security_policy: String,
+    /// security.txt `Expires:` (RFC 3339; empty: a year after each request).
+    pub security_expires: String,
+}
+
+impl IncidentsConfig {
+    /// Checks every value (one line each; contacts are URIs of the kinds RFC 9116 names).
+    pub fn validate(&self) -> Result<()> {
+        let one_line = |what: &str, v: &str| {
+            if v.chars().any(char::is_control) || v.len() > 512 {
+                bail!("[incidents] {what} must be one line of at most 512 bytes, got {v:?}");
+            }
+            Ok(())
+        };
+        one_line("public_url", &self.public_url)?;
+        one_line("security_policy", &self.security_policy)?;
+        one_line("security_expires", &self.security_expires)?;
+        if !self.security_expires.is_empty() {
+            chrono::DateTime::parse_from_rfc3339(&self.security_expires).with_context(|| {
+                format!(
+                    "[incidents] security_expires {:?} is not RFC 3339",
+                    self.security_expires
+                )
+            })?;
+        }
+        if self.security_contacts.len() > 16 {
+            bail!("[incidents] security_contacts holds at most 16 entries");
+        }
+        for c in &self.security_contacts {
+            one_line("security_contacts", c)?;
+            if !["mailto:", "https://", "tel:"]
+                .iter()
+                .any(|p| c.starts_with(p))
+            {
+                bail!(
+                    "[incidents] security contact {c:?} must start with mailto:, https:// or tel:"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// As the node's feed settings.
+    pub fn to_feeds(&self) -> caspur_node::feeds::FeedConfig {
+        caspur_node::feeds::FeedConfig {
+            public_url: self.public_url.clone(),
+            security_contacts: self.security_contacts.clone(),
+            security_policy: self.security_policy.clone(),
+            security_expires: self.security_expires.clone(),
+        }
+    }
 }
 
 /// `[statesync]`: how a node that is behind catches up.
@@ -291,6 +357,7 @@ impl NodeConfig {
                 prometheus_listen_addr: "127.0.0.1:26660".into(),
             },
             statesync: StateSyncConfig::default(),
+            incidents: IncidentsConfig::default(),
         }
     }
 }
@@ -448,6 +515,25 @@ pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, contents).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes a secret (a key file) readable by its owner only: created new with mode 0600, never
+/// replacing an existing file.
+pub fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Parses `tcp://host:port` or `host:port`.

@@ -15,6 +15,7 @@ mod dcert_cmd;
 mod dispatch;
 mod gov_cmd;
 mod home;
+mod incident_cmd;
 mod keys;
 mod node;
 mod output;
@@ -136,6 +137,9 @@ enum Command {
     /// This home's consensus (and p2p) key: hex for `[p2p] followers`, bootstrappers and
     /// `create-validator --pubkey`, and its CometBFT address.
     ShowValidator,
+    /// Sealed incident reports: a member's encryption key, opening a report.
+    #[command(subcommand)]
+    Incident(incident_cmd::IncidentCmd),
     /// Export the committed application state as genesis-format JSON (node must be stopped).
     Export,
     /// Roll state and blocks back to a retained height (node must be stopped); the next start
@@ -339,6 +343,9 @@ enum TxCmd {
     /// Upgrade readiness and the dCERT emergency track.
     #[command(subcommand)]
     Upgrade(upgrade_cmd::UpgradeTx),
+    /// Incidents: sealed reports and the response lifecycle.
+    #[command(subcommand)]
+    Incident(incident_cmd::IncidentTx),
     /// Governance transactions.
     #[command(subcommand)]
     Gov(gov_cmd::GovTx),
@@ -393,6 +400,9 @@ enum QueryCmd {
     /// Upgrade plans and readiness.
     #[command(subcommand)]
     Upgrade(upgrade_cmd::UpgradeQuery),
+    /// Incidents and their timelines.
+    #[command(subcommand)]
+    Incident(incident_cmd::IncidentQuery),
     /// Governance queries.
     #[command(subcommand)]
     Gov(gov_cmd::GovQuery),

@@ -335,6 +335,8 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
     let rpc_addr = parse_addr(&config.rpc.laddr)?;
     let max_connections = config.rpc.max_open_connections;
     let rpc_limits = config.rpc.limits()?;
+    config.incidents.validate()?;
+    let feeds = config.incidents.to_feeds();
     let idle_timeout = std::time::Duration::from_millis(config.rpc.idle_timeout_ms);
     // A request's bytes must arrive and be answered within the idle and request timeouts
     // together (20 s by default), however slowly they trickle in.
@@ -478,6 +480,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             feed,
             validator_sets,
             limits: rpc_limits,
+            feeds,
         });
         let run = async move {
             let listener = tokio::net::TcpListener::bind(rpc_addr)

@@ -109,6 +109,7 @@ fn context() -> RpcContext<MemState> {
         feed,
         validator_sets: SetsByHeight::new(sets, commonware_utils::NZU64!(100)),
         limits: RpcLimits::default(),
+        feeds: Default::default(),
     }
 }
 

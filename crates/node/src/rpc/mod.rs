@@ -93,6 +93,8 @@ pub struct RpcContext<S> {
     pub validator_sets: caspur_consensus::validator_sets::SetsByHeight,
     /// Per-request bounds.
     pub limits: RpcLimits,
+    /// What the incident feeds say about this node's operators.
+    pub feeds: crate::feeds::FeedConfig,
 }
 
 /// Parses `query` in both RPC query grammars — `tx_search`'s and a WebSocket subscription's —
@@ -157,6 +159,7 @@ pub fn router<S: StateScan + StateProve + Clone + 'static>(ctx: Arc<RpcContext<S
         .route("/", post(post_rpc::<S>))
         .route("/websocket", get(ws::upgrade::<S>))
         .route("/{method}", get(get_rpc::<S>))
+        .merge(crate::feeds::routes::<S>())
         .with_state(ctx)
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
         // A slow client (a half-sent body) or a slow call gives up its slot after the timeout.

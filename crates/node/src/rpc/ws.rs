@@ -1,7 +1,9 @@
 //! CometBFT's WebSocket endpoint (`/websocket`): every JSON-RPC method, plus `subscribe`,
 //! `unsubscribe` and `unsubscribe_all` for `tm.event='NewBlock'` and `tm.event='Tx'` (the
-//! latter optionally narrowed by `type.attr='value'` conditions on the tx's events). Events
-//! carry the subscribe request's id and the `query`, as CometBFT sends them.
+//! latter optionally narrowed by `type.attr='value'` conditions on the tx's events), and
+//! Caspur's `tm.event='Incident'`: one message per incident step or overdue flag of a committed
+//! block (narrowed by conditions such as `incident.id='3'`). Events carry the subscribe
+//! request's id and the `query`, as CometBFT sends them.
 
 use super::types::{ExecTxResult, TxResponse};
 use super::{
@@ -31,6 +33,7 @@ pub type BlockFeed = broadcast::Sender<Arc<StoredBlock>>;
 pub(crate) enum Kind {
     NewBlock,
     Tx,
+    Incident,
 }
 
 struct Subscription {
@@ -54,9 +57,10 @@ pub(crate) fn parse_subscription(query: &str) -> Result<(Kind, Vec<String>), Rpc
                 kind = Some(match value {
                     "NewBlock" => Kind::NewBlock,
                     "Tx" => Kind::Tx,
+                    "Incident" => Kind::Incident,
                     other => {
                         return Err(RpcError::invalid_params(format!(
-                            "unsupported event {other:?}: NewBlock or Tx"
+                            "unsupported event {other:?}: NewBlock, Tx or Incident"
                         )))
                     }
                 })
@@ -214,6 +218,19 @@ fn events(chain_id: &str, subscriptions: &[Subscription], stored: &StoredBlock) 
                         continue;
                     }
                     out.push(event(s, "Tx", json!({"TxResult": tx_result(&tx)})));
+                }
+            }
+            Kind::Incident => {
+                for e in crate::feeds::incident_events(stored) {
+                    let matches = |c: &String| {
+                        e.attributes
+                            .iter()
+                            .any(|a| format!("{}.{}={}", e.kind, a.key, a.value) == *c)
+                    };
+                    if s.conditions.iter().all(matches) {
+                        let value = crate::feeds::event_json(stored.height, stored.time_ms, e);
+                        out.push(event(s, "Incident", value));
+                    }
                 }
             }
         }

@@ -14,6 +14,7 @@ pub mod params;
 pub mod query;
 pub mod sealing;
 pub mod state;
+pub mod view;
 
 use crate::context::Ctx;
 use crate::error::ExecError;
