@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README). Builds the binaries the end-to-end tests drive, runs
 # the whole Rust suite with nextest (falls back to cargo test where nextest is missing), then
-# the real-client suites (CosmJS from npm, cosmpy from PyPI) against those binaries.
+# the real-client suites (CosmJS from npm, cosmpy from PyPI, feedparser and the Standard
+# Webhooks reference library from PyPI) against those binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --workspace --bins
@@ -20,4 +21,10 @@ fi
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
   CASPURD="$PWD/../../target/debug/caspurd" .venv/bin/python -m unittest -v test_grpc.py
+)
+(
+  cd tests/incidents
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+  CASPURD="$PWD/../../target/debug/caspurd" .venv/bin/python -m unittest -v test_incidents.py
 )

@@ -94,6 +94,37 @@ pub struct IncidentsConfig {
     pub security_policy: String,
     /// security.txt `Expires:` (RFC 3339; empty: a year after each request).
     pub security_expires: String,
+    /// One webhook request's timeout, milliseconds.
+    pub webhook_timeout_ms: u64,
+    /// Tries per event before it goes to `data/webhooks/dead-letter.jsonl`.
+    pub webhook_max_attempts: u32,
+    /// The first retry's delay, milliseconds (each next one doubles, up to 5 minutes).
+    pub webhook_retry_base_ms: u64,
+    /// Where incident events are POSTed (`[[incidents.webhooks]]`).
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+/// `[[incidents.webhooks]]`: one destination.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WebhookConfig {
+    /// http(s) URL to POST to.
+    pub url: String,
+    /// `standard` (Standard Webhooks JSON), `discord`, `slack` or `telegram`.
+    #[serde(default)]
+    pub format: caspur_node::webhooks::Format,
+    /// Standard Webhooks signing secrets (`whsec_<base64>`); each signs every message.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Telegram `chat_id` (telegram format).
+    #[serde(default)]
+    pub telegram_chat_id: String,
+    /// Most requests a minute to this destination.
+    #[serde(default = "default_per_minute")]
+    pub max_per_minute: u32,
+}
+
+fn default_per_minute() -> u32 {
+    30
 }
 
 impl IncidentsConfig {
@@ -130,7 +161,93 @@ impl IncidentsConfig {
                 );
             }
         }
-        Ok(())
+        self.validate_webhooks().map(|_| ())
+    }
+
+    /// The webhook destinations, checked: at most 16, http(s) URLs, parseable secrets, 1–600
+    /// requests a minute, timeout 100 ms–60 s, 1–20 tries.
+    pub fn validate_webhooks(&self) -> Result<Vec<caspur_node::webhooks::Destination>> {
+        use caspur_node::webhooks::{Destination, Secret, MAX_DESTINATIONS};
+        if self.webhooks.len() > MAX_DESTINATIONS {
+            bail!("[incidents] holds at most {MAX_DESTINATIONS} webhooks");
+        }
+        if !(100..=60_000).contains(&self.timeout_ms()) {
+            bail!("[incidents] webhook_timeout_ms must be within 100–60000");
+        }
+        if !(1..=20).contains(&self.attempts()) {
+            bail!("[incidents] webhook_max_attempts must be within 1–20");
+        }
+        let mut out = Vec::new();
+        for w in &self.webhooks {
+            if !(w.url.starts_with("http://") || w.url.starts_with("https://"))
+                || w.url.chars().any(char::is_control)
+            {
+                bail!("webhook url {:?} must be an http:// or https:// URL", w.url);
+            }
+            if !(1..=600).contains(&w.max_per_minute) {
+                bail!("webhook {}: max_per_minute must be within 1–600", w.url);
+            }
+            let secrets = w
+                .secrets
+                .iter()
+                .map(|s| Secret::parse(s).map_err(|e| anyhow!("webhook {}: {e}", w.url)))
+                .collect::<Result<Vec<_>>>()?;
+            out.push(Destination {
+                url: w.url.clone(),
+                format: w.format,
+                secrets,
+                chat_id: w.telegram_chat_id.clone(),
+                max_per_minute: w.max_per_minute,
+            });
+        }
+        Ok(out)
+    }
+
+    fn timeout_ms(&self) -> u64 {
+        if self.webhook_timeout_ms == 0 {
+            5000
+        } else {
+            self.webhook_timeout_ms
+        }
+    }
+
+    fn attempts(&self) -> u32 {
+        if self.webhook_max_attempts == 0 {
+            8
+        } else {
+            self.webhook_max_attempts
+        }
+    }
+
+    /// The webhook settings for `chain_id`, state under `dir`; `None` without destinations.
+    pub fn webhook_settings(
+        &self,
+        chain_id: &str,
+        base_url: &str,
+        dir: std::path::PathBuf,
+    ) -> Result<Option<caspur_node::webhooks::WebhookSettings>> {
+        let destinations = self.validate_webhooks()?;
+        if destinations.is_empty() {
+            return Ok(None);
+        }
+        let base = if self.webhook_retry_base_ms == 0 {
+            1000
+        } else {
+            self.webhook_retry_base_ms
+        };
+        Ok(Some(caspur_node::webhooks::WebhookSettings {
+            destinations,
+            timeout: std::time::Duration::from_millis(self.timeout_ms()),
+            max_attempts: self.attempts(),
+            retry_base: std::time::Duration::from_millis(base),
+            dir,
+            chain_id: chain_id.into(),
+            base_url: if self.public_url.is_empty() {
+                base_url.into()
+            } else {
+                self.public_url.trim_end_matches('/').into()
+            },
+        }))
     }
 
     /// As the node's feed settings.

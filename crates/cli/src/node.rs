@@ -337,6 +337,11 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
     let rpc_limits = config.rpc.limits()?;
     config.incidents.validate()?;
     let feeds = config.incidents.to_feeds();
+    let webhooks = config.incidents.webhook_settings(
+        &genesis.chain_id,
+        &format!("http://{rpc_addr}"),
+        home.data_dir().join("webhooks"),
+    )?;
     let idle_timeout = std::time::Duration::from_millis(config.rpc.idle_timeout_ms);
     // A request's bytes must arrive and be answered within the idle and request timeouts
     // together (20 s by default), however slowly they trickle in.
@@ -483,6 +488,16 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             feeds,
         });
         let run = async move {
+            // Each webhook destination is its own task, reading committed blocks from the
+            // index: nothing here waits on a receiver.
+            if let Some(settings) = webhooks {
+                caspur_node::webhooks::spawn(
+                    settings,
+                    ctx.index.clone(),
+                    ctx.state.clone(),
+                    ctx.feed.clone(),
+                );
+            }
             let listener = tokio::net::TcpListener::bind(rpc_addr)
                 .await
                 .map_err(|e| format!("cannot listen for RPC on {rpc_addr}: {e}"))?;

@@ -10,3 +10,4 @@ pub mod mempool;
 pub mod queries;
 pub mod rpc;
 pub mod sink;
+pub mod webhooks;
