@@ -193,12 +193,33 @@ fn call(u: &mut Unstructured<'_>, id: usize) -> arbitrary::Result<Value> {
 }
 
 fn post(body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+    let request = Request::post("/")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap_or_else(|e| panic!("request: {e}"));
+    send(request)
+}
+
+/// The public incident feeds' paths, with generated ids and paging.
+fn feed_path(u: &mut Unstructured<'_>) -> arbitrary::Result<String> {
+    Ok(match u.int_in_range(0..=6u8)? {
+        0 => format!(
+            "/incidents?limit={}&before={}",
+            u.arbitrary::<u32>()?,
+            u.arbitrary::<u64>()?
+        ),
+        1 => format!("/incidents/{}", u.arbitrary::<u64>()?),
+        2 => "/incidents.atom".into(),
+        3 => "/api/v2/summary.json".into(),
+        4 => "/.well-known/security.txt".into(),
+        5 => format!("/incidents/{}", u.arbitrary::<String>()?),
+        _ => format!("/incidents?{}", u.arbitrary::<String>()?),
+    })
+}
+
+fn send(request: Request<Body>) -> (StatusCode, Vec<u8>) {
     let node = node();
     node.runtime.block_on(async {
-        let request = Request::post("/")
-            .header("content-type", "application/json")
-            .body(Body::from(body))
-            .unwrap_or_else(|e| panic!("request: {e}"));
         let response = match node.router.clone().oneshot(request).await {
             Ok(r) => r,
             Err(e) => match e {},
@@ -212,11 +233,28 @@ fn post(body: Vec<u8>) -> (StatusCode, Vec<u8>) {
     })
 }
 
-/// A generated request — one call or a batch, or raw bytes — through the router: every
-/// answer is JSON (an envelope, or a list of them).
+/// A generated request — one call or a batch, or raw bytes, or a GET of an incident feed —
+/// through the router: every JSON-RPC answer is JSON (an envelope, or a list of them), and
+/// the feeds answer without panicking (their JSON pages are JSON).
 pub fn rpc_requests(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let body = match u.int_in_range(0..=5u8) {
+    let body = match u.int_in_range(0..=6u8) {
+        Ok(6) => {
+            let Ok(path) = feed_path(&mut u) else { return };
+            // A path the HTTP layer refuses to parse never reaches the router.
+            let Ok(request) = Request::get(path.as_str()).body(Body::empty()) else {
+                return;
+            };
+            let (status, reply) = send(request);
+            if status == StatusCode::OK && path.starts_with("/incidents") && !path.contains(".atom")
+            {
+                assert!(
+                    serde_json::from_slice::<Value>(&reply).is_ok(),
+                    "{path}: a 200 feed page that is not JSON"
+                );
+            }
+            return;
+        }
         Ok(0) => u.take_rest().to_vec(),
         Ok(1) => {
             let n = u.int_in_range(0..=12usize).unwrap_or(0);
