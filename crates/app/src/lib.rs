@@ -20,6 +20,7 @@ pub mod params;
 pub mod prepare;
 pub mod query;
 pub mod queue;
+pub mod records;
 pub mod results;
 pub mod router;
 pub mod simulate;

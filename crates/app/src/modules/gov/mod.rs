@@ -55,6 +55,26 @@ impl Default for GovGenesis {
 /// `authority`, which must be the gov account; `$check(&msg)` validates it statelessly (a
 /// `Result`), `$apply(&msg, ctx)` stores the new parameters.
 macro_rules! governed_params {
+    // The common case: the message carries `params` that `$params::from_proto` validates, and
+    // `$set` stores them.
+    ($msg:ty, $response:ty, params = $params:ty, set = $set:path) => {
+        fn check(msg: &$msg) -> Result<$params, crate::error::ExecError> {
+            let p = msg
+                .params
+                .as_ref()
+                .ok_or_else(|| crate::error::ExecError::invalid_request("params are required"))?;
+            Ok(<$params>::from_proto(p)?)
+        }
+
+        async fn apply<B: caspur_store::StateRead>(
+            msg: &$msg,
+            ctx: &mut crate::context::Ctx<'_, B>,
+        ) -> Result<(), crate::error::ExecError> {
+            $set(ctx, &check(msg)?)
+        }
+
+        $crate::modules::gov::governed_params!($msg, $response, check = check, apply = apply);
+    };
     ($msg:ty, $response:ty, check = $check:path, apply = $apply:path) => {
         impl $crate::router::MsgHandler for $msg {
             const TYPE_URL: &'static str = TYPE_URL;

@@ -174,16 +174,7 @@ pub async fn on_upgrade_applied<B: StateRead>(
             "upgrade plan {name:?} was skipped at height {}",
             ctx.block.height
         );
-        i.abort_reason = reason.clone();
-        return lifecycle::record(
-            ctx,
-            &mut i,
-            Some(State::Aborted),
-            "aborted",
-            "upgrade",
-            &reason,
-        )
-        .await;
+        return abort_by_upgrade(ctx, i, reason).await;
     }
     let text = format!(
         "upgrade plan {name:?} applied at height {}",
@@ -207,20 +198,20 @@ pub async fn on_plan_cancelled<B: StateRead>(
     name: &str,
     why: &str,
 ) -> Result<(), ExecError> {
-    let Some(mut i) = take_linked(ctx, name).await? else {
+    let Some(i) = take_linked(ctx, name).await? else {
         return Ok(());
     };
-    let reason = format!("upgrade plan {name:?} cancelled: {why}");
+    abort_by_upgrade(ctx, i, format!("upgrade plan {name:?} cancelled: {why}")).await
+}
+
+async fn abort_by_upgrade<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    mut i: caspur_types::proto::incident::v1::Incident,
+    reason: String,
+) -> Result<(), ExecError> {
     i.abort_reason = reason.clone();
-    lifecycle::record(
-        ctx,
-        &mut i,
-        Some(State::Aborted),
-        "aborted",
-        "upgrade",
-        &reason,
-    )
-    .await
+    let to = Some(State::Aborted);
+    lifecycle::record(ctx, &mut i, to, "aborted", "upgrade", &reason).await
 }
 
 /// The incident still waiting on plan `name` (link removed either way).

@@ -43,29 +43,14 @@ fn id_key(prefix: &[u8; 2], id: u64) -> Vec<u8> {
     key(prefix, &[&id.to_le_bytes()])
 }
 
-async fn get_proto<M: Message + Default>(
-    kv: &mut impl KvRead,
-    k: &[u8],
-    what: &str,
-) -> Result<Option<M>, ExecError> {
-    match kv.get(k).await? {
-        None => Ok(None),
-        Some(b) => M::decode(b.as_slice()).map(Some).map_err(|_| corrupt(what)),
-    }
-}
-
 /// The parameters.
 pub async fn get_params(kv: &mut impl KvRead) -> Result<IncidentParams, ExecError> {
-    match kv.get(&PARAMS).await? {
-        None => Ok(IncidentParams::default()),
-        Some(b) => serde_json::from_slice(&b).map_err(|_| corrupt("params")),
-    }
+    crate::params::read(kv, &PARAMS).await
 }
 
 /// Stores the parameters.
 pub fn set_params(kv: &mut impl KvWrite, p: &IncidentParams) -> Result<(), ExecError> {
-    let b = serde_json::to_vec(p).map_err(|e| ExecError::logic(e.to_string()))?;
-    kv.put(PARAMS.to_vec(), b)
+    crate::params::write(kv, &PARAMS, p)
 }
 
 /// The id the next report gets (ids start at 1).
@@ -85,7 +70,7 @@ pub fn set_next_id(kv: &mut impl KvWrite, id: u64) -> Result<(), ExecError> {
 
 /// An incident's record.
 pub async fn incident(kv: &mut impl KvRead, id: u64) -> Result<Option<pb::Incident>, ExecError> {
-    get_proto(kv, &id_key(&RECORD, id), "record").await
+    crate::records::read(kv, &id_key(&RECORD, id), "incident record").await
 }
 
 /// An incident's record, or a not-found error naming the id.
@@ -102,7 +87,7 @@ pub fn set_incident(kv: &mut impl KvWrite, i: &pb::Incident) -> Result<(), ExecE
 
 /// An incident's sealed report.
 pub async fn sealed(kv: &mut impl KvRead, id: u64) -> Result<pb::SealedReport, ExecError> {
-    get_proto(kv, &id_key(&SEALED, id), "sealed report")
+    crate::records::read(kv, &id_key(&SEALED, id), "incident sealed report")
         .await?
         .ok_or_else(|| corrupt("sealed report (missing)"))
 }
@@ -122,7 +107,7 @@ pub async fn timeline_entry(
     id: u64,
     seq: u32,
 ) -> Result<pb::TimelineEntry, ExecError> {
-    get_proto(kv, &timeline_key(id, seq), "timeline")
+    crate::records::read(kv, &timeline_key(id, seq), "incident timeline")
         .await?
         .ok_or_else(|| corrupt("timeline (missing entry)"))
 }

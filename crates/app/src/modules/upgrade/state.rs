@@ -30,34 +30,19 @@ fn corrupt(what: &str) -> ExecError {
     ExecError::logic(format!("corrupt upgrade {what}"))
 }
 
-async fn get_proto<M: Message + Default>(
-    kv: &mut impl KvRead,
-    k: &[u8],
-    what: &str,
-) -> Result<Option<M>, ExecError> {
-    match kv.get(k).await? {
-        None => Ok(None),
-        Some(b) => M::decode(b.as_slice()).map(Some).map_err(|_| corrupt(what)),
-    }
-}
-
 /// The parameters.
 pub async fn get_params(kv: &mut impl KvRead) -> Result<UpgradeParams, ExecError> {
-    match kv.get(&PARAMS).await? {
-        None => Ok(UpgradeParams::default()),
-        Some(b) => serde_json::from_slice(&b).map_err(|_| corrupt("params")),
-    }
+    crate::params::read(kv, &PARAMS).await
 }
 
 /// Stores the parameters.
 pub fn set_params(kv: &mut impl KvWrite, p: &UpgradeParams) -> Result<(), ExecError> {
-    let b = serde_json::to_vec(p).map_err(|e| ExecError::logic(e.to_string()))?;
-    kv.put(PARAMS.to_vec(), b)
+    crate::params::write(kv, &PARAMS, p)
 }
 
 /// The scheduled plan, if any.
 pub async fn scheduled(kv: &mut impl KvRead) -> Result<Option<pb::ScheduledPlan>, ExecError> {
-    get_proto(kv, &PLAN, "plan").await
+    crate::records::read(kv, &PLAN, "upgrade plan").await
 }
 
 /// The scheduled plan's `Plan` part, which every scheduled record carries.
@@ -80,10 +65,14 @@ pub fn clear_scheduled(kv: &mut impl KvWrite) -> Result<(), ExecError> {
 /// Plans applied or skipped, oldest first.
 pub async fn applied(kv: &mut impl KvRead) -> Result<Vec<pb::AppliedPlan>, ExecError> {
     Ok(
-        get_proto::<pb::QueryAppliedPlansResponse>(kv, &APPLIED, "applied plans")
-            .await?
-            .map(|r| r.plans)
-            .unwrap_or_default(),
+        crate::records::read::<pb::QueryAppliedPlansResponse>(
+            kv,
+            &APPLIED,
+            "upgrade applied plans",
+        )
+        .await?
+        .map(|r| r.plans)
+        .unwrap_or_default(),
     )
 }
 
@@ -110,7 +99,7 @@ pub async fn signal(
     plan: &str,
     operator: &Address,
 ) -> Result<Option<pb::ReadinessSignal>, ExecError> {
-    get_proto(kv, &signal_key(plan, operator), "readiness signal").await
+    crate::records::read(kv, &signal_key(plan, operator), "upgrade readiness signal").await
 }
 
 /// Stores a readiness signal.
@@ -134,12 +123,14 @@ pub fn remove_signal(
 
 /// Emergency plans being approved, each with its approvers.
 pub async fn approvals(kv: &mut impl KvRead) -> Result<Vec<pb::EmergencyApproval>, ExecError> {
-    Ok(
-        get_proto::<pb::QueryEmergencyApprovalsResponse>(kv, &APPROVALS, "approvals")
-            .await?
-            .map(|r| r.approvals)
-            .unwrap_or_default(),
+    Ok(crate::records::read::<pb::QueryEmergencyApprovalsResponse>(
+        kv,
+        &APPROVALS,
+        "upgrade approvals",
     )
+    .await?
+    .map(|r| r.approvals)
+    .unwrap_or_default())
 }
 
 /// Stores the approvals.
@@ -159,7 +150,7 @@ pub fn set_approvals(
 /// Members who voted to cancel the scheduled emergency plan.
 pub async fn cancel_votes(kv: &mut impl KvRead) -> Result<Vec<String>, ExecError> {
     Ok(
-        get_proto::<pb::EmergencyApproval>(kv, &CANCEL_VOTES, "cancel votes")
+        crate::records::read::<pb::EmergencyApproval>(kv, &CANCEL_VOTES, "upgrade cancel votes")
             .await?
             .map(|a| a.members)
             .unwrap_or_default(),
