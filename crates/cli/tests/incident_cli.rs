@@ -1,6 +1,7 @@
 //! An incident end to end through the real `caspurd` (SPEC §5, issue 17): a dev chain whose
 //! dCERT has three members (dev, m2, m3; seeded here through the CLI, each with a key from
 //! `incident keygen`). A reporter seals a report with `tx incident report`; a member opens it;
+//! a fourth member seated later cannot until another reseals it (`tx incident reseal`);
 //! triage, declaration, a plan, three reviews, the announcement, two updates; the dCERT
 //! quorum schedules emergency upgrade `v2` and the team links it; the node halts at the
 //! height, the operator starts the `v2` binary and the incident is executing; confirmation,
@@ -199,7 +200,60 @@ fn an_incident_goes_from_sealed_report_to_postmortem_through_the_binary() {
         "sealed content leaked: {public}"
     );
 
-    // 1–3. Triage, declaration (two of three), plan, reviews, announcement, updates.
+    // A member seated after the report reads it once another member reseals it.
+    let m4 = node.add_key("m4");
+    assert_eq!(node.send(&m4, "20000000000ucsp")["code"], 0);
+    let m4_secret = dir.path().join("m4.key");
+    let m4_public = keygen(&node, &m4_secret);
+    node.tx_from(
+        "m4",
+        &[
+            "tx",
+            "dcert",
+            "accept-candidacy",
+            "--encryption-key",
+            &m4_public,
+        ],
+    );
+    node.tx_from("m4", &["tx", "dcert", "bond", &m4, BOND]);
+    wait_until("four members", Duration::from_secs(20), || {
+        node.json(&["query", "dcert", "members"])["members"]
+            .as_array()
+            .is_some_and(|m| m.len() == 4)
+    });
+    let blind = node.fails(&[
+        "incident",
+        "open",
+        "1",
+        "--key",
+        m4_secret.to_str().unwrap(),
+    ]);
+    assert!(blind.contains("not sealed to"), "{blind}");
+    node.tx_from(
+        "m2",
+        &[
+            "tx",
+            "incident",
+            "reseal",
+            "1",
+            "--key",
+            secrets[1].to_str().unwrap(),
+        ],
+    );
+    let opened = node.json(&[
+        "incident",
+        "open",
+        "1",
+        "--key",
+        m4_secret.to_str().unwrap(),
+    ]);
+    assert_eq!(opened["sealed_to"], m4.as_str());
+    assert!(
+        opened["report"].as_str().unwrap().contains("2^128 wraps"),
+        "{opened}"
+    );
+
+    // 1–3. Triage, declaration (three of four), plan, reviews, announcement, updates.
     let step = |from: &str, args: &[&str]| {
         let mut full = vec!["tx", "incident"];
         full.extend_from_slice(args);
@@ -218,6 +272,9 @@ fn an_incident_goes_from_sealed_report_to_postmortem_through_the_binary() {
     );
     step("dev", &["declare", "1"]);
     step("m3", &["declare", "1"]);
+    let shown = node.json(&["query", "incident", "show", "1"]);
+    assert_eq!(shown["state"], "verified", "{shown}");
+    step("m4", &["declare", "1"]);
     assert_eq!(
         node.json(&["query", "incident", "show", "1"])["state"],
         "emergency_declared"
@@ -273,7 +330,7 @@ fn an_incident_goes_from_sealed_report_to_postmortem_through_the_binary() {
         "sha256": caspur_types::upgrade_info::sha256_hex(std::fs::File::open(v2_bin()).unwrap()).unwrap(),
     }}})
     .to_string();
-    for from in ["dev", "m2"] {
+    for from in ["dev", "m2", "m4"] {
         node.tx_from(
             from,
             &[
@@ -354,7 +411,9 @@ fn an_incident_goes_from_sealed_report_to_postmortem_through_the_binary() {
     // Every step, in order, in the CLI query, the JSON feed, the Atom feed and the stream.
     let expected = [
         "reported",
+        "resealed",
         "triaged",
+        "declare_vote",
         "declare_vote",
         "emergency_declared",
         "plan_proposed",
