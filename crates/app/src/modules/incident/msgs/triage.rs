@@ -23,14 +23,13 @@ fn check(msg: &Msg) -> Result<(), ExecError> {
             "verdict must be verified, rejected or spam",
         ));
     }
-    let severity = Severity::try_from(msg.severity).unwrap_or(Severity::Unspecified);
+    let severity = Severity::try_from(msg.severity).map_err(|_| {
+        ExecError::invalid_request("severity must be low, medium, high or critical")
+    })?;
     if verdict == Verdict::Verified && severity == Severity::Unspecified {
         return Err(ExecError::invalid_request(
             "a verified report needs a severity: low, medium, high or critical",
         ));
-    }
-    if Severity::try_from(msg.severity).is_err() {
-        return Err(ExecError::invalid_request("unknown severity"));
     }
     Ok(())
 }
