@@ -15,6 +15,7 @@
 pub mod app_targets;
 pub mod consensus_targets;
 pub mod gen;
+pub mod incident_targets;
 pub mod rpc_targets;
 pub mod seeds;
 
@@ -30,4 +31,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("statesync_messages", consensus_targets::statesync_messages),
     ("rpc_requests", rpc_targets::rpc_requests),
     ("tx_search", rpc_targets::tx_search),
+    ("sealed_reports", incident_targets::sealed_reports),
 ];

@@ -94,6 +94,7 @@ corpus_tests!(
     statesync_messages,
     rpc_requests,
     tx_search,
+    sealed_reports,
 );
 
 /// Writes every target's seeds into its corpus directory (`cargo nextest run -p
