@@ -14,11 +14,86 @@ use std::sync::OnceLock;
 
 const CHAIN: &str = "caspur-fuzz-1";
 const NEXT: BlockInfo = BlockInfo {
-    height: 3,
-    time_ms: 1_700_000_003_000,
+    height: 4,
+    time_ms: 1_700_000_004_000,
 };
 
-/// The small state: keys 1–4 funded, key 1 a bonded validator, after two blocks.
+/// The txs of blocks 2 and 3: key 1 joins the dCERT (with an encryption key) and key 2
+/// reports incident 1 sealed to it, so the incident handlers get past authorization.
+fn setup_txs(height: u64) -> Vec<Vec<u8>> {
+    use caspur_types::proto::dcert::v1 as dpb;
+    use caspur_types::proto::incident::v1 as ipb;
+    use caspur_types::sign::to_any;
+    let signed = |n: u8, sequence: u64, msg: cosmos_sdk_proto::Any| {
+        let params = TxParams {
+            chain_id: CHAIN.into(),
+            account_number: u64::from(n - 1),
+            sequence,
+            fee: caspur_types::Coins::default(),
+            gas_limit: 10_000_000,
+            memo: String::new(),
+            include_pubkey: true,
+        };
+        sign_tx(&gen::key(n), vec![msg], &params)
+    };
+    let member = gen::addr(1).to_string();
+    let Ok(secret) = caspur_types::seal::SecretKey::parse(&hex::encode([1u8; 32])) else {
+        return Vec::new();
+    };
+    let Ok(public) = secret.public() else {
+        return Vec::new();
+    };
+    match height {
+        2 => vec![
+            signed(
+                1,
+                0,
+                to_any(
+                    "/caspur.dcert.v1.MsgAcceptCandidacy",
+                    &dpb::MsgAcceptCandidacy {
+                        candidate: member.clone(),
+                        description: "fuzz".into(),
+                        encryption_key: public.to_hex(),
+                    },
+                ),
+            ),
+            signed(
+                1,
+                1,
+                to_any(
+                    "/caspur.dcert.v1.MsgBondDcert",
+                    &dpb::MsgBondDcert {
+                        staker: member.clone(),
+                        candidate: member.clone(),
+                        amount: Some(caspur_types::Coin::new("ucsp", 10_000_000_000).to_proto()),
+                    },
+                ),
+            ),
+        ],
+        3 => {
+            let Ok((sealed, d)) = caspur_types::seal::seal(b"fuzz report", &[(member, public)])
+            else {
+                return Vec::new();
+            };
+            let report = ipb::MsgReportIncident {
+                reporter: gen::addr(2).to_string(),
+                severity_claim: ipb::Severity::High as i32,
+                public_title: "fuzz".into(),
+                sealed_report: Some(sealed),
+                commitment: caspur_types::seal::commitment(&d.salt, &d.report),
+            };
+            vec![signed(
+                2,
+                0,
+                to_any("/caspur.incident.v1.MsgReportIncident", &report),
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The small state: keys 1–4 funded, key 1 a bonded validator and the dCERT's one member,
+/// incident 1 reported by key 2, after three blocks.
 pub fn chain() -> &'static (App, MemState) {
     static CHAIN_STATE: OnceLock<(App, MemState)> = OnceLock::new();
     CHAIN_STATE.get_or_init(|| {
@@ -38,14 +113,16 @@ pub fn chain() -> &'static (App, MemState) {
                 height,
                 time_ms: NEXT.time_ms - 1000 * (NEXT.height - height),
             };
+            let txs = setup_txs(height);
             let writes = futures::executor::block_on(async {
                 let mut overlay = Overlay::new(&state);
-                app.execute_block(&mut overlay, &info, &[])
+                app.execute_block(&mut overlay, &info, &txs)
                     .await
-                    .map(|_| overlay.into_writes())
+                    .map(|r| (r, overlay.into_writes()))
             });
             match writes {
-                Ok(w) => state.apply(&w),
+                Ok((results, w)) if results.iter().all(|r| r.code == 0) => state.apply(&w),
+                Ok((results, _)) => panic!("the fuzz chain's setup failed: {results:?}"),
                 Err(e) => panic!("the fuzz chain's genesis does not execute: {e}"),
             }
         }

@@ -127,3 +127,28 @@ fn the_certified_seed_block_carries_a_certificate_that_verifies() {
     );
     assert!(report.is_ok(), "{report:?}");
 }
+
+/// The message handlers' small state holds what the incident handlers need to get past
+/// authorization: a dCERT member (key 1) and a reported incident.
+#[test]
+fn the_fuzz_chain_has_a_member_and_an_incident() {
+    use caspur_app::context::Unmetered;
+    let (_, state) = caspur_fuzzing::app_targets::chain();
+    let (members, incident) = futures::executor::block_on(async {
+        let mut kv = Unmetered(state);
+        (
+            caspur_app::modules::dcert::state::members(&mut kv)
+                .await
+                .unwrap(),
+            caspur_app::modules::incident::state::incident(&mut kv, 1)
+                .await
+                .unwrap(),
+        )
+    });
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].0, caspur_fuzzing::gen::addr(1));
+    assert_eq!(
+        incident.unwrap().reporter,
+        caspur_fuzzing::gen::addr(2).to_string()
+    );
+}
