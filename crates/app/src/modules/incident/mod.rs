@@ -129,7 +129,11 @@ async fn flag_overdue<B: StateRead>(
             .try_into()
             .map_err(|_| ExecError::logic("corrupt incident deadline entry"))?,
     );
-    let mut i = state::require(ctx, id).await?;
+    // A deadline outlives nothing but its incident; an entry without one is skipped rather
+    // than stopping the chain at the end of a block.
+    let Some(mut i) = state::incident(ctx, id).await? else {
+        return Ok(());
+    };
     if lifecycle::state_of(&i) != still {
         return Ok(());
     }
@@ -223,6 +227,6 @@ async fn take_linked<B: StateRead>(
         return Ok(None);
     };
     state::remove_link(ctx, name)?;
-    let i = state::require(ctx, id).await?;
-    Ok((lifecycle::state_of(&i) == State::UpgradeScheduled).then_some(i))
+    let i = state::incident(ctx, id).await?;
+    Ok(i.filter(|i| lifecycle::state_of(i) == State::UpgradeScheduled))
 }
