@@ -2,7 +2,8 @@
 # The project's test command (README). Builds the binaries the end-to-end tests drive, runs
 # the whole Rust suite with nextest (falls back to cargo test where nextest is missing), then
 # the real-client suites (CosmJS from npm, cosmpy from PyPI, feedparser and the Standard
-# Webhooks reference library from PyPI) against those binaries.
+# Webhooks reference library from PyPI, the Prometheus Python client and promtool) against
+# those binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --workspace --bins
@@ -27,4 +28,17 @@ fi
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
   CASPURD="$PWD/../../target/debug/caspurd" .venv/bin/python -m unittest -v test_incidents.py
+)
+(
+  # promtool (Debian's prometheus package) lints the exposition and checks the rules file.
+  if ! command -v promtool >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  fi
+  cd tests/monitoring
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+  CASPURD="$PWD/../../target/debug/caspurd" .venv/bin/python -m unittest -v test_monitoring.py
 )

@@ -23,11 +23,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import unittest
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from caspur_support import free_port  # noqa: E402
 
 import feedparser
 from standardwebhooks import Webhook
@@ -40,18 +44,6 @@ DEV_ADDRESS = "caspur1pkptre7fdkl6gfrzlesjjvhxhlc3r4gm7hng47"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 ROTATED = "whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24="
 BLOCK_MS = 200
-
-
-def free_port() -> int:
-    # Below the ephemeral range, so a port just handed out is not taken by an outgoing socket.
-    while True:
-        with socket.socket() as s:
-            port = 20000 + int.from_bytes(os.urandom(2), "big") % 12000
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
 
 
 class Receiver:

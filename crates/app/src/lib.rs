@@ -13,6 +13,7 @@ pub mod context;
 pub mod error;
 pub mod gas;
 pub mod genesis;
+pub mod health;
 pub mod limits;
 pub mod modules;
 pub mod msg_tree;

@@ -15,6 +15,11 @@ use std::path::{Path, PathBuf};
 pub struct Home(pub PathBuf);
 
 impl Home {
+    /// `visor/status.json`: what a visor running this node reports (the visor's layout).
+    pub fn visor_status(&self) -> PathBuf {
+        self.0.join("visor").join("status.json")
+    }
+
     /// `config/`.
     pub fn config_dir(&self) -> PathBuf {
         self.0.join("config")
@@ -485,12 +490,16 @@ pub struct AppConfig {
     /// The node's fee floor for admitting txs, e.g. `0.0025ucsp`.
     #[serde(rename = "minimum-gas-prices")]
     pub minimum_gas_prices: String,
+    /// The node's alert rules (`[alerts]`; every rule on by default).
+    #[serde(default)]
+    pub alerts: caspur_node::monitor::alerts::AlertRules,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
         AppConfig {
             minimum_gas_prices: "0.0025ucsp".into(),
+            alerts: Default::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ use caspur_consensus::launch::{self, LaunchConfig, Services};
 use caspur_consensus::{ConsensusGenesis, GenesisValidator};
 use caspur_node::index::BlockIndex;
 use caspur_node::mempool::{Mempool, MempoolConfig as PoolConfig};
+use caspur_node::monitor::{Monitor, MonitorConfig};
 use caspur_node::rpc::{self, types::PubKey, types::ValidatorInfo, NodeFacts, RpcContext};
 use caspur_node::sink::NodeSink;
 use rand::RngCore;
@@ -439,7 +440,6 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
         max_block_bytes: genesis.consensus.block_max_bytes as usize,
         genesis_time_ms: genesis_ms,
         genesis_hash: genesis.hash(),
-        metrics_addr,
         epoch_length: std::num::NonZeroU64::new(genesis.consensus.epoch_length)
             .context("genesis consensus.epoch_length must be at least 1")?,
         catch_up: caspur_consensus::engine::CatchUp {
@@ -455,25 +455,44 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
     };
     let node_app = app.clone();
     let halt_index = index.clone();
+    let chain_id = genesis.chain_id.clone();
+    let state_sync = config.statesync.enable;
+    let visor_status = home.visor_status();
+    let alerts_url = metrics_addr.map_or_else(String::new, |a| format!("http://{a}/alerts"));
+    let alert_rules = app_config.alerts.clone();
+    alert_rules.validate().map_err(anyhow::Error::msg)?;
+    let alerts_dir = home.data_dir().join("alerts");
     launch::run(launch_config, app, move |handles| {
         let launch::NodeHandles {
             state: live,
             gossip,
             tip,
             validator_sets,
-            metrics,
+            runtime_metrics,
+            validator_key,
         } = handles;
+        let monitor = Monitor::new(MonitorConfig {
+            chain_id: chain_id.clone(),
+            validator_key,
+            sets: validator_sets.clone(),
+            tip: tip.clone(),
+            state_sync,
+            runtime: Some(runtime_metrics),
+            visor_status: Some(visor_status),
+            alert_rules,
+            alerts_dir: Some(alerts_dir),
+        });
         let mempool = Arc::new(
             Mempool::new(node_app.clone(), pool_config, live.clone(), next)
                 .with_publisher(Arc::new(gossip))
-                .with_metrics(metrics.clone()),
+                .with_monitor(monitor.clone()),
         );
         let (feed, _) = tokio::sync::broadcast::channel(64);
         let sink = Arc::new(NodeSink {
             index: index.clone(),
             mempool: mempool.clone(),
             feed: feed.clone(),
-            metrics: Some(metrics),
+            monitor: Some(monitor.clone()),
         });
         let ctx = Arc::new(RpcContext {
             app: node_app,
@@ -488,14 +507,25 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             feeds,
         });
         let run = async move {
+            tokio::spawn(monitor.clone().run_alerts());
             // Each webhook destination is its own task, reading committed blocks from the
             // index: nothing here waits on a receiver.
             if let Some(settings) = webhooks {
+                let alerts =
+                    monitor
+                        .alert_journal()
+                        .map(|journal| caspur_node::webhooks::AlertSource {
+                            journal,
+                            news: monitor.alert_news.clone(),
+                            next_seq: monitor.alert_journal_next(),
+                            url: alerts_url.clone(),
+                        });
                 caspur_node::webhooks::spawn(
                     settings,
                     ctx.index.clone(),
                     ctx.state.clone(),
                     ctx.feed.clone(),
+                    alerts,
                 );
             }
             let listener = tokio::net::TcpListener::bind(rpc_addr)
@@ -505,6 +535,20 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             let grpc = async {
                 match grpc_addr {
                     Some(addr) => caspur_node::grpc::serve(ctx.clone(), addr).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let metrics = async {
+                match metrics_addr {
+                    Some(addr) => {
+                        caspur_node::monitor::server::serve(
+                            monitor,
+                            addr,
+                            idle_timeout,
+                            request_deadline,
+                        )
+                        .await
+                    }
                     None => std::future::pending().await,
                 }
             };
@@ -519,7 +563,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
                     .await
                     .map_err(|e| format!("RPC server failed: {e}"))
             };
-            tokio::try_join!(rpc, grpc).map(|_| ())
+            tokio::try_join!(rpc, grpc, metrics).map(|_| ())
         };
         Services {
             source: mempool.clone(),

@@ -150,24 +150,34 @@ fn a_member_is_elected_and_breaks_a_route_once_governance_allows_it() {
     ]);
     assert!(sent.contains("circuit breaker"), "{sent}");
 
-    let metrics = ureq::get(&format!("http://{metrics_addr}/metrics"))
+    let metrics = Scrape::of(&metrics_addr);
+    assert_eq!(
+        metrics.value("caspur_circuit_broken_routes"),
+        Some(1.0),
+        "{}",
+        metrics.0
+    );
+    let refused = format!("caspur_circuit_refusals_total{{route=\"{SEND}\"}}");
+    assert_eq!(metrics.value(&refused), Some(1.0), "{}", metrics.0);
+    let broken = format!("caspur_circuit_route_broken{{route=\"{SEND}\"}}");
+    assert_eq!(metrics.value(&broken), Some(1.0), "{}", metrics.0);
+    // A refusal at CheckTx is a failed tx in CometBFT's terms too.
+    assert!(metrics.value("cometbft_mempool_failed_txs").unwrap_or(0.0) >= 1.0);
+    // The node's own alert fires for the break, keyed by the route, once.
+    let alerts: serde_json::Value = ureq::get(&format!("http://{metrics_addr}/alerts"))
         .call()
         .unwrap()
-        .into_string()
+        .into_json()
         .unwrap();
-    let line = |name: &str| {
-        metrics
-            .lines()
-            .find(|l| l.contains(name) && !l.starts_with('#'))
-            .unwrap_or_else(|| panic!("{name} missing from:\n{metrics}"))
-            .to_string()
-    };
-    assert!(line("circuit_broken_routes").ends_with(" 1"), "{metrics}");
-    let rejected = line("circuit_rejected_messages");
-    assert!(
-        rejected.contains(SEND) && rejected.ends_with(" 1"),
-        "{rejected}"
-    );
+    let breaks: Vec<_> = alerts["firing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["rule"] == "circuit_break")
+        .collect();
+    assert_eq!(breaks.len(), 1, "{alerts}");
+    assert_eq!(breaks[0]["key"], SEND, "{alerts}");
+    assert!(breaks[0]["summary"].as_str().unwrap().contains("broken by"), "{alerts}");
 
     tx(&[
         "tx",

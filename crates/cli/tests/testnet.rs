@@ -90,6 +90,33 @@ impl Net {
     }
 }
 
+/// The Prometheus address `testnet init` gives node `k`.
+fn metrics_addr(base: u16, k: usize) -> String {
+    format!("127.0.0.1:{}", base + 10 * k as u16 + 2)
+}
+
+/// Polls node 0's `/alerts` until `found` returns something (60 s at most).
+fn wait_alerts<T>(base: u16, what: &str, found: impl Fn(&Value) -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let url = format!("http://{}/alerts", metrics_addr(base, 0));
+        let alerts: Value = ureq::get(&url).call().unwrap().into_json().unwrap();
+        if let Some(x) = found(&alerts) {
+            return x;
+        }
+        assert!(Instant::now() < deadline, "{what}: {alerts}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Edits `config/app.toml` of `home`.
+fn edit_app_config(home: &Path, edit: impl FnOnce(&mut toml::Value)) {
+    let path = home.join("config/app.toml");
+    let mut cfg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut cfg);
+    std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
+}
+
 fn wait_all(net: &Net, height: u64, timeout: Duration) {
     for n in net.running() {
         n.wait_height(height, timeout);
@@ -122,6 +149,18 @@ fn four_validators_survive_a_kill_and_agree() {
     assert_eq!(homes.as_array().unwrap().len(), VALIDATORS);
     // 20-block epochs: the outage and the catch-up span several hand-overs.
     set_epoch_length(dir.path(), VALIDATORS, 20);
+    // Node 0 alerts on a validator missing 10 of the last 40 certificates, to a webhook.
+    let hook = Recorder::start();
+    edit_app_config(&dir.path().join("node0"), |app| {
+        app["alerts"]["missed_blocks"] = 10.into();
+        app["alerts"]["missed_window"] = 40.into();
+    });
+    edit_config(&dir.path().join("node0"), |cfg| {
+        let mut webhook = toml::Table::new();
+        webhook.insert("url".into(), hook.url.clone().into());
+        webhook.insert("max_per_minute".into(), 600.into());
+        cfg["incidents"]["webhooks"] = toml::Value::Array(vec![webhook.into()]);
+    });
     let mut net = Net::new(dir.path(), base, VALIDATORS);
     net.start_validators(3);
 
@@ -142,6 +181,40 @@ fn four_validators_survive_a_kill_and_agree() {
     let progressed = net
         .node(0)
         .wait_height(before + 20, Duration::from_secs(120));
+    // Monitoring sees it: a quarter of the set misses every block now.
+    let seen = Scrape::of(&metrics_addr(base, 0));
+    assert_eq!(seen.value("cometbft_consensus_validators"), Some(4.0));
+    assert_eq!(
+        seen.value("cometbft_consensus_missing_validators"),
+        Some(1.0)
+    );
+    let missing_power = seen
+        .value("cometbft_consensus_missing_validators_power")
+        .unwrap();
+    let power = seen.value("cometbft_consensus_validators_power").unwrap();
+    assert!(
+        missing_power > 0.0 && missing_power < power,
+        "{missing_power} of {power}"
+    );
+    assert!(seen.value("caspur_validator_participation").unwrap() < 0.99);
+    assert_eq!(
+        seen.value("cometbft_p2p_peers"),
+        Some(2.0),
+        "two peers left"
+    );
+    // Node 0's own alert fires for it.
+    let missing = wait_alerts(base, "missed blocks alert firing", |a| {
+        a["firing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "validator_missed_blocks")
+            .cloned()
+    });
+    assert!(
+        missing["summary"].as_str().unwrap().contains("missed"),
+        "{missing}"
+    );
 
     // Restart it: it catches up from the others and reports so truthfully.
     net.start(3);
@@ -154,6 +227,67 @@ fn four_validators_survive_a_kill_and_agree() {
     }
     // And it validates again: a tx through its own RPC is finalized.
     hashes.push(net.send(3, 0, 3, "5ucsp"));
+    // Replaying the blocks it missed, it counted itself missing from their certificates.
+    let own = Scrape::of(&metrics_addr(base, 3));
+    let missed = own
+        .value("cometbft_consensus_validator_missed_blocks")
+        .unwrap();
+    assert!(
+        missed >= 10.0,
+        "node3 missed {missed} blocks in:\n{}",
+        own.0
+    );
+    // And its signatures are in certificates again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let own = Scrape::of(&metrics_addr(base, 3));
+        let signed = own.value("cometbft_consensus_validator_last_signed_height");
+        if signed.unwrap_or(0.0) > progressed as f64 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node3 last signed {signed:?}, back since {progressed}:\n{}",
+            own.0
+                .lines()
+                .filter(|l| l.starts_with("cometbft_"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    // Back and signing, it leaves the window: the alert resolves, once; the webhook got the
+    // firing and the resolution, once each.
+    wait_alerts(base, "missed blocks alert resolved", |a| {
+        let firing = a["firing"].as_array().unwrap();
+        (!firing
+            .iter()
+            .any(|f| f["rule"] == "validator_missed_blocks"))
+        .then_some(())
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let count = |status: &str| {
+        hook.bodies()
+            .iter()
+            .filter(|b| b["type"] == format!("alert.{status}"))
+            .filter(|b| b["data"]["alert"]["rule"] == "validator_missed_blocks")
+            .count()
+    };
+    while count("resolved") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no resolution delivered: {:?}",
+            hook.bodies()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        (count("firing"), count("resolved")),
+        (1, 1),
+        "{:?}",
+        hook.bodies()
+    );
 
     // Every block and app hash agrees at every height all four have.
     let common = net.running().map(|n| n.height()).min().unwrap();

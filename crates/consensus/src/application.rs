@@ -7,7 +7,7 @@ use crate::evidence::{self, EvidencePool};
 use crate::execution::{carries_barred, execute, execute_proposal};
 use crate::faults::StateFaults;
 use crate::logs::BlockLogs;
-use crate::seams::{BlockSink, FinalizedBlock, TxSource};
+use crate::seams::{BlockSink, ConsensusFacts, FinalizedBlock, TxSource};
 use crate::upgrade_halt::UpgradeHalt;
 use crate::validator_sets::EpochSets;
 use caspur_app::{read_block_events, read_results, App, BlockInfo, ConsensusReport};
@@ -118,6 +118,23 @@ impl ChainApp {
 
     fn ends_epoch(&self, height: u64) -> bool {
         crate::epochs::ends_epoch(&self.epocher, height)
+    }
+
+    /// What monitoring learns of how `block` was reached (its evidence is read, not checked
+    /// again: it was checked before the block was executed).
+    fn consensus_facts<R: rand_core::CryptoRng>(&self, block: &Block) -> ConsensusFacts {
+        use commonware_consensus::Viewable as _;
+        let report = evidence::carried::<R>(block, &self.sets, &self.epocher).unwrap_or_else(|e| {
+            warn!(height = block.height().get(), error = %e, "cannot read the block's evidence for monitoring");
+            ConsensusReport::default()
+        });
+        let view = block.context.view().get();
+        let parent_view = block.context.parent.0.get();
+        ConsensusFacts {
+            report,
+            rounds: view.saturating_sub(parent_view).saturating_sub(1),
+            size_bytes: commonware_codec::EncodeSize::encode_size(block) as u64,
+        }
     }
 }
 
@@ -395,6 +412,7 @@ where
             .attach(height, digest_bytes(&block.digest()), &mut results);
         let mut proposer = [0u8; 32];
         proposer.copy_from_slice(block.proposer().as_ref());
+        let consensus = self.consensus_facts::<E>(block);
         self.sink
             .finalized(FinalizedBlock {
                 height: block.height().get(),
@@ -407,6 +425,7 @@ where
                 block_events,
                 app_hash: digest_bytes(&block.state_root),
                 state_size: *block.target.range.end(),
+                consensus,
             })
             .await;
         self.evidence.forget(&block.faults);

@@ -248,9 +248,30 @@ pub fn report<R: CryptoRng>(
     epocher: &FixedEpocher,
     rng: &mut R,
 ) -> Result<ConsensusReport, String> {
+    read_report(block, sets, epocher, Some(rng))
+}
+
+/// The report a finalized block carries, read without checking its signatures again (they
+/// were checked before it was executed): for monitoring, which shows who signed and who did
+/// not. `R` is any rng type; none is used.
+pub fn carried<R: CryptoRng>(
+    block: &Block,
+    sets: &EpochSets,
+    epocher: &FixedEpocher,
+) -> Result<ConsensusReport, String> {
+    read_report::<R>(block, sets, epocher, None)
+}
+
+/// [`report`], verifying signatures with `rng` when given.
+fn read_report<R: CryptoRng>(
+    block: &Block,
+    sets: &EpochSets,
+    epocher: &FixedEpocher,
+    mut rng: Option<&mut R>,
+) -> Result<ConsensusReport, String> {
     let liveness = match &block.last_commit {
         None => None,
-        Some(cert) => Some(liveness(block, cert, sets, epocher, rng)?),
+        Some(cert) => Some(liveness(block, cert, sets, epocher, rng.as_deref_mut())?),
     };
     if block.faults.len() > MAX_FAULTS {
         return Err(format!("more than {MAX_FAULTS} fault proofs"));
@@ -266,7 +287,10 @@ pub fn report<R: CryptoRng>(
         }
         let epoch = proof.epoch();
         let scheme = scheme_of(sets, epoch)?;
-        if !proof.verify(rng, &scheme, &Sequential) {
+        if rng
+            .as_deref_mut()
+            .is_some_and(|rng| !proof.verify(rng, &scheme, &Sequential))
+        {
             return Err(format!(
                 "fault proof of epoch {} does not verify",
                 epoch.get()
@@ -293,7 +317,7 @@ fn liveness<R: CryptoRng>(
     cert: &Certificate,
     sets: &EpochSets,
     epocher: &FixedEpocher,
-    rng: &mut R,
+    rng: Option<&mut R>,
 ) -> Result<Liveness, String> {
     if cert.proposal.payload != block.parent {
         return Err("the certificate is not over the parent block".into());
@@ -306,7 +330,7 @@ fn liveness<R: CryptoRng>(
         return Err("the parent's certificate is from another epoch".into());
     }
     let scheme = scheme_of(sets, cert.epoch())?;
-    if !cert.verify(rng, &scheme, &Sequential) {
+    if rng.is_some_and(|rng| !cert.verify(rng, &scheme, &Sequential)) {
         return Err("the parent's certificate does not verify".into());
     }
     let participants = scheme.participants().len();

@@ -12,8 +12,6 @@ use caspur_app::App;
 use caspur_store::qmdb::CommittedState;
 use caspur_store::{StateRead, StateScan, StoreError};
 use commonware_cryptography::{ed25519, Signer as _};
-use commonware_runtime::telemetry::metrics::raw::{Counter, Family, Gauge};
-use commonware_runtime::telemetry::metrics::Registered;
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Spawner as _, Supervisor as _};
 use commonware_utils::ordered::Set;
 use std::future::Future;
@@ -123,8 +121,6 @@ pub struct LaunchConfig {
     pub epoch_length: std::num::NonZeroU64,
     /// Catching up when behind (state sync, block retention).
     pub catch_up: engine::CatchUp,
-    /// Prometheus listen address.
-    pub metrics_addr: Option<SocketAddr>,
     /// Log filter (`info`, `caspur=debug`, …).
     pub log_level: String,
     /// The plan the previous binary halted for (its `upgrade-info.json`), if any.
@@ -143,36 +139,15 @@ pub struct NodeHandles {
     pub tip: crate::ChainTip,
     /// The validator set of each epoch this node knows, by height.
     pub validator_sets: SetsByHeight,
-    /// Metrics the node layer updates (exported on the Prometheus endpoint).
-    pub metrics: NodeMetrics,
+    /// The runtime's metrics, which the node's Prometheus endpoint serves after its own.
+    pub runtime_metrics: RuntimeMetrics,
+    /// This node's consensus key when it votes.
+    pub validator_key: Option<[u8; 32]>,
 }
 
-/// Prometheus metrics owned by the node layer, registered with the runtime's telemetry.
-#[derive(Clone)]
-pub struct NodeMetrics {
-    /// Routes the circuit breaker disables now.
-    pub broken_routes: Registered<Gauge>,
-    /// Messages refused by the circuit breaker, by route.
-    pub rejected_by_route: Registered<Family<Vec<(String, String)>, Counter>>,
-}
-
-impl NodeMetrics {
-    /// Registers the metrics in `context`.
-    pub fn register(context: &impl commonware_runtime::Metrics) -> Self {
-        NodeMetrics {
-            broken_routes: context.register(
-                "circuit_broken_routes",
-                "message routes disabled by the circuit breaker",
-                Gauge::default(),
-            ),
-            rejected_by_route: context.register(
-                "circuit_rejected_messages",
-                "messages refused by the circuit breaker, by route",
-                Family::default(),
-            ),
-        }
-    }
-}
+/// Encodes the runtime's own metrics (Commonware's p2p, consensus, storage and runtime
+/// families) in the Prometheus text format.
+pub type RuntimeMetrics = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// What the node layer supplies: its mempool, its block sink, and its long-running services
 /// (RPC server), built around the live state handle and the tx gossip handle.
@@ -238,7 +213,8 @@ where
                 level: cfg.log_level.parse().unwrap_or(tracing::Level::INFO),
                 json: false,
             },
-            cfg.metrics_addr,
+            // The node layer serves metrics (its own first, then these).
+            None,
             None,
         );
         let live = LiveState::default();
@@ -254,7 +230,16 @@ where
             gossip,
             tip: tip.clone(),
             validator_sets: SetsByHeight::new(sets.clone(), cfg.epoch_length),
-            metrics: NodeMetrics::register(&context.child("node")),
+            runtime_metrics: {
+                // Any context encodes the runtime's whole registry.
+                let exporter = context.child("exporter");
+                Arc::new(move || commonware_runtime::Metrics::encode(&exporter))
+            },
+            validator_key: cfg.validate.then(|| {
+                let mut key = [0u8; 32];
+                key.copy_from_slice(me.as_ref());
+                key
+            }),
         });
         let (oracle, channels, gossip_net, max_peers, _p2p) = network::start(
             &context,

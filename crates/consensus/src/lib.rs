@@ -26,4 +26,6 @@ pub mod upgrade_halt;
 pub mod validator_sets;
 
 pub use genesis::{ConsensusGenesis, GenesisValidator};
-pub use seams::{BlockSink, ChainTip, FinalizedBlock, PeerTxSink, TxPublisher, TxSource};
+pub use seams::{
+    BlockSink, ChainTip, ConsensusFacts, FinalizedBlock, PeerTxSink, TxPublisher, TxSource,
+};

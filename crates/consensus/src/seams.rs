@@ -42,6 +42,21 @@ pub struct FinalizedBlock {
     pub app_hash: [u8; 32],
     /// Operations in the state database after the block (what rollback reopens it at).
     pub state_size: u64,
+    /// How consensus reached it (monitoring).
+    pub consensus: ConsensusFacts,
+}
+
+/// How consensus reached a block, for monitoring; nothing here is part of what the block
+/// commits to.
+#[derive(Clone, Debug, Default)]
+pub struct ConsensusFacts {
+    /// Who signed the parent's certificate, and the faults proven in the block.
+    pub report: caspur_app::ConsensusReport,
+    /// Views between the parent's and this block's (CometBFT's round: 0 when the next
+    /// leader's proposal was finalized).
+    pub rounds: u64,
+    /// The encoded block's size in bytes.
+    pub size_bytes: u64,
 }
 
 /// Receives every finalized block at least once, in height order (again after a crash: the

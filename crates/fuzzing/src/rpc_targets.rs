@@ -138,6 +138,7 @@ fn block(height: u64) -> FinalizedBlock {
         block_events: Vec::new(),
         app_hash: [7; 32],
         state_size: 10,
+        consensus: Default::default(),
     }
 }
 

@@ -2,11 +2,11 @@
 //! `TxSource` (the mempool) and `BlockSink` (the indexer) and reads committed state through a
 //! state handle; it is the only layer that knows HTTP.
 
-pub mod circuit_metrics;
 pub mod feeds;
 pub mod grpc;
 pub mod index;
 pub mod mempool;
+pub mod monitor;
 pub mod queries;
 pub mod rpc;
 pub mod sink;

@@ -66,8 +66,8 @@ pub struct Mempool<S> {
     check: tokio::sync::Mutex<(Overlay<S>, BlockInfo)>,
     /// Where admitted client txs are sent on to peers.
     publisher: Option<Arc<dyn TxPublisher>>,
-    /// Circuit-breaker refusals are counted here.
-    metrics: Option<caspur_consensus::launch::NodeMetrics>,
+    /// Refusals, evictions and the size are counted here.
+    monitor: Option<Arc<crate::monitor::Monitor>>,
 }
 
 impl<S> Mempool<S> {
@@ -89,13 +89,13 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             pending: Mutex::new(Pending::default()),
             check: tokio::sync::Mutex::new((check, next)),
             publisher: None,
-            metrics: None,
+            monitor: None,
         }
     }
 
-    /// Counts circuit-breaker refusals in `metrics`.
-    pub fn with_metrics(mut self, metrics: caspur_consensus::launch::NodeMetrics) -> Self {
-        self.metrics = Some(metrics);
+    /// Counts refusals, evictions and the size in `monitor`.
+    pub fn with_monitor(mut self, monitor: Arc<crate::monitor::Monitor>) -> Self {
+        self.monitor = Some(monitor);
         self
     }
 
@@ -105,8 +105,14 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
     }
 
     fn refused(&self, err: &TxError) {
-        if let Some(m) = &self.metrics {
-            crate::circuit_metrics::count_refusal(m, err);
+        if let Some(m) = &self.monitor {
+            m.tx_refused(err);
+        }
+    }
+
+    fn report_size(&self, pending: &Pending) {
+        if let Some(m) = &self.monitor {
+            m.mempool_size(pending.entries.len(), pending.bytes);
         }
     }
 
@@ -155,12 +161,14 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             .check_tx(overlay, &raw, next, self.config.min_gas_price)
             .await
             .inspect_err(|e| self.refused(e))?;
-        self.lock_pending().push(Entry {
+        let mut pending = self.lock_pending();
+        pending.push(Entry {
             raw,
             hash,
             gas_wanted: checked.gas_wanted,
             verified: checked.verified,
         });
+        self.report_size(&pending);
         Ok(hash)
     }
 
@@ -187,6 +195,8 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
         };
         let mut overlay = Overlay::new(self.committed.clone());
         let mut kept = Pending::default();
+        let rechecked = remaining.len();
+        let mut evicted = Vec::new();
         for e in remaining {
             match self
                 .app
@@ -201,11 +211,15 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             {
                 Ok(_) => kept.push(e),
                 Err(err) => {
-                    self.refused(&err);
-                    tracing::debug!(hash = %hex::encode_upper(e.hash), %err, "evicted on recheck")
+                    tracing::debug!(hash = %hex::encode_upper(e.hash), %err, "evicted on recheck");
+                    evicted.push(err);
                 }
             }
         }
+        if let Some(m) = &self.monitor {
+            m.rechecked(rechecked, &evicted);
+        }
+        self.report_size(&kept);
         *self.lock_pending() = kept;
         *check = (overlay, next);
     }

@@ -16,8 +16,8 @@ pub struct NodeSink<S> {
     pub mempool: Arc<Mempool<S>>,
     /// Where committed blocks are announced (WebSocket subscribers).
     pub feed: crate::rpc::BlockFeed,
-    /// The broken-route gauge, refreshed after each block.
-    pub metrics: Option<caspur_consensus::launch::NodeMetrics>,
+    /// Monitoring, fed each block and the state after it.
+    pub monitor: Option<Arc<crate::monitor::Monitor>>,
 }
 
 impl<S: StateRead + StateScan + Clone + 'static> BlockSink for NodeSink<S> {
@@ -35,8 +35,10 @@ impl<S: StateRead + StateScan + Clone + 'static> BlockSink for NodeSink<S> {
             };
             tracing::info!(height = block.height, txs = block.txs.len(), app_hash = %hex::encode_upper(block.app_hash), "committed");
             self.mempool.on_finalized(&block).await;
-            if let Some(m) = &self.metrics {
-                crate::circuit_metrics::refresh(m, self.mempool.committed()).await;
+            if let Some(m) = &self.monitor {
+                m.observe_block(&block);
+                m.observe_state(self.mempool.committed()).await;
+                m.evaluate_alerts();
             }
             // No subscriber is not an error.
             let _ = self.feed.send(Arc::new(stored));

@@ -38,6 +38,7 @@ fn block(height: u64, results: Vec<TxResult>) -> FinalizedBlock {
         block_events: Vec::new(),
         app_hash: [0; 32],
         state_size: 0,
+        consensus: Default::default(),
     }
 }
 

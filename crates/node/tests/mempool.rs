@@ -94,6 +94,7 @@ async fn commit_block(
         block_events: Vec::new(),
         app_hash: [0; 32],
         state_size: 0,
+        consensus: Default::default(),
     }
 }
 

@@ -448,3 +448,99 @@ pub fn dev_sequence(node: &Node) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// One scrape of a node's Prometheus endpoint.
+pub struct Scrape(pub String);
+
+impl Scrape {
+    /// `GET http://addr/metrics`.
+    pub fn of(addr: &str) -> Scrape {
+        let body = ureq::get(&format!("http://{addr}/metrics"))
+            .timeout(Duration::from_secs(10))
+            .call()
+            .expect("metrics endpoint answers")
+            .into_string()
+            .expect("metrics are text");
+        Scrape(body)
+    }
+
+    /// The declared type of family `name` (`# TYPE name <type>`).
+    pub fn type_of(&self, name: &str) -> Option<&str> {
+        let prefix = format!("# TYPE {name} ");
+        self.0.lines().find_map(|l| l.strip_prefix(prefix.as_str()))
+    }
+
+    /// The value of the first sample of `series`: a family name, optionally with labels
+    /// (`name{k="v"}`) that the sample must carry among its own.
+    pub fn value(&self, series: &str) -> Option<f64> {
+        let (name, wanted) = match series.split_once('{') {
+            Some((name, labels)) => (name, labels.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        let wanted: Vec<&str> = wanted.split(',').filter(|l| !l.is_empty()).collect();
+        self.0
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .find(|l| {
+                let (sample, _) = l.rsplit_once(' ').unwrap_or((l, ""));
+                let (sample_name, labels) = match sample.split_once('{') {
+                    Some((n, rest)) => (n, rest.trim_end_matches('}')),
+                    None => (sample, ""),
+                };
+                sample_name == name && wanted.iter().all(|w| labels.split(',').any(|l| l == *w))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+}
+
+/// An HTTP receiver on 127.0.0.1 that answers every request 200 and records each body.
+pub struct Recorder {
+    /// Its URL.
+    pub url: String,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl Recorder {
+    /// Starts it on a free port (a background thread serves it until the test ends).
+    pub fn start() -> Recorder {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let port = free_port();
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = bodies.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream);
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; length];
+                if reader.read_exact(&mut body).is_ok() {
+                    if let Ok(v) = serde_json::from_slice(&body) {
+                        seen.lock().unwrap().push(v);
+                    }
+                }
+                let _ = reader.get_mut().write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        Recorder {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            bodies,
+        }
+    }
+
+    /// The bodies received so far.
+    pub fn bodies(&self) -> Vec<Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+}

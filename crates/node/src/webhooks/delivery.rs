@@ -31,11 +31,11 @@ fn cursor_path(dir: &Path, n: usize, url: &str) -> PathBuf {
     dir.join(format!("{n}-{tag}.cursor"))
 }
 
-fn load_cursor(path: &Path) -> Option<Cursor> {
+fn load_cursor<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-fn save_cursor(path: &Path, c: Cursor) {
+fn save_cursor<T: Serialize>(path: &Path, c: T) {
     let tmp = path.with_extension("tmp");
     let written = serde_json::to_vec(&c)
         .map_err(std::io::Error::other)
@@ -46,12 +46,36 @@ fn save_cursor(path: &Path, c: Cursor) {
     }
 }
 
-/// Starts one delivery task per destination; they run until the runtime stops.
+/// Where alert notices come from: the monitor's journal, and its news of a new entry.
+#[derive(Clone, Debug)]
+pub struct AlertSource {
+    /// The journal file.
+    pub journal: PathBuf,
+    /// Woken on each new entry.
+    pub news: Arc<tokio::sync::Notify>,
+    /// Where a destination without a cursor starts (only alerts from now on).
+    pub next_seq: u64,
+    /// The URL notices link to (the node's `/alerts`).
+    pub url: String,
+}
+
+/// Entries read from the journal at a time.
+const ALERT_BATCH: usize = 64;
+
+/// Where an alert delivery is: the next journal entry to send.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct AlertCursor {
+    seq: u64,
+}
+
+/// Starts, per destination, one task delivering incident events and (with `alerts`) one
+/// delivering alert transitions; they run until the runtime stops.
 pub fn spawn<S: StateScan + Clone + Send + Sync + 'static>(
     settings: WebhookSettings,
     index: Arc<BlockIndex>,
     state: S,
     feed: BlockFeed,
+    alerts: Option<AlertSource>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     if let Err(e) = std::fs::create_dir_all(&settings.dir) {
         tracing::error!(dir = %settings.dir.display(), error = %e, "webhooks disabled");
@@ -59,7 +83,7 @@ pub fn spawn<S: StateScan + Clone + Send + Sync + 'static>(
     }
     let settings = Arc::new(settings);
     (0..settings.destinations.len())
-        .map(|n| {
+        .flat_map(|n| {
             let worker = Worker {
                 n,
                 settings: settings.clone(),
@@ -67,11 +91,16 @@ pub fn spawn<S: StateScan + Clone + Send + Sync + 'static>(
                 state: state.clone(),
             };
             let blocks = feed.subscribe();
-            tokio::spawn(async move { worker.run(blocks).await })
+            let alert_worker = alerts.clone().map(|a| (worker.clone(), a));
+            let incidents = tokio::spawn(async move { worker.run(blocks).await });
+            let alerts =
+                alert_worker.map(|(w, a)| tokio::spawn(async move { w.run_alerts(a).await }));
+            std::iter::once(incidents).chain(alerts)
         })
         .collect()
 }
 
+#[derive(Clone)]
 struct Worker<S> {
     n: usize,
     settings: Arc<WebhookSettings>,
@@ -109,21 +138,56 @@ impl<S: StateScan + Clone + Send + Sync + 'static> Worker<S> {
         &self.settings.destinations[self.n]
     }
 
-    async fn run(self, mut blocks: tokio::sync::broadcast::Receiver<Arc<StoredBlock>>) {
-        let dest = self.dest().clone();
-        let path = cursor_path(&self.settings.dir, self.n, &dest.url);
-        let client = match reqwest::Client::builder()
+    fn client(&self) -> Option<reqwest::Client> {
+        reqwest::Client::builder()
             .timeout(self.settings.timeout)
             .connect_timeout(self.settings.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-        {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(url = %dest.url, error = %e, "webhook client");
-                return;
+            .inspect_err(|e| tracing::error!(url = %self.dest().url, error = %e, "webhook client"))
+            .ok()
+    }
+
+    /// Delivers the alert journal from this destination's alert cursor on.
+    async fn run_alerts(self, source: AlertSource) {
+        let dest = self.dest().clone();
+        let path =
+            cursor_path(&self.settings.dir, self.n, &dest.url).with_extension("alerts-cursor");
+        let Some(client) = self.client() else { return };
+        let mut cursor = load_cursor(&path).unwrap_or(AlertCursor {
+            seq: source.next_seq,
+        });
+        save_cursor(&path, cursor);
+        let mut pace = Pace::new(dest.max_per_minute);
+        loop {
+            // Registered before reading, so an entry appended meanwhile still wakes us.
+            let news = source.news.notified();
+            let entries = crate::monitor::alerts::journal::read_from(
+                &source.journal,
+                cursor.seq,
+                ALERT_BATCH,
+            );
+            if entries.is_empty() {
+                tokio::select! {
+                    _ = news => {}
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
+                continue;
             }
-        };
+            for e in entries {
+                let notice = Notice::alert(&self.settings.chain_id, &source.url, &e);
+                let id = format!("{}-alert-{}", self.settings.chain_id, e.seq);
+                self.deliver(&client, &mut pace, &id, &notice).await;
+                cursor.seq = e.seq + 1;
+                save_cursor(&path, cursor);
+            }
+        }
+    }
+
+    async fn run(self, mut blocks: tokio::sync::broadcast::Receiver<Arc<StoredBlock>>) {
+        let dest = self.dest().clone();
+        let path = cursor_path(&self.settings.dir, self.n, &dest.url);
+        let Some(client) = self.client() else { return };
         let mut cursor = match load_cursor(&path) {
             Some(c) => c,
             None => {
@@ -203,6 +267,7 @@ impl<S: StateScan + Clone + Send + Sync + 'static> Worker<S> {
             height: block.height,
             time: view::time(block.time_ms),
             url: format!("{}/incidents/{id}", self.settings.base_url),
+            alert: None,
         }
     }
 

@@ -1,5 +1,6 @@
-//! Incident webhooks (SPEC §5): every incident event of a committed block is POSTed to each
-//! destination in `[[incidents.webhooks]]`, signed the Standard Webhooks way
+//! Incident webhooks (SPEC §5): every incident event of a committed block — and every alert
+//! the node fires or resolves (`alert.firing`, `alert.resolved`, read from the alert journal
+//! with a cursor of their own) — is POSTed to each destination in `[[incidents.webhooks]]`, signed the Standard Webhooks way
 //! ([`signing`]), rendered for the destination ([`render`]), retried with exponential
 //! backoff, paced by a per-destination rate limit that honours `429 Retry-After`, and written
 //! to a dead-letter file after the last try.
@@ -20,7 +21,7 @@ pub mod signing;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use delivery::spawn;
+pub use delivery::{spawn, AlertSource};
 pub use render::Format;
 pub use signing::Secret;
 

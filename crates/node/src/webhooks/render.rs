@@ -53,8 +53,11 @@ pub struct Notice {
     pub height: u64,
     /// Block time, RFC 3339.
     pub time: String,
-    /// Where the incident's public page is.
+    /// Where the incident's public page is (for an alert: the node's `/alerts`).
     pub url: String,
+    /// For an alert, the transition as `/alerts` shows it (the Standard Webhooks `data`).
+    #[serde(skip)]
+    pub alert: Option<Value>,
 }
 
 /// `s` cut to at most `max` characters, marking the cut.
@@ -68,8 +71,35 @@ pub fn truncate(s: &str, max: usize) -> String {
 }
 
 impl Notice {
-    /// `Incident 3 — announced`.
+    /// The notice of an alert transition (journal entry `e`): `alert.firing` or
+    /// `alert.resolved`.
+    pub fn alert(chain_id: &str, url: &str, e: &crate::monitor::alerts::journal::Entry) -> Self {
+        let t = &e.transition;
+        Notice {
+            chain_id: chain_id.into(),
+            kind: format!("alert.{}", t.status),
+            incident: 0,
+            state: t.status.clone(),
+            action: t.alert.rule.clone(),
+            actor: t.alert.key.clone(),
+            text: t.alert.summary.clone(),
+            title: String::new(),
+            height: t.height,
+            time: t.at.clone(),
+            url: url.into(),
+            alert: serde_json::to_value(e).ok(),
+        }
+    }
+
+    /// `[chain] Incident 3: title`, or `[chain] Alert firing: rule (key)`.
     pub fn headline(&self) -> String {
+        if self.alert.is_some() {
+            let mut h = format!("[{}] Alert {}: {}", self.chain_id, self.state, self.action);
+            if !self.actor.is_empty() {
+                h.push_str(&format!(" ({})", self.actor));
+            }
+            return h;
+        }
         let mut h = format!("[{}] Incident {}", self.chain_id, self.incident);
         if !self.title.is_empty() {
             h.push_str(&format!(": {}", self.title));
@@ -78,6 +108,9 @@ impl Notice {
     }
 
     fn line(&self) -> String {
+        if self.alert.is_some() {
+            return self.text.clone();
+        }
         if self.kind == "incident.overdue" {
             return format!("{} deadline passed while {}", self.action, self.state);
         }
@@ -92,7 +125,10 @@ impl Notice {
     pub fn render(&self, format: Format, timestamp: &str, chat_id: &str) -> Value {
         let footer = format!("height {} · {} · {}", self.height, self.time, self.url);
         match format {
-            Format::Standard => json!({"type": self.kind, "timestamp": timestamp, "data": self}),
+            Format::Standard => {
+                let data = self.alert.clone().unwrap_or_else(|| json!(self));
+                json!({"type": self.kind, "timestamp": timestamp, "data": data})
+            }
             Format::Discord => {
                 let text = format!("**{}**\n{}\n{footer}", self.headline(), self.line());
                 json!({"content": truncate(&text, DISCORD_MAX)})
@@ -134,6 +170,7 @@ mod tests {
             height: 10,
             time: "2026-12-04T00:00:00Z".into(),
             url: "http://n/incidents/3".into(),
+            alert: None,
         };
         let chars = |v: &Value| v.as_str().unwrap().chars().count();
         let d = n.render(Format::Discord, "t", "");

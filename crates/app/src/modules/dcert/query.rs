@@ -150,3 +150,44 @@ async fn answer<S: StateScan>(
         _ => return Ok(None),
     }))
 }
+
+/// The group's health as monitoring shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    /// Seats in the group (`max_members`).
+    pub seats: u32,
+    /// Members seated now.
+    pub members: u32,
+    /// The smallest tally among the members (0 without members).
+    pub lowest_member_tally: u128,
+    /// The largest tally among the challengers (0 without one).
+    pub strongest_challenger_tally: u128,
+    /// Challengers waiting out the stabilization period.
+    pub stabilization_queue: u32,
+    /// Members suspended and under review.
+    pub suspended: u32,
+}
+
+/// Reads [`Health`]: one read per member plus the challenger ranking's top page.
+pub async fn health<S: StateScan>(s: &S) -> Result<Health, ExecError> {
+    let mut kv = Unmetered(s);
+    let params = state::get_params(&mut kv).await?;
+    let members = state::members(&mut kv).await?;
+    let mut lowest: Option<u128> = None;
+    for (addr, _) in &members {
+        let tally = state::candidate(&mut kv, addr).await?.tally;
+        lowest = Some(lowest.map_or(tally, |l| l.min(tally)));
+    }
+    let strongest = state::CHALLENGERS
+        .last(&mut kv)
+        .await?
+        .map_or(0, |e| state::entry_tally(&e));
+    Ok(Health {
+        seats: params.max_members,
+        members: members.len() as u32,
+        lowest_member_tally: lowest.unwrap_or(0),
+        strongest_challenger_tally: strongest,
+        stabilization_queue: state::stabilization_targets(&mut kv).await?.len() as u32,
+        suspended: state::suspended(&mut kv).await?.len() as u32,
+    })
+}

@@ -22,6 +22,21 @@ pub const ACTIVE: &[State] = &[
     State::FixVerified,
 ];
 
+/// States of an open incident: someone still has to act (every state but rejected, closed
+/// and aborted).
+pub const OPEN: &[State] = &[
+    State::Reported,
+    State::Verified,
+    State::EmergencyDeclared,
+    State::PlanProposed,
+    State::PlanApproved,
+    State::Announced,
+    State::UpgradeScheduled,
+    State::Executing,
+    State::FixVerified,
+    State::Resolved,
+];
+
 /// States in which public updates may be posted (after the announcement, before closing).
 pub const ANNOUNCED: &[State] = &[
     State::Announced,

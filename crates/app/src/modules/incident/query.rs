@@ -122,3 +122,27 @@ pub async fn incidents(
 pub fn state_name(i: &pb::Incident) -> &'static str {
     lifecycle::name(lifecycle::state_of(i))
 }
+
+/// Most open incidents [`open_incidents`] reads (a report costs a deposit, so more open at once
+/// means spam; monitoring then shows this many and says the list is cut).
+pub const MAX_OPEN_READ: usize = 1_000;
+
+/// The open incidents (every state but rejected, closed and aborted), by id, at most
+/// [`MAX_OPEN_READ`]; the flag says whether more exist.
+pub async fn open_incidents<S: StateScan>(s: &S) -> Result<(Vec<pb::Incident>, bool), ExecError> {
+    let rows = s
+        .scan_prefix(&state::open_prefix(), MAX_OPEN_READ + 1)
+        .await
+        .map_err(crate::context::store_err)?;
+    let cut = rows.len() > MAX_OPEN_READ;
+    let mut out = Vec::with_capacity(rows.len().min(MAX_OPEN_READ));
+    for (key, _) in rows.iter().take(MAX_OPEN_READ) {
+        let id = state::open_id(key)
+            .ok_or_else(|| ExecError::logic("corrupt open-incident index key"))?;
+        if let Some(i) = state::incident(&mut Unmetered(s), id).await? {
+            out.push(i);
+        }
+    }
+    out.sort_by_key(|i| i.id);
+    Ok((out, cut))
+}

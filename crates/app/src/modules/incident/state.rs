@@ -10,6 +10,7 @@
 //! | `[INCIDENT, 6] …` | time queue of verification-SLA deadlines (payload id) |
 //! | `[INCIDENT, 7] …` | time queue of disclosure deadlines (payload id) |
 //! | `[INCIDENT, 8] ‖ plan name` | the incident linked to an upgrade plan (id) |
+//! | `[INCIDENT, 9] ‖ id` | present while the incident is open (not rejected, closed or aborted) |
 //!
 //! Ids in keys are little-endian: the store's index keeps a key's first 8 bytes, and the low
 //! bytes of an id are the ones that differ.
@@ -29,6 +30,7 @@ const RECORD: [u8; 2] = [INCIDENT, 3];
 const SEALED: [u8; 2] = [INCIDENT, 4];
 const TIMELINE: [u8; 2] = [INCIDENT, 5];
 const PLAN_LINK: [u8; 2] = [INCIDENT, 8];
+const OPEN: [u8; 2] = [INCIDENT, 9];
 
 /// Verification-SLA deadlines of reports.
 pub const SLA_QUEUE: TimeQueue = TimeQueue::new([INCIDENT, 6]);
@@ -80,9 +82,33 @@ pub async fn require(kv: &mut impl KvRead, id: u64) -> Result<pb::Incident, Exec
         .ok_or_else(|| ExecError::not_found(format!("incident {id} does not exist")))
 }
 
-/// Stores an incident's record.
+/// Stores an incident's record and keeps the open-incident index with it (the one place a
+/// record is written, so the index cannot drift from the records).
 pub fn set_incident(kv: &mut impl KvWrite, i: &pb::Incident) -> Result<(), ExecError> {
+    if is_open(i) {
+        kv.put(id_key(&OPEN, i.id), Vec::new())?;
+    } else {
+        kv.delete(id_key(&OPEN, i.id))?;
+    }
     kv.put(id_key(&RECORD, i.id), i.encode_to_vec())
+}
+
+/// Whether an incident is open ([`super::lifecycle::OPEN`]).
+pub fn is_open(i: &pb::Incident) -> bool {
+    super::lifecycle::OPEN.contains(&super::lifecycle::state_of(i))
+}
+
+/// The key prefix of the open-incident index (monitoring scans it).
+pub fn open_prefix() -> Vec<u8> {
+    OPEN.to_vec()
+}
+
+/// The incident id of an open-index key.
+pub fn open_id(key: &[u8]) -> Option<u64> {
+    match caspur_store::keys::parts(&OPEN, key)?.as_slice() {
+        [id] => Some(u64::from_le_bytes((*id).try_into().ok()?)),
+        _ => None,
+    }
 }
 
 /// An incident's sealed report.

@@ -309,15 +309,35 @@ async fn redelegations<S: StateScan>(s: &S, data: &[u8]) -> Result<Vec<u8>, Exec
     .encode_to_vec())
 }
 
-async fn pool<S: StateScan>(s: &S) -> Result<Vec<u8>, ExecError> {
+/// The staking pools in the bond denom, with its total supply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolTokens {
+    /// Tokens bonded to validators.
+    pub bonded: u128,
+    /// Tokens delegated but not bonded (unbonding, or to validators outside the set).
+    pub not_bonded: u128,
+    /// Total supply of the bond denom.
+    pub supply: u128,
+}
+
+/// Reads [`PoolTokens`].
+pub async fn pool_tokens<S: StateScan>(s: &S) -> Result<PoolTokens, ExecError> {
+    use crate::modules::bank::state as bank;
     let denom = state::get_params(&mut Unmetered(s)).await?.bond_denom;
-    let balance = async |a: Address| {
-        crate::modules::bank::state::get_balance(&mut Unmetered(s), &a, &denom).await
-    };
+    let balance = async |a: Address| bank::get_balance(&mut Unmetered(s), &a, &denom).await;
+    Ok(PoolTokens {
+        bonded: balance(bonded_pool()).await?,
+        not_bonded: balance(not_bonded_pool()).await?,
+        supply: bank::get_supply(&mut Unmetered(s), &denom).await?,
+    })
+}
+
+async fn pool<S: StateScan>(s: &S) -> Result<Vec<u8>, ExecError> {
+    let tokens = pool_tokens(s).await?;
     Ok(pb::QueryPoolResponse {
         pool: Some(pb::Pool {
-            bonded_tokens: balance(bonded_pool()).await?.to_string(),
-            not_bonded_tokens: balance(not_bonded_pool()).await?.to_string(),
+            bonded_tokens: tokens.bonded.to_string(),
+            not_bonded_tokens: tokens.not_bonded.to_string(),
         }),
     }
     .encode_to_vec())

@@ -74,3 +74,43 @@ async fn answer<S: StateScan>(s: &S, method: &str) -> Result<Option<Vec<u8>>, Ex
         _ => return Ok(None),
     }))
 }
+
+/// The scheduled plan as monitoring shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanHealth {
+    /// The plan's name.
+    pub name: String,
+    /// Its height.
+    pub height: u64,
+    /// `governance` or `emergency`.
+    pub source: String,
+    /// Bonded power of validators that signalled readiness.
+    pub ready_power: u64,
+    /// Bonded power in total.
+    pub total_power: u64,
+    /// The share readiness must reach (0: not checked).
+    pub threshold: caspur_types::Dec,
+    /// Blocks before the height at which readiness is judged.
+    pub readiness_window: u64,
+}
+
+/// The scheduled plan with its readiness, if a plan is scheduled: one read per bonded
+/// validator.
+pub async fn plan_health<S: StateScan>(s: &S) -> Result<Option<PlanHealth>, ExecError> {
+    let mut kv = Unmetered(s);
+    let Some(scheduled) = state::scheduled(&mut kv).await? else {
+        return Ok(None);
+    };
+    let plan = state::plan_of(&scheduled)?;
+    let params = state::get_params(&mut kv).await?;
+    let share = readiness::share(&mut kv, &plan.name).await?;
+    Ok(Some(PlanHealth {
+        name: plan.name.clone(),
+        height: plan.height.max(0) as u64,
+        source: scheduled.source.clone(),
+        ready_power: share.ready,
+        total_power: share.total,
+        threshold: params.threshold()?,
+        readiness_window: params.readiness_window,
+    }))
+}

@@ -1,0 +1,154 @@
+//! Monitoring against a real `caspurd dev` node: its Prometheus endpoint serves CometBFT's
+//! families under CometBFT's names and types, and they move with the chain (heights, txs,
+//! block intervals, the mempool); Caspur's own families are there from the start. The
+//! four-validator view (a stopped validator shows as missing) is in `testnet.rs`.
+
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+/// CometBFT's families and their types, as CometBFT serves them.
+const COMETBFT: &[(&str, &str)] = &[
+    ("cometbft_consensus_height", "gauge"),
+    ("cometbft_consensus_latest_block_height", "gauge"),
+    ("cometbft_consensus_block_interval_seconds", "histogram"),
+    ("cometbft_consensus_num_txs", "gauge"),
+    ("cometbft_consensus_total_txs", "gauge"),
+    ("cometbft_consensus_block_size_bytes", "gauge"),
+    ("cometbft_consensus_validators", "gauge"),
+    ("cometbft_consensus_validators_power", "gauge"),
+    ("cometbft_consensus_missing_validators", "gauge"),
+    ("cometbft_consensus_missing_validators_power", "gauge"),
+    ("cometbft_consensus_byzantine_validators", "gauge"),
+    ("cometbft_consensus_byzantine_validators_power", "gauge"),
+    ("cometbft_consensus_validator_missed_blocks", "gauge"),
+    ("cometbft_consensus_validator_last_signed_height", "gauge"),
+    ("cometbft_consensus_rounds", "gauge"),
+    ("cometbft_mempool_size", "gauge"),
+    ("cometbft_mempool_size_bytes", "gauge"),
+    ("cometbft_mempool_failed_txs", "counter"),
+    ("cometbft_mempool_evicted_txs", "counter"),
+    ("cometbft_mempool_recheck_times", "counter"),
+    ("cometbft_p2p_peers", "gauge"),
+    ("cometbft_blocksync_syncing", "gauge"),
+    ("cometbft_statesync_syncing", "gauge"),
+];
+
+#[test]
+fn cometbft_metrics_exist_with_their_types_and_move_with_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let node = Node::start_with(
+        &dir.path().join("node"),
+        free_port(),
+        free_port(),
+        &["--prometheus-laddr", &metrics],
+    );
+    node.wait_height(3, Duration::from_secs(60));
+    let first = Scrape::of(&metrics);
+    for (name, kind) in COMETBFT {
+        assert_eq!(first.type_of(name), Some(*kind), "{name} in:\n{}", first.0);
+    }
+    // Every CometBFT series carries the chain id, as CometBFT's do.
+    assert!(
+        first
+            .value("cometbft_consensus_height{chain_id=\"caspur-dev-1\"}")
+            .is_some(),
+        "{}",
+        first.0
+    );
+    assert!(first
+        .value("caspur_dcert_seats{chain_id=\"caspur-dev-1\"}")
+        .is_some());
+    let h1 = first
+        .value("cometbft_consensus_latest_block_height")
+        .unwrap();
+    assert!(h1 >= 3.0, "{h1}");
+    assert_eq!(first.value("cometbft_consensus_height"), Some(h1 + 1.0));
+    assert_eq!(first.value("cometbft_consensus_validators"), Some(1.0));
+    assert!(first.value("cometbft_consensus_validators_power").unwrap() > 0.0);
+    // The dev node is the validator: its own series exist and it signed a recent block.
+    assert!(
+        first
+            .value("cometbft_consensus_validator_last_signed_height")
+            .unwrap()
+            >= 1.0
+    );
+    assert_eq!(
+        first.value("cometbft_consensus_validator_missed_blocks"),
+        Some(0.0)
+    );
+
+    // A tx: counted in the block that holds it, and in the total.
+    let to = node.add_key("friend");
+    node.send(&to, "5ucsp");
+    node.wait_height(node.height() + 2, Duration::from_secs(30));
+    let second = Scrape::of(&metrics);
+    let h2 = second
+        .value("cometbft_consensus_latest_block_height")
+        .unwrap();
+    assert!(h2 > h1, "height {h1} -> {h2}");
+    assert!(second.value("cometbft_consensus_total_txs").unwrap() >= 1.0);
+    let intervals = second
+        .value("cometbft_consensus_block_interval_seconds_count")
+        .unwrap();
+    assert!(
+        intervals >= h2 - 2.0,
+        "{intervals} intervals by height {h2}"
+    );
+    assert!(
+        second
+            .value("cometbft_consensus_block_interval_seconds_sum")
+            .unwrap()
+            > 0.0
+    );
+    assert!(second.value("cometbft_consensus_block_size_bytes").unwrap() > 0.0);
+    assert_eq!(second.value("cometbft_mempool_size"), Some(0.0));
+
+    // A tx CheckTx refuses (a wrong sequence) is a failed tx.
+    let failed_before = second.value("cometbft_mempool_failed_txs").unwrap();
+    let key = dev_key();
+    let stale = dev_send_tx(&key, 0);
+    let answer = node.rpc("broadcast_tx_sync", serde_json::json!({ "tx": stale }));
+    assert_ne!(answer.unwrap()["code"], 0);
+    let third = Scrape::of(&metrics);
+    assert_eq!(
+        third.value("cometbft_mempool_failed_txs"),
+        Some(failed_before + 1.0)
+    );
+
+    // Caspur's own families, each labelled series present at 0 before any event.
+    for name in [
+        "caspur_txs_per_second",
+        "caspur_bonded_ratio",
+        "caspur_validator_participation",
+        "caspur_circuit_broken_routes",
+        "caspur_dcert_seats",
+        "caspur_incidents_overdue",
+        "caspur_upgrade_plan_height",
+    ] {
+        assert_eq!(third.type_of(name), Some("gauge"), "{name}");
+    }
+    assert_eq!(
+        third.type_of("caspur_circuit_refusals_total"),
+        Some("counter")
+    );
+    assert_eq!(
+        third.value("caspur_circuit_refusals_total{route=\"/cosmos.bank.v1beta1.MsgSend\"}"),
+        Some(0.0)
+    );
+    assert_eq!(
+        third.value("caspur_incidents_open{state=\"reported\"}"),
+        Some(0.0)
+    );
+    assert_eq!(third.value("caspur_dcert_seats"), Some(7.0));
+    assert_eq!(third.value("caspur_validator_participation"), Some(1.0));
+    let bonded = third.value("caspur_bonded_ratio").unwrap();
+    assert!(bonded > 0.0 && bonded <= 1.0, "{bonded}");
+    // Commonware's own families follow under their prefixes.
+    assert!(third.0.contains("\np2p_"), "runtime families missing");
+}

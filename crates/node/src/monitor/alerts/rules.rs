@@ -1,0 +1,274 @@
+//! The alert rules (`[alerts]` in `config/app.toml`, every rule on by default) and their
+//! evaluation: given what the monitor has seen, which conditions hold now. Each condition has
+//! a key (the route, the incident, the validator…) so that two breaks are two alerts.
+
+use super::super::window::{Windows, MAX_MISSED_WINDOW};
+use caspur_app::health::ChainHealth;
+use serde::{Deserialize, Serialize};
+
+/// What the rules read.
+pub struct Inputs<'a> {
+    /// Wall-clock time now, ms since the Unix epoch (alerts are node-local).
+    pub now_ms: u64,
+    /// Wall-clock time the latest block was seen (`None`: none since start).
+    pub last_block_seen_ms: Option<u64>,
+    /// Wall-clock time the node started.
+    pub started_ms: u64,
+    /// The rolling windows.
+    pub windows: &'a Windows,
+    /// The chain's health after the latest block.
+    pub health: Option<&'a ChainHealth>,
+}
+
+/// The rules and their thresholds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertRules {
+    /// Evaluate and send alerts at all.
+    pub enable: bool,
+    /// `block_stalled`: no block for this many seconds.
+    pub stall_secs: u64,
+    /// `block_interval_slow`: the 95th percentile of the last 100 intervals above this.
+    pub interval_p95_secs: f64,
+    /// `throughput_drop`: tx/s of the last 100 blocks this many percent below the last hour's.
+    pub throughput_drop_percent: f64,
+    /// … only when the hour averaged at least this many tx/s.
+    pub throughput_min_tps: f64,
+    /// `bonded_ratio_drop`: the bonded ratio this many percent below its peak within …
+    pub bonded_drop_percent: f64,
+    /// … this many seconds.
+    pub bonded_window_secs: u64,
+    /// `participation_low`: signed power share of the last 100 blocks below 2/3 + this.
+    pub participation_margin: f64,
+    /// `validator_missed_blocks`: a validator missing from this many certificates of …
+    pub missed_blocks: u32,
+    /// … the last this many blocks.
+    pub missed_window: u32,
+    /// `upgrade_readiness_low`: the plan is this many blocks away or less and readiness is
+    /// below its threshold.
+    pub readiness_blocks: u64,
+}
+
+impl Default for AlertRules {
+    fn default() -> Self {
+        AlertRules {
+            enable: true,
+            stall_secs: 30,
+            interval_p95_secs: 10.0,
+            throughput_drop_percent: 50.0,
+            throughput_min_tps: 1.0,
+            bonded_drop_percent: 10.0,
+            bonded_window_secs: 3600,
+            participation_margin: 0.05,
+            missed_blocks: 50,
+            missed_window: 100,
+            readiness_blocks: 200,
+        }
+    }
+}
+
+/// A rule's name, as `/alerts` and webhooks show it.
+pub type RuleName = &'static str;
+
+/// One condition that holds now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    /// The rule.
+    pub rule: RuleName,
+    /// What it is about (empty for chain-wide rules).
+    pub key: String,
+    /// The measured value.
+    pub value: f64,
+    /// In words, for people.
+    pub summary: String,
+}
+
+fn percent_ok(name: &str, v: f64) -> Result<(), String> {
+    if v > 0.0 && v <= 100.0 {
+        Ok(())
+    } else {
+        Err(format!("[alerts] {name} must be in (0, 100], got {v}"))
+    }
+}
+
+impl AlertRules {
+    /// Checks every threshold, naming the first one out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=86_400).contains(&self.stall_secs) {
+            return Err(format!(
+                "[alerts] stall_secs must be 1…86400, got {}",
+                self.stall_secs
+            ));
+        }
+        if !(self.interval_p95_secs > 0.0 && self.interval_p95_secs <= 3600.0) {
+            return Err(format!(
+                "[alerts] interval_p95_secs must be in (0, 3600], got {}",
+                self.interval_p95_secs
+            ));
+        }
+        percent_ok("throughput_drop_percent", self.throughput_drop_percent)?;
+        percent_ok("bonded_drop_percent", self.bonded_drop_percent)?;
+        if !(self.throughput_min_tps >= 0.0 && self.throughput_min_tps.is_finite()) {
+            return Err("[alerts] throughput_min_tps must be a number ≥ 0".into());
+        }
+        if !(60..=86_400).contains(&self.bonded_window_secs) {
+            return Err("[alerts] bonded_window_secs must be 60…86400".into());
+        }
+        if !(0.0..=1.0 / 3.0).contains(&self.participation_margin) {
+            return Err("[alerts] participation_margin must be in [0, 1/3]".into());
+        }
+        let window = self.missed_window as usize;
+        if window == 0 || window > MAX_MISSED_WINDOW {
+            return Err(format!(
+                "[alerts] missed_window must be 1…{MAX_MISSED_WINDOW}"
+            ));
+        }
+        if self.missed_blocks == 0 || self.missed_blocks > self.missed_window {
+            return Err("[alerts] missed_blocks must be 1…missed_window".into());
+        }
+        Ok(())
+    }
+
+    /// The conditions that hold now.
+    pub fn evaluate(&self, i: &Inputs<'_>) -> Vec<Condition> {
+        if !self.enable {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        self.chain_rules(i, &mut out);
+        if let Some(h) = i.health {
+            emergency_rules(self, h, i.windows, &mut out);
+        }
+        out
+    }
+
+    fn chain_rules(&self, i: &Inputs<'_>, out: &mut Vec<Condition>) {
+        let w = i.windows;
+        let quiet_ms = i
+            .now_ms
+            .saturating_sub(i.last_block_seen_ms.unwrap_or(i.started_ms));
+        if quiet_ms > self.stall_secs * 1000 {
+            let secs = quiet_ms as f64 / 1000.0;
+            out.push(chain_wide(
+                "block_stalled",
+                secs,
+                format!("no block for {secs:.0} s"),
+            ));
+        }
+        if let Some(p95) = w.interval_p95().filter(|p| *p > self.interval_p95_secs) {
+            out.push(chain_wide(
+                "block_interval_slow",
+                p95,
+                format!("block interval p95 {p95:.2} s over the last 100 blocks"),
+            ));
+        }
+        let hour = w.txs_per_second_over(3_600_000);
+        if let Some(hour) = hour.filter(|h| *h >= self.throughput_min_tps) {
+            let now = w.txs_per_second();
+            if now < hour * (1.0 - self.throughput_drop_percent / 100.0) {
+                out.push(chain_wide(
+                    "throughput_drop",
+                    now,
+                    format!("{now:.2} tx/s against {hour:.2} tx/s over the last hour"),
+                ));
+            }
+        }
+        let participation = w.participation();
+        if participation < 2.0 / 3.0 + self.participation_margin {
+            out.push(chain_wide(
+                "participation_low",
+                participation,
+                format!("{:.1} % of voting power signs", participation * 100.0),
+            ));
+        }
+        for (key, missed) in w.missed_counts(self.missed_window as usize) {
+            if missed >= self.missed_blocks {
+                let address = super::super::cometbft::address_of(&key);
+                out.push(Condition {
+                    rule: "validator_missed_blocks",
+                    summary: format!(
+                        "validator {address} missed {missed} of the last {} blocks",
+                        self.missed_window
+                    ),
+                    key: address,
+                    value: missed as f64,
+                });
+            }
+        }
+    }
+}
+
+fn chain_wide(rule: RuleName, value: f64, summary: String) -> Condition {
+    Condition {
+        rule,
+        key: String::new(),
+        value,
+        summary,
+    }
+}
+
+fn emergency_rules(r: &AlertRules, h: &ChainHealth, w: &Windows, out: &mut Vec<Condition>) {
+    let ratio = super::super::chain::ratio(h.pool.bonded, h.pool.supply);
+    if let Some(peak) = w.bonded_ratio_max_over(r.bonded_window_secs * 1000) {
+        if ratio < peak * (1.0 - r.bonded_drop_percent / 100.0) {
+            out.push(chain_wide(
+                "bonded_ratio_drop",
+                ratio,
+                format!(
+                    "bonded ratio {:.2} % from a peak of {:.2} %",
+                    ratio * 100.0,
+                    peak * 100.0
+                ),
+            ));
+        }
+    }
+    for b in &h.broken_routes {
+        out.push(Condition {
+            rule: "circuit_break",
+            key: b.route.clone(),
+            value: b.height as f64,
+            summary: format!(
+                "{} broken by {} at height {}: {}",
+                b.route, b.by, b.height, b.reason
+            ),
+        });
+    }
+    for i in h
+        .incidents
+        .iter()
+        .filter(|i| i.sla_overdue || i.disclosure_overdue)
+    {
+        let deadline = if i.sla_overdue {
+            "verification SLA"
+        } else {
+            "disclosure deadline"
+        };
+        out.push(Condition {
+            rule: "incident_overdue",
+            key: i.id.to_string(),
+            value: i.id as f64,
+            summary: format!("incident {} is past its {deadline}", i.id),
+        });
+    }
+    let latest = w.last().map_or(0, |b| b.height);
+    if let Some(p) = &h.plan {
+        let share = super::super::chain::ratio(p.ready_power as u128, p.total_power as u128);
+        let near = p.height.saturating_sub(latest) <= r.readiness_blocks;
+        let threshold = p.threshold.atomics() as f64 / caspur_types::Dec::ONE.atomics() as f64;
+        if near && share < threshold {
+            out.push(Condition {
+                rule: "upgrade_readiness_low",
+                key: p.name.clone(),
+                value: share,
+                summary: format!(
+                    "plan {} at height {} is {} blocks away with {:.1} % ready (needs {:.1} %)",
+                    p.name,
+                    p.height,
+                    p.height.saturating_sub(latest),
+                    share * 100.0,
+                    threshold * 100.0
+                ),
+            });
+        }
+    }
+}
