@@ -177,7 +177,10 @@ fn a_member_is_elected_and_breaks_a_route_once_governance_allows_it() {
         .collect();
     assert_eq!(breaks.len(), 1, "{alerts}");
     assert_eq!(breaks[0]["key"], SEND, "{alerts}");
-    assert!(breaks[0]["summary"].as_str().unwrap().contains("broken by"), "{alerts}");
+    assert!(
+        breaks[0]["summary"].as_str().unwrap().contains("broken by"),
+        "{alerts}"
+    );
 
     tx(&[
         "tx",

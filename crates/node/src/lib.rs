@@ -3,6 +3,7 @@
 //! state handle; it is the only layer that knows HTTP.
 
 pub mod feeds;
+pub mod files;
 pub mod grpc;
 pub mod index;
 pub mod mempool;

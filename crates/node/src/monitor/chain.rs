@@ -93,10 +93,10 @@ impl ChainMetrics {
             let _ = m.route_broken.get_or_create(&route(rt));
             let _ = m.refusals.get_or_create(&route(rt));
         }
-        for s in incident::lifecycle::OPEN {
+        for s in incident::lifecycle::open_states() {
             let _ = m
                 .incidents_open
-                .get_or_create(&state(incident::lifecycle::name(*s)));
+                .get_or_create(&state(incident::lifecycle::name(s)));
         }
         for s in VISOR_STATES {
             let _ = m.visor_state.get_or_create(&state(s));
@@ -236,10 +236,10 @@ impl ChainMetrics {
         self.dcert_stabilization_queue
             .set(d.stabilization_queue as i64);
         self.dcert_suspended.set(d.suspended as i64);
-        for s in incident::lifecycle::OPEN {
-            let n = h.incidents.iter().filter(|i| i.state == *s as i32).count();
+        for s in incident::lifecycle::open_states() {
+            let n = h.incidents.iter().filter(|i| i.state == s as i32).count();
             self.incidents_open
-                .get_or_create(&state(incident::lifecycle::name(*s)))
+                .get_or_create(&state(incident::lifecycle::name(s)))
                 .set(n as i64);
         }
         let overdue = h

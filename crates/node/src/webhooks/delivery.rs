@@ -36,14 +36,7 @@ fn load_cursor<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
 }
 
 fn save_cursor<T: Serialize>(path: &Path, c: T) {
-    let tmp = path.with_extension("tmp");
-    let written = serde_json::to_vec(&c)
-        .map_err(std::io::Error::other)
-        .and_then(|b| std::fs::write(&tmp, b))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
-        tracing::warn!(path = %path.display(), error = %e, "cannot save the webhook cursor");
-    }
+    crate::files::save_json(path, &c, "the webhook cursor");
 }
 
 /// Where alert notices come from: the monitor's journal, and its news of a new entry.

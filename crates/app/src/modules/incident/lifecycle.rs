@@ -22,20 +22,13 @@ pub const ACTIVE: &[State] = &[
     State::FixVerified,
 ];
 
-/// States of an open incident: someone still has to act (every state but rejected, closed
-/// and aborted).
-pub const OPEN: &[State] = &[
-    State::Reported,
-    State::Verified,
-    State::EmergencyDeclared,
-    State::PlanProposed,
-    State::PlanApproved,
-    State::Announced,
-    State::UpgradeScheduled,
-    State::Executing,
-    State::FixVerified,
-    State::Resolved,
-];
+/// The states of an open incident, in lifecycle order: someone still has to act (every
+/// state but rejected, closed and aborted).
+pub fn open_states() -> impl Iterator<Item = State> {
+    std::iter::once(State::Reported)
+        .chain(ACTIVE.iter().copied())
+        .chain(std::iter::once(State::Resolved))
+}
 
 /// States in which public updates may be posted (after the announcement, before closing).
 pub const ANNOUNCED: &[State] = &[

@@ -93,9 +93,10 @@ pub fn set_incident(kv: &mut impl KvWrite, i: &pb::Incident) -> Result<(), ExecE
     kv.put(id_key(&RECORD, i.id), i.encode_to_vec())
 }
 
-/// Whether an incident is open ([`super::lifecycle::OPEN`]).
+/// Whether an incident is open ([`super::lifecycle::open_states`]).
 pub fn is_open(i: &pb::Incident) -> bool {
-    super::lifecycle::OPEN.contains(&super::lifecycle::state_of(i))
+    let s = super::lifecycle::state_of(i);
+    super::lifecycle::open_states().any(|o| o == s)
 }
 
 /// The key prefix of the open-incident index (monitoring scans it).

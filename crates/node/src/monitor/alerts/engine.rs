@@ -126,15 +126,8 @@ impl Engine {
     }
 
     fn save(&self) {
-        let Some(path) = &self.path else { return };
-        let firing = self.firing();
-        let tmp = path.with_extension("tmp");
-        let written = serde_json::to_vec_pretty(&firing)
-            .map_err(std::io::Error::other)
-            .and_then(|b| std::fs::write(&tmp, b))
-            .and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = written {
-            tracing::warn!(path = %path.display(), error = %e, "cannot save the firing alerts");
+        if let Some(path) = &self.path {
+            crate::files::save_json(path, &self.firing(), "the firing alerts");
         }
     }
 }

@@ -75,9 +75,7 @@ impl Journal {
             .filter_map(|e| serde_json::to_string(e).ok())
             .map(|l| l + "\n")
             .collect();
-        let tmp = self.path.with_extension("tmp");
-        if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &self.path))
-        {
+        if let Err(e) = crate::files::write_atomic(&self.path, text.as_bytes()) {
             tracing::warn!(error = %e, "cannot compact the alert journal");
         }
     }
