@@ -2,8 +2,8 @@
 # The project's test command (README). Builds the binaries the end-to-end tests drive, runs
 # the whole Rust suite with nextest (falls back to cargo test where nextest is missing), then
 # the real-client suites (CosmJS from npm, cosmpy from PyPI, feedparser and the Standard
-# Webhooks reference library from PyPI, the Prometheus Python client and promtool) against
-# those binaries.
+# Webhooks reference library from PyPI, the Prometheus Python client and promtool, the status
+# board in Debian's Chromium through playwright-core) against those binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --workspace --bins
@@ -41,4 +41,16 @@ fi
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
   CASPURD="$PWD/../../target/debug/caspurd" .venv/bin/python -m unittest -v test_monitoring.py
+)
+(
+  # The status board in a real headless Chromium (Debian's chromium, driven by playwright-core).
+  if ! command -v chromium >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  cd tests/board
+  npm ci --no-audit --no-fund --loglevel=error
+  CASPURD="$PWD/../../target/debug/caspurd" CHROMIUM="$(command -v chromium)" npm test
 )

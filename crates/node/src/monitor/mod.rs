@@ -3,6 +3,7 @@
 //! each finalized block and by the mempool, and served by [`server`].
 
 pub mod alerts;
+pub mod board;
 pub mod chain;
 pub mod cometbft;
 pub mod exposition;
@@ -58,6 +59,8 @@ struct Observed {
     latest_height: u64,
     /// Wall-clock time the latest block was seen.
     last_block_seen_ms: Option<u64>,
+    /// The board's open incidents (public JSON), read with the health.
+    board_incidents: Vec<serde_json::Value>,
 }
 
 /// Wall-clock ms since the Unix epoch (alerts and their times are node-local).
@@ -77,6 +80,8 @@ pub struct Monitor {
     alerts: Mutex<AlertState>,
     /// Woken when an alert fires or resolves (webhook deliveries wait on it).
     pub alert_news: Arc<tokio::sync::Notify>,
+    /// Bumped when the board's content changes (its WebSocket pushes then).
+    board_changes: tokio::sync::watch::Sender<u64>,
     started_ms: u64,
 }
 
@@ -116,6 +121,7 @@ impl Monitor {
             observed: Mutex::new(Observed::default()),
             alerts: Mutex::new(alerts),
             alert_news: Arc::new(tokio::sync::Notify::new()),
+            board_changes: tokio::sync::watch::channel(0).0,
             started_ms: wall_ms(),
         })
     }
@@ -174,14 +180,17 @@ impl Monitor {
     pub async fn observe_state<S: StateScan>(&self, state: &S) {
         match caspur_app::health::read(state).await {
             Ok(health) => {
+                let incidents = board::state::incidents(state, &health).await;
                 let mut seen = self.observed();
                 seen.windows
                     .set_bonded_ratio(chain::ratio(health.pool.bonded, health.pool.supply));
                 self.chain.observe(&health, &seen.windows);
                 seen.health = Some(Arc::new(health));
+                seen.board_incidents = incidents;
             }
             Err(e) => tracing::warn!(error = %e, "cannot read the chain's health for monitoring"),
         }
+        self.board_changes.send_modify(|v| *v += 1);
     }
 
     /// Evaluates the alert rules now: what starts or stops holding fires or resolves (once),
@@ -217,6 +226,7 @@ impl Monitor {
         }
         if !changes.is_empty() {
             self.alert_news.notify_waiters();
+            self.board_changes.send_modify(|v| *v += 1);
         }
     }
 
@@ -227,6 +237,42 @@ impl Monitor {
             "firing": state.engine.firing(),
             "recent": state.engine.recent(),
         })
+    }
+
+    /// Follows the board's changes.
+    pub fn subscribe_board(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.board_changes.subscribe()
+    }
+
+    /// The board's document (see [`board`]).
+    pub fn board_json(&self) -> serde_json::Value {
+        let (body, latest) = {
+            let seen = self.observed();
+            let latest = seen.latest_height;
+            let set = self.config.sets.at(latest.max(1)).unwrap_or_default();
+            let missed = seen.windows.missed_counts(window::RECENT_BLOCKS);
+            let eta = seen
+                .health
+                .as_ref()
+                .and_then(|h| h.plan.as_ref())
+                .and_then(|p| seen.windows.eta_seconds(p.height));
+            let body = serde_json::json!({
+                "chain_id": self.config.chain_id,
+                "height": latest,
+                "time": seen.windows.last().map(|b| caspur_app::modules::incident::view::time(b.time_ms)),
+                "chart": seen.windows.chart(),
+                "window": window::RECENT_BLOCKS,
+                "validators": board::state::validators_json(&set, &missed),
+                "chain": seen.health.as_ref().map(|h| board::state::chain_json(h, latest, eta)),
+                "incidents": seen.board_incidents,
+            });
+            (body, latest)
+        };
+        let mut body = body;
+        let firing = self.alerts_json()["firing"].clone();
+        body["alerts"] = firing;
+        body["catching_up"] = self.config.tip.catching_up(latest).into();
+        body
     }
 
     /// Where the alert journal is (`None`: alerts are not journaled).

@@ -1,5 +1,6 @@
 //! The monitoring endpoint (`[instrumentation] prometheus_listen_addr`, `--prometheus-laddr`):
-//! `GET /metrics` (Prometheus) and `GET /alerts` (the node's own alerts, JSON).
+//! `GET /metrics` (Prometheus), `GET /alerts` (the node's own alerts, JSON) and the status
+//! board (`/`, [`super::board`]).
 
 use super::exposition::CONTENT_TYPE;
 use super::Monitor;
@@ -14,6 +15,7 @@ use std::time::Duration;
 /// The routes.
 pub fn router(monitor: Arc<Monitor>) -> Router {
     let alerts = monitor.clone();
+    let board = super::board::routes(monitor.clone());
     Router::new()
         .route(
             "/metrics",
@@ -31,6 +33,7 @@ pub fn router(monitor: Arc<Monitor>) -> Router {
                 async move { axum::Json(monitor.alerts_json()).into_response() }
             }),
         )
+        .merge(board)
 }
 
 /// Most connections the monitoring endpoint holds at once (scrapers, dashboards).

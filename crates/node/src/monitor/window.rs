@@ -4,6 +4,7 @@
 //! the bonded ratio (the upgrade ETA, the hour's throughput, the bonded-ratio trend). Memory
 //! is bounded by these constants.
 
+use serde::Serialize;
 use std::collections::VecDeque;
 
 /// Blocks the throughput and participation figures average over.
@@ -39,7 +40,26 @@ struct MinuteSample {
     height: u64,
     time_ms: u64,
     total_txs: u64,
+    /// Signed and set power summed over every block so far.
+    signed_power: u128,
+    set_power: u128,
     bonded_ratio: Option<f64>,
+}
+
+/// Chart series over the last day: one point a minute, then one per recent block after the
+/// last minute's (times in Unix seconds; a point without data is `None`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Chart {
+    /// Unix seconds.
+    pub t: Vec<f64>,
+    /// Mean block interval, seconds.
+    pub interval: Vec<Option<f64>>,
+    /// Txs per second.
+    pub tps: Vec<Option<f64>>,
+    /// Signed power share.
+    pub participation: Vec<Option<f64>>,
+    /// Bonded ratio.
+    pub bonded: Vec<Option<f64>>,
 }
 
 /// The windows.
@@ -49,6 +69,8 @@ pub struct Windows {
     missed: VecDeque<Vec<[u8; 32]>>,
     day: VecDeque<MinuteSample>,
     total_txs: u64,
+    signed_power: u128,
+    set_power: u128,
 }
 
 impl Windows {
@@ -71,6 +93,8 @@ impl Windows {
         }
         self.missed.push_back(missed);
         self.total_txs = self.total_txs.saturating_add(s.txs);
+        self.signed_power = self.signed_power.saturating_add(s.signed_power as u128);
+        self.set_power = self.set_power.saturating_add(s.set_power as u128);
         let due = self
             .day
             .back()
@@ -80,6 +104,8 @@ impl Windows {
                 height: s.height,
                 time_ms: s.time_ms,
                 total_txs: self.total_txs,
+                signed_power: self.signed_power,
+                set_power: self.set_power,
                 bonded_ratio: None,
             });
         }
@@ -162,6 +188,40 @@ impl Windows {
             .filter(|m| last.saturating_sub(m.time_ms) <= span_ms)
             .filter_map(|m| m.bonded_ratio)
             .reduce(f64::max)
+    }
+
+    /// The board's charts ([`Chart`]).
+    pub fn chart(&self) -> Chart {
+        let mut c = Chart::default();
+        let ratio = |num: f64, den: f64| (den > 0.0).then(|| num / den);
+        for (a, b) in self.day.iter().zip(self.day.iter().skip(1)) {
+            let secs = b.time_ms.saturating_sub(a.time_ms) as f64 / 1000.0;
+            c.t.push(b.time_ms as f64 / 1000.0);
+            c.interval
+                .push(ratio(secs, b.height.saturating_sub(a.height) as f64));
+            c.tps
+                .push(ratio(b.total_txs.saturating_sub(a.total_txs) as f64, secs));
+            c.participation.push(ratio(
+                b.signed_power.saturating_sub(a.signed_power) as f64,
+                b.set_power.saturating_sub(a.set_power) as f64,
+            ));
+            c.bonded.push(b.bonded_ratio);
+        }
+        let since = self.day.back().map_or(0, |m| m.time_ms);
+        let bonded = self.day.back().and_then(|m| m.bonded_ratio);
+        for (a, b) in self.recent.iter().zip(self.recent.iter().skip(1)) {
+            if b.time_ms <= since || a.height + 1 != b.height {
+                continue;
+            }
+            let secs = b.time_ms.saturating_sub(a.time_ms) as f64 / 1000.0;
+            c.t.push(b.time_ms as f64 / 1000.0);
+            c.interval.push(Some(secs));
+            c.tps.push(ratio(b.txs as f64, secs));
+            c.participation
+                .push(ratio(b.signed_power as f64, b.set_power as f64));
+            c.bonded.push(bonded);
+        }
+        c
     }
 
     /// The 95th percentile of the intervals between the recent blocks, in seconds.

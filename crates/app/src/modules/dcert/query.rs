@@ -166,6 +166,10 @@ pub struct Health {
     pub stabilization_queue: u32,
     /// Members suspended and under review.
     pub suspended: u32,
+    /// The members (bech32 address, tally), highest tally first.
+    pub member_tallies: Vec<(String, u128)>,
+    /// The strongest challenger (bech32 address), if any.
+    pub challenger: Option<String>,
 }
 
 /// Reads [`Health`]: one read per member plus the challenger ranking's top page.
@@ -173,21 +177,26 @@ pub async fn health<S: StateScan>(s: &S) -> Result<Health, ExecError> {
     let mut kv = Unmetered(s);
     let params = state::get_params(&mut kv).await?;
     let members = state::members(&mut kv).await?;
-    let mut lowest: Option<u128> = None;
+    let mut tallies = Vec::with_capacity(members.len());
     for (addr, _) in &members {
         let tally = state::candidate(&mut kv, addr).await?.tally;
-        lowest = Some(lowest.map_or(tally, |l| l.min(tally)));
+        tallies.push((addr.to_string(), tally));
     }
-    let strongest = state::CHALLENGERS
-        .last(&mut kv)
-        .await?
-        .map_or(0, |e| state::entry_tally(&e));
+    tallies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top = state::CHALLENGERS.last(&mut kv).await?;
+    let strongest = top.as_ref().map_or(0, |e| state::entry_tally(e));
+    let challenger = top
+        .map(|e| state::entry_address(&e))
+        .transpose()?
+        .map(|a| a.to_string());
     Ok(Health {
         seats: params.max_members,
         members: members.len() as u32,
-        lowest_member_tally: lowest.unwrap_or(0),
+        lowest_member_tally: tallies.last().map_or(0, |t| t.1),
         strongest_challenger_tally: strongest,
         stabilization_queue: state::stabilization_targets(&mut kv).await?.len() as u32,
         suspended: state::suspended(&mut kv).await?.len() as u32,
+        member_tallies: tallies,
+        challenger,
     })
 }

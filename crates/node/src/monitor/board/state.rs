@@ -1,0 +1,90 @@
+//! The board's content: one JSON document assembled from what the monitor has seen (charts,
+//! validators' missed blocks), the chain's health (dCERT, broken routes, the plan) and the
+//! firing alerts, with the open incidents' public records and latest steps read from state
+//! after each block. Its size is bounded by the constants here and the health's own bounds.
+
+use crate::monitor::cometbft::address_of;
+use caspur_app::context::Unmetered;
+use caspur_app::health::ChainHealth;
+use caspur_app::modules::incident::{state, view};
+use caspur_store::StateScan;
+use serde_json::{json, Value};
+
+/// Open incidents the board shows (newest first).
+pub const BOARD_INCIDENTS: usize = 20;
+/// Latest steps shown per incident.
+pub const BOARD_STEPS: u32 = 10;
+
+/// The newest open incidents' public JSON with their latest steps.
+pub async fn incidents<S: StateScan>(s: &S, h: &ChainHealth) -> Vec<Value> {
+    let mut kv = Unmetered(s);
+    let mut out = Vec::new();
+    for i in h.incidents.iter().rev().take(BOARD_INCIDENTS) {
+        let first = i.timeline_len.saturating_sub(BOARD_STEPS);
+        let mut steps = Vec::new();
+        for seq in first..i.timeline_len {
+            match state::timeline_entry(&mut kv, i.id, seq).await {
+                Ok(t) => steps.push(t),
+                Err(e) => {
+                    tracing::warn!(id = i.id, seq, error = %e, "board: reading a timeline step")
+                }
+            }
+        }
+        out.push(view::incident_json(i, &steps));
+    }
+    out
+}
+
+/// What the board shows besides the charts and incidents.
+pub fn chain_json(h: &ChainHealth, latest: u64, eta_seconds: Option<f64>) -> Value {
+    let d = &h.dcert;
+    let plan = h.plan.as_ref().map(|p| {
+        json!({
+            "name": p.name, "height": p.height, "source": p.source,
+            "blocks_left": p.height.saturating_sub(latest),
+            "ready": crate::monitor::chain::ratio(p.ready_power as u128, p.total_power as u128),
+            "threshold": p.threshold.to_string(),
+            "eta_seconds": eta_seconds,
+        })
+    });
+    json!({
+        "bonded_ratio": crate::monitor::chain::ratio(h.pool.bonded, h.pool.supply),
+        "dcert": {
+            "seats": d.seats,
+            "members": d.member_tallies.iter()
+                .map(|(a, t)| json!({"address": a, "tally": t.to_string()}))
+                .collect::<Vec<_>>(),
+            "challenger": d.challenger.as_ref()
+                .map(|a| json!({"address": a, "tally": d.strongest_challenger_tally.to_string()})),
+            "stabilization_queue": d.stabilization_queue,
+            "suspended": d.suspended,
+        },
+        "broken_routes": h.broken_routes.iter().map(|b| json!({
+            "route": b.route, "by": b.by, "height": b.height,
+            "time": view::time(b.time_ms), "reason": b.reason,
+        })).collect::<Vec<_>>(),
+        "plan": plan,
+    })
+}
+
+/// The validators of the latest set with the certificates each missed among the recent
+/// blocks, most missed first.
+pub fn validators_json(
+    set: &[caspur_app::validators::Validator],
+    missed: &std::collections::BTreeMap<[u8; 32], u32>,
+) -> Vec<Value> {
+    let mut rows: Vec<(u32, u64, String)> = set
+        .iter()
+        .map(|v| {
+            (
+                missed.get(&v.pub_key).copied().unwrap_or(0),
+                v.power,
+                address_of(&v.pub_key),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    rows.into_iter()
+        .map(|(missed, power, address)| json!({"address": address, "power": power, "missed": missed}))
+        .collect()
+}

@@ -1,0 +1,165 @@
+// The status board in a real headless Chromium (Debian's `chromium`, driven by
+// playwright-core) against a `caspurd dev` node, with every request not to the node blocked:
+// the page loads without console errors, its charts hold points from the chain, a circuit
+// break made during the test appears on the open page within 2 s without a reload, and
+// screenshots at desktop and phone widths are saved in tests/board/screenshots/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CASPURD = process.env.CASPURD ?? join(here, "../../target/debug/caspurd");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+// The dev account of this mnemonic (the other suites use it too).
+const MNEMONIC = "economy stock theory fatal elder harbor betray wasp final emotion task crumble " +
+  "siren bottom lizard educate guess current outdoor pair theory focus wife stone";
+const DEV = "caspur1pkptre7fdkl6gfrzlesjjvhxhlc3r4gm7hng47";
+const SEND = "/cosmos.bank.v1beta1.MsgSend";
+const SHOTS = join(here, "screenshots");
+
+// Ports below the ephemeral range, random per run.
+const base = 20000 + Math.floor(Math.random() * 11000);
+const [rpc, p2p, metrics] = [base, base + 1, base + 2];
+const origin = `http://127.0.0.1:${metrics}`;
+const dir = mkdtempSync(join(tmpdir(), "caspur-board-"));
+const home = join(dir, "home");
+let node;
+let browser;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function cli(...args) {
+  const out = execFileSync(CASPURD, [...args, "--home", home, "--node", `tcp://127.0.0.1:${rpc}`, "-o", "json"],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return out.trim() ? JSON.parse(out) : null;
+}
+
+function tx(...args) {
+  const r = cli("tx", ...args, "--from", "dev", "--keyring-backend", "test");
+  assert.equal(r.code, 0, JSON.stringify(r));
+  return r;
+}
+
+async function boardState() {
+  const r = await fetch(`${origin}/board/state.json`);
+  return r.json();
+}
+
+async function until(what, check, ms = 60000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(200);
+  }
+}
+
+before(async () => {
+  node = spawn(CASPURD, ["dev", "--home", home, "--dev-mnemonic", MNEMONIC, "--block-time-ms", "200",
+    "--voting-period-secs", "4",
+    "--rpc-laddr", `127.0.0.1:${rpc}`, "--p2p-laddr", `127.0.0.1:${p2p}`, "--grpc-laddr", "",
+    "--prometheus-laddr", `127.0.0.1:${metrics}`], { stdio: "ignore" });
+  await until("the node's board", async () => (await boardState()).height >= 5);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  node?.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(viewport) {
+  const context = await browser.newContext({ viewport });
+  const blocked = [];
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith(origin + "/")) return route.continue();
+    blocked.push(url);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(origin + "/");
+  await page.waitForFunction(() => Number(document.body.dataset.height) > 0);
+  await page.waitForFunction(() => document.getElementById("live").classList.contains("on"));
+  return { context, page, errors, blocked };
+}
+
+test("the board draws the chain, follows it live and shows a circuit break within 2 s", async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const { context, page, errors, blocked } = await open({ width: 1280, height: 900 });
+
+  // Four charts, each with points from the chain.
+  assert.equal(await page.locator(".uplot").count(), 4);
+  const points = await page.evaluate(() =>
+    Object.fromEntries(Object.entries(window.boardCharts).map(([k, c]) => [k, c.data[0].length])));
+  for (const [k, n] of Object.entries(points)) assert.ok(n >= 2, `${k} has ${n} points`);
+  const blank = await page.evaluate(() => {
+    const c = document.querySelector(".uplot canvas");
+    const empty = document.createElement("canvas");
+    empty.width = c.width; empty.height = c.height;
+    return c.toDataURL() === empty.toDataURL();
+  });
+  assert.equal(blank, false, "the interval chart is blank");
+  // It follows the chain over the WebSocket: the height moves without a reload.
+  const h0 = Number(await page.evaluate(() => document.body.dataset.height));
+  await page.waitForFunction((h) => Number(document.body.dataset.height) > h, h0);
+  assert.equal(await page.locator("#validators tr").count(), 1);
+
+  // The dev account becomes the dCERT's member and governance allows circuit breaks.
+  tx("dcert", "accept-candidacy", "--description", "board test desk", "--encryption-key", "5e".repeat(32));
+  tx("dcert", "bond", DEV, "10000000000ucsp");
+  tx("dcert", "vote", `${DEV}=1`);
+  const authority = cli("query", "gov", "authority").authority;
+  const params = cli("query", "dcert", "params").params;
+  const proposal = join(dir, "enable.json");
+  writeFileSync(proposal, JSON.stringify({
+    messages: [{ "@type": "/caspur.dcert.v1.MsgUpdateParams", authority,
+      params: { ...params, circuit_break_enabled: true } }],
+    deposit: "10000000ucsp", title: "Enable dCERT circuit breaking", summary: "board test",
+  }));
+  tx("gov", "submit-proposal", proposal);
+  tx("gov", "vote", "1", "yes");
+  await until("circuit breaking enabled",
+    () => cli("query", "dcert", "params").params.circuit_break_enabled === true);
+  await page.waitForFunction(() => document.querySelectorAll("#members tr").length === 1);
+  assert.equal(await page.locator("#routes li").count(), 0);
+
+  // The break: on the open page within 2 s of its block.
+  tx("dcert", "circuit-break", "--routes", SEND, "--reason", "board drill");
+  const committed = Date.now();
+  await page.waitForFunction((route) =>
+    [...document.querySelectorAll("#routes li b")].some((b) => b.textContent === route), SEND,
+    { timeout: 2000 });
+  const shownAfter = Date.now() - committed;
+  console.log(`circuit break shown ${shownAfter} ms after its tx was committed`);
+  await page.waitForFunction(() => [...document.querySelectorAll("#alerts li b")]
+    .some((b) => b.textContent.startsWith("circuit_break")));
+  assert.match(await page.locator("#status").textContent(), /alert/);
+
+  await page.screenshot({ path: join(SHOTS, "board-desktop.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(blocked, []);
+  await context.close();
+});
+
+test("the board fits a phone's width", async () => {
+  const { context, page, errors, blocked } = await open({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+  await page.screenshot({ path: join(SHOTS, "board-phone.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(blocked, []);
+  await context.close();
+});
