@@ -291,6 +291,39 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 output::print(&serde_json::to_value(&r)?, out);
             }
         }
+        Command::Bench(BenchCmd::Monitor {
+            blocks,
+            txs,
+            subscribers,
+            rounds,
+        }) => {
+            if blocks == 0 || rounds == 0 || blocks.saturating_mul(txs) > 1_000_000 {
+                anyhow::bail!("need 1+ blocks and rounds, and at most 1,000,000 txs in all");
+            }
+            eprintln!("signing {} txs, then measuring…", blocks * txs);
+            let r = crate::bench::monitor::run(blocks, txs, subscribers, rounds)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if out == Format::Text {
+                println!(
+                    "{} blocks of {} MsgSend txs, {} board subscribers, medians of {} alternating rounds",
+                    r.blocks, r.txs_per_block, r.subscribers, r.rounds
+                );
+                println!(
+                    "without monitoring: {:>8.1} blocks/s",
+                    r.without_blocks_per_sec
+                );
+                println!(
+                    "with monitoring:    {:>8.1} blocks/s",
+                    r.with_blocks_per_sec
+                );
+                println!(
+                    "ratio with/without: {:.3} (board document {} bytes)",
+                    r.ratio, r.board_bytes
+                );
+            } else {
+                output::print(&serde_json::to_value(&r)?, out);
+            }
+        }
         Command::Bench(BenchCmd::Dcert {
             voters,
             candidates,

@@ -202,6 +202,22 @@ enum BenchCmd {
         #[arg(long, default_value_t = 7)]
         rounds: usize,
     },
+    /// Block processing with the node's monitoring (metrics, health read, alert rules and
+    /// the board for each subscriber) vs. without, alternating rounds in one run.
+    Monitor {
+        /// Blocks per round.
+        #[arg(long, default_value_t = 50)]
+        blocks: usize,
+        /// Signed MsgSend txs per block (one account each).
+        #[arg(long, default_value_t = 200)]
+        txs: usize,
+        /// Board subscribers (a document rendered for each, after each block).
+        #[arg(long, default_value_t = 10)]
+        subscribers: usize,
+        /// Rounds of each (medians are reported).
+        #[arg(long, default_value_t = 7)]
+        rounds: usize,
+    },
     /// The dCERT election's cost (vote update, delegation change, end-of-block seat
     /// maintenance: median and p99) for each electorate size, on in-memory state.
     Dcert {

@@ -1,4 +1,4 @@
-//! `caspurd bench circuit|dcert`: harnesses that time the state machine on a memory state.
+//! `caspurd bench circuit|dcert|monitor`: harnesses that time the state machine on a memory state.
 //! They live here, not in the app crate, which keeps no clock.
 
 #![allow(
@@ -9,3 +9,4 @@
 
 pub mod circuit;
 pub mod dcert;
+pub mod monitor;

@@ -82,6 +82,9 @@ pub struct Monitor {
     pub alert_news: Arc<tokio::sync::Notify>,
     /// Bumped when the board's content changes (its WebSocket pushes then).
     board_changes: tokio::sync::watch::Sender<u64>,
+    /// The board's document as last rendered, with the change it was rendered for: every
+    /// subscriber shares one rendering per change.
+    board_cache: Mutex<Option<(u64, Arc<String>)>>,
     started_ms: u64,
 }
 
@@ -122,6 +125,7 @@ impl Monitor {
             alerts: Mutex::new(alerts),
             alert_news: Arc::new(tokio::sync::Notify::new()),
             board_changes: tokio::sync::watch::channel(0).0,
+            board_cache: Mutex::new(None),
             started_ms: wall_ms(),
         })
     }
@@ -242,6 +246,20 @@ impl Monitor {
     /// Follows the board's changes.
     pub fn subscribe_board(&self) -> tokio::sync::watch::Receiver<u64> {
         self.board_changes.subscribe()
+    }
+
+    /// The board's document as JSON text, rendered once per change.
+    pub fn board_text(&self) -> Arc<String> {
+        let version = *self.board_changes.borrow();
+        let mut cache = self.board_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((v, text)) = cache.as_ref() {
+            if *v == version {
+                return text.clone();
+            }
+        }
+        let text = Arc::new(self.board_json().to_string());
+        *cache = Some((version, text.clone()));
+        text
     }
 
     /// The board's document (see [`board`]).

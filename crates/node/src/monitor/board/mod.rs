@@ -64,7 +64,13 @@ pub fn routes(monitor: Arc<Monitor>) -> Router {
             "/board/state.json",
             get(move || {
                 let m = state.clone();
-                async move { axum::Json(m.board_json()).into_response() }
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        m.board_text().to_string(),
+                    )
+                        .into_response()
+                }
             }),
         )
         .route(
@@ -83,8 +89,12 @@ pub fn routes(monitor: Arc<Monitor>) -> Router {
 async fn push(monitor: Arc<Monitor>, mut socket: WebSocket) {
     let mut changes = monitor.subscribe_board();
     loop {
-        let text = monitor.board_json().to_string();
-        if socket.send(Message::Text(text.into())).await.is_err() {
+        let text = monitor.board_text();
+        if socket
+            .send(Message::Text(text.as_str().into()))
+            .await
+            .is_err()
+        {
             return;
         }
         tokio::select! {
