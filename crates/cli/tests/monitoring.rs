@@ -152,3 +152,111 @@ fn cometbft_metrics_exist_with_their_types_and_move_with_the_chain() {
     // Commonware's own families follow under their prefixes.
     assert!(third.0.contains("\np2p_"), "runtime families missing");
 }
+
+/// Edits a TOML file of the node's home.
+fn edit_toml(path: &std::path::Path, edit: impl FnOnce(&mut toml::Value)) {
+    let mut v: toml::Value = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(path, toml::to_string(&v).unwrap()).unwrap();
+}
+
+/// The node's alert journal: (status, rule) of every transition, oldest first.
+fn journal(home: &std::path::Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(home.join("data/alerts/journal.jsonl")).unwrap_or_default();
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|e| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+            (s(&e["status"]), s(&e["alert"]["rule"]))
+        })
+        .collect()
+}
+
+fn wait_journal(home: &std::path::Path, what: &str, done: impl Fn(&[(String, String)]) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done(&journal(home)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: {:?}",
+            journal(home)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn slow_blocks_fire_the_stall_and_interval_alerts_once_each_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let (rpc, p2p) = (free_port(), free_port());
+    let node = Node::start(&home, rpc, p2p);
+    node.wait_height(2, Duration::from_secs(30));
+    node.interrupt();
+    // Blocks every 2.5 s; the stall alert at 1 s without a block, the interval one at a p95
+    // over 1 s.
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let set_block_time = |ms: i64| {
+        let metrics = metrics.clone();
+        edit_toml(&home.join("config/config.toml"), move |c| {
+            c["consensus"]["block_time_ms"] = ms.into();
+            c["instrumentation"]["prometheus"] = true.into();
+            c["instrumentation"]["prometheus_listen_addr"] = metrics.into();
+        })
+    };
+    set_block_time(2500);
+    edit_toml(&home.join("config/app.toml"), |a| {
+        a["alerts"]["stall_secs"] = 1.into();
+        a["alerts"]["interval_p95_secs"] = 1.0.into();
+    });
+    let node = Node::spawn(&home, &["start"], rpc, p2p);
+    let slow = |j: &[(String, String)], status: &str| {
+        j.iter()
+            .filter(|(s, r)| s == status && r == "block_interval_slow")
+            .count()
+    };
+    let stalls = |j: &[(String, String)], status: &str| {
+        j.iter()
+            .filter(|(s, r)| s == status && r == "block_stalled")
+            .count()
+    };
+    // Each gap fires the stall alert and the next block resolves it: one resolution per
+    // firing, never two firings in a row.
+    wait_journal(&home, "stall fired and resolved", |j| {
+        stalls(j, "resolved") >= 2
+    });
+    let j = journal(&home);
+    let stall_steps: Vec<&str> = j
+        .iter()
+        .filter(|(_, r)| r == "block_stalled")
+        .map(|(s, _)| s.as_str())
+        .collect();
+    for pair in stall_steps.windows(2) {
+        assert_ne!(pair[0], pair[1], "{stall_steps:?}");
+    }
+    assert_eq!(stall_steps.first(), Some(&"firing"));
+    wait_journal(&home, "slow intervals fired", |j| slow(j, "firing") == 1);
+    let alerts: serde_json::Value = ureq::get(&format!("http://{metrics}/alerts"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert!(
+        alerts["firing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["rule"] == "block_interval_slow"),
+        "{alerts}"
+    );
+
+    // Restarted with fast blocks: the firing set survives (no second firing), and once the
+    // recent intervals are fast again it resolves, once.
+    node.interrupt();
+    set_block_time(100);
+    let _node = Node::spawn(&home, &["start"], rpc, p2p);
+    wait_journal(&home, "slow intervals resolved", |j| {
+        slow(j, "resolved") == 1
+    });
+    let j = journal(&home);
+    assert_eq!((slow(&j, "firing"), slow(&j, "resolved")), (1, 1), "{j:?}");
+}
