@@ -320,6 +320,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     "ratio with/without: {:.3} (board document {} bytes)",
                     r.ratio, r.board_bytes
                 );
+                println!("one /metrics scrape: {:.0} µs", r.scrape_micros);
             } else {
                 output::print(&serde_json::to_value(&r)?, out);
             }
