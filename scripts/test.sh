@@ -5,6 +5,15 @@
 # Webhooks reference library from PyPI, the Prometheus Python client and promtool, the status
 # board in Debian's Chromium through playwright-core) against those binaries.
 set -euo pipefail
+
+# need_debian COMMAND PACKAGE: installs Debian's PACKAGE unless COMMAND is already there.
+need_debian() {
+  command -v "$1" >/dev/null 2>&1 && return
+  local sudo=""
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" >/dev/null
+}
 cd "$(dirname "$0")/.."
 cargo build --workspace --bins
 if cargo nextest --version >/dev/null 2>&1; then
@@ -31,12 +40,7 @@ fi
 )
 (
   # promtool (Debian's prometheus package) lints the exposition and checks the rules file.
-  if ! command -v promtool >/dev/null 2>&1; then
-    SUDO=""
-    if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-  fi
+  need_debian promtool prometheus
   cd tests/monitoring
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
@@ -44,12 +48,7 @@ fi
 )
 (
   # The status board in a real headless Chromium (Debian's chromium, driven by playwright-core).
-  if ! command -v chromium >/dev/null 2>&1; then
-    SUDO=""
-    if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
-  fi
+  need_debian chromium chromium
   cd tests/board
   npm ci --no-audit --no-fund --loglevel=error
   CASPURD="$PWD/../../target/debug/caspurd" CHROMIUM="$(command -v chromium)" npm test

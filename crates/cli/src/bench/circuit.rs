@@ -5,6 +5,7 @@
 //! The breaker's own check (every message of every tx, nested ones included) is also timed on
 //! its own, giving CheckTx's time against CheckTx without the breaker at all.
 
+use super::median;
 use caspur_app::context::Direct;
 use caspur_app::error::ExecError;
 use caspur_app::modules::circuit::state::{set_broken, BrokenRoute};
@@ -37,11 +38,6 @@ pub struct CheckTxBench {
 }
 
 const CHAIN: &str = "caspur-bench";
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 /// Runs the benchmark.
 pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, ExecError> {

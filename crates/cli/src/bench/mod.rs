@@ -10,3 +10,9 @@
 pub mod circuit;
 pub mod dcert;
 pub mod monitor;
+
+/// The median of `v` (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}

@@ -6,6 +6,7 @@
 //! monitoring leaves of block processing (1.00 = free). A Prometheus scrape happens at the
 //! scraper's pace (15 s by default), not per block; its cost is timed on its own.
 
+use super::median;
 use caspur_app::consensus_report::{ConsensusReport, Liveness};
 use caspur_app::error::ExecError;
 use caspur_app::validators::Validator;
@@ -42,11 +43,6 @@ pub struct MonitorBench {
 }
 
 const CHAIN: &str = "caspur-bench";
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 fn keys(n: usize, tag: u8) -> Result<Vec<AccountKey>, ExecError> {
     (0..n)
