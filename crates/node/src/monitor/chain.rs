@@ -286,12 +286,12 @@ impl ChainMetrics {
     }
 }
 
-/// Whether a break of `broken` (a type URL, or a package prefix ending in `.`) covers any
-/// spelling of `route` (a legacy alias and its canonical URL), as the breaker judges it.
+/// Whether a break of `broken` covers `route`: the breaker's own rule
+/// ([`circuit::covering_keys`] over every spelling of the route, as `check_route` does).
 fn covers(broken: &str, route: &str) -> bool {
     caspur_app::router::spellings(route)
         .iter()
-        .any(|s| *s == broken || (broken.ends_with('.') && s.starts_with(broken)))
+        .any(|s| circuit::covering_keys(s).any(|k| k == broken))
 }
 
 /// `part / whole` (0 when `whole` is 0).

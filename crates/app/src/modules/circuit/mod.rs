@@ -49,18 +49,20 @@ pub fn is_unbreakable(type_url: &str) -> bool {
     UNBREAKABLE.contains(&route)
 }
 
+/// The routes whose break covers `type_url`: the exact URL, then its package prefixes
+/// ("/cosmos.bank.v1beta1.MsgSend" is covered by "/cosmos.bank.v1beta1.", "/cosmos.bank." and
+/// "/cosmos."). One per dot, so checking them all is O(depth).
+pub fn covering_keys(type_url: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(type_url).chain(type_url.match_indices('.').map(|(i, _)| &type_url[..=i]))
+}
+
 /// The broken route covering `type_url`, if any: the exact URL, or a broken prefix.
 pub async fn covering(
     kv: &mut impl KvRead,
     type_url: &str,
 ) -> Result<Option<state::BrokenRoute>, ExecError> {
-    if let Some(b) = state::get_broken(kv, type_url).await? {
-        return Ok(Some(b));
-    }
-    // Package prefixes: "/cosmos.bank.v1beta1.MsgSend" is covered by "/cosmos.bank.v1beta1."
-    // and "/cosmos.bank." and "/cosmos.". One read per dot keeps the check O(depth).
-    for (i, _) in type_url.match_indices('.') {
-        if let Some(b) = state::get_broken(kv, &type_url[..=i]).await? {
+    for key in covering_keys(type_url) {
+        if let Some(b) = state::get_broken(kv, key).await? {
             return Ok(Some(b));
         }
     }
