@@ -1,12 +1,14 @@
 // The status board in a real headless Chromium (Debian's `chromium`, driven by
 // playwright-core) against a `caspurd dev` node, with every request not to the node blocked:
 // the page loads without console errors, its charts hold points from the chain, a circuit
-// break made during the test appears on the open page within 2 s without a reload, and
-// screenshots at desktop and phone widths are saved in tests/board/screenshots/.
+// break made during the test appears on the open page within 2 s without a reload, as do a
+// reported incident with its timeline and a governance upgrade plan with its readiness bar,
+// and screenshots at desktop and phone widths are saved in tests/board/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -148,11 +150,47 @@ test("the board draws the chain, follows it live and shows a circuit break withi
     .some((b) => b.textContent.startsWith("circuit_break")));
   assert.match(await page.locator("#status").textContent(), /alert/);
 
+  await incidentAndPlan(page, authority);
   await page.screenshot({ path: join(SHOTS, "board-desktop.png"), fullPage: true });
   assert.deepEqual(errors, []);
   assert.deepEqual(blocked, []);
   await context.close();
 });
+
+// A report sealed to the member and a governance upgrade plan, each on the open page; the
+// member's readiness signal fills the plan's bar.
+async function incidentAndPlan(page, authority) {
+  const report = join(dir, "report.md");
+  writeFileSync(report, "# Drain\nMsgSend lets anyone drain the community pool.\n");
+  tx("incident", "report", "--file", report, "--severity", "high", "--title", "bank drain");
+  await page.waitForFunction(() => [...document.querySelectorAll("#incidents .incident b")]
+    .some((b) => b.textContent === "#1 bank drain"));
+  // The reporter's severity is sealed with the report: none shows until triage.
+  assert.doesNotMatch(await page.locator("#incidents .incident div").first().textContent(),
+    /high|unspecified/);
+  assert.match(await page.locator("#incidents .incident ol").first().textContent(), /reported/);
+  assert.equal(await page.locator("#incidents-none").isHidden(), true);
+  assert.doesNotMatch(await page.locator("#incidents").textContent(), /community pool/,
+    "the sealed report stays sealed");
+
+  const height = (await boardState()).height + 2000;
+  const platform = `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
+  const sha256 = createHash("sha256").update(readFileSync(CASPURD)).digest("hex");
+  const info = JSON.stringify({ binaries: { [platform]: { url: `file://${CASPURD}`, sha256 } } });
+  const proposal = join(dir, "upgrade.json");
+  writeFileSync(proposal, JSON.stringify({
+    messages: [{ "@type": "/caspur.upgrade.v1.MsgSoftwareUpgrade", authority,
+      plan: { name: "v2", height, info, routes_to_reopen: [] } }],
+    deposit: "10000000ucsp", title: "Upgrade to v2", summary: "board test",
+  }));
+  tx("gov", "submit-proposal", proposal);
+  tx("gov", "vote", "2", "yes");
+  await page.waitForFunction((h) => document.querySelector("#plan p")?.textContent
+    .startsWith(`v2 (governance) at height ${h}`), height, { timeout: 30000 });
+  assert.match(await page.locator("#plan").textContent(), /ready: 0(\.0)? ?% of bonded power/);
+  tx("upgrade", "signal-ready", "v2", "--binary", CASPURD);
+  await page.waitForFunction(() => document.querySelector("#plan .bar div")?.style.width === "100%");
+}
 
 test("the board fits a phone's width", async () => {
   const { context, page, errors, blocked } = await open({ width: 390, height: 844 });

@@ -89,7 +89,8 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
-/// Governance (4 s voting) sets short upgrade notice and turns readiness off.
+/// Governance (4 s voting) sets short upgrade notice, turns readiness off and shortens the
+/// verification SLA to 3 s (so the report is overdue before its triage).
 fn fast_upgrades(node: &Node, dir: &Path) {
     let authority = node.json(&["query", "gov", "authority"])["authority"]
         .as_str()
@@ -102,7 +103,14 @@ fn fast_upgrades(node: &Node, dir: &Path) {
         "params": {"emergency_quorum": "0.666666666666666666", "min_notice": 8,
             "readiness_threshold": "0", "readiness_window": 2, "max_postponements": 3},
     });
-    let body = json!({"messages": [msg], "deposit": "10000000ucsp",
+    let mut incident = node.json(&["query", "incident", "params"])["params"].clone();
+    incident["verification_sla_secs"] = json!(3);
+    let sla = json!({
+        "@type": "/caspur.incident.v1.MsgUpdateParams",
+        "authority": authority,
+        "params": incident,
+    });
+    let body = json!({"messages": [msg, sla], "deposit": "10000000ucsp",
         "title": "Fast upgrades", "summary": "for the incident test"});
     std::fs::write(&proposal, body.to_string()).unwrap();
     node.tx_from(
@@ -120,7 +128,8 @@ fn an_incident_goes_from_sealed_report_to_postmortem_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("node");
     let (rpc_port, p2p) = (free_port(), free_port());
-    let node = Node::start_with(&home, rpc_port, p2p, &["--voting-period-secs", "4"]);
+    let (node, alerts) =
+        AlertWatch::dev_node(&home, (rpc_port, p2p), &["--voting-period-secs", "4"], &[]);
     fast_upgrades(&node, dir.path());
 
     // Seed a three-member dCERT, each member with its own sealing key.
@@ -253,6 +262,10 @@ fn an_incident_goes_from_sealed_report_to_postmortem_through_the_binary() {
         "{opened}"
     );
 
+    // Untriaged past its 3 s SLA, the report is overdue: the node alerts.
+    let overdue = alerts.wait_firing("incident_overdue", 30);
+    assert_eq!(overdue["key"], "1", "{overdue}");
+
     // 1–3. Triage, declaration (three of four), plan, reviews, announcement, updates.
     let step = |from: &str, args: &[&str]| {
         let mut full = vec!["tx", "incident"];
@@ -270,6 +283,9 @@ fn an_incident_goes_from_sealed_report_to_postmortem_through_the_binary() {
             "critical",
         ],
     );
+    // Triaged, it is no longer waiting on anyone's verification: resolved, once.
+    alerts.wait_resolved("incident_overdue", 30);
+    alerts.assert_fired_and_resolved_once("incident_overdue");
     step("dev", &["declare", "1"]);
     step("m3", &["declare", "1"]);
     let shown = node.json(&["query", "incident", "show", "1"]);

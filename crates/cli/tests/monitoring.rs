@@ -153,32 +153,13 @@ fn cometbft_metrics_exist_with_their_types_and_move_with_the_chain() {
     assert!(third.0.contains("\np2p_"), "runtime families missing");
 }
 
-/// Edits a TOML file of the node's home.
-fn edit_toml(path: &std::path::Path, edit: impl FnOnce(&mut toml::Value)) {
-    let mut v: toml::Value = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    edit(&mut v);
-    std::fs::write(path, toml::to_string(&v).unwrap()).unwrap();
-}
-
-/// The node's alert journal: (status, rule) of every transition, oldest first.
-fn journal(home: &std::path::Path) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(home.join("data/alerts/journal.jsonl")).unwrap_or_default();
-    text.lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .map(|e| {
-            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
-            (s(&e["status"]), s(&e["alert"]["rule"]))
-        })
-        .collect()
-}
-
 fn wait_journal(home: &std::path::Path, what: &str, done: impl Fn(&[(String, String)]) -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !done(&journal(home)) {
+    while !done(&alert_journal(home)) {
         assert!(
             std::time::Instant::now() < deadline,
             "{what}: {:?}",
-            journal(home)
+            alert_journal(home)
         );
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -224,7 +205,7 @@ fn slow_blocks_fire_the_stall_and_interval_alerts_once_each_across_a_restart() {
     wait_journal(&home, "stall fired and resolved", |j| {
         stalls(j, "resolved") >= 2
     });
-    let j = journal(&home);
+    let j = alert_journal(&home);
     let stall_steps: Vec<&str> = j
         .iter()
         .filter(|(_, r)| r == "block_stalled")
@@ -257,6 +238,61 @@ fn slow_blocks_fire_the_stall_and_interval_alerts_once_each_across_a_restart() {
     wait_journal(&home, "slow intervals resolved", |j| {
         slow(j, "resolved") == 1
     });
-    let j = journal(&home);
+    let j = alert_journal(&home);
     assert_eq!((slow(&j, "firing"), slow(&j, "resolved")), (1, 1), "{j:?}");
+}
+
+#[test]
+fn throughput_and_bonded_ratio_drops_fire_and_resolve_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let (node, watch) = AlertWatch::dev_node(
+        &home,
+        (free_port(), free_port()),
+        &[],
+        &[
+            ("throughput_min_tps", 0.2.into()),
+            ("bonded_drop_percent", 20.0.into()),
+            ("bonded_window_secs", 600.into()),
+        ],
+    );
+    // Throughput: a burst of 30 txs, then quiet. Once the burst has left the last 100 blocks
+    // (20 s of 200 ms blocks), the rate is far under the hour's and the alert fires; a
+    // second burst lifts it back over half the hour's and resolves it.
+    let key = dev_key();
+    let burst = |from: u64| {
+        for sequence in from..from + 30 {
+            let tx = serde_json::json!({ "tx": dev_send_tx(&key, sequence) });
+            let r = node.rpc("broadcast_tx_sync", tx).unwrap();
+            assert_eq!(r["code"], 0, "{r}");
+        }
+    };
+    let sequence = dev_sequence(&node);
+    burst(sequence);
+    let fired = watch.wait_firing("throughput_drop", 90);
+    assert!(
+        fired["summary"].as_str().unwrap().contains("last hour"),
+        "{fired}"
+    );
+    burst(sequence + 30);
+    watch.wait_resolved("throughput_drop", 30);
+    watch.assert_fired_and_resolved_once("throughput_drop");
+
+    // Bonded ratio: the validator unbonds half its self-delegation (the ratio halves within
+    // the minute) and fires; delegating it again resolves.
+    let validators = node.json(&["query", "staking", "validators"]);
+    let validator = validators["validators"][0]["operator_address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let half = "5000000ucsp";
+    node.tx_from("dev", &["tx", "staking", "unbond", &validator, half]);
+    let fired = watch.wait_firing("bonded_ratio_drop", 30);
+    assert!(
+        fired["summary"].as_str().unwrap().contains("from a peak"),
+        "{fired}"
+    );
+    node.tx_from("dev", &["tx", "staking", "delegate", &validator, half]);
+    watch.wait_resolved("bonded_ratio_drop", 30);
+    watch.assert_fired_and_resolved_once("bonded_ratio_drop");
 }

@@ -95,28 +95,6 @@ fn metrics_addr(base: u16, k: usize) -> String {
     format!("127.0.0.1:{}", base + 10 * k as u16 + 2)
 }
 
-/// Polls node 0's `/alerts` until `found` returns something (60 s at most).
-fn wait_alerts<T>(base: u16, what: &str, found: impl Fn(&Value) -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let url = format!("http://{}/alerts", metrics_addr(base, 0));
-        let alerts: Value = ureq::get(&url).call().unwrap().into_json().unwrap();
-        if let Some(x) = found(&alerts) {
-            return x;
-        }
-        assert!(Instant::now() < deadline, "{what}: {alerts}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
-/// Edits `config/app.toml` of `home`.
-fn edit_app_config(home: &Path, edit: impl FnOnce(&mut toml::Value)) {
-    let path = home.join("config/app.toml");
-    let mut cfg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    edit(&mut cfg);
-    std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
-}
-
 fn wait_all(net: &Net, height: u64, timeout: Duration) {
     for n in net.running() {
         n.wait_height(height, timeout);
@@ -149,18 +127,16 @@ fn four_validators_survive_a_kill_and_agree() {
     assert_eq!(homes.as_array().unwrap().len(), VALIDATORS);
     // 20-block epochs: the outage and the catch-up span several hand-overs.
     set_epoch_length(dir.path(), VALIDATORS, 20);
-    // Node 0 alerts on a validator missing 10 of the last 40 certificates, to a webhook.
-    let hook = Recorder::start();
-    edit_app_config(&dir.path().join("node0"), |app| {
-        app["alerts"]["missed_blocks"] = 10.into();
-        app["alerts"]["missed_window"] = 40.into();
-    });
-    edit_config(&dir.path().join("node0"), |cfg| {
-        let mut webhook = toml::Table::new();
-        webhook.insert("url".into(), hook.url.clone().into());
-        webhook.insert("max_per_minute".into(), 600.into());
-        cfg["incidents"]["webhooks"] = toml::Value::Array(vec![webhook.into()]);
-    });
+    // Node 0 alerts, to a webhook, on a validator missing 10 of the last 40 certificates and
+    // on less than 2/3 + 0.1 of the power signing the last 10 blocks (one of four missing
+    // from all ten leaves 75 %).
+    let watch = AlertWatch::new(&metrics_addr(base, 0), &dir.path().join("node0"));
+    watch.configure(&[
+        ("missed_blocks", 10.into()),
+        ("missed_window", 40.into()),
+        ("participation_margin", 0.1.into()),
+        ("participation_window", 10.into()),
+    ]);
     let mut net = Net::new(dir.path(), base, VALIDATORS);
     net.start_validators(3);
 
@@ -202,19 +178,14 @@ fn four_validators_survive_a_kill_and_agree() {
         Some(2.0),
         "two peers left"
     );
-    // Node 0's own alert fires for it.
-    let missing = wait_alerts(base, "missed blocks alert firing", |a| {
-        a["firing"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["rule"] == "validator_missed_blocks")
-            .cloned()
-    });
+    // Node 0's own alerts fire for it.
+    let missing = watch.wait_firing("validator_missed_blocks", 60);
     assert!(
         missing["summary"].as_str().unwrap().contains("missed"),
         "{missing}"
     );
+    let low = watch.wait_firing("participation_low", 60);
+    assert!(low["value"].as_f64().unwrap() < 0.767, "{low}");
 
     // Restart it: it catches up from the others and reports so truthfully.
     net.start(3);
@@ -257,37 +228,12 @@ fn four_validators_survive_a_kill_and_agree() {
         std::thread::sleep(Duration::from_millis(500));
     }
 
-    // Back and signing, it leaves the window: the alert resolves, once; the webhook got the
-    // firing and the resolution, once each.
-    wait_alerts(base, "missed blocks alert resolved", |a| {
-        let firing = a["firing"].as_array().unwrap();
-        (!firing
-            .iter()
-            .any(|f| f["rule"] == "validator_missed_blocks"))
-        .then_some(())
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let count = |status: &str| {
-        hook.bodies()
-            .iter()
-            .filter(|b| b["type"] == format!("alert.{status}"))
-            .filter(|b| b["data"]["alert"]["rule"] == "validator_missed_blocks")
-            .count()
-    };
-    while count("resolved") == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "no resolution delivered: {:?}",
-            hook.bodies()
-        );
-        std::thread::sleep(Duration::from_millis(200));
+    // Back and signing, it leaves the windows: each alert resolves, once, at `/alerts` and at
+    // the webhook.
+    for rule in ["participation_low", "validator_missed_blocks"] {
+        watch.wait_resolved(rule, 60);
+        watch.assert_fired_and_resolved_once(rule);
     }
-    assert_eq!(
-        (count("firing"), count("resolved")),
-        (1, 1),
-        "{:?}",
-        hook.bodies()
-    );
 
     // Every block and app hash agrees at every height all four have.
     let common = net.running().map(|n| n.height()).min().unwrap();
@@ -315,14 +261,6 @@ fn set_epoch_length(dir: &Path, nodes: usize, blocks: u64) {
     });
 }
 
-/// Edits a home's config.toml as a TOML document.
-fn edit_config(home: &Path, edit: impl FnOnce(&mut toml::Value)) {
-    let path = home.join("config/config.toml");
-    let mut cfg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    edit(&mut cfg);
-    std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
-}
-
 #[test]
 fn late_full_node_state_syncs_and_intruders_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -334,14 +272,17 @@ fn late_full_node_state_syncs_and_intruders_change_nothing() {
     set_epoch_length(dir.path(), nodes, 100);
     let intruder = homes[5]["pub_key"].as_str().unwrap().to_string();
     for k in 0..nodes {
-        edit_config(&dir.path().join(format!("node{k}")), |cfg| {
-            // Nobody admits node5.
-            let followers = cfg["p2p"]["followers"].as_array_mut().unwrap();
-            followers.retain(|f| f.as_str() != Some(intruder.as_str()));
-            if k == 4 {
-                cfg["statesync"]["min_distance_views"] = toml::Value::Integer(500);
-            }
-        });
+        edit_toml(
+            &dir.path().join(format!("node{k}/config/config.toml")),
+            |cfg| {
+                // Nobody admits node5.
+                let followers = cfg["p2p"]["followers"].as_array_mut().unwrap();
+                followers.retain(|f| f.as_str() != Some(intruder.as_str()));
+                if k == 4 {
+                    cfg["statesync"]["min_distance_views"] = toml::Value::Integer(500);
+                }
+            },
+        );
     }
     let mut net = Net::new(dir.path(), base, nodes);
     net.start_validators(5);

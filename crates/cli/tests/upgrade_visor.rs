@@ -97,6 +97,14 @@ impl Net {
         self.dir.path().join(format!("node{k}"))
     }
 
+    /// Watches node 0's alerts (its Prometheus address from `testnet init`) through a webhook
+    /// set in its config before it starts.
+    fn watch_node0(&self) -> AlertWatch {
+        let watch = AlertWatch::new(&format!("127.0.0.1:{}", self.base + 2), &self.home(0));
+        watch.configure(&[]);
+        watch
+    }
+
     fn rpc(&self, k: usize) -> String {
         format!("tcp://127.0.0.1:{}", self.base + 10 * k as u16 + 1)
     }
@@ -317,6 +325,7 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
     for k in 0..3 {
         net.place(k, "v2", v2_bin());
     }
+    let watch = net.watch_node0();
     net.start_all(120);
     let h0 = net.node(0).height();
     let height = h0 + 60;
@@ -332,6 +341,9 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
         std::thread::sleep(Duration::from_millis(300));
     };
     assert_eq!(height_of(&plan), height + 10, "postponed by the window");
+    // Node 0 alerts on the unready plan within 200 blocks of its height (the default rule).
+    let unready = watch.wait_firing("upgrade_readiness_low", 30);
+    assert_eq!(unready["key"], "v2", "{unready}");
     // Three of four (75 % of the power) signal with the binary's checksum.
     for k in 0..3 {
         net.tx(
@@ -341,6 +353,9 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
     }
     let readiness = net.json(2, &["query", "upgrade", "readiness"]);
     assert_eq!(readiness["ready_power"], "30", "{readiness}");
+    // 75 % is over the threshold: the alert resolves, once.
+    watch.wait_resolved("upgrade_readiness_low", 60);
+    watch.assert_fired_and_resolved_once("upgrade_readiness_low");
     // All four halt at the height; three visors switch and the chain continues on v2.
     for k in 0..3 {
         net.wait_status(k, "the completed upgrade", |s| {
@@ -419,6 +434,7 @@ fn emergency_upgrade_reopens_a_broken_route_and_a_wrong_checksum_is_refused() {
     }
     // Node 3 holds the wrong binary for the plan (v1's).
     net.place(3, "v2", bin());
+    let watch = net.watch_node0();
     net.start_all(120);
     let send = "/cosmos.bank.v1beta1.MsgSend";
     net.tx(
@@ -457,6 +473,8 @@ fn emergency_upgrade_reopens_a_broken_route_and_a_wrong_checksum_is_refused() {
     ]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("circuit breaker"));
+    let broken = watch.wait_firing("circuit_break", 30);
+    assert_eq!(broken["key"], send, "{broken}");
     // Three of four members approve a plan asking for the next block: scheduled min_notice ahead.
     let approved_at = net.node(0).height();
     for k in 0..3 {
@@ -504,6 +522,9 @@ fn emergency_upgrade_reopens_a_broken_route_and_a_wrong_checksum_is_refused() {
         net.json(0, &["query", "circuit", "broken-routes"])["routes"],
         json!([])
     );
+    // The reopening resolves the break's alert (fired under v1, resolved under v2), once.
+    watch.wait_resolved("circuit_break", 60);
+    watch.assert_fired_and_resolved_once("circuit_break");
     let sent = net.json(
         0,
         &[

@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod alerts;
+#[allow(unused_imports)]
+pub use alerts::*;
+
 /// CosmJS's faucet mnemonic: a known funded dev account.
 pub const MNEMONIC: &str = "economy stock theory fatal elder harbor betray wasp final emotion task crumble siren bottom lizard educate guess current outdoor pair theory focus wife stone";
 /// Its address (computed by CosmJS with prefix caspur).
@@ -17,13 +21,9 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_caspurd")
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1 (see [`free_port_block`]).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_port_block(1)
 }
 
 /// A running `caspurd dev`.
@@ -260,31 +260,45 @@ impl Drop for Node {
     }
 }
 
+/// Lowest port tests hand out.
+const PORTS_FROM: u16 = 20_000;
+/// First port past the range tests hand out: Linux's ephemeral range (32768+) is avoided, so
+/// outgoing connections made while a test runs cannot take its ports.
+const PORTS_UNTIL: u16 = 32_000;
+
 /// A base port from which `count` consecutive ports are all free on 127.0.0.1.
 ///
-/// The block lies below Linux's ephemeral range (32768+), so outgoing connections made while
-/// the test runs cannot take its ports.
+/// Ports are handed out in order from a start chosen at random per test process, so one
+/// process never hands out a port twice (a block's ports are not bound until its nodes start)
+/// and two processes rarely meet.
 pub fn free_port_block(count: u16) -> u16 {
-    let seed = std::process::id() as u64
-        ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos() as u64;
-    for attempt in 0..50u64 {
-        let span = 32_000 - 20_000 - count as u64;
-        let base = (20_000
-            + (seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(attempt * 7919))
-                % span) as u16;
-        let listeners: Vec<_> = (base..base + count)
-            .map(|p| TcpListener::bind(("127.0.0.1", p)))
-            .collect();
-        if listeners.iter().all(|l| l.is_ok()) {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: std::sync::OnceLock<AtomicU16> = std::sync::OnceLock::new();
+    let next = NEXT.get_or_init(|| {
+        let seed = std::process::id()
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+        AtomicU16::new(PORTS_FROM + (seed % u32::from(PORTS_UNTIL - PORTS_FROM - 1_000)) as u16)
+    });
+    for _ in 0..1_000 {
+        let base = next.fetch_add(count, Ordering::Relaxed);
+        if base.saturating_add(count) > PORTS_UNTIL {
+            let _ = next.compare_exchange(
+                base.wrapping_add(count),
+                PORTS_FROM,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+            continue;
+        }
+        let all_free = (base..base + count).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok());
+        if all_free {
             return base;
         }
     }
-    panic!("no block of {count} free ports");
+    panic!("no block of {count} free ports below {PORTS_UNTIL}");
 }
 
 /// One JSON-RPC call; `None` on transport failure or an error answer.

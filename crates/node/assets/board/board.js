@@ -47,6 +47,13 @@ function pctAxis(v) {
   return (Math.abs(p) >= 1 || p === 0 ? p.toFixed(0) : p.toExponential(0)) + "%";
 }
 
+// Every chart starts at zero, so that millisecond jitter does not read as a swing;
+// participation is a share and spans 0-100 %.
+function yRange(key) {
+  if (key === "participation") return [0, 1];
+  return (u, min, max) => [0, max > 0 ? max * 1.25 : 1];
+}
+
 function chartWidth(box) {
   return Math.max(200, box.clientWidth);
 }
@@ -59,7 +66,7 @@ function drawCharts(chart) {
       charts[key] = new uPlot({
         width: chartWidth(box), height: 160,
         legend: { show: false },
-        scales: { x: { time: true } },
+        scales: { x: { time: true }, y: { range: yRange(key) } },
         axes: [
           { stroke: "#8b98a5", grid: { stroke: "#2b3640" } },
           { stroke: "#8b98a5", grid: { stroke: "#2b3640" }, size: 76,
@@ -139,8 +146,9 @@ function drawIncidents(incidents) {
       el("li", { textContent: when(s.time) + " · " + s.action + (s.text ? ": " + s.text : "") }));
     return el("div", { className: "incident" },
       el("b", { textContent: "#" + i.id + " " + (i.title || "(sealed report)") }),
-      el("div", { className: "muted", textContent: i.state + (i.severity ? " · " + i.severity : "") +
-        (i.sla_overdue || i.disclosure_overdue ? " · overdue" : "") }),
+      el("div", { className: "muted", textContent: i.state +
+        (i.severity && i.severity !== "unspecified" ? " · " + i.severity : "") +
+        (i.overdue ? " · past its " + i.overdue : "") }),
       el("ol", {}, ...steps));
   }));
 }

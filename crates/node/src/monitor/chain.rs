@@ -245,7 +245,7 @@ impl ChainMetrics {
         let overdue = h
             .incidents
             .iter()
-            .filter(|i| i.sla_overdue || i.disclosure_overdue)
+            .filter(|i| incident::lifecycle::overdue_deadline(i).is_some())
             .count();
         self.incidents_overdue.set(overdue as i64);
         match &h.plan {

@@ -43,7 +43,11 @@ struct MinuteSample {
     /// Signed and set power summed over every block so far.
     signed_power: u128,
     set_power: u128,
+    /// The bonded ratio after the minute's latest block (the chart's point).
     bonded_ratio: Option<f64>,
+    /// The highest bonded ratio seen within the minute (what a drop is measured from, so a
+    /// drop inside one minute is seen).
+    bonded_peak: Option<f64>,
 }
 
 /// Chart series over the last day: one point a minute, then one per recent block after the
@@ -107,6 +111,7 @@ impl Windows {
                 signed_power: self.signed_power,
                 set_power: self.set_power,
                 bonded_ratio: None,
+                bonded_peak: None,
             });
         }
         while self.day.len() > DAY_SAMPLES
@@ -123,6 +128,7 @@ impl Windows {
     pub fn set_bonded_ratio(&mut self, ratio: f64) {
         if let Some(m) = self.day.back_mut() {
             m.bonded_ratio = Some(ratio);
+            m.bonded_peak = Some(m.bonded_peak.map_or(ratio, |p| p.max(ratio)));
         }
     }
 
@@ -148,9 +154,19 @@ impl Windows {
     /// Signed power over set power across the recent blocks that carry a certificate
     /// (1 when none does yet: nobody is known to have missed).
     pub fn participation(&self) -> f64 {
-        let (signed, total) = self.recent.iter().fold((0u128, 0u128), |(s, t), b| {
-            (s + b.signed_power as u128, t + b.set_power as u128)
-        });
+        self.participation_over(RECENT_BLOCKS)
+    }
+
+    /// [`Windows::participation`] over the last `blocks` blocks only.
+    pub fn participation_over(&self, blocks: usize) -> f64 {
+        let (signed, total) = self
+            .recent
+            .iter()
+            .rev()
+            .take(blocks)
+            .fold((0u128, 0u128), |(s, t), b| {
+                (s + b.signed_power as u128, t + b.set_power as u128)
+            });
         if total == 0 {
             return 1.0;
         }
@@ -186,7 +202,7 @@ impl Windows {
         self.day
             .iter()
             .filter(|m| last.saturating_sub(m.time_ms) <= span_ms)
-            .filter_map(|m| m.bonded_ratio)
+            .filter_map(|m| m.bonded_peak)
             .reduce(f64::max)
     }
 
@@ -332,7 +348,8 @@ mod tests {
         assert_eq!(w.interval_p95(), Some(3.0));
         assert_eq!(w.missed_counts(10).get(&key), Some(&5));
         assert_eq!(w.missed_counts(1000).get(&key), Some(&10));
-        assert_eq!(w.bonded_ratio_max_over(3_600_000), Some(0.5));
+        // The minute's peak is kept though later blocks of the minute were lower.
+        assert_eq!(w.bonded_ratio_max_over(3_600_000), Some(0.8));
         let tps = w.txs_per_second_over(3_600_000).unwrap_or_default();
         assert!(tps > 0.0, "{tps}");
     }

@@ -44,6 +44,17 @@ pub fn state_of(i: &pb::Incident) -> State {
     State::try_from(i.state).unwrap_or(State::Unspecified)
 }
 
+/// The deadline incident `i` is past now, if any: still reported after the verification SLA,
+/// or resolved without a post-mortem after the disclosure deadline. (The stored flags record
+/// that a deadline was missed; acting on the incident ends the overdue state.)
+pub fn overdue_deadline(i: &pb::Incident) -> Option<&'static str> {
+    match state_of(i) {
+        State::Reported if i.sla_overdue => Some("verification SLA"),
+        State::Resolved if i.disclosure_overdue => Some("disclosure deadline"),
+        _ => None,
+    }
+}
+
 /// The state's name as users see it (`plan_proposed`).
 pub fn name(s: State) -> &'static str {
     match s {

@@ -2,7 +2,7 @@
 //! evaluation: given what the monitor has seen, which conditions hold now. Each condition has
 //! a key (the route, the incident, the validator…) so that two breaks are two alerts.
 
-use super::super::window::{Windows, MAX_MISSED_WINDOW};
+use super::super::window::{Windows, MAX_MISSED_WINDOW, RECENT_BLOCKS};
 use caspur_app::health::ChainHealth;
 use serde::{Deserialize, Serialize};
 
@@ -38,8 +38,11 @@ pub struct AlertRules {
     pub bonded_drop_percent: f64,
     /// … this many seconds.
     pub bonded_window_secs: u64,
-    /// `participation_low`: signed power share of the last 100 blocks below 2/3 + this.
+    /// `participation_low`: signed power share of the last `participation_window` blocks
+    /// below 2/3 + this.
     pub participation_margin: f64,
+    /// … over this many blocks (at most the 100 the windows keep).
+    pub participation_window: u32,
     /// `validator_missed_blocks`: a validator missing from this many certificates of …
     pub missed_blocks: u32,
     /// … the last this many blocks.
@@ -60,6 +63,7 @@ impl Default for AlertRules {
             bonded_drop_percent: 10.0,
             bonded_window_secs: 3600,
             participation_margin: 0.05,
+            participation_window: RECENT_BLOCKS as u32,
             missed_blocks: 50,
             missed_window: 100,
             readiness_blocks: 200,
@@ -117,6 +121,11 @@ impl AlertRules {
         if !(0.0..=1.0 / 3.0).contains(&self.participation_margin) {
             return Err("[alerts] participation_margin must be in [0, 1/3]".into());
         }
+        if !(1..=RECENT_BLOCKS).contains(&(self.participation_window as usize)) {
+            return Err(format!(
+                "[alerts] participation_window must be 1…{RECENT_BLOCKS}"
+            ));
+        }
         let window = self.missed_window as usize;
         if window == 0 || window > MAX_MISSED_WINDOW {
             return Err(format!(
@@ -173,12 +182,16 @@ impl AlertRules {
                 ));
             }
         }
-        let participation = w.participation();
+        let participation = w.participation_over(self.participation_window as usize);
         if participation < 2.0 / 3.0 + self.participation_margin {
             out.push(chain_wide(
                 "participation_low",
                 participation,
-                format!("{:.1} % of voting power signs", participation * 100.0),
+                format!(
+                    "{:.1} % of voting power signed the last {} blocks",
+                    participation * 100.0,
+                    self.participation_window
+                ),
             ));
         }
         for (key, missed) in w.missed_counts(self.missed_window as usize) {
@@ -233,15 +246,9 @@ fn emergency_rules(r: &AlertRules, h: &ChainHealth, w: &Windows, out: &mut Vec<C
             ),
         });
     }
-    for i in h
-        .incidents
-        .iter()
-        .filter(|i| i.sla_overdue || i.disclosure_overdue)
-    {
-        let deadline = if i.sla_overdue {
-            "verification SLA"
-        } else {
-            "disclosure deadline"
+    for i in &h.incidents {
+        let Some(deadline) = caspur_app::modules::incident::lifecycle::overdue_deadline(i) else {
+            continue;
         };
         out.push(Condition {
             rule: "incident_overdue",

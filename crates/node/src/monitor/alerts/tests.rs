@@ -140,6 +140,7 @@ fn the_emergency_rules_fire_on_a_break_an_overdue_incident_and_an_unready_plan()
     });
     bad.incidents.push(incident_pb::Incident {
         id: 3,
+        state: incident_pb::State::Reported as i32,
         sla_overdue: true,
         ..Default::default()
     });
@@ -165,16 +166,73 @@ fn the_emergency_rules_fire_on_a_break_an_overdue_incident_and_an_unready_plan()
 }
 
 #[test]
-fn a_bonded_ratio_drop_within_the_window_fires() {
+fn an_incident_acted_on_is_no_longer_overdue() {
+    let rules = AlertRules::default();
+    let mut w = Windows::default();
+    blocks(&mut w, 1, 10, 0);
+    let mut h = health();
+    for (id, state, sla, disclosure) in [
+        (1, incident_pb::State::Verified, true, false),
+        (2, incident_pb::State::Closed, false, true),
+        (3, incident_pb::State::Resolved, false, true),
+    ] {
+        h.incidents.push(incident_pb::Incident {
+            id,
+            state: state as i32,
+            sla_overdue: sla,
+            disclosure_overdue: disclosure,
+            ..Default::default()
+        });
+    }
+    let now = rules.evaluate(&inputs(&w, Some(&h), 9_500));
+    let overdue: Vec<_> = now
+        .iter()
+        .filter(|c| c.rule == "incident_overdue")
+        .collect();
+    assert_eq!(overdue.len(), 1, "{now:?}");
+    assert_eq!(overdue[0].key, "3");
+    assert!(overdue[0].summary.contains("disclosure"));
+}
+
+#[test]
+fn a_bonded_ratio_drop_within_one_minute_fires_and_a_recovery_resolves_it() {
     let rules = AlertRules::default();
     let mut w = Windows::default();
     blocks(&mut w, 1, 200, 0);
+    // As the node does: the ratio after each block is recorded before the rules run.
     w.set_bonded_ratio(0.6);
     let before = rules.evaluate(&inputs(&w, Some(&health()), 199_500));
     let mut low = health();
     low.pool.bonded = 500;
+    w.set_bonded_ratio(0.5);
     let after = rules.evaluate(&inputs(&w, Some(&low), 199_500));
-    fires_then_resolves("bonded_ratio_drop", after, before);
+    w.set_bonded_ratio(0.6);
+    let recovered = rules.evaluate(&inputs(&w, Some(&health()), 199_500));
+    assert!(!before.iter().any(|c| c.rule == "bonded_ratio_drop"));
+    assert!(recovered == before);
+    fires_then_resolves("bonded_ratio_drop", after, recovered);
+}
+
+#[test]
+fn participation_is_judged_over_its_own_window() {
+    let rules = AlertRules {
+        participation_margin: 0.1,
+        participation_window: 10,
+        ..AlertRules::default()
+    };
+    let mut w = Windows::default();
+    blocks(&mut w, 1, 91, 0);
+    // A quarter of the power misses the last ten blocks: 75 % against 76.7 %.
+    let absent = [7u8; 32];
+    for h in 91..=100 {
+        w.push(sample(h, h * 1000, 0, 3, 4), vec![absent]);
+    }
+    let low = rules.evaluate(&inputs(&w, None, 100_000));
+    assert!(w.participation() > 0.97);
+    // One block with everyone again lifts the ten-block share over the line.
+    w.push(sample(101, 101_000, 0, 4, 4), Vec::new());
+    let back = rules.evaluate(&inputs(&w, None, 101_000));
+    fires_then_resolves("participation_low", low, back);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use crate::monitor::cometbft::address_of;
 use caspur_app::context::Unmetered;
 use caspur_app::health::ChainHealth;
-use caspur_app::modules::incident::{state, view};
+use caspur_app::modules::incident::{lifecycle, state, view};
 use caspur_store::StateScan;
 use serde_json::{json, Value};
 
@@ -30,7 +30,10 @@ pub async fn incidents<S: StateScan>(s: &S, h: &ChainHealth) -> Vec<Value> {
                 }
             }
         }
-        out.push(view::incident_json(i, &steps));
+        let mut public = view::incident_json(i, &steps);
+        // The deadline it is past now (the record's flags only say one was missed once).
+        public["overdue"] = json!(lifecycle::overdue_deadline(i));
+        out.push(public);
     }
     out
 }
