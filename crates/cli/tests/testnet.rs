@@ -2,7 +2,8 @@
 //!
 //! - Four validators: txs go in through JSON-RPC, one validator is killed with SIGKILL while the
 //!   others keep finalizing txs, and on restart it catches up and agrees with the others on
-//!   every block and app hash.
+//!   every block and app hash; node 0's alerts (missed blocks, participation, then a stall
+//!   with two of four stopped) fire and resolve once each.
 //! - A full node started from genesis after 1,000+ blocks catches up by state sync and then by
 //!   blocks, matches the validators' app hashes and takes txs; meanwhile garbage bytes on a
 //!   validator's p2p port and a node whose key nobody admitted change nothing.
@@ -127,11 +128,12 @@ fn four_validators_survive_a_kill_and_agree() {
     assert_eq!(homes.as_array().unwrap().len(), VALIDATORS);
     // 20-block epochs: the outage and the catch-up span several hand-overs.
     set_epoch_length(dir.path(), VALIDATORS, 20);
-    // Node 0 alerts, to a webhook, on a validator missing 10 of the last 40 certificates and
-    // on less than 2/3 + 0.1 of the power signing the last 10 blocks (one of four missing
-    // from all ten leaves 75 %).
+    // Node 0 alerts, to a webhook, on a validator missing 10 of the last 40 certificates, on
+    // less than 2/3 + 0.1 of the power signing the last 10 blocks (one of four missing from
+    // all ten leaves 75 %) and on 8 s without a block.
     let watch = AlertWatch::new(&metrics_addr(base, 0), &dir.path().join("node0"));
     watch.configure(&[
+        ("stall_secs", 8.into()),
         ("missed_blocks", 10.into()),
         ("missed_window", 40.into()),
         ("participation_margin", 0.1.into()),
@@ -251,6 +253,20 @@ fn four_validators_survive_a_kill_and_agree() {
             assert!(found.is_some(), "tx {hash} missing on {}", n.rpc);
         }
     }
+
+    // Two of four stopped: no quorum, no blocks, and node 0 alerts on the stall. Both back,
+    // the chain moves on and its first block resolves the alert, once.
+    let halted = net.node(0).height();
+    for k in [2, 3] {
+        net.nodes[k].take().unwrap().kill9();
+    }
+    watch.wait_firing("block_stalled", 60);
+    net.start(2);
+    net.start(3);
+    net.node(0)
+        .wait_height(halted + 3, Duration::from_secs(120));
+    watch.wait_resolved("block_stalled", 30);
+    watch.assert_fired_and_resolved_once("block_stalled");
 }
 
 /// Sets `consensus.epoch_length` in the shared genesis of every home (before any start), so the

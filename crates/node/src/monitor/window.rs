@@ -196,6 +196,33 @@ impl Windows {
         Some(self.total_txs.saturating_sub(from.total_txs) as f64 * 1000.0 / elapsed as f64)
     }
 
+    /// Whether the minute samples within `span_ms` of the latest block reach back before the
+    /// recent blocks (otherwise the two windows hold the same blocks and cannot be compared).
+    pub fn reaches_before_recent(&self, span_ms: u64) -> bool {
+        let (Some(first), Some(last)) = (self.recent.front(), self.recent.back()) else {
+            return false;
+        };
+        self.day
+            .iter()
+            .find(|m| last.time_ms.saturating_sub(m.time_ms) <= span_ms)
+            .is_some_and(|m| m.time_ms < first.time_ms)
+    }
+
+    /// How many of the last `blocks` blocks carry a certificate.
+    pub fn certified_over(&self, blocks: usize) -> usize {
+        self.recent
+            .iter()
+            .rev()
+            .take(blocks)
+            .filter(|b| b.set_power > 0)
+            .count()
+    }
+
+    /// How many blocks the missed-signer window holds.
+    pub fn missed_len(&self) -> usize {
+        self.missed.len()
+    }
+
     /// The highest bonded ratio sampled within `span_ms` of the latest block.
     pub fn bonded_ratio_max_over(&self, span_ms: u64) -> Option<f64> {
         let last = self.recent.back()?.time_ms;

@@ -2,7 +2,7 @@
 //! resolves once when it stops. The firing set is saved after every change, so a restart
 //! neither fires again what was already firing nor forgets to resolve what cleared meanwhile.
 
-use super::rules::Condition;
+use super::rules::Evaluation;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
@@ -66,11 +66,12 @@ impl Engine {
         }
     }
 
-    /// Applies the conditions that hold now; returns what changed, firings first.
-    pub fn step(&mut self, holding: Vec<Condition>, now: &str, height: u64) -> Vec<Transition> {
+    /// Applies an evaluation: what holds and did not fire fires; what fires, no longer holds
+    /// and whose rule was judged resolves. Returns what changed, firings first.
+    pub fn step(&mut self, now_found: Evaluation, now: &str, height: u64) -> Vec<Transition> {
         let mut changes = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
-        for c in holding {
+        for c in now_found.holding {
             let id = (c.rule.to_string(), c.key.clone());
             seen.insert(id.clone());
             match self.firing.get_mut(&id) {
@@ -95,7 +96,7 @@ impl Engine {
         let cleared: Vec<_> = self
             .firing
             .keys()
-            .filter(|id| !seen.contains(*id))
+            .filter(|id| !seen.contains(*id) && now_found.judged.contains(id.0.as_str()))
             .cloned()
             .collect();
         for id in cleared {

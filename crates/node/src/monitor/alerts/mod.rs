@@ -9,4 +9,4 @@ pub mod rules;
 mod tests;
 
 pub use engine::{Alert, Engine, Transition};
-pub use rules::{AlertRules, Condition, Inputs};
+pub use rules::{AlertRules, Condition, Evaluation, Inputs};

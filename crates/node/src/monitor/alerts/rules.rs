@@ -74,6 +74,44 @@ impl Default for AlertRules {
 /// A rule's name, as `/alerts` and webhooks show it.
 pub type RuleName = &'static str;
 
+/// Every rule.
+pub const RULES: &[RuleName] = &[
+    "block_stalled",
+    "block_interval_slow",
+    "throughput_drop",
+    "participation_low",
+    "validator_missed_blocks",
+    "bonded_ratio_drop",
+    "circuit_break",
+    "incident_overdue",
+    "upgrade_readiness_low",
+];
+
+/// What the rules found now.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Evaluation {
+    /// The conditions that hold.
+    pub holding: Vec<Condition>,
+    /// The rules that had the data to judge. A rule without it (its window still filling
+    /// after a start, no health read yet) leaves its firing alerts as they are rather than
+    /// resolving them for want of data.
+    pub judged: std::collections::BTreeSet<RuleName>,
+}
+
+impl Evaluation {
+    fn judge(&mut self, rule: RuleName, condition: Option<(String, f64, String)>) {
+        self.judged.insert(rule);
+        if let Some((key, value, summary)) = condition {
+            self.holding.push(Condition {
+                rule,
+                key,
+                value,
+                summary,
+            });
+        }
+    }
+}
+
 /// One condition that holds now.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Condition {
@@ -138,144 +176,158 @@ impl AlertRules {
         Ok(())
     }
 
-    /// The conditions that hold now.
-    pub fn evaluate(&self, i: &Inputs<'_>) -> Vec<Condition> {
+    /// The conditions that hold now, and which rules could be judged.
+    pub fn evaluate(&self, i: &Inputs<'_>) -> Evaluation {
+        let mut e = Evaluation::default();
         if !self.enable {
-            return Vec::new();
+            // Switched off: nothing holds, so whatever fired resolves.
+            e.judged.extend(RULES.iter().copied());
+            return e;
         }
-        let mut out = Vec::new();
-        self.chain_rules(i, &mut out);
+        self.chain_rules(i, &mut e);
+        self.participation_rules(i.windows, &mut e);
         if let Some(h) = i.health {
-            emergency_rules(self, h, i.windows, &mut out);
+            emergency_rules(self, h, i.windows, &mut e);
         }
-        out
+        e
     }
 
-    fn chain_rules(&self, i: &Inputs<'_>, out: &mut Vec<Condition>) {
+    fn chain_rules(&self, i: &Inputs<'_>, e: &mut Evaluation) {
         let w = i.windows;
         let quiet_ms = i
             .now_ms
             .saturating_sub(i.last_block_seen_ms.unwrap_or(i.started_ms));
-        if quiet_ms > self.stall_secs * 1000 {
-            let secs = quiet_ms as f64 / 1000.0;
-            out.push(chain_wide(
-                "block_stalled",
-                secs,
-                format!("no block for {secs:.0} s"),
-            ));
-        }
-        if let Some(p95) = w.interval_p95().filter(|p| *p > self.interval_p95_secs) {
-            out.push(chain_wide(
+        let secs = quiet_ms as f64 / 1000.0;
+        e.judge(
+            "block_stalled",
+            (quiet_ms > self.stall_secs * 1000)
+                .then(|| chain_wide(secs, format!("no block for {secs:.0} s"))),
+        );
+        if let Some(p95) = w.interval_p95() {
+            e.judge(
                 "block_interval_slow",
-                p95,
-                format!("block interval p95 {p95:.2} s over the last 100 blocks"),
-            ));
+                (p95 > self.interval_p95_secs).then(|| {
+                    chain_wide(
+                        p95,
+                        format!("block interval p95 {p95:.2} s over the last 100 blocks"),
+                    )
+                }),
+            );
         }
-        let hour = w.txs_per_second_over(3_600_000);
-        if let Some(hour) = hour.filter(|h| *h >= self.throughput_min_tps) {
+        const HOUR_MS: u64 = 3_600_000;
+        if let Some(hour) = w
+            .txs_per_second_over(HOUR_MS)
+            .filter(|_| w.reaches_before_recent(HOUR_MS))
+        {
             let now = w.txs_per_second();
-            if now < hour * (1.0 - self.throughput_drop_percent / 100.0) {
-                out.push(chain_wide(
-                    "throughput_drop",
-                    now,
-                    format!("{now:.2} tx/s against {hour:.2} tx/s over the last hour"),
-                ));
-            }
+            let dropped = hour >= self.throughput_min_tps
+                && now < hour * (1.0 - self.throughput_drop_percent / 100.0);
+            e.judge(
+                "throughput_drop",
+                dropped.then(|| {
+                    chain_wide(
+                        now,
+                        format!("{now:.2} tx/s against {hour:.2} tx/s over the last hour"),
+                    )
+                }),
+            );
         }
-        let participation = w.participation_over(self.participation_window as usize);
-        if participation < 2.0 / 3.0 + self.participation_margin {
-            out.push(chain_wide(
+    }
+
+    fn participation_rules(&self, w: &Windows, e: &mut Evaluation) {
+        let window = self.participation_window as usize;
+        if w.certified_over(window) >= window {
+            let participation = w.participation_over(window);
+            e.judge(
                 "participation_low",
-                participation,
-                format!(
-                    "{:.1} % of voting power signed the last {} blocks",
-                    participation * 100.0,
-                    self.participation_window
-                ),
-            ));
+                (participation < 2.0 / 3.0 + self.participation_margin).then(|| {
+                    chain_wide(
+                        participation,
+                        format!(
+                            "{:.1} % of voting power signed the last {window} blocks",
+                            participation * 100.0
+                        ),
+                    )
+                }),
+            );
         }
-        for (key, missed) in w.missed_counts(self.missed_window as usize) {
-            if missed >= self.missed_blocks {
-                let address = super::super::cometbft::address_of(&key);
-                out.push(Condition {
-                    rule: "validator_missed_blocks",
-                    summary: format!(
-                        "validator {address} missed {missed} of the last {} blocks",
-                        self.missed_window
-                    ),
-                    key: address,
-                    value: missed as f64,
-                });
+        let missed_window = self.missed_window as usize;
+        if w.missed_len() >= missed_window {
+            e.judge("validator_missed_blocks", None);
+            for (key, missed) in w.missed_counts(missed_window) {
+                if missed >= self.missed_blocks {
+                    let address = super::super::cometbft::address_of(&key);
+                    let summary = format!(
+                        "validator {address} missed {missed} of the last {missed_window} blocks"
+                    );
+                    e.judge(
+                        "validator_missed_blocks",
+                        Some((address, missed as f64, summary)),
+                    );
+                }
             }
         }
     }
 }
 
-fn chain_wide(rule: RuleName, value: f64, summary: String) -> Condition {
-    Condition {
-        rule,
-        key: String::new(),
-        value,
-        summary,
-    }
+/// A chain-wide condition (no key).
+fn chain_wide(value: f64, summary: String) -> (String, f64, String) {
+    (String::new(), value, summary)
 }
 
-fn emergency_rules(r: &AlertRules, h: &ChainHealth, w: &Windows, out: &mut Vec<Condition>) {
+fn emergency_rules(r: &AlertRules, h: &ChainHealth, w: &Windows, e: &mut Evaluation) {
     let ratio = super::super::chain::ratio(h.pool.bonded, h.pool.supply);
     if let Some(peak) = w.bonded_ratio_max_over(r.bonded_window_secs * 1000) {
-        if ratio < peak * (1.0 - r.bonded_drop_percent / 100.0) {
-            out.push(chain_wide(
-                "bonded_ratio_drop",
-                ratio,
-                format!(
-                    "bonded ratio {:.2} % from a peak of {:.2} %",
-                    ratio * 100.0,
-                    peak * 100.0
-                ),
-            ));
+        let summary = format!(
+            "bonded ratio {:.2} % from a peak of {:.2} %",
+            ratio * 100.0,
+            peak * 100.0
+        );
+        e.judge(
+            "bonded_ratio_drop",
+            (ratio < peak * (1.0 - r.bonded_drop_percent / 100.0))
+                .then(|| chain_wide(ratio, summary)),
+        );
+    }
+    e.judge("circuit_break", None);
+    for b in &h.broken_routes {
+        let summary = format!(
+            "{} broken by {} at height {}: {}",
+            b.route, b.by, b.height, b.reason
+        );
+        e.judge(
+            "circuit_break",
+            Some((b.route.clone(), b.height as f64, summary)),
+        );
+    }
+    e.judge("incident_overdue", None);
+    for i in &h.incidents {
+        if let Some(deadline) = caspur_app::modules::incident::lifecycle::overdue_deadline(i) {
+            let summary = format!("incident {} is past its {deadline}", i.id);
+            e.judge(
+                "incident_overdue",
+                Some((i.id.to_string(), i.id as f64, summary)),
+            );
         }
     }
-    for b in &h.broken_routes {
-        out.push(Condition {
-            rule: "circuit_break",
-            key: b.route.clone(),
-            value: b.height as f64,
-            summary: format!(
-                "{} broken by {} at height {}: {}",
-                b.route, b.by, b.height, b.reason
-            ),
-        });
-    }
-    for i in &h.incidents {
-        let Some(deadline) = caspur_app::modules::incident::lifecycle::overdue_deadline(i) else {
-            continue;
-        };
-        out.push(Condition {
-            rule: "incident_overdue",
-            key: i.id.to_string(),
-            value: i.id as f64,
-            summary: format!("incident {} is past its {deadline}", i.id),
-        });
-    }
+    e.judge("upgrade_readiness_low", None);
     let latest = w.last().map_or(0, |b| b.height);
     if let Some(p) = &h.plan {
         let share = super::super::chain::ratio(p.ready_power as u128, p.total_power as u128);
-        let near = p.height.saturating_sub(latest) <= r.readiness_blocks;
+        let left = p.height.saturating_sub(latest);
         let threshold = p.threshold.atomics() as f64 / caspur_types::Dec::ONE.atomics() as f64;
-        if near && share < threshold {
-            out.push(Condition {
-                rule: "upgrade_readiness_low",
-                key: p.name.clone(),
-                value: share,
-                summary: format!(
-                    "plan {} at height {} is {} blocks away with {:.1} % ready (needs {:.1} %)",
-                    p.name,
-                    p.height,
-                    p.height.saturating_sub(latest),
-                    share * 100.0,
-                    threshold * 100.0
-                ),
-            });
+        if left <= r.readiness_blocks && share < threshold {
+            let summary = format!(
+                "plan {} at height {} is {left} blocks away with {:.1} % ready (needs {:.1} %)",
+                p.name,
+                p.height,
+                share * 100.0,
+                threshold * 100.0
+            );
+            e.judge(
+                "upgrade_readiness_low",
+                Some((p.name.clone(), share, summary)),
+            );
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Each rule driven into its condition and out again through the engine: it fires once and
 //! resolves once.
 
+use super::rules::RULES;
 use super::*;
 use crate::monitor::window::{BlockSample, Windows};
 use caspur_app::health::ChainHealth;
@@ -37,7 +38,7 @@ fn inputs<'a>(w: &'a Windows, h: Option<&'a ChainHealth>, now_ms: u64) -> Inputs
 
 /// Runs `rules` over two situations and checks that `rule` fires in the first, once, and
 /// resolves in the second, once.
-fn fires_then_resolves(rule: &str, first: Vec<Condition>, second: Vec<Condition>) {
+fn fires_then_resolves(rule: &str, first: Evaluation, second: Evaluation) {
     let mut engine = Engine::open(None);
     let fired = engine.step(first.clone(), "t1", 1);
     let of_rule = |ts: &[Transition], status: &str| {
@@ -62,7 +63,7 @@ fn a_stall_fires_and_a_new_block_resolves_it() {
     let mut w = Windows::default();
     blocks(&mut w, 1, 10, 0);
     let stalled = rules.evaluate(&inputs(&w, None, 9_000 + 31_000));
-    assert!(stalled.iter().any(|c| c.rule == "block_stalled"));
+    assert!(stalled.holding.iter().any(|c| c.rule == "block_stalled"));
     blocks(&mut w, 10, 11, 0);
     let moving = rules.evaluate(&inputs(&w, None, 10_000 + 500));
     fires_then_resolves("block_stalled", stalled, moving);
@@ -91,7 +92,7 @@ fn a_throughput_drop_against_the_hour_fires() {
     let steady = rules.evaluate(&inputs(&w, None, 3_599_000));
     blocks(&mut w, 3_600, 3_700, 0);
     let dropped = rules.evaluate(&inputs(&w, None, 3_699_000));
-    assert!(!steady.iter().any(|c| c.rule == "throughput_drop"));
+    assert!(!steady.holding.iter().any(|c| c.rule == "throughput_drop"));
     fires_then_resolves("throughput_drop", dropped, steady);
 }
 
@@ -106,10 +107,11 @@ fn low_participation_and_a_missing_validator_fire() {
     }
     let bad = rules.evaluate(&inputs(&w, None, 100_000));
     let mut good = Windows::default();
-    blocks(&mut good, 1, 100, 0);
-    let fine = rules.evaluate(&inputs(&good, None, 99_000));
+    blocks(&mut good, 1, 101, 0);
+    let fine = rules.evaluate(&inputs(&good, None, 100_000));
     fires_then_resolves("participation_low", bad.clone(), fine.clone());
     let missed: Vec<_> = bad
+        .holding
         .iter()
         .filter(|c| c.rule == "validator_missed_blocks")
         .collect();
@@ -158,7 +160,7 @@ fn the_emergency_rules_fire_on_a_break_an_overdue_incident_and_an_unready_plan()
     for rule in ["circuit_break", "incident_overdue", "upgrade_readiness_low"] {
         fires_then_resolves(rule, now.clone(), fine.clone());
     }
-    let broken = now.iter().find(|c| c.rule == "circuit_break");
+    let broken = now.holding.iter().find(|c| c.rule == "circuit_break");
     assert_eq!(
         broken.map(|c| c.key.as_str()),
         Some("/cosmos.bank.v1beta1.MsgSend")
@@ -186,6 +188,7 @@ fn an_incident_acted_on_is_no_longer_overdue() {
     }
     let now = rules.evaluate(&inputs(&w, Some(&h), 9_500));
     let overdue: Vec<_> = now
+        .holding
         .iter()
         .filter(|c| c.rule == "incident_overdue")
         .collect();
@@ -208,8 +211,8 @@ fn a_bonded_ratio_drop_within_one_minute_fires_and_a_recovery_resolves_it() {
     let after = rules.evaluate(&inputs(&w, Some(&low), 199_500));
     w.set_bonded_ratio(0.6);
     let recovered = rules.evaluate(&inputs(&w, Some(&health()), 199_500));
-    assert!(!before.iter().any(|c| c.rule == "bonded_ratio_drop"));
-    assert!(recovered == before);
+    assert!(!before.holding.iter().any(|c| c.rule == "bonded_ratio_drop"));
+    assert!(recovered.holding == before.holding);
     fires_then_resolves("bonded_ratio_drop", after, recovered);
 }
 
@@ -245,13 +248,19 @@ fn the_firing_set_survives_a_restart() {
         value: 1.0,
         summary: "s".into(),
     };
+    let judged = |holding: Vec<Condition>| Evaluation {
+        holding,
+        judged: ["circuit_break"].into(),
+    };
     let mut e = Engine::open(Some(path.clone()));
-    assert_eq!(e.step(vec![c.clone()], "t1", 1).len(), 1);
+    assert_eq!(e.step(judged(vec![c.clone()]), "t1", 1).len(), 1);
     // Restarted while it still holds: no second firing; once it clears, one resolution.
     let mut e = Engine::open(Some(path.clone()));
-    assert!(e.step(vec![c], "t2", 2).is_empty());
+    assert!(e.step(judged(vec![c]), "t2", 2).is_empty());
     let mut e = Engine::open(Some(path));
-    let resolved = e.step(Vec::new(), "t3", 3);
+    // Before the rule can be judged again (no health read yet), it keeps firing.
+    assert!(e.step(Evaluation::default(), "t3", 3).is_empty());
+    let resolved = e.step(judged(Vec::new()), "t3", 3);
     assert_eq!(resolved.len(), 1);
     assert_eq!(resolved[0].status, "resolved");
 }
@@ -270,4 +279,36 @@ fn out_of_range_thresholds_are_refused_by_name() {
         .validate()
         .unwrap_err()
         .contains("throughput_drop_percent"));
+}
+
+#[test]
+fn rules_without_their_data_leave_firing_alerts_alone() {
+    let rules = AlertRules::default();
+    let mut w = Windows::default();
+    blocks(&mut w, 1, 3, 0);
+    // Two blocks after a start: intervals exist, the missed-blocks and participation windows
+    // are not full, the hour reaches no further back than the recent blocks, no health yet.
+    let early = rules.evaluate(&inputs(&w, None, 2_500));
+    for rule in [
+        "throughput_drop",
+        "participation_low",
+        "validator_missed_blocks",
+        "bonded_ratio_drop",
+        "circuit_break",
+    ] {
+        assert!(!early.judged.contains(rule), "{rule} judged: {early:?}");
+    }
+    assert!(early.judged.contains("block_stalled"));
+    assert!(early.judged.contains("block_interval_slow"));
+    let off = AlertRules {
+        enable: false,
+        ..AlertRules::default()
+    };
+    let quiet = off.evaluate(&inputs(&w, None, 2_500));
+    assert!(quiet.holding.is_empty());
+    assert_eq!(
+        quiet.judged.len(),
+        RULES.len(),
+        "switched off, everything resolves"
+    );
 }
