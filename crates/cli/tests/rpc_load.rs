@@ -167,7 +167,12 @@ fn thousands_of_concurrent_connections_are_answered_or_refused_with_bounded_memo
         wrong.len(),
         wrong[0]
     );
-    assert!(answered >= clients / 2, "too few answered: {answered}");
+    // Past `[rpc] max_open_connections` (900) a burst is refused at the connection; how many
+    // more than that are answered depends on the machine's speed, so the floor is the slots.
+    assert!(
+        answered >= 900.min(clients / 2),
+        "too few answered: {answered} of {clients}"
+    );
     // Bounded: at most 900 connections are open at once, each costing kilobytes.
     assert!(
         peak_kib < rss_before + 256 * 1024,
