@@ -408,7 +408,8 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             );
         }
         Command::Export => {
-            home::require_initialized(&home)?;
+            // Held until the export is written: no node can start on the home meanwhile.
+            let _index = node::open_stopped(&home)?;
             let genesis: home::GenesisDoc = home::read_json(&home.genesis())?;
             let (height, state) = caspur_consensus::launch::export_state(&home.data_dir())
                 .map_err(|e| anyhow::anyhow!(e))?;

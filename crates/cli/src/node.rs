@@ -359,6 +359,19 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
     } else {
         None
     };
+    ensure_free(
+        [
+            ("p2p ([p2p] laddr)", Some(p2p_listen)),
+            ("RPC ([rpc] laddr)", Some(rpc_addr)),
+            ("gRPC ([grpc] address)", grpc_addr),
+            (
+                "Prometheus ([instrumentation] prometheus_listen_addr)",
+                metrics_addr,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(what, addr)| addr.map(|a| (what, a))),
+    )?;
     let bootstrappers = config
         .p2p
         .bootstrappers
@@ -607,14 +620,37 @@ pub fn parse_gas_price(s: &str) -> Result<Option<caspur_types::Dec>> {
     ))
 }
 
+/// Checks, before anything starts, that this node can listen on each address: a busy port is
+/// one line naming the address and its setting (the p2p listener would otherwise fail deep
+/// inside the network stack once consensus is already running).
+fn ensure_free(addrs: impl Iterator<Item = (&'static str, std::net::SocketAddr)>) -> Result<()> {
+    for (what, addr) in addrs {
+        if let Err(e) = std::net::TcpListener::bind(addr) {
+            bail!("cannot listen for {what} on {addr}: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// The block index of a home whose node is stopped. A running node holds the index open, so
+/// this fails at once rather than waiting on the data directory (`export`, `rollback`).
+pub fn open_stopped(home: &Home) -> Result<BlockIndex> {
+    require_initialized(home)?;
+    BlockIndex::open(&home.index()).with_context(|| {
+        format!(
+            "cannot open the block index of {} (is the node still running? stop it first)",
+            home.0.display()
+        )
+    })
+}
+
 /// `rollback --to-height H`: rewinds state to block `H` and forgets later blocks in the index.
 pub fn rollback(home: &Home, height: u64) -> Result<usize> {
     require_initialized(home)?;
     if height == 0 {
         bail!("height 0 is the empty pre-genesis state; to restart from genesis use a fresh home");
     }
-    let index = BlockIndex::open(&home.index())
-        .context("cannot open the block index (is the node still running?)")?;
+    let index = open_stopped(home)?;
     let latest = index.bounds()?.map_or(0, |(_, l)| l);
     let block = index.block(height)?.with_context(|| {
         format!("height {height} is not retained (the index holds blocks up to {latest})")
