@@ -28,9 +28,13 @@ fn read_mnemonic() -> Result<String> {
 }
 
 pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
-    let out = cli.output;
     let explicit_home = cli.home.clone();
     let home = home::Home(cli.home.unwrap_or_else(default_home));
+    let defaults = client_config::ClientConfig::load(&home)?;
+    let out = match cli.output {
+        Some(f) => f,
+        None => defaults.format()?,
+    };
     match cli.command {
         Command::Init {
             moniker,
@@ -119,7 +123,11 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             keyring_backend,
             command,
         } => {
-            let ring = keys::Keyring::open(&home.0, keyring_backend);
+            let backend = match keyring_backend {
+                Some(b) => b,
+                None => defaults.keyring()?,
+            };
+            let ring = keys::Keyring::open(&home.0, backend);
             match command {
                 KeysCmd::Add { name, recover } => {
                     let (mnemonic, fresh) = if recover {
@@ -154,20 +162,25 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             }
         }
         Command::Tx { opts, command } => {
-            let client = client::Client::new(&opts.node);
-            let ring = keys::Keyring::open(&home.0, opts.keyring_backend);
+            let client = client::Client::new(opts.node.as_deref().unwrap_or(&defaults.node));
+            let backend = match opts.keyring_backend {
+                Some(b) => b,
+                None => defaults.keyring()?,
+            };
+            let ring = keys::Keyring::open(&home.0, backend);
             let chain_id = match opts.chain_id {
                 Some(c) => c,
+                None if !defaults.chain_id.is_empty() => defaults.chain_id.clone(),
                 None => client.call("status", json!({}))?["node_info"]["network"]
                     .as_str()
                     .map(String::from)
                     .context("the node did not report its chain id; pass --chain-id")?,
             };
-            let wait = match opts.broadcast_mode.as_str() {
-                "block" => true,
-                "sync" | "async" => false,
-                other => bail!("--broadcast-mode must be sync or block, not {other:?}"),
-            };
+            let wait = client_config::broadcast_waits(
+                opts.broadcast_mode
+                    .as_deref()
+                    .unwrap_or(&defaults.broadcast_mode),
+            )?;
             let fee = commands::FeeOptions {
                 fees: opts.fees,
                 gas: opts.gas,
@@ -197,7 +210,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             }
         }
         Command::Query { node, command } => {
-            let client = client::Client::new(&node);
+            let client = client::Client::new(node.as_deref().unwrap_or(&defaults.node));
             let v = match command {
                 QueryCmd::Bank(BankQuery::Balances { address }) => {
                     commands::balances(&client, &address)?
@@ -219,7 +232,10 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             };
             output::print(&v, out);
         }
-        Command::Incident(cmd) => output::print(&incident_cmd::run(cmd)?, out),
+        Command::Incident(cmd) => output::print(&incident_cmd::run(cmd, &defaults.node)?, out),
+        Command::Config { key, value } => {
+            output::print(&client_config::command(&home, key, value)?, out)
+        }
         Command::ShowValidator => {
             let key: home::ValidatorKeyFile = home::read_json(&home.validator_key())
                 .with_context(|| format!("{} holds no validator key", home.0.display()))?;
@@ -228,9 +244,11 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 out,
             )
         }
-        Command::Status { node } => {
-            output::print(&client::Client::new(&node).call("status", json!({}))?, out)
-        }
+        Command::Status { node } => output::print(
+            &client::Client::new(node.as_deref().unwrap_or(&defaults.node))
+                .call("status", json!({}))?,
+            out,
+        ),
         Command::Bench(BenchCmd::Network {
             validators,
             block_time_ms,

@@ -37,9 +37,9 @@ pub enum IncidentCmd {
         /// Write the disclosure (salt and report, JSON) here for a later post-mortem.
         #[arg(long)]
         disclosure_out: Option<PathBuf>,
-        /// Node RPC.
-        #[arg(long, default_value = "http://127.0.0.1:26657")]
-        node: String,
+        /// Node RPC (default: client.toml's `node`).
+        #[arg(long, env = "CASPUR_NODE")]
+        node: Option<String>,
     },
 }
 
@@ -321,7 +321,7 @@ fn read_disclosure(path: &Path) -> Result<pb::Disclosure> {
 }
 
 /// Runs `incident keygen|open`.
-pub fn run(cmd: IncidentCmd) -> Result<Value> {
+pub fn run(cmd: IncidentCmd, default_node: &str) -> Result<Value> {
     match cmd {
         IncidentCmd::Keygen { out } => {
             if out.exists() {
@@ -338,7 +338,7 @@ pub fn run(cmd: IncidentCmd) -> Result<Value> {
             disclosure_out,
             node,
         } => {
-            let client = Client::new(&node);
+            let client = Client::new(node.as_deref().unwrap_or(default_node));
             let sealed = sealed_report(&client, id)?;
             let report = sealed
                 .sealed_report

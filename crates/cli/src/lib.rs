@@ -10,6 +10,7 @@ mod bench;
 mod bench_net;
 mod circuit_cmd;
 mod client;
+mod client_config;
 mod commands;
 mod dcert_cmd;
 mod dispatch;
@@ -39,15 +40,15 @@ struct Cli {
     /// Node home directory.
     #[arg(long, global = true, env = "CASPUR_HOME")]
     home: Option<PathBuf>,
-    /// Output format.
+    /// Output format (default: `output` in client.toml, else text).
     #[arg(
         short = 'o',
         long = "output",
         global = true,
         value_enum,
-        default_value = "text"
+        env = "CASPUR_OUTPUT"
     )]
-    output: Format,
+    output: Option<Format>,
     #[command(subcommand)]
     command: Command,
 }
@@ -106,9 +107,9 @@ enum Command {
     Genesis(GenesisCmd),
     /// Manage account keys.
     Keys {
-        /// Keyring backend.
-        #[arg(long, value_enum, default_value = "file", global = true)]
-        keyring_backend: keys::Backend,
+        /// Keyring backend (default: client.toml's, else file).
+        #[arg(long, value_enum, global = true, env = "CASPUR_KEYRING_BACKEND")]
+        keyring_backend: Option<keys::Backend>,
         #[command(subcommand)]
         command: KeysCmd,
     },
@@ -122,17 +123,26 @@ enum Command {
     /// Query chain state.
     #[command(alias = "q")]
     Query {
-        /// RPC endpoint.
-        #[arg(long, default_value = "tcp://127.0.0.1:26657", global = true)]
-        node: String,
+        /// RPC endpoint (default: client.toml's `node`).
+        #[arg(long, global = true, env = "CASPUR_NODE")]
+        node: Option<String>,
         #[command(subcommand)]
         command: QueryCmd,
     },
     /// Show the node's status.
     Status {
-        /// RPC endpoint.
-        #[arg(long, default_value = "tcp://127.0.0.1:26657")]
-        node: String,
+        /// RPC endpoint (default: client.toml's `node`).
+        #[arg(long, env = "CASPUR_NODE")]
+        node: Option<String>,
+    },
+    /// Show or set the command line's defaults in `config/client.toml`: `config` lists them,
+    /// `config KEY` shows one, `config KEY VALUE` sets it (keys: chain-id, keyring-backend,
+    /// output, node, broadcast-mode).
+    Config {
+        /// The key.
+        key: Option<String>,
+        /// Its new value.
+        value: Option<String>,
     },
     /// This home's consensus (and p2p) key: hex for `[p2p] followers`, bootstrappers and
     /// `create-validator --pubkey`, and its CometBFT address.
@@ -316,11 +326,11 @@ enum KeysCmd {
 
 #[derive(Args)]
 struct TxOpts {
-    /// RPC endpoint.
-    #[arg(long, default_value = "tcp://127.0.0.1:26657", global = true)]
-    node: String,
-    /// Chain id (default: asked from the node).
-    #[arg(long, global = true)]
+    /// RPC endpoint (default: client.toml's `node`).
+    #[arg(long, global = true, env = "CASPUR_NODE")]
+    node: Option<String>,
+    /// Chain id (default: client.toml's, else asked from the node).
+    #[arg(long, global = true, env = "CASPUR_CHAIN_ID")]
     chain_id: Option<String>,
     /// Fee, e.g. 5000ucsp (default: gas × gas price).
     #[arg(long, global = true)]
@@ -334,12 +344,13 @@ struct TxOpts {
     /// Memo.
     #[arg(long, default_value = "", global = true)]
     note: String,
-    /// Keyring backend.
-    #[arg(long, value_enum, default_value = "file", global = true)]
-    keyring_backend: keys::Backend,
-    /// `sync` returns after admission; `block` waits until the tx is committed.
-    #[arg(long, default_value = "block", global = true)]
-    broadcast_mode: String,
+    /// Keyring backend (default: client.toml's, else file).
+    #[arg(long, value_enum, global = true, env = "CASPUR_KEYRING_BACKEND")]
+    keyring_backend: Option<keys::Backend>,
+    /// `sync`/`async` return after admission; `block` waits until the tx is committed
+    /// (default: client.toml's, else block).
+    #[arg(long, global = true, env = "CASPUR_BROADCAST_MODE")]
+    broadcast_mode: Option<String>,
     /// Skip confirmation (accepted for Cosmos compatibility; never prompts).
     #[arg(short = 'y', long, global = true)]
     yes: bool,

@@ -50,6 +50,7 @@ pub fn init(home: &Home, opts: &InitOptions) -> Result<GenesisDoc> {
         &home.app_toml(),
         toml::to_string_pretty(&AppConfig::default())?.as_bytes(),
     )?;
+    crate::client_config::write_for(home, &opts.chain_id, &config.rpc.laddr, keys::Backend::File)?;
     let genesis = GenesisDoc {
         genesis_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         chain_id: opts.chain_id.clone(),
@@ -291,6 +292,7 @@ pub fn dev(home: &Home, upgrades: &Upgrades, opts: DevOptions) -> Result<launch:
             &home.config_toml(),
             toml::to_string_pretty(&cfg)?.as_bytes(),
         )?;
+        crate::client_config::write_for(home, &g.chain_id, &cfg.rpc.laddr, keys::Backend::Test)?;
         println!("home:     {}", home.0.display());
         println!("chain id: caspur-dev-1");
         println!(

@@ -157,6 +157,12 @@ pub fn init(opts: &TestnetOptions) -> Result<Vec<TestnetNode>> {
             &home.config_toml(),
             toml::to_string_pretty(&cfg)?.as_bytes(),
         )?;
+        crate::client_config::write_for(
+            &home,
+            &genesis.chain_id,
+            &cfg.rpc.laddr,
+            crate::keys::Backend::Test,
+        )?;
     }
     Ok(nodes)
 }

@@ -105,3 +105,78 @@ fn a_busy_port_is_one_line_naming_it_and_export_of_a_running_node_fails_at_once(
     let exported: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(exported["chain_id"], "caspur-dev-1");
 }
+
+/// `caspurd <args> --home <home>` with `env`; (success, stdout, stderr).
+fn run(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .arg("--home")
+        .arg(home)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn client_toml_gives_the_cli_its_node_keyring_and_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    // Ports away from the built-in default: only client.toml can lead the CLI there.
+    let node = Node::start(&home, free_port(), free_port());
+    let toml = std::fs::read_to_string(home.join("config/client.toml")).unwrap();
+    assert!(toml.contains("chain-id = \"caspur-dev-1\""), "{toml}");
+    assert!(toml.contains("keyring-backend = \"test\""), "{toml}");
+    let rpc = node.rpc.replace("http://", "tcp://");
+    assert!(toml.contains(&format!("node = \"{rpc}\"")), "{toml}");
+
+    // No --node, no --keyring-backend: a send and a query reach this node.
+    let bob = node.add_key("bob");
+    let bob = bob.as_str();
+    let (ok, out, err) = run(
+        &home,
+        &["tx", "bank", "send", "dev", bob, "7ucsp", "-o", "json"],
+        &[],
+    );
+    assert!(ok, "{out}{err}");
+    let balances = run(
+        &home,
+        &["query", "bank", "balances", bob, "-o", "json"],
+        &[],
+    );
+    assert!(balances.1.contains("\"7\""), "{balances:?}");
+
+    // `config`: list, get, set (checked by name); the output default follows it.
+    let (ok, listed, _) = run(&home, &["config", "-o", "json"], &[]);
+    assert!(
+        ok && listed.contains("\"broadcast-mode\":\"block\""),
+        "{listed}"
+    );
+    let (_, got, _) = run(&home, &["config", "node", "-o", "json"], &[]);
+    assert!(got.contains(&rpc), "{got}");
+    let (ok, _, err) = run(&home, &["config", "output", "yaml"], &[]);
+    assert!(!ok && err.contains("output must be text or json"), "{err}");
+    assert!(run(&home, &["config", "output", "json"], &[]).0);
+    let (_, status, _) = run(&home, &["status"], &[]);
+    let status: serde_json::Value = serde_json::from_str(status.trim()).unwrap();
+    assert_eq!(status["node_info"]["network"], "caspur-dev-1");
+
+    // Precedence: the environment over client.toml, the flag over the environment.
+    let nowhere = [("CASPUR_NODE", "tcp://127.0.0.1:9")];
+    let (ok, _, err) = run(&home, &["query", "bank", "balances", bob], &nowhere);
+    assert!(!ok && err.contains("127.0.0.1:9"), "{err}");
+    let (ok, out, err) = run(
+        &home,
+        &["query", "bank", "balances", bob, "--node", &rpc],
+        &nowhere,
+    );
+    assert!(ok && out.contains("\"7\""), "{out}{err}");
+    let text = [("CASPUR_OUTPUT", "text")];
+    let (_, out, _) = run(&home, &["config", "node"], &text);
+    assert!(out.starts_with("node: "), "{out}");
+}
