@@ -147,8 +147,13 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     out,
                 ),
                 KeysCmd::List => output::print(&serde_json::to_value(ring.list()?)?, out),
-                KeysCmd::Show { name, address } => {
-                    let info = ring.show(&name)?;
+                KeysCmd::Show {
+                    name,
+                    address,
+                    bech,
+                } => {
+                    let mut info = ring.show(&name)?;
+                    info.address = bech.show(&info.address)?;
                     if address {
                         println!("{}", info.address);
                     } else {

@@ -25,6 +25,29 @@ pub enum Backend {
     Test,
 }
 
+/// Which bech32 form of a key's address to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Bech {
+    /// The account address (`caspur1…`).
+    Acc,
+    /// The validator operator address (`caspurvaloper1…`).
+    Val,
+}
+
+impl Bech {
+    /// `address` (an account address) in this form.
+    pub fn show(self, address: &str) -> Result<String> {
+        Ok(match self {
+            Bech::Acc => address.to_string(),
+            Bech::Val => {
+                let a =
+                    caspur_types::Address::parse_account(address).map_err(|e| anyhow!("{e}"))?;
+                caspur_app::modules::staking::state::valoper(&a)
+            }
+        })
+    }
+}
+
 /// The 32-byte secret of a mnemonic at the Cosmos HD path.
 pub fn secret_from_mnemonic(words: &str) -> Result<[u8; 32]> {
     let mnemonic = bip39::Mnemonic::parse_normalized(words.trim())

@@ -313,6 +313,10 @@ enum KeysCmd {
         /// Print only the address.
         #[arg(short = 'a', long)]
         address: bool,
+        /// The address's bech32 form: `acc` (caspur1…) or `val` (its validator operator
+        /// address, caspurvaloper1…).
+        #[arg(long, value_enum, default_value = "acc")]
+        bech: keys::Bech,
     },
     /// Delete a key.
     Delete {
