@@ -243,7 +243,7 @@ class CosmpyOverGrpc(unittest.TestCase):
         channel.close()
         params = dict(wire_fields(dict(wire_fields(raw))[1]))
         self.assertEqual(params[2], 7)  # max_members
-        self.assertNotIn(7, params)  # circuit_break_enabled: false (omitted)
+        self.assertEqual(params[7], 1)  # circuit_break_enabled: on, as on every dev chain
         stipend = Coin.FromString(params[1])
         self.assertEqual((stipend.denom, stipend.amount), ("ucsp", "100000000"))
 

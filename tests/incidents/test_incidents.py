@@ -136,7 +136,9 @@ class IncidentFeeds(unittest.TestCase):
             [cls.binary, "dev", "--home", cls.home, "--dev-mnemonic", MNEMONIC,
              "--block-time-ms", str(BLOCK_MS),
              "--rpc-laddr", f"127.0.0.1:{cls.rpc_port}",
-             "--p2p-laddr", f"127.0.0.1:{cls.p2p_port}", "--grpc-laddr", ""],
+             "--p2p-laddr", f"127.0.0.1:{cls.p2p_port}", "--grpc-laddr", "",
+             # An empty dCERT: the test seats the dev account itself, with its own key.
+             "--dcert-members", "0"],
             stdout=log, stderr=log,
         )
 

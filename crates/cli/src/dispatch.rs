@@ -89,6 +89,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             grpc_laddr,
             prometheus_laddr,
             voting_period_secs,
+            dcert_members,
             skip_upgrade,
         } => {
             let dev_home = match explicit_home {
@@ -113,6 +114,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     grpc: grpc_laddr,
                     prometheus: prometheus_laddr,
                     voting_period_secs,
+                    dcert_members,
                 },
             )?)?;
         }

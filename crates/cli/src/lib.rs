@@ -13,6 +13,7 @@ mod client;
 mod client_config;
 mod commands;
 mod dcert_cmd;
+mod dev_dcert;
 mod dispatch;
 mod gov_cmd;
 mod home;
@@ -98,6 +99,11 @@ enum Command {
         /// period is half of it (default: the 2-day mainnet periods).
         #[arg(long)]
         voting_period_secs: Option<u64>,
+        /// dCERT members a new dev chain starts with: the dev key and N−1 more funded keys
+        /// (`dcert2…` in the test keyring), bonded, with sealing keys, circuit breaking on;
+        /// 0: an empty group with breaking off, as on a real chain.
+        #[arg(long, default_value_t = 1)]
+        dcert_members: u32,
         /// Skip the upgrade due at this height (repeatable).
         #[arg(long = "unsafe-skip-upgrade", value_name = "HEIGHT")]
         skip_upgrade: Vec<u64>,

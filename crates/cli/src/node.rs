@@ -167,6 +167,8 @@ pub struct DevOptions {
     pub prometheus: String,
     /// Governance voting period for a new chain (seconds).
     pub voting_period_secs: Option<u64>,
+    /// dCERT members a new chain is seeded with ([`crate::dev_dcert`]).
+    pub dcert_members: u32,
 }
 
 /// The dev chain's funded amount: one billion CSP.
@@ -270,6 +272,7 @@ pub fn dev(home: &Home, upgrades: &Upgrades, opts: DevOptions) -> Result<launch:
         let mut g: GenesisDoc = read_json(&home.genesis())?;
         let key = g.validators[0].pub_key.clone();
         push_genesis_validator(&mut g, &info.address, &key, "dev", GENESIS_SELF_DELEGATION);
+        let dcert = crate::dev_dcert::seed(home, &mut g, &info.address, opts.dcert_members)?;
         if let Some(secs) = opts.voting_period_secs {
             let gov = &mut g.app_state.gov.params;
             gov.voting_period_secs = secs.max(2);
@@ -301,6 +304,17 @@ pub fn dev(home: &Home, upgrades: &Upgrades, opts: DevOptions) -> Result<launch:
         );
         if generated {
             println!("mnemonic: {mnemonic}");
+        }
+        if dcert.members.is_empty() {
+            println!("dCERT: no members; circuit breaking off (--dcert-members N seeds N)");
+        } else {
+            println!(
+                "dCERT: {} seated and bonded (keys {}), circuit breaking ON (dev chains only); \
+                 their sealing keys for `incident open` are in {}",
+                dcert.members.len(),
+                dcert.members.join(", "),
+                dcert.keys_dir.display()
+            );
         }
     }
     start(home, upgrades)

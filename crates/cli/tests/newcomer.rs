@@ -97,6 +97,10 @@ fn the_readme_tour_runs_as_written() {
     let amount = &delegations["delegation_responses"][0]["balance"]["amount"];
     assert_eq!(amount, "2000000", "{delegations}\n{shown}");
     assert!(shown.contains("caspurvaloper1"), "{shown}");
+    // And the seeded dCERT's circuit break took effect.
+    let delegate = "/cosmos.staking.v1beta1.MsgDelegate";
+    let broken = node.json(&["query", "circuit", "is-broken", delegate]);
+    assert_eq!(broken["broken"], true, "{broken}\n{shown}");
 
     node.interrupt();
     // The same shell: its exported variables still hold.

@@ -180,3 +180,76 @@ fn client_toml_gives_the_cli_its_node_keyring_and_output() {
     let (_, out, _) = run(&home, &["config", "node"], &text);
     assert!(out.starts_with("node: "), "{out}");
 }
+
+#[test]
+fn a_dev_chain_starts_with_a_seeded_dcert_that_can_break_and_open_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let node = Node::start_with(&home, free_port(), free_port(), &["--dcert-members", "3"]);
+    let said = std::fs::read_to_string(home.with_extension("log")).unwrap();
+    assert!(
+        said.contains("dCERT: 3 seated and bonded (keys dev, dcert2, dcert3), circuit breaking ON"),
+        "{said}"
+    );
+    let members = node.json(&["query", "dcert", "members"]);
+    let members = members["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3, "{members:?}");
+    let params = node.json(&["query", "dcert", "params"]);
+    assert_eq!(params["params"]["circuit_break_enabled"], true);
+    // The extra members are keys of the test keyring, funded to act.
+    let m3 = json_out(&node.cli(&[
+        "keys",
+        "show",
+        "dcert3",
+        "--keyring-backend",
+        "test",
+        "-o",
+        "json",
+    ]));
+    let m3 = m3["address"].as_str().unwrap();
+    assert!(
+        members.iter().any(|m| m.to_string().contains(m3)),
+        "{members:?}"
+    );
+    node.tx_from("dcert3", &["tx", "dcert", "update-description", "on call"]);
+
+    // A report is sealed to the three; each opens it with the key the dev chain wrote.
+    let report = dir.path().join("report.md");
+    std::fs::write(&report, "overflow in MsgSend\n").unwrap();
+    node.tx_from(
+        "dev",
+        &[
+            "tx",
+            "incident",
+            "report",
+            "--file",
+            report.to_str().unwrap(),
+            "--severity",
+            "high",
+        ],
+    );
+    for name in ["dev", "dcert2", "dcert3"] {
+        let key = home.join(format!("config/dcert/{name}.key"));
+        let opened = node.json(&["incident", "open", "1", "--key", key.to_str().unwrap()]);
+        assert!(
+            opened["report"].as_str().unwrap().contains("overflow"),
+            "{opened}"
+        );
+    }
+    // And the dev account breaks a route in its first minute.
+    let send = "/cosmos.bank.v1beta1.MsgSend";
+    node.tx_from(
+        "dev",
+        &[
+            "tx",
+            "dcert",
+            "circuit-break",
+            "--routes",
+            send,
+            "--reason",
+            "trying it",
+        ],
+    );
+    let broken = node.json(&["query", "circuit", "is-broken", send]);
+    assert_eq!(broken["broken"], true, "{broken}");
+}
