@@ -156,6 +156,16 @@ describe("transactions", () => {
     const byHeight = await client.searchTx(`tx.height=${result.height}`);
     assert.ok(byHeight.some((t) => t.hash === result.transactionHash));
     assert.ok(byHeight.every((t) => t.height === result.height));
+    // The whole query language: ranges, CONTAINS, EXISTS; and blocks by height.
+    const ranged = await client.searchTx(`tx.height>=${result.height} AND tx.height<=${result.height} AND transfer.amount CONTAINS '1234'`);
+    assert.deepEqual(ranged.map((t) => t.hash), [result.transactionHash]);
+    const withFee = await client.searchTx(`tx.fee EXISTS AND tx.height<${result.height + 1}`);
+    assert.ok(withFee.some((t) => t.hash === result.transactionHash));
+    const searcher = await Comet38Client.connect(node.rpc);
+    const blocks = await searcher.blockSearchAll({ query: `block.height >= ${result.height - 1} AND block.height <= ${result.height}` });
+    assert.equal(blocks.totalCount, 2);
+    assert.deepEqual(blocks.blocks.map((b) => b.block.header.height).sort(), [result.height - 1, result.height]);
+    searcher.disconnect();
   });
 
   it("sends with an auto fee from a simulation", async () => {

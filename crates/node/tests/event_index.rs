@@ -6,7 +6,7 @@
 
 use caspur_app::TxResult;
 use caspur_consensus::FinalizedBlock;
-use caspur_node::index::BlockIndex;
+use caspur_node::index::{AttrCondition, BlockIndex, EventTable};
 use caspur_types::Event;
 
 fn result(code: u32, sender: &str, recipient: &str) -> TxResult {
@@ -56,8 +56,20 @@ fn event_queries_intersect_conditions_and_follow_rollback() {
         .insert(&block(2, vec![result(0, "alice", "dave")]))
         .unwrap();
     let q = |conds: &[&str], h: Option<u64>| {
-        let conds: Vec<String> = conds.iter().map(|c| c.to_string()).collect();
-        index.search(&conds, h).unwrap()
+        let never = |_: &str| false;
+        let conds: Vec<AttrCondition<'_>> = conds
+            .iter()
+            .map(|c| {
+                let (key, value) = c.split_once('=').unwrap();
+                AttrCondition {
+                    key,
+                    exact: Some(value),
+                    test: &never,
+                }
+            })
+            .collect();
+        let heights = h.map_or(0..=u64::MAX, |h| h..=h);
+        index.search(EventTable::Tx, &conds, heights).unwrap()
     };
     assert_eq!(q(&["message.sender=alice"], None), vec![(1, 0), (2, 0)]);
     // The failed tx is indexed too.
@@ -78,4 +90,73 @@ fn event_queries_intersect_conditions_and_follow_rollback() {
     index.truncate_above(1).unwrap();
     assert_eq!(q(&["transfer.recipient=dave"], None), vec![]);
     assert_eq!(q(&["message.sender=alice"], None), vec![(1, 0)]);
+}
+
+#[test]
+fn ranges_contains_exists_and_block_events_are_searched_within_heights() {
+    use caspur_node::index::SearchError;
+    let dir = tempfile::tempdir().unwrap();
+    let index = BlockIndex::open(&dir.path().join("index.redb")).unwrap();
+    for h in 1..=6u64 {
+        let mut b = block(h, vec![result(0, &format!("s{h}"), "bob")]);
+        b.block_events = vec![Event::new("mint").attr("amount", (h * 10).to_string())];
+        index.insert(&b).unwrap();
+    }
+    let above_20 = |v: &str| v.parse::<u64>().is_ok_and(|n| n > 20);
+    let c = AttrCondition {
+        key: "mint.amount",
+        exact: None,
+        test: &above_20,
+    };
+    let found = index.search(EventTable::Block, &[c], 0..=u64::MAX).unwrap();
+    assert_eq!(found, vec![(3, 0), (4, 0), (5, 0), (6, 0)]);
+    let c = AttrCondition {
+        key: "mint.amount",
+        exact: None,
+        test: &above_20,
+    };
+    let found = index.search(EventTable::Block, &[c], 2..=4).unwrap();
+    assert_eq!(found, vec![(3, 0), (4, 0)]);
+    // No condition: every block, or every tx, in the range.
+    let blocks = index.search(EventTable::Block, &[], 5..=u64::MAX).unwrap();
+    assert_eq!(blocks, vec![(5, 0), (6, 0)]);
+    let txs = index.search(EventTable::Tx, &[], 2..=3).unwrap();
+    assert_eq!(txs, vec![(2, 0), (3, 0)]);
+    // CONTAINS-like tests scan every value of the attribute; tx events are not block events.
+    let has_5 = |v: &str| v.contains('5');
+    let c = AttrCondition {
+        key: "message.sender",
+        exact: None,
+        test: &has_5,
+    };
+    assert_eq!(
+        index.search(EventTable::Tx, &[c], 0..=u64::MAX).unwrap(),
+        vec![(5, 0)]
+    );
+    let c = AttrCondition {
+        key: "message.sender",
+        exact: None,
+        test: &has_5,
+    };
+    assert!(index
+        .search(EventTable::Block, &[c], 0..=u64::MAX)
+        .unwrap()
+        .is_empty());
+    // Rolled back, a block's end events are gone too.
+    index.truncate_above(4).unwrap();
+    let any = |_: &str| true;
+    let c = AttrCondition {
+        key: "mint.amount",
+        exact: None,
+        test: &any,
+    };
+    assert_eq!(
+        index
+            .search(EventTable::Block, &[c], 0..=u64::MAX)
+            .unwrap()
+            .len(),
+        4
+    );
+    // An error type for queries past the bounds exists and names them.
+    assert!(SearchError::TooBroad.to_string().contains("narrow it"));
 }

@@ -2,6 +2,7 @@
 //! with URI parameters, as CometBFT serves them).
 
 mod limit;
+mod query_lang;
 mod results;
 mod search;
 pub mod types;
@@ -344,6 +345,7 @@ pub(crate) async fn dispatch<S: StateScan + StateProve + Clone + 'static>(
         "abci_query" => abci_query(ctx, params).await,
         "broadcast_tx_sync" | "broadcast_tx_async" => broadcast(ctx, params).await,
         "tx_search" => search::tx_search(ctx, params),
+        "block_search" => search::block_search(ctx, params),
         "tx" => tx(ctx, params),
         "block" => block(ctx, params),
         "block_results" => results::block_results(ctx, params),

@@ -1,93 +1,77 @@
-//! `tx_search`: CometBFT's query language over the tx index — `tx.hash='HEX'`,
-//! `tx.height=N` and `type.attr='value'` conditions joined by `AND` — with CometBFT's paging
-//! (`page` from 1, `per_page` up to 100, default 30; `order_by` `asc` or `desc`) and a
-//! `total_count` of every match.
+//! `tx_search` and `block_search`: CometBFT's query language ([`super::query_lang`]) over
+//! the index, with CometBFT's paging (`page` from 1, `per_page` up to 100, default 30;
+//! `order_by` `asc` or `desc`) and a `total_count` of every match.
 
-use super::types::TxSearch;
-use super::{param_str, param_u64, parse_hash, to_value, tx_response, RpcContext, RpcError};
-use crate::index::StoredBlock;
-use serde_json::Value;
+use super::query_lang::{self, Parsed};
+use super::types::{block_response, TxSearch};
+use super::{param_str, param_u64, to_value, tx_response, RpcContext, RpcError};
+use crate::index::{AttrCondition, EventTable, SearchError, StoredBlock};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 const DEFAULT_PER_PAGE: u64 = 30;
 const MAX_PER_PAGE: u64 = 100;
 
-/// A parsed query.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Query {
-    hash: Option<[u8; 32]>,
-    height: Option<u64>,
-    /// `type.attr=value` conditions.
-    events: Vec<String>,
+/// Parses a `tx_search` query (the fuzz target's door).
+pub(crate) fn parse(query: &str) -> Result<Parsed, RpcError> {
+    query_lang::parse(query, "tx.height")
 }
 
-pub(crate) fn parse(query: &str) -> Result<Query, RpcError> {
-    let mut parsed = Query::default();
-    for condition in query.split(" AND ") {
-        let (key, value) = condition.split_once('=').ok_or_else(|| {
-            RpcError::invalid_params(format!(
-                "unsupported condition {condition:?}: only key='value' conditions joined by AND"
-            ))
-        })?;
-        let (key, value) = (key.trim(), value.trim());
-        let value = value
-            .strip_prefix('\'')
-            .and_then(|v| v.strip_suffix('\''))
-            .unwrap_or(value);
-        match key {
-            "tx.hash" => parsed.hash = Some(parse_hash(value)?),
-            "tx.height" => {
-                parsed.height = Some(value.parse().map_err(|_| {
-                    RpcError::invalid_params(format!("tx.height must be a number, got {value:?}"))
-                })?)
-            }
-            _ if key.contains('.') && !key.starts_with('.') && !key.ends_with('.') => {
-                parsed.events.push(format!("{key}={value}"))
-            }
-            _ => {
-                return Err(RpcError::invalid_params(format!(
-                    "unsupported query key {key:?}: use tx.hash, tx.height or type.attribute"
-                )))
-            }
-        }
+fn search_error(e: SearchError) -> RpcError {
+    match e {
+        SearchError::TooBroad => RpcError::invalid_params(e.to_string()),
+        SearchError::Index(e) => RpcError::internal(e.to_string()),
     }
-    Ok(parsed)
 }
 
-/// Answers `tx_search`.
-pub(crate) fn tx_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
-    let query = param_str(params, "query", 0)
-        .ok_or_else(|| RpcError::invalid_params("query is required"))?;
-    let query = parse(query)?;
-    let internal = |e: crate::index::IndexError| RpcError::internal(e.to_string());
-    let mut matches: Vec<(u64, u32)> = match query.hash {
+/// The (height, index) matches of `q` in `table`.
+fn matches<S>(
+    ctx: &RpcContext<S>,
+    table: EventTable,
+    q: &Parsed,
+) -> Result<Vec<(u64, u32)>, RpcError> {
+    let tests: Vec<_> = q.attrs.iter().map(|a| move |v: &str| a.passes(v)).collect();
+    let conditions: Vec<AttrCondition<'_>> = q
+        .attrs
+        .iter()
+        .zip(&tests)
+        .map(|(a, test)| AttrCondition {
+            key: &a.key,
+            exact: a.exact(),
+            test,
+        })
+        .collect();
+    let heights = q.heights.clone();
+    match q.hash {
+        // A hash names one tx: the other conditions are checked at its height only.
         Some(hash) => {
-            let found = ctx.index.tx(&hash).map_err(internal)?;
-            let candidate = found
+            let found = ctx
+                .index
+                .tx(&hash)
+                .map_err(|e| RpcError::internal(e.to_string()))?
                 .map(|(b, i)| (b.height, i))
-                .filter(|c| query.height.is_none_or(|h| h == c.0));
-            match candidate {
-                // Further conditions: check them at that tx's height only.
-                Some(c) if !query.events.is_empty() => ctx
-                    .index
-                    .search(&query.events, Some(c.0))
-                    .map_err(internal)?
-                    .into_iter()
-                    .filter(|t| *t == c)
-                    .collect(),
-                other => other.into_iter().collect(),
-            }
+                .filter(|(h, _)| heights.contains(h));
+            let Some(found) = found else {
+                return Ok(Vec::new());
+            };
+            let at = ctx
+                .index
+                .search(table, &conditions, found.0..=found.0)
+                .map_err(search_error)?;
+            Ok(at.into_iter().filter(|m| *m == found).collect())
         }
-        None if query.height.is_none() && query.events.is_empty() => {
-            return Err(RpcError::invalid_params(
-                "query needs at least one condition",
-            ))
-        }
+        None if conditions.is_empty() && heights == (0..=u64::MAX) => Err(
+            RpcError::invalid_params("query needs at least one condition"),
+        ),
         None => ctx
             .index
-            .search(&query.events, query.height)
-            .map_err(internal)?,
-    };
+            .search(table, &conditions, heights)
+            .map_err(search_error),
+    }
+}
+
+/// The query, order and page of a search request, applied to its matches.
+fn page_of<T>(params: &Value, mut matches: Vec<T>) -> Result<(u64, Vec<T>), RpcError> {
     match param_str(params, "order_by", 4).unwrap_or("asc") {
         "asc" | "" => {}
         "desc" => matches.reverse(),
@@ -103,6 +87,19 @@ pub(crate) fn tx_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value,
         param_u64(params, "page", 2)?,
         param_u64(params, "per_page", 3)?,
     )?;
+    Ok((total, shown))
+}
+
+fn query_param(params: &Value) -> Result<&str, RpcError> {
+    param_str(params, "query", 0).ok_or_else(|| RpcError::invalid_params("query is required"))
+}
+
+/// Answers `tx_search`.
+pub(crate) fn tx_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
+    let query = parse(query_param(params)?)?;
+    let found = matches(ctx, EventTable::Tx, &query)?;
+    let (total, shown) = page_of(params, found)?;
+    let internal = |e: crate::index::IndexError| RpcError::internal(e.to_string());
     let mut blocks: BTreeMap<u64, StoredBlock> = BTreeMap::new();
     for (height, _) in &shown {
         if !blocks.contains_key(height) {
@@ -119,6 +116,25 @@ pub(crate) fn tx_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value,
         txs,
         total_count: total.to_string(),
     })
+}
+
+/// Answers `block_search`: blocks by `block.height` and the events of their ends.
+pub(crate) fn block_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
+    let query = query_lang::parse(query_param(params)?, "block.height")?;
+    let found = matches(ctx, EventTable::Block, &query)?;
+    let (total, shown) = page_of(params, found)?;
+    let mut blocks = Vec::with_capacity(shown.len());
+    for (height, _) in shown {
+        let b = ctx
+            .index
+            .block(height)
+            .map_err(|e| RpcError::internal(e.to_string()))?;
+        if let Some(b) = b {
+            let r = block_response(&ctx.facts.chain_id, &b);
+            blocks.push(json!({"block_id": r.block_id, "block": r.block}));
+        }
+    }
+    Ok(json!({"blocks": blocks, "total_count": total.to_string()}))
 }
 
 /// CometBFT paging: `page` from 1 (default 1), `per_page` up to 100 (default 30); a page past
@@ -141,26 +157,4 @@ pub(crate) fn paginate<T>(
         .skip(((page - 1) * per_page) as usize)
         .take(per_page as usize)
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_cometbft_conditions() {
-        let q =
-            parse("message.sender='caspur1x' AND tx.height=5 AND transfer.amount='1ucsp'").unwrap();
-        assert_eq!(q.height, Some(5));
-        assert_eq!(
-            q.events,
-            vec![
-                "message.sender=caspur1x".to_string(),
-                "transfer.amount=1ucsp".into()
-            ]
-        );
-        assert!(parse("tx.height>5").is_err());
-        assert!(parse("sender='x'").is_err());
-        assert!(parse("tx.height='x'").is_err());
-    }
 }

@@ -1,10 +1,12 @@
 //! CometBFT's WebSocket endpoint (`/websocket`): every JSON-RPC method, plus `subscribe`,
 //! `unsubscribe` and `unsubscribe_all` for `tm.event='NewBlock'` and `tm.event='Tx'` (the
-//! latter optionally narrowed by `type.attr='value'` conditions on the tx's events), and
-//! Caspur's `tm.event='Incident'`: one message per incident step or overdue flag of a committed
-//! block (narrowed by conditions such as `incident.id='3'`). Events carry the subscribe
+//! latter optionally narrowed by `tx.height` and conditions on the tx's events, in CometBFT's
+//! query language: [`super::query_lang`]), and Caspur's `tm.event='Incident'`: one message per
+//! incident step or overdue flag of a committed block (narrowed by conditions such as
+//! `incident.id='3'`). Events carry the subscribe
 //! request's id and the `query`, as CometBFT sends them.
 
+use super::query_lang::Attr;
 use super::types::{ExecTxResult, TxResponse};
 use super::{
     block_response, bounded, dispatch, envelope, param_str, tx_response, RpcContext, RpcError,
@@ -40,46 +42,40 @@ struct Subscription {
     id: Value,
     query: String,
     kind: Kind,
-    /// `type.attr=value` conditions a tx's events must all contain.
-    conditions: Vec<String>,
+    /// Conditions a tx's (or an incident step's) event attributes must all satisfy.
+    conditions: Vec<Attr>,
+    /// The heights a tx subscription follows.
+    heights: std::ops::RangeInclusive<u64>,
 }
 
-pub(crate) fn parse_subscription(query: &str) -> Result<(Kind, Vec<String>), RpcError> {
-    let mut kind = None;
-    let mut conditions = Vec::new();
-    for condition in query.split(" AND ") {
-        let (key, value) = condition.split_once('=').ok_or_else(|| {
-            RpcError::invalid_params(format!("unsupported condition {condition:?}"))
-        })?;
-        let value = value.trim().trim_matches('\'');
-        match key.trim() {
-            "tm.event" => {
-                kind = Some(match value {
-                    "NewBlock" => Kind::NewBlock,
-                    "Tx" => Kind::Tx,
-                    "Incident" => Kind::Incident,
-                    other => {
-                        return Err(RpcError::invalid_params(format!(
-                            "unsupported event {other:?}: NewBlock, Tx or Incident"
-                        )))
-                    }
-                })
-            }
-            key if key.contains('.') => conditions.push(format!("{key}={value}")),
-            key => {
-                return Err(RpcError::invalid_params(format!(
-                    "unsupported query key {key:?}"
-                )))
-            }
+/// A subscription's query: what it follows, at which heights, under which conditions.
+pub(crate) type SubscriptionQuery = (Kind, std::ops::RangeInclusive<u64>, Vec<Attr>);
+
+pub(crate) fn parse_subscription(query: &str) -> Result<SubscriptionQuery, RpcError> {
+    let q = super::query_lang::parse(query, "tx.height")?;
+    let kind = match q.event.as_deref() {
+        Some("NewBlock") => Kind::NewBlock,
+        Some("Tx") => Kind::Tx,
+        Some("Incident") => Kind::Incident,
+        Some(other) => {
+            return Err(RpcError::invalid_params(format!(
+                "unsupported event {other:?}: NewBlock, Tx or Incident"
+            )))
         }
-    }
-    let kind = kind.ok_or_else(|| RpcError::invalid_params("query must name tm.event"))?;
-    if kind == Kind::NewBlock && !conditions.is_empty() {
+        None => return Err(RpcError::invalid_params("query must name tm.event")),
+    };
+    let narrowed = !q.attrs.is_empty() || q.hash.is_some() || q.heights != (0..=u64::MAX);
+    if kind == Kind::NewBlock && narrowed {
         return Err(RpcError::invalid_params(
             "NewBlock takes no further conditions",
         ));
     }
-    Ok((kind, conditions))
+    if q.hash.is_some() {
+        return Err(RpcError::invalid_params(
+            "a subscription follows future txs: tx.hash is for tx_search",
+        ));
+    }
+    Ok((kind, q.heights, q.attrs))
 }
 
 /// Upgrades `GET /websocket`.
@@ -189,12 +185,13 @@ fn subscribe(
             "at most {MAX_SUBSCRIPTIONS} subscriptions per connection"
         )));
     }
-    let (kind, conditions) = parse_subscription(query)?;
+    let (kind, heights, conditions) = parse_subscription(query)?;
     subscriptions.push(Subscription {
         id,
         query: query.to_string(),
         kind,
         conditions,
+        heights,
     });
     Ok(json!({}))
 }
@@ -209,6 +206,7 @@ fn events(chain_id: &str, subscriptions: &[Subscription], stored: &StoredBlock) 
                 let value = json!({"block": b.block, "block_id": b.block_id});
                 out.push(event(s, "NewBlock", value));
             }
+            Kind::Tx if !s.heights.contains(&stored.height) => {}
             Kind::Tx => {
                 for index in 0..stored.txs.len() as u32 {
                     let Some(tx) = tx_response(stored, index) else {
@@ -222,10 +220,12 @@ fn events(chain_id: &str, subscriptions: &[Subscription], stored: &StoredBlock) 
             }
             Kind::Incident => {
                 for e in crate::feeds::incident_events(stored) {
-                    let matches = |c: &String| {
-                        e.attributes
-                            .iter()
-                            .any(|a| format!("{}.{}={}", e.kind, a.key, a.value) == *c)
+                    let matches = |c: &Attr| {
+                        c.passes_any(
+                            e.attributes
+                                .iter()
+                                .map(|a| (format!("{}.{}", e.kind, a.key), a.value.as_str())),
+                        )
                     };
                     if s.conditions.iter().all(matches) {
                         let value = crate::feeds::event_json(stored.height, stored.time_ms, e);
@@ -238,11 +238,13 @@ fn events(chain_id: &str, subscriptions: &[Subscription], stored: &StoredBlock) 
     out
 }
 
-fn has_condition(result: &ExecTxResult<'_>, condition: &str) -> bool {
+fn has_condition(result: &ExecTxResult<'_>, condition: &Attr) -> bool {
     result.events.iter().any(|e| {
-        e.attributes
-            .iter()
-            .any(|a| format!("{}.{}={}", e.kind, a.key, a.value) == condition)
+        condition.passes_any(
+            e.attributes
+                .iter()
+                .map(|a| (format!("{}.{}", e.kind, a.key), a.value)),
+        )
     })
 }
 

@@ -1,5 +1,6 @@
-//! The block store and tx index behind `block` and `tx_search`: every finalized block with its
-//! txs and results, keyed by height, and each tx hash → (height, index). Stored in redb, one
+//! The block store and tx index behind `block`, `tx_search` and `block_search`: every finalized
+//! block with its txs and results, keyed by height, each tx hash → (height, index), and every
+//! indexed event attribute of txs and of blocks' ends. Stored in redb, one
 //! ACID transaction per block; writing a height again replaces it (blocks can be delivered
 //! more than once after a crash).
 
@@ -14,6 +15,11 @@ const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const TXS: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("txs");
 /// `type.key=value` NUL height index → (): every indexed event attribute of every tx.
 const EVENTS: TableDefinition<&[u8], ()> = TableDefinition::new("events");
+/// The same for the events of blocks' ends (`block_search`), with index 0.
+const BLOCK_EVENTS: TableDefinition<&[u8], ()> = TableDefinition::new("block_events");
+
+mod search;
+pub use search::{AttrCondition, EventTable, SearchError, MAX_SEARCH_BLOCKS, MAX_SEARCH_ENTRIES};
 
 /// The event-index key prefix of one condition `type.key=value`.
 fn event_prefix(condition: &str) -> Vec<u8> {
@@ -31,7 +37,12 @@ fn event_key(prefix: &[u8], height: u64, index: u32) -> Vec<u8> {
 
 /// Every `type.key=value` a tx result indexes.
 fn conditions_of(result: &TxResult) -> impl Iterator<Item = String> + '_ {
-    result.events.iter().flat_map(|e| {
+    indexed(&result.events)
+}
+
+/// Every `type.key=value` of `events` marked for indexing.
+fn indexed(events: &[caspur_types::Event]) -> impl Iterator<Item = String> + '_ {
+    events.iter().flat_map(|e| {
         e.attributes
             .iter()
             .filter(|a| a.index && !a.key.is_empty())
@@ -122,6 +133,7 @@ impl BlockIndex {
         tx.open_table(BLOCKS).map_err(err)?;
         tx.open_table(TXS).map_err(err)?;
         tx.open_table(EVENTS).map_err(err)?;
+        tx.open_table(BLOCK_EVENTS).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(BlockIndex { db })
     }
@@ -147,63 +159,14 @@ impl BlockIndex {
                     events.insert(key.as_slice(), ()).map_err(err)?;
                 }
             }
+            let mut block_events = tx.open_table(BLOCK_EVENTS).map_err(err)?;
+            for condition in indexed(&block.block_events) {
+                let key = event_key(&event_prefix(&condition), block.height, 0);
+                block_events.insert(key.as_slice(), ()).map_err(err)?;
+            }
         }
         tx.commit().map_err(err)?;
         Ok(stored)
-    }
-
-    /// The txs, as (height, index) in ascending order, whose events include every one of
-    /// `conditions` (`type.key=value`) and, if given, at `height`.
-    pub fn search(
-        &self,
-        conditions: &[String],
-        height: Option<u64>,
-    ) -> Result<Vec<(u64, u32)>, IndexError> {
-        let Some((first, rest)) = conditions.split_first() else {
-            return Ok(match height.map(|h| self.block(h)).transpose()?.flatten() {
-                Some(b) => (0..b.txs.len() as u32).map(|i| (b.height, i)).collect(),
-                None => Vec::new(),
-            });
-        };
-        let tx = self.db.begin_read().map_err(err)?;
-        let events = tx.open_table(EVENTS).map_err(err)?;
-        let matching =
-            |condition: &str| -> Result<std::collections::BTreeSet<(u64, u32)>, IndexError> {
-                let prefix = event_prefix(condition);
-                let (start, end) = match height {
-                    Some(h) => (event_key(&prefix, h, 0), event_key(&prefix, h, u32::MAX)),
-                    None => (
-                        event_key(&prefix, 0, 0),
-                        event_key(&prefix, u64::MAX, u32::MAX),
-                    ),
-                };
-                let mut found = std::collections::BTreeSet::new();
-                for entry in events
-                    .range(start.as_slice()..=end.as_slice())
-                    .map_err(err)?
-                {
-                    let (key, _) = entry.map_err(err)?;
-                    // A key of another condition can fall in the range when this one's value
-                    // holds a NUL (the separator): only `prefix ‖ height ‖ index` is a match.
-                    let Some(tail) = key.value().strip_prefix(prefix.as_slice()) else {
-                        continue;
-                    };
-                    let Ok(location) = <[u8; 12]>::try_from(tail) else {
-                        continue;
-                    };
-                    let (height, index) = location.split_at(8);
-                    let height = u64::from_be_bytes(height.try_into().map_err(err)?);
-                    let index = u32::from_be_bytes(index.try_into().map_err(err)?);
-                    found.insert((height, index));
-                }
-                Ok(found)
-            };
-        let mut found = matching(first)?;
-        for condition in rest {
-            let other = matching(condition)?;
-            found.retain(|t| other.contains(t));
-        }
-        Ok(found.into_iter().collect())
     }
 
     /// The block at `height`.
@@ -254,6 +217,7 @@ impl BlockIndex {
             let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
             let mut txs = tx.open_table(TXS).map_err(err)?;
             let mut events = tx.open_table(EVENTS).map_err(err)?;
+            let mut block_events = tx.open_table(BLOCK_EVENTS).map_err(err)?;
             let doomed = blocks
                 .range(height + 1..)
                 .map_err(err)?
@@ -270,6 +234,10 @@ impl BlockIndex {
                         let key = event_key(&event_prefix(&condition), h, i as u32);
                         events.remove(key.as_slice()).map_err(err)?;
                     }
+                }
+                for condition in indexed(&stored.block_events) {
+                    let key = event_key(&event_prefix(&condition), h, 0);
+                    block_events.remove(key.as_slice()).map_err(err)?;
                 }
                 blocks.remove(h).map_err(err)?;
                 removed += 1;
