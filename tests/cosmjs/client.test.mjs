@@ -165,6 +165,16 @@ describe("transactions", () => {
     const blocks = await searcher.blockSearchAll({ query: `block.height >= ${result.height - 1} AND block.height <= ${result.height}` });
     assert.equal(blocks.totalCount, 2);
     assert.deepEqual(blocks.blocks.map((b) => b.block.header.height).sort(), [result.height - 1, result.height]);
+    // Explorers' methods, decoded by CosmJS's own Comet38 decoders (it has no `header`).
+    const chain = await searcher.blockchain(result.height - 1, result.height);
+    assert.deepEqual(chain.blockMetas.map((m) => m.header.height), [result.height, result.height - 1]);
+    assert.ok(chain.lastHeight >= result.height);
+    const genesis = await searcher.genesis();
+    assert.equal(genesis.chainId, CHAIN_ID);
+    assert.equal(genesis.validators.length, 1);
+    assert.ok(genesis.consensusParams.block.maxBytes > 0);
+    const pending = await searcher.numUnconfirmedTxs();
+    assert.ok(pending.total >= 0 && pending.totalBytes >= 0);
     searcher.disconnect();
   });
 

@@ -442,6 +442,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
         },
         block_max_bytes: genesis.consensus.block_max_bytes,
         block_max_gas: genesis.consensus.block_max_gas,
+        genesis: Arc::new(std::fs::read(home.genesis())?),
     };
     let pool_config = PoolConfig {
         max_txs: config.mempool.size,

@@ -104,6 +104,7 @@ fn context() -> RpcContext<MemState> {
             },
             block_max_bytes: 1 << 20,
             block_max_gas: None,
+            genesis: Arc::new(br#"{"chain_id":"caspur-fuzz-1"}"#.to_vec()),
         },
         tip: ChainTip::default(),
         feed,

@@ -137,6 +137,29 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
         (p.entries.len(), p.bytes)
     }
 
+    /// CheckTx without admitting: what [`Mempool::add`] would answer for `raw` now (after
+    /// the txs already pending), changing nothing.
+    pub async fn check_only(&self, raw: &[u8]) -> Result<caspur_app::CheckedTx, TxError> {
+        let check = self.check.lock().await;
+        let (overlay, next) = &*check;
+        let mut scratch = overlay.clone();
+        self.app
+            .check_tx(&mut scratch, raw, next, self.config.min_gas_price)
+            .await
+    }
+
+    /// Up to `limit` pending txs in admission order, with the count and bytes of all.
+    pub fn pending_txs(&self, limit: usize) -> (Vec<Vec<u8>>, usize, usize) {
+        let p = self.lock_pending();
+        let txs = p
+            .entries
+            .iter()
+            .take(limit)
+            .map(|e| e.raw.clone())
+            .collect();
+        (txs, p.entries.len(), p.bytes)
+    }
+
     /// Admits a tx or says why not. Returns its hash.
     pub async fn add(&self, raw: Vec<u8>) -> Result<[u8; 32], TxError> {
         let hash = caspur_types::tx::tx_hash(&raw);

@@ -313,7 +313,7 @@ fn node_info<S>(ctx: &RpcContext<S>) -> base::GetNodeInfoResponse {
     }
 }
 
-fn consensus_params<S>(ctx: &RpcContext<S>) -> ConsensusParamsResponse {
+pub(crate) fn consensus_params<S>(ctx: &RpcContext<S>) -> ConsensusParamsResponse {
     ConsensusParamsResponse {
         params: Some(types::ConsensusParams {
             block: Some(types::BlockParams {

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 /// Writes of a block, sorted by key: `Some(value)` upserts, `None` deletes.
 pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
-/// A base state plus uncommitted writes of the current block and the current tx.
+/// A base state plus uncommitted writes of the current block and the current tx (a clone is
+/// a scratch copy: what it writes stays in it).
+#[derive(Clone)]
 pub struct Overlay<B> {
     base: B,
     block: WriteSet,

@@ -17,6 +17,8 @@ const TXS: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("txs");
 const EVENTS: TableDefinition<&[u8], ()> = TableDefinition::new("events");
 /// The same for the events of blocks' ends (`block_search`), with index 0.
 const BLOCK_EVENTS: TableDefinition<&[u8], ()> = TableDefinition::new("block_events");
+/// Block hash → height (`block_by_hash`, `header_by_hash`).
+const BLOCK_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("block_hashes");
 
 mod search;
 pub use search::{AttrCondition, EventTable, SearchError, MAX_SEARCH_BLOCKS, MAX_SEARCH_ENTRIES};
@@ -48,6 +50,26 @@ fn indexed(events: &[caspur_types::Event]) -> impl Iterator<Item = String> + '_ 
             .filter(|a| a.index && !a.key.is_empty())
             .map(move |a| format!("{}.{}={}", e.kind, a.key, a.value))
     })
+}
+
+/// Fills the hash table of an index written before it existed (once: a table that already
+/// holds an entry is left alone).
+fn backfill_hashes(tx: &redb::WriteTransaction) -> Result<(), IndexError> {
+    let mut hashes = tx.open_table(BLOCK_HASHES).map_err(err)?;
+    if hashes.first().map_err(err)?.is_some() {
+        return Ok(());
+    }
+    let blocks = tx.open_table(BLOCKS).map_err(err)?;
+    for entry in blocks.iter().map_err(err)? {
+        let (height, bytes) = entry.map_err(err)?;
+        let stored: StoredBlock = serde_json::from_slice(bytes.value()).map_err(err)?;
+        if let Ok(hash) = hex::decode(&stored.hash) {
+            hashes
+                .insert(hash.as_slice(), height.value())
+                .map_err(err)?;
+        }
+    }
+    Ok(())
 }
 
 /// An index failure.
@@ -85,6 +107,9 @@ pub struct StoredBlock {
     /// recorded; such blocks cannot be rollback targets).
     #[serde(default)]
     pub state_size: u64,
+    /// The block's encoded size in bytes (0 in indexes written before it was recorded).
+    #[serde(default)]
+    pub size_bytes: u64,
 }
 
 impl StoredBlock {
@@ -102,6 +127,7 @@ impl StoredBlock {
             block_events: b.block_events.clone(),
             app_hash: hex::encode_upper(b.app_hash),
             state_size: b.state_size,
+            size_bytes: b.consensus.size_bytes,
         }
     }
 
@@ -134,6 +160,7 @@ impl BlockIndex {
         tx.open_table(TXS).map_err(err)?;
         tx.open_table(EVENTS).map_err(err)?;
         tx.open_table(BLOCK_EVENTS).map_err(err)?;
+        backfill_hashes(&tx)?;
         tx.commit().map_err(err)?;
         Ok(BlockIndex { db })
     }
@@ -159,6 +186,10 @@ impl BlockIndex {
                     events.insert(key.as_slice(), ()).map_err(err)?;
                 }
             }
+            tx.open_table(BLOCK_HASHES)
+                .map_err(err)?
+                .insert(block.hash.as_slice(), block.height)
+                .map_err(err)?;
             let mut block_events = tx.open_table(BLOCK_EVENTS).map_err(err)?;
             for condition in indexed(&block.block_events) {
                 let key = event_key(&event_prefix(&condition), block.height, 0);
@@ -177,6 +208,13 @@ impl BlockIndex {
             None => Ok(None),
             Some(v) => serde_json::from_slice(v.value()).map(Some).map_err(err),
         }
+    }
+
+    /// The height of the block whose hash is `hash`.
+    pub fn height_of(&self, hash: &[u8; 32]) -> Result<Option<u64>, IndexError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let hashes = tx.open_table(BLOCK_HASHES).map_err(err)?;
+        Ok(hashes.get(hash.as_slice()).map_err(err)?.map(|v| v.value()))
     }
 
     /// The lowest and highest stored heights.
@@ -218,6 +256,7 @@ impl BlockIndex {
             let mut txs = tx.open_table(TXS).map_err(err)?;
             let mut events = tx.open_table(EVENTS).map_err(err)?;
             let mut block_events = tx.open_table(BLOCK_EVENTS).map_err(err)?;
+            let mut hashes = tx.open_table(BLOCK_HASHES).map_err(err)?;
             let doomed = blocks
                 .range(height + 1..)
                 .map_err(err)?
@@ -238,6 +277,9 @@ impl BlockIndex {
                 for condition in indexed(&stored.block_events) {
                     let key = event_key(&event_prefix(&condition), h, 0);
                     block_events.remove(key.as_slice()).map_err(err)?;
+                }
+                if let Ok(hash) = hex::decode(&stored.hash) {
+                    hashes.remove(hash.as_slice()).map_err(err)?;
                 }
                 blocks.remove(h).map_err(err)?;
                 removed += 1;

@@ -1,10 +1,12 @@
 //! CometBFT-compatible JSON-RPC 2.0 over HTTP POST (and the same methods as `GET /<method>`
 //! with URI parameters, as CometBFT serves them).
 
+mod chain;
 mod limit;
 mod query_lang;
 mod results;
 mod search;
+mod txs;
 pub mod types;
 mod ws;
 
@@ -42,6 +44,8 @@ pub struct NodeFacts {
     pub block_max_bytes: u64,
     /// Genesis consensus parameter: most gas in a block (`None`: unlimited).
     pub block_max_gas: Option<u64>,
+    /// The genesis document as the node read it (`genesis`, `genesis_chunked`).
+    pub genesis: Arc<Vec<u8>>,
 }
 
 /// Bounds on what one RPC client may ask (the `[rpc]` section of `config.toml`); CometBFT's
@@ -343,11 +347,22 @@ pub(crate) async fn dispatch<S: StateScan + StateProve + Clone + 'static>(
         "health" => Ok(json!({})),
         "status" => status(ctx),
         "abci_query" => abci_query(ctx, params).await,
-        "broadcast_tx_sync" | "broadcast_tx_async" => broadcast(ctx, params).await,
+        "broadcast_tx_sync" | "broadcast_tx_async" => txs::broadcast(ctx, params).await,
+        "broadcast_tx_commit" => txs::broadcast_commit(ctx, params).await,
+        "check_tx" => txs::check_tx(ctx, params).await,
+        "unconfirmed_txs" => txs::unconfirmed(ctx, params, true),
+        "num_unconfirmed_txs" => txs::unconfirmed(ctx, params, false),
         "tx_search" => search::tx_search(ctx, params),
         "block_search" => search::block_search(ctx, params),
         "tx" => tx(ctx, params),
         "block" => block(ctx, params),
+        "block_by_hash" => chain::block_by_hash(ctx, params),
+        "header" => chain::header(ctx, params),
+        "header_by_hash" => chain::header_by_hash(ctx, params),
+        "blockchain" => chain::blockchain(ctx, params),
+        "consensus_params" => chain::consensus_params(ctx, params),
+        "genesis" => chain::genesis(ctx),
+        "genesis_chunked" => chain::genesis_chunked(ctx, params),
         "block_results" => results::block_results(ctx, params),
         "abci_info" => results::abci_info(ctx),
         "validators" => results::validators(ctx, params),
@@ -400,6 +415,7 @@ fn status<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
             other: NodeOther {
                 tx_index: "on".into(),
                 rpc_address: f.rpc_addr.clone(),
+                caspur_version: env!("CARGO_PKG_VERSION").into(),
             },
         },
         sync_info: SyncInfo {
@@ -544,29 +560,6 @@ fn query_error(e: &caspur_types::TxError, height: u64) -> AbciQueryResponse {
         height: height.to_string(),
         codespace: e.codespace().to_string(),
     }
-}
-
-async fn broadcast<S: StateScan + StateProve + Clone + 'static>(
-    ctx: &RpcContext<S>,
-    params: &Value,
-) -> Result<Value, RpcError> {
-    let tx =
-        param_str(params, "tx", 0).ok_or_else(|| RpcError::invalid_params("tx is required"))?;
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(tx)
-        .map_err(|e| RpcError::invalid_params(format!("tx must be base64: {e}")))?;
-    let hash = caspur_types::tx::tx_hash_hex(&raw);
-    let (code, log, codespace) = match ctx.mempool.submit(raw).await {
-        Ok(_) => (0, String::new(), String::new()),
-        Err(e) => (e.code.code(), e.log(), e.codespace().to_string()),
-    };
-    to_value(BroadcastTx {
-        code,
-        data: String::new(),
-        log,
-        codespace,
-        hash,
-    })
 }
 
 pub(crate) fn parse_hash(s: &str) -> Result<[u8; 32], RpcError> {

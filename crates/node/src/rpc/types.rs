@@ -48,6 +48,8 @@ pub struct ProtocolVersion {
 pub struct NodeOther {
     pub tx_index: String,
     pub rpc_address: String,
+    /// The Caspur release (`node_info.version` is the CometBFT RPC it speaks).
+    pub caspur_version: String,
 }
 
 /// `status.sync_info`.
