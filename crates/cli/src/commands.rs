@@ -15,14 +15,73 @@ use prost::Message;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
+/// A tx's gas limit: given, or `auto` (simulated first).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Gas {
+    /// Simulate the tx and use the gas it used × the adjustment.
+    Auto,
+    /// This limit.
+    Limit(u64),
+}
+
+/// `--gas`: a whole number or `auto`.
+pub fn parse_gas(s: &str) -> std::result::Result<Gas, String> {
+    if s == "auto" {
+        return Ok(Gas::Auto);
+    }
+    s.parse()
+        .map(Gas::Limit)
+        .map_err(|_| format!("--gas must be a whole number or auto, not {s:?}"))
+}
+
+/// Largest `--gas-adjustment`.
+pub const MAX_GAS_ADJUSTMENT: f64 = 10.0;
+
 /// Fee and gas settings of a tx command.
 pub struct FeeOptions {
     /// Explicit fee (`5000ucsp`).
     pub fees: Option<String>,
     /// Gas limit.
-    pub gas: u64,
+    pub gas: Gas,
+    /// With `Gas::Auto`: the simulated gas is multiplied by this.
+    pub adjustment: f64,
     /// Gas price used when no fee is given.
     pub gas_price: String,
+}
+
+impl FeeOptions {
+    /// The fee: `--fees`, else the gas limit × the gas price.
+    fn fee(&self, gas: u64) -> Result<Coins> {
+        if let Some(f) = &self.fees {
+            return f.parse().map_err(|e| anyhow!("fees: {e}"));
+        }
+        let price: Dec = self
+            .gas_price
+            .strip_suffix(STAKE_DENOM)
+            .ok_or_else(|| anyhow!("--gas-prices must end in {STAKE_DENOM}"))?
+            .parse()
+            .map_err(|e| anyhow!("--gas-prices: {e}"))?;
+        let amount = price
+            .mul_int_ceil(gas as u128)
+            .ok_or_else(|| anyhow!("fee overflow"))?;
+        format!("{amount}{STAKE_DENOM}")
+            .parse()
+            .map_err(|e| anyhow!("{e}"))
+    }
+}
+
+/// The gas a tx uses, as the node's `Simulate` runs it.
+fn simulate(client: &Client, raw: &[u8]) -> Result<u64> {
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
+    let req = SimulateRequest {
+        tx_bytes: raw.to_vec(),
+        ..Default::default()
+    };
+    let bytes = client
+        .query("/cosmos.tx.v1beta1.Service/Simulate", &req)
+        .context("simulating the tx for --gas auto")?;
+    let resp = SimulateResponse::decode(bytes.as_slice()).context("bad simulation response")?;
+    Ok(resp.gas_info.map_or(0, |g| g.gas_used))
 }
 
 /// The chain's account record of an address, or `None` if it has never received coins.
@@ -91,33 +150,32 @@ impl TxContext<'_> {
         let acct = account(self.client, &from_addr.to_string())?.ok_or_else(|| {
             anyhow!("account {from_addr} does not exist on chain yet: send it some coins first")
         })?;
-        let fees: Coins = match &self.fee.fees {
-            Some(f) => f.parse().map_err(|e| anyhow!("fees: {e}"))?,
-            None => {
-                let price: Dec = self
-                    .fee
-                    .gas_price
-                    .strip_suffix(STAKE_DENOM)
-                    .ok_or_else(|| anyhow!("--gas-prices must end in {STAKE_DENOM}"))?
-                    .parse()
-                    .map_err(|e| anyhow!("--gas-prices: {e}"))?;
-                let amount = price
-                    .mul_int_ceil(self.fee.gas as u128)
-                    .ok_or_else(|| anyhow!("fee overflow"))?;
-                format!("{amount}{STAKE_DENOM}")
-                    .parse()
-                    .map_err(|e| anyhow!("{e}"))?
-            }
-        };
-        let params = TxParams {
+        let mut params = TxParams {
             chain_id: self.chain_id.to_string(),
             account_number: acct.account_number,
             sequence: acct.sequence,
-            fee: fees,
-            gas_limit: self.fee.gas,
+            fee: Coins::default(),
+            gas_limit: 0,
             memo: self.memo.to_string(),
             include_pubkey: true,
         };
+        params.gas_limit = match self.fee.gas {
+            Gas::Limit(g) => g,
+            Gas::Auto => {
+                let a = self.fee.adjustment;
+                if !(a > 0.0 && a <= MAX_GAS_ADJUSTMENT) {
+                    bail!("--gas-adjustment must be in (0, {MAX_GAS_ADJUSTMENT}], got {a}");
+                }
+                // Simulation ignores the limit and the signatures; the fee is charged as
+                // the block would, so the one for the default limit stands in.
+                params.fee = self.fee.fee(200_000)?;
+                let used = simulate(self.client, &sign_tx(&key, msgs.clone(), &params))?;
+                let gas = (used as f64 * a).ceil() as u64;
+                eprintln!("gas estimate: {gas}");
+                gas
+            }
+        };
+        params.fee = self.fee.fee(params.gas_limit)?;
         let raw = sign_tx(&key, msgs, &params);
         broadcast(self.client, &raw, self.wait)
     }

@@ -191,6 +191,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             let fee = commands::FeeOptions {
                 fees: opts.fees,
                 gas: opts.gas,
+                adjustment: opts.gas_adjustment,
                 gas_price: opts.gas_prices,
             };
             let tx = commands::TxContext {

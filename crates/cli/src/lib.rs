@@ -345,9 +345,12 @@ struct TxOpts {
     /// Fee, e.g. 5000ucsp (default: gas × gas price).
     #[arg(long, global = true)]
     fees: Option<String>,
-    /// Gas limit.
-    #[arg(long, default_value_t = 200_000, global = true)]
-    gas: u64,
+    /// Gas limit, or `auto`: simulate the tx first and use the gas it used × --gas-adjustment.
+    #[arg(long, default_value = "200000", global = true, value_parser = commands::parse_gas)]
+    gas: commands::Gas,
+    /// With `--gas auto`, the factor on the simulated gas (0 < x ≤ 10).
+    #[arg(long, default_value_t = 1.0, global = true)]
+    gas_adjustment: f64,
     /// Gas price used when --fees is absent.
     #[arg(long, default_value = "0.0025ucsp", global = true)]
     gas_prices: String,

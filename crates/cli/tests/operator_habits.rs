@@ -253,3 +253,70 @@ fn a_dev_chain_starts_with_a_seeded_dcert_that_can_break_and_open_reports() {
     let broken = node.json(&["query", "circuit", "is-broken", send]);
     assert_eq!(broken["broken"], true, "{broken}");
 }
+
+#[test]
+fn gas_auto_simulates_first_and_pays_for_what_it_estimated() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let node = Node::start(&home, free_port(), free_port());
+    let bob = node.add_key("bob");
+    let args = [
+        "tx",
+        "bank",
+        "send",
+        "dev",
+        &bob,
+        "3ucsp",
+        "--gas",
+        "auto",
+        "--gas-adjustment",
+        "1.5",
+        "-o",
+        "json",
+    ];
+    let (ok, out, err) = run(&home, &args, &[]);
+    assert!(ok, "{out}{err}");
+    let estimate: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("gas estimate: "))
+        .unwrap_or_else(|| panic!("no estimate in {err:?}"))
+        .parse()
+        .unwrap();
+    let sent: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(sent["code"], 0, "{sent}");
+    let tx = node.json(&["query", "tx", sent["txhash"].as_str().unwrap()]);
+    let wanted: u64 = tx["gas_wanted"].as_str().unwrap().parse().unwrap();
+    let used: u64 = tx["gas_used"].as_str().unwrap().parse().unwrap();
+    assert_eq!(wanted, estimate, "{tx}");
+    assert!(
+        used <= wanted && wanted < 200_000,
+        "used {used} of {wanted}"
+    );
+    // 1.5 × what the simulation used (which signed a stand-in fee and limit, so the block's
+    // charge may differ by a few bytes' gas).
+    let ratio = wanted as f64 / used as f64;
+    assert!((1.45..=1.55).contains(&ratio), "{wanted} / {used}");
+    let (ok, _, err) = run(
+        &home,
+        &["tx", "bank", "send", "dev", &bob, "1ucsp", "--gas", "lots"],
+        &[],
+    );
+    assert!(
+        !ok && err.contains("--gas must be a whole number or auto"),
+        "{err}"
+    );
+    let bad = [
+        "tx",
+        "bank",
+        "send",
+        "dev",
+        &bob,
+        "1ucsp",
+        "--gas",
+        "auto",
+        "--gas-adjustment",
+        "0",
+    ];
+    let (ok, _, err) = run(&home, &bad, &[]);
+    assert!(!ok && err.contains("--gas-adjustment"), "{err}");
+}
