@@ -166,9 +166,11 @@ impl TxContext<'_> {
                 if !(a > 0.0 && a <= MAX_GAS_ADJUSTMENT) {
                     bail!("--gas-adjustment must be in (0, {MAX_GAS_ADJUSTMENT}], got {a}");
                 }
-                // Simulation ignores the limit and the signatures; the fee is charged as
-                // the block would, so the one for the default limit stands in.
-                params.fee = self.fee.fee(200_000)?;
+                // Simulation ignores the limit and the signatures but charges for the tx's
+                // bytes and its fee as the block would: the default limit and its fee stand
+                // in (their encodings are as long as most real ones).
+                params.gas_limit = 200_000;
+                params.fee = self.fee.fee(params.gas_limit)?;
                 let used = simulate(self.client, &sign_tx(&key, msgs.clone(), &params))?;
                 let gas = (used as f64 * a).ceil() as u64;
                 eprintln!("gas estimate: {gas}");
