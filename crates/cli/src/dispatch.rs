@@ -35,6 +35,24 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
         Some(f) => f,
         None => defaults.format()?,
     };
+    if matches!(cli.command, Command::Start { .. } | Command::Dev { .. }) {
+        // A dev chain without --home runs in a new directory: nothing configured yet.
+        let log_home = match (&cli.command, &explicit_home) {
+            (Command::Dev { .. }, None) => None,
+            _ => Some(&home),
+        };
+        let configured: Option<home::NodeConfig> = log_home
+            .filter(|h| h.config_toml().exists())
+            .map(|h| home::read_toml(&h.config_toml()))
+            .transpose()?;
+        let (level, format) = configured.map_or(("info".to_string(), Default::default()), |c| {
+            (c.log_level, c.log_format)
+        });
+        logging::init(
+            cli.log_level.as_deref().unwrap_or(&level),
+            cli.log_format.unwrap_or(format),
+        )?;
+    }
     match cli.command {
         Command::Init {
             moniker,

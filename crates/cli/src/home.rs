@@ -65,6 +65,9 @@ pub struct NodeConfig {
     /// Log level (`info`, `debug`, …).
     #[serde(default = "default_log_level")]
     pub log_level: String,
+    /// Log lines: `plain` or `json`.
+    #[serde(default)]
+    pub log_format: crate::logging::LogFormat,
     /// RPC server.
     pub rpc: RpcConfig,
     /// Cosmos gRPC server.
@@ -449,6 +452,7 @@ impl NodeConfig {
             moniker: moniker.to_string(),
             mode: Mode::Validator,
             log_level: default_log_level(),
+            log_format: crate::logging::LogFormat::default(),
             rpc: RpcConfig {
                 laddr: "tcp://127.0.0.1:26657".into(),
                 max_open_connections: default_max_open_connections(),

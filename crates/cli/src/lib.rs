@@ -19,6 +19,7 @@ mod gov_cmd;
 mod home;
 mod incident_cmd;
 mod keys;
+mod logging;
 mod node;
 mod output;
 mod staking_cmd;
@@ -50,6 +51,13 @@ struct Cli {
         env = "CASPUR_OUTPUT"
     )]
     output: Option<Format>,
+    /// Log level of a running node: trace, debug, info, warn, error or off (default: config.toml's
+    /// `log_level`; `RUST_LOG` filter directives override both).
+    #[arg(long, global = true)]
+    log_level: Option<String>,
+    /// Log lines of a running node: plain or json (default: config.toml's `log_format`).
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<logging::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }

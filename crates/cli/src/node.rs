@@ -479,7 +479,6 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             retained_blocks: (config.statesync.retain_blocks > 0)
                 .then_some(config.statesync.retain_blocks as usize),
         },
-        log_level: config.log_level.clone(),
         halted_for,
         bad_block_at,
     };

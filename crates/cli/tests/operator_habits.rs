@@ -320,3 +320,60 @@ fn gas_auto_simulates_first_and_pays_for_what_it_estimated() {
     let (ok, _, err) = run(&home, &bad, &[]);
     assert!(!ok && err.contains("--gas-adjustment"), "{err}");
 }
+
+#[test]
+fn logs_follow_the_level_and_format_asked_for_without_colours_paths_or_fresh_start_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let node = Node::start_with(&home, free_port(), free_port(), &["--log-format", "json"]);
+    node.wait_height(3, Duration::from_secs(30));
+    let log = node.log();
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["fields"]["message"] == "committed" && e["target"] == "caspur_node::sink"),
+        "{log}"
+    );
+    assert!(!log.contains('\u{1b}'), "colour codes in a file:\n{log}");
+    assert!(!log.contains("/.cargo/registry"), "source paths:\n{log}");
+    assert!(
+        !log.contains("initializing new db"),
+        "fresh-start noise:\n{log}"
+    );
+    assert!(!events.iter().any(|e| e["level"] == "WARN"), "{log}");
+    drop(node);
+
+    // Plain lines at warn: no info lines; a level that is none is refused by name.
+    let node = Node::spawn(
+        &home,
+        &["start", "--log-level", "warn"],
+        free_port(),
+        free_port(),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let tail = node.log();
+    let after = tail.rsplit("caspur_node::sink").next().unwrap_or_default();
+    assert!(!after.contains("INFO"), "info lines at warn:\n{after}");
+    drop(node);
+    let (code, err) = {
+        let out = Command::new(bin())
+            .args(["start", "--log-level", "verbose", "--home"])
+            .arg(&home)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("log level must be trace, debug, info, warn, error or off"),
+        "{err}"
+    );
+}

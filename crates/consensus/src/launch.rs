@@ -121,8 +121,6 @@ pub struct LaunchConfig {
     pub epoch_length: std::num::NonZeroU64,
     /// Catching up when behind (state sync, block retention).
     pub catch_up: engine::CatchUp,
-    /// Log filter (`info`, `caspur=debug`, …).
-    pub log_level: String,
     /// The plan the previous binary halted for (its `upgrade-info.json`), if any.
     pub halted_for: Option<caspur_types::upgrade_info::UpgradeInfo>,
     /// The height of the block this node last stopped at because it could not apply it.
@@ -207,16 +205,7 @@ where
             .with_catch_panics(false),
     );
     runner.start(|context| async move {
-        cw_tokio::telemetry::init(
-            context.child("telemetry"),
-            cw_tokio::telemetry::Logs {
-                level: cfg.log_level.parse().unwrap_or(tracing::Level::INFO),
-                json: false,
-            },
-            // The node layer serves metrics (its own first, then these).
-            None,
-            None,
-        );
+        // Logs go through the subscriber the binary installed (`caspurd`'s `logging`).
         let live = LiveState::default();
         let (gossip, outbound) = crate::gossip::channel();
         let tip = crate::ChainTip::default();
