@@ -148,7 +148,10 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
     }
     let keys: Vec<AccountKey> = nodes
         .iter()
-        .map(|n| keys::account_key(&keys::secret_from_mnemonic(&n.mnemonic)?))
+        .map(|n| {
+            let words = crate::testnet::read_key_seed(&n.key_seed_file)?;
+            keys::account_key(&keys::secret_from_mnemonic(&words)?)
+        })
         .collect::<Result<_>>()?;
     let mut sequences = vec![0u64; keys.len()];
     let mut reports = Vec::new();

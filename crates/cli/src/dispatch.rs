@@ -97,7 +97,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 block_time_ms,
                 account_coins,
             })?;
-            output::print(&serde_json::to_value(nodes)?, Format::Json);
+            output::print(&serde_json::to_value(nodes)?, out);
         }
         Command::Dev {
             dev_mnemonic,
@@ -108,20 +108,33 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             prometheus_laddr,
             voting_period_secs,
             dcert_members,
+            keep,
             skip_upgrade,
         } => {
-            let dev_home = match explicit_home {
-                Some(h) => home::Home(h),
-                None => {
-                    let dir = tempfile::Builder::new().prefix("caspur-dev-").tempdir()?;
-                    home::Home(dir.keep())
+            // Without --home: a new directory, said at start and removed at Ctrl-C unless
+            // --keep (kept when the node stops for any other reason, to be looked at).
+            let scratch = match explicit_home {
+                Some(_) => None,
+                None => Some(tempfile::Builder::new().prefix("caspur-dev-").tempdir()?),
+            };
+            let dev_home = match (&scratch, explicit_home) {
+                (Some(dir), _) => {
+                    let fate = if keep {
+                        "kept when it stops"
+                    } else {
+                        "removed at Ctrl-C; --keep keeps it, --home chooses it"
+                    };
+                    eprintln!("dev chain data in {} ({fate})", dir.path().display());
+                    home::Home(dir.path().to_path_buf())
                 }
+                (None, Some(h)) => home::Home(h),
+                (None, None) => home::Home(default_home()),
             };
             let upgrades = node::Upgrades {
                 handlers,
                 skip: skip_upgrade.into_iter().collect(),
             };
-            node::finish(node::dev(
+            let stopped = node::dev(
                 &dev_home,
                 &upgrades,
                 node::DevOptions {
@@ -134,7 +147,14 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     voting_period_secs,
                     dcert_members,
                 },
-            )?)?;
+            )?;
+            let interrupted = matches!(stopped, caspur_consensus::launch::Stopped::Interrupted);
+            if let Some(dir) = scratch {
+                if keep || !interrupted {
+                    eprintln!("dev chain data kept in {}", dir.keep().display());
+                }
+            }
+            node::finish(stopped)?;
         }
         Command::Genesis(GenesisCmd::AddAccount { address, coins }) => {
             node::add_genesis_account(&home, &address, &coins)?

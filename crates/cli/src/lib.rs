@@ -112,6 +112,10 @@ enum Command {
         /// 0: an empty group with breaking off, as on a real chain.
         #[arg(long, default_value_t = 1)]
         dcert_members: u32,
+        /// Without --home: keep the new chain's directory when the node stops (it is removed
+        /// at Ctrl-C otherwise).
+        #[arg(long)]
+        keep: bool,
         /// Skip the upgrade due at this height (repeatable).
         #[arg(long = "unsafe-skip-upgrade", value_name = "HEIGHT")]
         skip_upgrade: Vec<u64>,

@@ -303,7 +303,10 @@ pub fn dev(home: &Home, upgrades: &Upgrades, opts: DevOptions) -> Result<launch:
             info.address
         );
         if generated {
-            println!("mnemonic: {mnemonic}");
+            // Never on a screen or in a log: in a file only its owner reads.
+            let file = home.config_dir().join("dev-mnemonic.txt");
+            write_secret(&file, format!("{mnemonic}\n").as_bytes())?;
+            println!("mnemonic: in {} (mode 0600)", file.display());
         }
         if dcert.members.is_empty() {
             println!("dCERT: no members; circuit breaking off (--dcert-members N seeds N)");

@@ -47,8 +47,18 @@ pub struct TestnetNode {
     pub grpc: String,
     /// Its funded account.
     pub account: String,
-    /// The account's mnemonic (test network only).
-    pub mnemonic: String,
+    /// The file holding the account's mnemonic (`{"secret": …}`, mode 0600, as the Cosmos
+    /// SDK's testnet command writes it); the mnemonic itself is never printed.
+    pub key_seed_file: PathBuf,
+}
+
+/// The mnemonic in a node's `key_seed.json`.
+pub fn read_key_seed(path: &std::path::Path) -> Result<String> {
+    let v: serde_json::Value = read_json(path)?;
+    v["secret"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| anyhow::anyhow!("{} holds no secret", path.display()))
 }
 
 /// Writes the homes; fails without touching anything if `output` already holds nodes.
@@ -105,6 +115,13 @@ pub fn init(opts: &TestnetOptions) -> Result<Vec<TestnetNode>> {
         let account = keys::Keyring::open(&home.0, keys::Backend::Test)
             .add(&moniker, &mnemonic, true)?
             .address;
+        let key_seed_file = home.0.join("key_seed.json");
+        crate::home::write_secret(
+            &key_seed_file,
+            serde_json::json!({ "secret": mnemonic })
+                .to_string()
+                .as_bytes(),
+        )?;
         nodes.push(TestnetNode {
             home: home.0,
             validator,
@@ -113,7 +130,7 @@ pub fn init(opts: &TestnetOptions) -> Result<Vec<TestnetNode>> {
             rpc: format!("127.0.0.1:{}", port + 1),
             grpc: format!("127.0.0.1:{}", port + 3),
             account,
-            mnemonic,
+            key_seed_file,
         });
     }
     let mut genesis: GenesisDoc = read_json(&Home(nodes[0].home.clone()).genesis())?;

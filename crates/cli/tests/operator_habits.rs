@@ -377,3 +377,80 @@ fn logs_follow_the_level_and_format_asked_for_without_colours_paths_or_fresh_sta
         "{err}"
     );
 }
+
+/// `caspurd dev` without --home (plus `extra`), stopped with Ctrl-C once it makes blocks; the
+/// directory it announced and what it printed.
+fn scratch_dev(log: &std::path::Path, extra: &[&str]) -> (std::path::PathBuf, String) {
+    let (rpc, p2p) = (free_port(), free_port());
+    let mut cmd = Command::new(bin());
+    cmd.args(["dev", "--grpc-laddr", ""])
+        .args(["--rpc-laddr", &format!("127.0.0.1:{rpc}")])
+        .args(["--p2p-laddr", &format!("127.0.0.1:{p2p}")])
+        .args(extra)
+        .env_remove("CASPUR_HOME");
+    let node = Node::spawn_command(cmd, log, rpc, p2p);
+    node.wait_height(2, Duration::from_secs(60));
+    assert!(node.interrupt().success());
+    let said = std::fs::read_to_string(log.with_extension("log")).unwrap();
+    let dir = said
+        .lines()
+        .find_map(|l| l.strip_prefix("dev chain data in "))
+        .and_then(|rest| rest.split(" (").next())
+        .unwrap_or_else(|| panic!("no data directory said:\n{said}"));
+    (dir.into(), said)
+}
+
+#[test]
+fn a_dev_chain_without_a_home_is_removed_at_ctrl_c_unless_kept_and_never_prints_mnemonics() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gone, said) = scratch_dev(&dir.path().join("a"), &[]);
+    assert!(said.contains("removed at Ctrl-C"), "{said}");
+    assert!(!gone.exists(), "{} still there", gone.display());
+    // Kept: the generated mnemonic is in a file only its owner reads, not in the output.
+    let (kept, said) = scratch_dev(&dir.path().join("b"), &["--keep"]);
+    assert!(kept.exists(), "{said}");
+    let file = kept.join("config/dev-mnemonic.txt");
+    let words = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(words.split_whitespace().count(), 24);
+    assert!(!said.contains(words.trim()), "mnemonic printed:\n{said}");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    std::fs::remove_dir_all(&kept).unwrap();
+
+    // testnet init: text by default, JSON with -o json; seeds in 0600 files, never printed.
+    let out = Command::new(bin())
+        .args(["testnet", "init", "--validators", "2", "--output"])
+        .arg(dir.path().join("net"))
+        .args(["--starting-port", &free_port_block(20).to_string()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("key_seed_file: "),
+        "{text}"
+    );
+    let seed = dir.path().join("net/node1/key_seed.json");
+    let secret: serde_json::Value = serde_json::from_slice(&std::fs::read(&seed).unwrap()).unwrap();
+    let words = secret["secret"].as_str().unwrap();
+    assert_eq!(words.split(' ').count(), 24);
+    assert!(!text.contains(words), "{text}");
+    let mode = std::fs::metadata(&seed).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let out = Command::new(bin())
+        .args([
+            "testnet",
+            "init",
+            "--validators",
+            "1",
+            "-o",
+            "json",
+            "--output",
+        ])
+        .arg(dir.path().join("net2"))
+        .args(["--starting-port", &free_port_block(10).to_string()])
+        .output()
+        .unwrap();
+    let nodes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(nodes[0].get("mnemonic").is_none(), "{nodes}");
+}

@@ -333,6 +333,8 @@ pub fn testnet_init(
             "init",
             "--validators",
             &validators.to_string(),
+            "-o",
+            "json",
             "--output",
         ])
         .arg(dir)
