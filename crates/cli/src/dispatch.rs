@@ -14,6 +14,45 @@ fn default_home() -> PathBuf {
         .join(".caspur")
 }
 
+/// `debug addr`: one address in its bech32 account, validator-operator and hex forms.
+fn debug_addr(input: &str) -> Result<serde_json::Value> {
+    use caspur_types::Address;
+    let valoper = caspur_app::modules::staking::state::VALOPER_PREFIX;
+    let bytes: [u8; 20] = if let Ok(a) = Address::parse_account(input) {
+        a.0
+    } else if let Ok(a) = Address::from_bech32(input, valoper) {
+        a.0
+    } else {
+        let hex = input.trim_start_matches("0x");
+        hex::decode(hex)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .with_context(|| {
+                format!("{input:?} is neither a caspur1… or {valoper}1… address nor 20 hex bytes")
+            })?
+    };
+    let a = Address(bytes);
+    Ok(json!({
+        "address": a.to_account_string(),
+        "validator_operator": a.to_bech32(valoper),
+        "hex": hex::encode_upper(bytes),
+    }))
+}
+
+/// `version --long`: what this binary is and how it was built.
+fn build_facts() -> serde_json::Value {
+    json!({
+        "name": "caspurd",
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": env!("CASPUR_GIT_COMMIT"),
+        "rustc": env!("CASPUR_RUSTC_VERSION"),
+        "target": env!("CASPUR_TARGET"),
+        "profile": env!("CASPUR_PROFILE"),
+        "cometbft_rpc": caspur_node::rpc::COMET_VERSION,
+        "cosmos_sdk_api": caspur_node::queries::SDK_API_VERSION,
+    })
+}
+
 fn read_mnemonic() -> Result<String> {
     eprintln!("Enter your BIP-39 mnemonic:");
     let mut s = String::new();
@@ -279,6 +318,28 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             output::print(&v, out);
         }
         Command::Incident(cmd) => output::print(&incident_cmd::run(cmd, &defaults.node)?, out),
+        Command::Completion { shell } => {
+            use clap::CommandFactory as _;
+            use std::io::Write as _;
+            // Rendered in memory (writing there cannot fail), then written out: a closed pipe
+            // (`| head`) ends the command quietly.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "caspurd", &mut script);
+            match std::io::stdout().write_all(&script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    bail!("cannot write the completion script: {e}")
+                }
+                _ => {}
+            }
+        }
+        Command::Debug(DebugCmd::Addr { address }) => output::print(&debug_addr(&address)?, out),
+        Command::Version { long } => {
+            if long {
+                output::print(&build_facts(), out)
+            } else {
+                println!("{}", env!("CARGO_PKG_VERSION"))
+            }
+        }
         Command::Config { key, value } => {
             output::print(&client_config::command(&home, key, value)?, out)
         }

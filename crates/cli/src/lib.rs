@@ -180,6 +180,20 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Shell completion script for bash, zsh, fish, elvish or powershell, on stdout.
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Tools for debugging.
+    #[command(subcommand)]
+    Debug(DebugCmd),
+    /// The release; `--long` adds the commit, the compiler and the target.
+    Version {
+        /// Every build fact.
+        #[arg(long)]
+        long: bool,
+    },
     /// Local multi-node networks.
     #[command(subcommand)]
     Testnet(TestnetCmd),
@@ -379,6 +393,16 @@ struct TxOpts {
     /// Skip confirmation (accepted for Cosmos compatibility; never prompts).
     #[arg(short = 'y', long, global = true)]
     yes: bool,
+}
+
+#[derive(Subcommand)]
+enum DebugCmd {
+    /// An address in every form: bech32 account (`caspur1…`), validator operator
+    /// (`caspurvaloper1…`) and hex bytes; give any one of them.
+    Addr {
+        /// The address.
+        address: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -454,3 +454,55 @@ fn a_dev_chain_without_a_home_is_removed_at_ctrl_c_unless_kept_and_never_prints_
     let nodes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(nodes[0].get("mnemonic").is_none(), "{nodes}");
 }
+
+#[test]
+fn version_debug_addr_and_completion_answer_without_a_node() {
+    let cli = |args: &[&str]| {
+        let out = Command::new(bin()).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(cli(&["version"]).trim(), env!("CARGO_PKG_VERSION"));
+    let long: serde_json::Value =
+        serde_json::from_str(&cli(&["version", "--long", "-o", "json"])).unwrap();
+    let commit = long["commit"].as_str().unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{long}"
+    );
+    assert!(
+        long["rustc"].as_str().unwrap().starts_with("rustc 1."),
+        "{long}"
+    );
+    assert_eq!(long["cometbft_rpc"], "0.38.17");
+    // One address, three spellings, each leading back to the others.
+    let forms: serde_json::Value =
+        serde_json::from_str(&cli(&["debug", "addr", DEV_ADDRESS, "-o", "json"])).unwrap();
+    for given in ["validator_operator", "hex"] {
+        let again: serde_json::Value = serde_json::from_str(&cli(&[
+            "debug",
+            "addr",
+            forms[given].as_str().unwrap(),
+            "-o",
+            "json",
+        ]))
+        .unwrap();
+        assert_eq!(again, forms, "from {given}");
+    }
+    assert!(forms["validator_operator"]
+        .as_str()
+        .unwrap()
+        .starts_with("caspurvaloper1"));
+    for shell in ["bash", "zsh", "fish"] {
+        let script = cli(&["completion", shell]);
+        assert!(
+            script.contains("caspurd") && script.contains("circuit-break"),
+            "{shell}"
+        );
+    }
+}
