@@ -167,6 +167,31 @@ fn explorer_and_relayer_methods_answer_in_cometbfts_shapes() {
     assert_ne!(refused["check_tx"]["code"], 0, "{refused}");
     assert_eq!(refused["height"], "0");
 
+    // GET / lists every method, and each answers in the URI form (never "method not found").
+    let page = ureq::get(&format!("{}/", node.rpc))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    for (method, _) in caspur_node::rpc::METHODS {
+        assert!(
+            page.contains(&format!("/{method}")),
+            "{method} missing from GET /"
+        );
+        let reply: Value = match ureq::get(&format!("{}/{method}", node.rpc)).call() {
+            Ok(r) => r.into_json().unwrap(),
+            Err(ureq::Error::Status(_, r)) => r.into_json().unwrap(),
+            Err(e) => panic!("GET /{method}: {e}"),
+        };
+        assert_ne!(reply["error"]["code"], -32601, "{method}: {reply}");
+    }
+    let header = ureq::get(&format!("{}/header?height=2", node.rpc))
+        .call()
+        .unwrap()
+        .into_json::<Value>()
+        .unwrap();
+    assert_eq!(header["result"]["header"]["height"], "2");
+
     // status says which Caspur answers.
     let status = call(&node, "status", json!({}));
     assert_eq!(
