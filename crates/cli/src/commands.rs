@@ -296,6 +296,25 @@ pub fn balances(client: &Client, address: &str) -> Result<Value> {
     Ok(json!({"balances": balances, "pagination": {"next_key": null, "total": total}}))
 }
 
+/// `query bank total`: every denomination's supply.
+pub fn total_supply(client: &Client) -> Result<Value> {
+    use cosmos_sdk_proto::cosmos::bank::v1beta1::{
+        QueryTotalSupplyRequest, QueryTotalSupplyResponse,
+    };
+    let bytes = client.query(
+        "/cosmos.bank.v1beta1.Query/TotalSupply",
+        &QueryTotalSupplyRequest { pagination: None },
+    )?;
+    let resp = QueryTotalSupplyResponse::decode(bytes.as_slice()).context("bad supply response")?;
+    let supply: Vec<Value> = resp
+        .supply
+        .iter()
+        .map(|c| json!({"denom": c.denom, "amount": c.amount}))
+        .collect();
+    let total = supply.len().to_string();
+    Ok(json!({"supply": supply, "pagination": {"next_key": null, "total": total}}))
+}
+
 /// `query auth account`.
 pub fn auth_account(client: &Client, address: &str) -> Result<Value> {
     Address::parse_account(address).map_err(|e| anyhow!("{e}"))?;

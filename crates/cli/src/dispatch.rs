@@ -300,6 +300,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 QueryCmd::Bank(BankQuery::Balances { address }) => {
                     commands::balances(&client, &address)?
                 }
+                QueryCmd::Bank(BankQuery::Total) => commands::total_supply(&client)?,
                 QueryCmd::Auth(AuthQuery::Account { address }) => {
                     commands::auth_account(&client, &address)?
                 }

@@ -494,6 +494,8 @@ enum BankQuery {
         /// Bech32 address.
         address: String,
     },
+    /// The total supply of every denomination.
+    Total,
 }
 
 #[derive(Subcommand)]

@@ -150,6 +150,15 @@ fn client_toml_gives_the_cli_its_node_keyring_and_output() {
         &[],
     );
     assert!(balances.1.contains("\"7\""), "{balances:?}");
+    let (_, total, _) = run(&home, &["query", "bank", "total", "-o", "json"], &[]);
+    let total: serde_json::Value = serde_json::from_str(total.trim()).unwrap();
+    assert_eq!(total["supply"][0]["denom"], "ucsp", "{total}");
+    let supply: u128 = total["supply"][0]["amount"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(supply >= 1_000_000_000_000_000, "{total}");
 
     // `config`: list, get, set (checked by name); the output default follows it.
     let (ok, listed, _) = run(&home, &["config", "-o", "json"], &[]);
