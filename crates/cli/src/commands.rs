@@ -287,13 +287,17 @@ pub fn balances(client: &Client, address: &str) -> Result<Value> {
     )?;
     let resp =
         QueryAllBalancesResponse::decode(bytes.as_slice()).context("bad balances response")?;
-    let balances: Vec<Value> = resp
-        .balances
+    Ok(coin_page("balances", &resp.balances))
+}
+
+/// A list of coins under `name`, with the SDK's single-page pagination.
+fn coin_page(name: &str, coins: &[cosmos_sdk_proto::cosmos::base::v1beta1::Coin]) -> Value {
+    let list: Vec<Value> = coins
         .iter()
         .map(|c| json!({"denom": c.denom, "amount": c.amount}))
         .collect();
-    let total = balances.len().to_string();
-    Ok(json!({"balances": balances, "pagination": {"next_key": null, "total": total}}))
+    let total = list.len().to_string();
+    json!({ name: list, "pagination": {"next_key": null, "total": total} })
 }
 
 /// `query bank total`: every denomination's supply.
@@ -306,13 +310,7 @@ pub fn total_supply(client: &Client) -> Result<Value> {
         &QueryTotalSupplyRequest { pagination: None },
     )?;
     let resp = QueryTotalSupplyResponse::decode(bytes.as_slice()).context("bad supply response")?;
-    let supply: Vec<Value> = resp
-        .supply
-        .iter()
-        .map(|c| json!({"denom": c.denom, "amount": c.amount}))
-        .collect();
-    let total = supply.len().to_string();
-    Ok(json!({"supply": supply, "pagination": {"next_key": null, "total": total}}))
+    Ok(coin_page("supply", &resp.supply))
 }
 
 /// `query auth account`.
