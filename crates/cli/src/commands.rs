@@ -53,7 +53,7 @@ impl FeeOptions {
     /// The fee: `--fees`, else the gas limit × the gas price.
     fn fee(&self, gas: u64) -> Result<Coins> {
         if let Some(f) = &self.fees {
-            return f.parse().map_err(|e| anyhow!("fees: {e}"));
+            return crate::denoms::parse_coins(f).map_err(|e| anyhow!("--fees: {e}"));
         }
         let price: Dec = self
             .gas_price
@@ -194,7 +194,7 @@ pub fn bank_send(tx: &TxContext<'_>, from: &str, to: &str, amount: &str) -> Resu
 
 /// Parses a positive amount such as `1000ucsp`.
 pub fn positive_coins(amount: &str) -> Result<Coins> {
-    let coins: Coins = amount.parse().map_err(|e| anyhow!("amount: {e}"))?;
+    let coins = crate::denoms::parse_coins(amount)?;
     if coins.is_empty() {
         bail!("amount must be positive, e.g. 1000ucsp");
     }

@@ -195,7 +195,25 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             }
             node::finish(stopped)?;
         }
-        Command::Genesis(GenesisCmd::AddAccount { address, coins }) => {
+        Command::Genesis(GenesisCmd::AddAccount {
+            address,
+            coins,
+            keyring_backend,
+        }) => {
+            let address = match caspur_types::Address::parse_account(&address) {
+                Ok(_) => address,
+                Err(_) => {
+                    let backend = match keyring_backend {
+                        Some(b) => b,
+                        None => defaults.keyring()?,
+                    };
+                    keys::Keyring::open(&home.0, backend)
+                        .show(&address)
+                        .with_context(|| format!("{address:?} is neither an address nor a key"))?
+                        .address
+                }
+            };
+            let coins = denoms::parse_coins(&coins)?.to_string();
             node::add_genesis_account(&home, &address, &coins)?
         }
         Command::Keys {
@@ -280,8 +298,19 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 wait,
             };
             match *command {
-                TxCmd::Bank(BankTx::Send { from, to, amount }) => {
-                    output::print(&commands::bank_send(&tx, &from, &to, &amount)?, out);
+                TxCmd::Bank(BankTx::Send { args, from }) => {
+                    let (from, to, amount) = match (args.as_slice(), from) {
+                        ([f, t, a], None) => (f.clone(), t, a),
+                        ([t, a], Some(f)) => (f, t, a),
+                        ([f, t, a], Some(flag)) if *f == flag => (flag, t, a),
+                        ([_, _, _], Some(_)) => {
+                            bail!("the sender is given twice, differently: drop --from or the first argument")
+                        }
+                        _ => bail!(
+                            "give the sender: send FROM TO AMOUNT, or send TO AMOUNT --from KEY"
+                        ),
+                    };
+                    output::print(&commands::bank_send(&tx, &from, to, amount)?, out);
                 }
                 TxCmd::Staking(cmd) => output::print(&staking_cmd::tx(&tx, &home, cmd)?, out),
                 TxCmd::Gov(cmd) => output::print(&gov_cmd::gov_tx(&tx, cmd)?, out),

@@ -13,6 +13,7 @@ mod client;
 mod client_config;
 mod commands;
 mod dcert_cmd;
+mod denoms;
 mod dev_dcert;
 mod dispatch;
 mod gov_cmd;
@@ -314,10 +315,13 @@ enum BenchCmd {
 enum GenesisCmd {
     /// Fund an account in genesis.
     AddAccount {
-        /// Bech32 address.
+        /// Bech32 address, or the name of a key in the home's keyring.
         address: String,
-        /// Coins, e.g. 1000000ucsp.
+        /// Coins, e.g. 1000000ucsp or 1csp.
         coins: String,
+        /// Keyring backend holding the key (default: client.toml's, else file).
+        #[arg(long, value_enum, env = "CASPUR_KEYRING_BACKEND")]
+        keyring_backend: Option<keys::Backend>,
     },
 }
 
@@ -435,14 +439,14 @@ enum TxCmd {
 
 #[derive(Subcommand)]
 enum BankTx {
-    /// Send coins: `send <from-key> <to-address> <amount>`.
+    /// Send coins: `send FROM TO AMOUNT` (the SDK's form) or `send TO AMOUNT --from KEY`.
     Send {
-        /// Sender key name.
-        from: String,
-        /// Recipient address.
-        to: String,
-        /// Amount, e.g. 1000ucsp.
-        amount: String,
+        /// [FROM] TO AMOUNT: the sender key, the recipient address, the amount (1000ucsp, 1csp).
+        #[arg(num_args = 2..=3, required = true, value_names = ["FROM", "TO", "AMOUNT"])]
+        args: Vec<String>,
+        /// Sender key name (instead of the first argument).
+        #[arg(long)]
+        from: Option<String>,
     },
 }
 

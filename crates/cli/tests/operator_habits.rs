@@ -515,3 +515,78 @@ fn version_debug_addr_and_completion_answer_without_a_node() {
         );
     }
 }
+
+#[test]
+fn amounts_in_csp_convert_unknown_denoms_are_refused_and_from_works_on_bank_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let node = Node::start(&home, free_port(), free_port());
+    let bob = node.add_key("bob");
+    let balance = || {
+        let b = node.json(&["query", "bank", "balances", &bob]);
+        b["balances"][0]["amount"]
+            .as_str()
+            .unwrap_or("0")
+            .parse::<u64>()
+            .unwrap()
+    };
+    let send = |args: &[&str]| {
+        let mut full = vec!["tx", "bank", "send"];
+        full.extend_from_slice(args);
+        full.extend(["-o", "json"]);
+        run(&home, &full, &[])
+    };
+    let (ok, out, err) = send(&[&bob, "1csp", "--from", "dev", "--fees", "0.01csp"]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(balance(), 1_000_000);
+    let (ok, out, err) = send(&["dev", &bob, "0.5csp"]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(balance(), 1_500_000);
+    let sequence = dev_sequence(&node);
+    let (ok, _, err) = send(&[&bob, "1uatom", "--from", "dev"]);
+    assert!(
+        !ok && err.contains("unknown denomination \"uatom\""),
+        "{err}"
+    );
+    let (ok, _, err) = send(&["dev", &bob, "1.5ucsp"]);
+    assert!(!ok && err.contains("indivisible"), "{err}");
+    let (ok, _, err) = send(&["dev", &bob, "1ucsp", "--from", "bob"]);
+    assert!(!ok && err.contains("given twice"), "{err}");
+    assert_eq!(dev_sequence(&node), sequence, "nothing refused was signed");
+    drop(node);
+
+    // genesis add-account takes a key name and display amounts, and refuses other coins.
+    let fresh = dir.path().join("fresh");
+    assert!(run(&fresh, &["init", "n", "--chain-id", "caspur-x-1"], &[]).0);
+    let add = |args: &[&str]| run(&fresh, args, &[]);
+    assert!(add(&["keys", "add", "alice", "--keyring-backend", "test"]).0);
+    let (ok, out, err) = add(&[
+        "genesis",
+        "add-account",
+        "alice",
+        "2.5csp",
+        "--keyring-backend",
+        "test",
+    ]);
+    assert!(ok, "{out}{err}");
+    let genesis = std::fs::read_to_string(fresh.join("config/genesis.json")).unwrap();
+    assert!(genesis.contains("2500000"), "{genesis}");
+    let (ok, _, err) = add(&[
+        "genesis",
+        "add-account",
+        "alice",
+        "1uatom",
+        "--keyring-backend",
+        "test",
+    ]);
+    assert!(!ok && err.contains("unknown denomination"), "{err}");
+    let (ok, _, err) = add(&[
+        "genesis",
+        "add-account",
+        "nobody",
+        "1csp",
+        "--keyring-backend",
+        "test",
+    ]);
+    assert!(!ok && err.contains("neither an address nor a key"), "{err}");
+}
