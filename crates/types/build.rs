@@ -29,6 +29,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // JSON forms for CLI output and proposal files (the Cosmos types already have them).
     config.type_attribute(".caspur", "#[derive(serde::Serialize, serde::Deserialize)]");
     config.message_attribute(".caspur", "#[serde(default)]");
+    // Proto3 JSON (what the SDK's docs and tools write) spells 64-bit integers as strings:
+    // proposal files may say `"height": "2043"` as well as `"height": 2043`.
+    for file in &descriptors.file {
+        let package = file.package.clone().unwrap_or_default();
+        for message in &file.message_type {
+            int64_fields(&mut config, &format!(".{package}"), message);
+        }
+    }
     config.compile_fds(descriptors)?;
     Ok(())
+}
+
+/// Protobuf field types that are 64-bit integers (int64, uint64, fixed64, sfixed64, sint64).
+const INT64_TYPES: &[i32] = &[3, 4, 6, 16, 18];
+/// `LABEL_REPEATED`.
+const REPEATED: i32 = 3;
+
+/// Marks every plain 64-bit integer field of `message` (and its nested messages) to accept a
+/// JSON string too.
+fn int64_fields(
+    config: &mut prost_build::Config,
+    scope: &str,
+    message: &prost_types::DescriptorProto,
+) {
+    let path = format!("{scope}.{}", message.name.clone().unwrap_or_default());
+    for field in &message.field {
+        let plain = field.oneof_index.is_none()
+            && field.proto3_optional != Some(true)
+            && field.label != Some(REPEATED);
+        if plain && field.r#type.is_some_and(|t| INT64_TYPES.contains(&t)) {
+            let name = field.name.clone().unwrap_or_default();
+            config.field_attribute(
+                format!("{path}.{name}"),
+                "#[serde(deserialize_with = \"crate::json_int::int_or_string\")]",
+            );
+        }
+    }
+    for nested in &message.nested_type {
+        int64_fields(config, &path, nested);
+    }
 }

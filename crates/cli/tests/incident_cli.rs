@@ -90,7 +90,8 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
 }
 
 /// Governance (4 s voting) sets short upgrade notice, turns readiness off and shortens the
-/// verification SLA to 3 s (so the report is overdue before its triage).
+/// verification SLA to 3 s (so the report is overdue before its triage). The notice is written
+/// as proto3 JSON writes 64-bit integers, a string.
 fn fast_upgrades(node: &Node, dir: &Path) {
     let authority = node.json(&["query", "gov", "authority"])["authority"]
         .as_str()
@@ -100,7 +101,7 @@ fn fast_upgrades(node: &Node, dir: &Path) {
     let msg = json!({
         "@type": "/caspur.upgrade.v1.MsgUpdateParams",
         "authority": authority,
-        "params": {"emergency_quorum": "0.666666666666666666", "min_notice": 8,
+        "params": {"emergency_quorum": "0.666666666666666666", "min_notice": "8",
             "readiness_threshold": "0", "readiness_window": 2, "max_postponements": 3},
     });
     let mut incident = node.json(&["query", "incident", "params"])["params"].clone();

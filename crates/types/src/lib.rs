@@ -9,6 +9,7 @@ pub mod coin;
 pub mod dec;
 pub mod error;
 pub mod event;
+pub mod json_int;
 pub mod proto;
 pub mod seal;
 pub mod sign;
