@@ -269,7 +269,11 @@ pub fn tx(client: &Client, hash: &str) -> Result<Value> {
         "gas_wanted": res["gas_wanted"],
         "gas_used": res["gas_used"],
         "events": res["events"],
-        "tx": found["tx"],
+        "tx": found["tx"]
+            .as_str()
+            .and_then(crate::tx_json::decode)
+            .unwrap_or_else(|| found["tx"].clone()),
+        "raw_tx": found["tx"],
         "timestamp": time,
     }))
 }

@@ -25,6 +25,7 @@ mod node;
 mod output;
 mod staking_cmd;
 mod testnet;
+mod tx_json;
 mod upgrade_cmd;
 
 pub use caspur_app::modules::upgrade::{Migrating, UpgradeHandler, UpgradeHandlers};

@@ -48,6 +48,23 @@ fn dev_keys_send_query_export() {
     assert_eq!(balances["balances"][0]["amount"], "4242");
     let tx = json_out(&node.cli(&["query", "tx", &hash, "--node", &node_flag, "-o", "json"]));
     assert_eq!(tx["txhash"], hash);
+    // Decoded as the SDK's CLI shows it: the message, the fee, the signer's sequence.
+    let msg = &tx["tx"]["body"]["messages"][0];
+    assert_eq!(msg["@type"], "/cosmos.bank.v1beta1.MsgSend", "{tx}");
+    assert_eq!(msg["to_address"], bob_addr.as_str(), "{tx}");
+    assert_eq!(msg["amount"][0]["amount"], "4242", "{tx}");
+    assert_eq!(tx["tx"]["auth_info"]["fee"]["gas_limit"], "200000", "{tx}");
+    assert_eq!(
+        tx["tx"]["auth_info"]["signer_infos"][0]["sequence"], "0",
+        "{tx}"
+    );
+    assert_eq!(
+        tx["tx"]["auth_info"]["signer_infos"][0]["public_key"]["key"]
+            .as_str()
+            .map(|k| k.len()),
+        Some(44),
+        "{tx}"
+    );
     assert!(tx["events"]
         .as_array()
         .unwrap()
