@@ -35,6 +35,7 @@ async fn answer<S: StateScan>(
     match path {
         crate::simulate::SIMULATE_PATH => Ok(app.simulate(state, data, next_block).await?),
         auth::query::ACCOUNT_PATH => auth::query::account(&mut Unmetered(state), data).await,
+        auth::query::PARAMS_PATH => auth::query::params(&mut Unmetered(state), &app.costs).await,
         bank::query::BALANCE_PATH => bank::query::balance(state, data).await,
         bank::query::ALL_BALANCES_PATH => bank::query::all_balances(state, data).await,
         bank::query::TOTAL_SUPPLY_PATH => bank::query::total_supply(state, data).await,

@@ -317,6 +317,23 @@ pub fn total_supply(client: &Client) -> Result<Value> {
     Ok(coin_page("supply", &resp.supply))
 }
 
+/// `query auth params`.
+pub fn auth_params(client: &Client) -> Result<Value> {
+    use cosmos_sdk_proto::cosmos::auth::v1beta1::{QueryParamsRequest, QueryParamsResponse};
+    let bytes = client.query("/cosmos.auth.v1beta1.Query/Params", &QueryParamsRequest {})?;
+    let p = QueryParamsResponse::decode(bytes.as_slice())
+        .context("bad auth params response")?
+        .params
+        .unwrap_or_default();
+    Ok(json!({"params": {
+        "max_memo_characters": p.max_memo_characters.to_string(),
+        "tx_sig_limit": p.tx_sig_limit.to_string(),
+        "tx_size_cost_per_byte": p.tx_size_cost_per_byte.to_string(),
+        "sig_verify_cost_ed25519": p.sig_verify_cost_ed25519.to_string(),
+        "sig_verify_cost_secp256k1": p.sig_verify_cost_secp256k1.to_string(),
+    }}))
+}
+
 /// `query auth account`.
 pub fn auth_account(client: &Client, address: &str) -> Result<Value> {
     Address::parse_account(address).map_err(|e| anyhow!("{e}"))?;

@@ -330,6 +330,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     commands::balances(&client, &address)?
                 }
                 QueryCmd::Bank(BankQuery::Total) => commands::total_supply(&client)?,
+                QueryCmd::Auth(AuthQuery::Params) => commands::auth_params(&client)?,
                 QueryCmd::Auth(AuthQuery::Account { address }) => {
                     commands::auth_account(&client, &address)?
                 }

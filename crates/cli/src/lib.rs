@@ -510,6 +510,8 @@ enum AuthQuery {
         /// Bech32 address.
         address: String,
     },
+    /// The ante handler's limits and signature and size costs.
+    Params,
 }
 
 /// In `testnet init`, `--output DIR` names the directory (the form operators know from the

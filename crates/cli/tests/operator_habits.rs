@@ -159,6 +159,14 @@ fn client_toml_gives_the_cli_its_node_keyring_and_output() {
         .parse()
         .unwrap();
     assert!(supply >= 1_000_000_000_000_000, "{total}");
+    let (_, auth, _) = run(&home, &["query", "auth", "params", "-o", "json"], &[]);
+    let auth: serde_json::Value = serde_json::from_str(auth.trim()).unwrap();
+    assert_eq!(auth["params"]["max_memo_characters"], "256", "{auth}");
+    assert_eq!(auth["params"]["tx_size_cost_per_byte"], "10", "{auth}");
+    assert_eq!(
+        auth["params"]["sig_verify_cost_secp256k1"], "1000",
+        "{auth}"
+    );
 
     // `config`: list, get, set (checked by name); the output default follows it.
     let (ok, listed, _) = run(&home, &["config", "-o", "json"], &[]);
