@@ -14,45 +14,6 @@ fn default_home() -> PathBuf {
         .join(".caspur")
 }
 
-/// `debug addr`: one address in its bech32 account, validator-operator and hex forms.
-fn debug_addr(input: &str) -> Result<serde_json::Value> {
-    use caspur_types::Address;
-    let valoper = caspur_app::modules::staking::state::VALOPER_PREFIX;
-    let bytes: [u8; 20] = if let Ok(a) = Address::parse_account(input) {
-        a.0
-    } else if let Ok(a) = Address::from_bech32(input, valoper) {
-        a.0
-    } else {
-        let hex = input.trim_start_matches("0x");
-        hex::decode(hex)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .with_context(|| {
-                format!("{input:?} is neither a caspur1… or {valoper}1… address nor 20 hex bytes")
-            })?
-    };
-    let a = Address(bytes);
-    Ok(json!({
-        "address": a.to_account_string(),
-        "validator_operator": a.to_bech32(valoper),
-        "hex": hex::encode_upper(bytes),
-    }))
-}
-
-/// `version --long`: what this binary is and how it was built.
-fn build_facts() -> serde_json::Value {
-    json!({
-        "name": "caspurd",
-        "version": env!("CARGO_PKG_VERSION"),
-        "commit": env!("CASPUR_GIT_COMMIT"),
-        "rustc": env!("CASPUR_RUSTC_VERSION"),
-        "target": env!("CASPUR_TARGET"),
-        "profile": env!("CASPUR_PROFILE"),
-        "cometbft_rpc": caspur_node::rpc::COMET_VERSION,
-        "cosmos_sdk_api": caspur_node::queries::SDK_API_VERSION,
-    })
-}
-
 fn read_mnemonic() -> Result<String> {
     eprintln!("Enter your BIP-39 mnemonic:");
     let mut s = String::new();
@@ -152,22 +113,19 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
         } => {
             // Without --home: a new directory, said at start and removed at Ctrl-C unless
             // --keep (kept when the node stops for any other reason, to be looked at).
-            let scratch = match explicit_home {
-                Some(_) => None,
-                None => Some(tempfile::Builder::new().prefix("caspur-dev-").tempdir()?),
-            };
-            let dev_home = match (&scratch, explicit_home) {
-                (Some(dir), _) => {
+            let (scratch, dev_home) = match explicit_home {
+                Some(h) => (None, home::Home(h)),
+                None => {
+                    let dir = tempfile::Builder::new().prefix("caspur-dev-").tempdir()?;
                     let fate = if keep {
                         "kept when it stops"
                     } else {
                         "removed at Ctrl-C; --keep keeps it, --home chooses it"
                     };
                     eprintln!("dev chain data in {} ({fate})", dir.path().display());
-                    home::Home(dir.path().to_path_buf())
+                    let h = home::Home(dir.path().to_path_buf());
+                    (Some(dir), h)
                 }
-                (None, Some(h)) => home::Home(h),
-                (None, None) => home::Home(default_home()),
             };
             let upgrades = node::Upgrades {
                 handlers,
@@ -363,10 +321,12 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 _ => {}
             }
         }
-        Command::Debug(DebugCmd::Addr { address }) => output::print(&debug_addr(&address)?, out),
+        Command::Debug(DebugCmd::Addr { address }) => {
+            output::print(&about::debug_addr(&address)?, out)
+        }
         Command::Version { long } => {
             if long {
-                output::print(&build_facts(), out)
+                output::print(&about::build_facts(), out)
             } else {
                 println!("{}", env!("CARGO_PKG_VERSION"))
             }

@@ -6,6 +6,7 @@
 // The consensus stack's async state machines nest deeply.
 #![recursion_limit = "256"]
 
+mod about;
 mod bench;
 mod bench_net;
 mod circuit_cmd;

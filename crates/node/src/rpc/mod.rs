@@ -2,6 +2,8 @@
 //! with URI parameters, as CometBFT serves them).
 
 mod chain;
+mod endpoints;
+pub use endpoints::METHODS;
 mod limit;
 mod query_lang;
 mod results;
@@ -161,7 +163,7 @@ impl RpcError {
 pub fn router<S: StateScan + StateProve + Clone + 'static>(ctx: Arc<RpcContext<S>>) -> Router {
     let limits = ctx.limits.clone();
     Router::new()
-        .route("/", post(post_rpc::<S>).get(endpoints))
+        .route("/", post(post_rpc::<S>).get(endpoints::page))
         .route("/websocket", get(ws::upgrade::<S>))
         .route("/{method}", get(get_rpc::<S>))
         .merge(crate::feeds::routes::<S>())
@@ -288,57 +290,6 @@ async fn get_rpc<S: StateScan + StateProve + Clone + 'static>(
         dispatch(&ctx, &method, &Value::Object(params)).await,
     );
     Json(bounded(reply, ctx.limits.max_response_bytes))
-}
-
-/// The JSON-RPC methods with their parameters, as `GET /` lists them (CometBFT's page of
-/// available endpoints); a test checks that each is dispatched.
-pub const METHODS: &[(&str, &str)] = &[
-    ("abci_info", ""),
-    ("abci_query", "path, data, height, prove"),
-    ("block", "height"),
-    ("block_by_hash", "hash"),
-    ("block_results", "height"),
-    ("block_search", "query, page, per_page, order_by"),
-    ("blockchain", "minHeight, maxHeight"),
-    ("broadcast_tx_async", "tx"),
-    ("broadcast_tx_commit", "tx"),
-    ("broadcast_tx_sync", "tx"),
-    ("check_tx", "tx"),
-    ("consensus_params", "height"),
-    ("genesis", ""),
-    ("genesis_chunked", "chunk"),
-    ("header", "height"),
-    ("header_by_hash", "hash"),
-    ("health", ""),
-    ("num_unconfirmed_txs", ""),
-    ("status", ""),
-    ("tx", "hash, prove"),
-    ("tx_search", "query, prove, page, per_page, order_by"),
-    ("unconfirmed_txs", "limit"),
-    ("validators", "height, page, per_page"),
-];
-
-/// `GET /`: the available endpoints, as CometBFT lists them.
-async fn endpoints() -> axum::response::Html<String> {
-    let mut page = String::from("<html><body><br>Available endpoints:<br>");
-    for (method, params) in METHODS {
-        let query = params
-            .split(", ")
-            .filter(|p| !p.is_empty())
-            .map(|p| format!("{p}=_"))
-            .collect::<Vec<_>>()
-            .join("&");
-        let href = if query.is_empty() {
-            format!("/{method}")
-        } else {
-            format!("/{method}?{query}")
-        };
-        page.push_str(&format!("<a href=\"{href}\">{href}</a></br>"));
-    }
-    page.push_str(
-        "<br>WebSocket: /websocket (subscribe, unsubscribe, unsubscribe_all)</body></html>",
-    );
-    axum::response::Html(page)
 }
 
 pub(crate) fn envelope(id: Value, result: Result<Value, RpcError>) -> Value {
