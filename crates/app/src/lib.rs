@@ -59,6 +59,9 @@ pub struct App {
     pub upgrades: modules::upgrade::UpgradeHandlers,
     /// Heights whose due upgrade this node skips (`--unsafe-skip-upgrade`).
     pub skip_upgrade_heights: std::collections::BTreeSet<u64>,
+    /// Height of the chain's first block (genesis `initial_height`; 1 unless the chain was
+    /// restarted from an export): genesis state is written before its txs.
+    pub initial_height: u64,
 }
 
 impl std::fmt::Debug for App {
@@ -71,6 +74,7 @@ impl std::fmt::Debug for App {
             .field("validator_schedule", &self.validator_schedule.is_some())
             .field("upgrades", &self.upgrades)
             .field("skip_upgrade_heights", &self.skip_upgrade_heights)
+            .field("initial_height", &self.initial_height)
             .finish()
     }
 }
@@ -143,7 +147,14 @@ impl App {
             validator_schedule: None,
             upgrades: Default::default(),
             skip_upgrade_heights: Default::default(),
+            initial_height: 1,
         }
+    }
+
+    /// This app for a chain whose first block is `height` (genesis `initial_height`, at least 1).
+    pub fn with_initial_height(mut self, height: u64) -> Self {
+        self.initial_height = height.max(1);
+        self
     }
 
     /// This app with the upgrade `handlers` it carries, skipping the plans due at `skip`.
@@ -290,7 +301,7 @@ impl App {
         report: &ConsensusReport,
         txs: &[Vec<u8>],
     ) -> Result<Vec<TxResult>, StoreError> {
-        if block.height == 1 {
+        if block.height == self.initial_height {
             self.genesis
                 .init(state, block, &self.chain_id)
                 .await

@@ -523,7 +523,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 out,
             );
         }
-        Command::Export => {
+        Command::Export { output_document } => {
             // Held until the export is written: no node can start on the home meanwhile.
             let _index = node::open_stopped(&home)?;
             let genesis: home::GenesisDoc = home::read_json(&home.genesis())?;
@@ -533,7 +533,12 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             doc.app_state = state;
             let mut v = serde_json::to_value(&doc)?;
             v["initial_height"] = json!((height + 1).to_string());
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            let text = serde_json::to_string_pretty(&v)? + "\n";
+            match output_document {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{text}"),
+            }
         }
     }
     Ok(())

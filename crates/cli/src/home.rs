@@ -515,7 +515,8 @@ pub struct GenesisDoc {
     pub genesis_time: String,
     /// Chain id.
     pub chain_id: String,
-    /// Always "1".
+    /// Height of the chain's first block, as a decimal string (CometBFT's field): "1" for a
+    /// new chain, the next height for one restarted from `caspurd export`.
     pub initial_height: String,
     /// Consensus limits.
     pub consensus: ConsensusGenesis,
@@ -525,7 +526,25 @@ pub struct GenesisDoc {
     pub app_state: AppGenesis,
 }
 
+/// Highest `initial_height` a genesis may ask for: far beyond any real chain, and far enough
+/// below `u64::MAX` that no height computed from it overflows.
+pub const MAX_INITIAL_HEIGHT: u64 = 1 << 62;
+
 impl GenesisDoc {
+    /// The chain's first height: `initial_height` parsed; "0" means 1, as in CometBFT.
+    pub fn first_height(&self) -> Result<u64> {
+        let h: u64 = self.initial_height.trim().parse().map_err(|_| {
+            anyhow!(
+                "genesis initial_height {:?} is not a whole number",
+                self.initial_height
+            )
+        })?;
+        if h > MAX_INITIAL_HEIGHT {
+            bail!("genesis initial_height {h} is above the highest allowed ({MAX_INITIAL_HEIGHT})");
+        }
+        Ok(h.max(1))
+    }
+
     /// Genesis time in ms since the Unix epoch.
     pub fn time_ms(&self) -> Result<u64> {
         let t = chrono::DateTime::parse_from_rfc3339(&self.genesis_time)

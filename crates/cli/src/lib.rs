@@ -171,8 +171,13 @@ enum Command {
     /// Sealed incident reports: a member's encryption key, opening a report.
     #[command(subcommand)]
     Incident(incident_cmd::IncidentCmd),
-    /// Export the committed application state as genesis-format JSON (node must be stopped).
-    Export,
+    /// Export the committed application state as genesis-format JSON (node must be stopped),
+    /// with `initial_height` set to the next height so a chain started from it continues.
+    Export {
+        /// Write the genesis to this file instead of stdout (the SDK's `--output-document`).
+        #[arg(long = "output-document", value_name = "FILE")]
+        output_document: Option<std::path::PathBuf>,
+    },
     /// Roll state and blocks back to a retained height (node must be stopped); the next start
     /// re-executes the later finalized blocks.
     Rollback {

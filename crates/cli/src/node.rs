@@ -398,6 +398,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
         .map(|b| parse_bootstrapper(b))
         .collect::<Result<Vec<_>>>()?;
     std::fs::create_dir_all(home.data_dir())?;
+    let first_height = genesis.first_height()?;
     let index = Arc::new(BlockIndex::open(&home.index()).context("cannot open the block index")?);
     let next = match index.latest()? {
         Some(b) => BlockInfo {
@@ -405,7 +406,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             time_ms: b.time_ms,
         },
         None => BlockInfo {
-            height: 1,
+            height: first_height,
             time_ms: genesis_ms,
         },
     };
@@ -415,7 +416,8 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             genesis.consensus.block_max_gas,
             genesis.app_state.clone(),
         )
-        .with_upgrades(upgrades.handlers.clone(), upgrades.skip.clone()),
+        .with_upgrades(upgrades.handlers.clone(), upgrades.skip.clone())
+        .with_initial_height(first_height),
     );
     let data_dir = home.data_dir();
     // Left in place (as cosmovisor's is): it records which upgrade the last halt was for.
@@ -666,9 +668,11 @@ pub fn open_stopped(home: &Home) -> Result<BlockIndex> {
 /// `rollback --to-height H`: rewinds state to block `H` and forgets later blocks in the index.
 pub fn rollback(home: &Home, height: u64) -> Result<usize> {
     require_initialized(home)?;
-    if height == 0 {
-        bail!("height 0 is the empty pre-genesis state; to restart from genesis use a fresh home");
-    }
+    let genesis: GenesisDoc = read_json(&home.genesis())?;
+    let first = genesis.first_height()?;
+    let engine_height = caspur_consensus::application::engine_height(first, height)
+        .filter(|h| *h > 0)
+        .with_context(|| format!("height {height} is before this chain's first block ({first}); to restart from genesis use a fresh home"))?;
     let index = open_stopped(home)?;
     let latest = index.bounds()?.map_or(0, |(_, l)| l);
     let block = index.block(height)?.with_context(|| {
@@ -681,7 +685,7 @@ pub fn rollback(home: &Home, height: u64) -> Result<usize> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .context("corrupt app hash in the index")?;
-    launch::rollback(&home.data_dir(), height, block.state_size, app_hash)
+    launch::rollback(&home.data_dir(), engine_height, block.state_size, app_hash)
         .map_err(|e| anyhow::anyhow!(e))?;
     Ok(index.truncate_above(height)?)
 }

@@ -116,16 +116,40 @@ impl ChainApp {
         .await
     }
 
+    /// Whether the block at engine height `height` ends its epoch (epochs count engine
+    /// heights: they start at the genesis block whatever the chain's first height).
     fn ends_epoch(&self, height: u64) -> bool {
         crate::epochs::ends_epoch(&self.epocher, height)
+    }
+
+    /// The chain height of the block at engine height `height`: the engine counts from its
+    /// genesis block (0), the chain from genesis `initial_height` (see [`chain_height`]).
+    fn chain_height(&self, height: u64) -> u64 {
+        chain_height(self.app.initial_height, height)
+    }
+
+    /// What the block's evidence reports, with infraction heights as chain heights.
+    fn report<R: rand_core::CryptoRng>(
+        &self,
+        block: &Block,
+        rng: &mut R,
+    ) -> Result<ConsensusReport, String> {
+        evidence::report(block, &self.sets, &self.epocher, rng).map(|r| self.in_chain_heights(r))
+    }
+
+    fn in_chain_heights(&self, mut report: ConsensusReport) -> ConsensusReport {
+        for fault in &mut report.faults {
+            fault.infraction_height = self.chain_height(fault.infraction_height);
+        }
+        report
     }
 
     /// What monitoring learns of how `block` was reached (its evidence is read, not checked
     /// again: it was checked before the block was executed).
     fn consensus_facts<R: rand_core::CryptoRng>(&self, block: &Block) -> ConsensusFacts {
         use commonware_consensus::Viewable as _;
-        let report = evidence::carried::<R>(block, &self.sets, &self.epocher).unwrap_or_else(|e| {
-            warn!(height = block.height().get(), error = %e, "cannot read the block's evidence for monitoring");
+        let report = evidence::carried::<R>(block, &self.sets, &self.epocher).map(|r| self.in_chain_heights(r)).unwrap_or_else(|e| {
+            warn!(height = self.chain_height(block.height().get()), error = %e, "cannot read the block's evidence for monitoring");
             ConsensusReport::default()
         });
         let view = block.context.view().get();
@@ -136,6 +160,17 @@ impl ChainApp {
             size_bytes: commonware_codec::EncodeSize::encode_size(block) as u64,
         }
     }
+}
+
+/// The chain height of the block at engine height `engine_height` on a chain whose first block
+/// is `initial_height`: the engine's genesis block (0) stands for the state before it.
+pub fn chain_height(initial_height: u64, engine_height: u64) -> u64 {
+    engine_height.saturating_add(initial_height.max(1) - 1)
+}
+
+/// The engine height of chain height `height` (`None`: before the chain's genesis).
+pub fn engine_height(initial_height: u64, height: u64) -> Option<u64> {
+    height.checked_sub(initial_height.max(1) - 1)
 }
 
 fn millis(t: SystemTime) -> u64 {
@@ -181,7 +216,8 @@ where
         let parent = ancestry.next().await?;
         let parent_digest = parent.digest();
         let parent = parent.inner().clone();
-        let height = parent.height().get() + 1;
+        let engine_height = parent.height().get() + 1;
+        let height = self.chain_height(engine_height);
         self.halt
             .gate(&self.app, &BatchState(&batches), height)
             .await;
@@ -208,11 +244,11 @@ where
             .provider
             .select(self.max_block_bytes, self.app.block_max_gas, &exclude);
         let info = BlockInfo { height, time_ms };
-        let ends_epoch = self.ends_epoch(height);
+        let ends_epoch = self.ends_epoch(engine_height);
         let mut block = Block {
             context: consensus,
             parent: parent_digest,
-            height: Height::new(height),
+            height: Height::new(engine_height),
             time_ms,
             txs,
             results_hash: Digest::EMPTY,
@@ -228,7 +264,7 @@ where
             faults: self.evidence.faults(&faults_on_chain),
         };
         // Our own evidence is checked like anyone's: what does not verify is left out.
-        let report = match evidence::report(&block, &self.sets, &self.epocher, &mut clock) {
+        let report = match self.report(&block, &mut clock) {
             Ok(r) => r,
             Err(e) => {
                 warn!(height, error = %e, "leaving out evidence that does not verify");
@@ -301,7 +337,7 @@ where
             || !self.app.fits_block_gas(&block.txs)
         {
             warn!(
-                height = block.height().get(),
+                height = self.chain_height(block.height().get()),
                 "block breaks a structural rule"
             );
             return None;
@@ -316,21 +352,21 @@ where
                 clock.sleep(Duration::from_millis(allowed - now)).await;
             }
         }
-        let report = match evidence::report(block, &self.sets, &self.epocher, &mut clock) {
+        let report = match self.report(block, &mut clock) {
             Ok(r) => r,
             Err(e) => {
-                warn!(height = block.height().get(), error = %e, "block carries bad evidence");
+                warn!(height = self.chain_height(block.height().get()), error = %e, "block carries bad evidence");
                 return None;
             }
         };
         let info = BlockInfo {
-            height: block.height().get(),
+            height: self.chain_height(block.height().get()),
             time_ms: block.time_ms,
         };
         self.halt
             .gate(&self.app, &BatchState(&batches), info.height)
             .await;
-        let ends_epoch = self.ends_epoch(info.height);
+        let ends_epoch = self.ends_epoch(block.height().get());
         let executed = match self
             .execute_on(&info, &report, &block.txs, batches, ends_epoch)
             .await
@@ -389,7 +425,7 @@ where
         _captured: (),
         readers: <StateSet<E> as DatabaseSet<E>>::Readers,
     ) {
-        let height = block.height().get();
+        let height = self.chain_height(block.height().get());
         let (results, block_events, plan) = {
             let db = readers.read().await;
             let state = DbState(&db);
@@ -415,7 +451,7 @@ where
         let consensus = self.consensus_facts::<E>(block);
         self.sink
             .finalized(FinalizedBlock {
-                height: block.height().get(),
+                height,
                 hash: digest_bytes(&block.digest()),
                 parent: digest_bytes(&block.parent),
                 proposer,
@@ -440,6 +476,6 @@ where
             }
         };
         self.halt
-            .after_finalized(&self.app, plan.as_deref(), block.height().get() + 1);
+            .after_finalized(&self.app, plan.as_deref(), height + 1);
     }
 }

@@ -204,6 +204,7 @@ where
             .with_worker_threads(4)
             .with_catch_panics(false),
     );
+    let initial_height = app.initial_height;
     runner.start(|context| async move {
         // Logs go through the subscriber the binary installed (`caspurd`'s `logging`).
         let live = LiveState::default();
@@ -218,7 +219,8 @@ where
             state: live.clone(),
             gossip,
             tip: tip.clone(),
-            validator_sets: SetsByHeight::new(sets.clone(), cfg.epoch_length),
+            validator_sets: SetsByHeight::new(sets.clone(), cfg.epoch_length)
+                .starting_at(app.initial_height),
             runtime_metrics: {
                 // Any context encodes the runtime's whole registry.
                 let exporter = context.child("exporter");
@@ -277,7 +279,9 @@ where
                 genesis,
                 leader_timeout: cfg.block_time + Duration::from_secs(2),
                 catch_up: cfg.catch_up.clone(),
-                tip_observer: Some(Arc::new(move |_, height, _| tip.observe(height))),
+                tip_observer: Some(Arc::new(move |_, height, _| {
+                    tip.observe(crate::application::chain_height(initial_height, height))
+                })),
                 epoch_length: cfg.epoch_length,
             },
             chain_app,

@@ -59,20 +59,30 @@ pub fn key_set(validators: &[Validator]) -> Result<Set<ed25519::PublicKey>, Stri
 pub struct SetsByHeight {
     sets: EpochSets,
     epocher: FixedEpocher,
+    initial_height: u64,
 }
 
 impl SetsByHeight {
-    /// A view of `sets` for epochs of `epoch_length` blocks.
+    /// A view of `sets` for epochs of `epoch_length` blocks, on a chain whose first block is 1.
     pub fn new(sets: EpochSets, epoch_length: NonZeroU64) -> Self {
         SetsByHeight {
             sets,
             epocher: FixedEpocher::new(epoch_length),
+            initial_height: 1,
         }
     }
 
-    /// The set that finalizes block `height`, if this node knows its epoch's set.
+    /// This view for a chain whose first block is `initial_height` (genesis `initial_height`).
+    pub fn starting_at(mut self, initial_height: u64) -> Self {
+        self.initial_height = initial_height;
+        self
+    }
+
+    /// The set that finalizes block `height` (a chain height), if this node knows its epoch's
+    /// set.
     pub fn at(&self, height: u64) -> Option<Vec<Validator>> {
-        let info = self.epocher.containing(Height::new(height))?;
+        let engine = crate::application::engine_height(self.initial_height, height)?;
+        let info = self.epocher.containing(Height::new(engine))?;
         self.sets.validators(info.epoch())
     }
 }
