@@ -175,6 +175,20 @@ describe("transactions", () => {
     assert.ok(genesis.consensusParams.block.maxBytes > 0);
     const pending = await searcher.numUnconfirmedTxs();
     assert.ok(pending.total >= 0 && pending.totalBytes >= 0);
+    // `commit`: the header with its real commitments, and the certificate the next block
+    // carries (the dev validator's signature), decoded by CosmJS.
+    const commit = await searcher.commit(result.height - 1);
+    assert.equal(commit.canonical, true);
+    const header = commit.header;
+    assert.equal(header.height, result.height - 1);
+    assert.equal(header.validatorsHash.length, 32);
+    assert.notDeepEqual(Buffer.from(header.validatorsHash), Buffer.from(header.evidenceHash));
+    assert.deepEqual(header.validatorsHash, header.nextValidatorsHash);
+    assert.equal(commit.commit.signatures.length, 1);
+    assert.equal(commit.commit.signatures[0].signature.length, 64);
+    assert.equal(commit.commit.signatures[0].blockIdFlag, 2);
+    const latest = await searcher.commit();
+    assert.equal(latest.canonical, false);
     searcher.disconnect();
   });
 

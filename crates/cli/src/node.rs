@@ -511,7 +511,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             sets: validator_sets.clone(),
             tip: tip.clone(),
             state_sync,
-            runtime: Some(runtime_metrics),
+            runtime: Some(runtime_metrics.clone()),
             visor_status: Some(visor_status),
             alert_rules,
             alerts_dir: Some(alerts_dir),
@@ -539,6 +539,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             validator_sets,
             limits: rpc_limits,
             feeds,
+            runtime_metrics: Some(runtime_metrics),
         });
         let run = async move {
             tokio::spawn(monitor.clone().run_alerts());

@@ -1,7 +1,10 @@
-//! The README's tour, run as a newcomer would (issue 19): the shell block under "A short
-//! tour" is read from README.md and run line for line in bash, with no `--node` flag and
-//! `caspurd` on the PATH. The one change: the dev node's ports are moved off the defaults, so
-//! that parallel test runs cannot collide. If the README drifts from the binary, this fails.
+//! The README's tour and the operators guide's first steps, run as a newcomer would (issue 19):
+//! the shell block under "A short tour" (README.md) and the one under "A local network in one
+//! command" (docs/operators.md) are read from the files and run line for line in bash, with no
+//! `--node` flag and `caspurd` on the PATH. The one change: the nodes' ports are moved off the
+//! defaults, so that parallel test runs cannot collide. If the docs drift from the binary,
+//! this fails. The 2-validator network also shows what explorers read: headers whose hashes
+//! are the real ones, commits with both signatures, `commit`, `net_info`, `consensus_state`.
 
 // Tests fail loudly: the workspace denies these outside tests only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -13,18 +16,28 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-/// The tour's shell block: (the `caspurd dev` line, the lines run while it runs, the lines
-/// run after it stops).
-fn tour() -> (String, Vec<String>, Vec<String>) {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
-    let section = readme.split("## A short tour").nth(1).expect("a tour");
+/// The non-blank lines of the first `sh` block under `heading` in the repo file `file`.
+fn shell_block(file: &str, heading: &str) -> Vec<String> {
+    let path = format!("{}/../../{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let section = text.split(heading).nth(1).expect("the section");
     let block = section
         .split("```sh\n")
         .nth(1)
         .and_then(|b| b.split("```").next())
         .expect("a sh block");
-    let commands: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty()).collect();
+    block
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The tour's shell block: (the `caspurd dev` line, the lines run while it runs, the lines
+/// run after it stops).
+fn tour() -> (String, Vec<String>, Vec<String>) {
+    let block = shell_block("README.md", "## A short tour");
+    let commands: Vec<&str> = block.iter().map(String::as_str).collect();
     let dev = commands
         .iter()
         .position(|l| l.starts_with("caspurd dev "))
@@ -124,4 +137,189 @@ fn the_readme_tour_runs_as_written() {
         serde_json::from_slice(&std::fs::read(dir.path().join("exported-genesis.json")).unwrap())
             .unwrap();
     assert_eq!(exported["chain_id"], "caspur-dev-1");
+}
+
+/// Processes started in the background by a shell line, stopped (the whole process group)
+/// when dropped.
+struct Background(std::process::Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_operators_guide_first_steps_run_as_written() {
+    use std::os::unix::process::CommandExt as _;
+    let lines = shell_block("docs/operators.md", "## A local network in one command");
+    let init = lines
+        .iter()
+        .position(|l| l.starts_with("caspurd testnet init"))
+        .expect("the init line");
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("for k in"))
+        .expect("the start line");
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_port_block(20);
+    // The init line (and anything before it), on ports of our own.
+    let (init_line, _) = lines[init].split_once('#').unwrap_or((&lines[init], ""));
+    let mut setup: Vec<String> = lines[..init].to_vec();
+    setup.push(format!("{} --starting-port {base}", init_line.trim_end()));
+    let out = bash(
+        dir.path(),
+        &format!("set -euo pipefail\n{}\n", setup.join("\n")),
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut starter = bash(dir.path(), &format!("{}\nwait\n", lines[start]));
+    starter.process_group(0);
+    let _nodes = Background(starter.spawn().unwrap());
+    let rpc = |k: u16| format!("http://127.0.0.1:{}", base + 10 * k + 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while rpc_height(&rpc(1)) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the network did not start"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let script = format!("set -euo pipefail\n{}\n", lines[start + 1..].join("\n"));
+    let out = bash(dir.path(), &script).output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "the guide failed:\n{shown}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Alice's 1 CSP arrived (the send waited for its block on node0).
+    let home0 = dir.path().join("testnet/node0");
+    let cli = |home: &Path, args: &[&str]| {
+        json_out(
+            &Command::new(bin())
+                .args(args)
+                .arg("--home")
+                .arg(home)
+                .output()
+                .unwrap(),
+        )
+    };
+    let alice = cli(&home0, &["keys", "show", "alice", "-o", "json"]);
+    let alice = alice["address"].as_str().unwrap();
+    let balances = cli(&home0, &["query", "bank", "balances", alice, "-o", "json"]);
+    assert_eq!(
+        balances["balances"][0]["amount"], "1000000",
+        "{balances}\n{shown}"
+    );
+    headers_tell_the_truth(&rpc(0), &rpc(1));
+}
+
+fn rpc_height(url: &str) -> u64 {
+    rpc(url, "status", serde_json::json!({}))
+        .and_then(|s| s["sync_info"]["latest_block_height"].as_str()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Headers carry the real commitments and blocks the certificate over their parent, as
+/// explorers read them through `block`, `commit`, `net_info` and `consensus_state`.
+fn headers_tell_the_truth(rpc0: &str, rpc1: &str) {
+    use serde_json::json;
+    use sha2::Digest as _;
+    let call = |url: &str, method: &str, params: serde_json::Value| {
+        rpc(url, method, params.clone()).unwrap_or_else(|| panic!("{method} {params}"))
+    };
+    let height = rpc_height(rpc1) - 1;
+    let block = call(rpc1, "block", json!({"height": height.to_string()}));
+    let header = &block["block"]["header"];
+    let empty = hex::encode_upper(sha2::Sha256::digest([]));
+
+    // validators_hash: CometBFT's hash of the set `validators` reports, by tendermint-rs.
+    let set = call(rpc1, "validators", json!({"height": height.to_string()}));
+    let infos: Vec<tendermint::validator::Info> = set["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let key = base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                v["pub_key"]["value"].as_str().unwrap(),
+            )
+            .unwrap();
+            let power: u64 = v["voting_power"].as_str().unwrap().parse().unwrap();
+            tendermint::validator::Info::new(
+                tendermint::PublicKey::from_raw_ed25519(&key).unwrap(),
+                power.try_into().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(infos.len(), 2, "{set}");
+    let expected = tendermint::validator::Set::without_proposer(infos).hash();
+    assert_eq!(header["validators_hash"], expected.to_string(), "{header}");
+    assert_eq!(header["next_validators_hash"], expected.to_string());
+    // The rest are real hashes, not SHA-256 of nothing.
+    for field in ["consensus_hash", "last_commit_hash", "last_results_hash"] {
+        let value = header[field].as_str().unwrap();
+        assert_eq!(value.len(), 64, "{field}: {header}");
+        assert_ne!(value, empty, "{field} is the hash of nothing: {header}");
+    }
+    // Both validators' signatures over the parent, as CometBFT lists them.
+    let signatures = block["block"]["last_commit"]["signatures"]
+        .as_array()
+        .unwrap();
+    assert_eq!(signatures.len(), 2, "{block}");
+    let addresses: Vec<&str> = set["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["address"].as_str().unwrap())
+        .collect();
+    for sig in signatures.iter().filter(|s| s["block_id_flag"] == 2) {
+        assert!(
+            addresses.contains(&sig["validator_address"].as_str().unwrap()),
+            "{sig}"
+        );
+        let bytes = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            sig["signature"].as_str().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(bytes.len(), 64);
+    }
+    // Both signed: a quorum of two is both.
+    assert!(
+        signatures.iter().all(|s| s["block_id_flag"] == 2),
+        "{signatures:?}"
+    );
+
+    // `commit` at the height: the next block's certificate, canonical; at the tip, not yet.
+    let commit = call(rpc1, "commit", json!({"height": (height - 1).to_string()}));
+    assert_eq!(commit["canonical"], true, "{commit}");
+    assert_eq!(
+        commit["signed_header"]["commit"]["signatures"],
+        block["block"]["last_commit"]["signatures"]
+    );
+    assert_eq!(
+        commit["signed_header"]["commit"]["block_id"]["hash"],
+        block["block"]["header"]["last_block_id"]["hash"]
+    );
+    // net_info: each validator is connected to the other, named as genesis names it.
+    for (url, other) in [(rpc0, "node1"), (rpc1, "node0")] {
+        let net = call(url, "net_info", json!({}));
+        assert_eq!(net["n_peers"], "1", "{net}");
+        assert_eq!(net["peers"][0]["node_info"]["moniker"], other, "{net}");
+    }
+    let state = call(rpc1, "consensus_state", json!({}));
+    let hrs = state["round_state"]["height/round/step"].as_str().unwrap();
+    assert!(hrs.ends_with("/0/1"), "{state}");
 }

@@ -15,7 +15,7 @@ use caspur_store::qmdb::{BatchState, DbState, StateSet, StateSyncTarget};
 use commonware_codec::Encode as _;
 use commonware_consensus::marshal::ancestry::Ancestry;
 use commonware_consensus::simplex::scheme::ed25519::Scheme;
-use commonware_consensus::types::{FixedEpocher, Height};
+use commonware_consensus::types::{Epocher as _, FixedEpocher, Height};
 use commonware_consensus::Heightable;
 use commonware_cryptography::Digest as _;
 use commonware_cryptography::Digestible;
@@ -449,6 +449,16 @@ where
         let mut proposer = [0u8; 32];
         proposer.copy_from_slice(block.proposer().as_ref());
         let consensus = self.consensus_facts::<E>(block);
+        let validators = self
+            .epocher
+            .containing(block.height())
+            .and_then(|info| self.sets.validators(info.epoch()))
+            .unwrap_or_default();
+        let next_validators = if block.next_validators.is_empty() {
+            validators.clone()
+        } else {
+            block.next_validators.clone()
+        };
         self.sink
             .finalized(FinalizedBlock {
                 height,
@@ -462,6 +472,10 @@ where
                 app_hash: digest_bytes(&block.state_root),
                 state_size: *block.target.range.end(),
                 consensus,
+                results_hash: digest_bytes(&block.results_hash),
+                validators,
+                next_validators,
+                last_commit: evidence::last_commit(block, &self.sets),
             })
             .await;
         self.evidence.forget(&block.faults);

@@ -14,6 +14,7 @@
 //! block and the chain's validator sets.
 
 use crate::block::{Block, Digest};
+use crate::seams::{CommitVote, LastCommit};
 use crate::validator_sets::EpochSets;
 use caspur_app::consensus_report::{ConsensusReport, Fault, Liveness};
 use commonware_codec::Encode as _;
@@ -345,6 +346,43 @@ fn liveness<R: CryptoRng>(
         }
     }
     Ok(out)
+}
+
+/// The certificate `block` carries over its parent as explorers show it: every member of the
+/// parent's epoch with its signature if it signed (`None`: no certificate, or its epoch's set
+/// is unknown here). Read, not checked: the block was checked before it was executed.
+pub fn last_commit(block: &Block, sets: &EpochSets) -> Option<LastCommit> {
+    let cert = block.last_commit.as_ref()?;
+    let scheme = sets.scheme(cert.epoch())?;
+    let mut signed: BTreeMap<usize, Vec<u8>> = cert
+        .certificate
+        .signers
+        .iter()
+        .map(usize::from)
+        .zip(
+            cert.certificate
+                .signatures
+                .iter()
+                .map(|s| s.encode().to_vec()),
+        )
+        .collect();
+    let votes = (0..scheme.participants().len())
+        .map(|index| {
+            Ok(CommitVote {
+                pub_key: member_key(&scheme, index)?,
+                signature: signed.remove(&index),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .ok()?;
+    let round = cert
+        .proposal
+        .round
+        .view()
+        .get()
+        .saturating_sub(cert.proposal.parent.get())
+        .saturating_sub(1);
+    Some(LastCommit { round, votes })
 }
 
 fn scheme_of(sets: &EpochSets, epoch: Epoch) -> Result<Scheme, String> {

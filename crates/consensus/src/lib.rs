@@ -27,5 +27,6 @@ pub mod validator_sets;
 
 pub use genesis::{ConsensusGenesis, GenesisValidator};
 pub use seams::{
-    BlockSink, ChainTip, ConsensusFacts, FinalizedBlock, PeerTxSink, TxPublisher, TxSource,
+    BlockSink, ChainTip, CommitVote, ConsensusFacts, FinalizedBlock, LastCommit, PeerTxSink,
+    TxPublisher, TxSource,
 };

@@ -19,8 +19,27 @@ pub trait TxSource: Send + Sync + 'static {
     ) -> Vec<Vec<u8>>;
 }
 
+/// One member's part in a certificate: its key and, when it signed, its signature.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommitVote {
+    /// The member's consensus (ed25519) key.
+    pub pub_key: [u8; 32],
+    /// Its ed25519 signature (64 bytes) when the certificate holds one.
+    pub signature: Option<Vec<u8>>,
+}
+
+/// The certificate a block carries over its parent, as explorers show it (CometBFT's
+/// `last_commit`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LastCommit {
+    /// CometBFT's round of the parent: views between the parent's parent and the parent.
+    pub round: u64,
+    /// Every member of the parent's epoch, in the set's order.
+    pub votes: Vec<CommitVote>,
+}
+
 /// A finalized block as the node indexes it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct FinalizedBlock {
     /// Height.
     pub height: u64,
@@ -44,6 +63,14 @@ pub struct FinalizedBlock {
     pub state_size: u64,
     /// How consensus reached it (monitoring).
     pub consensus: ConsensusFacts,
+    /// SHA-256 over the block's encoded tx results, as the block commits it.
+    pub results_hash: [u8; 32],
+    /// The validator set of the block's epoch (empty when this node does not know it).
+    pub validators: Vec<caspur_app::validators::Validator>,
+    /// The set of the next block: the next epoch's after an epoch's last block.
+    pub next_validators: Vec<caspur_app::validators::Validator>,
+    /// The certificate over the parent the block carries (`None`: it carries none).
+    pub last_commit: Option<LastCommit>,
 }
 
 /// How consensus reached a block, for monitoring; nothing here is part of what the block

@@ -111,6 +111,7 @@ fn context() -> RpcContext<MemState> {
         validator_sets: SetsByHeight::new(sets, commonware_utils::NZU64!(100)),
         limits: RpcLimits::default(),
         feeds: Default::default(),
+        runtime_metrics: None,
     }
 }
 
@@ -140,6 +141,7 @@ fn block(height: u64) -> FinalizedBlock {
         app_hash: [7; 32],
         state_size: 10,
         consensus: Default::default(),
+        ..Default::default()
     }
 }
 

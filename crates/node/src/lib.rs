@@ -5,6 +5,7 @@
 pub mod feeds;
 pub mod files;
 pub mod grpc;
+pub mod header;
 pub mod index;
 pub mod mempool;
 pub mod monitor;

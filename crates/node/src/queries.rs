@@ -2,8 +2,9 @@
 //! (blocks, node info, txs, consensus parameters), then the app's state queries. Every query
 //! has one implementation, whichever door it came through.
 
+use crate::header::header_hashes;
 use crate::index::StoredBlock;
-use crate::rpc::types::{header_hashes, rfc3339};
+use crate::rpc::types::rfc3339;
 use crate::rpc::RpcContext;
 use caspur_app::query::decode_request as decode;
 use caspur_store::{StateProve, StateScan};
@@ -110,7 +111,7 @@ fn positive(height: i64) -> Result<u64, TxError> {
 
 /// `GetBlockByHeightResponse` (wire-identical to `GetLatestBlockResponse`).
 fn block_response<S>(ctx: &RpcContext<S>, b: &StoredBlock) -> Vec<u8> {
-    let (block_id, block, sdk_block) = proto_block(&ctx.facts.chain_id, b);
+    let (block_id, block, sdk_block) = proto_block(&ctx.facts, b);
     base::GetBlockByHeightResponse {
         block_id: Some(block_id),
         block: Some(block),
@@ -164,30 +165,33 @@ fn block_id(hex_hash: &str) -> types::BlockId {
 
 /// The block as the tendermint base service returns it: CometBFT's block and the SDK's (which
 /// writes the proposer as a bech32 consensus address).
-fn proto_block(chain_id: &str, b: &StoredBlock) -> (types::BlockId, types::Block, base::Block) {
-    let hashes = header_hashes(b);
+fn proto_block(
+    facts: &crate::rpc::NodeFacts,
+    b: &StoredBlock,
+) -> (types::BlockId, types::Block, base::Block) {
+    let hashes = header_hashes(b, facts.block_max_bytes, facts.block_max_gas);
     let header = types::Header {
         version: Some(version::Consensus { block: 11, app: 0 }),
-        chain_id: chain_id.to_string(),
+        chain_id: facts.chain_id.clone(),
         height: b.height as i64,
         time: Some(timestamp(b.time_ms)),
         last_block_id: Some(block_id(&b.parent)),
-        last_commit_hash: hashes.empty.to_vec(),
+        last_commit_hash: hashes.last_commit.to_vec(),
         data_hash: hashes.data.to_vec(),
-        validators_hash: hashes.empty.to_vec(),
-        next_validators_hash: hashes.empty.to_vec(),
-        consensus_hash: hashes.empty.to_vec(),
+        validators_hash: hashes.validators.to_vec(),
+        next_validators_hash: hashes.next_validators.to_vec(),
+        consensus_hash: hashes.consensus.to_vec(),
         app_hash: hash_bytes(&b.app_hash),
-        last_results_hash: hashes.empty.to_vec(),
+        last_results_hash: hashes.last_results.to_vec(),
         evidence_hash: hashes.empty.to_vec(),
         proposer_address: hashes.proposer.to_vec(),
     };
     let data = types::Data { txs: b.raw_txs() };
     let last_commit = types::Commit {
         height: b.height.saturating_sub(1) as i64,
-        round: 0,
+        round: b.last_commit.as_ref().map_or(0, |c| c.round) as i32,
         block_id: Some(block_id(&b.parent)),
-        signatures: Vec::new(),
+        signatures: hashes.commit_sigs.clone(),
     };
     let sdk_header = base::Header {
         version: header.version,
@@ -236,7 +240,6 @@ pub fn validator_set<S>(
     ctx: &RpcContext<S>,
     height: Option<u64>,
 ) -> Result<(u64, Vec<SetMember>), TxError> {
-    use sha2::{Digest, Sha256};
     let latest = ctx.index.bounds().map_err(io)?.map_or(0, |(_, l)| l);
     let height = height.unwrap_or(latest).max(1);
     if height > latest.max(1) {
@@ -251,14 +254,10 @@ pub fn validator_set<S>(
     })?;
     let mut members: Vec<SetMember> = set
         .iter()
-        .map(|v| {
-            let mut address = [0u8; 20];
-            address.copy_from_slice(&Sha256::digest(v.pub_key)[..20]);
-            SetMember {
-                address,
-                pub_key: v.pub_key,
-                power: v.power,
-            }
+        .map(|v| SetMember {
+            address: crate::header::address_of(&v.pub_key),
+            pub_key: v.pub_key,
+            power: v.power,
         })
         .collect();
     members.sort_by(|a, b| b.power.cmp(&a.power).then(a.address.cmp(&b.address)));

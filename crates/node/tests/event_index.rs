@@ -39,6 +39,7 @@ fn block(height: u64, results: Vec<TxResult>) -> FinalizedBlock {
         app_hash: [0; 32],
         state_size: 0,
         consensus: Default::default(),
+        ..Default::default()
     }
 }
 

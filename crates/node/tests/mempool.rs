@@ -95,6 +95,7 @@ async fn commit_block(
         app_hash: [0; 32],
         state_size: 0,
         consensus: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -158,6 +158,7 @@ pub fn run(
                             rounds: 0,
                             size_bytes: txs.iter().map(|t| t.len() as u64).sum(),
                         },
+                        ..Default::default()
                     });
                     m.observe_state(&state).await;
                     m.evaluate_alerts();

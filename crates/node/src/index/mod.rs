@@ -110,6 +110,19 @@ pub struct StoredBlock {
     /// The block's encoded size in bytes (0 in indexes written before it was recorded).
     #[serde(default)]
     pub size_bytes: u64,
+    /// Hex SHA-256 of the block's encoded tx results, as the block commits it (empty in
+    /// indexes written before it was recorded, as are the hashes below).
+    #[serde(default)]
+    pub results_hash: String,
+    /// Hex CometBFT hash of the set that finalized the block.
+    #[serde(default)]
+    pub validators_hash: String,
+    /// Hex CometBFT hash of the next block's set.
+    #[serde(default)]
+    pub next_validators_hash: String,
+    /// The certificate over the parent the block carries.
+    #[serde(default)]
+    pub last_commit: Option<crate::header::StoredCommit>,
 }
 
 impl StoredBlock {
@@ -128,6 +141,15 @@ impl StoredBlock {
             app_hash: hex::encode_upper(b.app_hash),
             state_size: b.state_size,
             size_bytes: b.consensus.size_bytes,
+            results_hash: hex::encode_upper(b.results_hash),
+            validators_hash: hex::encode_upper(crate::header::validators_hash(&b.validators)),
+            next_validators_hash: hex::encode_upper(crate::header::validators_hash(
+                &b.next_validators,
+            )),
+            last_commit: b
+                .last_commit
+                .as_ref()
+                .map(crate::header::StoredCommit::from_consensus),
         }
     }
 

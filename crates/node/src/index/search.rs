@@ -221,6 +221,7 @@ mod tests {
                 app_hash: [0; 32],
                 state_size: 0,
                 consensus: Default::default(),
+                ..Default::default()
             };
             index.insert(&b).unwrap_or_else(|e| panic!("{e}"));
         }

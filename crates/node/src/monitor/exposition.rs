@@ -62,16 +62,6 @@ pub fn render(registry: &Registry, runtime: &str) -> String {
     out
 }
 
-/// The number of samples of family `name` in an exposition (`name` or `name{…}` lines).
-pub fn count_samples(text: &str, name: &str) -> usize {
-    text.lines()
-        .filter(|l| {
-            l.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-        })
-        .count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,12 +80,5 @@ mod tests {
         assert!(text.contains("\ncometbft_mempool_failed_txs 3\n"), "{text}");
         assert!(text.ends_with("x_total 1\n"), "{text}");
         assert!(!text.contains("# EOF"), "{text}");
-    }
-
-    #[test]
-    fn samples_are_counted_by_family_name() {
-        let text = "# TYPE p_connected gauge\np_connected{peer=\"a\"} 1\np_connected{peer=\"b\"} 2\np_connected_more 3\n";
-        assert_eq!(count_samples(text, "p_connected"), 2);
-        assert_eq!(count_samples(text, "p_none"), 0);
     }
 }

@@ -21,9 +21,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use window::{BlockSample, Windows};
 
-/// The family of the runtime's p2p tracker that has one sample per connected peer.
-const CONNECTED_PEERS_FAMILY: &str = "p2p_tracker_directory_connected";
-
 /// What the monitor needs from the node.
 pub struct MonitorConfig {
     /// The chain id (every CometBFT family carries it as the `chain_id` label).
@@ -353,7 +350,7 @@ impl Monitor {
             .unwrap_or_default();
         self.comet
             .p2p_peers
-            .set(exposition::count_samples(&runtime, CONNECTED_PEERS_FAMILY) as i64);
+            .set(crate::rpc::net::connected_peers(&runtime).len() as i64);
         let latest = self.observed().latest_height;
         let behind = self.config.tip.catching_up(latest);
         // State sync restores a snapshot before the first block this process executes.

@@ -34,26 +34,26 @@ fn by_hash<S>(ctx: &RpcContext<S>, params: &Value) -> Result<StoredBlock, RpcErr
         })
 }
 
-fn header_of(chain_id: &str, b: &StoredBlock) -> Result<Value, RpcError> {
-    let r = block_response(chain_id, b);
+fn header_of(facts: &super::NodeFacts, b: &StoredBlock) -> Result<Value, RpcError> {
+    let r = block_response(facts, b);
     super::to_value(r.block.header)
 }
 
 /// `header`: the header at `height` (latest when absent).
 pub(crate) fn header<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
     let b = requested_block(ctx, params)?;
-    Ok(json!({ "header": header_of(&ctx.facts.chain_id, &b)? }))
+    Ok(json!({ "header": header_of(&ctx.facts, &b)? }))
 }
 
 /// `header_by_hash`.
 pub(crate) fn header_by_hash<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
     let b = by_hash(ctx, params)?;
-    Ok(json!({ "header": header_of(&ctx.facts.chain_id, &b)? }))
+    Ok(json!({ "header": header_of(&ctx.facts, &b)? }))
 }
 
 /// `block_by_hash`: the same answer as `block`.
 pub(crate) fn block_by_hash<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
-    super::to_value(block_response(&ctx.facts.chain_id, &by_hash(ctx, params)?))
+    super::to_value(block_response(&ctx.facts, &by_hash(ctx, params)?))
 }
 
 /// `blockchain`: block metas from `maxHeight` down to `minHeight`, at most 20, newest first.
@@ -83,7 +83,7 @@ pub(crate) fn blockchain<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value
         let Some(b) = ctx.index.block(h).map_err(internal)? else {
             continue;
         };
-        let r = block_response(&ctx.facts.chain_id, &b);
+        let r = block_response(&ctx.facts, &b);
         metas.push(json!({
             "block_id": r.block_id,
             "block_size": b.size_bytes.to_string(),

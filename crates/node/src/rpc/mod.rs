@@ -5,6 +5,7 @@ mod chain;
 mod endpoints;
 pub use endpoints::METHODS;
 mod limit;
+pub mod net;
 mod query_lang;
 mod results;
 mod search;
@@ -102,6 +103,8 @@ pub struct RpcContext<S> {
     pub limits: RpcLimits,
     /// What the incident feeds say about this node's operators.
     pub feeds: crate::feeds::FeedConfig,
+    /// The runtime's own metrics (p2p connections for `net_info`), when running.
+    pub runtime_metrics: Option<caspur_consensus::launch::RuntimeMetrics>,
 }
 
 /// Parses `query` in both RPC query grammars — `tx_search`'s and a WebSocket subscription's —
@@ -368,6 +371,9 @@ pub(crate) async fn dispatch<S: StateScan + StateProve + Clone + 'static>(
         "block_results" => results::block_results(ctx, params),
         "abci_info" => results::abci_info(ctx),
         "validators" => results::validators(ctx, params),
+        "commit" => net::commit(ctx, params),
+        "consensus_state" => net::consensus_state(ctx),
+        "net_info" => net::net_info(ctx),
         other => Err(RpcError::not_found(other)),
     }
 }
@@ -626,8 +632,5 @@ pub(crate) fn requested_block<S>(
 }
 
 fn block<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, RpcError> {
-    to_value(block_response(
-        &ctx.facts.chain_id,
-        &requested_block(ctx, params)?,
-    ))
+    to_value(block_response(&ctx.facts, &requested_block(ctx, params)?))
 }

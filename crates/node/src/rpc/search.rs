@@ -130,7 +130,7 @@ pub(crate) fn block_search<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Val
             .block(height)
             .map_err(|e| RpcError::internal(e.to_string()))?;
         if let Some(b) = b {
-            let r = block_response(&ctx.facts.chain_id, &b);
+            let r = block_response(&ctx.facts, &b);
             blocks.push(json!({"block_id": r.block_id, "block": r.block}));
         }
     }

@@ -2,6 +2,7 @@
 //! CometBFT's exact encoding: 64-bit integers as strings, hashes as uppercase hex, tx bytes and
 //! query values as base64, times as RFC 3339 with nanoseconds.
 
+use crate::header::{header_hashes, HeaderHashes};
 use crate::index::StoredBlock;
 use caspur_app::TxResult;
 use caspur_types::Event;
@@ -297,47 +298,57 @@ pub struct Evidence {
 #[derive(Serialize)]
 pub struct Commit {
     pub height: String,
-    pub round: u32,
+    pub round: u64,
     pub block_id: BlockId,
-    pub signatures: Vec<()>,
+    pub signatures: Vec<CommitSignature>,
 }
 
-/// The hashes a block header carries that the stored block does not: the hash of nothing
-/// (for the parts Caspur has no CometBFT counterpart of), the data hash over the txs, and the
-/// proposer's CometBFT address (first 20 bytes of the SHA-256 of its ed25519 key).
-pub struct HeaderHashes {
-    /// SHA-256 of the empty string.
-    pub empty: [u8; 32],
-    /// Hash of the tx hashes.
-    pub data: [u8; 32],
-    /// Proposer address.
-    pub proposer: [u8; 20],
+/// One validator's part in a commit, as CometBFT writes it (`block_id_flag` 2: signed, 1:
+/// absent).
+#[derive(Serialize)]
+pub struct CommitSignature {
+    pub block_id_flag: i32,
+    pub validator_address: String,
+    pub timestamp: String,
+    pub signature: Option<String>,
 }
 
-/// [`HeaderHashes`] of `b`.
-pub fn header_hashes(b: &StoredBlock) -> HeaderHashes {
-    use sha2::{Digest, Sha256};
-    let mut data = Sha256::new();
-    for t in b.raw_txs() {
-        data.update(Sha256::digest(&t));
-    }
-    let mut proposer = [0u8; 20];
-    if let Ok(pk) = hex::decode(&b.proposer) {
-        proposer.copy_from_slice(&Sha256::digest(pk)[..20]);
-    }
-    HeaderHashes {
-        empty: Sha256::digest([]).into(),
-        data: data.finalize().into(),
-        proposer,
+/// CometBFT's zero time, which absent signatures carry.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+impl CommitSignature {
+    /// The JSON form of a protobuf `CommitSig`.
+    pub fn of(sig: &cosmos_sdk_proto::tendermint::types::CommitSig) -> Self {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let signed = !sig.signature.is_empty();
+        CommitSignature {
+            block_id_flag: sig.block_id_flag,
+            validator_address: hex::encode_upper(&sig.validator_address),
+            timestamp: sig
+                .timestamp
+                .filter(|_| signed)
+                .map_or(ZERO_TIME.to_string(), |t| {
+                    rfc3339((t.seconds as u64) * 1000 + (t.nanos as u64) / 1_000_000)
+                }),
+            signature: signed.then(|| base64::Engine::encode(&b64, &sig.signature)),
+        }
     }
 }
 
-/// Builds the `block` response for a stored block.
-pub fn block_response(chain_id: &str, b: &StoredBlock) -> BlockResponse {
-    let hashes = header_hashes(b);
-    let empty = hex::encode_upper(hashes.empty);
-    let data_hash = hex::encode_upper(hashes.data);
-    let proposer_address = hex::encode_upper(hashes.proposer);
+/// The commit `b` carries over its parent.
+pub fn last_commit(b: &StoredBlock, hashes: &HeaderHashes) -> Commit {
+    Commit {
+        height: b.height.saturating_sub(1).to_string(),
+        round: b.last_commit.as_ref().map_or(0, |c| c.round),
+        block_id: BlockId::of(&b.parent),
+        signatures: hashes.commit_sigs.iter().map(CommitSignature::of).collect(),
+    }
+}
+
+/// Builds the `block` response for a stored block of the chain `facts` describes.
+pub fn block_response(facts: &super::NodeFacts, b: &StoredBlock) -> BlockResponse {
+    let hashes = header_hashes(b, facts.block_max_bytes, facts.block_max_gas);
+    let hex = hex::encode_upper;
     BlockResponse {
         block_id: BlockId::of(&b.hash),
         block: Block {
@@ -346,30 +357,25 @@ pub fn block_response(chain_id: &str, b: &StoredBlock) -> BlockResponse {
                     block: "11".into(),
                     app: "0".into(),
                 },
-                chain_id: chain_id.to_string(),
+                chain_id: facts.chain_id.clone(),
                 height: b.height.to_string(),
                 time: rfc3339(b.time_ms),
                 last_block_id: BlockId::of(&b.parent),
-                last_commit_hash: empty.clone(),
-                data_hash,
-                validators_hash: empty.clone(),
-                next_validators_hash: empty.clone(),
-                consensus_hash: empty.clone(),
+                last_commit_hash: hex(hashes.last_commit),
+                data_hash: hex(hashes.data),
+                validators_hash: hex(hashes.validators),
+                next_validators_hash: hex(hashes.next_validators),
+                consensus_hash: hex(hashes.consensus),
                 app_hash: b.app_hash.clone(),
-                last_results_hash: empty.clone(),
-                evidence_hash: empty,
-                proposer_address,
+                last_results_hash: hex(hashes.last_results),
+                evidence_hash: hex(hashes.empty),
+                proposer_address: hex::encode_upper(hashes.proposer),
             },
             data: BlockData { txs: b.txs.clone() },
             evidence: Evidence {
                 evidence: Vec::new(),
             },
-            last_commit: Commit {
-                height: b.height.saturating_sub(1).to_string(),
-                round: 0,
-                block_id: BlockId::of(&b.parent),
-                signatures: Vec::new(),
-            },
+            last_commit: last_commit(b, &hashes),
         },
     }
 }

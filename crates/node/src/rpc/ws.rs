@@ -127,7 +127,7 @@ async fn serve<S: StateScan + StateProve + Clone + 'static>(
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
-                for event in events(&ctx.facts.chain_id, &subscriptions, &block) {
+                for event in events(&ctx.facts, &subscriptions, &block) {
                     if socket.send(Message::Text(event.to_string().into())).await.is_err() {
                         return;
                     }
@@ -197,12 +197,16 @@ fn subscribe(
 }
 
 /// The event messages `block` produces for `subscriptions`.
-fn events(chain_id: &str, subscriptions: &[Subscription], stored: &StoredBlock) -> Vec<Value> {
+fn events(
+    facts: &super::NodeFacts,
+    subscriptions: &[Subscription],
+    stored: &StoredBlock,
+) -> Vec<Value> {
     let mut out = Vec::new();
     for s in subscriptions {
         match s.kind {
             Kind::NewBlock => {
-                let b = block_response(chain_id, stored);
+                let b = block_response(facts, stored);
                 let value = json!({"block": b.block, "block_id": b.block_id});
                 out.push(event(s, "NewBlock", value));
             }
