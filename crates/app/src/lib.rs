@@ -16,6 +16,7 @@ pub mod genesis;
 pub mod health;
 pub mod limits;
 pub mod modules;
+pub mod msg_json;
 pub mod msg_tree;
 pub mod params;
 pub mod prepare;

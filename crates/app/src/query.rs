@@ -2,7 +2,9 @@
 
 use crate::context::Unmetered;
 use crate::error::ExecError;
-use crate::modules::{auth, bank, circuit, dcert, distribution, gov, incident, staking, upgrade};
+use crate::modules::{
+    auth, bank, circuit, dcert, distribution, gov, incident, slashing, staking, upgrade,
+};
 use crate::{App, BlockInfo};
 use caspur_store::StateScan;
 use caspur_types::TxError;
@@ -50,6 +52,9 @@ async fn answer<S: StateScan>(
                 return answer;
             }
             if let Some(answer) = distribution::query::route(state, other, data).await {
+                return answer;
+            }
+            if let Some(answer) = slashing::query::route(state, other, data).await {
                 return answer;
             }
             if let Some(answer) = dcert::query::route(state, other, data).await {

@@ -85,6 +85,14 @@ macro_rules! routes {
             None
         }
 
+        /// The JSON codec of a registered type URL (see [`crate::msg_json`]).
+        pub fn json_codec(type_url: &str) -> Option<crate::msg_json::JsonCodec> {
+            $(if type_url == <$msg as MsgHandler>::TYPE_URL {
+                return Some(crate::msg_json::JsonCodec::of::<$msg>());
+            })*
+            None
+        }
+
         /// Every registered type URL that executes as `route`.
         fn spellings_of(route: &str) -> Vec<&'static str> {
             let mut out = Vec::new();

@@ -119,6 +119,9 @@ pub struct TxContext<'a> {
     pub memo: &'a str,
     /// Wait until committed.
     pub wait: bool,
+    /// Print the unsigned tx as JSON instead of signing and broadcasting it
+    /// (`--generate-only`; the sender may then be an address, no key needed).
+    pub generate_only: bool,
 }
 
 impl TxContext<'_> {
@@ -138,49 +141,99 @@ impl TxContext<'_> {
         })
     }
 
-    /// Signs the messages `build` makes for the key `from`'s address and broadcasts them.
+    /// Signs the messages `build` makes for the key `from`'s address and broadcasts them (with
+    /// `generate_only`: prints them as an unsigned tx; `from` may then be an address).
     pub fn send(
         &self,
         from: &str,
         build: impl FnOnce(&Address) -> Result<Vec<cosmos_sdk_proto::Any>>,
     ) -> Result<Value> {
-        let key = self.ring.signer(from)?;
-        let from_addr = key.address();
+        let key = match (self.ring.signer(from), self.generate_only) {
+            (Ok(key), _) => Some(key),
+            (Err(_), true) if Address::parse_account(from).is_ok() => None,
+            (Err(e), _) => return Err(e),
+        };
+        let from_addr = match &key {
+            Some(k) => k.address(),
+            None => Address::parse_account(from).map_err(|e| anyhow!("{e}"))?,
+        };
         let msgs = build(&from_addr)?;
-        let acct = account(self.client, &from_addr.to_string())?.ok_or_else(|| {
-            anyhow!("account {from_addr} does not exist on chain yet: send it some coins first")
-        })?;
         let mut params = TxParams {
             chain_id: self.chain_id.to_string(),
-            account_number: acct.account_number,
-            sequence: acct.sequence,
+            account_number: 0,
+            sequence: 0,
             fee: Coins::default(),
             gas_limit: 0,
             memo: self.memo.to_string(),
             include_pubkey: true,
         };
-        params.gas_limit = match self.fee.gas {
-            Gas::Limit(g) => g,
+        if !self.generate_only || self.fee.gas == Gas::Auto {
+            let acct = account(self.client, &from_addr.to_string())?.ok_or_else(|| {
+                anyhow!("account {from_addr} does not exist on chain yet: send it some coins first")
+            })?;
+            params.account_number = acct.account_number;
+            params.sequence = acct.sequence;
+        }
+        params.gas_limit = self.gas_limit(key.as_ref(), &msgs, &mut params)?;
+        params.fee = self.fee.fee(params.gas_limit)?;
+        match key {
+            _ if self.generate_only => Ok(unsigned_tx(msgs, &params)),
+            Some(key) => broadcast(self.client, &sign_tx(&key, msgs, &params), self.wait),
+            None => bail!("no key {from:?} in the keyring to sign with"),
+        }
+    }
+
+    /// The gas limit: `--gas N`, or for `--gas auto` what the node's simulation used × the
+    /// adjustment (a simulation needs the key: it runs the signed tx).
+    fn gas_limit(
+        &self,
+        key: Option<&caspur_types::sign::AccountKey>,
+        msgs: &[cosmos_sdk_proto::Any],
+        params: &mut TxParams,
+    ) -> Result<u64> {
+        match self.fee.gas {
+            Gas::Limit(g) => Ok(g),
             Gas::Auto => {
                 let a = self.fee.adjustment;
                 if !(a > 0.0 && a <= MAX_GAS_ADJUSTMENT) {
                     bail!("--gas-adjustment must be in (0, {MAX_GAS_ADJUSTMENT}], got {a}");
                 }
+                let key = key.ok_or_else(|| {
+                    anyhow!("--gas auto simulates the signed tx: give a key name, or --gas N")
+                })?;
                 // Simulation ignores the limit and the signatures but charges for the tx's
                 // bytes and its fee as the block would: the default limit and its fee stand
                 // in (their encodings are as long as most real ones).
                 params.gas_limit = 200_000;
                 params.fee = self.fee.fee(params.gas_limit)?;
-                let used = simulate(self.client, &sign_tx(&key, msgs.clone(), &params))?;
+                let used = simulate(self.client, &sign_tx(key, msgs.to_vec(), params))?;
                 let gas = (used as f64 * a).ceil() as u64;
                 eprintln!("gas estimate: {gas}");
-                gas
+                Ok(gas)
             }
-        };
-        params.fee = self.fee.fee(params.gas_limit)?;
-        let raw = sign_tx(&key, msgs, &params);
-        broadcast(self.client, &raw, self.wait)
+        }
     }
+}
+
+/// An unsigned tx as JSON (what `--generate-only` prints): the messages, memo and fee, no
+/// signer yet (`tx sign` adds it), as the SDK writes it.
+fn unsigned_tx(msgs: Vec<cosmos_sdk_proto::Any>, p: &TxParams) -> Value {
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::{AuthInfo, Fee, TxBody};
+    let body = TxBody {
+        messages: msgs,
+        memo: p.memo.clone(),
+        ..Default::default()
+    };
+    let auth = AuthInfo {
+        fee: Some(Fee {
+            amount: p.fee.to_proto(),
+            gas_limit: p.gas_limit,
+            payer: String::new(),
+            granter: String::new(),
+        }),
+        ..Default::default()
+    };
+    crate::tx_json::tx_to_json(&body, &auth, &[])
 }
 
 /// Signs and broadcasts a `MsgSend`.
@@ -250,6 +303,42 @@ pub fn tx(client: &Client, hash: &str) -> Result<Value> {
         .and_then(|a| a.first())
         .cloned()
         .ok_or_else(|| anyhow!("tx {hash} not found"))?;
+    Ok(tx_response(client, &found))
+}
+
+/// Most txs one `query txs` page shows (the node's `tx_search` page bound).
+pub const MAX_TXS_PAGE: u64 = 100;
+
+/// `query txs --query Q`: committed txs matching a CometBFT event query, one page.
+pub fn txs(client: &Client, query: &str, page: u64, limit: u64) -> Result<Value> {
+    if !(1..=MAX_TXS_PAGE).contains(&limit) {
+        bail!("--limit must be between 1 and {MAX_TXS_PAGE}");
+    }
+    let r = client.call(
+        "tx_search",
+        json!({"query": query, "page": page.max(1).to_string(), "per_page": limit.to_string(), "order_by": "asc"}),
+    )?;
+    let total: u64 = r["total_count"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let txs: Vec<Value> = r["txs"]
+        .as_array()
+        .map(|found| found.iter().map(|f| tx_response(client, f)).collect())
+        .unwrap_or_default();
+    Ok(json!({
+        "total_count": total.to_string(),
+        "count": txs.len().to_string(),
+        "page_number": page.max(1).to_string(),
+        "page_total": total.div_ceil(limit).max(1).to_string(),
+        "limit": limit.to_string(),
+        "txs": txs,
+    }))
+}
+
+/// A `tx_search` entry as the SDK's `TxResponse` JSON, the tx decoded.
+fn tx_response(client: &Client, found: &Value) -> Value {
+    let hash = found["hash"].as_str().unwrap_or_default().to_string();
     let res = &found["tx_result"];
     let height: u64 = found["height"]
         .as_str()
@@ -260,7 +349,7 @@ pub fn tx(client: &Client, hash: &str) -> Result<Value> {
         .ok()
         .and_then(|b| b["block"]["header"]["time"].as_str().map(String::from))
         .unwrap_or_default();
-    Ok(json!({
+    json!({
         "height": found["height"],
         "txhash": hash,
         "codespace": res["codespace"],
@@ -275,7 +364,7 @@ pub fn tx(client: &Client, hash: &str) -> Result<Value> {
             .unwrap_or_else(|| found["tx"].clone()),
         "raw_tx": found["tx"],
         "timestamp": time,
-    }))
+    })
 }
 
 /// `query bank balances`.

@@ -4,9 +4,8 @@
 
 use crate::client::Client;
 use crate::commands::{positive_coins, TxContext};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use caspur_types::proto::dcert::v1 as pb;
-use caspur_types::sign::to_any;
 use clap::Subcommand;
 use prost::Message;
 use serde_json::Value;
@@ -113,18 +112,16 @@ pub enum DcertQuery {
     Suspensions,
     /// The group's description.
     Description,
+    /// A staker's unbonding dCERT bonds (from one candidate, or all).
+    Unbonding {
+        /// The staker's address.
+        staker: String,
+        /// Only the entries from this candidate.
+        candidate: Option<String>,
+    },
 }
 
 /// The bond denom amount of a coin string (`10000ucsp`), as a protobuf coin.
-/// Packs the JSON form `v` of a message of type `M` under `url`.
-pub fn pack<M: Message + serde::de::DeserializeOwned>(
-    url: &str,
-    v: Value,
-) -> Result<cosmos_sdk_proto::Any> {
-    let m: M = serde_json::from_value(v).with_context(|| format!("message {url}"))?;
-    Ok(to_any(url, &m))
-}
-
 fn one_coin(amount: &str) -> Result<cosmos_sdk_proto::cosmos::base::v1beta1::Coin> {
     let coins = positive_coins(amount)?;
     match coins.as_slice() {
@@ -279,15 +276,13 @@ pub fn query(client: &Client, cmd: DcertQuery) -> Result<Value> {
             "GroupDescription",
             &pb::QueryGroupDescriptionRequest {},
         ),
+        DcertQuery::Unbonding { staker, candidate } => ask::<_, pb::QueryUnbondingResponse>(
+            client,
+            "Unbonding",
+            &pb::QueryUnbondingRequest {
+                staker,
+                candidate: candidate.unwrap_or_default(),
+            },
+        ),
     }
-}
-
-/// Proposal-file message types of `dcert` (governance only).
-pub fn proposal_message(type_url: &str, v: Value) -> Option<Result<cosmos_sdk_proto::Any>> {
-    Some(match type_url {
-        "/caspur.dcert.v1.MsgSlashDcertMember" => pack::<pb::MsgSlashDcertMember>(type_url, v),
-        "/caspur.dcert.v1.MsgDissolveDcert" => pack::<pb::MsgDissolveDcert>(type_url, v),
-        "/caspur.dcert.v1.MsgUpdateParams" => pack::<pb::MsgUpdateParams>(type_url, v),
-        _ => return None,
-    })
 }

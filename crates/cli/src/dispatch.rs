@@ -254,6 +254,14 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 fee: &fee,
                 memo: &opts.note,
                 wait,
+                generate_only: opts.generate_only,
+            };
+            // An unsigned or signed tx is JSON whatever the output format: it is a file to
+            // sign or send next.
+            let out = if opts.generate_only || matches!(*command, TxCmd::Sign { .. }) {
+                output::Format::Json
+            } else {
+                out
             };
             match *command {
                 TxCmd::Bank(BankTx::Send { args, from }) => {
@@ -279,6 +287,38 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     output::print(&gov_cmd::distribution_tx(&tx, cmd)?, out)
                 }
                 TxCmd::Slashing(cmd) => output::print(&gov_cmd::slashing_tx(&tx, cmd)?, out),
+                TxCmd::Bank(BankTx::MultiSend { args, from, split }) => {
+                    let (from, rest) = match (from, args.split_first()) {
+                        (Some(flag), Some((first, rest))) if *first == flag => (flag, rest),
+                        (Some(flag), _) => (flag, args.as_slice()),
+                        (None, Some((first, rest))) => (first.clone(), rest),
+                        (None, None) => bail!("give FROM TO… AMOUNT"),
+                    };
+                    let (amount, to) = rest.split_last().context("give TO… AMOUNT")?;
+                    output::print(&tx_file::multi_send(&tx, &from, to, amount, split)?, out)
+                }
+                TxCmd::Authz(cmd) => output::print(&tx_file::authz_tx(&tx, cmd)?, out),
+                TxCmd::Sign {
+                    file,
+                    from,
+                    output_document,
+                } => {
+                    let offline = opts
+                        .offline
+                        .then_some(opts.account_number.zip(opts.sequence))
+                        .flatten();
+                    let signed = tx_file::sign(&tx, &file, &from, offline)?;
+                    match output_document {
+                        Some(path) => {
+                            std::fs::write(&path, serde_json::to_string_pretty(&signed)? + "\n")
+                                .with_context(|| format!("cannot write {}", path.display()))?
+                        }
+                        None => output::print(&signed, out),
+                    }
+                }
+                TxCmd::Broadcast { file } => {
+                    output::print(&tx_file::broadcast_file(&tx, &file)?, out)
+                }
             }
         }
         Command::Query { node, command } => {
@@ -296,6 +336,10 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     client.call("block", json!({"height": height.map(|h| h.to_string())}))?
                 }
                 QueryCmd::Tx { hash } => commands::tx(&client, &hash)?,
+                QueryCmd::Txs { query, page, limit } => {
+                    commands::txs(&client, &query, page, limit)?
+                }
+                QueryCmd::Slashing(cmd) => slashing_cmd::query(&client, cmd)?,
                 QueryCmd::Staking(cmd) => staking_cmd::query(&client, cmd)?,
                 QueryCmd::Gov(cmd) => gov_cmd::gov_query(&client, cmd)?,
                 QueryCmd::Dcert(cmd) => dcert_cmd::query(&client, cmd)?,

@@ -141,47 +141,6 @@ pub enum DistributionQuery {
     },
 }
 
-/// Packs one message of a proposal file: its `@type` picks the protobuf type, the other fields
-/// are its JSON form.
-fn message_from_json(mut v: Value) -> Result<cosmos_sdk_proto::Any> {
-    let type_url = v
-        .as_object_mut()
-        .and_then(|o| o.remove("@type"))
-        .and_then(|t| t.as_str().map(String::from))
-        .ok_or_else(|| anyhow!("each proposal message needs an \"@type\""))?;
-    if let Some(any) = crate::dcert_cmd::proposal_message(&type_url, v.clone()) {
-        return any;
-    }
-    if let Some(any) = crate::upgrade_cmd::proposal_message(&type_url, v.clone()) {
-        return any;
-    }
-    if let Some(any) = crate::incident_cmd::proposal_message(&type_url, v.clone()) {
-        return any;
-    }
-    macro_rules! pack {
-        ($($url:literal => $ty:ty),* $(,)?) => {
-            match type_url.as_str() {
-                $($url => {
-                    let m: $ty = serde_json::from_value(v)
-                        .with_context(|| format!("message {}", $url))?;
-                    Ok(to_any($url, &m))
-                })*
-                other => bail!("proposal messages of type {other} are not supported by this CLI"),
-            }
-        };
-    }
-    pack! {
-        "/cosmos.bank.v1beta1.MsgSend" => cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend,
-        "/cosmos.bank.v1beta1.MsgUpdateParams" => cosmos_sdk_proto::cosmos::bank::v1beta1::MsgUpdateParams,
-        "/cosmos.auth.v1beta1.MsgUpdateParams" => cosmos_sdk_proto::cosmos::auth::v1beta1::MsgUpdateParams,
-        "/cosmos.staking.v1beta1.MsgUpdateParams" => cosmos_sdk_proto::cosmos::staking::v1beta1::MsgUpdateParams,
-        "/cosmos.gov.v1.MsgUpdateParams" => gov::MsgUpdateParams,
-        "/cosmos.distribution.v1beta1.MsgUpdateParams" => dist::MsgUpdateParams,
-        "/cosmos.distribution.v1beta1.MsgCommunityPoolSpend" => dist::MsgCommunityPoolSpend,
-        "/cosmos.slashing.v1beta1.MsgUpdateParams" => cosmos_sdk_proto::cosmos::slashing::v1beta1::MsgUpdateParams,
-    }
-}
-
 fn vote_option(s: &str) -> Result<gov::VoteOption> {
     Ok(match s.to_ascii_lowercase().as_str() {
         "yes" => gov::VoteOption::Yes,
@@ -205,7 +164,11 @@ pub fn gov_tx(ctx: &TxContext<'_>, cmd: GovTx) -> Result<Value> {
                 .cloned()
                 .unwrap_or_default()
                 .into_iter()
-                .map(message_from_json)
+                .enumerate()
+                .map(|(i, m)| {
+                    caspur_app::msg_json::any_from_json(m)
+                        .map_err(|e| anyhow!("proposal message {i}: {e}"))
+                })
                 .collect::<Result<Vec<_>>>()?;
             let deposit = match doc["deposit"].as_str() {
                 Some(d) => positive_coins(d)?.to_proto(),

@@ -613,12 +613,6 @@ fn step(ctx: &TxContext<'_>, cmd: IncidentTx) -> Result<Value> {
     send(ctx, &target.from, name, move |me| msg(me, id))
 }
 
-/// Packs an incident message of a proposal file (`None`: not an incident message).
-pub fn proposal_message(type_url: &str, v: Value) -> Option<Result<cosmos_sdk_proto::Any>> {
-    (type_url == "/caspur.incident.v1.MsgUpdateParams")
-        .then(|| crate::dcert_cmd::pack::<pb::MsgUpdateParams>(type_url, v))
-}
-
 /// Runs an incident query.
 pub fn query(client: &Client, cmd: IncidentQuery) -> Result<Value> {
     match cmd {

@@ -24,8 +24,10 @@ mod keys;
 mod logging;
 mod node;
 mod output;
+mod slashing_cmd;
 mod staking_cmd;
 mod testnet;
+mod tx_file;
 mod tx_json;
 mod upgrade_cmd;
 
@@ -404,6 +406,19 @@ struct TxOpts {
     /// Skip confirmation (accepted for Cosmos compatibility; never prompts).
     #[arg(short = 'y', long, global = true)]
     yes: bool,
+    /// Print the unsigned tx as JSON instead of signing and broadcasting it (`--from` may be
+    /// an address); sign it with `tx sign`, send it with `tx broadcast`.
+    #[arg(long, global = true)]
+    generate_only: bool,
+    /// `tx sign` without asking the node: give --account-number and --sequence.
+    #[arg(long, global = true, requires_all = ["account_number", "sequence"])]
+    offline: bool,
+    /// The signer's account number (`tx sign --offline`).
+    #[arg(long, global = true)]
+    account_number: Option<u64>,
+    /// The signer's sequence (`tx sign --offline`).
+    #[arg(long, global = true)]
+    sequence: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -442,6 +457,25 @@ enum TxCmd {
     /// Jail and unjail.
     #[command(subcommand)]
     Slashing(gov_cmd::SlashingTx),
+    /// Authorizations: let another key send messages of one type for you, and use them.
+    #[command(subcommand)]
+    Authz(tx_file::AuthzTx),
+    /// Sign a tx file (from --generate-only or another wallet); prints the signed tx JSON.
+    Sign {
+        /// The tx file.
+        file: PathBuf,
+        /// Signer key name.
+        #[arg(long)]
+        from: String,
+        /// Write the signed tx here instead of stdout.
+        #[arg(long = "output-document", value_name = "FILE")]
+        output_document: Option<PathBuf>,
+    },
+    /// Broadcast a signed tx file.
+    Broadcast {
+        /// The signed tx file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -454,6 +488,19 @@ enum BankTx {
         /// Sender key name (instead of the first argument).
         #[arg(long)]
         from: Option<String>,
+    },
+    /// Send AMOUNT to each of several recipients in one message: `multi-send FROM TO… AMOUNT`
+    /// (the SDK's form) or `multi-send TO… AMOUNT --from KEY`.
+    MultiSend {
+        /// [FROM] TO… AMOUNT: the sender key, the recipients, the amount each receives.
+        #[arg(num_args = 2.., required = true, value_names = ["FROM", "TO", "AMOUNT"])]
+        args: Vec<String>,
+        /// Sender key name (instead of the first argument).
+        #[arg(long)]
+        from: Option<String>,
+        /// Divide AMOUNT among the recipients instead.
+        #[arg(long)]
+        split: bool,
     },
 }
 
@@ -475,6 +522,22 @@ enum QueryCmd {
         /// Hex hash.
         hash: String,
     },
+    /// Committed txs matching a CometBFT event query, e.g.
+    /// `--query "message.sender='caspur1…' AND tx.height>=5"`.
+    Txs {
+        /// The event query.
+        #[arg(long)]
+        query: String,
+        /// Page number.
+        #[arg(long, default_value_t = 1)]
+        page: u64,
+        /// Txs per page (at most 100).
+        #[arg(long, default_value_t = 30)]
+        limit: u64,
+    },
+    /// Slashing parameters and signing infos.
+    #[command(subcommand)]
+    Slashing(slashing_cmd::SlashingQuery),
     /// Staking queries.
     #[command(subcommand)]
     Staking(staking_cmd::StakingQuery),

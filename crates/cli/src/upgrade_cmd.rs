@@ -4,7 +4,6 @@
 
 use crate::client::Client;
 use crate::commands::TxContext;
-use crate::dcert_cmd::pack;
 use anyhow::{Context, Result};
 use caspur_types::proto::upgrade::v1 as pb;
 use clap::Subcommand;
@@ -70,16 +69,6 @@ pub enum UpgradeQuery {
     Approvals,
     /// The app version the last upgrade set.
     AppVersion,
-}
-
-/// Packs an upgrade message of a proposal file (`None`: not an upgrade message).
-pub fn proposal_message(type_url: &str, v: Value) -> Option<Result<cosmos_sdk_proto::Any>> {
-    Some(match type_url {
-        "/caspur.upgrade.v1.MsgSoftwareUpgrade" => pack::<pb::MsgSoftwareUpgrade>(type_url, v),
-        "/caspur.upgrade.v1.MsgCancelUpgrade" => pack::<pb::MsgCancelUpgrade>(type_url, v),
-        "/caspur.upgrade.v1.MsgUpdateParams" => pack::<pb::MsgUpdateParams>(type_url, v),
-        _ => return None,
-    })
 }
 
 /// The lower-case hex SHA-256 of a file.

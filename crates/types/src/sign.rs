@@ -76,23 +76,12 @@ pub fn unsigned_parts(key: &AccountKey, msgs: Vec<Any>, p: &TxParams) -> (Vec<u8
         memo: p.memo.clone(),
         ..Default::default()
     };
-    let public_key = p.include_pubkey.then(|| Any {
-        type_url: SECP256K1_PUBKEY_URL.into(),
-        value: PubKey {
-            key: key.public_key().to_vec(),
-        }
-        .encode_to_vec(),
-    });
+    let mut signer = signer_info(key, p.sequence);
+    if !p.include_pubkey {
+        signer.public_key = None;
+    }
     let auth = AuthInfo {
-        signer_infos: vec![SignerInfo {
-            public_key,
-            mode_info: Some(ModeInfo {
-                sum: Some(mode_info::Sum::Single(mode_info::Single {
-                    mode: SignMode::Direct as i32,
-                })),
-            }),
-            sequence: p.sequence,
-        }],
+        signer_infos: vec![signer],
         fee: Some(Fee {
             amount: p.fee.to_proto(),
             gas_limit: p.gas_limit,
@@ -104,11 +93,52 @@ pub fn unsigned_parts(key: &AccountKey, msgs: Vec<Any>, p: &TxParams) -> (Vec<u8
     (body.encode_to_vec(), auth.encode_to_vec())
 }
 
+/// The `SignerInfo` of `key` signing in direct mode at `sequence`, with its public key.
+pub fn signer_info(key: &AccountKey, sequence: u64) -> SignerInfo {
+    SignerInfo {
+        public_key: Some(Any {
+            type_url: SECP256K1_PUBKEY_URL.into(),
+            value: PubKey {
+                key: key.public_key().to_vec(),
+            }
+            .encode_to_vec(),
+        }),
+        mode_info: Some(ModeInfo {
+            sum: Some(mode_info::Sum::Single(mode_info::Single {
+                mode: SignMode::Direct as i32,
+            })),
+        }),
+        sequence,
+    }
+}
+
+/// `key`'s direct-mode signature over a tx's body and auth-info bytes for `chain_id` and
+/// `account_number`.
+pub fn sign_parts(
+    key: &AccountKey,
+    body_bytes: &[u8],
+    auth_info_bytes: &[u8],
+    chain_id: &str,
+    account_number: u64,
+) -> [u8; 64] {
+    key.sign(&sign_doc_bytes(
+        body_bytes,
+        auth_info_bytes,
+        chain_id,
+        account_number,
+    ))
+}
+
 /// Builds and signs a tx, returning the `TxRaw` bytes to broadcast.
 pub fn sign_tx(key: &AccountKey, msgs: Vec<Any>, p: &TxParams) -> Vec<u8> {
     let (body_bytes, auth_info_bytes) = unsigned_parts(key, msgs, p);
-    let doc = sign_doc_bytes(&body_bytes, &auth_info_bytes, &p.chain_id, p.account_number);
-    let sig = key.sign(&doc);
+    let sig = sign_parts(
+        key,
+        &body_bytes,
+        &auth_info_bytes,
+        &p.chain_id,
+        p.account_number,
+    );
     TxRaw {
         body_bytes,
         auth_info_bytes,

@@ -1,6 +1,6 @@
 //! `dcert` queries (`caspur.dcert.v1.Query`, over abci_query and gRPC): params, members with
 //! seat, sequence, tally, bond and status; candidates by tally; one candidate; a voter's vote;
-//! the stabilization queue; suspensions; the group description.
+//! the stabilization queue; suspensions; the group description; a staker's unbondings.
 
 use super::state::{self, Candidate};
 use crate::context::Unmetered;
@@ -143,12 +143,54 @@ async fn answer<S: StateScan>(
             }
             pb::QuerySuspensionsResponse { suspensions }.encode_to_vec()
         }
+        "Unbonding" => {
+            let req: pb::QueryUnbondingRequest = decode(data)?;
+            let staker = Address::parse_account(&req.staker)?;
+            let from = if req.candidate.is_empty() {
+                unbonding_candidates(s, &staker).await?
+            } else {
+                vec![Address::parse_account(&req.candidate)?]
+            };
+            let mut entries = Vec::new();
+            for candidate in from {
+                for u in state::unbondings(&mut kv, &staker, &candidate).await? {
+                    entries.push(pb::UnbondingEntry {
+                        staker: staker.to_string(),
+                        candidate: candidate.to_string(),
+                        amount: u.amount.to_string(),
+                        completes_at_ms: u.completes_at_ms,
+                        creation_height: u.creation_height,
+                    });
+                }
+            }
+            pb::QueryUnbondingResponse { entries }.encode_to_vec()
+        }
         "GroupDescription" => pb::QueryGroupDescriptionResponse {
             description: state::description(&mut kv).await?,
         }
         .encode_to_vec(),
         _ => return Ok(None),
     }))
+}
+
+/// The candidates `staker` has unbonding entries from (at most [`MAX_LIMIT`]).
+async fn unbonding_candidates<S: StateScan>(
+    s: &S,
+    staker: &Address,
+) -> Result<Vec<Address>, ExecError> {
+    let prefix = caspur_store::keys::key(&state::UNBONDING, &[&staker.0]);
+    let rows = s
+        .scan_prefix(&prefix, MAX_LIMIT as usize)
+        .await
+        .map_err(crate::context::store_err)?;
+    rows.iter()
+        .map(|(k, _)| {
+            let bytes: [u8; 20] = caspur_store::keys::parts(&state::UNBONDING, k)
+                .and_then(|p| p.get(1).and_then(|b| (*b).try_into().ok()))
+                .ok_or_else(|| ExecError::logic("corrupt dCERT unbonding key"))?;
+            Ok(Address(bytes))
+        })
+        .collect()
 }
 
 /// The group's health as monitoring shows it.

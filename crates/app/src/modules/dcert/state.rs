@@ -40,7 +40,8 @@ const MEMBERS: [u8; 2] = [DCERT, 2];
 const LAST_SEQUENCE: [u8; 2] = [DCERT, 3];
 const VOTE: [u8; 2] = [DCERT, 5];
 const BOND: [u8; 2] = [DCERT, 6];
-const UNBONDING: [u8; 2] = [DCERT, 7];
+/// `‖ staker ‖ candidate` → the staker's unbonding entries from that candidate (JSON).
+pub const UNBONDING: [u8; 2] = [DCERT, 7];
 const UNBONDING_FROM: [u8; 2] = [DCERT, 8];
 const STABILIZATION: [u8; 2] = [DCERT, 10];
 const STABILIZATION_TARGETS: [u8; 2] = [DCERT, 12];

@@ -8,6 +8,7 @@
 
 pub mod msgs;
 pub mod params;
+pub mod query;
 pub mod state;
 
 use crate::context::Ctx;

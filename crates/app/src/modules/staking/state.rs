@@ -37,7 +37,8 @@ const PARAMS: [u8; 2] = [STAKING, 0];
 /// Prefix of validator records.
 pub const VALIDATOR: [u8; 2] = [STAKING, 1];
 const OPERATORS: [u8; 2] = [STAKING, 2];
-const BY_CONSENSUS_KEY: [u8; 2] = [STAKING, 3];
+/// `‖ consensus key` → the operator of the validator using it.
+pub const BY_CONSENSUS_KEY: [u8; 2] = [STAKING, 3];
 /// Prefix of delegations by delegator.
 pub const DELEGATION: [u8; 2] = [STAKING, 4];
 /// Prefix of the delegator index by validator.
