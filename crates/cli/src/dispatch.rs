@@ -197,10 +197,41 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     }
                     output::print(&v, out);
                 }
-                KeysCmd::Import { name } => output::print(
+                KeysCmd::Import {
+                    name,
+                    file: Some(file),
+                } => {
+                    let mut text = String::new();
+                    std::fs::File::open(&file)
+                        .and_then(|f| {
+                            f.take(key_armor::MAX_ARMOR_BYTES as u64 + 1)
+                                .read_to_string(&mut text)
+                        })
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let pass = keys::ask_passphrase(
+                        "passphrase of the armored key",
+                        key_armor::PASSPHRASE_ENV,
+                        false,
+                    )?;
+                    let secret = key_armor::import(&text, &pass)?;
+                    output::print(
+                        &serde_json::to_value(ring.add_secret(&name, &secret, false)?)?,
+                        out,
+                    )
+                }
+                KeysCmd::Import { name, file: None } => output::print(
                     &serde_json::to_value(ring.add(&name, &read_mnemonic()?, false)?)?,
                     out,
                 ),
+                KeysCmd::Export { name } => {
+                    let secret = ring.secret(&name)?;
+                    let pass = keys::ask_passphrase(
+                        "passphrase to encrypt the exported key",
+                        key_armor::PASSPHRASE_ENV,
+                        true,
+                    )?;
+                    print!("{}", key_armor::export(&secret, &pass)?);
+                }
                 KeysCmd::List => output::print(&serde_json::to_value(ring.list()?)?, out),
                 KeysCmd::Show {
                     name,

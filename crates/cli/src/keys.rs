@@ -134,19 +134,25 @@ fn kdf(passphrase: &str, salt: &[u8]) -> Result<[u8; 32]> {
 }
 
 fn passphrase(confirm: bool) -> Result<String> {
-    if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
+    ask_passphrase("keyring passphrase", PASSPHRASE_ENV, confirm)
+}
+
+/// A passphrase (`what`): from the environment variable `env`, else asked on the terminal
+/// (twice with `confirm`); at least 8 characters.
+pub fn ask_passphrase(what: &str, env: &str, confirm: bool) -> Result<String> {
+    if let Ok(p) = std::env::var(env) {
         return Ok(p);
     }
-    let p = rpassword::prompt_password("Enter keyring passphrase: ")
-        .with_context(|| format!("no terminal to ask for the keyring passphrase; set {PASSPHRASE_ENV} or use --keyring-backend test"))?;
+    let p = rpassword::prompt_password(format!("Enter {what}: "))
+        .with_context(|| format!("no terminal to ask for the {what}; set {env}"))?;
     if confirm {
-        let again = rpassword::prompt_password("Re-enter keyring passphrase: ")?;
+        let again = rpassword::prompt_password(format!("Re-enter {what}: "))?;
         if again != p {
             bail!("passphrases do not match");
         }
     }
     if p.len() < 8 {
-        bail!("the keyring passphrase must have at least 8 characters");
+        bail!("the {what} must have at least 8 characters");
     }
     Ok(p)
 }
@@ -167,12 +173,16 @@ impl Keyring {
 
     /// Stores a key derived from `mnemonic` under `name`.
     pub fn add(&self, name: &str, mnemonic: &str, overwrite: bool) -> Result<KeyInfo> {
+        self.add_secret(name, &secret_from_mnemonic(mnemonic)?, overwrite)
+    }
+
+    /// Stores the key with this secret under `name`.
+    pub fn add_secret(&self, name: &str, secret: &[u8; 32], overwrite: bool) -> Result<KeyInfo> {
         validate_name(name)?;
         if self.path(name).exists() && !overwrite {
             bail!("a key named {name:?} already exists; delete it first or pick another name");
         }
-        let secret = secret_from_mnemonic(mnemonic)?;
-        let key = account_key(&secret)?;
+        let key = account_key(secret)?;
         let (secret_hex, sealed) = match self.backend {
             Backend::Test => (Some(hex::encode(secret)), None),
             Backend::File => {
@@ -250,6 +260,11 @@ impl Keyring {
 
     /// The signing key (asks for the passphrase with the file backend).
     pub fn signer(&self, name: &str) -> Result<AccountKey> {
+        account_key(&self.secret(name)?)
+    }
+
+    /// The key's secret (asks for the passphrase with the file backend).
+    pub fn secret(&self, name: &str) -> Result<[u8; 32]> {
         let r = self.record(name)?;
         let secret: Vec<u8> = match (&r.secret, &r.sealed) {
             (Some(h), _) => hex::decode(h).context("corrupt test key")?,
@@ -265,10 +280,9 @@ impl Keyring {
             }
             (None, None) => bail!("key {name:?} has no secret"),
         };
-        let secret: [u8; 32] = secret
+        secret
             .try_into()
-            .map_err(|_| anyhow!("corrupt key {name:?}"))?;
-        account_key(&secret)
+            .map_err(|_| anyhow!("corrupt key {name:?}"))
     }
 }
 

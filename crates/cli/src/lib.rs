@@ -20,6 +20,7 @@ mod dispatch;
 mod gov_cmd;
 mod home;
 mod incident_cmd;
+mod key_armor;
 mod keys;
 mod logging;
 mod node;
@@ -344,8 +345,17 @@ enum KeysCmd {
         #[arg(long)]
         recover: bool,
     },
-    /// Import a key from a mnemonic read from standard input.
+    /// Import a key: from an armored key file (`keys export`'s, or the Cosmos SDK's), or
+    /// without a file from a mnemonic read from standard input.
     Import {
+        /// Key name.
+        name: String,
+        /// The armored key file.
+        file: Option<PathBuf>,
+    },
+    /// Print a key armored and encrypted under a passphrase, as the Cosmos SDK exports keys
+    /// (`CASPUR_EXPORT_PASSPHRASE` or the terminal gives the passphrase).
+    Export {
         /// Key name.
         name: String,
     },

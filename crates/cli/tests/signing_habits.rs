@@ -254,3 +254,60 @@ fn slashing_and_dcert_unbonding_queries_answer() {
     let from_one = node.json(&["query", "dcert", "unbonding", DEV_ADDRESS, DEV_ADDRESS]);
     assert_eq!(from_one, entries);
 }
+
+#[test]
+fn keys_move_between_keyrings_as_armored_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let caspurd = |home: &str, args: &[&str]| {
+        std::process::Command::new(bin())
+            .args(args)
+            .args(["--keyring-backend", "test", "--home"])
+            .arg(dir.path().join(home))
+            .env("CASPUR_EXPORT_PASSPHRASE", "a long passphrase")
+            .output()
+            .unwrap()
+    };
+    let added = json_out(&caspurd("one", &["keys", "add", "alice", "-o", "json"]));
+    let exported = caspurd("one", &["keys", "export", "alice"]);
+    assert!(exported.status.success());
+    let armor = String::from_utf8(exported.stdout).unwrap();
+    assert!(
+        armor.starts_with("-----BEGIN TENDERMINT PRIVATE KEY-----\n"),
+        "{armor}"
+    );
+    assert!(
+        armor.contains("kdf: scrypt") && armor.contains("type: secp256k1"),
+        "{armor}"
+    );
+    let file = dir.path().join("alice.armor");
+    std::fs::write(&file, &armor).unwrap();
+    let imported = json_out(&caspurd(
+        "two",
+        &[
+            "keys",
+            "import",
+            "alice2",
+            file.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
+    ));
+    assert_eq!(imported["address"], added["address"]);
+    // A wrong passphrase is refused, naming the cause.
+    let wrong = std::process::Command::new(bin())
+        .args([
+            "keys",
+            "import",
+            "alice3",
+            file.to_str().unwrap(),
+            "--keyring-backend",
+            "test",
+            "--home",
+        ])
+        .arg(dir.path().join("two"))
+        .env("CASPUR_EXPORT_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong passphrase"));
+}
