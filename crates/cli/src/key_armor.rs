@@ -115,8 +115,11 @@ pub fn export(secret: &[u8; 32], passphrase: &str) -> Result<String> {
     Ok(out)
 }
 
+/// An armor's `key: value` header lines.
+type Headers = Vec<(String, String)>;
+
 /// An armor's headers and decoded body (its checksum verified when present).
-fn unarmor(text: &str) -> Result<(Vec<(String, String)>, Vec<u8>)> {
+fn unarmor(text: &str) -> Result<(Headers, Vec<u8>)> {
     let begin = format!("-----BEGIN {BLOCK_TYPE}-----");
     let end = format!("-----END {BLOCK_TYPE}-----");
     let inner = text
