@@ -15,7 +15,8 @@ need_debian() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" >/dev/null
 }
 cd "$(dirname "$0")/.."
-cargo build --workspace --bins
+# The upgrade tests' fixture binary is behind a feature so `cargo install` leaves it out.
+cargo build --workspace --bins --features caspur-cli/test-fixtures
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else

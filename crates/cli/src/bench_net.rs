@@ -157,7 +157,7 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
     let mut reports = Vec::new();
     for &load in &opts.loads {
         let r = measure(&urls, &keys, &mut sequences, load, opts.seconds)?;
-        println!(
+        crate::output::outln!(
             "load {:>6} tx/s: {:>5} blocks, committed {:>7.1} tx/s | interval median {:>6.1} ms p99 {:>6.1} ms | block finality median {:>6.1} ms p99 {:>6.1} ms | tx finality {}",
             r.offered,
             r.blocks,

@@ -65,6 +65,25 @@ impl ClientConfig {
         Ok(c)
     }
 
+    /// The home's client.toml as far as it reads (the defaults where it does not parse), and
+    /// what is wrong with it: `caspurd config` must work on a broken file, to repair it.
+    pub fn load_lenient(home: &Home) -> (Self, Option<anyhow::Error>) {
+        let path = path(home);
+        if !path.exists() {
+            return (ClientConfig::default(), None);
+        }
+        match read_toml::<ClientConfig>(&path) {
+            Ok(c) => {
+                let problem = c
+                    .validate()
+                    .with_context(|| format!("in {}", path.display()))
+                    .err();
+                (c, problem)
+            }
+            Err(e) => (ClientConfig::default(), Some(e)),
+        }
+    }
+
     /// Writes it to the home.
     pub fn save(&self, home: &Home) -> Result<()> {
         write_file(&path(home), toml::to_string(self)?.as_bytes())
@@ -72,19 +91,27 @@ impl ClientConfig {
 
     /// Checks every value, naming the first one that is wrong.
     pub fn validate(&self) -> Result<()> {
-        self.keyring()?;
-        self.format()?;
-        broadcast_waits(&self.broadcast_mode)?;
-        if !["tcp://", "http://", "https://"]
-            .iter()
-            .any(|p| self.node.starts_with(p))
-        {
-            bail!(
-                "node must be tcp://host:port or http(s)://host:port, not {:?}",
-                self.node
-            );
+        KEYS.iter().try_for_each(|k| self.check(k))
+    }
+
+    /// Checks the value of one key.
+    fn check(&self, key: &str) -> Result<()> {
+        match key {
+            "keyring-backend" => self.keyring().map(drop),
+            "output" => self.format().map(drop),
+            "broadcast-mode" => broadcast_waits(&self.broadcast_mode).map(drop),
+            "node"
+                if !["tcp://", "http://", "https://"]
+                    .iter()
+                    .any(|p| self.node.starts_with(p)) =>
+            {
+                bail!(
+                    "node must be tcp://host:port or http(s)://host:port, not {:?}",
+                    self.node
+                )
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// The keyring backend.
@@ -128,7 +155,7 @@ impl ClientConfig {
             other => bail!("unknown client.toml key {other:?}; the keys are {KEYS:?}"),
         };
         *slot = value.to_string();
-        self.validate()
+        self.check(key)
     }
 }
 
@@ -169,7 +196,10 @@ pub fn command(
     key: Option<String>,
     value: Option<String>,
 ) -> Result<serde_json::Value> {
-    let mut c = ClientConfig::load(home)?;
+    let (mut c, problem) = ClientConfig::load_lenient(home);
+    if let Some(problem) = &problem {
+        eprintln!("warning: {problem:#}; `caspurd config KEY VALUE` repairs it");
+    }
     match (key, value) {
         (None, _) => Ok(serde_json::to_value(&c)?),
         (Some(key), None) => Ok(serde_json::json!({ key.clone(): c.get(&key)? })),

@@ -30,10 +30,23 @@ fn read_mnemonic() -> Result<String> {
 pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
     let explicit_home = cli.home.clone();
     let home = home::Home(cli.home.unwrap_or_else(default_home));
-    let defaults = client_config::ClientConfig::load(&home)?;
-    let out = match cli.output {
-        Some(f) => f,
-        None => defaults.format()?,
+    // `caspurd config` reads a broken client.toml as far as it can: it is how one repairs it.
+    let (defaults, out) = match &cli.command {
+        Command::Config { .. } => {
+            let (defaults, _) = client_config::ClientConfig::load_lenient(&home);
+            let out = cli
+                .output
+                .unwrap_or(defaults.format().unwrap_or(Format::Text));
+            (defaults, out)
+        }
+        _ => {
+            let defaults = client_config::ClientConfig::load(&home)?;
+            let out = match cli.output {
+                Some(f) => f,
+                None => defaults.format()?,
+            };
+            (defaults, out)
+        }
     };
     if matches!(cli.command, Command::Start { .. } | Command::Dev { .. }) {
         // A dev chain without --home runs in a new directory: nothing configured yet.
@@ -230,7 +243,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                         key_armor::PASSPHRASE_ENV,
                         true,
                     )?;
-                    print!("{}", key_armor::export(&secret, &pass)?);
+                    crate::output::out!("{}", key_armor::export(&secret, &pass)?);
                 }
                 KeysCmd::List => output::print(&serde_json::to_value(ring.list()?)?, out),
                 KeysCmd::Show {
@@ -241,7 +254,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     let mut info = ring.show(&name)?;
                     info.address = bech.show(&info.address)?;
                     if address {
-                        println!("{}", info.address);
+                        crate::output::outln!("{}", info.address);
                     } else {
                         output::print(&serde_json::to_value(info)?, out);
                     }
@@ -384,17 +397,9 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
         Command::Incident(cmd) => output::print(&incident_cmd::run(cmd, &defaults.node)?, out),
         Command::Completion { shell } => {
             use clap::CommandFactory as _;
-            use std::io::Write as _;
-            // Rendered in memory (writing there cannot fail), then written out: a closed pipe
-            // (`| head`) ends the command quietly.
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "caspurd", &mut script);
-            match std::io::stdout().write_all(&script) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    bail!("cannot write the completion script: {e}")
-                }
-                _ => {}
-            }
+            output::write_stdout(&String::from_utf8_lossy(&script));
         }
         Command::Debug(DebugCmd::Addr { address }) => {
             output::print(&about::debug_addr(&address)?, out)
@@ -403,7 +408,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             if long {
                 output::print(&about::build_facts(), out)
             } else {
-                println!("{}", env!("CARGO_PKG_VERSION"))
+                crate::output::outln!("{}", env!("CARGO_PKG_VERSION"))
             }
         }
         Command::Config { key, value } => {
@@ -463,17 +468,19 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             let r = crate::bench::circuit::run(txs, routes, rounds)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if out == Format::Text {
-                println!(
+                crate::output::outln!(
                     "CheckTx of {} signed MsgSend txs, medians of {} alternating rounds",
-                    r.txs, r.rounds
+                    r.txs,
+                    r.rounds
                 );
-                println!("without broken routes: {:>9.0} tx/s", r.without_per_sec);
-                println!(
+                crate::output::outln!("without broken routes: {:>9.0} tx/s", r.without_per_sec);
+                crate::output::outln!(
                     "with {:>5} broken:     {:>9.0} tx/s",
-                    r.routes, r.with_per_sec
+                    r.routes,
+                    r.with_per_sec
                 );
-                println!("time ratio with/without: {:.3}", r.ratio);
-                println!(
+                crate::output::outln!("time ratio with/without: {:.3}", r.ratio);
+                crate::output::outln!(
                     "breaker check alone: {:.2}% of CheckTx; CheckTx / CheckTx without the breaker: {:.4}",
                     r.breaker_share * 100.0,
                     r.ratio_to_no_breaker
@@ -495,23 +502,24 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             let r = crate::bench::monitor::run(blocks, txs, subscribers, rounds)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if out == Format::Text {
-                println!(
+                crate::output::outln!(
                     "{} blocks of {} MsgSend txs, {} board subscribers, medians of {} alternating rounds",
                     r.blocks, r.txs_per_block, r.subscribers, r.rounds
                 );
-                println!(
+                crate::output::outln!(
                     "without monitoring: {:>8.1} blocks/s",
                     r.without_blocks_per_sec
                 );
-                println!(
+                crate::output::outln!(
                     "with monitoring:    {:>8.1} blocks/s",
                     r.with_blocks_per_sec
                 );
-                println!(
+                crate::output::outln!(
                     "ratio with/without: {:.3} (board document {} bytes)",
-                    r.ratio, r.board_bytes
+                    r.ratio,
+                    r.board_bytes
                 );
-                println!("one /metrics scrape: {:.0} µs", r.scrape_micros);
+                crate::output::outln!("one /metrics scrape: {:.0} µs", r.scrape_micros);
             } else {
                 output::print(&serde_json::to_value(&r)?, out);
             }
@@ -531,7 +539,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 let r = crate::bench::dcert::run(n, candidates, max_members, samples)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 if out == Format::Text {
-                    println!(
+                    crate::output::outln!(
                         "{:>9} voters: vote update {:>6.1} µs median {:>6.1} µs p99 | delegation change {:>6.1} / {:>6.1} | seat maintenance {:>6.1} / {:>6.1} | gas {} / {} / {}  (setup {:.0} s)",
                         r.voters,
                         r.vote_update_us.0,
@@ -569,20 +577,23 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             )
             .map_err(|e| anyhow::anyhow!(e))?;
             if out == Format::Text {
-                println!(
+                crate::output::outln!(
                     "medians of {} alternating rounds, {} txs in blocks of {}",
-                    r.rounds, r.txs, r.block_size
+                    r.rounds,
+                    r.txs,
+                    r.block_size
                 );
-                println!(
+                crate::output::outln!(
                     "raw secp256k1 verification ({} threads): {:>10.0} sig/s",
-                    r.threads, r.raw_verify_per_sec
+                    r.threads,
+                    r.raw_verify_per_sec
                 );
-                println!(
+                crate::output::outln!(
                     "full path (decode→verify→execute→commit): {:>10.0} tx/s",
                     r.full_path_per_sec
                 );
-                println!("ratio full/raw: {:.1}%", r.ratio * 100.0);
-                println!(
+                crate::output::outln!("ratio full/raw: {:.1}%", r.ratio * 100.0);
+                crate::output::outln!(
                     "time split: execution {:.1}%, merkleize+commit {:.1}%",
                     r.execute_share * 100.0,
                     r.commit_share * 100.0
@@ -612,7 +623,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             match output_document {
                 Some(path) => std::fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?,
-                None => print!("{text}"),
+                None => crate::output::out!("{text}"),
             }
         }
     }

@@ -296,9 +296,9 @@ pub fn dev(home: &Home, upgrades: &Upgrades, opts: DevOptions) -> Result<launch:
             toml::to_string_pretty(&cfg)?.as_bytes(),
         )?;
         crate::client_config::write_for(home, &g.chain_id, &cfg.rpc.laddr, keys::Backend::Test)?;
-        println!("home:     {}", home.0.display());
-        println!("chain id: caspur-dev-1");
-        println!(
+        crate::output::outln!("home:     {}", home.0.display());
+        crate::output::outln!("chain id: caspur-dev-1");
+        crate::output::outln!(
             "dev account: {} ({DEV_FUNDS}), key \"dev\" in the test keyring",
             info.address
         );
@@ -306,12 +306,14 @@ pub fn dev(home: &Home, upgrades: &Upgrades, opts: DevOptions) -> Result<launch:
             // Never on a screen or in a log: in a file only its owner reads.
             let file = home.config_dir().join("dev-mnemonic.txt");
             write_secret(&file, format!("{mnemonic}\n").as_bytes())?;
-            println!("mnemonic: in {} (mode 0600)", file.display());
+            crate::output::outln!("mnemonic: in {} (mode 0600)", file.display());
         }
         if dcert.members.is_empty() {
-            println!("dCERT: no members; circuit breaking off (--dcert-members N seeds N)");
+            crate::output::outln!(
+                "dCERT: no members; circuit breaking off (--dcert-members N seeds N)"
+            );
         } else {
-            println!(
+            crate::output::outln!(
                 "dCERT: {} seated and bonded (keys {}), circuit breaking ON (dev chains only); \
                  their sealing keys for `incident open` are in {}",
                 dcert.members.len(),

@@ -1,6 +1,38 @@
-//! `-o json|text` output.
+//! `-o json|text` output, and every line the CLI prints on stdout: a closed pipe
+//! (`caspurd query … | head -1`) ends the command quietly instead of a panic.
 
 use serde_json::Value;
+use std::io::Write as _;
+
+/// Writes `text` to stdout. A reader that went away (broken pipe) ends the process quietly
+/// with status 0, as `head` and friends expect; any other write error ends it with status 1.
+pub fn write_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("Error: cannot write to standard output: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// `println!` through [`write_stdout`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` through [`write_stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(&format!($($arg)*))
+    };
+}
+
+pub(crate) use {out, outln};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -14,11 +46,11 @@ pub enum Format {
 /// Prints a value in the chosen format.
 pub fn print(value: &Value, format: Format) {
     match format {
-        Format::Json => println!("{value}"),
+        Format::Json => outln!("{value}"),
         Format::Text => {
             let mut out = String::new();
             text(value, 0, &mut out);
-            print!("{out}");
+            out!("{out}");
         }
     }
 }

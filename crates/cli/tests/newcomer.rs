@@ -329,3 +329,59 @@ fn headers_tell_the_truth(rpc0: &str, rpc1: &str) {
     let hrs = state["round_state"]["height/round/step"].as_str().unwrap();
     assert!(hrs.ends_with("/0/1"), "{state}");
 }
+
+#[test]
+fn cargo_install_installs_caspurd_and_not_the_test_fixture() {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cli = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "caspur-cli")
+        .unwrap();
+    // `cargo install` builds the bins whose required features are on by default: none are.
+    let installed: Vec<&str> = cli["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"][0] == "bin")
+        .filter(|t| t["required-features"].as_array().is_none_or(Vec::is_empty))
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(installed, ["caspurd"], "{cli}");
+    assert_eq!(cli["features"]["default"], serde_json::Value::Null, "{cli}");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    // `caspurd … | head -1` closes the pipe early: the command must end without a panic.
+    for args in [&["version", "--long"][..], &["completion", "bash"][..]] {
+        let mut child = Command::new(bin())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -196,6 +196,19 @@ fn client_toml_gives_the_cli_its_node_keyring_and_output() {
     let text = [("CASPUR_OUTPUT", "text")];
     let (_, out, _) = run(&home, &["config", "node"], &text);
     assert!(out.starts_with("node: "), "{out}");
+
+    // A broken client.toml stops other commands, naming the key, but `config` repairs it.
+    let path = home.join("config/client.toml");
+    let good = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, good.replace(&rpc, "localhost:26657")).unwrap();
+    let (ok, _, err) = run(&home, &["status"], &[]);
+    assert!(!ok && err.contains("node must be tcp://"), "{err}");
+    let (ok, shown, err) = run(&home, &["config", "-o", "json"], &[]);
+    assert!(ok && shown.contains("localhost:26657"), "{shown}{err}");
+    assert!(err.contains("caspurd config KEY VALUE"), "{err}");
+    assert!(run(&home, &["config", "node", &rpc], &[]).0);
+    let (ok, _, err) = run(&home, &["status"], &[]);
+    assert!(ok, "{err}");
 }
 
 #[test]
