@@ -247,6 +247,42 @@ class CosmpyOverGrpc(unittest.TestCase):
         stipend = Coin.FromString(params[1])
         self.assertEqual((stipend.denom, stipend.amount), ("ucsp", "100000000"))
 
+    def test_7_auth_and_slashing_services(self):
+        # The SDK's own query services through cosmpy's generated stubs: auth params and the
+        # slashing module (params; the dev validator's signing info by consensus address).
+        from cosmpy.protos.cosmos.auth.v1beta1.query_pb2 import QueryParamsRequest as AuthParams
+        from cosmpy.protos.cosmos.auth.v1beta1.query_pb2_grpc import QueryStub as AuthStub
+        from cosmpy.protos.cosmos.base.tendermint.v1beta1.query_pb2 import (
+            GetLatestValidatorSetRequest,
+        )
+        from cosmpy.protos.cosmos.base.tendermint.v1beta1.query_pb2_grpc import (
+            ServiceStub as TendermintStub,
+        )
+        from cosmpy.protos.cosmos.slashing.v1beta1.query_pb2 import (
+            QueryParamsRequest as SlashingParams,
+            QuerySigningInfoRequest,
+        )
+        from cosmpy.protos.cosmos.slashing.v1beta1.query_pb2_grpc import QueryStub as SlashingStub
+
+        channel = grpc.insecure_channel(f"127.0.0.1:{self.node.grpc_port}")
+        auth = AuthStub(channel).Params(AuthParams()).params
+        self.assertEqual(auth.max_memo_characters, 256)
+        slashing = SlashingStub(channel)
+        params = slashing.Params(SlashingParams()).params
+        self.assertEqual(params.signed_blocks_window, 100)
+        self.assertEqual(params.min_signed_per_window, b"500000000000000000")
+        self.assertEqual(params.downtime_jail_duration.seconds, 600)
+        validators = TendermintStub(channel).GetLatestValidatorSet(GetLatestValidatorSetRequest())
+        cons = validators.validators[0].address
+        self.assertTrue(cons.startswith("caspurvalcons1"), cons)
+        info = slashing.SigningInfo(QuerySigningInfoRequest(cons_address=cons)).val_signing_info
+        self.assertEqual(info.address, cons)
+        self.assertFalse(info.tombstoned)
+        with self.assertRaises(grpc.RpcError) as unknown:
+            slashing.SigningInfo(QuerySigningInfoRequest(cons_address="caspurvalcons1xyz"))
+        self.assertNotEqual(unknown.exception.code(), grpc.StatusCode.OK)
+        channel.close()
+
 
 def wire_fields(buf):
     """(field number, value) pairs of a protobuf message: varints as ints, the rest as bytes."""

@@ -38,17 +38,12 @@ fn an_exported_genesis_restarts_at_its_initial_height() {
 
     // Export to a file (`--output-document`) with the next height as initial_height.
     let genesis_file = dir.path().join("exported.json");
-    let out = Command::new(bin())
-        .args(["export", "--output-document"])
-        .arg(&genesis_file)
-        .arg("--home")
-        .arg(&home)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        Command::new(bin())
+            .args(["export", "--output-document"])
+            .arg(&genesis_file)
+            .arg("--home")
+            .arg(&home),
     );
     let exported: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&genesis_file).unwrap()).unwrap();
@@ -111,15 +106,10 @@ fn an_exported_genesis_restarts_at_its_initial_height() {
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("before this chain's first block"), "{said}");
-    let rolled = Command::new(bin())
-        .args(["rollback", "--to-height", &first.to_string(), "--home"])
-        .arg(&new_home)
-        .output()
-        .unwrap();
-    assert!(
-        rolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rolled.stderr)
+    succeed(
+        Command::new(bin())
+            .args(["rollback", "--to-height", &first.to_string(), "--home"])
+            .arg(&new_home),
     );
     let node = Node::start(&new_home, rpc_port, p2p);
     assert!(node.wait_height(tip + 1, Duration::from_secs(60)) > tip);

@@ -171,17 +171,10 @@ fn the_operators_guide_first_steps_run_as_written() {
     let (init_line, _) = lines[init].split_once('#').unwrap_or((&lines[init], ""));
     let mut setup: Vec<String> = lines[..init].to_vec();
     setup.push(format!("{} --starting-port {base}", init_line.trim_end()));
-    let out = bash(
+    succeed(&mut bash(
         dir.path(),
         &format!("set -euo pipefail\n{}\n", setup.join("\n")),
-    )
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ));
     let mut starter = bash(dir.path(), &format!("{}\nwait\n", lines[start]));
     starter.process_group(0);
     let _nodes = Background(starter.spawn().unwrap());

@@ -91,18 +91,14 @@ fn a_busy_port_is_one_line_naming_it_and_export_of_a_running_node_fails_at_once(
     // Stopped, the same export works.
     let home = node.home.clone();
     node.interrupt();
-    let out = Command::new(bin())
-        .arg("export")
-        .arg("--home")
-        .arg(&home)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let exported = json_out(
+        &Command::new(bin())
+            .arg("export")
+            .arg("--home")
+            .arg(&home)
+            .output()
+            .unwrap(),
     );
-    let exported: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(exported["chain_id"], "caspur-dev-1");
 }
 

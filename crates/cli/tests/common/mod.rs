@@ -8,8 +8,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod alerts;
+mod visor;
 #[allow(unused_imports)]
 pub use alerts::*;
+#[allow(unused_imports)]
+pub use visor::*;
 
 /// CosmJS's faucet mnemonic: a known funded dev account.
 pub const MNEMONIC: &str = "economy stock theory fatal elder harbor betray wasp final emotion task crumble siren bottom lizard educate guess current outdoor pair theory focus wife stone";
@@ -357,13 +360,24 @@ pub fn edit_genesis(dir: &Path, nodes: usize, edit: impl Fn(&mut Value)) {
     }
 }
 
-/// Parses stdout as JSON, failing with stderr on error.
-pub fn json_out(o: &Output) -> Value {
+/// Runs `cmd` to its end, failing the test with its stderr unless it succeeds.
+pub fn succeed(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    assert_succeeded(&out);
+    out
+}
+
+fn assert_succeeded(o: &Output) {
     assert!(
         o.status.success(),
         "command failed: {}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// Parses stdout as JSON, failing with stderr on error.
+pub fn json_out(o: &Output) -> Value {
+    assert_succeeded(o);
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)))
 }

@@ -45,12 +45,13 @@ service! {
         routed {
             account(auth_pb::QueryAccountRequest) -> auth_pb::QueryAccountResponse
                 = auth::query::ACCOUNT_PATH;
+            params(auth_pb::QueryParamsRequest) -> auth_pb::QueryParamsResponse
+                = auth::query::PARAMS_PATH;
         }
         unsupported {
             accounts(auth_pb::QueryAccountsRequest) -> auth_pb::QueryAccountsResponse;
             account_address_by_id(auth_pb::QueryAccountAddressByIdRequest)
                 -> auth_pb::QueryAccountAddressByIdResponse;
-            params(auth_pb::QueryParamsRequest) -> auth_pb::QueryParamsResponse;
             module_accounts(auth_pb::QueryModuleAccountsRequest)
                 -> auth_pb::QueryModuleAccountsResponse;
             module_account_by_name(auth_pb::QueryModuleAccountByNameRequest)
