@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README). Builds the binaries the end-to-end tests drive, runs
-# the whole Rust suite with nextest (falls back to cargo test where nextest is missing), then
-# the real-client suites (CosmJS from npm, cosmpy from PyPI, feedparser and the Standard
+# the whole Rust suite with nextest (falls back to cargo test where nextest is missing), the
+# emergency drill (both variants), then the real-client suites (CosmJS from npm, cosmpy from PyPI, feedparser and the Standard
 # Webhooks reference library from PyPI, the Prometheus Python client and promtool, the status
 # board in Debian's Chromium through playwright-core) against those binaries.
 set -euo pipefail
@@ -22,6 +22,12 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast
 fi
+# The emergency drill, both variants, on four validators under caspurvisor; the timelines
+# stay in target/drill/ (docs/operators.md, "Emergency drill").
+for variant in broken-upgrade late-validator; do
+  rm -rf "target/drill/$variant"
+  ./target/debug/caspurd drill "--$variant" --dir "target/drill/$variant" >/dev/null
+done
 (
   cd tests/cosmjs
   npm ci --no-audit --no-fund --loglevel=error

@@ -95,6 +95,24 @@ pub const LAST_TIME_KEY: [u8; 2] = [0x00, 0x04];
 /// proposals, …): CometBFT's `finalize_block_events`.
 pub const LAST_BLOCK_EVENTS_KEY: [u8; 2] = [0x00, 0x05];
 
+/// State key of the chain's first block: its height and time (ms), u64 BE each — what block
+/// time estimates (a plan's earliest height) measure from.
+pub const CHAIN_START_KEY: [u8; 2] = [0x00, 0x06];
+
+/// The chain's first block (height, time in ms), if recorded.
+pub async fn chain_start(kv: &mut impl context::KvRead) -> Result<Option<(u64, u64)>, ExecError> {
+    let Some(v) = kv.get(&CHAIN_START_KEY).await? else {
+        return Ok(None);
+    };
+    let word = |at: usize| {
+        v.get(at..at + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| ExecError::logic("corrupt chain start record"))
+    };
+    Ok(Some((word(0)?, word(8)?)))
+}
+
 /// The height of the last block executed on `state` (0 before block 1).
 pub async fn last_height<S: StateRead>(state: &S) -> Result<u64, ExecError> {
     match state
@@ -307,6 +325,9 @@ impl App {
                 .init(state, block, &self.chain_id)
                 .await
                 .map_err(|e| StoreError(format!("invalid genesis: {e}")))?;
+            let mut start = block.height.to_be_bytes().to_vec();
+            start.extend_from_slice(&block.time_ms.to_be_bytes());
+            state.put(CHAIN_START_KEY.to_vec(), start);
         }
         let begin_events = self.begin_block(state, block, report).await?;
         let results = self.execute_txs(state, block, txs).await?;

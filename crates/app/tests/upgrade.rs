@@ -17,7 +17,6 @@ use caspur_app::App;
 use caspur_types::proto::upgrade::v1 as pb;
 use caspur_types::sign::to_any;
 use common::*;
-use cosmos_sdk_proto::cosmos::gov::v1 as gov;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -80,7 +79,13 @@ fn chain(params: UpgradeParams) -> Chain {
             circuit_break_enabled: true,
             ..DcertParams::default()
         },
-        |g| g.upgrade.params = params,
+        |g| {
+            g.upgrade.params = params;
+            // Plans are checked at submission against the voting period in blocks (about 20
+            // here at one block a second); the harness still jumps each vote in one block.
+            g.gov.params.voting_period_secs = 20;
+            g.gov.params.expedited_voting_period_secs = 10;
+        },
     );
     candidates(&mut chain, &[5, 6, 7]);
     chain
@@ -228,14 +233,15 @@ fn a_governance_plan_halts_old_binaries_and_runs_the_new_handler_at_its_height()
             outcome: "applied".into()
         }]
     );
-    // A plan of a name that already ran cannot be scheduled again.
-    let id = decide(
-        &mut chain,
+    // A plan of a name that already ran cannot be proposed again (refused at submission).
+    let again = submit(
+        2,
         vec![software_upgrade(plan("v2", h + 50, &[]))],
         10_000_000,
-        true,
+        false,
     );
-    assert_eq!(status(&proposal(&chain, id)), gov::ProposalStatus::Failed);
+    let r = chain.run(2, again);
+    assert!(r.log.contains("already ran"), "{}", r.log);
     assert!(scheduled(&chain).is_none());
 }
 
@@ -446,4 +452,63 @@ fn cancel_and_readiness_messages_are_unbreakable() {
             .code,
         0
     );
+}
+
+#[test]
+fn a_plan_that_comes_before_the_vote_ends_or_reuses_a_name_is_refused_at_submission() {
+    // Too soon: the 20 s vote spans about 20 blocks, the readiness window 5 more.
+    let mut chain = chain(params(|_| {}));
+    let soon = plan("v2", chain.height + 10, &[]);
+    let r = chain.run(
+        2,
+        submit(2, vec![software_upgrade(soon)], 10_000_000, false),
+    );
+    assert_ne!(r.code, 0);
+    assert!(r.log.contains("comes too soon"), "{}", r.log);
+    let past = plan("v2", chain.height - 1, &[]);
+    let r = chain.run(
+        2,
+        submit(2, vec![software_upgrade(past)], 10_000_000, false),
+    );
+    assert!(r.log.contains("comes too soon"), "{}", r.log);
+
+    // A name that already ran, even if the new plan is otherwise fine.
+    let (mut chain, h) = with_v2_plan(params(|_| {}));
+    with_binary(&mut chain, v2_handlers(), &[]);
+    run_to(&mut chain, h + 1);
+    assert_eq!(applied(&chain)[0].name, "v2");
+    let again = plan("v2", chain.height + 100, &[]);
+    let r = chain.run(
+        2,
+        submit(2, vec![software_upgrade(again)], 10_000_000, false),
+    );
+    assert_ne!(r.code, 0);
+    assert!(r.log.contains("already ran"), "{}", r.log);
+}
+
+#[test]
+fn a_plan_scheduled_inside_the_readiness_window_is_not_postponed_before_anyone_could_signal() {
+    // Emergency plans come min_notice (10) blocks ahead, inside the 20-block window.
+    let mut chain = chain(params(|p| {
+        p.readiness_threshold = "0.666666666666666666".into();
+        p.readiness_window = 20;
+        p.min_notice = 10;
+    }));
+    let p = plan("v2", chain.height + 2, &[]);
+    chain.ok(5, approve(5, &p));
+    chain.ok(6, approve(6, &p));
+    let s = scheduled(&chain).expect("scheduled by the quorum");
+    let h = s.plan.unwrap().height as u64;
+    assert_eq!(
+        s.postponements, 0,
+        "not judged in the block that scheduled it"
+    );
+    assert!(!has_event(&chain, "upgrade_postponed"));
+    // The validator signals a few blocks later; judged ready the block before the height.
+    run_to(&mut chain, h - 5);
+    assert_eq!(scheduled(&chain).unwrap().postponements, 0);
+    chain.ok(1, signal(1, "v2", &sha(7)));
+    run_to(&mut chain, h - 1);
+    let s = scheduled(&chain).unwrap();
+    assert_eq!((s.postponements, s.judged_height as u64), (0, h), "{s:?}");
 }

@@ -121,6 +121,7 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
         starting_port: base,
         block_time_ms: opts.block_time_ms,
         account_coins: "1000000000000000ucsp".into(),
+        params: Default::default(),
     })?;
     let exe = std::env::current_exe()?;
     let mut children = Nodes(Vec::new());

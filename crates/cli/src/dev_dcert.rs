@@ -51,19 +51,7 @@ pub fn seed(home: &Home, g: &mut GenesisDoc, dev_address: &str, count: u32) -> R
             crate::node::push_genesis_account(g, &info.address, &format!("{MEMBER_FUNDS}ucsp"))?;
             (name, info.address)
         };
-        let secret = SecretKey::generate();
-        write_secret(
-            &dir.join(format!("{name}.key")),
-            format!("{}\n", secret.to_hex()).as_bytes(),
-        )?;
-        let public = secret.public().map_err(|e| anyhow::anyhow!("{e}"))?;
-        g.app_state.dcert.candidates.push(GenesisCandidate {
-            address,
-            description: format!("dev member {name}"),
-            encryption_key: public.to_hex(),
-            bond: MEMBER_BOND.to_string(),
-            member: true,
-        });
+        seat(g, home, &name, &address, &format!("dev member {name}"))?;
         members.push(name);
     }
     g.app_state.dcert.params.circuit_break_enabled = count > 0;
@@ -71,4 +59,29 @@ pub fn seed(home: &Home, g: &mut GenesisDoc, dev_address: &str, count: u32) -> R
         members,
         keys_dir: dir,
     })
+}
+
+/// Seats `address` (key `name` of `home`) in `g`'s dCERT group with a bond of 10,000 CSP and a
+/// new sealing key, whose secret goes to `home`'s `config/dcert/<name>.key` (mode 0600).
+pub fn seat(
+    g: &mut GenesisDoc,
+    home: &Home,
+    name: &str,
+    address: &str,
+    description: &str,
+) -> Result<()> {
+    let secret = SecretKey::generate();
+    write_secret(
+        &keys_dir(home).join(format!("{name}.key")),
+        format!("{}\n", secret.to_hex()).as_bytes(),
+    )?;
+    let public = secret.public().map_err(|e| anyhow::anyhow!("{e}"))?;
+    g.app_state.dcert.candidates.push(GenesisCandidate {
+        address: address.to_string(),
+        description: description.to_string(),
+        encryption_key: public.to_hex(),
+        bond: MEMBER_BOND.to_string(),
+        member: true,
+    });
+    Ok(())
 }

@@ -92,6 +92,15 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 skip: skip_upgrade.into_iter().collect(),
             },
         )?)?,
+        Command::Drill(opts) => {
+            let (timeline, dir) = drill::run(&opts)?;
+            if out == Format::Json {
+                output::print(&serde_json::to_value(&timeline)?, out);
+            } else {
+                output::out!("{}", timeline.markdown());
+            }
+            eprintln!("timeline: {}/timeline.md and timeline.json", dir.display());
+        }
         Command::Testnet(TestnetCmd::Init {
             validators,
             full_nodes,
@@ -100,6 +109,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             starting_port,
             block_time_ms,
             account_coins,
+            params,
         }) => {
             let nodes = testnet::init(&testnet::TestnetOptions {
                 validators,
@@ -109,6 +119,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 starting_port,
                 block_time_ms,
                 account_coins,
+                params,
             })?;
             output::print(&serde_json::to_value(nodes)?, out);
         }
@@ -263,6 +274,21 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     ring.delete(&name)?;
                     eprintln!("key {name:?} deleted");
                 }
+            }
+        }
+        Command::Tx { command, .. }
+            if matches!(
+                *command,
+                TxCmd::Upgrade(upgrade_cmd::UpgradeTx::PlanInfo { .. })
+            ) =>
+        {
+            if let TxCmd::Upgrade(upgrade_cmd::UpgradeTx::PlanInfo {
+                binary,
+                url,
+                platform,
+            }) = *command
+            {
+                output::outln!("{}", upgrade_cmd::plan_info(&binary, &url, &platform)?);
             }
         }
         Command::Tx { opts, command } => {

@@ -17,6 +17,7 @@ mod dcert_cmd;
 mod denoms;
 mod dev_dcert;
 mod dispatch;
+mod drill;
 mod gov_cmd;
 mod home;
 mod incident_cmd;
@@ -208,6 +209,9 @@ enum Command {
     /// Local multi-node networks.
     #[command(subcommand)]
     Testnet(TestnetCmd),
+    /// The whole emergency process on a local network under caspurvisor, end to end, with a
+    /// timeline (see docs/operators.md, "Emergency drill").
+    Drill(drill::DrillOptions),
 }
 
 #[derive(Subcommand)]
@@ -237,6 +241,9 @@ enum TestnetCmd {
         /// Coins for each node's account (key `nodeK`, test keyring of its home).
         #[arg(long, default_value = "1000000000000ucsp")]
         account_coins: String,
+        /// Genesis parameters for drills and tests.
+        #[command(flatten)]
+        params: testnet::NetworkParams,
     },
 }
 

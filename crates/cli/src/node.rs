@@ -172,6 +172,19 @@ pub struct DevOptions {
 }
 
 /// The dev chain's funded amount: one billion CSP.
+/// Sets `g`'s governance periods for a test network: voting and deposit `secs` (at least 2),
+/// expedited voting half of it.
+pub fn shorten_voting(g: &mut GenesisDoc, secs: u64) {
+    let gov = &mut g.app_state.gov.params;
+    gov.voting_period_secs = secs.max(2);
+    gov.max_deposit_period_secs = secs.max(2);
+    gov.expedited_voting_period_secs = (secs / 2).max(1);
+}
+
+/// Blocks before a plan's height at which a dev chain judges readiness.
+pub const DEV_READINESS_WINDOW: u64 = 10;
+/// Blocks of notice a dev chain's emergency plans need.
+pub const DEV_MIN_NOTICE: u64 = 20;
 pub const DEV_FUNDS: &str = "1000000000000000ucsp";
 
 /// The upgrades a node runs with: the handlers its binary carries and the heights whose
@@ -274,11 +287,13 @@ pub fn dev(home: &Home, upgrades: &Upgrades, opts: DevOptions) -> Result<launch:
         push_genesis_validator(&mut g, &info.address, &key, "dev", GENESIS_SELF_DELEGATION);
         let dcert = crate::dev_dcert::seed(home, &mut g, &info.address, opts.dcert_members)?;
         if let Some(secs) = opts.voting_period_secs {
-            let gov = &mut g.app_state.gov.params;
-            gov.voting_period_secs = secs.max(2);
-            gov.max_deposit_period_secs = secs.max(2);
-            gov.expedited_voting_period_secs = (secs / 2).max(1);
+            shorten_voting(&mut g, secs);
         }
+        // A dev chain's upgrades come within seconds, not the ten minutes a real chain gives:
+        // readiness is judged 10 blocks ahead and an emergency plan needs 20 blocks' notice.
+        let upgrade = &mut g.app_state.upgrade.params;
+        upgrade.readiness_window = DEV_READINESS_WINDOW;
+        upgrade.min_notice = DEV_MIN_NOTICE;
         write_file(&home.genesis(), &serde_json::to_vec_pretty(&g)?)?;
         let mut cfg: NodeConfig = read_toml(&home.config_toml())?;
         cfg.rpc.laddr = format!("tcp://{}", opts.rpc);

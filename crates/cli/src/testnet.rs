@@ -28,6 +28,75 @@ pub struct TestnetOptions {
     pub block_time_ms: u64,
     /// Coins given to each node's account.
     pub account_coins: String,
+    /// Genesis parameters for drills and tests.
+    pub params: NetworkParams,
+}
+
+/// Genesis parameters `testnet init` can set, so that no genesis file is edited by hand for a
+/// drill (each `None` keeps the chain's default).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct NetworkParams {
+    /// Governance voting and deposit period in seconds (expedited: half).
+    #[arg(long = "voting-period-secs")]
+    pub voting_period_secs: Option<u64>,
+    /// Seat the first N validators' accounts (`node0…`) in the dCERT group, bonded, with
+    /// sealing keys in their homes' `config/dcert/nodeK.key`.
+    #[arg(long, default_value_t = 0)]
+    pub dcert_members: u32,
+    /// Let the dCERT group circuit-break routes from genesis (otherwise governance must allow
+    /// it first).
+    #[arg(long)]
+    pub circuit_break_enabled: bool,
+    /// Blocks of notice an emergency plan needs.
+    #[arg(long)]
+    pub min_notice: Option<u64>,
+    /// Blocks before a plan's height at which readiness is judged.
+    #[arg(long)]
+    pub readiness_window: Option<u64>,
+    /// Share of bonded power that must be ready (0 turns the rule off).
+    #[arg(long)]
+    pub readiness_threshold: Option<String>,
+    /// Seconds an untriaged incident report may wait before it is overdue (the triage SLA).
+    #[arg(long)]
+    pub triage_sla_secs: Option<u64>,
+}
+
+impl NetworkParams {
+    /// Applies the parameters to `g`; `validators` are the validator homes with their
+    /// account addresses, in order.
+    fn apply(&self, g: &mut GenesisDoc, validators: &[(Home, String)]) -> Result<()> {
+        if let Some(secs) = self.voting_period_secs {
+            node::shorten_voting(g, secs);
+        }
+        let upgrade = &mut g.app_state.upgrade.params;
+        if let Some(n) = self.min_notice {
+            upgrade.min_notice = n;
+        }
+        if let Some(n) = self.readiness_window {
+            upgrade.readiness_window = n;
+        }
+        if let Some(t) = &self.readiness_threshold {
+            upgrade.readiness_threshold = t.clone();
+        }
+        upgrade.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let members = self.dcert_members as usize;
+        if members > validators.len() || self.dcert_members > g.app_state.dcert.params.max_members {
+            bail!(
+                "--dcert-members {members}: at most the {} validators and the group's {} seats",
+                validators.len(),
+                g.app_state.dcert.params.max_members
+            );
+        }
+        for (k, (home, address)) in validators.iter().take(members).enumerate() {
+            let name = format!("node{k}");
+            crate::dev_dcert::seat(g, home, &name, address, &format!("testnet member {name}"))?;
+        }
+        g.app_state.dcert.params.circuit_break_enabled = self.circuit_break_enabled;
+        if let Some(secs) = self.triage_sla_secs {
+            g.app_state.incident.params.verification_sla_secs = secs;
+        }
+        Ok(())
+    }
 }
 
 /// What `testnet init` created for one node.
@@ -135,6 +204,12 @@ pub fn init(opts: &TestnetOptions) -> Result<Vec<TestnetNode>> {
     }
     let mut genesis: GenesisDoc = read_json(&Home(nodes[0].home.clone()).genesis())?;
     genesis.validators = validators;
+    let validator_accounts: Vec<(Home, String)> = nodes
+        .iter()
+        .filter(|n| n.validator)
+        .map(|n| (Home(n.home.clone()), n.account.clone()))
+        .collect();
+    opts.params.apply(&mut genesis, &validator_accounts)?;
     for (k, n) in nodes.iter().enumerate() {
         node::push_genesis_account(&mut genesis, &n.account, &opts.account_coins)?;
         if n.validator {

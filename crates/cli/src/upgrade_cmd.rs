@@ -44,6 +44,20 @@ pub enum UpgradeTx {
         #[arg(long)]
         from: String,
     },
+    /// Print a plan's `info` for a proposal file or `approve-emergency --info` (no tx is sent):
+    /// the binary's SHA-256 per platform and where to fetch it; repeat the three flags for
+    /// more platforms.
+    PlanInfo {
+        /// The binary of each platform.
+        #[arg(long, required = true)]
+        binary: Vec<std::path::PathBuf>,
+        /// Where the visors fetch it (https://, http:// or file://), one per --binary.
+        #[arg(long, required = true)]
+        url: Vec<String>,
+        /// `<os>/<arch>` of each binary (default: this machine's).
+        #[arg(long)]
+        platform: Vec<String>,
+    },
     /// Vote to cancel the group's own emergency plan (active dCERT members).
     CancelEmergency {
         /// Plan name.
@@ -71,8 +85,33 @@ pub enum UpgradeQuery {
     AppVersion,
 }
 
+/// `tx upgrade plan-info`: the info JSON (as the string a plan carries), checked as the chain
+/// checks it.
+pub fn plan_info(
+    binaries: &[std::path::PathBuf],
+    urls: &[String],
+    platforms: &[String],
+) -> Result<String> {
+    use caspur_types::upgrade_info::{platform, PlanInfo};
+    if binaries.len() != urls.len() || (!platforms.is_empty() && platforms.len() != binaries.len())
+    {
+        anyhow::bail!("give one --url (and, with --platform, one platform) per --binary");
+    }
+    let mut map = serde_json::Map::new();
+    for (i, (binary, url)) in binaries.iter().zip(urls).enumerate() {
+        let os_arch = platforms.get(i).cloned().unwrap_or_else(platform);
+        map.insert(
+            os_arch,
+            serde_json::json!({"url": url, "sha256": file_sha256(binary)?}),
+        );
+    }
+    let info = serde_json::json!({ "binaries": map }).to_string();
+    PlanInfo::parse(&info).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(info)
+}
+
 /// The lower-case hex SHA-256 of a file.
-fn file_sha256(path: &std::path::Path) -> Result<String> {
+pub(crate) fn file_sha256(path: &std::path::Path) -> Result<String> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     caspur_types::upgrade_info::sha256_hex(file)
@@ -126,6 +165,9 @@ pub fn tx(ctx: &TxContext<'_>, cmd: UpgradeTx) -> Result<Value> {
                     .encode_to_vec()
                 },
             )
+        }
+        UpgradeTx::PlanInfo { .. } => {
+            anyhow::bail!("plan-info sends no tx: it is answered before any node is asked")
         }
         UpgradeTx::CancelEmergency { name, from } => ctx.send_one(
             &from,

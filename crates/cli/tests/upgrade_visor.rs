@@ -265,9 +265,13 @@ fn a_broken_v2_is_rolled_back_everywhere_and_the_chain_resumes_on_v1() {
             s["upgrades"]
                 .as_array()
                 .is_some_and(|u| u.iter().any(|a| a["result"] == "rolled_back"))
-                && s["state"] == "running"
+                && s["state"] == "rolled_back"
         });
         assert_eq!(s["skip_heights"], json!([height]), "{s}");
+        // The status says why (the node's own panic line) and what to do next.
+        let message = s["message"].as_str().unwrap();
+        assert!(message.contains("migration bug"), "{s}");
+        assert!(message.contains("schedule a corrected plan"), "{s}");
         assert!(
             s["binary"].as_str().unwrap().contains("genesis"),
             "back on v1: {s}"
@@ -313,7 +317,7 @@ fn a_new_binary_that_hangs_or_fails_to_start_is_rolled_back_by_the_canary() {
             s["upgrades"].as_array().is_some_and(|u| {
                 u.iter()
                     .any(|a| a["plan"] == name && a["result"] == "rolled_back")
-            }) && s["state"] == "running"
+            }) && s["state"] == "rolled_back"
         });
         let attempt = s["upgrades"]
             .as_array()

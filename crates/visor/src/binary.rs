@@ -126,6 +126,39 @@ pub fn fetch(url: &str, target: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Signals readiness for `plan` with the checksum of the binary the visor will run for it
+/// (`upgrades/<plan>/bin/caspurd`), through the current binary's `tx upgrade signal-ready`;
+/// returns its exit code. Hashing the visor's own copy means a signal can never vouch for a
+/// binary other than the one that will run.
+pub fn signal_ready(layout: &Layout, plan: &str, from: &str, tx_flags: &[String]) -> Result<i32> {
+    let placed = Layout::binary_in(&layout.upgrade(plan));
+    if !placed.exists() {
+        anyhow::bail!(
+            "no binary for plan {plan:?} at {}: place it first (caspurvisor add-upgrade {plan} PATH)",
+            placed.display()
+        );
+    }
+    let sha256 = sha256_file(&placed)?;
+    let current = Layout::binary_in(&layout.current()?);
+    let status = std::process::Command::new(&current)
+        .args([
+            "tx",
+            "upgrade",
+            "signal-ready",
+            plan,
+            "--sha256",
+            &sha256,
+            "--from",
+            from,
+        ])
+        .args(tx_flags)
+        .arg("--home")
+        .arg(&layout.home)
+        .status()
+        .with_context(|| format!("cannot run {}", current.display()))?;
+    Ok(status.code().unwrap_or(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 
 mod bench;
 mod binary;
+mod canary;
 mod checkpoint;
 mod layout;
 mod status;
@@ -37,12 +38,34 @@ enum Cmd {
         /// The chain's first caspurd.
         binary: PathBuf,
     },
-    /// Place a plan's binary ahead of its height (upgrades/<name>/bin/caspurd).
+    /// Place a plan's binary ahead of its height (upgrades/<name>/bin/caspurd); with
+    /// `--signal --from KEY`, then signal readiness with the placed copy's checksum.
     AddUpgrade {
         /// Plan name.
         name: String,
         /// The binary.
         binary: PathBuf,
+        /// Signal readiness for the plan once the binary is in place.
+        #[arg(long, requires = "from")]
+        signal: bool,
+        /// Validator operator key (with --signal).
+        #[arg(long)]
+        from: Option<String>,
+        /// Further `caspurd tx` flags for the signal (`--keyring-backend test`, `--node …`).
+        #[arg(last = true)]
+        tx_flags: Vec<String>,
+    },
+    /// Signal readiness for a plan with the checksum of the binary this visor will run
+    /// (upgrades/<plan>/bin/caspurd), through the current caspurd.
+    SignalReady {
+        /// Plan name.
+        plan: String,
+        /// Validator operator key.
+        #[arg(long)]
+        from: String,
+        /// Further `caspurd tx` flags (`--keyring-backend test`, `--node …`).
+        #[arg(last = true)]
+        tx_flags: Vec<String>,
     },
     /// Run the node under supervision: `caspurvisor run -- start [flags]`.
     Run {
@@ -107,6 +130,7 @@ fn main() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(Cli::parse()) {
         Ok(code) => std::process::exit(code),
@@ -127,7 +151,13 @@ fn run(cli: Cli) -> Result<i32> {
             layout.switch_to(&layout.genesis())?;
             println!("genesis binary: {}", target.display());
         }
-        Cmd::AddUpgrade { name, binary } => {
+        Cmd::AddUpgrade {
+            name,
+            binary,
+            signal,
+            from,
+            tx_flags,
+        } => {
             let layout = layout(home)?;
             caspur_types::upgrade_info::check_name(&name).map_err(anyhow::Error::msg)?;
             let target = layout::install(&binary, &layout.upgrade(&name))?;
@@ -136,7 +166,15 @@ fn run(cli: Cli) -> Result<i32> {
                 target.display(),
                 binary::sha256_file(&target)?
             );
+            if let (true, Some(from)) = (signal, from) {
+                return binary::signal_ready(&layout, &name, &from, &tx_flags);
+            }
         }
+        Cmd::SignalReady {
+            plan,
+            from,
+            tx_flags,
+        } => return binary::signal_ready(&layout(home)?, &plan, &from, &tx_flags),
         Cmd::Run {
             canary_secs,
             poll_ms,

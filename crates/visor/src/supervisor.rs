@@ -1,11 +1,13 @@
 //! The supervision loop: run the node from `current`, forward SIGINT/SIGTERM, and on an
 //! upgrade halt (exit code 75 + `upgrade-info.json`) verify the plan's binary, back up the
 //! data directory, switch and restart. The new binary is a **canary** until it commits a
-//! block at or above the upgrade height; if it crashes first, or commits nothing within the
-//! canary time, the visor restores the backup, rewinds with the old binary, switches back and
-//! restarts the old binary with the height skipped.
+//! block at or above the upgrade height, judged from evidence (see [`crate::canary`]): if it
+//! crashes or hangs first while the network has not finalized the height either, the visor
+//! restores the backup, rewinds with the old binary, switches back and restarts the old binary
+//! with the height skipped; a node that is alive and waiting for its peers is left to wait.
 
 use crate::binary::{self, NotReady};
+use crate::canary::{self, Evidence, Running, StderrTail};
 use crate::checkpoint::{self, Mode};
 use crate::layout::{write_atomic, Layout};
 use crate::status::Reporter;
@@ -13,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use caspur_types::upgrade_info::{UpgradeInfo, UPGRADE_EXIT_CODE};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -78,33 +80,14 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// The node's RPC address from `config/config.toml` (`[rpc] laddr = "tcp://host:port"`).
-fn rpc_url(home: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(home.join("config/config.toml")).ok()?;
-    let v: toml::Value = toml::from_str(&text).ok()?;
-    let laddr = v.get("rpc")?.get("laddr")?.as_str()?;
-    Some(format!(
-        "http://{}",
-        laddr
-            .trim_start_matches("tcp://")
-            .replace("0.0.0.0", "127.0.0.1")
-    ))
-}
-
 /// The node's latest committed height (0 when unreachable).
 pub fn committed_height(rpc: &str) -> u64 {
-    ureq::get(&format!("{rpc}/status"))
-        .timeout(Duration::from_secs(2))
-        .call()
-        .ok()
-        .and_then(|r| r.into_json::<serde_json::Value>().ok())
-        .and_then(|v| {
-            v["result"]["sync_info"]["latest_block_height"]
-                .as_str()
-                .and_then(|h| h.parse().ok())
-        })
-        .unwrap_or(0)
+    canary::probe(rpc).map_or(0, |p| p.own)
 }
+
+/// Times the network may finalize the upgrade height while this node's new binary keeps
+/// exiting before the visor gives up restarting it (it never rolls back alone).
+const MAX_CANARY_RESTARTS: u32 = 5;
 
 /// The supervisor.
 pub struct Supervisor {
@@ -151,17 +134,21 @@ impl Supervisor {
         self.stop.load(Ordering::SeqCst)
     }
 
-    fn spawn(&self, binary: &Path, skip: &[u64]) -> Result<Child> {
+    fn spawn(&self, binary: &Path, skip: &[u64], tail: &StderrTail) -> Result<Child> {
         let mut cmd = Command::new(binary);
         cmd.args(&self.opts.args)
             .arg("--home")
-            .arg(&self.layout.home);
+            .arg(&self.layout.home)
+            .stderr(Stdio::piped());
         for h in skip {
             cmd.arg("--unsafe-skip-upgrade").arg(h.to_string());
         }
-        let child = cmd
+        let mut child = cmd
             .spawn()
             .with_context(|| format!("cannot start {}", binary.display()))?;
+        if let Some(stderr) = child.stderr.take() {
+            tail.follow(stderr);
+        }
         self.child_pid.store(child.id() as i32, Ordering::SeqCst);
         info!(binary = %binary.display(), pid = child.id(), ?skip, "node started");
         self.report
@@ -171,7 +158,8 @@ impl Supervisor {
 
     /// Runs until the node stops for good; returns the exit code to exit with.
     pub fn run(&self) -> Result<i32> {
-        let rpc = rpc_url(&self.layout.home);
+        let mut after_rollback: Option<String> = None;
+        let mut canary_restarts = 0;
         loop {
             if self.stopping() {
                 self.report.state("stopped", "stopped on a signal");
@@ -181,24 +169,12 @@ impl Supervisor {
             let binary = Layout::binary_in(&self.layout.current()?);
             self.report
                 .update(|s| s.skip_heights = state.skip_heights.clone());
-            let mut child = self.spawn(&binary, &state.skip_heights)?;
-            match &state.canary {
-                Some(c) => self.report.state(
-                    "canary",
-                    format!(
-                        "watching {} for upgrade {:?} at height {}",
-                        binary.display(),
-                        c.plan,
-                        c.height
-                    ),
-                ),
-                None => self
-                    .report
-                    .state("running", format!("running {}", binary.display())),
-            }
-            let started = Instant::now();
+            let tail = StderrTail::default();
+            let mut child = self.spawn(&binary, &state.skip_heights, &tail)?;
+            self.report_start(&binary, &state, after_rollback.as_deref());
+            let mut evidence = Evidence::default();
             let (status, timed_out) =
-                self.watch(&mut child, &mut state, rpc.as_deref(), started)?;
+                self.watch(&mut child, &mut state, &mut evidence, &mut after_rollback)?;
             self.child_pid.store(0, Ordering::SeqCst);
             self.report.node(&binary.display().to_string(), None);
             if self.stopping() {
@@ -207,72 +183,141 @@ impl Supervisor {
                 return Ok(status.code().unwrap_or(0));
             }
             if status.code() == Some(UPGRADE_EXIT_CODE) && state.canary.is_none() {
+                after_rollback = None;
                 if !self.upgrade(&mut state)? {
                     return Ok(0);
                 }
                 continue;
             }
-            if let Some(c) = state.canary.clone() {
-                let reason = if timed_out {
-                    format!(
-                        "committed no block at or above {} within {:?}",
-                        c.height, self.opts.canary
-                    )
-                } else {
-                    format!(
-                        "the new binary exited ({status}) before committing height {}",
-                        c.height
-                    )
-                };
-                self.rollback(&mut state, &c, &reason)?;
+            let Some(c) = state.canary.clone() else {
+                let cause = tail.cause().map(|c| format!(": {c}")).unwrap_or_default();
+                self.report.state(
+                    "failed",
+                    format!("node exited ({status}){cause}; not restarting: fix the cause and start the visor again (run it under systemd with Restart=on-failure to restart it)"),
+                );
+                return Ok(status.code().unwrap_or(1));
+            };
+            let what = if timed_out {
+                format!(
+                    "committed no block at or above {} and did not answer for {:?}",
+                    c.height, self.opts.canary
+                )
+            } else {
+                let cause = tail.cause().map(|c| format!(": {c}")).unwrap_or_default();
+                format!(
+                    "the new binary exited ({status}) before committing height {}{cause}",
+                    c.height
+                )
+            };
+            if evidence.network_passed(c.height) {
+                // The network finalized H with the new version: the old binary could not follow
+                // it. Restart the new one; never roll back alone.
+                canary_restarts += 1;
+                if canary_restarts > MAX_CANARY_RESTARTS {
+                    self.report.state("failed", format!("{what}; the network has passed height {} with the new version, so this node does not roll back: check this machine (disk, memory, the binary) and start the visor again", c.height));
+                    return Ok(status.code().unwrap_or(1));
+                }
+                warn!(plan = %c.plan, "{what}; the network passed height {} with the new version: restarting it (attempt {canary_restarts})", c.height);
+                std::thread::sleep(self.opts.poll);
                 continue;
             }
-            self.report
-                .state("failed", format!("node exited ({status}); not restarting"));
-            return Ok(status.code().unwrap_or(1));
+            self.rollback(&mut state, &c, &what)?;
+            after_rollback = Some(format!(
+                "running the previous binary with height {h} skipped, after rolling back upgrade {plan:?}: {what}. Next: fix or replace the new binary and schedule a corrected plan under a new name (governance, or the dCERT emergency track); see docs/upgrades.md, \"After a rollback\"",
+                h = c.height,
+                plan = c.plan
+            ));
         }
     }
 
-    /// Waits for the child to exit, judging a canary meanwhile.
+    /// Reports what was just started: a canary, the previous binary after a rollback, or a
+    /// plain run.
+    fn report_start(&self, binary: &Path, state: &Persisted, after_rollback: Option<&str>) {
+        match (&state.canary, after_rollback) {
+            (Some(c), _) => self.report.state(
+                "canary",
+                format!(
+                    "watching {} for upgrade {:?} at height {}",
+                    binary.display(),
+                    c.plan,
+                    c.height
+                ),
+            ),
+            (None, Some(message)) => self.report.state("rolled_back", message),
+            (None, None) => self
+                .report
+                .state("running", format!("running {}", binary.display())),
+        }
+    }
+
+    /// Waits for the child to exit, judging a canary meanwhile; true with the exit status when
+    /// the canary hung and was stopped.
     fn watch(
         &self,
         child: &mut Child,
         state: &mut Persisted,
-        rpc: Option<&str>,
-        started: Instant,
+        evidence: &mut Evidence,
+        after_rollback: &mut Option<String>,
     ) -> Result<(ExitStatus, bool)> {
+        let started = Instant::now();
+        let mut rpc = None;
         let mut last_poll = Instant::now() - self.opts.poll;
         loop {
             if let Some(status) = child.try_wait()? {
                 return Ok((status, false));
             }
-            if let (Some(c), Some(rpc)) = (state.canary.clone(), rpc) {
+            if let Some(c) = state.canary.clone() {
                 if last_poll.elapsed() >= self.opts.poll {
                     last_poll = Instant::now();
-                    let h = committed_height(rpc);
-                    if h >= c.height {
-                        let downtime = now_ms().saturating_sub(c.halted_ms);
-                        info!(plan = %c.plan, height = h, downtime_ms = downtime, "upgrade completed: the new binary commits blocks");
-                        state.canary = None;
-                        state.save(&self.layout)?;
-                        self.report.attempt(&c.plan, c.height, |a| {
-                            a.result = "completed".into();
-                            a.reason.clear();
-                            a.downtime_ms = Some(downtime);
-                        });
-                        self.report.outcome("completed");
-                        self.report.gauges(None, None, Some(downtime));
-                        self.report
-                            .state("running", format!("upgrade {:?} completed", c.plan));
-                    } else if started.elapsed() > self.opts.canary {
-                        warn!(plan = %c.plan, "canary timed out; stopping the new binary");
-                        terminate(child)?;
-                        return Ok((child.wait()?, true));
+                    // A fresh home gets its config.toml only when the node starts.
+                    rpc = rpc.or_else(|| canary::rpc_url(&self.layout.home));
+                    evidence.record(rpc.as_deref().and_then(canary::probe), Instant::now());
+                    match canary::judge_running(
+                        evidence,
+                        c.height,
+                        started,
+                        self.opts.canary,
+                        Instant::now(),
+                    ) {
+                        Running::Completed => {
+                            self.complete(state, &c, evidence.own)?;
+                            *after_rollback = None;
+                        }
+                        Running::Wait if started.elapsed() > self.opts.canary => {
+                            self.report_once("canary", &format!(
+                                "the new binary for upgrade {:?} runs and answers but height {} is not committed yet (this node at {}, the network at {}): waiting for the other validators, not rolling back",
+                                c.plan, c.height, evidence.own, evidence.network
+                            ));
+                        }
+                        Running::Wait => {}
+                        Running::Hung => {
+                            warn!(plan = %c.plan, "the new binary did not answer for the whole canary time; stopping it");
+                            terminate(child)?;
+                            return Ok((child.wait()?, true));
+                        }
                     }
                 }
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The canary committed the upgrade height: the upgrade completed.
+    fn complete(&self, state: &mut Persisted, c: &Canary, height: u64) -> Result<()> {
+        let downtime = now_ms().saturating_sub(c.halted_ms);
+        info!(plan = %c.plan, height, downtime_ms = downtime, "upgrade completed: the new binary commits blocks");
+        state.canary = None;
+        state.save(&self.layout)?;
+        self.report.attempt(&c.plan, c.height, |a| {
+            a.result = "completed".into();
+            a.reason.clear();
+            a.downtime_ms = Some(downtime);
+        });
+        self.report.outcome("completed");
+        self.report.gauges(None, None, Some(downtime));
+        self.report
+            .state("running", format!("upgrade {:?} completed", c.plan));
+        Ok(())
     }
 
     /// Handles a halt: binary, backup, switch. Returns false when told to stop meanwhile.

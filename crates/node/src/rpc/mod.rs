@@ -436,6 +436,7 @@ fn status<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
             earliest_block_height: eheight,
             earliest_block_time: etime,
             catching_up: ctx.tip.catching_up(latest_height),
+            network_height: ctx.tip.get().max(latest_height).to_string(),
         },
         validator_info: f.validator.clone(),
     })

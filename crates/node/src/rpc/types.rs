@@ -65,6 +65,10 @@ pub struct SyncInfo {
     pub earliest_block_height: String,
     pub earliest_block_time: String,
     pub catching_up: bool,
+    /// Caspur's addition: the highest height this node has seen finalized by the network
+    /// (the certificates of its peers), which `catching_up` compares with; the upgrade
+    /// supervisor's canary reads it to tell a waiting node from a broken one.
+    pub network_height: String,
 }
 
 /// `status.validator_info`.

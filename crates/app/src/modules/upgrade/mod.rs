@@ -12,6 +12,7 @@ pub mod params;
 pub mod query;
 pub mod readiness;
 pub mod state;
+pub mod submission;
 
 use crate::context::Ctx;
 use crate::error::ExecError;

@@ -50,11 +50,8 @@ async fn answer<S: StateScan>(s: &S, method: &str) -> Result<Option<Vec<u8>>, Ex
                 ready_power: share.ready.to_string(),
                 total_power: share.total.to_string(),
                 ready_share: share.fraction().to_string(),
+                judged_at: readiness::judged_from(&scheduled, &params) as i64,
                 threshold: params.readiness_threshold,
-                judged_at: plan
-                    .height
-                    .saturating_sub(params.readiness_window as i64)
-                    .max(scheduled.scheduled_at),
                 signals: share.signals,
             }
             .encode_to_vec()

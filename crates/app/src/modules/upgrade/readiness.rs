@@ -60,7 +60,21 @@ pub async fn forget_signals<K: KvRead + KvWrite>(kv: &mut K, plan: &str) -> Resu
     Ok(())
 }
 
-/// End of block: once the plan is `readiness_window` blocks away (or closer) and its current
+/// The first height at which readiness is judged for the scheduled plan: `readiness_window`
+/// blocks before its height — or, for a plan scheduled closer than that, the block before its
+/// height, so that validators have every block until then to signal (judging it in the block
+/// that scheduled it would postpone it before anyone could).
+pub fn judged_from(s: &pb::ScheduledPlan, params: &super::params::UpgradeParams) -> u64 {
+    let height = s.plan.as_ref().map_or(0, |p| p.height.max(0) as u64);
+    let scheduled_at = s.scheduled_at.max(0) as u64;
+    if height.saturating_sub(scheduled_at) <= params.readiness_window {
+        height.saturating_sub(1)
+    } else {
+        height.saturating_sub(params.readiness_window)
+    }
+}
+
+/// End of block: once the plan reaches its judging height ([`judged_from`]) and its current
 /// height has not been judged, postpones or cancels it if too little power is ready.
 pub async fn judge<B: StateRead>(ctx: &mut Ctx<'_, B>) -> Result<(), ExecError> {
     let Some(mut s) = state::scheduled(ctx).await? else {
@@ -70,10 +84,7 @@ pub async fn judge<B: StateRead>(ctx: &mut Ctx<'_, B>) -> Result<(), ExecError> 
     let plan = state::plan_of(&s)?.clone();
     let height = plan.height as u64;
     let now = ctx.block.height;
-    if s.judged_height == plan.height
-        || now >= height
-        || now.saturating_add(params.readiness_window) < height
-    {
+    if s.judged_height == plan.height || now >= height || now < judged_from(&s, &params) {
         return Ok(());
     }
     let threshold = params.threshold()?;

@@ -83,6 +83,8 @@ impl MsgHandler for Msg {
         }
         crate::modules::dcert::dissolution::proposal_submitted(ctx, &self.messages, &initial)
             .await?;
+        crate::modules::upgrade::submission::check_proposal(ctx, &self.messages, self.expedited)
+            .await?;
         let id = state::next_id(ctx).await?;
         let now = ctx.block.time_ms;
         let deposit_end = now.saturating_add(params.max_deposit_period_secs.saturating_mul(1000));
