@@ -135,12 +135,30 @@ impl Reporter {
         let metrics = Metrics::default();
         let mut registry = Registry::default();
         metrics.register(&mut registry);
-        Reporter {
+        let reporter = Reporter {
             layout: layout.clone(),
-            status: Arc::new(Mutex::new(status)),
+            status: Arc::new(Mutex::new(status.clone())),
             metrics,
             registry: Arc::new(registry),
+        };
+        reporter.resume_metrics(&status);
+        reporter
+    }
+
+    /// Metrics that describe the history, rebuilt from the status file after a visor restart
+    /// (they would otherwise read as if no upgrade had ever happened): upgrade outcomes, and
+    /// the last attempt's halt height, backup and downtime.
+    fn resume_metrics(&self, status: &Status) {
+        for a in &status.upgrades {
+            if a.result == "completed" || a.result == "rolled_back" {
+                self.outcome(&a.result);
+            }
         }
+        if let Some(last) = status.upgrades.last() {
+            self.gauges(Some(last.height), last.backup.as_ref(), None);
+        }
+        let downtime = status.upgrades.iter().rev().find_map(|a| a.downtime_ms);
+        self.gauges(None, None, downtime);
     }
 
     /// Edits the status, stamps it and writes the file (errors are logged, never fatal).
@@ -271,5 +289,41 @@ impl Reporter {
             });
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restarted_visor_reports_the_upgrade_history_it_resumes() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let layout = Layout::new(dir.path());
+        std::fs::create_dir_all(layout.root()).unwrap_or_else(|e| panic!("{e}"));
+        let first = Reporter::new(&layout);
+        first.attempt("v2-broken", 40, |a| a.result = "rolled_back".into());
+        first.outcome("rolled_back");
+        first.attempt("v2", 60, |a| {
+            a.result = "completed".into();
+            a.downtime_ms = Some(2_500);
+        });
+        first.outcome("completed");
+        first.gauges(Some(60), None, Some(2_500));
+        let before = first.encode();
+        // A new visor process on the same home.
+        let again = Reporter::new(&layout).encode();
+        for line in [
+            "caspurvisor_upgrades_total{result=\"completed\"} 1",
+            "caspurvisor_upgrades_total{result=\"rolled_back\"} 1",
+            "caspurvisor_last_upgrade_downtime_seconds 2.5",
+            "caspurvisor_halt_height 60",
+        ] {
+            assert!(before.contains(line), "{before}");
+            assert!(
+                again.contains(line),
+                "{line} missing after the restart:\n{again}"
+            );
+        }
     }
 }

@@ -331,7 +331,13 @@ impl Supervisor {
         })?;
         let info: UpgradeInfo = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is corrupt", path.display()))?;
-        let halted_ms = now_ms();
+        // When the node wrote its halt record: the same however often the visor restarts
+        // while the node stays halted, so the downtime counts from the real halt.
+        let halted_ms = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or_else(now_ms, |d| d.as_millis() as u64);
         info!(plan = %info.name, height = info.height, committed = info.committed_height, "node halted for an upgrade");
         self.report.gauges(Some(info.height), None, None);
         self.report

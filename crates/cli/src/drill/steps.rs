@@ -339,16 +339,19 @@ impl Drill<'_> {
             .filter(|&k| self.net.started(k))
             .collect();
         let mut downtimes = Vec::new();
+        let mut switched_at = height;
         for &k in &running {
             let a = wait(&format!("node{k}'s visor to complete {name}"), || {
                 self.attempt(k, name).filter(|a| a["result"] == "completed")
             })?;
             downtimes.push(int(&a["downtime_ms"]));
+            // Readiness may have postponed the plan: the height the switch happened at.
+            switched_at = int(&a["height"]);
         }
         self.timeline.downtime_ms = downtimes.clone();
         self.record(
             "halt, backup, switch, migration",
-            format!("all visors completed {name} at {height}; downtime {downtimes:?} ms"),
+            format!("all visors completed {name} at {switched_at} (approved for {height}); downtime {downtimes:?} ms"),
         );
         let version = self.net.cli(0, &["query", "upgrade", "app-version"])?;
         let broken = self.net.cli(0, &["query", "circuit", "is-broken", ROUTE])?;
