@@ -218,21 +218,7 @@ impl TxContext<'_> {
 /// An unsigned tx as JSON (what `--generate-only` prints): the messages, memo and fee, no
 /// signer yet (`tx sign` adds it), as the SDK writes it.
 fn unsigned_tx(msgs: Vec<cosmos_sdk_proto::Any>, p: &TxParams) -> Value {
-    use cosmos_sdk_proto::cosmos::tx::v1beta1::{AuthInfo, Fee, TxBody};
-    let body = TxBody {
-        messages: msgs,
-        memo: p.memo.clone(),
-        ..Default::default()
-    };
-    let auth = AuthInfo {
-        fee: Some(Fee {
-            amount: p.fee.to_proto(),
-            gas_limit: p.gas_limit,
-            payer: String::new(),
-            granter: String::new(),
-        }),
-        ..Default::default()
-    };
+    let (body, auth) = caspur_types::sign::tx_parts(msgs, p, None);
     crate::tx_json::tx_to_json(&body, &auth, &[])
 }
 

@@ -69,19 +69,16 @@ pub struct TxParams {
     pub include_pubkey: bool,
 }
 
-/// The body and auth-info bytes of an unsigned tx.
-pub fn unsigned_parts(key: &AccountKey, msgs: Vec<Any>, p: &TxParams) -> (Vec<u8>, Vec<u8>) {
+/// A tx's body and auth info before signing: the messages and memo, `signer` (`None`: no
+/// signer yet, as an unsigned tx file carries), and `p`'s fee and gas limit.
+pub fn tx_parts(msgs: Vec<Any>, p: &TxParams, signer: Option<SignerInfo>) -> (TxBody, AuthInfo) {
     let body = TxBody {
         messages: msgs,
         memo: p.memo.clone(),
         ..Default::default()
     };
-    let mut signer = signer_info(key, p.sequence);
-    if !p.include_pubkey {
-        signer.public_key = None;
-    }
     let auth = AuthInfo {
-        signer_infos: vec![signer],
+        signer_infos: signer.into_iter().collect(),
         fee: Some(Fee {
             amount: p.fee.to_proto(),
             gas_limit: p.gas_limit,
@@ -90,6 +87,16 @@ pub fn unsigned_parts(key: &AccountKey, msgs: Vec<Any>, p: &TxParams) -> (Vec<u8
         }),
         ..Default::default()
     };
+    (body, auth)
+}
+
+/// The body and auth-info bytes of an unsigned tx.
+pub fn unsigned_parts(key: &AccountKey, msgs: Vec<Any>, p: &TxParams) -> (Vec<u8>, Vec<u8>) {
+    let mut signer = signer_info(key, p.sequence);
+    if !p.include_pubkey {
+        signer.public_key = None;
+    }
+    let (body, auth) = tx_parts(msgs, p, Some(signer));
     (body.encode_to_vec(), auth.encode_to_vec())
 }
 

@@ -90,6 +90,18 @@ impl Network {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// `caspurvisor --home node_k ARGS`, started (its output captured) without waiting.
+    pub fn visor_spawn(&self, k: usize, args: &[&str]) -> Result<Child> {
+        Command::new(&self.visor)
+            .arg("--home")
+            .arg(self.home(k))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("cannot run caspurvisor")
+    }
+
     /// Node `k`'s visor status.
     pub fn status(&self, k: usize) -> Value {
         self.visor_cmd(k, &["status"])
@@ -234,7 +246,7 @@ pub fn build(dir: &Path, count: usize, next: &Path, plans: &[&str]) -> Result<Ne
             voting_period_secs: Some(4),
             dcert_members: (count - 1) as u32,
             circuit_break_enabled: true,
-            min_notice: Some(15),
+            min_notice: Some(20),
             readiness_window: Some(5),
             readiness_threshold: Some("0.6".into()),
             triage_sla_secs: Some(120),

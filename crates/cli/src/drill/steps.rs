@@ -294,20 +294,24 @@ impl Drill<'_> {
             &format!("{name} approved by the dCERT quorum"),
             format!("at height {height} (min notice)"),
         );
-        for k in 0..self.net.count {
-            if self.net.started(k) {
-                self.net.visor_cmd(
-                    k,
-                    &[
-                        "signal-ready",
-                        name,
-                        "--from",
-                        &format!("node{k}"),
-                        "--",
-                        "--node",
-                        &self.net.rpc(0),
-                    ],
-                )?;
+        // Every visor signals at once (each from its own account), well before readiness is
+        // judged.
+        let signals: Vec<(usize, std::process::Child)> = (0..self.net.count)
+            .filter(|&k| self.net.started(k))
+            .map(|k| {
+                let from = format!("node{k}");
+                let rpc = self.net.rpc(0);
+                let args = ["signal-ready", name, "--from", &from, "--", "--node", &rpc];
+                self.net.visor_spawn(k, &args).map(|c| (k, c))
+            })
+            .collect::<Result<_>>()?;
+        for (k, child) in signals {
+            let out = child.wait_with_output()?;
+            if !out.status.success() {
+                bail!(
+                    "node{k}'s visor could not signal readiness: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
             }
         }
         let ready = self.net.cli(0, &["query", "upgrade", "readiness"])?;
@@ -320,7 +324,7 @@ impl Drill<'_> {
             ),
         );
         if broken {
-            self.rolled_back_everywhere(name, height)
+            self.rolled_back_everywhere(name)
         } else {
             self.switched_everywhere(name, height)
         }
@@ -365,12 +369,15 @@ impl Drill<'_> {
         Ok(())
     }
 
-    fn rolled_back_everywhere(&mut self, name: &str, height: u64) -> Result<()> {
+    fn rolled_back_everywhere(&mut self, name: &str) -> Result<()> {
+        let mut skipped_at = 0;
         for k in 0..self.net.count {
-            wait(&format!("node{k}'s visor to roll back {name}"), || {
+            let a = wait(&format!("node{k}'s visor to roll back {name}"), || {
                 self.attempt(k, name)
                     .filter(|a| a["result"] == "rolled_back")
             })?;
+            // Readiness may have postponed the plan: the height it was skipped at.
+            skipped_at = int(&a["height"]);
         }
         let reason = self
             .attempt(0, name)
@@ -378,12 +385,11 @@ impl Drill<'_> {
             .unwrap_or_default();
         self.record("every visor rolled back", reason);
         wait("the chain to go on with the old binary", || {
-            (self.height() > height + 2).then_some(())
+            (self.height() > skipped_at + 2).then_some(())
         })?;
-        let i = self.incident()?;
-        if state(&i) != "aborted" {
-            bail!("the incident did not record the abort: {i}");
-        }
+        let i = wait("the incident to record the abort", || {
+            self.incident().ok().filter(|i| state(i) == "aborted")
+        })?;
         self.record(
             "chain continues; incident aborted",
             i["abort_reason"].as_str().unwrap_or_default().to_string(),
