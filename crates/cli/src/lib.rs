@@ -29,6 +29,7 @@ mod output;
 mod slashing_cmd;
 mod staking_cmd;
 mod testnet;
+mod tx_dispatch;
 mod tx_file;
 mod tx_json;
 mod upgrade_cmd;
