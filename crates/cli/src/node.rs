@@ -557,6 +557,7 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
             limits: rpc_limits,
             feeds,
             runtime_metrics: Some(runtime_metrics),
+            genesis_validators: Default::default(),
         });
         let run = async move {
             tokio::spawn(monitor.clone().run_alerts());

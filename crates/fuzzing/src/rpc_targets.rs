@@ -112,6 +112,7 @@ fn context() -> RpcContext<MemState> {
         limits: RpcLimits::default(),
         feeds: Default::default(),
         runtime_metrics: None,
+        genesis_validators: Default::default(),
     }
 }
 

@@ -105,6 +105,9 @@ pub struct RpcContext<S> {
     pub feeds: crate::feeds::FeedConfig,
     /// The runtime's own metrics (p2p connections for `net_info`), when running.
     pub runtime_metrics: Option<caspur_consensus::launch::RuntimeMetrics>,
+    /// The genesis validators (lower-case hex key, name, address), read from the genesis once
+    /// for `net_info`.
+    pub genesis_validators: std::sync::OnceLock<Vec<(String, String, String)>>,
 }
 
 /// Parses `query` in both RPC query grammars — `tx_search`'s and a WebSocket subscription's —
