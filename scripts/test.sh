@@ -15,8 +15,10 @@ need_debian() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" >/dev/null
 }
 cd "$(dirname "$0")/.."
-# The upgrade tests' fixture binary is behind a feature so `cargo install` leaves it out.
-cargo build --workspace --bins --features caspur-cli/test-fixtures
+# The upgrade tests' fixture binary is behind a feature so `cargo install` leaves it out; in a
+# virtual workspace `--features caspur-cli/test-fixtures` is silently ignored, `--all-features`
+# (that is the only feature) builds it.
+cargo build --workspace --bins --all-features
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else
@@ -27,6 +29,9 @@ fi
 for variant in broken-upgrade late-validator; do
   rm -rf "target/drill/$variant"
   ./target/debug/caspurd drill "--$variant" --dir "target/drill/$variant" >/dev/null
+  # Each visor keeps its own copy of every release binary (~12 per drill): the timeline,
+  # logs and chain data stay, the copies go, so CI's disk holds only one build.
+  find "target/drill/$variant" -type d -name bin -path '*/visor/*' -prune -exec rm -rf {} +
 done
 (
   cd tests/cosmjs

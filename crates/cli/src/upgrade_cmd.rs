@@ -31,8 +31,9 @@ pub enum UpgradeTx {
     ApproveEmergency {
         /// Plan name.
         name: String,
-        /// Requested height (moved to at least min_notice blocks ahead).
-        #[arg(long)]
+        /// Requested height; the chain moves it to at least `min_notice` blocks ahead, so the
+        /// default (1) means "as early as the notice allows".
+        #[arg(long, default_value_t = 1)]
         height: i64,
         /// Plan info: {"binaries": {"linux/amd64": {"url": …, "sha256": …}}}.
         #[arg(long)]

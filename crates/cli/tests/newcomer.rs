@@ -16,23 +16,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-/// The non-blank lines of the first `sh` block under `heading` in the repo file `file`.
-fn shell_block(file: &str, heading: &str) -> Vec<String> {
-    let path = format!("{}/../../{file}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(path).unwrap();
-    let section = text.split(heading).nth(1).expect("the section");
-    let block = section
-        .split("```sh\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .expect("a sh block");
-    block
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 /// The tour's shell block: (the `caspurd dev` line, the lines run while it runs, the lines
 /// run after it stops).
 fn tour() -> (String, Vec<String>, Vec<String>) {
@@ -52,26 +35,6 @@ fn tour() -> (String, Vec<String>, Vec<String>) {
         own(&commands[dev + 1..stop]),
         own(&commands[stop..]),
     )
-}
-
-/// bash running `script` in `dir` as a user whose HOME is `dir`, `caspurd` first on the PATH.
-fn bash(dir: &Path, script: &str) -> Command {
-    let bin_dir = Path::new(bin()).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut cmd = Command::new("bash");
-    cmd.arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("PATH", path);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("CASPUR_")) {
-        cmd.env_remove(k);
-    }
-    cmd
 }
 
 #[test]
@@ -139,23 +102,8 @@ fn the_readme_tour_runs_as_written() {
     assert_eq!(exported["chain_id"], "caspur-dev-1");
 }
 
-/// Processes started in the background by a shell line, stopped (the whole process group)
-/// when dropped.
-struct Background(std::process::Child);
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        std::thread::sleep(Duration::from_millis(500));
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn the_operators_guide_first_steps_run_as_written() {
-    use std::os::unix::process::CommandExt as _;
     let lines = shell_block("docs/operators.md", "## A local network in one command");
     let init = lines
         .iter()
@@ -175,9 +123,7 @@ fn the_operators_guide_first_steps_run_as_written() {
         dir.path(),
         &format!("set -euo pipefail\n{}\n", setup.join("\n")),
     ));
-    let mut starter = bash(dir.path(), &format!("{}\nwait\n", lines[start]));
-    starter.process_group(0);
-    let _nodes = Background(starter.spawn().unwrap());
+    let _nodes = Background::spawn(bash(dir.path(), &format!("{}\nwait\n", lines[start])));
     let rpc = |k: u16| format!("http://127.0.0.1:{}", base + 10 * k + 1);
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     while rpc_height(&rpc(1)) < 2 {

@@ -55,6 +55,8 @@ pub struct ChainApp {
     pub filter_refused_txs: bool,
     /// Raised instead of executing a block an upgrade this binary lacks is due at.
     pub halt: UpgradeHalt,
+    /// Holds the first proposal after a start until the other validators are up.
+    pub presence: crate::presence::Presence,
     /// The logs of executed blocks, until finalization hands them to the node.
     logs: BlockLogs,
     /// Storage-fault injection under execution (tests; disarmed otherwise).
@@ -85,6 +87,7 @@ impl ChainApp {
             evidence: EvidencePool::default(),
             filter_refused_txs: true,
             halt: UpgradeHalt::default(),
+            presence: Default::default(),
             logs: BlockLogs::default(),
             state_faults: StateFaults::default(),
         }
@@ -221,6 +224,7 @@ where
         self.halt
             .gate(&self.app, &BatchState(&batches), height)
             .await;
+        self.presence.settled().await;
         // Pace before touching state, so a cancelled proposal leaves nothing behind.
         let earliest = parent
             .time_ms

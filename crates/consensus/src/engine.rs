@@ -198,6 +198,7 @@ where
         on_new_set,
     } = cfg;
     let evidence = app.evidence_pool();
+    let presence = app.presence.clone();
     let mut set_store = SetStore::open(context.child("validator_sets"), &partition_prefix, &sets)
         .await
         .expect("open the validator set store");
@@ -422,6 +423,7 @@ where
             partition_prefix,
             page_cache,
             leader_timeout,
+            presence,
         }
         .run(votes, certs, resolver_net, tips_rx)
     });

@@ -83,6 +83,8 @@ where
     pub page_cache: CacheRef,
     /// Leader timeout.
     pub leader_timeout: Duration,
+    /// Told when the first engine runs (startup hellos begin).
+    pub presence: crate::presence::Presence,
 }
 
 type Muxes<'a, S> = (
@@ -138,6 +140,15 @@ where
         let Some(mut active) = self.enter(epoch, floor, &mut muxes).await else {
             return;
         };
+        let validators: Vec<ed25519::PublicKey> = self
+            .sets
+            .validators(epoch)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| crate::validator_sets::public_key(v).ok())
+            .collect();
+        self.presence
+            .engine_started(self.context.current(), &validators);
         loop {
             futures::select! {
                 reported = tips.next() => {

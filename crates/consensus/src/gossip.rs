@@ -7,11 +7,12 @@
 //! still proposes them itself.
 
 use crate::block::MAX_TX_BYTES;
+use crate::presence::{Presence, HELLO_INTERVAL};
 use crate::seams::{PeerTxSink, TxPublisher};
 use commonware_codec::{Decode as _, Encode as _};
 use commonware_cryptography::ed25519;
 use commonware_p2p::{Receiver, Recipients, Sender};
-use commonware_runtime::{Handle, Spawner};
+use commonware_runtime::{Clock, Handle, Spawner};
 use futures::channel::mpsc;
 use futures::StreamExt as _;
 use std::sync::Arc;
@@ -60,23 +61,45 @@ pub fn decode_batch(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
     Vec::<Vec<u8>>::decode_cfg(bytes.to_vec(), &cfg).ok()
 }
 
+/// A hello ([`crate::presence`]): a batch of no txs.
+fn hello() -> Vec<u8> {
+    encode_batch(&[])
+}
+
 /// Runs the gossip task on `net`: sends queued local txs to all peers, hands peers' txs to
-/// `sink`. Malformed messages are dropped (the sender gains nothing: they never reach a block).
+/// `sink`, and says and answers the startup hellos of `presence`. Malformed messages are
+/// dropped (the sender gains nothing: they never reach a block).
 pub fn start<E, S, R>(
     context: E,
     net: (S, R),
     mut outbound: mpsc::Receiver<Vec<u8>>,
     sink: Arc<dyn PeerTxSink>,
+    presence: Presence,
 ) -> Handle<()>
 where
-    E: Spawner,
+    E: Spawner + Clock,
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
 {
     let (mut sender, mut receiver) = net;
-    context.spawn(move |_| async move {
+    context.spawn(move |context| async move {
+        let mut next_hello = Some(context.current());
         loop {
+            let hello_tick = match next_hello {
+                Some(at) => futures::future::Either::Left(context.sleep_until(at)),
+                None => futures::future::Either::Right(futures::future::pending()),
+            };
             futures::select! {
+                _ = futures::FutureExt::fuse(hello_tick) => {
+                    let now = context.current();
+                    next_hello = presence.tick(now).map(|to| {
+                        if !to.is_empty() {
+                            let sent = sender.send(Recipients::Some(to), hello(), true);
+                            tracing::debug!(?sent, "hello said");
+                        }
+                        now + HELLO_INTERVAL
+                    });
+                }
                 first = outbound.next() => {
                     let Some(first) = first else { return };
                     let mut batch = vec![first];
@@ -95,6 +118,13 @@ where
                 message = futures::FutureExt::fuse(receiver.recv()) => {
                     let Ok((peer, payload)) = message else { return };
                     match decode_batch(payload.as_ref()) {
+                        Some(txs) if txs.is_empty() => {
+                            let answer = presence.heard(&peer, context.current());
+                            tracing::debug!(?peer, answer, "hello received");
+                            if answer {
+                                sender.send(Recipients::One(peer), hello(), true);
+                            }
+                        }
                         Some(txs) => {
                             for tx in txs {
                                 sink.received(tx).await;

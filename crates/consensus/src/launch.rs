@@ -5,6 +5,7 @@
 use crate::application::ChainApp;
 use crate::engine::{self, ValidatorConfig};
 use crate::network::{self, P2pSettings};
+use crate::presence::Presence;
 use crate::validator_sets::{EpochSets, SetsByHeight};
 use crate::{BlockSink, TxSource};
 use caspur_app::validators::Validator;
@@ -246,11 +247,16 @@ where
                 max_peers: cfg.max_peers,
             },
         );
+        let leader_timeout = cfg.block_time + Duration::from_secs(2);
+        // A validator's first proposal waits (at most half the leader timeout) for the
+        // others' engines, so a restart together (an upgrade) loses no view.
+        let presence = Presence::new(me.clone(), leader_timeout / 2);
         crate::gossip::start(
             context.child("tx_gossip"),
             gossip_net,
             outbound,
             services.peer_txs,
+            presence.clone(),
         );
         let genesis = engine::genesis_block(cfg.genesis_time_ms, cfg.genesis_hash);
         let halt = crate::upgrade_halt::UpgradeHalt::default();
@@ -264,6 +270,7 @@ where
             sets.clone(),
         );
         chain_app.halt = halt.clone();
+        chain_app.presence = presence;
         let running = engine::start(
             context.child("validator"),
             ValidatorConfig {
@@ -277,7 +284,7 @@ where
                 )),
                 public_key: me,
                 genesis,
-                leader_timeout: cfg.block_time + Duration::from_secs(2),
+                leader_timeout,
                 catch_up: cfg.catch_up.clone(),
                 tip_observer: Some(Arc::new(move |_, height, _| {
                     tip.observe(crate::application::chain_height(initial_height, height))

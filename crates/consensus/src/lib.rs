@@ -20,6 +20,7 @@ pub mod gossip;
 pub mod launch;
 pub mod logs;
 pub mod network;
+pub mod presence;
 pub mod seams;
 pub mod statesync;
 pub mod upgrade_halt;

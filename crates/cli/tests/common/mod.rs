@@ -8,9 +8,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod alerts;
+mod docs;
 mod visor;
 #[allow(unused_imports)]
 pub use alerts::*;
+#[allow(unused_imports)]
+pub use docs::*;
 #[allow(unused_imports)]
 pub use visor::*;
 
