@@ -19,6 +19,8 @@ cd "$(dirname "$0")/.."
 # virtual workspace `--features caspur-cli/test-fixtures` is silently ignored, `--all-features`
 # (that is the only feature) builds it.
 cargo build --workspace --bins --all-features
+# The emergency runbook's waits (docs/upgrades.md, run by crates/cli/tests/runbook.rs) use jq.
+need_debian jq jq
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else
@@ -32,6 +34,9 @@ for variant in broken-upgrade late-validator; do
   # Each visor keeps its own copy of every release binary (~12 per drill): the timeline,
   # logs and chain data stay, the copies go, so CI's disk holds only one build.
   find "target/drill/$variant" -type d -name bin -path '*/visor/*' -prune -exec rm -rf {} +
+  # The timeline is the drill's artifact: in the CI log as well as in target/drill/.
+  echo "== drill --$variant: target/drill/$variant/timeline.md"
+  cat "target/drill/$variant/timeline.md"
 done
 (
   cd tests/cosmjs
