@@ -1,7 +1,7 @@
 //! `caspurd bench tx-throughput`: signed `MsgSend` throughput through the full execution path
 //! (decode → signature verification → execution → merkleize → durable QMDB commit) on one
-//! node, measured in the same run as the raw secp256k1 verification rate on all cores — the
-//! ceiling the full path is compared with.
+//! node, measured in the same run as the raw secp256k1 verification rate on all cores by
+//! libsecp256k1 — the ceiling the full path is compared with — and, for reference, by k256.
 #![allow(
     clippy::expect_used,
     reason = "a benchmark harness over inputs it builds itself; a failure is a bug to see at once"
@@ -10,7 +10,9 @@
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_store::qmdb::DirectStore;
 use caspur_store::Overlay;
+use caspur_types::error::TxError;
 use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
+use caspur_types::sigverify::reference::verify_k256;
 use caspur_types::tx::{decode_tx, sign_doc_bytes, verify_secp256k1};
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
 use serde::Serialize;
@@ -30,8 +32,11 @@ pub struct Report {
     pub threads: usize,
     /// Alternating measurement rounds (figures are medians).
     pub rounds: usize,
-    /// Raw secp256k1 verifications per second on all cores.
+    /// Raw secp256k1 verifications per second on all cores, by libsecp256k1 (what the chain
+    /// runs): the ceiling.
     pub raw_verify_per_sec: f64,
+    /// The same verifications by k256 (the chain's verifier before), for reference.
+    pub k256_verify_per_sec: f64,
     /// Txs per second through the full path.
     pub full_path_per_sec: f64,
     /// Median over rounds of `full / raw` measured in the same round.
@@ -79,10 +84,12 @@ fn signed_txs(accounts: &[AccountKey], txs: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Verifies every tx's signature on `threads` threads; returns verifications per second.
-fn raw_verify_rate(txs: &[Vec<u8>], accounts: &[AccountKey], threads: usize) -> f64 {
-    let jobs: Vec<([u8; 33], Vec<u8>, Vec<u8>)> = txs
-        .iter()
+/// One signature rule implementation.
+type Verify = fn(&[u8; 33], &[u8], &[u8]) -> Result<(), TxError>;
+
+/// The signature jobs of `txs`: key, sign document, signature.
+fn verify_jobs(txs: &[Vec<u8>], accounts: &[AccountKey]) -> Vec<([u8; 33], Vec<u8>, Vec<u8>)> {
+    txs.iter()
         .enumerate()
         .map(|(i, raw)| {
             let tx = decode_tx(raw, usize::MAX).expect("bench tx decodes");
@@ -90,14 +97,18 @@ fn raw_verify_rate(txs: &[Vec<u8>], accounts: &[AccountKey], threads: usize) -> 
             let doc = sign_doc_bytes(&tx.body_bytes, &tx.auth_info_bytes, CHAIN, n as u64);
             (accounts[n].public_key(), doc, tx.signatures[0].clone())
         })
-        .collect();
+        .collect()
+}
+
+/// Verifies every job with `verify` on `threads` threads; returns verifications per second.
+fn raw_verify_rate(jobs: &[([u8; 33], Vec<u8>, Vec<u8>)], verify: Verify, threads: usize) -> f64 {
     let start = Instant::now();
     let chunk = jobs.len().div_ceil(threads);
     std::thread::scope(|s| {
         for part in jobs.chunks(chunk) {
             s.spawn(move || {
                 for (pk, doc, sig) in part {
-                    verify_secp256k1(pk, doc, sig).expect("bench signature verifies");
+                    verify(pk, doc, sig).expect("bench signature verifies");
                 }
             });
         }
@@ -184,10 +195,12 @@ pub fn tx_throughput(
     let signed = signed_txs(&keys, txs);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let app = App::new(CHAIN, None, genesis(&keys));
-    let (mut raws, mut fulls, mut ratios, mut exec_shares) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let jobs = verify_jobs(&signed, &keys);
+    let (mut raws, mut k256s, mut fulls, mut ratios, mut exec_shares) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        let raw = raw_verify_rate(&signed, &keys, threads);
+        let raw = raw_verify_rate(&jobs, verify_secp256k1, threads);
+        k256s.push(raw_verify_rate(&jobs, verify_k256, threads));
         let (execute, commit) = full_path(
             &dir.join(format!("round-{round}")),
             &app,
@@ -208,6 +221,7 @@ pub fn tx_throughput(
         threads,
         rounds,
         raw_verify_per_sec: median(raws),
+        k256_verify_per_sec: median(k256s),
         full_path_per_sec: median(fulls),
         ratio: median(ratios),
         execute_share,

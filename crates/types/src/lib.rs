@@ -13,6 +13,7 @@ pub mod json_int;
 pub mod proto;
 pub mod seal;
 pub mod sign;
+pub mod sigverify;
 pub mod tx;
 pub mod upgrade_info;
 

@@ -1,5 +1,5 @@
 //! Cosmos transactions: decoding `TxRaw` → `TxBody` + `AuthInfo`, the `SIGN_MODE_DIRECT` sign
-//! document, and secp256k1 signature verification.
+//! document; signatures are verified by [`crate::sigverify`].
 //!
 //! The sign document is built from `body_bytes` and `auth_info_bytes` exactly as received: a
 //! re-encoding could differ from what the client signed (field order, unknown fields) and would
@@ -8,8 +8,6 @@
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey as Secp256k1PubKey;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, SignDoc, TxBody, TxRaw};
-use k256::ecdsa::signature::Verifier;
-use k256::ecdsa::{Signature, VerifyingKey};
 use prost::Message;
 use sha2::{Digest, Sha256};
 
@@ -180,27 +178,14 @@ pub fn sign_doc_bytes(
     .encode_to_vec()
 }
 
-/// Verifies a 64-byte `r||s` secp256k1 signature over SHA-256(`msg`), refusing high-S forms
-/// (which would let anyone derive a second valid signature and change the tx hash).
-pub fn verify_secp256k1(pubkey: &[u8; 33], msg: &[u8], sig: &[u8]) -> Result<(), TxError> {
-    let key = VerifyingKey::from_sec1_bytes(pubkey)
-        .map_err(|_| TxError::invalid_pubkey("pubkey is not a valid secp256k1 point"))?;
-    let sig = Signature::from_slice(sig)
-        .map_err(|_| TxError::unauthorized("signature must be 64 bytes r||s"))?;
-    if sig.normalize_s().is_some() {
-        return Err(TxError::unauthorized(
-            "signature is not in canonical low-S form",
-        ));
-    }
-    key.verify(msg, &sig)
-        .map_err(|_| TxError::unauthorized("signature verification failed"))
-}
+/// The chain's signature rule ([`crate::sigverify`]), where tx code has always found it.
+pub use crate::sigverify::verify_secp256k1;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use k256::ecdsa::signature::Signer;
-    use k256::ecdsa::SigningKey;
+    use k256::ecdsa::{Signature, SigningKey};
 
     #[test]
     fn low_s_enforced() {
