@@ -14,13 +14,10 @@
 mod common;
 
 use base64::Engine as _;
-use caspur_app::{encode_results, App, BlockInfo, TxResult};
-use caspur_store::qmdb::DirectStore;
-use caspur_store::Overlay;
+use caspur_app::{encode_results, App, BlockInfo};
 use caspur_types::sign::msg_send;
 use caspur_types::{Coin, Coins};
 use common::*;
-use commonware_runtime::{deterministic, Runner as _, Supervisor as _};
 use cosmos_sdk_proto::cosmos::tx::v1beta1::TxRaw;
 use prost::Message as _;
 use serde_json::{json, Value};
@@ -85,26 +82,16 @@ fn signature_chain() -> Chain {
     chain
 }
 
-/// Replays `blocks` into a fresh QMDB store; per block, the app hash and results encoding.
+/// Replays `blocks` into a fresh QMDB store; per block, the app hash, the results encoding
+/// and the codes.
 fn replay(app: &App, blocks: &[(BlockInfo, Vec<Vec<u8>>)]) -> Vec<([u8; 32], Vec<u8>, Vec<u32>)> {
-    let app = app.clone();
-    let blocks = blocks.to_vec();
-    deterministic::Runner::default().start(|ctx| async move {
-        let mut store = DirectStore::open(ctx.child("replay"), "replay")
-            .await
-            .unwrap();
-        let mut out = Vec::new();
-        for (info, txs) in &blocks {
-            let mut overlay = Overlay::new(&store);
-            let results: Vec<TxResult> = app.execute_block(&mut overlay, info, txs).await.unwrap();
-            let root = store.apply(overlay.into_writes()).await.unwrap();
-            let mut hash = [0u8; 32];
-            hash.copy_from_slice(root.as_ref());
+    replay_into_qmdb(app, blocks)
+        .into_iter()
+        .map(|(hash, results)| {
             let codes = results.iter().map(|r| r.code).collect();
-            out.push((hash, encode_results(&results), codes));
-        }
-        out
-    })
+            (hash, encode_results(&results), codes)
+        })
+        .collect()
 }
 
 fn record() {

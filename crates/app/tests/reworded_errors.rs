@@ -10,14 +10,11 @@
 mod common;
 
 use caspur_app::modules::gov::state::gov_address;
-use caspur_app::{encode_results, App, BlockInfo, TxResult};
-use caspur_store::qmdb::DirectStore;
-use caspur_store::Overlay;
+use caspur_app::{encode_results, App, BlockInfo};
 use caspur_types::error::rewording;
 use caspur_types::sign::{msg_send, to_any};
 use caspur_types::{Coin, Coins};
 use common::*;
-use commonware_runtime::{deterministic, Runner as _, Supervisor as _};
 use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank;
 use cosmos_sdk_proto::cosmos::gov::v1 as gov;
 
@@ -74,25 +71,13 @@ fn replay(
     reworded: bool,
 ) -> Vec<([u8; 32], Vec<u8>, Vec<String>)> {
     rewording::set(reworded);
-    let app = app.clone();
-    let blocks = blocks.to_vec();
-    deterministic::Runner::default().start(|ctx| async move {
-        let mut store = DirectStore::open(ctx.child("replay"), "replay")
-            .await
-            .unwrap();
-        let mut out = Vec::new();
-        for (info, txs) in &blocks {
-            let mut overlay = Overlay::new(&store);
-            let results: Vec<TxResult> = app.execute_block(&mut overlay, info, txs).await.unwrap();
-            let writes = overlay.into_writes();
-            let root = store.apply(writes).await.unwrap();
-            let mut hash = [0u8; 32];
-            hash.copy_from_slice(root.as_ref());
+    replay_into_qmdb(app, blocks)
+        .into_iter()
+        .map(|(hash, results)| {
             let logs = results.iter().map(|r| r.log.clone()).collect();
-            out.push((hash, encode_results(&results), logs));
-        }
-        out
-    })
+            (hash, encode_results(&results), logs)
+        })
+        .collect()
 }
 
 #[test]

@@ -470,3 +470,29 @@ pub fn simulate(
     };
     futures::executor::block_on(chain.app.simulate(&chain.state, &request, &next)).map(|_| ())
 }
+
+/// Replays `blocks` with `app` into a fresh QMDB store (the deterministic runtime); per block,
+/// the app hash and the results.
+pub fn replay_into_qmdb(
+    app: &App,
+    blocks: &[(BlockInfo, Vec<Vec<u8>>)],
+) -> Vec<([u8; 32], Vec<TxResult>)> {
+    use commonware_runtime::{deterministic, Runner as _, Supervisor as _};
+    let app = app.clone();
+    let blocks = blocks.to_vec();
+    deterministic::Runner::default().start(|ctx| async move {
+        let mut store = caspur_store::qmdb::DirectStore::open(ctx.child("replay"), "replay")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for (info, txs) in &blocks {
+            let mut overlay = Overlay::new(&store);
+            let results = app.execute_block(&mut overlay, info, txs).await.unwrap();
+            let root = store.apply(overlay.into_writes()).await.unwrap();
+            let mut hash = [0u8; 32];
+            hash.copy_from_slice(root.as_ref());
+            out.push((hash, results));
+        }
+        out
+    })
+}
