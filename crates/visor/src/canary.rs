@@ -153,12 +153,14 @@ impl StderrTail {
         });
     }
 
-    /// The line that best explains an exit: the last panic or error line, else the last line.
+    /// The line that best explains an exit: the last panic line, else the last error line,
+    /// else the last line. A panic comes first: the errors other tasks log while the process
+    /// goes down after it (a peer channel closing, a resolver failing) are its echoes.
     pub fn cause(&self) -> Option<String> {
         let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        kept.iter()
-            .rev()
-            .find(|l| l.contains("panicked") || l.contains("ERROR") || l.starts_with("Error"))
+        let last = |pick: &dyn Fn(&String) -> bool| kept.iter().rev().find(|l| pick(l));
+        last(&|l| l.contains("panicked"))
+            .or_else(|| last(&|l| l.contains("ERROR") || l.starts_with("Error")))
             .or(kept.back())
             .map(|l| l.trim().to_string())
     }
@@ -206,10 +208,11 @@ mod tests {
     fn the_stderr_tail_names_the_panic() {
         let tail = StderrTail::default();
         tail.follow(std::io::Cursor::new(
-            "INFO starting\nthread 'main' panicked at src/x.rs:1: handler failed\nnote: backtrace\n",
+            "INFO starting\nthread 'main' panicked at src/x.rs:1: handler failed\nnote: backtrace\nERROR commonware_resolver::p2p: channel closed\n",
         ));
         let deadline = Instant::now() + Duration::from_secs(5);
-        while tail.cause().is_none_or(|c| !c.contains("panicked")) {
+        // Every line read, the error logged after the panic included.
+        while tail.0.lock().unwrap().len() < 4 {
             assert!(Instant::now() < deadline, "{:?}", tail.cause());
             std::thread::sleep(Duration::from_millis(10));
         }
