@@ -99,18 +99,37 @@ pub const LAST_BLOCK_EVENTS_KEY: [u8; 2] = [0x00, 0x05];
 /// time estimates (a plan's earliest height) measure from.
 pub const CHAIN_START_KEY: [u8; 2] = [0x00, 0x06];
 
+/// The `N` big-endian u64s of a block-bookkeeping record (`what` names it in the error).
+fn be_u64s<const N: usize>(v: &[u8], what: &str) -> Result<[u64; N], ExecError> {
+    let corrupt = || ExecError::logic(format!("corrupt {what} record"));
+    if v.len() != 8 * N {
+        return Err(corrupt());
+    }
+    let mut words = [0u64; N];
+    for (word, bytes) in words.iter_mut().zip(v.chunks_exact(8)) {
+        *word = u64::from_be_bytes(bytes.try_into().map_err(|_| corrupt())?);
+    }
+    Ok(words)
+}
+
 /// The chain's first block (height, time in ms), if recorded.
 pub async fn chain_start(kv: &mut impl context::KvRead) -> Result<Option<(u64, u64)>, ExecError> {
-    let Some(v) = kv.get(&CHAIN_START_KEY).await? else {
-        return Ok(None);
+    match kv.get(&CHAIN_START_KEY).await? {
+        None => Ok(None),
+        Some(v) => be_u64s::<2>(&v, "chain start").map(|[h, t]| Some((h, t))),
+    }
+}
+
+/// The last executed block (height, time in ms); zeros before block 1.
+pub async fn last_block(kv: &mut impl context::KvRead) -> Result<(u64, u64), ExecError> {
+    let mut read = async |key: &[u8], what: &str| match kv.get(key).await? {
+        None => Ok(0),
+        Some(v) => be_u64s::<1>(&v, what).map(|[w]| w),
     };
-    let word = |at: usize| {
-        v.get(at..at + 8)
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            .map(u64::from_be_bytes)
-            .ok_or_else(|| ExecError::logic("corrupt chain start record"))
-    };
-    Ok(Some((word(0)?, word(8)?)))
+    Ok((
+        read(&LAST_HEIGHT_KEY, "last height").await?,
+        read(&LAST_TIME_KEY, "last block time").await?,
+    ))
 }
 
 /// The height of the last block executed on `state` (0 before block 1).
@@ -121,11 +140,7 @@ pub async fn last_height<S: StateRead>(state: &S) -> Result<u64, ExecError> {
         .map_err(context::store_err)?
     {
         None => Ok(0),
-        Some(b) => Ok(u64::from_be_bytes(
-            b.as_slice()
-                .try_into()
-                .map_err(|_| ExecError::logic("corrupt height record"))?,
-        )),
+        Some(b) => be_u64s::<1>(&b, "last height").map(|[h]| h),
     }
 }
 
@@ -384,11 +399,9 @@ impl App {
         mut events: Vec<Event>,
     ) -> Result<(), StoreError> {
         let since = match state.get(&LAST_TIME_KEY).await? {
-            Some(b) => u64::from_be_bytes(
-                b.as_slice()
-                    .try_into()
-                    .map_err(|_| StoreError("corrupt last block time".into()))?,
-            ),
+            Some(b) => {
+                be_u64s::<1>(&b, "last block time").map_err(|e| StoreError(e.to_string()))?[0]
+            }
             None => block.time_ms,
         };
         let mut ctx = Ctx::new(state, block, &self.chain_id, u64::MAX, self.costs);

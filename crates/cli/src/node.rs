@@ -171,7 +171,6 @@ pub struct DevOptions {
     pub dcert_members: u32,
 }
 
-/// The dev chain's funded amount: one billion CSP.
 /// Sets `g`'s governance periods for a test network: voting and deposit `secs` (at least 2),
 /// expedited voting half of it.
 pub fn shorten_voting(g: &mut GenesisDoc, secs: u64) {
@@ -185,6 +184,7 @@ pub fn shorten_voting(g: &mut GenesisDoc, secs: u64) {
 pub const DEV_READINESS_WINDOW: u64 = 10;
 /// Blocks of notice a dev chain's emergency plans need.
 pub const DEV_MIN_NOTICE: u64 = 20;
+/// The dev chain's funded amount: one billion CSP.
 pub const DEV_FUNDS: &str = "1000000000000000ucsp";
 
 /// The upgrades a node runs with: the handlers its binary carries and the heights whose

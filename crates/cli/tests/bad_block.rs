@@ -43,23 +43,13 @@ fn a_block_that_cannot_be_applied_stops_the_node_once_with_the_remedy() {
     let planned = node.height() + 40;
     let info = json!({"binaries": {caspur_types::upgrade_info::platform(): {
         "url": "file:///nonexistent/v2-failing", "sha256": "ab".repeat(32)}}});
-    let file = dir.path().join("upgrade.json");
-    std::fs::write(
-        &file,
-        json!({
-            "messages": [{"@type": "/caspur.upgrade.v1.MsgSoftwareUpgrade", "authority": authority,
-                "plan": {"name": "v2-failing", "height": planned, "info": info.to_string(),
-                         "routes_to_reopen": []}}],
-            "deposit": "10000000ucsp", "title": "failing upgrade", "summary": "its handler fails"
-        })
-        .to_string(),
-    )
-    .unwrap();
-    node.tx_from(
-        "dev",
-        &["tx", "gov", "submit-proposal", file.to_str().unwrap()],
-    );
-    node.tx_from("dev", &["tx", "gov", "vote", "1", "yes"]);
+    let proposal = json!({
+        "messages": [{"@type": "/caspur.upgrade.v1.MsgSoftwareUpgrade", "authority": authority,
+            "plan": {"name": "v2-failing", "height": planned, "info": info.to_string(),
+                     "routes_to_reopen": []}}],
+        "deposit": "10000000ucsp", "title": "failing upgrade", "summary": "its handler fails"
+    });
+    node.propose_and_vote_yes(dir.path(), &proposal, 1);
     // Once scheduled, the validator signals readiness (or the plan would be postponed).
     let deadline = Instant::now() + Duration::from_secs(60);
     while node.json(&["query", "upgrade", "plan"])["plan"].is_null() {

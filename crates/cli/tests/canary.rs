@@ -64,21 +64,11 @@ fn under_caspurvisor_run_dev_on_a_fresh_home_the_canary_is_judged() {
 
     let authority = node.json(&["query", "gov", "authority"])["authority"].clone();
     let height = node.height() + 40;
-    let proposal = dir.path().join("proposal.json");
     let plan = json!({"name": "v2", "height": height, "info": plan_info(), "routes_to_reopen": []});
-    std::fs::write(
-        &proposal,
-        json!({"messages": [{"@type": "/caspur.upgrade.v1.MsgSoftwareUpgrade",
-            "authority": authority, "plan": plan}],
-            "deposit": "10000000ucsp", "title": "v2", "summary": "v2"})
-        .to_string(),
-    )
-    .unwrap();
-    node.tx_from(
-        "dev",
-        &["tx", "gov", "submit-proposal", proposal.to_str().unwrap()],
-    );
-    node.tx_from("dev", &["tx", "gov", "vote", "1", "yes"]);
+    let proposal = json!({"messages": [{"@type": "/caspur.upgrade.v1.MsgSoftwareUpgrade",
+        "authority": authority, "plan": plan}],
+        "deposit": "10000000ucsp", "title": "v2", "summary": "v2"});
+    node.propose_and_vote_yes(dir.path(), &proposal, 1);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while node.json(&["query", "upgrade", "plan"])["plan"]["plan"]["name"] != "v2" {
         assert!(

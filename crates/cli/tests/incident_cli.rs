@@ -97,7 +97,6 @@ fn fast_upgrades(node: &Node, dir: &Path) {
         .as_str()
         .unwrap()
         .to_string();
-    let proposal = dir.join("params.json");
     let msg = json!({
         "@type": "/caspur.upgrade.v1.MsgUpdateParams",
         "authority": authority,
@@ -113,12 +112,7 @@ fn fast_upgrades(node: &Node, dir: &Path) {
     });
     let body = json!({"messages": [msg, sla], "deposit": "10000000ucsp",
         "title": "Fast upgrades", "summary": "for the incident test"});
-    std::fs::write(&proposal, body.to_string()).unwrap();
-    node.tx_from(
-        "dev",
-        &["tx", "gov", "submit-proposal", proposal.to_str().unwrap()],
-    );
-    node.tx_from("dev", &["tx", "gov", "vote", "1", "yes"]);
+    node.propose_and_vote_yes(dir, &body, 1);
     wait_until("upgrade params", Duration::from_secs(30), || {
         node.json(&["query", "upgrade", "params"])["params"]["min_notice"] == 8
     });

@@ -114,18 +114,8 @@ fn tx_search_and_block_search_speak_cometbfts_query_language() {
         first.to_string()
     );
     // A proposal that passes leaves an `active_proposal` event at the end of a block.
-    let proposal = dir.path().join("text.json");
-    std::fs::write(
-        &proposal,
-        json!({"messages": [], "deposit": "10000000ucsp", "title": "t", "summary": "s"})
-            .to_string(),
-    )
-    .unwrap();
-    node.tx_from(
-        "dev",
-        &["tx", "gov", "submit-proposal", proposal.to_str().unwrap()],
-    );
-    node.tx_from("dev", &["tx", "gov", "vote", "1", "yes"]);
+    let proposal = json!({"messages": [], "deposit": "10000000ucsp", "title": "t", "summary": "s"});
+    node.propose_and_vote_yes(dir.path(), &proposal, 1);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let query = "active_proposal.proposal_id = '1'";
     while count(&node, "block_search", query) == 0 {

@@ -64,16 +64,11 @@ fn testnet_init_sets_the_drill_parameters_so_no_genesis_is_edited_by_hand() {
 
 #[test]
 fn plan_info_writes_the_info_a_plan_needs_without_a_node() {
-    let out = Command::new(bin())
-        .args(["tx", "upgrade", "plan-info", "--binary", v2_bin(), "--url"])
-        .arg(format!("file://{}", v2_bin()))
-        .args(["--node", "tcp://127.0.0.1:9"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        Command::new(bin())
+            .args(["tx", "upgrade", "plan-info", "--binary", v2_bin(), "--url"])
+            .arg(format!("file://{}", v2_bin()))
+            .args(["--node", "tcp://127.0.0.1:9"]),
     );
     let info: Value = serde_json::from_slice(&out.stdout).unwrap();
     let entry = &info["binaries"][caspur_types::upgrade_info::platform()];
@@ -110,10 +105,9 @@ fn signal_ready_uses_the_checksum_of_the_binary_the_visor_will_run() {
     }
     // The operator's copy is not what the visor will run: signal from the visor's own copy.
     let rpc = net.rpc(0);
-    let out = Command::new(visor_bin())
-        .arg("--home")
-        .arg(net.home(0))
-        .args([
+    net.visor_cmd(
+        0,
+        &[
             "add-upgrade",
             "v2",
             v2_bin(),
@@ -121,14 +115,13 @@ fn signal_ready_uses_the_checksum_of_the_binary_the_visor_will_run() {
             "--from",
             "node0",
             "--",
-        ])
-        .args(["--keyring-backend", "test", "--node", &rpc, "-o", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            "--keyring-backend",
+            "test",
+            "--node",
+            &rpc,
+            "-o",
+            "json",
+        ],
     );
     let readiness = net.json(0, &["query", "upgrade", "readiness"]);
     let placed = net.home(0).join("visor/upgrades/v2/bin/caspurd");

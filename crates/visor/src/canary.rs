@@ -48,14 +48,19 @@ pub struct Probe {
     pub network: u64,
 }
 
+/// The most of a `status` answer the canary reads.
+pub const MAX_STATUS_BYTES: u64 = 64 * 1024;
+
 /// The node's `status` (`None`: no answer within 2 s).
 pub fn probe(rpc: &str) -> Option<Probe> {
-    let v: serde_json::Value = ureq::get(&format!("{rpc}/status"))
+    use std::io::Read as _;
+    let answer = ureq::get(&format!("{rpc}/status"))
         .timeout(Duration::from_secs(2))
         .call()
-        .ok()?
-        .into_json()
         .ok()?;
+    // A status answer is about 1 KiB; whatever listens there is read no further than this.
+    let v: serde_json::Value =
+        serde_json::from_reader(answer.into_reader().take(MAX_STATUS_BYTES)).ok()?;
     let sync = &v["result"]["sync_info"];
     let height = |field: &str| sync[field].as_str().and_then(|h| h.parse().ok());
     let own = height("latest_block_height")?;

@@ -34,6 +34,15 @@ pub struct Network {
     pub hooks: Arc<Mutex<Vec<String>>>,
 }
 
+/// The stdout of a finished command (`what` in the error), which must have succeeded; else
+/// its stderr.
+pub fn succeeded(what: &str, out: std::process::Output) -> Result<Vec<u8>> {
+    if !out.status.success() {
+        bail!("{what}: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(out.stdout)
+}
+
 impl Network {
     /// Node `k`'s home.
     pub fn home(&self, k: usize) -> PathBuf {
@@ -54,15 +63,8 @@ impl Network {
             .args(["--node", &self.rpc(0), "-o", "json"])
             .stdin(Stdio::null())
             .output()?;
-        if !out.status.success() {
-            bail!(
-                "caspurd {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        serde_json::from_slice(&out.stdout)
-            .with_context(|| format!("caspurd {}: not JSON", args.join(" ")))
+        let what = format!("caspurd {}", args.join(" "));
+        serde_json::from_slice(&succeeded(&what, out)?).with_context(|| format!("{what}: not JSON"))
     }
 
     /// A tx from node `k`'s account (key `nodeK`).
@@ -80,14 +82,8 @@ impl Network {
             .arg(self.home(k))
             .args(args)
             .output()?;
-        if !out.status.success() {
-            bail!(
-                "caspurvisor {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        let stdout = succeeded(&format!("caspurvisor {}", args.join(" ")), out)?;
+        Ok(String::from_utf8_lossy(&stdout).into_owned())
     }
 
     /// `caspurvisor --home node_k ARGS`, started (its output captured) without waiting.

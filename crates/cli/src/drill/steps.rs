@@ -306,13 +306,8 @@ impl Drill<'_> {
             })
             .collect::<Result<_>>()?;
         for (k, child) in signals {
-            let out = child.wait_with_output()?;
-            if !out.status.success() {
-                bail!(
-                    "node{k}'s visor could not signal readiness: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                );
-            }
+            let what = format!("node{k}'s visor could not signal readiness");
+            super::network::succeeded(&what, child.wait_with_output()?)?;
         }
         let ready = self.net.cli(0, &["query", "upgrade", "readiness"])?;
         self.record(

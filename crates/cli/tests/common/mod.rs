@@ -195,6 +195,18 @@ impl Node {
         r
     }
 
+    /// Submits `proposal` (a proposal file's JSON, written into `dir`) from the dev key and
+    /// votes yes on it, proposal `id`, with the same key.
+    pub fn propose_and_vote_yes(&self, dir: &Path, proposal: &Value, id: u64) {
+        let file = dir.join(format!("proposal-{id}.json"));
+        std::fs::write(&file, proposal.to_string()).unwrap();
+        self.tx_from(
+            "dev",
+            &["tx", "gov", "submit-proposal", file.to_str().unwrap()],
+        );
+        self.tx_from("dev", &["tx", "gov", "vote", &id.to_string(), "yes"]);
+    }
+
     /// A command against this node's RPC that must fail; returns its error output.
     pub fn fails(&self, args: &[&str]) -> String {
         let node = self.rpc.replace("http://", "tcp://");

@@ -95,16 +95,11 @@ impl Net {
     }
 
     pub fn visor_cmd(&self, k: usize, args: &[&str]) -> String {
-        let out = Command::new(visor_bin())
-            .arg("--home")
-            .arg(self.home(k))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "caspurvisor {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeed(
+            Command::new(visor_bin())
+                .arg("--home")
+                .arg(self.home(k))
+                .args(args),
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }

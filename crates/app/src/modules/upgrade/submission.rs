@@ -32,26 +32,25 @@ pub async fn check_proposal<B: StateRead>(
                 plan.name, done.height
             )));
         }
-        let earliest = earliest_height(ctx, expedited).await?;
+        let (earliest, window) = earliest_height(ctx, expedited).await?;
         if (plan.height as u64) < earliest {
             return Err(ExecError::invalid_request(format!(
-                "plan height {} comes too soon: the vote ends around height {} and readiness needs {} blocks after it; pick a height of at least {earliest}",
+                "plan height {} comes too soon: the vote ends around height {} and readiness needs {window} blocks after it; pick a height of at least {earliest}",
                 plan.height,
-                earliest.saturating_sub(state::get_params(ctx).await?.readiness_window),
-                state::get_params(ctx).await?.readiness_window
+                earliest.saturating_sub(window),
             )));
         }
     }
     Ok(())
 }
 
-/// The lowest height a plan submitted now can have: the current height, plus the blocks the
+/// The lowest height a plan submitted now can have — the current height, plus the blocks the
 /// voting period spans at the chain's average block time since its first block, plus the
-/// readiness window.
+/// readiness window — and that window.
 async fn earliest_height<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     expedited: bool,
-) -> Result<u64, ExecError> {
+) -> Result<(u64, u64), ExecError> {
     let now = ctx.block.height;
     let window = state::get_params(ctx).await?.readiness_window;
     let gov = crate::modules::gov::state::get_params(ctx).await?;
@@ -63,8 +62,7 @@ async fn earliest_height<B: StateRead>(
     .saturating_mul(1000);
     // Measured on committed blocks only (the last executed one, not the block being built):
     // CheckTx and the block then judge alike.
-    let last_height = read_u64(ctx, &crate::LAST_HEIGHT_KEY).await?;
-    let last_ms = read_u64(ctx, &crate::LAST_TIME_KEY).await?;
+    let (last_height, last_ms) = crate::last_block(ctx).await?;
     let voting_blocks = match crate::chain_start(ctx).await? {
         Some((start, start_ms)) if last_height > start => {
             let average_ms = last_ms.saturating_sub(start_ms) / (last_height - start);
@@ -73,17 +71,9 @@ async fn earliest_height<B: StateRead>(
         // No history yet: nothing to estimate from.
         _ => 0,
     };
-    Ok(now
+    let earliest = now
         .saturating_add(voting_blocks)
         .saturating_add(window)
-        .saturating_add(1))
-}
-
-/// A u64 (big endian) record of the app's block bookkeeping (0 when absent).
-async fn read_u64<B: StateRead>(ctx: &mut Ctx<'_, B>, key: &[u8]) -> Result<u64, ExecError> {
-    Ok(ctx
-        .get(key)
-        .await?
-        .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-        .map_or(0, u64::from_be_bytes))
+        .saturating_add(1);
+    Ok((earliest, window))
 }
