@@ -204,7 +204,7 @@ pub fn finish(stopped: launch::Stopped) -> Result<()> {
     use caspur_types::upgrade_info::UPGRADE_EXIT_CODE;
     match stopped {
         launch::Stopped::Interrupted => Ok(()),
-        launch::Stopped::UpgradeNeeded(info) => {
+        launch::Stopped::UpgradeNeeded { info, .. } => {
             eprintln!(
                 "UPGRADE {:?} NEEDED at height {}: this binary has no handler for it. Install the plan's binary (caspurvisor does it) and restart; see docs/upgrades.md. Exiting with code {UPGRADE_EXIT_CODE}.",
                 info.name, info.height
@@ -259,6 +259,21 @@ pub fn write_upgrade_info(
     std::fs::write(&tmp, serde_json::to_vec_pretty(info)?)
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Dates `upgrade-info.json` at the halt itself: a supervisor counts the switch's downtime
+/// from the file's modification time, and the node stays up a moment after the halt
+/// ([`launch::HALT_SETTLE`]).
+fn backdate_upgrade_info(
+    data_dir: &std::path::Path,
+    halted_at: std::time::SystemTime,
+) -> Result<()> {
+    let path = data_dir.join(caspur_types::upgrade_info::UPGRADE_INFO_FILE);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(halted_at))
+        .with_context(|| format!("cannot date {}", path.display()))
 }
 
 /// Prepares a fresh dev home (or keeps an existing one) and runs it.
@@ -628,9 +643,10 @@ pub fn start(home: &Home, upgrades: &Upgrades) -> Result<launch::Stopped> {
     .map_err(|e| anyhow::anyhow!(e))
     .and_then(|mut stopped| {
         match &mut stopped {
-            launch::Stopped::UpgradeNeeded(info) => {
+            launch::Stopped::UpgradeNeeded { info, halted_at } => {
                 info.committed_height = halt_index.latest()?.map_or(0, |b| b.height);
                 write_upgrade_info(&data_dir, info)?;
+                backdate_upgrade_info(&data_dir, *halted_at)?;
             }
             launch::Stopped::BadBlock { height, error } => {
                 write_bad_block(&data_dir, *height, error)?;

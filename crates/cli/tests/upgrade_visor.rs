@@ -79,6 +79,11 @@ fn governance_upgrade_with_readiness_postponement_and_a_late_validator() {
         upgrade_height >= height + 10 && (upgrade_height - height).is_multiple_of(10),
         "{applied}"
     );
+    // Each halted with the block before the plan applied, none a block behind.
+    for k in 0..3 {
+        let backup = &net.status(k)["upgrades"][0]["backup"];
+        assert_eq!(backup["height"], upgrade_height - 1, "node{k}: {backup}");
+    }
     let after = upgrade_height + 5;
     let hash = net.agree_at(&[0, 1, 2], after);
     assert_eq!(

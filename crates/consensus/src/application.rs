@@ -93,6 +93,17 @@ impl ChainApp {
         }
     }
 
+    /// Whether the block at engine height `height` has been finalized and applied here.
+    fn is_finalized(&self, height: u64) -> bool {
+        self.finalized_height.load(Ordering::Acquire) >= height
+    }
+
+    /// The engine height of the last block applied here, shared: the launcher raises it to
+    /// the committed state's height at start (a restart redelivers no applied block).
+    pub fn finalized_floor(&self) -> Arc<AtomicU64> {
+        self.finalized_height.clone()
+    }
+
     /// The pool the engine's reporter fills with certificates and fault proofs.
     pub fn evidence_pool(&self) -> EvidencePool {
         self.evidence.clone()
@@ -221,9 +232,14 @@ where
         let parent = parent.inner().clone();
         let engine_height = parent.height().get() + 1;
         let height = self.chain_height(engine_height);
-        self.halt
-            .gate(&self.app, &BatchState(&batches), height)
-            .await;
+        let parent_finalized = self.is_finalized(parent.height().get());
+        if !self
+            .halt
+            .gate(&self.app, &BatchState(&batches), height, parent_finalized)
+            .await
+        {
+            return None;
+        }
         self.presence.settled().await;
         // Pace before touching state, so a cancelled proposal leaves nothing behind.
         let earliest = parent
@@ -367,9 +383,21 @@ where
             height: self.chain_height(block.height().get()),
             time_ms: block.time_ms,
         };
-        self.halt
-            .gate(&self.app, &BatchState(&batches), info.height)
-            .await;
+        // A finalized block's parent is finalized; a candidate's may not be yet.
+        let parent_finalized =
+            finality != Finality::Candidate || self.is_finalized(parent.height().get());
+        if !self
+            .halt
+            .gate(
+                &self.app,
+                &BatchState(&batches),
+                info.height,
+                parent_finalized,
+            )
+            .await
+        {
+            return None;
+        }
         let ends_epoch = self.ends_epoch(block.height().get());
         let executed = match self
             .execute_on(&info, &report, &block.txs, batches, ends_epoch)

@@ -13,7 +13,9 @@ use caspur_app::App;
 use caspur_store::qmdb::CommittedState;
 use caspur_store::{StateRead, StateScan, StoreError};
 use commonware_cryptography::{ed25519, Signer as _};
-use commonware_runtime::{tokio as cw_tokio, Runner as _, Spawner as _, Supervisor as _};
+use commonware_runtime::{
+    tokio as cw_tokio, Clock as _, Runner as _, Spawner as _, Supervisor as _,
+};
 use commonware_utils::ordered::Set;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -167,7 +169,12 @@ pub enum Stopped {
     /// Ctrl-C / SIGTERM, or the services finished.
     Interrupted,
     /// A block needs an upgrade this binary does not carry (nothing of it was executed).
-    UpgradeNeeded(caspur_types::upgrade_info::UpgradeInfo),
+    UpgradeNeeded {
+        /// The plan and its height.
+        info: caspur_types::upgrade_info::UpgradeInfo,
+        /// When the halt was raised (the process stops [`HALT_SETTLE`] later).
+        halted_at: std::time::SystemTime,
+    },
     /// Block `height` cannot be applied by this node (nothing of it was committed).
     BadBlock {
         /// The block's height.
@@ -176,6 +183,14 @@ pub enum Stopped {
         error: String,
     },
 }
+
+/// How long a node halted for an upgrade keeps its engine and connections up before it stops.
+/// The validators halt when they apply block H−1, at slightly different instants; one that
+/// stopped at once could miss the certificate of the view its peers move to next (a leader
+/// nobody hears from is skipped within milliseconds) and restart a view behind them, waiting a
+/// leader timeout for it (measured: 2–5 s of the switch's downtime). Nothing executes meanwhile:
+/// block H stays gated.
+pub const HALT_SETTLE: Duration = Duration::from_millis(300);
 
 /// The exit code of a node stopped by a block it cannot apply (`EX_SOFTWARE`).
 pub const BAD_BLOCK_EXIT_CODE: i32 = 70;
@@ -271,6 +286,7 @@ where
         );
         chain_app.halt = halt.clone();
         chain_app.presence = presence;
+        let finalized_floor = chain_app.finalized_floor();
         let running = engine::start(
             context.child("validator"),
             ValidatorConfig {
@@ -302,6 +318,12 @@ where
         let _ = live.0.set(CommittedState(db));
         app.check_not_early(&live, cfg.halted_for.as_ref(), cfg.bad_block_at)
             .await?;
+        let committed = caspur_app::last_height(&live)
+            .await
+            .map_err(|e| format!("cannot read the committed height: {e}"))?;
+        if let Some(floor) = crate::application::engine_height(initial_height, committed) {
+            finalized_floor.fetch_max(floor, std::sync::atomic::Ordering::AcqRel);
+        }
         let service = context.child("services").spawn(|_| services.run);
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -313,7 +335,11 @@ where
                 Err(e) => Err(format!("node services stopped: {e}")),
             },
             halted = halt.raised() => Ok(match halted {
-                crate::upgrade_halt::Halted::Upgrade(info) => Stopped::UpgradeNeeded(info),
+                crate::upgrade_halt::Halted::Upgrade(info) => {
+                    let halted_at = std::time::SystemTime::now();
+                    context.sleep(HALT_SETTLE).await;
+                    Stopped::UpgradeNeeded { info, halted_at }
+                }
                 crate::upgrade_halt::Halted::BadBlock { height, error } => {
                     Stopped::BadBlock { height, error }
                 }

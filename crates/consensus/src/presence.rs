@@ -14,8 +14,9 @@
 //! the running ones, and two nodes never answer each other forever: an answer is answered at
 //! most once). Hearing a hello proves
 //! the peer's engine runs and the connection carries messages. The first proposal waits until
-//! every other validator was heard from, or at most the settle cap (half the leader timeout,
-//! so a proposal still reaches peers that started first before they give up on the view).
+//! every other validator was heard from, or [`QUORUM_GRACE`] after a quorum was, or at most the
+//! settle cap (half the leader timeout, so a proposal still reaches peers that started first
+//! before they give up on the view).
 //!
 //! Liveness only: nothing here touches state, and a node never waits longer than the cap.
 
@@ -31,6 +32,10 @@ pub const HELLO_INTERVAL: Duration = Duration::from_millis(100);
 pub const HELLO_WINDOW: Duration = Duration::from_secs(10);
 /// A node answers one peer's hellos at most once per this interval.
 pub const REPLY_INTERVAL: Duration = Duration::from_millis(500);
+/// Once a quorum of the set (this node included) is heard, how long the first proposal still
+/// waits for the rest: a quorum is all a proposal needs, and a validator that stays down
+/// (the drill's late validator) would otherwise hold every restart for the whole cap.
+pub const QUORUM_GRACE: Duration = Duration::from_millis(200);
 
 /// Who has been heard from since this node's engine started; shared by the gossip task (which
 /// sends and receives hellos), the epoch orchestrator (which starts it) and the proposer
@@ -52,6 +57,8 @@ struct State {
     last_answer: BTreeMap<PublicKey, SystemTime>,
     /// When this node's consensus engine started (hellos begin then).
     started: Option<SystemTime>,
+    /// When a quorum of the set (this node included) was first heard.
+    quorum_at: Option<SystemTime>,
     settled: bool,
     cap: Duration,
 }
@@ -71,6 +78,13 @@ impl State {
         true
     }
 
+    /// Whether the validators heard, with this node, make a quorum of the set (simplex counts
+    /// participants, `n − ⌊(n−1)/3⌋`).
+    fn quorum_heard(&self) -> bool {
+        let n = self.others.len() + 1;
+        self.heard.len() + 1 >= n - (n - 1) / 3
+    }
+
     fn since_start(&self, now: SystemTime) -> Option<Duration> {
         self.started
             .map(|s| now.duration_since(s).unwrap_or_default())
@@ -88,6 +102,7 @@ impl Presence {
                 heard: BTreeSet::new(),
                 last_answer: BTreeMap::new(),
                 started: None,
+                quorum_at: None,
                 settled: false,
                 cap,
             }),
@@ -123,6 +138,9 @@ impl Presence {
             // Peers heard before the set was known count if they are in it.
             let others = &state.others;
             state.heard.retain(|p| others.contains(p));
+            if state.quorum_heard() {
+                state.quorum_at = Some(now);
+            }
             if state.heard.len() == state.others.len() && state.settle("nobody else to wait for") {
                 settled.notify_waiters();
             }
@@ -141,11 +159,15 @@ impl Presence {
             if !state.others.contains(peer) {
                 return false;
             }
-            if state.heard.insert(peer.clone())
-                && state.heard.len() == state.others.len()
-                && state.settle("heard from every other validator")
-            {
-                settled.notify_waiters();
+            if state.heard.insert(peer.clone()) {
+                if state.quorum_at.is_none() && state.quorum_heard() {
+                    state.quorum_at = Some(now);
+                }
+                if state.heard.len() == state.others.len()
+                    && state.settle("heard from every other validator")
+                {
+                    settled.notify_waiters();
+                }
             }
             let due = state
                 .last_answer
@@ -166,6 +188,12 @@ impl Presence {
             let Some(elapsed) = state.since_start(now) else {
                 return Some(Vec::new());
             };
+            let quorum_waited = state
+                .quorum_at
+                .is_some_and(|at| now.duration_since(at).unwrap_or_default() >= QUORUM_GRACE);
+            if quorum_waited && state.settle("a quorum was heard; the rest had the grace") {
+                settled.notify_waiters();
+            }
             if elapsed >= state.cap && state.settle("the settle cap passed") {
                 settled.notify_waiters();
             }
@@ -245,6 +273,20 @@ mod tests {
             "hellos go on for the late one"
         );
         assert_eq!(p.tick(at(10_000)), None, "until the window closes");
+    }
+
+    #[test]
+    fn settles_a_grace_after_a_quorum_when_one_validator_stays_down() {
+        let p = Presence::new(key(0), Duration::from_secs(1));
+        p.engine_started(at(0), &[key(0), key(1), key(2), key(3)]);
+        p.heard(&key(1), at(10));
+        p.tick(at(300));
+        assert!(!is_settled(&p), "two of four are no quorum");
+        p.heard(&key(2), at(320));
+        p.tick(at(400));
+        assert!(!is_settled(&p), "the rest get the grace");
+        p.tick(at(520));
+        assert!(is_settled(&p), "three of four are a quorum");
     }
 
     #[test]

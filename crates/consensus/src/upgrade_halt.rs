@@ -64,21 +64,35 @@ impl UpgradeHalt {
         self.raise(Halted::BadBlock { height, error });
     }
 
-    /// Before executing block `height` on `state`: returns at once when the block may run,
-    /// otherwise raises the halt and never returns (the node stops around it).
-    pub async fn gate<S: StateRead>(&self, app: &App, state: &S, height: u64) {
+    /// Before executing block `height` on `state`: returns `true` when the block may run.
+    /// When a plan this binary lacks is due at `height` and the parent is finalized here
+    /// (`parent_finalized`), raises the halt and never returns (the node stops around it).
+    /// When the parent is not finalized here yet, returns `false` and the caller declines the
+    /// block: the parent's finalization raises the halt ([`Self::after_finalized`]), so the
+    /// node stops with the parent committed, not a block behind its peers (a leader used to
+    /// halt in its proposal before applying the parent, and restart needing it).
+    pub async fn gate<S: StateRead>(
+        &self,
+        app: &App,
+        state: &S,
+        height: u64,
+        parent_finalized: bool,
+    ) -> bool {
         match app.pending_upgrade(state, height).await {
-            Ok(None) => {}
+            Ok(None) => return true,
+            Ok(Some(plan)) if parent_finalized => self.halt_for(plan, height),
             Ok(Some(plan)) => {
-                self.halt_for(plan, height);
-                std::future::pending::<()>().await;
+                tracing::info!(
+                    plan = %plan.name,
+                    height,
+                    "upgrade due at the next block; halting once its parent is finalized here"
+                );
+                return false;
             }
             // A storage fault: the same treatment as one during execution.
-            Err(e) => {
-                self.bad_block(height, format!("reading the upgrade plan: {e}"));
-                std::future::pending::<()>().await;
-            }
+            Err(e) => self.bad_block(height, format!("reading the upgrade plan: {e}")),
         }
+        std::future::pending::<bool>().await
     }
 
     /// After block `height − 1` is finalized: raises the halt if a plan is due at `height`

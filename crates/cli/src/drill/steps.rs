@@ -346,6 +346,12 @@ impl Drill<'_> {
             downtimes.push(int(&a["downtime_ms"]));
             // Readiness may have postponed the plan: the height the switch happened at.
             switched_at = int(&a["height"]);
+            // Every validator halts with the block before the plan applied (a node a block
+            // behind restarts needing it from peers that are restarting too).
+            let committed = int(&a["backup"]["height"]);
+            if committed + 1 != switched_at {
+                bail!("node{k} halted for {name} at {switched_at} with only height {committed} committed");
+            }
         }
         self.timeline.downtime_ms = downtimes.clone();
         self.record(
