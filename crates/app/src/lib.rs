@@ -25,6 +25,7 @@ pub mod queue;
 pub mod records;
 pub mod results;
 pub mod router;
+pub mod sig_cache;
 pub mod simulate;
 pub mod sorted_index;
 pub mod tx_exec;
@@ -63,6 +64,9 @@ pub struct App {
     /// Height of the chain's first block (genesis `initial_height`; 1 unless the chain was
     /// restarted from an export): genesis state is written before its txs.
     pub initial_height: u64,
+    /// Signatures this node verified in CheckTx, which block execution need not verify again
+    /// (node-local; see [`sig_cache`]).
+    pub verified_sigs: std::sync::Arc<sig_cache::VerifiedSigs>,
 }
 
 impl std::fmt::Debug for App {
@@ -182,6 +186,7 @@ impl App {
             upgrades: Default::default(),
             skip_upgrade_heights: Default::default(),
             initial_height: 1,
+            verified_sigs: Default::default(),
         }
     }
 
@@ -444,7 +449,14 @@ impl App {
         block: &BlockInfo,
         txs: &[Vec<u8>],
     ) -> Result<Vec<TxResult>, StoreError> {
-        let prepared = prepare::prepare_block(&*state, &self.chain_id, block.height, txs).await?;
+        let prepared = prepare::prepare_block(
+            &*state,
+            &self.chain_id,
+            block.height,
+            txs,
+            &self.verified_sigs,
+        )
+        .await?;
         let mut results = Vec::with_capacity(txs.len());
         for p in prepared {
             let result = match p {

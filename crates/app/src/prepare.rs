@@ -11,6 +11,7 @@ use crate::ante;
 use crate::context::Unmetered;
 use crate::error::ExecError;
 use crate::modules::auth::{self, AuthParams};
+use crate::sig_cache::VerifiedSigs;
 use crate::verifier::{Job, Verifier};
 use caspur_store::{StateRead, StoreError};
 use caspur_types::tx::{decode_tx, sign_doc_bytes, DecodedTx};
@@ -89,12 +90,14 @@ pub fn prepare_tx(raw: &[u8], params: &AuthParams, height: u64) -> Result<Prepar
     })
 }
 
-/// Prepares every tx of a block and starts verifying its signatures on the other cores.
+/// Prepares every tx of a block and starts verifying its signatures on the other cores
+/// (those this node verified in CheckTx, `known`, are not verified again).
 pub async fn prepare_block<B: StateRead>(
     state: &B,
     chain_id: &str,
     height: u64,
     txs: &[Vec<u8>],
+    known: &VerifiedSigs,
 ) -> Result<Vec<Result<Prepared, ExecError>>, StoreError> {
     let io = |e: ExecError| StoreError(e.to_string());
     let params = auth::state::get_params(&mut Unmetered(state))
@@ -107,6 +110,7 @@ pub async fn prepare_block<B: StateRead>(
 
     let mut jobs = Vec::new();
     let mut slots = Vec::new();
+    let mut known_valid = Vec::new();
     for (i, p) in prepared.iter().enumerate() {
         let Ok(p) = p else { continue };
         let Ok(decls) = p.tx.signer_decls() else {
@@ -125,6 +129,10 @@ pub async fn prepare_block<B: StateRead>(
                 (None, Some(given)) => given,
                 (None, None) => continue,
             };
+            if known.contains(&p.tx.hash, j, account.account_number, &pubkey) {
+                known_valid.push((i, j, Ticket::verified(account.account_number, pubkey)));
+                continue;
+            }
             let doc = sign_doc_bytes(
                 &p.tx.body_bytes,
                 &p.tx.auth_info_bytes,
@@ -137,6 +145,11 @@ pub async fn prepare_block<B: StateRead>(
                 doc,
                 sig: p.tx.signatures[j].clone(),
             });
+        }
+    }
+    for (i, j, ticket) in known_valid {
+        if let Ok(p) = &mut prepared[i] {
+            p.verified[j] = Some(ticket);
         }
     }
     let verifier = Verifier::start(jobs);

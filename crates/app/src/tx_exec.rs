@@ -38,7 +38,8 @@ impl App {
     /// `min_gas_price`, then the whole tx — ante handler and messages — against `state` (the
     /// committed state plus the txs admitted before). On success its writes are kept in
     /// `state`, so the same account's next sequence (and any tx relying on this one's effects)
-    /// is accepted next; on failure nothing is kept.
+    /// is accepted next; on failure nothing is kept. The signatures it verified are remembered
+    /// ([`App::verified_sigs`]), so the block carrying the tx does not verify them again.
     pub async fn check_tx<B: StateRead>(
         &self,
         state: &mut Overlay<B>,
@@ -46,8 +47,12 @@ impl App {
         next_block: &BlockInfo,
         min_gas_price: Option<Dec>,
     ) -> Result<CheckedTx, TxError> {
-        self.recheck_tx(state, raw, next_block, min_gas_price, &[])
-            .await
+        let checked = self
+            .recheck_tx(state, raw, next_block, min_gas_price, &[])
+            .await?;
+        // Verified here, with no ticket handed in: block execution may rely on them.
+        self.verified_sigs.record(checked.hash, &checked.verified);
+        Ok(checked)
     }
 
     /// [`App::check_tx`] for a tx admitted before, whose signatures `verified` (from its

@@ -475,6 +475,54 @@ fn recheck_skips_verification_only_for_the_same_account_number_and_key() {
 }
 
 #[test]
+fn a_block_does_not_verify_again_what_check_tx_verified_for_the_same_account_and_key() {
+    let s = state();
+    let k = key(1);
+    let good = sign_tx(&k, vec![send(&k, &key(3), 10)], &params(0, 0));
+    let mut bad = TxRaw::decode(good.as_slice()).unwrap();
+    bad.signatures[0][5] ^= 1;
+    let bad = bad.encode_to_vec();
+    let execute = |a: &App, raw: &[u8]| {
+        let mut o = Overlay::new(&s);
+        let r = futures::executor::block_on(a.execute_block(&mut o, &BLOCK, &[raw.to_vec()]));
+        (r.unwrap(), o.into_writes())
+    };
+    let a = app();
+    let checked =
+        futures::executor::block_on(a.check_tx(&mut Overlay::new(&s), &good, &BLOCK, None))
+            .unwrap();
+    let pubkey = checked.verified[0].pubkey;
+    assert!(a.verified_sigs.contains(&checked.hash, 0, 0, &pubkey));
+    // The block runs as on a node that never saw the tx.
+    assert_eq!(execute(&a, &good), execute(&app(), &good));
+    assert_eq!(execute(&a, &good).0[0].code, 0);
+    // A tampered copy is another tx: CheckTx refuses it and records nothing, the block
+    // verifies it and refuses it.
+    assert!(
+        futures::executor::block_on(a.check_tx(&mut Overlay::new(&s), &bad, &BLOCK, None)).is_err()
+    );
+    assert_eq!(execute(&a, &bad).0[0].code, ErrorCode::Unauthorized.code());
+    // Only an entry for its own hash would spare it the verification (what CheckTx never
+    // records for an invalid signature): this shows the block does consult the record.
+    let bad_hash = caspur_types::tx::tx_hash(&bad);
+    a.verified_sigs.record(
+        bad_hash,
+        &[caspur_app::prepare::Ticket::verified(0, pubkey)],
+    );
+    assert_eq!(execute(&a, &bad).0[0].code, 0);
+    // Another account number or key than the recorded one: verified again.
+    let other = app();
+    other.verified_sigs.record(
+        bad_hash,
+        &[caspur_app::prepare::Ticket::verified(5, pubkey)],
+    );
+    assert_eq!(
+        execute(&other, &bad).0[0].code,
+        ErrorCode::Unauthorized.code()
+    );
+}
+
+#[test]
 fn simulation_charges_what_execution_charges_without_checking_signatures() {
     let s = state();
     let raw = sign_tx(&key(1), vec![send(&key(1), &key(2), 10)], &params(0, 0));
