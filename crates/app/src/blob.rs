@@ -35,36 +35,96 @@ pub async fn put<B: StateRead>(
     key: &[u8],
     bytes: &[u8],
 ) -> Result<(), StoreError> {
-    let old = chunk_count(&*state, key).await?.unwrap_or(0);
     let chunks: Vec<&[u8]> = bytes.chunks(RESULT_CHUNK_BYTES).collect();
     let count = u32::try_from(chunks.len())
         .ok()
         .filter(|c| *c <= MAX_RESULT_CHUNKS)
         .ok_or_else(|| StoreError(format!("a blob of {} bytes is too large", bytes.len())))?;
+    // Leftovers of a longer blob follow on from `count` (a blob's chunks are always
+    // contiguous): probe them rather than read the old head. The store indexes a key by its
+    // first eight bytes, zero-padded, so the head shares its index slot with chunk 0 and
+    // reading it reads chunk 0's megabyte too (measured: 50 ms of a 2,000-tx block).
+    let mut leftover = count;
+    while leftover < MAX_RESULT_CHUNKS && state.get(&chunk_key(key, leftover)).await?.is_some() {
+        state.delete(chunk_key(key, leftover));
+        leftover += 1;
+    }
     for (i, chunk) in (0u32..).zip(&chunks) {
         state.put(chunk_key(key, i), chunk.to_vec());
-    }
-    for i in count..old {
-        state.delete(chunk_key(key, i));
     }
     state.put(key.to_vec(), count.to_be_bytes().to_vec());
     Ok(())
 }
 
-/// Reads the blob under `key` (`None`: never written).
+/// Reads the blob under `key` (`None`: never written). Chunks are read until the first
+/// missing one (a blob's chunks are contiguous); the head only when there is no chunk 0, to
+/// tell an empty blob from none — reading it beside a chunk 0 would read that chunk twice
+/// (see [`put`]).
 pub async fn get<S: StateRead>(state: &S, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-    let Some(count) = chunk_count(state, key).await? else {
-        return Ok(None);
-    };
     let mut out = Vec::new();
-    for i in 0..count {
-        let chunk = state.get(&chunk_key(key, i)).await?.ok_or_else(|| {
-            StoreError(format!(
-                "blob under {} lacks chunk {i} of {count}",
+    let mut index = 0u32;
+    while let Some(chunk) = state.get(&chunk_key(key, index)).await? {
+        if index == MAX_RESULT_CHUNKS {
+            return Err(StoreError(format!(
+                "blob under {} has more than {MAX_RESULT_CHUNKS} chunks",
                 hex::encode(key)
-            ))
-        })?;
+            )));
+        }
         out.extend_from_slice(&chunk);
+        index += 1;
     }
-    Ok(Some(out))
+    if index > 0 {
+        return Ok(Some(out));
+    }
+    match chunk_count(state, key).await? {
+        None => Ok(None),
+        Some(0) => Ok(Some(out)),
+        Some(count) => Err(StoreError(format!(
+            "blob under {} lacks chunk 0 of {count}",
+            hex::encode(key)
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use caspur_store::MemState;
+
+    fn stored(state: &MemState, key: &[u8]) -> Vec<Vec<u8>> {
+        state
+            .0
+            .keys()
+            .filter(|k| k.starts_with(key))
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn a_shorter_blob_removes_the_chunks_a_longer_one_left_and_reads_back() {
+        futures::executor::block_on(async {
+            let key = [0x00, 0x01];
+            let mut state = MemState::default();
+            for len in [
+                3 * RESULT_CHUNK_BYTES + 5,
+                RESULT_CHUNK_BYTES,
+                0,
+                2 * RESULT_CHUNK_BYTES,
+            ] {
+                let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
+                let mut o = Overlay::new(&state);
+                put(&mut o, &key, &bytes).await.unwrap();
+                o.commit_tx();
+                let writes = o.into_writes();
+                state.apply(&writes);
+                let back = get(&state, &key).await.unwrap();
+                assert!(back.as_ref() == Some(&bytes), "{len} bytes read back");
+                // The head and exactly the chunks of this blob.
+                assert_eq!(
+                    stored(&state, &key).len(),
+                    1 + len.div_ceil(RESULT_CHUNK_BYTES)
+                );
+            }
+        });
+    }
 }

@@ -62,6 +62,10 @@ pub struct LoadReport {
     pub block_finality: Spread,
     /// Tx submitted → committed on node0.
     pub tx_finality: Option<Spread>,
+    /// `broadcast_tx_sync` round trip (request sent → CheckTx answer received).
+    pub broadcast_rtt: Option<Spread>,
+    /// Each node's resident memory after the load (MiB).
+    pub rss_mib: Vec<f64>,
 }
 
 struct Nodes(Vec<Child>);
@@ -75,6 +79,28 @@ impl Drop for Nodes {
     }
 }
 
+/// Resident memory of process `pid` in MiB (Linux `/proc`; `None` elsewhere).
+fn rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+fn rss_of(nodes: &Nodes) -> Vec<f64> {
+    nodes
+        .0
+        .iter()
+        .map(|c| rss_mib(c.id()).unwrap_or(0.0))
+        .collect()
+}
+
 fn now_ms() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -82,8 +108,14 @@ fn now_ms() -> f64 {
 }
 
 fn call(url: &str, method: &str, params: Value) -> Result<Value> {
+    call_on(&ureq::agent(), url, method, params)
+}
+
+/// A JSON-RPC call on `agent` (a sender keeps one, so its connection is kept alive).
+fn call_on(agent: &ureq::Agent, url: &str, method: &str, params: Value) -> Result<Value> {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let v: Value = ureq::post(url)
+    let v: Value = agent
+        .post(url)
         .timeout(Duration::from_secs(10))
         .send_json(body)?
         .into_json()?;
@@ -156,10 +188,12 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
         .collect::<Result<_>>()?;
     let mut sequences = vec![0u64; keys.len()];
     let mut reports = Vec::new();
+    crate::output::outln!("idle: rss MiB {:.0?}", rss_of(&children));
     for &load in &opts.loads {
-        let r = measure(&urls, &keys, &mut sequences, load, opts.seconds)?;
+        let mut r = measure(&urls, &keys, &mut sequences, load, opts.seconds)?;
+        r.rss_mib = rss_of(&children);
         crate::output::outln!(
-            "load {:>6} tx/s: {:>5} blocks, committed {:>7.1} tx/s | interval median {:>6.1} ms p99 {:>6.1} ms | block finality median {:>6.1} ms p99 {:>6.1} ms | tx finality {}",
+            "load {:>6} tx/s: {:>5} blocks, committed {:>7.1} tx/s | interval median {:>6.1} ms p99 {:>6.1} ms | block finality median {:>6.1} ms p99 {:>6.1} ms | tx finality {} | broadcast rtt {} | rss MiB {:.0?}",
             r.offered,
             r.blocks,
             r.committed_tps,
@@ -167,10 +201,9 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
             r.interval.p99,
             r.block_finality.median,
             r.block_finality.p99,
-            r.tx_finality.map_or("-".into(), |s| format!(
-                "median {:.1} ms p99 {:.1} ms",
-                s.median, s.p99
-            )),
+            show(r.tx_finality),
+            show(r.broadcast_rtt),
+            r.rss_mib,
         );
         reports.push(r);
     }
@@ -187,6 +220,66 @@ fn measure(
     let observer = urls[0].clone();
     let stop = Arc::new(AtomicBool::new(false));
     let commits: Arc<Mutex<BTreeMap<u64, f64>>> = Default::default();
+    // One sender per account, each to its own node, sequences consecutive. Every tx is signed
+    // before the load starts: signing is the clients' work, not the network's, and would take
+    // the shared cores from the nodes.
+    let submitted: Arc<Mutex<Vec<Submitted>>> = Default::default();
+    let rtts: Arc<Mutex<Vec<f64>>> = Default::default();
+    let per_sender = (load as f64 / keys.len() as f64).max(0.0);
+    let senders_n = if load == 0 { 0 } else { keys.len() };
+    let ready = Arc::new(std::sync::Barrier::new(senders_n + 1));
+    let mut senders = Vec::new();
+    for (i, key) in keys.iter().enumerate().take(senders_n) {
+        let key =
+            AccountKey::from_secret(&key.signing_key().to_bytes().into()).context("account key")?;
+        let to = keys[(i + 1) % keys.len()].address();
+        let url = urls[i % urls.len()].clone();
+        let (submitted, rtts, ready) = (submitted.clone(), rtts.clone(), ready.clone());
+        let first_seq = sequences[i];
+        let count = (per_sender * seconds as f64) as u64;
+        sequences[i] += count;
+        senders.push(std::thread::spawn(move || {
+            let amount = caspur_types::Coins::normalize([caspur_types::Coin::new("ucsp", 1)])
+                .expect("valid coin");
+            let txs: Vec<Vec<u8>> = (0..count)
+                .map(|n| {
+                    let params = TxParams {
+                        chain_id: "caspur-bench-1".into(),
+                        account_number: i as u64,
+                        sequence: first_seq + n,
+                        fee: "500ucsp".parse().expect("valid fee"),
+                        gas_limit: 200_000,
+                        memo: String::new(),
+                        include_pubkey: true,
+                    };
+                    sign_tx(&key, vec![msg_send(&key.address(), &to, &amount)], &params)
+                })
+                .collect();
+            let agent = ureq::agent();
+            ready.wait();
+            let begin = Instant::now();
+            for (n, tx) in txs.iter().enumerate() {
+                let due = Duration::from_secs_f64(n as f64 / per_sender);
+                if let Some(wait) = due.checked_sub(begin.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+                let b64 = base64::engine::general_purpose::STANDARD.encode(tx);
+                let sent = Instant::now();
+                let reply = call_on(&agent, &url, "broadcast_tx_sync", json!({"tx": b64}));
+                let rtt = sent.elapsed().as_secs_f64() * 1000.0;
+                rtts.lock().expect("sender lock").push(rtt);
+                if reply.is_ok_and(|r| r["code"].as_u64() == Some(0)) {
+                    let hash = caspur_types::tx::tx_hash(tx);
+                    submitted
+                        .lock()
+                        .expect("sender lock")
+                        .push((hash, now_ms()));
+                }
+            }
+        }));
+    }
+    ready.wait();
+    let begin = Instant::now();
     let start_height = height(&observer);
     let poller = {
         let (stop, commits, url) = (stop.clone(), commits.clone(), observer.clone());
@@ -206,54 +299,6 @@ fn measure(
             }
         })
     };
-    // One sender per account, each to its own node, sequences consecutive.
-    let submitted: Arc<Mutex<Vec<Submitted>>> = Default::default();
-    let per_sender = (load as f64 / keys.len() as f64).max(0.0);
-    let begin = Instant::now();
-    let mut senders = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        if load == 0 {
-            break;
-        }
-        let key =
-            AccountKey::from_secret(&key.signing_key().to_bytes().into()).context("account key")?;
-        let to = keys[(i + 1) % keys.len()].address();
-        let url = urls[i % urls.len()].clone();
-        let submitted = submitted.clone();
-        let first_seq = sequences[i];
-        let count = (per_sender * seconds as f64) as u64;
-        sequences[i] += count;
-        senders.push(std::thread::spawn(move || {
-            let amount = caspur_types::Coins::normalize([caspur_types::Coin::new("ucsp", 1)])
-                .expect("valid coin");
-            for n in 0..count {
-                let due = Duration::from_secs_f64(n as f64 / per_sender);
-                if let Some(wait) = due.checked_sub(begin.elapsed()) {
-                    std::thread::sleep(wait);
-                }
-                let params = TxParams {
-                    chain_id: "caspur-bench-1".into(),
-                    account_number: i as u64,
-                    sequence: first_seq + n,
-                    fee: "500ucsp".parse().expect("valid fee"),
-                    gas_limit: 200_000,
-                    memo: String::new(),
-                    include_pubkey: true,
-                };
-                let tx = sign_tx(&key, vec![msg_send(&key.address(), &to, &amount)], &params);
-                let b64 = base64::engine::general_purpose::STANDARD.encode(&tx);
-                if let Ok(r) = call(&url, "broadcast_tx_sync", json!({"tx": b64})) {
-                    if r["code"].as_u64() == Some(0) {
-                        let hash = caspur_types::tx::tx_hash(&tx);
-                        submitted
-                            .lock()
-                            .expect("sender lock")
-                            .push((hash, now_ms()));
-                    }
-                }
-            }
-        }));
-    }
     for s in senders {
         let _ = s.join();
     }
@@ -301,6 +346,7 @@ fn measure(
     let span_s = (times.last().copied().unwrap_or(0.0) - times.first().copied().unwrap_or(0.0))
         .max(1.0)
         / 1000.0;
+    let rtts = rtts.lock().expect("sender lock").clone();
     Ok(LoadReport {
         offered: load,
         committed_tps: txs as f64 / span_s,
@@ -308,6 +354,14 @@ fn measure(
         interval: spread(intervals).context("too few blocks")?,
         block_finality: spread(finality).context("no commits observed")?,
         tx_finality: spread(tx_lat),
+        broadcast_rtt: spread(rtts),
+        rss_mib: Vec::new(),
+    })
+}
+
+fn show(s: Option<Spread>) -> String {
+    s.map_or("-".into(), |s| {
+        format!("median {:.1} ms p99 {:.1} ms", s.median, s.p99)
     })
 }
 

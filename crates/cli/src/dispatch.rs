@@ -365,6 +365,8 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                             "interval_ms": {"median": r.interval.median, "p99": r.interval.p99},
                             "block_finality_ms": {"median": r.block_finality.median, "p99": r.block_finality.p99},
                             "tx_finality_ms": r.tx_finality.map(|s| json!({"median": s.median, "p99": s.p99})),
+                            "broadcast_rtt_ms": r.broadcast_rtt.map(|s| json!({"median": s.median, "p99": s.p99})),
+                            "rss_mib": r.rss_mib,
                         })
                     })
                     .collect();
@@ -516,6 +518,11 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     "time split: execution {:.1}%, merkleize+commit {:.1}%",
                     r.execute_share * 100.0,
                     r.commit_share * 100.0
+                );
+                crate::output::outln!(
+                    "CheckTx: {:.1} µs per tx on one core (one verification alone: {:.1} µs)",
+                    r.check_tx_micros,
+                    r.verify_one_core_micros
                 );
             } else {
                 output::print(&serde_json::to_value(&r)?, out);

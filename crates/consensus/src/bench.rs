@@ -9,7 +9,7 @@
 
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_store::qmdb::DirectStore;
-use caspur_store::Overlay;
+use caspur_store::{MemState, Overlay};
 use caspur_types::error::TxError;
 use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
 use caspur_types::sigverify::reference::verify_k256;
@@ -45,6 +45,11 @@ pub struct Report {
     pub execute_share: f64,
     /// Share of full-path time in merkleizing and durably committing state.
     pub commit_share: f64,
+    /// CheckTx per tx on one core, as the mempool admits txs one after another against one
+    /// check-state (decode, stateless checks, signature, ante and message): microseconds.
+    pub check_tx_micros: f64,
+    /// One libsecp256k1 verification on one core, for comparison: microseconds.
+    pub verify_one_core_micros: f64,
 }
 
 fn key(i: usize) -> AccountKey {
@@ -173,6 +178,39 @@ fn full_path(
     })
 }
 
+/// CheckTx of every tx in order against one check-state on a fresh app (CheckTx remembers
+/// the signatures it verified, which must not spare the full path its verifications):
+/// microseconds per tx.
+fn check_tx_micros(app: &App, signed: &[Vec<u8>]) -> Result<f64, String> {
+    futures::executor::block_on(async {
+        let mut committed = MemState::default();
+        let genesis_writes = {
+            let mut o = Overlay::new(&committed);
+            let info = BlockInfo {
+                height: 1,
+                time_ms: 1,
+            };
+            app.execute_block(&mut o, &info, &[])
+                .await
+                .map_err(|e| e.to_string())?;
+            o.into_writes()
+        };
+        committed.apply(&genesis_writes);
+        let next = BlockInfo {
+            height: 2,
+            time_ms: 2,
+        };
+        let mut check_state = Overlay::new(&committed);
+        let start = Instant::now();
+        for raw in signed {
+            app.check_tx(&mut check_state, raw, &next, None)
+                .await
+                .map_err(|e| format!("a bench tx failed CheckTx: {}", e.message))?;
+        }
+        Ok(start.elapsed().as_secs_f64() * 1e6 / signed.len() as f64)
+    })
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -198,7 +236,13 @@ pub fn tx_throughput(
     let jobs = verify_jobs(&signed, &keys);
     let (mut raws, mut k256s, mut fulls, mut ratios, mut exec_shares) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut checks, mut one_core) = (Vec::new(), Vec::new());
     for round in 0..rounds {
+        checks.push(check_tx_micros(
+            &App::new(CHAIN, None, genesis(&keys)),
+            &signed,
+        )?);
+        one_core.push(1e6 / raw_verify_rate(&jobs, verify_secp256k1, 1));
         let raw = raw_verify_rate(&jobs, verify_secp256k1, threads);
         k256s.push(raw_verify_rate(&jobs, verify_k256, threads));
         let (execute, commit) = full_path(
@@ -226,5 +270,7 @@ pub fn tx_throughput(
         ratio: median(ratios),
         execute_share,
         commit_share: 1.0 - execute_share,
+        check_tx_micros: median(checks),
+        verify_one_core_micros: median(one_core),
     })
 }
