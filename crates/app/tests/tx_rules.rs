@@ -439,14 +439,19 @@ fn parallel_preverification_matches_sequential_execution() {
     assert_eq!(parallel.iter().filter(|r| r.code == 0).count(), 20 + 5 + 1);
 }
 
-#[test]
-fn recheck_skips_verification_only_for_the_same_account_number_and_key() {
-    let s = state();
+/// A valid send of key 1 and a copy whose signature has one bit flipped.
+fn send_and_tampered_copy() -> (Vec<u8>, Vec<u8>) {
     let k = key(1);
     let good = sign_tx(&k, vec![send(&k, &key(3), 10)], &params(0, 0));
     let mut bad = TxRaw::decode(good.as_slice()).unwrap();
     bad.signatures[0][5] ^= 1;
-    let bad = bad.encode_to_vec();
+    (good, bad.encode_to_vec())
+}
+
+#[test]
+fn recheck_skips_verification_only_for_the_same_account_number_and_key() {
+    let s = state();
+    let (good, bad) = send_and_tampered_copy();
     futures::executor::block_on(async {
         let a = app();
         let checked = a
@@ -477,11 +482,7 @@ fn recheck_skips_verification_only_for_the_same_account_number_and_key() {
 #[test]
 fn a_block_does_not_verify_again_what_check_tx_verified_for_the_same_account_and_key() {
     let s = state();
-    let k = key(1);
-    let good = sign_tx(&k, vec![send(&k, &key(3), 10)], &params(0, 0));
-    let mut bad = TxRaw::decode(good.as_slice()).unwrap();
-    bad.signatures[0][5] ^= 1;
-    let bad = bad.encode_to_vec();
+    let (good, bad) = send_and_tampered_copy();
     let execute = |a: &App, raw: &[u8]| {
         let mut o = Overlay::new(&s);
         let r = futures::executor::block_on(a.execute_block(&mut o, &BLOCK, &[raw.to_vec()]));
