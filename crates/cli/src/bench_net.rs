@@ -210,6 +210,117 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
     Ok(reports)
 }
 
+/// One load sender: an account's txs to one node, sequences consecutive.
+struct Sender {
+    key: AccountKey,
+    account_number: u64,
+    to: caspur_types::Address,
+    url: String,
+    first_sequence: u64,
+    count: u64,
+    per_second: f64,
+}
+
+/// What the senders observed: accepted tx hashes with the time, and every round trip (ms).
+#[derive(Default)]
+struct Sent {
+    accepted: Mutex<Vec<Submitted>>,
+    rtts: Mutex<Vec<f64>>,
+}
+
+impl Sender {
+    /// Signs every tx first (signing is the clients' work, not the network's, and would take
+    /// the shared cores from the nodes), waits for `ready`, then sends them at its rate.
+    fn run(self, ready: &std::sync::Barrier, sent: &Sent) {
+        let amount = caspur_types::Coins::normalize([caspur_types::Coin::new("ucsp", 1)])
+            .expect("valid coin");
+        let txs: Vec<Vec<u8>> = (0..self.count)
+            .map(|n| {
+                let params = TxParams {
+                    chain_id: "caspur-bench-1".into(),
+                    account_number: self.account_number,
+                    sequence: self.first_sequence + n,
+                    fee: "500ucsp".parse().expect("valid fee"),
+                    gas_limit: 200_000,
+                    memo: String::new(),
+                    include_pubkey: true,
+                };
+                let msg = msg_send(&self.key.address(), &self.to, &amount);
+                sign_tx(&self.key, vec![msg], &params)
+            })
+            .collect();
+        let agent = ureq::agent();
+        ready.wait();
+        let begin = Instant::now();
+        for (n, tx) in txs.iter().enumerate() {
+            let due = Duration::from_secs_f64(n as f64 / self.per_second);
+            if let Some(wait) = due.checked_sub(begin.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            let b64 = base64::engine::general_purpose::STANDARD.encode(tx);
+            let start = Instant::now();
+            let reply = call_on(&agent, &self.url, "broadcast_tx_sync", json!({"tx": b64}));
+            let rtt = start.elapsed().as_secs_f64() * 1000.0;
+            sent.rtts.lock().expect("sender lock").push(rtt);
+            if reply.is_ok_and(|r| r["code"].as_u64() == Some(0)) {
+                let hash = caspur_types::tx::tx_hash(tx);
+                let mut accepted = sent.accepted.lock().expect("sender lock");
+                accepted.push((hash, now_ms()));
+            }
+        }
+    }
+}
+
+/// Polls `url`'s height every 2 ms from `start` until `stop`, recording when each height was
+/// first seen committed.
+fn poll_commits(
+    url: String,
+    start: u64,
+    stop: Arc<AtomicBool>,
+    commits: Arc<Mutex<BTreeMap<u64, f64>>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut last = start;
+        while !stop.load(Ordering::Relaxed) {
+            let h = height(&url);
+            if h > last {
+                let t = now_ms();
+                let mut c = commits.lock().expect("poller lock");
+                for k in last + 1..=h {
+                    c.insert(k, t);
+                }
+                last = h;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    })
+}
+
+/// Blocks `from..=to` on `url`: each block's time (ms) and each tx's block.
+type BlockTimes = (BTreeMap<u64, f64>, BTreeMap<[u8; 32], u64>);
+
+fn read_blocks(url: &str, from: u64, to: u64) -> Result<BlockTimes> {
+    let mut block_time = BTreeMap::new();
+    let mut tx_block = BTreeMap::new();
+    for h in from..=to {
+        let b = call(url, "block", json!({"height": h.to_string()}))?;
+        let time = b["block"]["header"]["time"].as_str().unwrap_or_default();
+        let ms = chrono::DateTime::parse_from_rfc3339(time)
+            .map(|t| t.timestamp_millis() as f64)
+            .with_context(|| format!("block {h} time {time:?}"))?;
+        block_time.insert(h, ms);
+        for t in b["block"]["data"]["txs"].as_array().into_iter().flatten() {
+            if let Some(raw) = t
+                .as_str()
+                .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+            {
+                tx_block.insert(caspur_types::tx::tx_hash(&raw), h);
+            }
+        }
+    }
+    Ok((block_time, tx_block))
+}
+
 fn measure(
     urls: &[String],
     keys: &[AccountKey],
@@ -218,87 +329,38 @@ fn measure(
     seconds: u64,
 ) -> Result<LoadReport> {
     let observer = urls[0].clone();
-    let stop = Arc::new(AtomicBool::new(false));
-    let commits: Arc<Mutex<BTreeMap<u64, f64>>> = Default::default();
-    // One sender per account, each to its own node, sequences consecutive. Every tx is signed
-    // before the load starts: signing is the clients' work, not the network's, and would take
-    // the shared cores from the nodes.
-    let submitted: Arc<Mutex<Vec<Submitted>>> = Default::default();
-    let rtts: Arc<Mutex<Vec<f64>>> = Default::default();
-    let per_sender = (load as f64 / keys.len() as f64).max(0.0);
+    let sent = Arc::new(Sent::default());
+    let per_second = (load as f64 / keys.len() as f64).max(0.0);
     let senders_n = if load == 0 { 0 } else { keys.len() };
     let ready = Arc::new(std::sync::Barrier::new(senders_n + 1));
     let mut senders = Vec::new();
     for (i, key) in keys.iter().enumerate().take(senders_n) {
-        let key =
-            AccountKey::from_secret(&key.signing_key().to_bytes().into()).context("account key")?;
-        let to = keys[(i + 1) % keys.len()].address();
-        let url = urls[i % urls.len()].clone();
-        let (submitted, rtts, ready) = (submitted.clone(), rtts.clone(), ready.clone());
-        let first_seq = sequences[i];
-        let count = (per_sender * seconds as f64) as u64;
+        let count = (per_second * seconds as f64) as u64;
+        let sender = Sender {
+            key: AccountKey::from_secret(&key.signing_key().to_bytes().into())
+                .context("account key")?,
+            account_number: i as u64,
+            to: keys[(i + 1) % keys.len()].address(),
+            url: urls[i % urls.len()].clone(),
+            first_sequence: sequences[i],
+            count,
+            per_second,
+        };
         sequences[i] += count;
-        senders.push(std::thread::spawn(move || {
-            let amount = caspur_types::Coins::normalize([caspur_types::Coin::new("ucsp", 1)])
-                .expect("valid coin");
-            let txs: Vec<Vec<u8>> = (0..count)
-                .map(|n| {
-                    let params = TxParams {
-                        chain_id: "caspur-bench-1".into(),
-                        account_number: i as u64,
-                        sequence: first_seq + n,
-                        fee: "500ucsp".parse().expect("valid fee"),
-                        gas_limit: 200_000,
-                        memo: String::new(),
-                        include_pubkey: true,
-                    };
-                    sign_tx(&key, vec![msg_send(&key.address(), &to, &amount)], &params)
-                })
-                .collect();
-            let agent = ureq::agent();
-            ready.wait();
-            let begin = Instant::now();
-            for (n, tx) in txs.iter().enumerate() {
-                let due = Duration::from_secs_f64(n as f64 / per_sender);
-                if let Some(wait) = due.checked_sub(begin.elapsed()) {
-                    std::thread::sleep(wait);
-                }
-                let b64 = base64::engine::general_purpose::STANDARD.encode(tx);
-                let sent = Instant::now();
-                let reply = call_on(&agent, &url, "broadcast_tx_sync", json!({"tx": b64}));
-                let rtt = sent.elapsed().as_secs_f64() * 1000.0;
-                rtts.lock().expect("sender lock").push(rtt);
-                if reply.is_ok_and(|r| r["code"].as_u64() == Some(0)) {
-                    let hash = caspur_types::tx::tx_hash(tx);
-                    submitted
-                        .lock()
-                        .expect("sender lock")
-                        .push((hash, now_ms()));
-                }
-            }
-        }));
+        let (ready, sent) = (ready.clone(), sent.clone());
+        senders.push(std::thread::spawn(move || sender.run(&ready, &sent)));
     }
     ready.wait();
     let begin = Instant::now();
     let start_height = height(&observer);
-    let poller = {
-        let (stop, commits, url) = (stop.clone(), commits.clone(), observer.clone());
-        std::thread::spawn(move || {
-            let mut last = start_height;
-            while !stop.load(Ordering::Relaxed) {
-                let h = height(&url);
-                if h > last {
-                    let t = now_ms();
-                    let mut c = commits.lock().expect("poller lock");
-                    for k in last + 1..=h {
-                        c.insert(k, t);
-                    }
-                    last = h;
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        })
-    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let commits: Arc<Mutex<BTreeMap<u64, f64>>> = Default::default();
+    let poller = poll_commits(
+        observer.clone(),
+        start_height,
+        stop.clone(),
+        commits.clone(),
+    );
     for s in senders {
         let _ = s.join();
     }
@@ -311,33 +373,15 @@ fn measure(
     let _ = poller.join();
 
     let commits = commits.lock().expect("poller lock").clone();
-    let mut block_time = BTreeMap::new();
-    let mut tx_block = BTreeMap::new();
-    let mut txs = 0usize;
-    for h in start_height + 1..=end_height {
-        let b = call(&observer, "block", json!({"height": h.to_string()}))?;
-        let time = b["block"]["header"]["time"].as_str().unwrap_or_default();
-        let ms = chrono::DateTime::parse_from_rfc3339(time)
-            .map(|t| t.timestamp_millis() as f64)
-            .with_context(|| format!("block {h} time {time:?}"))?;
-        block_time.insert(h, ms);
-        for t in b["block"]["data"]["txs"].as_array().into_iter().flatten() {
-            if let Some(raw) = t
-                .as_str()
-                .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
-            {
-                tx_block.insert(caspur_types::tx::tx_hash(&raw), h);
-                txs += 1;
-            }
-        }
-    }
+    let (block_time, tx_block) = read_blocks(&observer, start_height + 1, end_height)?;
     let times: Vec<f64> = block_time.values().copied().collect();
     let intervals: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     let finality: Vec<f64> = block_time
         .iter()
         .filter_map(|(h, t)| commits.get(h).map(|c| c - t))
         .collect();
-    let tx_lat: Vec<f64> = submitted
+    let tx_lat: Vec<f64> = sent
+        .accepted
         .lock()
         .expect("sender lock")
         .iter()
@@ -346,10 +390,10 @@ fn measure(
     let span_s = (times.last().copied().unwrap_or(0.0) - times.first().copied().unwrap_or(0.0))
         .max(1.0)
         / 1000.0;
-    let rtts = rtts.lock().expect("sender lock").clone();
+    let rtts = sent.rtts.lock().expect("sender lock").clone();
     Ok(LoadReport {
         offered: load,
-        committed_tps: txs as f64 / span_s,
+        committed_tps: tx_block.len() as f64 / span_s,
         blocks: times.len(),
         interval: spread(intervals).context("too few blocks")?,
         block_finality: spread(finality).context("no commits observed")?,

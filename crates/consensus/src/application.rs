@@ -385,7 +385,7 @@ where
         };
         // A finalized block's parent is finalized; a candidate's may not be yet.
         let parent_finalized =
-            finality != Finality::Candidate || self.is_finalized(parent.height().get());
+            finality == Finality::Finalized || self.is_finalized(parent.height().get());
         if !self
             .halt
             .gate(

@@ -121,6 +121,22 @@ fn raw_verify_rate(jobs: &[([u8; 33], Vec<u8>, Vec<u8>)], verify: Verify, thread
     jobs.len() as f64 / start.elapsed().as_secs_f64()
 }
 
+/// The writes of block 1 (genesis) over `state`.
+async fn genesis_writes<S: caspur_store::StateRead>(
+    app: &App,
+    state: &S,
+) -> Result<caspur_store::WriteSet, String> {
+    let mut o = Overlay::new(state);
+    let info = BlockInfo {
+        height: 1,
+        time_ms: 1,
+    };
+    app.execute_block(&mut o, &info, &[])
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(o.into_writes())
+}
+
 /// Executes and commits `signed` in blocks on a fresh store under `dir`; returns the time in
 /// execution and in merkleize + durable commit.
 fn full_path(
@@ -136,20 +152,7 @@ fn full_path(
             .await
             .map_err(|e| e.to_string())?;
         // Block 1 writes genesis; it is not measured.
-        let writes = {
-            let mut o = Overlay::new(&store);
-            app.execute_block(
-                &mut o,
-                &BlockInfo {
-                    height: 1,
-                    time_ms: 1,
-                },
-                &[],
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            o.into_writes()
-        };
+        let writes = genesis_writes(app, &store).await?;
         store.apply(writes).await.map_err(|e| e.to_string())?;
         let (mut execute, mut commit) = (Duration::ZERO, Duration::ZERO);
         for (i, block) in signed.chunks(block_size).enumerate() {
@@ -184,18 +187,8 @@ fn full_path(
 fn check_tx_micros(app: &App, signed: &[Vec<u8>]) -> Result<f64, String> {
     futures::executor::block_on(async {
         let mut committed = MemState::default();
-        let genesis_writes = {
-            let mut o = Overlay::new(&committed);
-            let info = BlockInfo {
-                height: 1,
-                time_ms: 1,
-            };
-            app.execute_block(&mut o, &info, &[])
-                .await
-                .map_err(|e| e.to_string())?;
-            o.into_writes()
-        };
-        committed.apply(&genesis_writes);
+        let writes = genesis_writes(app, &committed).await?;
+        committed.apply(&writes);
         let next = BlockInfo {
             height: 2,
             time_ms: 2,

@@ -2,8 +2,10 @@
 //! no handler for is due at H, the halt is raised at once — every validator finalizes H−1 at
 //! about the same moment, so they all stop together. As a safety net (a node replaying or
 //! catching up), executing block H — proposing, verifying or replaying it — is gated the same
-//! way and never starts. The launcher then stops the node, which writes `upgrade-info.json`
-//! and exits with [`caspur_types::upgrade_info::UPGRADE_EXIT_CODE`].
+//! way and never starts; a proposal or candidate for H that arrives before H−1 is applied
+//! here is declined instead, and H−1's finalization raises the halt. The launcher then stops
+//! the node (after [`crate::launch::HALT_SETTLE`]), which writes `upgrade-info.json` and exits
+//! with [`caspur_types::upgrade_info::UPGRADE_EXIT_CODE`].
 //!
 //! The same halt stops a node that cannot apply a block it must apply (a finalized block, or
 //! its own proposal): a storage fault or a failure in a block hook. It stops once, with the
@@ -118,5 +120,58 @@ impl UpgradeHalt {
             info: plan.info,
             committed_height: 0,
         }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use caspur_app::AppGenesis;
+    use caspur_store::{MemState, Overlay};
+    use caspur_types::proto::upgrade::v1::{Plan, ScheduledPlan};
+    use futures::FutureExt as _;
+
+    /// A state with plan `v9` (no handler in the test app) scheduled at `height`.
+    fn planned_at(height: i64) -> MemState {
+        let base = MemState::default();
+        let mut o = Overlay::new(&base);
+        let plan = ScheduledPlan {
+            plan: Some(Plan {
+                name: "v9".into(),
+                height,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut kv = caspur_app::context::Direct(&mut o);
+        caspur_app::modules::upgrade::state::set_scheduled(&mut kv, &plan)
+            .expect("in-memory write");
+        o.commit_tx();
+        let writes = o.into_writes();
+        let mut state = MemState::default();
+        state.apply(&writes);
+        state
+    }
+
+    #[test]
+    fn a_due_upgrade_is_declined_until_its_parent_is_finalized_here_then_halts() {
+        let app = App::new("caspur-test-1", None, AppGenesis::default());
+        let state = planned_at(10);
+        let halt = UpgradeHalt::default();
+        assert_eq!(halt.gate(&app, &state, 9, false).now_or_never(), Some(true));
+        // Due, but the parent is not applied here yet: the block is declined, no halt.
+        assert_eq!(
+            halt.gate(&app, &state, 10, false).now_or_never(),
+            Some(false)
+        );
+        assert_eq!(halt.raised().now_or_never(), None);
+        // Due with the parent applied: the halt, and the gate never opens.
+        assert_eq!(halt.gate(&app, &state, 10, true).now_or_never(), None);
+        match halt.raised().now_or_never() {
+            Some(Halted::Upgrade(info)) => {
+                assert_eq!((info.name.as_str(), info.height), ("v9", 10))
+            }
+            other => panic!("expected the upgrade halt, got {other:?}"),
+        }
     }
 }
