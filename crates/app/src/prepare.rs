@@ -1,5 +1,6 @@
-//! Block preparation: decode and statelessly check every tx, then verify all signatures in
-//! parallel against the account numbers and keys in the state *before* the block.
+//! Block preparation: decode and statelessly check every tx, and verify all signatures in
+//! parallel against the account numbers and keys in the state *before* the block — chunk by
+//! chunk, so the workers start on the first txs while later ones are still being decoded.
 //!
 //! Verification is a pure function of (key, sign doc, signature), so doing it early on other
 //! threads cannot change any outcome: the ante handler still runs in order and skips the
@@ -12,7 +13,7 @@ use crate::context::Unmetered;
 use crate::error::ExecError;
 use crate::modules::auth::{self, AuthParams};
 use crate::sig_cache::VerifiedSigs;
-use crate::verifier::{Job, Verifier};
+use crate::verifier::{Job, Verifier, VerifyQueue, VERIFY_CHUNK_TXS};
 use caspur_store::{StateRead, StoreError};
 use caspur_types::tx::{decode_tx, sign_doc_bytes, DecodedTx};
 use caspur_types::{Address, Coins};
@@ -90,7 +91,7 @@ pub fn prepare_tx(raw: &[u8], params: &AuthParams, height: u64) -> Result<Prepar
     })
 }
 
-/// Prepares every tx of a block and starts verifying its signatures on the other cores
+/// Prepares every tx of a block and verifies its signatures on the other cores as it goes
 /// (those this node verified in CheckTx, `known`, are not verified again).
 pub async fn prepare_block<B: StateRead>(
     state: &B,
@@ -103,15 +104,31 @@ pub async fn prepare_block<B: StateRead>(
     let params = auth::state::get_params(&mut Unmetered(state))
         .await
         .map_err(io)?;
-    let mut prepared: Vec<Result<Prepared, ExecError>> = txs
-        .iter()
-        .map(|raw| prepare_tx(raw, &params, height))
-        .collect();
+    let queue = VerifyQueue::for_block(txs.len());
+    let mut prepared = Vec::with_capacity(txs.len());
+    for chunk in txs.chunks(VERIFY_CHUNK_TXS) {
+        let mut batch: Vec<_> = chunk
+            .iter()
+            .map(|raw| prepare_tx(raw, &params, height))
+            .collect();
+        start_verifying(state, chain_id, &mut batch, known, &queue).await?;
+        prepared.append(&mut batch);
+    }
+    Ok(prepared)
+}
 
+/// Gives every signature of `batch` its ticket: already verified (`known`), or a job of one
+/// new chunk submitted to `queue`.
+async fn start_verifying<B: StateRead>(
+    state: &B,
+    chain_id: &str,
+    batch: &mut [Result<Prepared, ExecError>],
+    known: &VerifiedSigs,
+    queue: &VerifyQueue,
+) -> Result<(), StoreError> {
     let mut jobs = Vec::new();
     let mut slots = Vec::new();
-    let mut known_valid = Vec::new();
-    for (i, p) in prepared.iter().enumerate() {
+    for (i, p) in batch.iter_mut().enumerate() {
         let Ok(p) = p else { continue };
         let Ok(decls) = p.tx.signer_decls() else {
             continue;
@@ -130,7 +147,7 @@ pub async fn prepare_block<B: StateRead>(
                 (None, None) => continue,
             };
             if known.contains(&p.tx.hash, j, account.account_number, &pubkey) {
-                known_valid.push((i, j, Ticket::verified(account.account_number, pubkey)));
+                p.verified[j] = Some(Ticket::verified(account.account_number, pubkey));
                 continue;
             }
             let doc = sign_doc_bytes(
@@ -147,14 +164,12 @@ pub async fn prepare_block<B: StateRead>(
             });
         }
     }
-    for (i, j, ticket) in known_valid {
-        if let Ok(p) = &mut prepared[i] {
-            p.verified[j] = Some(ticket);
-        }
+    if jobs.is_empty() {
+        return Ok(());
     }
-    let verifier = Verifier::start(jobs);
+    let verifier = queue.submit(jobs);
     for (job, (i, j, account_number, pubkey)) in slots.into_iter().enumerate() {
-        if let Ok(p) = &mut prepared[i] {
+        if let Some(Ok(p)) = batch.get_mut(i) {
             p.verified[j] = Some(Ticket {
                 verifier: Some(verifier.clone()),
                 job,
@@ -163,5 +178,5 @@ pub async fn prepare_block<B: StateRead>(
             });
         }
     }
-    Ok(prepared)
+    Ok(())
 }

@@ -1,11 +1,13 @@
-//! Signature verification that runs beside in-order execution.
+//! Signature verification that runs beside block preparation and in-order execution.
 //!
-//! Worker threads verify a block's signatures from the last tx backwards while the executor
-//! runs the txs one by one from the first. When the executor needs a signature no worker has
+//! Block preparation hands its signatures over in chunks as it decodes the txs
+//! ([`VerifyQueue::submit`]); worker threads take the chunks in order and verify each from its
+//! last signature backwards, so verification starts while later txs are still being decoded.
+//! The executor runs the txs one by one from the first: when it needs a signature no worker has
 //! reached, it claims and verifies it itself; when a worker holds it, the executor waits for
-//! that one result. Every
-//! signature is verified exactly once, by whoever gets there first, and the outcome does not
-//! depend on who that was — so execution stays deterministic and no core sits idle.
+//! that one result. Every signature is verified exactly once, by whoever gets there first, and
+//! the outcome does not depend on who that was — so execution stays deterministic and no core
+//! sits idle.
 
 use caspur_types::tx::verify_secp256k1;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -47,40 +49,73 @@ impl Shared {
     }
 }
 
-/// A block's signature jobs and the threads working on them.
+/// One chunk of a block's signature jobs, shared by the workers and the executor.
 #[derive(Clone)]
 pub struct Verifier(Arc<Shared>);
 
-/// Below this many signatures, threads cost more than they save.
+/// Below this many txs in a block, threads cost more than they save.
 const PARALLEL_THRESHOLD: usize = 16;
 
-impl Verifier {
-    /// Starts verifying `jobs` on background threads (none for small blocks: the executor
-    /// then verifies each signature itself when it needs it).
-    pub fn start(jobs: Vec<Job>) -> Self {
-        let state = (0..jobs.len()).map(|_| AtomicU8::new(UNCLAIMED)).collect();
-        let shared = Arc::new(Shared { jobs, state });
-        if shared.jobs.len() >= PARALLEL_THRESHOLD {
-            // The executor thread is the remaining core's worker.
-            let workers = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .saturating_sub(1)
-                .max(1);
-            for w in 0..workers {
-                let shared = shared.clone();
-                std::thread::spawn(move || {
-                    // From the back: the executor verifies from the front as it goes, so the two
-                    // meet in the middle instead of contending for the same jobs.
-                    let n = shared.jobs.len();
-                    for i in (w..n).step_by(workers).map(|k| n - 1 - k) {
-                        shared.try_run(i);
-                    }
-                });
-            }
+/// Txs per chunk handed to the workers: small enough that a worker starts after the first
+/// chunk is decoded (about a millisecond), large enough that the executor and a worker meet in
+/// the middle of a chunk rather than contending for one signature.
+pub const VERIFY_CHUNK_TXS: usize = 128;
+
+/// The workers of one block: chunks submitted here are verified on background threads
+/// (`available_parallelism - 1` of them, the executor thread being the last core's worker)
+/// until the queue is dropped and every submitted chunk is done.
+pub struct VerifyQueue {
+    sender: Option<std::sync::mpsc::Sender<Verifier>>,
+}
+
+impl VerifyQueue {
+    /// A queue for a block of `txs` txs: with workers for a large block, without for a small
+    /// one (the executor then verifies each signature itself when it needs it).
+    pub fn for_block(txs: usize) -> Self {
+        if txs < PARALLEL_THRESHOLD {
+            return VerifyQueue { sender: None };
         }
-        Verifier(shared)
+        let (sender, receiver) = std::sync::mpsc::channel::<Verifier>();
+        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .saturating_sub(1)
+            .max(1);
+        for _ in 0..workers {
+            let receiver = receiver.clone();
+            std::thread::spawn(move || loop {
+                // A poisoned lock or a closed queue ends the worker: the executor verifies
+                // whatever is left itself.
+                let next = match receiver.lock() {
+                    Ok(r) => r.recv(),
+                    Err(_) => return,
+                };
+                let Ok(chunk) = next else { return };
+                // From the back: the executor verifies from the front as it goes, so the
+                // two meet in the middle instead of contending for the same jobs.
+                for i in (0..chunk.0.jobs.len()).rev() {
+                    chunk.0.try_run(i);
+                }
+            });
+        }
+        VerifyQueue {
+            sender: Some(sender),
+        }
     }
 
+    /// Hands `jobs` to the workers (when there are any) and returns their shared record.
+    pub fn submit(&self, jobs: Vec<Job>) -> Verifier {
+        let state = (0..jobs.len()).map(|_| AtomicU8::new(UNCLAIMED)).collect();
+        let verifier = Verifier(Arc::new(Shared { jobs, state }));
+        if let Some(sender) = &self.sender {
+            // A worker gone (it cannot be, short of a panic) only means the executor verifies.
+            let _ = sender.send(verifier.clone());
+        }
+        verifier
+    }
+}
+
+impl Verifier {
     /// Whether job `i`'s signature is valid, verifying it here if no worker has started it.
     pub fn is_valid(&self, i: usize) -> bool {
         let shared = &self.0;
@@ -92,6 +127,69 @@ impl Verifier {
                 // A worker is on it: one verification takes tens of microseconds.
                 _ => std::hint::spin_loop(),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use caspur_types::sign::AccountKey;
+
+    fn job(key: &AccountKey, doc: &[u8], valid: bool) -> Job {
+        let mut sig = key.sign(doc).to_vec();
+        if !valid {
+            sig[10] ^= 1;
+        }
+        Job {
+            pubkey: key.public_key(),
+            doc: doc.to_vec(),
+            sig,
+        }
+    }
+
+    fn chunk(key: &AccountKey, n: usize) -> Vec<Job> {
+        (0..n)
+            .map(|i| job(key, &i.to_be_bytes(), i % 3 != 1))
+            .collect()
+    }
+
+    /// Every outcome is the signature's own, whichever thread verified it, in a block with
+    /// workers and in one without.
+    #[test]
+    fn outcomes_do_not_depend_on_who_verifies() {
+        let key = AccountKey::from_secret(&[7; 32]).unwrap();
+        for txs in [1, PARALLEL_THRESHOLD, 4 * VERIFY_CHUNK_TXS] {
+            let queue = VerifyQueue::for_block(txs);
+            assert_eq!(queue.sender.is_some(), txs >= PARALLEL_THRESHOLD);
+            let chunks: Vec<Verifier> = (0..3).map(|_| queue.submit(chunk(&key, 40))).collect();
+            drop(queue);
+            for verifier in &chunks {
+                for i in 0..40 {
+                    assert_eq!(
+                        verifier.is_valid(i),
+                        i % 3 != 1,
+                        "job {i} of a {txs}-tx block"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The workers finish every submitted chunk on their own, then stop.
+    #[test]
+    fn workers_finish_every_chunk_without_the_executor() {
+        let key = AccountKey::from_secret(&[8; 32]).unwrap();
+        let queue = VerifyQueue::for_block(VERIFY_CHUNK_TXS);
+        let verifier = queue.submit(chunk(&key, 30));
+        drop(queue);
+        let done = |v: &Verifier| v.0.state.iter().all(|s| s.load(Ordering::Acquire) >= VALID);
+        // Up to a minute in 1 ms naps (no clock in this crate, even in tests).
+        let mut naps = 0;
+        while !done(&verifier) {
+            naps += 1;
+            assert!(naps < 60_000, "a worker left a job unverified");
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 }

@@ -55,8 +55,37 @@ impl Address {
         bech32::encode::<Bech32>(hrp, &self.0).expect("20 bytes always encode")
     }
 
-    /// Decodes a bech32 string, requiring the given prefix.
+    /// Decodes a bech32 string, requiring the given prefix. Bech32 and bech32m checksums are
+    /// both accepted (as `bech32::decode` does, which this matches exactly).
     pub fn from_bech32(s: &str, prefix: &str) -> Result<Self, AddressError> {
+        Self::from_bech32_fast(s, prefix).map_or_else(|| Self::from_bech32_slow(s, prefix), Ok)
+    }
+
+    /// The common case without allocating: a bech32 checksum (tried before bech32m, unlike
+    /// `bech32::decode`, since that is what addresses use), the prefix and 20 bytes. `None`
+    /// when anything is off; the slow path then names the fault.
+    fn from_bech32_fast(s: &str, prefix: &str) -> Option<Self> {
+        use bech32::primitives::decode::UncheckedHrpstring;
+        let unchecked = UncheckedHrpstring::new(s).ok()?;
+        if !(unchecked.has_valid_checksum::<Bech32>()
+            || unchecked.has_valid_checksum::<bech32::Bech32m>())
+        {
+            return None;
+        }
+        let checked = unchecked.remove_checksum::<Bech32>();
+        if checked.hrp().as_str() != prefix {
+            return None;
+        }
+        let mut bytes = [0u8; 20];
+        let mut n = 0;
+        for b in checked.byte_iter() {
+            *bytes.get_mut(n)? = b;
+            n += 1;
+        }
+        (n == 20).then_some(Address(bytes))
+    }
+
+    fn from_bech32_slow(s: &str, prefix: &str) -> Result<Self, AddressError> {
         let (hrp, data) =
             bech32::decode(s).map_err(|e| AddressError::Bech32(s.to_string(), e.to_string()))?;
         if hrp.as_str() != prefix {
@@ -75,13 +104,13 @@ impl Address {
 
     /// Parses an account address (`caspur1…`), mapping failure to a tx error.
     pub fn parse_account(s: &str) -> Result<Self, TxError> {
-        Self::from_bech32(s, crate::ACCOUNT_PREFIX)
+        crate::address_memo::parse(s, |s| Self::from_bech32(s, crate::ACCOUNT_PREFIX))
             .map_err(|e| TxError::invalid_address(e.to_string()))
     }
 
     /// The account bech32 form (`caspur1…`).
     pub fn to_account_string(&self) -> String {
-        self.to_bech32(crate::ACCOUNT_PREFIX)
+        crate::address_memo::text(self, |a| a.to_bech32(crate::ACCOUNT_PREFIX))
     }
 }
 
@@ -126,5 +155,47 @@ mod tests {
         ));
         assert!(Address::parse_account("caspur1notanaddress").is_err());
         assert!(Address::parse_account("").is_err());
+    }
+
+    #[test]
+    fn the_fast_decoder_accepts_exactly_what_bech32_decode_accepts() {
+        use bech32::{Bech32m, Hrp, NoChecksum};
+        let hrp = Hrp::parse(crate::ACCOUNT_PREFIX).unwrap();
+        let other = Hrp::parse("cosmos").unwrap();
+        let bytes = [7u8; 20];
+        let mut inputs = vec![
+            bech32::encode::<Bech32>(hrp, &bytes).unwrap(),
+            bech32::encode::<Bech32m>(hrp, &bytes).unwrap(),
+            bech32::encode::<Bech32>(hrp, &bytes)
+                .unwrap()
+                .to_uppercase(),
+            bech32::encode::<Bech32>(other, &bytes).unwrap(),
+            bech32::encode::<Bech32>(hrp, &bytes[..19]).unwrap(),
+            bech32::encode::<Bech32>(hrp, &[1u8; 32]).unwrap(),
+            bech32::encode::<NoChecksum>(hrp, &bytes).unwrap(),
+            bech32::encode::<Bech32>(hrp, &[]).unwrap(),
+            String::new(),
+            "caspur1".into(),
+            "Caspur1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq".into(),
+        ];
+        // Every single-character corruption of a valid address.
+        let valid = bech32::encode::<Bech32>(hrp, &bytes).unwrap();
+        for i in 0..valid.len() {
+            for c in ['q', 'p', 'z', '1', 'b', 'Q'] {
+                let mut s: Vec<char> = valid.chars().collect();
+                s[i] = c;
+                inputs.push(s.into_iter().collect());
+            }
+        }
+        for s in &inputs {
+            let slow = Address::from_bech32_slow(s, crate::ACCOUNT_PREFIX);
+            let fast = Address::from_bech32_fast(s, crate::ACCOUNT_PREFIX);
+            assert_eq!(fast, slow.as_ref().ok().copied(), "{s:?}");
+            assert_eq!(
+                Address::from_bech32(s, crate::ACCOUNT_PREFIX),
+                slow,
+                "{s:?}"
+            );
+        }
     }
 }

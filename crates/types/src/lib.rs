@@ -4,6 +4,7 @@
 //! Nothing here does I/O or touches state; everything is deterministic and usable from any layer.
 
 pub mod address;
+pub mod address_memo;
 pub mod canonical;
 pub mod coin;
 pub mod dec;
