@@ -340,6 +340,21 @@ impl App {
         report: &ConsensusReport,
         txs: &[Vec<u8>],
     ) -> Result<Vec<TxResult>, StoreError> {
+        let (results, _) = self
+            .execute_block_encoded(state, block, report, txs)
+            .await?;
+        Ok(results)
+    }
+
+    /// [`App::execute_block_with`], also returning the results' canonical encoding (what the
+    /// block's results hash covers), so the caller need not encode them a second time.
+    pub async fn execute_block_encoded<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        block: &BlockInfo,
+        report: &ConsensusReport,
+        txs: &[Vec<u8>],
+    ) -> Result<(Vec<TxResult>, Vec<u8>), StoreError> {
         if block.height == self.initial_height {
             self.genesis
                 .init(state, block, &self.chain_id)
@@ -360,14 +375,15 @@ impl App {
             validators::set_next(state, set)
                 .map_err(|e| StoreError(format!("validator schedule at {}: {e}", block.height)))?;
         }
-        blob::put(state, &LAST_RESULTS_KEY, &encode_results(&results)).await?;
+        let encoded = encode_results(&results);
+        blob::put(state, &LAST_RESULTS_KEY, &encoded).await?;
         state.put(
             LAST_HEIGHT_KEY.to_vec(),
             block.height.to_be_bytes().to_vec(),
         );
         state.put(LAST_TIME_KEY.to_vec(), block.time_ms.to_be_bytes().to_vec());
         state.commit_tx();
-        Ok(results)
+        Ok((results, encoded))
     }
 
     /// The consensus report's consequences (slashing), before any tx. Like end of block, a

@@ -2,8 +2,10 @@
 
 use crate::block::{Digest, SyncTarget};
 use crate::faults::StateFaults;
+#[cfg(doc)]
+use caspur_app::encode_results;
 use caspur_app::validators::{self, Validator};
-use caspur_app::{encode_results, App, BlockInfo, ConsensusReport, TxResult};
+use caspur_app::{App, BlockInfo, ConsensusReport, TxResult};
 use caspur_store::qmdb::{apply_writes, BatchState, StateBatch, StateMerkleized};
 use caspur_store::{Overlay, StoreError};
 use commonware_cryptography::{Hasher, Sha256};
@@ -44,10 +46,19 @@ pub fn sync_target<E: StorageContext + Spawner>(m: &StateMerkleized<E>) -> SyncT
     )
 }
 
-/// Hash of a block's encoded results.
-pub fn results_hash(results: &[TxResult]) -> Digest {
-    Sha256::hash(&[&encode_results(results)])
+/// Hash of a block's encoded results ([`encode_results`]).
+pub fn results_hash(encoded_results: &[u8]) -> Digest {
+    Sha256::hash(&[encoded_results])
 }
+
+/// What running the state machine on a block produced, before sealing: results, the hash of
+/// their encoding, the next epoch's set and the writes.
+type Run = (
+    Vec<TxResult>,
+    Digest,
+    Vec<Validator>,
+    caspur_store::WriteSet,
+);
 
 /// Runs the state machine on an overlay of `batch`: results, the next epoch's set (for an
 /// epoch's last block) and the writes, with nothing sealed yet.
@@ -59,28 +70,27 @@ async fn run<E: StorageContext + Spawner>(
     batch: &StateBatch<E>,
     ends_epoch: bool,
     faults: &StateFaults,
-) -> Result<(Vec<TxResult>, Vec<Validator>, caspur_store::WriteSet), StoreError> {
+) -> Result<Run, StoreError> {
     let mut overlay = Overlay::new(faults.wrap(BatchState(batch), info.height));
-    let results = app
-        .execute_block_with(&mut overlay, info, report, txs)
+    let (results, encoded) = app
+        .execute_block_encoded(&mut overlay, info, report, txs)
         .await?;
     let next = if ends_epoch {
         validators::next_set(&overlay).await?.unwrap_or_default()
     } else {
         Vec::new()
     };
-    Ok((results, next, overlay.into_writes()))
+    Ok((results, results_hash(&encoded), next, overlay.into_writes()))
 }
 
 async fn seal<E: StorageContext + Spawner>(
     batch: StateBatch<E>,
-    (results, next_validators, writes): (Vec<TxResult>, Vec<Validator>, caspur_store::WriteSet),
+    (results, results_hash, next_validators, writes): Run,
 ) -> Result<Executed<E>, StoreError> {
     let merkleized = apply_writes(batch, writes)
         .merkleize()
         .await
         .map_err(|e| StoreError(e.to_string()))?;
-    let results_hash = results_hash(&results);
     Ok(Executed {
         merkleized,
         results,
