@@ -130,44 +130,84 @@ pub fn judge_running(
 
 /// The node's stderr, passed through to the visor's and its last lines kept.
 #[derive(Clone, Default)]
-pub struct StderrTail(Arc<Mutex<VecDeque<String>>>);
+pub struct StderrTail(Arc<Mutex<Kept>>);
+
+/// What a [`StderrTail`] keeps of one process's stderr.
+#[derive(Default)]
+struct Kept {
+    /// The last [`STDERR_LINES_KEPT`] lines.
+    lines: VecDeque<String>,
+    /// The process's first panic, kept however many lines follow it: Rust prints
+    /// `thread '…' panicked at file:line:col:` and the message on the next line, so that
+    /// line is joined to it.
+    first_panic: Option<String>,
+    /// The first panic's location line was seen and its message line is due.
+    panic_message_due: bool,
+}
+
+impl Kept {
+    fn push(&mut self, mut line: String) {
+        if line.len() > STDERR_LINE_BYTES {
+            let mut end = STDERR_LINE_BYTES;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            line.truncate(end);
+        }
+        if self.panic_message_due {
+            self.panic_message_due = false;
+            if let Some(panic) = &mut self.first_panic {
+                panic.push(' ');
+                panic.push_str(line.trim());
+            }
+        } else if self.first_panic.is_none() && line.contains("panicked") {
+            let panic = line.trim().to_string();
+            self.panic_message_due = panic.ends_with(':');
+            self.first_panic = Some(panic);
+        }
+        if self.lines.len() == STDERR_LINES_KEPT {
+            self.lines.pop_front();
+        }
+        self.lines.push_back(line);
+    }
+}
 
 impl StderrTail {
     /// Copies `from` to the visor's stderr line by line on a thread of its own, keeping the
-    /// last [`STDERR_LINES_KEPT`].
+    /// last [`STDERR_LINES_KEPT`] lines and the first panic.
     pub fn follow(&self, from: impl Read + Send + 'static) {
         let kept = self.0.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(from).lines() {
                 let Ok(line) = line else { break };
                 eprintln!("{line}");
-                let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-                if kept.len() == STDERR_LINES_KEPT {
-                    kept.pop_front();
-                }
-                let mut cut = line;
-                if cut.len() > STDERR_LINE_BYTES {
-                    let mut end = STDERR_LINE_BYTES;
-                    while !cut.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    cut.truncate(end);
-                }
-                kept.push_back(cut);
+                kept.lock().unwrap_or_else(|e| e.into_inner()).push(line);
             }
         });
     }
 
-    /// The line that best explains an exit: the last panic line, else the last error line,
-    /// else the last line. A panic comes first: the errors other tasks log while the process
-    /// goes down after it (a peer channel closing, a resolver failing) are its echoes.
+    /// The line that best explains an exit: the first panic with its message, else the last
+    /// error line, else the last line. The first panic comes first: the errors and panics
+    /// other tasks log while the process goes down after it (a peer channel closing, an actor
+    /// whose peer task died) are its echoes.
     pub fn cause(&self) -> Option<String> {
         let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let last = |pick: &dyn Fn(&String) -> bool| kept.iter().rev().find(|l| pick(l));
-        last(&|l| l.contains("panicked"))
-            .or_else(|| last(&|l| l.contains("ERROR") || l.starts_with("Error")))
-            .or(kept.back())
+        if let Some(panic) = &kept.first_panic {
+            return Some(panic.clone());
+        }
+        let lines = &kept.lines;
+        lines
+            .iter()
+            .rev()
+            .find(|l| l.contains("ERROR") || l.starts_with("Error"))
+            .or(lines.back())
             .map(|l| l.trim().to_string())
+    }
+
+    /// How many lines have been kept so far (tests wait on it).
+    #[cfg(test)]
+    fn kept_lines(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).lines.len()
     }
 }
 
@@ -209,18 +249,45 @@ mod tests {
         assert!(ev.network_passed(10));
     }
 
-    #[test]
-    fn the_stderr_tail_names_the_panic() {
+    /// Feeds `text` to a fresh tail and waits until all its `lines` are read.
+    fn tail_of(text: impl Into<String>, lines: usize) -> StderrTail {
         let tail = StderrTail::default();
-        tail.follow(std::io::Cursor::new(
-            "INFO starting\nthread 'main' panicked at src/x.rs:1: handler failed\nnote: backtrace\nERROR commonware_resolver::p2p: channel closed\n",
-        ));
+        tail.follow(std::io::Cursor::new(text.into()));
         let deadline = Instant::now() + Duration::from_secs(5);
-        // Every line read, the error logged after the panic included.
-        while tail.0.lock().unwrap().len() < 4 {
+        while tail.kept_lines() < lines.min(STDERR_LINES_KEPT) {
             assert!(Instant::now() < deadline, "{:?}", tail.cause());
             std::thread::sleep(Duration::from_millis(10));
         }
+        tail
+    }
+
+    #[test]
+    fn the_stderr_tail_names_the_panic() {
+        // Every line read, the error logged after the panic included.
+        let tail = tail_of(
+            "INFO starting\nthread 'main' panicked at src/x.rs:1: handler failed\nnote: backtrace\nERROR commonware_resolver::p2p: channel closed\n",
+            4,
+        );
         assert!(tail.cause().unwrap_or_default().contains("handler failed"));
+        // Rust's two-line panic, then the runtime's echoes (another task panicking because
+        // the first one died), then more lines than are kept: the first panic is named.
+        let text = concat!(
+            "INFO starting\n",
+            "thread 'rt-worker' panicked at src/bin/v2.rs:33:53:\n",
+            "v2-broken: migration bug\n",
+            "ERROR commonware_runtime::utils::handle: task panicked err=\"migration bug\"\n",
+            "thread 'rt-worker' panicked at marshal.rs:9:1:\n",
+            "stateful actor dropped during verify\n",
+            "ERROR commonware_runtime::utils::handle: task panicked err=\"stateful actor dropped\"\n",
+        );
+        let flood = format!("{text}{}", "ERROR p2p: closed\n".repeat(50));
+        let cause = tail_of(flood, 57).cause().unwrap_or_default();
+        assert_eq!(
+            cause,
+            "thread 'rt-worker' panicked at src/bin/v2.rs:33:53: v2-broken: migration bug"
+        );
+        // No panic: the last error line.
+        let cause = tail_of("INFO a\nERROR first\nERROR second\nINFO b\n", 4).cause();
+        assert_eq!(cause.as_deref(), Some("ERROR second"));
     }
 }
