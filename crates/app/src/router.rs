@@ -154,6 +154,7 @@ routes![
     dcert::msgs::update_description::Msg,
     dcert::msgs::vote_suspend::Msg,
     dcert::msgs::circuit_break::Msg,
+    dcert::msgs::ratify_break::Msg,
     dcert::msgs::dissolve::Msg,
     upgrade::msgs::software_upgrade::Msg,
     upgrade::msgs::cancel_upgrade::Msg,

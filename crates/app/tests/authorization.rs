@@ -124,6 +124,7 @@ fn rows() -> Vec<Row> {
                         member: s.to_string(),
                         routes: vec!["/cosmos.staking.v1beta1.MsgDelegate".into()],
                         reason: "exploit".into(),
+                        incident_id: 0,
                     },
                 )
             },

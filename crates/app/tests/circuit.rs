@@ -68,6 +68,7 @@ fn break_routes(chain: &mut Chain, routes: &[&str]) {
                 member: addr(5).to_string(),
                 routes: routes.iter().map(|r| r.to_string()).collect(),
                 reason: "exploit in the wild".into(),
+                incident_id: 0,
             },
         ),
     );
@@ -223,6 +224,7 @@ fn the_dissolution_path_stays_open_with_governance_broken() {
                 member: addr(5).to_string(),
                 routes: vec!["/caspur.dcert.v1.MsgDissolveDcert".into()],
                 reason: "x".into(),
+                incident_id: 0,
             },
         ),
     );

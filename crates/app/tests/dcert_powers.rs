@@ -92,6 +92,7 @@ fn circuit_break(member: u8, route: &str) -> cosmos_sdk_proto::Any {
             member: addr(member).to_string(),
             routes: vec![route.into()],
             reason: "exploit in progress".into(),
+            incident_id: 0,
         },
     )
 }

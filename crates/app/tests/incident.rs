@@ -42,23 +42,27 @@ fn hash(n: u8) -> String {
 /// Members 5, 6, 7 (room for 8); emergency plans need 2 blocks' notice, no readiness; the
 /// upgrade handlers of plans `fix-1`…`fix-9` are in the binary.
 fn group() -> Chain {
-    let mut chain = dcert_chain_with(
-        DcertParams {
-            max_members: 4,
-            min_member_stake: MIN_BOND.to_string(),
-            stabilization_period_secs: 0,
-            suspension_review_period_secs: 86_400,
-            ..DcertParams::default()
-        },
-        |g| {
-            g.upgrade.params = UpgradeParams {
-                readiness_threshold: "0".into(),
-                min_notice: 2,
-                readiness_window: 1,
-                ..UpgradeParams::default()
-            }
-        },
-    );
+    group_with(|_| {})
+}
+
+/// [`group`] with the dCERT parameters `edit` changes.
+fn group_with(edit: impl FnOnce(&mut DcertParams)) -> Chain {
+    let mut params = DcertParams {
+        max_members: 4,
+        min_member_stake: MIN_BOND.to_string(),
+        stabilization_period_secs: 0,
+        suspension_review_period_secs: 86_400,
+        ..DcertParams::default()
+    };
+    edit(&mut params);
+    let mut chain = dcert_chain_with(params, |g| {
+        g.upgrade.params = UpgradeParams {
+            readiness_threshold: "0".into(),
+            min_notice: 2,
+            readiness_window: 1,
+            ..UpgradeParams::default()
+        }
+    });
     let mut handlers = UpgradeHandlers::default();
     for n in 1..=9 {
         handlers = handlers.with(
@@ -75,23 +79,9 @@ fn group() -> Chain {
     chain
 }
 
-fn recipients(ns: &[u8]) -> Vec<(String, seal::PublicKey)> {
-    ns.iter()
-        .map(|n| (member(*n), encryption_secret(*n).public().unwrap()))
-        .collect()
-}
-
 /// A report of `text` sealed to members `to`, and the disclosure the reporter keeps.
 fn report_to(to: &[u8], text: &str) -> (Any, pb::Disclosure) {
-    let (sealed, disclosure) = seal::seal(text.as_bytes(), &recipients(to)).unwrap();
-    let msg = pb::MsgReportIncident {
-        reporter: member(REPORTER),
-        severity_claim: Severity::High as i32,
-        public_title: "consensus issue".into(),
-        sealed_report: Some(sealed),
-        commitment: seal::commitment(&disclosure.salt, &disclosure.report),
-    };
-    (to_any(&url("MsgReportIncident"), &msg), disclosure)
+    report_incident(REPORTER, to, text)
 }
 
 fn incident(chain: &Chain, id: u64) -> pb::Incident {
@@ -831,4 +821,96 @@ fn every_step_in_every_state_from_every_sender_is_judged_at_check_tx() {
         }
     }
     assert_eq!(judged, 13 * 12 * 4);
+}
+
+/// Member 5 breaks `route` answering incident `id` and governance ratifies it.
+fn ratified_break(chain: &mut Chain, id: u64, route: &str) -> u64 {
+    let msg = to_any(
+        "/caspur.dcert.v1.MsgCircuitBreak",
+        &caspur_types::proto::dcert::v1::MsgCircuitBreak {
+            member: member(5),
+            routes: vec![route.into()],
+            reason: "drain".into(),
+            incident_id: id,
+        },
+    );
+    let r = chain.ok(5, msg);
+    let attr = |key: &str| -> u64 {
+        r.events
+            .iter()
+            .filter(|e| e.kind == "dcert_break")
+            .flat_map(|e| e.attributes.iter())
+            .find(|a| a.key == key)
+            .map(|a| a.value.parse().unwrap())
+            .unwrap()
+    };
+    let (break_id, proposal_id) = (attr("break_id"), attr("proposal_id"));
+    chain.ok(
+        1,
+        vote(
+            1,
+            proposal_id,
+            cosmos_sdk_proto::cosmos::gov::v1::VoteOption::Yes,
+        ),
+    );
+    chain.block(Vec::new(), HOUR_MS);
+    break_id
+}
+
+fn break_record(chain: &Chain, id: u64) -> caspur_types::proto::dcert::v1::BreakRecord {
+    chain.read(async |kv| {
+        caspur_app::modules::dcert::break_state::require(kv, id)
+            .await
+            .unwrap()
+    })
+}
+
+/// Members 5–8 may break, with ratification and a quarter slashed; an incident driven to
+/// `resolved` with member 5's break of `MsgSend` naming it, ratified. Returns the chain, the
+/// incident, the break and member 5's bond.
+fn resolved_with_ratified_break() -> (Chain, u64, u64, u128) {
+    let mut chain = group_with(|p| {
+        p.circuit_break_enabled = true;
+        p.break_ratification_period_secs = HOUR_MS / 1000;
+        p.unratified_break_slash = "0.25".into();
+    });
+    let id = drive(&mut chain, State::Resolved);
+    let break_id = ratified_break(&mut chain, id, "/cosmos.bank.v1beta1.MsgSend");
+    assert_eq!(break_record(&chain, break_id).slashed_unratified, "");
+    let bond = member_bond(&chain, 5);
+    (chain, id, break_id, bond)
+}
+
+fn member_bond(chain: &Chain, n: u8) -> u128 {
+    chain.read(async |kv| {
+        caspur_app::modules::dcert::state::candidate(kv, &addr(n))
+            .await
+            .unwrap()
+            .bond
+    })
+}
+
+#[test]
+fn breakers_are_slashed_when_a_post_mortem_closes_their_incident_undisclosed() {
+    let (mut chain, id, break_id, before) = resolved_with_ratified_break();
+    chain.ok(6, postmortem(6, id, None));
+    let r = break_record(&chain, break_id);
+    assert_eq!(r.slashed_undisclosed, format!("{}ucsp", before / 4));
+    assert_eq!(member_bond(&chain, 5), before - before / 4);
+}
+
+#[test]
+fn breakers_are_slashed_once_when_their_incident_passes_the_disclosure_deadline() {
+    let (mut chain, id, break_id, before) = resolved_with_ratified_break();
+    let deadline = chain
+        .read(async |kv| ist::get_params(kv).await.unwrap())
+        .disclosure_deadline_secs;
+    chain.block(Vec::new(), deadline * 1000);
+    assert!(incident(&chain, id).disclosure_overdue);
+    let r = break_record(&chain, break_id);
+    assert_eq!(r.slashed_undisclosed, format!("{}ucsp", before / 4));
+    // Once per break: the post-mortem that closes it late, undisclosed, slashes no more.
+    let after = member_bond(&chain, 5);
+    chain.ok(6, postmortem(6, id, None));
+    assert_eq!(member_bond(&chain, 5), after);
 }

@@ -291,6 +291,7 @@ fn nested_messages_pass_the_circuit_breaker() {
                     height: 1,
                     time_ms: 0,
                     reason: "test".into(),
+                    break_id: 0,
                 },
             )
             .unwrap();

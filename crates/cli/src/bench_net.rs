@@ -66,6 +66,13 @@ pub struct LoadReport {
     pub broadcast_rtt: Option<Spread>,
     /// Each node's resident memory after the load (MiB).
     pub rss_mib: Vec<f64>,
+    /// `broadcast_tx_sync` answers "mempool is full" that the senders retried.
+    pub full_retries: u64,
+    /// Txs refused for any other reason (each stops its sender: its later sequences would
+    /// all be refused), and the first such answer.
+    pub refused: u64,
+    /// The first refusal's answer.
+    pub first_refusal: Option<String>,
 }
 
 struct Nodes(Vec<Child>);
@@ -193,7 +200,7 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
         let mut r = measure(&urls, &keys, &mut sequences, load, opts.seconds)?;
         r.rss_mib = rss_of(&children);
         crate::output::outln!(
-            "load {:>6} tx/s: {:>5} blocks, committed {:>7.1} tx/s | interval median {:>6.1} ms p99 {:>6.1} ms | block finality median {:>6.1} ms p99 {:>6.1} ms | tx finality {} | broadcast rtt {} | rss MiB {:.0?}",
+            "load {:>6} tx/s: {:>5} blocks, committed {:>7.1} tx/s | interval median {:>6.1} ms p99 {:>6.1} ms | block finality median {:>6.1} ms p99 {:>6.1} ms | tx finality {} | broadcast rtt {} | rss MiB {:.0?} | mempool-full retries {} | refused {}{}",
             r.offered,
             r.blocks,
             r.committed_tps,
@@ -204,6 +211,11 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
             show(r.tx_finality),
             show(r.broadcast_rtt),
             r.rss_mib,
+            r.full_retries,
+            r.refused,
+            r.first_refusal
+                .as_ref()
+                .map_or(String::new(), |w| format!(" (first: {w})")),
         );
         reports.push(r);
     }
@@ -221,20 +233,77 @@ struct Sender {
     per_second: f64,
 }
 
-/// What the senders observed: accepted tx hashes with the time, and every round trip (ms).
+/// How long a sender waits before offering a tx again after "mempool is full" (a wallet's
+/// retry), and how long past the measurement it keeps retrying.
+const FULL_RETRY_WAIT: Duration = Duration::from_millis(20);
+const RETRY_GRACE: Duration = Duration::from_secs(5);
+
+/// What the senders observed: accepted tx hashes with the time, every round trip (ms), the
+/// retries after a full mempool and the refusals.
 #[derive(Default)]
 struct Sent {
     accepted: Mutex<Vec<Submitted>>,
     rtts: Mutex<Vec<f64>>,
+    full_retries: std::sync::atomic::AtomicU64,
+    refusals: Mutex<Vec<String>>,
 }
+
+/// `broadcast_tx_sync`'s `code` for a full mempool (the Cosmos SDK's `ErrMempoolIsFull`).
+const MEMPOOL_IS_FULL: u64 = caspur_types::ErrorCode::MempoolIsFull as u64;
 
 impl Sender {
     /// Signs every tx first (signing is the clients' work, not the network's, and would take
-    /// the shared cores from the nodes), waits for `ready`, then sends them at its rate.
-    fn run(self, ready: &std::sync::Barrier, sent: &Sent) {
+    /// the shared cores from the nodes), waits for `ready`, then sends them at its rate until
+    /// `deadline`. A tx the mempool is too full for is offered again after
+    /// [`FULL_RETRY_WAIT`], as a wallet would; any other refusal stops the sender, since every
+    /// later sequence of its account would be refused too. Returns how many txs were accepted
+    /// (its account's next sequence is `first_sequence` plus that).
+    fn run(self, ready: &std::sync::Barrier, sent: &Sent, deadline: Duration) -> u64 {
+        let txs = self.sign_all();
+        let agent = ureq::agent();
+        ready.wait();
+        let begin = Instant::now();
+        for (n, tx) in txs.iter().enumerate() {
+            let due = Duration::from_secs_f64(n as f64 / self.per_second);
+            if due > deadline {
+                return n as u64;
+            }
+            if let Some(wait) = due.checked_sub(begin.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            let b64 = base64::engine::general_purpose::STANDARD.encode(tx);
+            loop {
+                let start = Instant::now();
+                let reply = call_on(&agent, &self.url, "broadcast_tx_sync", json!({"tx": b64}));
+                let rtt = start.elapsed().as_secs_f64() * 1000.0;
+                sent.rtts.lock().expect("sender lock").push(rtt);
+                let code = reply.as_ref().ok().and_then(|r| r["code"].as_u64());
+                if code == Some(0) {
+                    let hash = caspur_types::tx::tx_hash(tx);
+                    let mut accepted = sent.accepted.lock().expect("sender lock");
+                    accepted.push((hash, now_ms()));
+                    break;
+                }
+                if code == Some(MEMPOOL_IS_FULL) && begin.elapsed() < deadline + RETRY_GRACE {
+                    sent.full_retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(FULL_RETRY_WAIT);
+                    continue;
+                }
+                let why = match reply {
+                    Ok(r) => r.to_string(),
+                    Err(e) => format!("{e:#}"),
+                };
+                sent.refusals.lock().expect("sender lock").push(why);
+                return n as u64;
+            }
+        }
+        txs.len() as u64
+    }
+
+    fn sign_all(&self) -> Vec<Vec<u8>> {
         let amount = caspur_types::Coins::normalize([caspur_types::Coin::new("ucsp", 1)])
             .expect("valid coin");
-        let txs: Vec<Vec<u8>> = (0..self.count)
+        (0..self.count)
             .map(|n| {
                 let params = TxParams {
                     chain_id: "caspur-bench-1".into(),
@@ -248,26 +317,7 @@ impl Sender {
                 let msg = msg_send(&self.key.address(), &self.to, &amount);
                 sign_tx(&self.key, vec![msg], &params)
             })
-            .collect();
-        let agent = ureq::agent();
-        ready.wait();
-        let begin = Instant::now();
-        for (n, tx) in txs.iter().enumerate() {
-            let due = Duration::from_secs_f64(n as f64 / self.per_second);
-            if let Some(wait) = due.checked_sub(begin.elapsed()) {
-                std::thread::sleep(wait);
-            }
-            let b64 = base64::engine::general_purpose::STANDARD.encode(tx);
-            let start = Instant::now();
-            let reply = call_on(&agent, &self.url, "broadcast_tx_sync", json!({"tx": b64}));
-            let rtt = start.elapsed().as_secs_f64() * 1000.0;
-            sent.rtts.lock().expect("sender lock").push(rtt);
-            if reply.is_ok_and(|r| r["code"].as_u64() == Some(0)) {
-                let hash = caspur_types::tx::tx_hash(tx);
-                let mut accepted = sent.accepted.lock().expect("sender lock");
-                accepted.push((hash, now_ms()));
-            }
-        }
+            .collect()
     }
 }
 
@@ -346,9 +396,11 @@ fn measure(
             count,
             per_second,
         };
-        sequences[i] += count;
         let (ready, sent) = (ready.clone(), sent.clone());
-        senders.push(std::thread::spawn(move || sender.run(&ready, &sent)));
+        let deadline = Duration::from_secs(seconds);
+        senders.push(std::thread::spawn(move || {
+            sender.run(&ready, &sent, deadline)
+        }));
     }
     ready.wait();
     let begin = Instant::now();
@@ -361,8 +413,8 @@ fn measure(
         stop.clone(),
         commits.clone(),
     );
-    for s in senders {
-        let _ = s.join();
+    for (i, s) in senders.into_iter().enumerate() {
+        sequences[i] += s.join().unwrap_or(0);
     }
     std::thread::sleep(Duration::from_secs(
         seconds.saturating_sub(begin.elapsed().as_secs()),
@@ -391,7 +443,11 @@ fn measure(
         .max(1.0)
         / 1000.0;
     let rtts = sent.rtts.lock().expect("sender lock").clone();
+    let refusals = sent.refusals.lock().expect("sender lock").clone();
     Ok(LoadReport {
+        full_retries: sent.full_retries.load(Ordering::Relaxed),
+        refused: refusals.len() as u64,
+        first_refusal: refusals.first().cloned(),
         offered: load,
         committed_tps: tx_block.len() as f64 / span_s,
         blocks: times.len(),

@@ -77,6 +77,9 @@ pub enum DcertTx {
         /// Why (recorded on chain).
         #[arg(long)]
         reason: String,
+        /// The incident the break answers (required while breaks need ratification).
+        #[arg(long, default_value_t = 0)]
+        incident: u64,
         /// Member key.
         #[arg(long)]
         from: String,
@@ -112,6 +115,11 @@ pub enum DcertQuery {
     Suspensions,
     /// The group's description.
     Description,
+    /// One break's accountability record: ratification, lapse, slashes.
+    Break {
+        /// The break id (`break_id` of the `circuit_break` event).
+        id: u64,
+    },
     /// A staker's unbonding dCERT bonds (from one candidate, or all).
     Unbonding {
         /// The staker's address.
@@ -218,6 +226,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
         DcertTx::CircuitBreak {
             routes,
             reason,
+            incident,
             from,
         } => ctx.send_one(&from, "/caspur.dcert.v1.MsgCircuitBreak", &|member| {
             let (routes, reason) = (routes.clone(), reason.clone());
@@ -225,6 +234,7 @@ pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
                 member,
                 routes,
                 reason,
+                incident_id: incident,
             }
             .encode_to_vec()
         }),
@@ -276,6 +286,9 @@ pub fn query(client: &Client, cmd: DcertQuery) -> Result<Value> {
             "GroupDescription",
             &pb::QueryGroupDescriptionRequest {},
         ),
+        DcertQuery::Break { id } => {
+            ask::<_, pb::QueryBreakResponse>(client, "Break", &pb::QueryBreakRequest { id })
+        }
         DcertQuery::Unbonding { staker, candidate } => ask::<_, pb::QueryUnbondingResponse>(
             client,
             "Unbonding",

@@ -367,6 +367,9 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                             "tx_finality_ms": r.tx_finality.map(|s| json!({"median": s.median, "p99": s.p99})),
                             "broadcast_rtt_ms": r.broadcast_rtt.map(|s| json!({"median": s.median, "p99": s.p99})),
                             "rss_mib": r.rss_mib,
+                            "mempool_full_retries": r.full_retries,
+                            "refused": r.refused,
+                            "first_refusal": r.first_refusal,
                         })
                     })
                     .collect();

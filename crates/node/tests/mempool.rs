@@ -268,6 +268,7 @@ async fn a_tripped_breaker_evicts_every_pending_tx_of_its_route_from_a_full_memp
             member: key(3).address().to_string(),
             routes: vec!["/cosmos.bank.v1beta1.MsgSend".into()],
             reason: "drain in progress".into(),
+            incident_id: 0,
         },
     );
     let p = TxParams {

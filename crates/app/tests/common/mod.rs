@@ -317,6 +317,44 @@ pub fn encryption_secret(n: u8) -> caspur_types::seal::SecretKey {
     caspur_types::seal::SecretKey::parse(&hex::encode([n.wrapping_add(100); 32])).unwrap()
 }
 
+/// Members `ns` with their public keys for sealing reports.
+pub fn recipients(ns: &[u8]) -> Vec<(String, caspur_types::seal::PublicKey)> {
+    ns.iter()
+        .map(|n| {
+            (
+                addr(*n).to_string(),
+                encryption_secret(*n).public().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `reporter`'s `MsgReportIncident` of `text` sealed to members `to`, and the disclosure the
+/// reporter keeps.
+pub fn report_incident(
+    reporter: u8,
+    to: &[u8],
+    text: &str,
+) -> (
+    cosmos_sdk_proto::Any,
+    caspur_types::proto::incident::v1::Disclosure,
+) {
+    use caspur_types::proto::incident::v1 as ipb;
+    use caspur_types::seal;
+    let (sealed, disclosure) = seal::seal(text.as_bytes(), &recipients(to)).unwrap();
+    let msg = ipb::MsgReportIncident {
+        reporter: addr(reporter).to_string(),
+        severity_claim: ipb::Severity::High as i32,
+        public_title: "consensus issue".into(),
+        sealed_report: Some(sealed),
+        commitment: seal::commitment(&disclosure.salt, &disclosure.report),
+    };
+    (
+        to_any("/caspur.incident.v1.MsgReportIncident", &msg),
+        disclosure,
+    )
+}
+
 /// `MsgAcceptCandidacy` of `n`.
 pub fn accept(n: u8) -> cosmos_sdk_proto::Any {
     to_any(

@@ -76,6 +76,7 @@ pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, Exe
                     height: 1,
                     time_ms: 0,
                     reason: "benchmark".into(),
+                    break_id: 0,
                 },
             )?;
         }

@@ -203,6 +203,7 @@ impl Sim {
                 member: member.address().to_string(),
                 routes: vec![route.to_string()],
                 reason: "simulated exploit".into(),
+                incident_id: 0,
             },
         );
         let params = TxParams {

@@ -17,11 +17,12 @@ use crate::error::ExecError;
 use crate::modules::gov;
 use cosmos_sdk_proto::Any;
 
-/// Routes that can never be broken (SPEC §3): the dissolution path and the upgrade module's
-/// cancel and readiness messages (a break must never stop the way out of it); `check_route`
-/// consults it first.
+/// Routes that can never be broken (SPEC §3): the dissolution path, governance's ratification
+/// of a break, and the upgrade module's cancel and readiness messages (a break must never stop
+/// the way out of it, nor the check on it); `check_route` consults it first.
 pub const UNBREAKABLE: &[&str] = &[
     crate::modules::dcert::dissolution::DISSOLVE_TYPE_URL,
+    crate::modules::dcert::msgs::ratify_break::TYPE_URL,
     crate::modules::upgrade::msgs::cancel_upgrade::TYPE_URL,
     crate::modules::upgrade::msgs::cancel_emergency::TYPE_URL,
     crate::modules::upgrade::msgs::signal_ready::TYPE_URL,
@@ -138,22 +139,32 @@ pub async fn reopen_routes<B: caspur_store::StateRead>(
                 .attr("route", route.clone())
                 .attr("broken_by", b.by.clone()),
         );
+        if b.break_id != 0 {
+            crate::modules::dcert::breaks::on_reopened(ctx, b.break_id).await?;
+        }
         reopened.push(b);
     }
     Ok(reopened)
 }
 
-/// Breaks `routes` on behalf of `by` for `reason`. Each route must be a registered type URL or
-/// a prefix ending in `.` that covers at least one; a route that is or covers an unbreakable
-/// one is refused. All or nothing: one bad route breaks none.
+/// Breaks `routes` on behalf of `by` for `reason`, held by dCERT break record `break_id` (0:
+/// none, the break stands until an upgrade). Each route must be a registered type URL or a
+/// prefix ending in `.` that covers at least one; a route that is or covers an unbreakable one
+/// is refused. An accountable break may neither extend a standing break (it would revive it
+/// past its lapse) nor break again a route whose break lapsed. All or nothing: one bad route
+/// breaks none.
 pub async fn break_routes<B: caspur_store::StateRead>(
     ctx: &mut crate::context::Ctx<'_, B>,
     by: &str,
     routes: &[String],
     reason: &str,
+    break_id: u64,
 ) -> Result<(), ExecError> {
     for route in routes {
         validate_route(route)?;
+        if break_id != 0 {
+            refuse_extension(ctx, route).await?;
+        }
     }
     for route in routes {
         state::set_broken(
@@ -164,16 +175,65 @@ pub async fn break_routes<B: caspur_store::StateRead>(
                 height: ctx.block.height,
                 time_ms: ctx.block.time_ms,
                 reason: reason.to_string(),
+                break_id,
             },
         )?;
-        ctx.emit(
-            caspur_types::Event::new("circuit_break")
-                .attr("route", route.clone())
-                .attr("member", by.to_string())
-                .attr("reason", reason.to_string()),
-        );
+        let mut event = caspur_types::Event::new("circuit_break")
+            .attr("route", route.clone())
+            .attr("member", by.to_string())
+            .attr("reason", reason.to_string());
+        if break_id != 0 {
+            event = event.attr("break_id", break_id.to_string());
+        }
+        ctx.emit(event);
     }
     Ok(())
+}
+
+async fn refuse_extension(kv: &mut impl KvRead, route: &str) -> Result<(), ExecError> {
+    if let Some(b) = state::get_broken(kv, route).await? {
+        return Err(ExecError::invalid_request(format!(
+            "route {route:?} is already broken (by {} at height {}): a standing break is not \
+             extended by breaking it again",
+            b.by, b.height
+        )));
+    }
+    if let Some(h) = state::lapsed_at(kv, route).await? {
+        return Err(ExecError::unauthorized(format!(
+            "a break of route {route:?} lapsed at height {h}: one member may not break it \
+             again (no revival by a new break)"
+        )));
+    }
+    Ok(())
+}
+
+/// Reopens those of `routes` still held by break record `break_id` (a lapse: not ratified in
+/// time, or past `max_break_blocks`), remembering each lapse; returns the routes reopened.
+pub async fn lapse_routes<B: caspur_store::StateRead>(
+    ctx: &mut crate::context::Ctx<'_, B>,
+    break_id: u64,
+    routes: &[String],
+    why: &str,
+) -> Result<Vec<String>, ExecError> {
+    let mut reopened = Vec::new();
+    for route in routes {
+        let held = state::get_broken(ctx, route)
+            .await?
+            .is_some_and(|b| b.break_id == break_id);
+        if !held {
+            continue;
+        }
+        state::remove_broken(ctx, route)?;
+        state::set_lapsed(ctx, route, ctx.block.height)?;
+        ctx.emit(
+            caspur_types::Event::new("circuit_lapse")
+                .attr("route", route.clone())
+                .attr("break_id", break_id.to_string())
+                .attr("reason", why.to_string()),
+        );
+        reopened.push(route.clone());
+    }
+    Ok(reopened)
 }
 
 /// Checks that `route` names registered messages and no unbreakable one.

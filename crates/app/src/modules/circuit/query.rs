@@ -19,6 +19,7 @@ fn to_proto(b: &state::BrokenRoute) -> pb::BrokenRoute {
         height: b.height,
         time_ms: b.time_ms,
         reason: b.reason.clone(),
+        break_id: b.break_id,
     }
 }
 

@@ -1,4 +1,5 @@
-//! `circuit` state: `[CIRCUIT, 1] ‖ route → BrokenRoute` (JSON).
+//! `circuit` state: `[CIRCUIT, 1] ‖ route → BrokenRoute` (JSON); `[CIRCUIT, 2] ‖ route →`
+//! the height its last accountable break lapsed (u64 BE).
 
 use crate::context::{KvRead, KvWrite};
 use crate::error::ExecError;
@@ -7,6 +8,7 @@ use caspur_store::keys::key;
 use serde::{Deserialize, Serialize};
 
 const BROKEN: [u8; 2] = [CIRCUIT, 1];
+const LAPSED: [u8; 2] = [CIRCUIT, 2];
 
 /// A broken route and its provenance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +24,14 @@ pub struct BrokenRoute {
     pub time_ms: u64,
     /// Why.
     pub reason: String,
+    /// The dCERT break record holding it (0: a break under ADR 008's rules, standing until an
+    /// upgrade reopens it; left out of the stored JSON then, as before records existed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub break_id: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn route_key(route: &str) -> Vec<u8> {
@@ -55,4 +65,24 @@ pub fn broken_prefix() -> Vec<u8> {
 pub fn set_broken(kv: &mut impl KvWrite, b: &BrokenRoute) -> Result<(), ExecError> {
     let bytes = serde_json::to_vec(b).map_err(|e| ExecError::logic(e.to_string()))?;
     kv.put(route_key(&b.route), bytes)
+}
+
+/// The height at which an accountable break of exactly `route` last lapsed, if one did.
+pub async fn lapsed_at(kv: &mut impl KvRead, route: &str) -> Result<Option<u64>, ExecError> {
+    match kv.get(&key(&LAPSED, &[route.as_bytes()])).await? {
+        None => Ok(None),
+        Some(b) => {
+            Ok(Some(u64::from_be_bytes(b.as_slice().try_into().map_err(
+                |_| ExecError::logic("corrupt lapsed-route height"),
+            )?)))
+        }
+    }
+}
+
+/// Remembers that a break of `route` lapsed at `height`.
+pub fn set_lapsed(kv: &mut impl KvWrite, route: &str, height: u64) -> Result<(), ExecError> {
+    kv.put(
+        key(&LAPSED, &[route.as_bytes()]),
+        height.to_be_bytes().to_vec(),
+    )
 }

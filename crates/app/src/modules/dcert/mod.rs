@@ -4,6 +4,8 @@
 //! mature and stipends are paid. See `docs/dcert.md`.
 
 pub mod bonds;
+pub mod break_state;
+pub mod breaks;
 pub mod dissolution;
 pub mod election;
 pub mod members;
@@ -112,12 +114,13 @@ pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<DcertGe
     })
 }
 
-/// End of block: reviews that ran out close, matured unbondings pay out, seats are maintained,
-/// stipends are paid when a period begins.
+/// End of block: reviews that ran out close, matured unbondings pay out, unratified or expired
+/// breaks lapse, seats are maintained, stipends are paid when a period begins.
 pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), ExecError> {
     let params = state::get_params(ctx).await?;
     members::end_reviews(ctx, since_ms).await?;
     bonds::mature_unbondings(ctx, since_ms).await?;
+    breaks::end_block(ctx, &params, since_ms).await?;
     election::maintain_seats(ctx, &params, since_ms).await?;
     stipend::pay(ctx, &params).await
 }

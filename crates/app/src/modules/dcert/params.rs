@@ -27,6 +27,30 @@ pub struct DcertParams {
     pub stipend_period_secs: u64,
     /// Whether seats are filled (a passed dissolution turns it off).
     pub elections_enabled: bool,
+    /// Seconds of block time a break has to be ratified by governance (0: no ratification).
+    /// The accountability fields are left out of the stored JSON at their defaults, so a chain
+    /// that never turns them on keeps the state bytes (and app hashes) it had before them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub break_ratification_period_secs: u64,
+    /// Fraction of a member's dCERT bond burned for a break not ratified in time, or whose
+    /// incident was not disclosed by its deadline ("0": none).
+    #[serde(default = "zero_fraction", skip_serializing_if = "is_zero_fraction")]
+    pub unratified_break_slash: String,
+    /// Blocks a member's break lasts unless ratified (0: no limit).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub max_break_blocks: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn zero_fraction() -> String {
+    "0".into()
+}
+
+fn is_zero_fraction(s: &str) -> bool {
+    s == "0"
 }
 
 /// 1 CSP in ucsp.
@@ -46,6 +70,9 @@ impl Default for DcertParams {
             suspension_review_period_secs: 4 * 86_400,
             stipend_period_secs: 86_400,
             elections_enabled: true,
+            break_ratification_period_secs: 0,
+            unratified_break_slash: zero_fraction(),
+            max_break_blocks: 0,
         }
     }
 }
@@ -82,7 +109,24 @@ impl DcertParams {
                 "stipend_period_secs must be positive",
             ));
         }
+        if self.unratified_slash()? > Dec::ONE {
+            return Err(TxError::invalid_request(
+                "unratified_break_slash must be within [0, 1]",
+            ));
+        }
         Ok(())
+    }
+
+    /// The fraction of a bond burned for an unratified or undisclosed break.
+    pub fn unratified_slash(&self) -> Result<Dec, TxError> {
+        self.unratified_break_slash
+            .parse()
+            .map_err(|_| TxError::invalid_request("unratified_break_slash must be a decimal"))
+    }
+
+    /// Whether a break gets an accountability record (ratification or a lifetime is on).
+    pub fn breaks_accountable(&self) -> bool {
+        self.break_ratification_period_secs > 0 || self.max_break_blocks > 0
     }
 
     /// The stipend per member and period.
@@ -124,6 +168,9 @@ impl DcertParams {
             suspension_review_period_secs: self.suspension_review_period_secs,
             stipend_period_secs: self.stipend_period_secs,
             elections_enabled: self.elections_enabled,
+            break_ratification_period_secs: self.break_ratification_period_secs,
+            unratified_break_slash: self.unratified_break_slash.clone(),
+            max_break_blocks: self.max_break_blocks,
         }
     }
 
@@ -149,6 +196,14 @@ impl DcertParams {
             suspension_review_period_secs: p.suspension_review_period_secs,
             stipend_period_secs: p.stipend_period_secs,
             elections_enabled: p.elections_enabled,
+            break_ratification_period_secs: p.break_ratification_period_secs,
+            // An empty field (a client that predates it) means the default.
+            unratified_break_slash: if p.unratified_break_slash.is_empty() {
+                zero_fraction()
+            } else {
+                p.unratified_break_slash.clone()
+            },
+            max_break_blocks: p.max_break_blocks,
         };
         params.validate()?;
         Ok(params)

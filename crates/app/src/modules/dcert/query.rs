@@ -1,6 +1,7 @@
 //! `dcert` queries (`caspur.dcert.v1.Query`, over abci_query and gRPC): params, members with
 //! seat, sequence, tally, bond and status; candidates by tally; one candidate; a voter's vote;
-//! the stabilization queue; suspensions; the group description; a staker's unbondings.
+//! the stabilization queue; suspensions; the group description; a staker's unbondings; one
+//! break record.
 
 use super::state::{self, Candidate};
 use crate::context::Unmetered;
@@ -164,6 +165,13 @@ async fn answer<S: StateScan>(
                 }
             }
             pb::QueryUnbondingResponse { entries }.encode_to_vec()
+        }
+        "Break" => {
+            let req: pb::QueryBreakRequest = decode(data)?;
+            pb::QueryBreakResponse {
+                record: Some(super::break_state::require(&mut kv, req.id).await?),
+            }
+            .encode_to_vec()
         }
         "GroupDescription" => pb::QueryGroupDescriptionResponse {
             description: state::description(&mut kv).await?,

@@ -4,6 +4,7 @@
 //! gov module account as signer — so the circuit breaker sees them, and a failing message fails
 //! the proposal (with its reason), never the block.
 
+pub mod chain_proposal;
 pub mod deposits;
 pub mod legacy;
 pub mod msgs;

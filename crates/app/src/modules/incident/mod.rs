@@ -143,6 +143,9 @@ async fn flag_overdue<B: StateRead>(
         i.disclosure_overdue = true;
     }
     state::set_incident(ctx, &i)?;
+    if still == State::Resolved {
+        crate::modules::dcert::breaks::on_undisclosed(ctx, id).await?;
+    }
     ctx.emit(
         Event::new("incident_overdue")
             .attr("id", id.to_string())

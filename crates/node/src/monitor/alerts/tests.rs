@@ -139,6 +139,7 @@ fn the_emergency_rules_fire_on_a_break_an_overdue_incident_and_an_unready_plan()
         height: 7,
         time_ms: 0,
         reason: "drain".into(),
+        break_id: 0,
     });
     bad.incidents.push(incident_pb::Incident {
         id: 3,

@@ -1,12 +1,12 @@
 //! `MsgCircuitBreak`: an active member disables message routes — when the privilege is enabled
 //! and no dissolution proposal is pending (authorization here; routes and enforcement in
-//! `circuit`).
+//! `circuit`; the break's accountability record in `dcert::breaks`).
 
 use super::accept_candidacy::MAX_TEXT;
 use crate::context::Ctx;
 use crate::error::ExecError;
 use crate::modules::circuit;
-use crate::modules::dcert::members;
+use crate::modules::dcert::{breaks, members};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
 use caspur_types::proto::dcert::v1 as pb;
@@ -51,7 +51,8 @@ impl MsgHandler for Msg {
     ) -> Result<Self::Response, ExecError> {
         let member = Address::parse_account(&self.member)?;
         members::authorize_circuit_break(ctx, &member).await?;
-        circuit::break_routes(ctx, &self.member, &self.routes, &self.reason).await?;
-        Ok(pb::MsgCircuitBreakResponse {})
+        let break_id = breaks::open(ctx, self).await?;
+        circuit::break_routes(ctx, &self.member, &self.routes, &self.reason, break_id).await?;
+        Ok(pb::MsgCircuitBreakResponse { break_id })
     }
 }

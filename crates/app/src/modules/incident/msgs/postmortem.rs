@@ -65,6 +65,10 @@ async fn execute<B: StateRead>(
         &msg.uri,
     )
     .await?;
+    if msg.disclosed_report.is_none() {
+        // Closed without the report: it will never be disclosed.
+        crate::modules::dcert::breaks::on_undisclosed(ctx, i.id).await?;
+    }
     Ok(pb::MsgPublishPostmortemResponse {})
 }
 

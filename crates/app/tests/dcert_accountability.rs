@@ -1,0 +1,216 @@
+//! dCERT accountability (SPEC §2.7, docs/dcert.md "Accountability") through signed txs and
+//! blocks: a break that must be ratified names an open incident and opens an expedited
+//! proposal; unratified, it lapses at the period's end and its member's bond is slashed; a
+//! ratified break stands past its period and past `max_break_blocks`; an unratified break
+//! lapses after `max_break_blocks` without a slash; a lapsed route is not broken again by one
+//! member, nor a standing break extended. (The defaults, ADR 008's rules, are what the other
+//! dCERT and circuit tests run under, unchanged.)
+
+// Tests fail loudly: the workspace denies these outside tests only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use caspur_app::modules::circuit::state as circuit;
+use caspur_app::modules::dcert::{break_state, state as dc, DcertParams};
+use caspur_types::proto::dcert::v1::{self as pb, Ratification};
+use caspur_types::sign::to_any;
+use common::*;
+use cosmos_sdk_proto::cosmos::gov::v1 as gov;
+
+const HOUR_SECS: u64 = 3_600;
+const SEND: &str = "/cosmos.bank.v1beta1.MsgSend";
+const REPORTER: u8 = 9;
+
+/// Members 5, 6, 7 with breaking on and the accountability rules `edit` sets.
+fn group(edit: impl FnOnce(&mut DcertParams)) -> Chain {
+    let mut params = DcertParams {
+        max_members: 3,
+        min_member_stake: MIN_BOND.to_string(),
+        stabilization_period_secs: 0,
+        circuit_break_enabled: true,
+        ..DcertParams::default()
+    };
+    edit(&mut params);
+    let mut chain = dcert_chain(params);
+    candidates(&mut chain, &[5, 6, 7]);
+    chain
+}
+
+fn ratified_hourly(p: &mut DcertParams) {
+    p.break_ratification_period_secs = HOUR_SECS;
+    p.unratified_break_slash = "0.5".into();
+}
+
+/// Reports an incident sealed to the members; returns its id.
+fn incident(chain: &mut Chain) -> u64 {
+    let r = chain.ok(
+        REPORTER,
+        report_incident(REPORTER, &[5, 6, 7], "drain bug").0,
+    );
+    attr(&r, "incident", "id").parse().unwrap()
+}
+
+fn circuit_break(member: u8, route: &str, incident_id: u64) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.dcert.v1.MsgCircuitBreak",
+        &pb::MsgCircuitBreak {
+            member: addr(member).to_string(),
+            routes: vec![route.into()],
+            reason: "drain in progress".into(),
+            incident_id,
+        },
+    )
+}
+
+fn attr(r: &caspur_app::TxResult, kind: &str, key: &str) -> String {
+    r.events
+        .iter()
+        .filter(|e| e.kind == kind)
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
+        .unwrap_or_else(|| panic!("no {kind}.{key} in {:?}", r.events))
+}
+
+fn record(chain: &Chain, id: u64) -> pb::BreakRecord {
+    chain.read(async |kv| break_state::require(kv, id).await.unwrap())
+}
+
+fn broken(chain: &Chain, route: &str) -> Option<circuit::BrokenRoute> {
+    chain.read(async |kv| circuit::get_broken(kv, route).await.unwrap())
+}
+
+fn bond(chain: &Chain, n: u8) -> u128 {
+    chain.read(async |kv| dc::candidate(kv, &addr(n)).await.unwrap().bond)
+}
+
+/// Breaks `SEND` as member 5 answering `incident_id`; returns the break id.
+fn break_send(chain: &mut Chain, incident_id: u64) -> u64 {
+    let r = chain.ok(5, circuit_break(5, SEND, incident_id));
+    attr(&r, "dcert_break", "break_id").parse().unwrap()
+}
+
+#[test]
+fn an_unratified_break_lapses_at_the_period_end_and_its_member_is_slashed() {
+    let mut chain = group(ratified_hourly);
+    // Ratification on: a break must name the open incident it answers.
+    let r = chain.run(5, circuit_break(5, SEND, 0));
+    assert!(r.log.contains("name the incident"), "{}", r.log);
+    let r = chain.run(5, circuit_break(5, SEND, 77));
+    assert!(r.log.contains("incident 77 does not exist"), "{}", r.log);
+    let id = incident(&mut chain);
+    let break_id = break_send(&mut chain, id);
+    let r = record(&chain, break_id);
+    assert_eq!(r.ratification(), Ratification::Pending);
+    assert!(r.standing);
+    assert_eq!(broken(&chain, SEND).unwrap().break_id, break_id);
+    let refused = chain.run(2, send(2, 3));
+    assert!(
+        refused.log.contains("disabled by the circuit breaker"),
+        "{}",
+        refused.log
+    );
+    // The ratification proposal is open, expedited, ending with the period.
+    let p = proposal(&chain, r.proposal_id);
+    assert_eq!(status(&p), gov::ProposalStatus::VotingPeriod);
+    assert!(p.expedited);
+    assert_eq!(p.messages[0].type_url, "/caspur.dcert.v1.MsgRatifyBreak");
+    // The incident's timeline records the break.
+    let timeline = chain.read(async |kv| {
+        let i = caspur_app::modules::incident::state::require(kv, id)
+            .await
+            .unwrap();
+        caspur_app::modules::incident::query::timeline(kv, &i)
+            .await
+            .unwrap()
+    });
+    assert!(timeline.iter().any(|e| e.action == "circuit_break"));
+    // Nobody votes; the period ends: the route reopens and half the bond burns.
+    let before = bond(&chain, 5);
+    let results = chain.block(Vec::new(), HOUR_SECS * 1000);
+    assert!(results.is_empty());
+    assert!(broken(&chain, SEND).is_none());
+    let r = record(&chain, break_id);
+    assert_eq!(r.ratification(), Ratification::Unratified);
+    assert!(!r.standing);
+    assert_eq!(r.slashed_unratified, format!("{}ucsp", before / 2));
+    assert_eq!(bond(&chain, 5), before - before / 2);
+    chain.ok(2, send(2, 3));
+    // The lapse is remembered: another member may not revive it with a new break.
+    let r = chain.run(6, circuit_break(6, SEND, id));
+    assert!(r.log.contains("lapsed at height"), "{}", r.log);
+}
+
+#[test]
+fn a_ratified_break_stands_past_its_period_and_its_block_limit() {
+    let mut chain = group(|p| {
+        ratified_hourly(p);
+        p.max_break_blocks = 3;
+    });
+    let id = incident(&mut chain);
+    let break_id = break_send(&mut chain, id);
+    let proposal_id = record(&chain, break_id).proposal_id;
+    // A standing break is not extended by breaking it again.
+    let r = chain.run(6, circuit_break(6, SEND, id));
+    assert!(r.log.contains("already broken"), "{}", r.log);
+    chain.ok(1, vote(1, proposal_id, gov::VoteOption::Yes));
+    let before = bond(&chain, 5);
+    chain.block(Vec::new(), HOUR_SECS * 1000);
+    assert_eq!(
+        status(&proposal(&chain, proposal_id)),
+        gov::ProposalStatus::Passed
+    );
+    for _ in 0..5 {
+        chain.block(Vec::new(), 1000);
+    }
+    let r = record(&chain, break_id);
+    assert_eq!(r.ratification(), Ratification::Ratified);
+    assert!(r.standing);
+    assert_eq!(broken(&chain, SEND).unwrap().break_id, break_id);
+    assert_eq!(bond(&chain, 5), before);
+}
+
+#[test]
+fn an_unratified_break_lapses_after_max_break_blocks_without_a_slash() {
+    let mut chain = group(|p| {
+        p.max_break_blocks = 2;
+        p.unratified_break_slash = "0.5".into();
+    });
+    // No ratification rule: no incident needed, no proposal opened.
+    let break_id = break_send(&mut chain, 0);
+    let r = record(&chain, break_id);
+    assert_eq!(r.ratification(), Ratification::NotRequired);
+    assert_eq!(r.proposal_id, 0);
+    assert_eq!(r.expires_height, chain.height + 2);
+    let before = bond(&chain, 5);
+    chain.block(Vec::new(), 1000);
+    assert!(broken(&chain, SEND).is_some(), "one block in: still broken");
+    chain.block(Vec::new(), 1000);
+    assert!(broken(&chain, SEND).is_none(), "two blocks in: reopened");
+    let r = record(&chain, break_id);
+    assert!(!r.standing);
+    assert_eq!(r.lapse_reason, "max_break_blocks reached unratified");
+    assert_eq!(bond(&chain, 5), before);
+}
+
+#[test]
+fn without_accountability_rules_a_break_keeps_adr_008_state() {
+    let mut chain = group(|_| {});
+    let r = chain.ok(5, circuit_break(5, SEND, 0));
+    assert!(!r.events.iter().any(|e| e.kind == "dcert_break"));
+    let b = broken(&chain, SEND).unwrap();
+    assert_eq!(b.break_id, 0);
+    // The stored record is the same JSON as before records existed.
+    let key = caspur_store::keys::key(&circuit::broken_prefix(), &[SEND.as_bytes()]);
+    let raw = chain.read(async |kv| {
+        caspur_app::context::KvRead::get(kv, &key)
+            .await
+            .unwrap()
+            .unwrap()
+    });
+    assert!(!String::from_utf8(raw).unwrap().contains("break_id"));
+    // And a second break of the route overwrites it, as ADR 008's rules have it.
+    chain.ok(6, circuit_break(6, SEND, 0));
+    assert_eq!(broken(&chain, SEND).unwrap().by, addr(6).to_string());
+}
