@@ -131,6 +131,24 @@ pub fn breaker_member() -> AccountKey {
     AccountKey::from_secret(&[77; 32]).unwrap()
 }
 
+/// The breaker member's X25519 key for sealed incident reports.
+pub fn breaker_sealing_key() -> caspur_types::seal::SecretKey {
+    caspur_types::seal::SecretKey::parse(&hex::encode([78u8; 32])).unwrap()
+}
+
+/// The breaker member's `MsgCircuitBreak` of `route`, answering incident `incident_id`.
+pub fn circuit_break(route: &str, incident_id: u64) -> cosmos_sdk_proto::Any {
+    caspur_types::sign::to_any(
+        "/caspur.dcert.v1.MsgCircuitBreak",
+        &caspur_types::proto::dcert::v1::MsgCircuitBreak {
+            member: breaker_member().address().to_string(),
+            routes: vec![route.to_string()],
+            reason: "simulated exploit".into(),
+            incident_id,
+        },
+    )
+}
+
 pub fn set_of(keys: &[ed25519::PrivateKey], members: &[usize]) -> Vec<Validator> {
     members
         .iter()
@@ -182,6 +200,21 @@ impl Sim {
     /// dCERT member allowed to circuit-break; its `MsgCircuitBreak` of `route` is queued among
     /// the sends after `after` of them.
     pub fn with_breaker(catch_up: CatchUp, route: &str, after: usize) -> Self {
+        let msg = circuit_break(route, 0);
+        Self::with_member_txs(catch_up, |_| {}, vec![msg], after)
+    }
+
+    /// Four validators (fixed set) on a chain where account [`breaker_member`] is a seated
+    /// dCERT member allowed to circuit-break (its report-sealing key is
+    /// [`breaker_sealing_key`]), with the genesis `edit` changes; the member's txs of `msgs`
+    /// (one message each, consecutive sequences) are queued among the sends after `after` of
+    /// them.
+    pub fn with_member_txs(
+        catch_up: CatchUp,
+        edit: impl FnOnce(&mut AppGenesis),
+        msgs: Vec<cosmos_sdk_proto::Any>,
+        after: usize,
+    ) -> Self {
         let keys = node_keys(VALIDATORS);
         let member = breaker_member();
         let mut accounts = sender_addresses();
@@ -192,34 +225,26 @@ impl Sim {
         genesis.dcert.candidates = vec![caspur_app::modules::dcert::GenesisCandidate {
             address: member.address().to_string(),
             description: String::new(),
-            encryption_key: String::new(),
+            encryption_key: breaker_sealing_key().public().unwrap().to_hex(),
             bond: "1000".into(),
             member: true,
         }];
+        edit(&mut genesis);
         let sim = Self::build(catch_up, keys, App::new(CHAIN, Some(10_000_000), genesis));
-        let msg = caspur_types::sign::to_any(
-            "/caspur.dcert.v1.MsgCircuitBreak",
-            &caspur_types::proto::dcert::v1::MsgCircuitBreak {
-                member: member.address().to_string(),
-                routes: vec![route.to_string()],
-                reason: "simulated exploit".into(),
-                incident_id: 0,
-            },
-        );
-        let params = TxParams {
-            chain_id: CHAIN.into(),
-            account_number: SENDERS as u64,
-            sequence: 0,
-            fee: "2000ucsp".parse().unwrap(),
-            gas_limit: 200_000,
-            memo: String::new(),
-            include_pubkey: true,
-        };
-        sim.pool
-            .txs
-            .lock()
-            .unwrap()
-            .insert(after, sign_tx(&member, vec![msg], &params));
+        let mut txs = sim.pool.txs.lock().unwrap();
+        for (sequence, msg) in msgs.into_iter().enumerate() {
+            let params = TxParams {
+                chain_id: CHAIN.into(),
+                account_number: SENDERS as u64,
+                sequence: sequence as u64,
+                fee: "2000ucsp".parse().unwrap(),
+                gas_limit: 400_000,
+                memo: String::new(),
+                include_pubkey: sequence == 0,
+            };
+            txs.insert(after + sequence, sign_tx(&member, vec![msg], &params));
+        }
+        drop(txs);
         sim
     }
 
