@@ -22,17 +22,35 @@ pub struct ChainHealth {
     pub plan: Option<upgrade::query::PlanHealth>,
     /// Routes the circuit breaker disables, with who, when and why.
     pub broken_routes: Vec<circuit::state::BrokenRoute>,
+    /// The records of the accountable breaks holding those routes (ratification, lifetime),
+    /// by break id.
+    pub breaks: std::collections::BTreeMap<u64, caspur_types::proto::dcert::v1::BreakRecord>,
 }
 
 /// Reads [`ChainHealth`] from `s`.
 pub async fn read<S: StateScan>(s: &S) -> Result<ChainHealth, ExecError> {
     let (incidents, incidents_cut) = incident::query::open_incidents(s).await?;
+    let broken_routes = circuit::query::broken_routes(s).await?;
+    let mut breaks = std::collections::BTreeMap::new();
+    for id in broken_routes
+        .iter()
+        .map(|b| b.break_id)
+        .filter(|id| *id != 0)
+    {
+        if let std::collections::btree_map::Entry::Vacant(e) = breaks.entry(id) {
+            let mut kv = crate::context::Unmetered(s);
+            if let Some(r) = dcert::break_state::get(&mut kv, id).await? {
+                e.insert(r);
+            }
+        }
+    }
     Ok(ChainHealth {
         pool: staking::query::pool_tokens(s).await?,
         dcert: dcert::query::health(s).await?,
         incidents,
         incidents_cut,
         plan: upgrade::query::plan_health(s).await?,
-        broken_routes: circuit::query::broken_routes(s).await?,
+        broken_routes,
+        breaks,
     })
 }

@@ -99,13 +99,24 @@ function drawAlerts(alerts) {
   status.className = "pill " + (alerts.length ? "bad" : "ok");
 }
 
+// An accountable break's standing: its incident, its ratification and its lifetime.
+function breakText(b) {
+  if (!b) return "";
+  let t = " — break " + b.id;
+  if (b.incident) t += " for incident " + b.incident;
+  if (b.ratification === "pending") t += "; ratification pending (proposal " + b.proposal + ") until " + when(b.ratify_by);
+  else if (b.ratification === "ratified") t += "; ratified by governance";
+  if (b.expires_height && b.ratification !== "ratified") t += "; lapses at height " + b.expires_height;
+  return t;
+}
+
 function drawChain(c) {
   const routes = c ? c.broken_routes : [];
   $("routes-none").hidden = routes.length > 0;
   $("routes").replaceChildren(...routes.map((r) =>
     el("li", { className: "broken" },
       el("b", { textContent: r.route }),
-      el("span", { textContent: "broken by " + short(r.by) + " at height " + r.height + " (" + when(r.time) + "): " + r.reason })
+      el("span", { textContent: "broken by " + short(r.by) + " at height " + r.height + " (" + when(r.time) + "): " + r.reason + breakText(r.break) })
     )));
   const plan = $("plan");
   if (c && c.plan) {

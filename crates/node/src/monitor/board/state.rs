@@ -65,8 +65,26 @@ pub fn chain_json(h: &ChainHealth, latest: u64, eta_seconds: Option<f64>) -> Val
         "broken_routes": h.broken_routes.iter().map(|b| json!({
             "route": b.route, "by": b.by, "height": b.height,
             "time": view::time(b.time_ms), "reason": b.reason,
+            "break": h.breaks.get(&b.break_id).map(break_json),
         })).collect::<Vec<_>>(),
         "plan": plan,
+    })
+}
+
+/// An accountable break as the board shows it beside its routes.
+fn break_json(r: &caspur_types::proto::dcert::v1::BreakRecord) -> Value {
+    use caspur_types::proto::dcert::v1::Ratification;
+    let ratification = match r.ratification() {
+        Ratification::NotRequired => "not required",
+        Ratification::Pending => "pending",
+        Ratification::Ratified => "ratified",
+        Ratification::Unratified => "unratified",
+    };
+    json!({
+        "id": r.id, "incident": r.incident_id, "ratification": ratification,
+        "proposal": r.proposal_id,
+        "ratify_by": (r.ratify_by_ms > 0).then(|| view::time(r.ratify_by_ms)),
+        "expires_height": (r.expires_height > 0).then_some(r.expires_height),
     })
 }
 
@@ -90,4 +108,55 @@ pub fn validators_json(
     rows.into_iter()
         .map(|(missed, power, address)| json!({"address": address, "power": power, "missed": missed}))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use caspur_app::modules::circuit::state::BrokenRoute;
+    use caspur_types::proto::dcert::v1::{BreakRecord, Ratification};
+
+    fn route(route: &str, break_id: u64) -> BrokenRoute {
+        BrokenRoute {
+            route: route.into(),
+            by: "caspur1member".into(),
+            height: 7,
+            time_ms: 1_000,
+            reason: "drain".into(),
+            break_id,
+        }
+    }
+
+    #[test]
+    fn a_broken_route_shows_its_break_record_and_an_adr_008_break_shows_none() {
+        let mut h = ChainHealth {
+            broken_routes: vec![
+                route("/cosmos.bank.v1beta1.MsgSend", 3),
+                route("/cosmos.bank.v1beta1.MsgMultiSend", 0),
+            ],
+            ..ChainHealth::default()
+        };
+        h.breaks.insert(
+            3,
+            BreakRecord {
+                id: 3,
+                incident_id: 2,
+                ratification: Ratification::Pending as i32,
+                proposal_id: 9,
+                ratify_by_ms: 3_601_000,
+                expires_height: 40,
+                standing: true,
+                ..Default::default()
+            },
+        );
+        let v = chain_json(&h, 10, None);
+        let b = &v["broken_routes"][0]["break"];
+        assert_eq!(b["id"], 3);
+        assert_eq!(b["incident"], 2);
+        assert_eq!(b["ratification"], "pending");
+        assert_eq!(b["proposal"], 9);
+        assert_eq!(b["ratify_by"], view::time(3_601_000));
+        assert_eq!(b["expires_height"], 40);
+        assert!(v["broken_routes"][1]["break"].is_null());
+    }
 }
