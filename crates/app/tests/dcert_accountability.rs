@@ -213,4 +213,119 @@ fn without_accountability_rules_a_break_keeps_adr_008_state() {
     // And a second break of the route overwrites it, as ADR 008's rules have it.
     chain.ok(6, circuit_break(6, SEND, 0));
     assert_eq!(broken(&chain, SEND).unwrap().by, addr(6).to_string());
+    // Safe mode does not exist under them.
+    let r = chain.run(5, circuit_break(5, "*", 0));
+    assert!(r.log.contains("safe mode"), "{}", r.log);
+}
+
+fn break_routes(member: u8, routes: &[&str]) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.dcert.v1.MsgCircuitBreak",
+        &pb::MsgCircuitBreak {
+            member: addr(member).to_string(),
+            routes: routes.iter().map(|r| r.to_string()).collect(),
+            reason: "drain in progress".into(),
+            incident_id: 0,
+        },
+    )
+}
+
+const STAKING: &str = "/cosmos.staking.v1beta1.";
+
+#[test]
+fn a_module_prefix_needs_the_module_quorum_and_safe_mode_the_global_one() {
+    let mut chain = group(|p| {
+        p.module_break_quorum = "0.6".into();
+        p.global_break_quorum = "1".into();
+    });
+    // One exact route: one member.
+    let first = break_send(&mut chain, 0);
+    assert_eq!(record(&chain, first).level, 0);
+    // A module prefix: two of the three members, sending the same break.
+    let r = chain.ok(5, break_routes(5, &[STAKING]));
+    assert_eq!(attr(&r, "dcert_break_vote", "votes"), "1");
+    assert!(broken(&chain, STAKING).is_none(), "one vote breaks nothing");
+    let r = chain.run(5, break_routes(5, &[STAKING]));
+    assert!(r.log.contains("already voted"), "{}", r.log);
+    let r = chain.ok(6, break_routes(6, &[STAKING]));
+    let id: u64 = attr(&r, "dcert_break", "break_id").parse().unwrap();
+    let rec = record(&chain, id);
+    assert_eq!(rec.level, 1);
+    assert_eq!(rec.members, vec![addr(5).to_string(), addr(6).to_string()]);
+    assert_eq!(broken(&chain, STAKING).unwrap().break_id, id);
+    // Safe mode: all three. Until then bank's other messages pass.
+    let multi = to_any(
+        "/cosmos.bank.v1beta1.MsgMultiSend",
+        &cosmos_sdk_proto::cosmos::bank::v1beta1::MsgMultiSend {
+            inputs: vec![cosmos_sdk_proto::cosmos::bank::v1beta1::Input {
+                address: addr(2).to_string(),
+                coins: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
+            }],
+            outputs: vec![cosmos_sdk_proto::cosmos::bank::v1beta1::Output {
+                address: addr(3).to_string(),
+                coins: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
+            }],
+        },
+    );
+    chain.ok(5, break_routes(5, &["*"]));
+    chain.ok(6, break_routes(6, &["*"]));
+    chain.ok(2, multi.clone());
+    let r = chain.ok(7, break_routes(7, &["*"]));
+    let id: u64 = attr(&r, "dcert_break", "break_id").parse().unwrap();
+    assert_eq!(record(&chain, id).level, 2);
+    let refused = chain.run(2, multi);
+    assert!(refused.log.contains("route /cosmos."), "{}", refused.log);
+    // Safe mode spares governance, the dCERT, upgrades and incidents.
+    let description = to_any(
+        "/caspur.dcert.v1.MsgUpdateGroupDescription",
+        &pb::MsgUpdateGroupDescription {
+            member: addr(5).to_string(),
+            description: "safe mode: call the desk".into(),
+        },
+    );
+    chain.ok(5, description);
+    chain.ok(REPORTER, report_incident(REPORTER, &[5, 6, 7], "after").0);
+}
+
+#[test]
+fn a_lapsed_route_is_broken_again_only_by_a_wider_quorum() {
+    let mut chain = group(|p| {
+        p.max_break_blocks = 2;
+        p.module_break_quorum = "0.5".into();
+        p.global_break_quorum = "1".into();
+    });
+    break_send(&mut chain, 0);
+    chain.block(Vec::new(), 1000);
+    chain.block(Vec::new(), 1000);
+    assert!(broken(&chain, SEND).is_none(), "lapsed");
+    // Exact route, but it lapsed at one member's reach: now the module quorum (2 of 3).
+    let r = chain.ok(6, circuit_break(6, SEND, 0));
+    assert_eq!(attr(&r, "dcert_break_vote", "level"), "1");
+    assert!(broken(&chain, SEND).is_none());
+    let r = chain.ok(7, circuit_break(7, SEND, 0));
+    let id: u64 = attr(&r, "dcert_break", "break_id").parse().unwrap();
+    assert_eq!(record(&chain, id).level, 1);
+    chain.block(Vec::new(), 1000);
+    chain.block(Vec::new(), 1000);
+    assert!(broken(&chain, SEND).is_none(), "lapsed again");
+    // Lapsed at the module quorum: now every member.
+    for n in [5, 6] {
+        let r = chain.ok(n, circuit_break(n, SEND, 0));
+        assert_eq!(attr(&r, "dcert_break_vote", "level"), "2");
+    }
+    chain.ok(7, circuit_break(7, SEND, 0));
+    assert!(broken(&chain, SEND).is_some());
+}
+
+#[test]
+fn unfinished_quorum_votes_expire_with_their_window() {
+    let mut chain = group(|p| p.module_break_quorum = "1".into());
+    chain.ok(5, break_routes(5, &[STAKING]));
+    chain.ok(6, break_routes(6, &[STAKING]));
+    let window = caspur_app::modules::dcert::blast_radius::BREAK_VOTE_WINDOW_SECS * 1000;
+    chain.block(Vec::new(), window);
+    // The window closed: the third vote opens a new count instead of completing the old one.
+    let r = chain.ok(7, break_routes(7, &[STAKING]));
+    assert_eq!(attr(&r, "dcert_break_vote", "votes"), "1");
+    assert!(broken(&chain, STAKING).is_none());
 }

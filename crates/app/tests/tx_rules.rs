@@ -292,6 +292,7 @@ fn nested_messages_pass_the_circuit_breaker() {
                     time_ms: 0,
                     reason: "test".into(),
                     break_id: 0,
+                    safe_mode: false,
                 },
             )
             .unwrap();

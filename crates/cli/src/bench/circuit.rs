@@ -77,6 +77,7 @@ pub fn run(txs: usize, routes: usize, rounds: usize) -> Result<CheckTxBench, Exe
                     time_ms: 0,
                     reason: "benchmark".into(),
                     break_id: 0,
+                    safe_mode: false,
                 },
             )?;
         }

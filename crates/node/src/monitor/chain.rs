@@ -269,7 +269,7 @@ impl ChainMetrics {
     fn observe_circuit(&self, h: &ChainHealth) {
         self.broken_routes.set(h.broken_routes.len() as i64);
         for rt in breakable_routes() {
-            let covered = h.broken_routes.iter().any(|b| covers(&b.route, rt));
+            let covered = h.broken_routes.iter().any(|b| covers(b, rt));
             self.route_broken
                 .get_or_create(&route(rt))
                 .set(covered as i64);
@@ -286,12 +286,13 @@ impl ChainMetrics {
     }
 }
 
-/// Whether a break of `broken` covers `route`: the breaker's own rule
-/// ([`circuit::covering_keys`] over every spelling of the route, as `check_route` does).
-fn covers(broken: &str, route: &str) -> bool {
-    caspur_app::router::spellings(route)
-        .iter()
-        .any(|s| circuit::covering_keys(s).any(|k| k == broken))
+/// Whether `broken` covers `route`: the breaker's own rule ([`circuit::covering_keys`] over
+/// every spelling of the route, as `check_route` does, and a safe-mode break sparing its
+/// allowlist, [`circuit::refuses`]).
+fn covers(broken: &circuit::state::BrokenRoute, route: &str) -> bool {
+    caspur_app::router::spellings(route).iter().any(|s| {
+        circuit::covering_keys(s).any(|k| k == broken.route) && circuit::refuses(broken, s)
+    })
 }
 
 /// `part / whole` (0 when `whole` is 0).

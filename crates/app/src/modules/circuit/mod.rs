@@ -57,17 +57,50 @@ pub fn covering_keys(type_url: &str) -> impl Iterator<Item = &str> {
     std::iter::once(type_url).chain(type_url.match_indices('.').map(|(i, _)| &type_url[..=i]))
 }
 
-/// The broken route covering `type_url`, if any: the exact URL, or a broken prefix.
+/// The broken route covering `type_url`, if any: the exact URL, or a broken prefix — passing
+/// over a safe-mode break that spares it ([`refuses`]).
 pub async fn covering(
     kv: &mut impl KvRead,
     type_url: &str,
 ) -> Result<Option<state::BrokenRoute>, ExecError> {
     for key in covering_keys(type_url) {
         if let Some(b) = state::get_broken(kv, key).await? {
-            return Ok(Some(b));
+            if refuses(&b, type_url) {
+                return Ok(Some(b));
+            }
         }
     }
     Ok(None)
+}
+
+/// The route a member names to put the chain in safe mode.
+pub const SAFE_MODE: &str = "*";
+
+/// What safe mode spares: governance, the dCERT (ratification among it), upgrades and
+/// incidents — the ways to decide on the emergency and out of it.
+pub const SAFE_MODE_ALLOWED: &[&str] = &[
+    "/cosmos.gov.",
+    "/caspur.dcert.",
+    "/caspur.upgrade.",
+    "/caspur.incident.",
+];
+
+/// Whether break `b`, found under one of `type_url`'s covering keys, refuses it: a safe-mode
+/// break spares the modules of [`SAFE_MODE_ALLOWED`].
+pub fn refuses(b: &state::BrokenRoute, type_url: &str) -> bool {
+    !(b.safe_mode && SAFE_MODE_ALLOWED.iter().any(|m| type_url.starts_with(m)))
+}
+
+/// The routes safe mode breaks: the top-level namespaces (`/cosmos.`, `/caspur.`) of every
+/// registered message, sorted; the allowlist is spared where they are checked.
+pub fn safe_mode_routes() -> Vec<String> {
+    let mut out: Vec<String> = crate::router::ROUTES
+        .iter()
+        .filter_map(|url| url.find('.').map(|i| url[..=i].to_string()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// [`check_route`] for a message, knowing its content: governance messages about a proposal
@@ -160,13 +193,21 @@ pub async fn break_routes<B: caspur_store::StateRead>(
     reason: &str,
     break_id: u64,
 ) -> Result<(), ExecError> {
-    for route in routes {
-        validate_route(route)?;
+    let safe_mode = routes.iter().any(|r| r == SAFE_MODE);
+    let routes: Vec<String> = if safe_mode {
+        safe_mode_routes()
+    } else {
+        routes.to_vec()
+    };
+    for route in &routes {
+        if !safe_mode {
+            validate_route(route)?;
+        }
         if break_id != 0 {
             refuse_extension(ctx, route).await?;
         }
     }
-    for route in routes {
+    for route in &routes {
         state::set_broken(
             ctx,
             &state::BrokenRoute {
@@ -176,6 +217,7 @@ pub async fn break_routes<B: caspur_store::StateRead>(
                 time_ms: ctx.block.time_ms,
                 reason: reason.to_string(),
                 break_id,
+                safe_mode,
             },
         )?;
         let mut event = caspur_types::Event::new("circuit_break")
@@ -190,7 +232,9 @@ pub async fn break_routes<B: caspur_store::StateRead>(
     Ok(())
 }
 
-async fn refuse_extension(kv: &mut impl KvRead, route: &str) -> Result<(), ExecError> {
+/// Refuses to break `route` again while a break of it stands (an accountable break may not
+/// extend another).
+pub async fn refuse_extension(kv: &mut impl KvRead, route: &str) -> Result<(), ExecError> {
     if let Some(b) = state::get_broken(kv, route).await? {
         return Err(ExecError::invalid_request(format!(
             "route {route:?} is already broken (by {} at height {}): a standing break is not \
@@ -198,24 +242,27 @@ async fn refuse_extension(kv: &mut impl KvRead, route: &str) -> Result<(), ExecE
             b.by, b.height
         )));
     }
-    if let Some(h) = state::lapsed_at(kv, route).await? {
-        return Err(ExecError::unauthorized(format!(
-            "a break of route {route:?} lapsed at height {h}: one member may not break it \
-             again (no revival by a new break)"
-        )));
-    }
     Ok(())
 }
 
-/// Reopens those of `routes` still held by break record `break_id` (a lapse: not ratified in
-/// time, or past `max_break_blocks`), remembering each lapse; returns the routes reopened.
+/// Reopens those of `routes` still held by break record `break_id` of blast-radius `level` (a
+/// lapse: not ratified in time, or past `max_break_blocks`), remembering each lapse; returns
+/// the routes reopened.
 pub async fn lapse_routes<B: caspur_store::StateRead>(
     ctx: &mut crate::context::Ctx<'_, B>,
     break_id: u64,
     routes: &[String],
+    level: u8,
     why: &str,
 ) -> Result<Vec<String>, ExecError> {
     let mut reopened = Vec::new();
+    let expanded;
+    let routes = if routes.iter().any(|r| r == SAFE_MODE) {
+        expanded = safe_mode_routes();
+        &expanded
+    } else {
+        routes
+    };
     for route in routes {
         let held = state::get_broken(ctx, route)
             .await?
@@ -224,7 +271,8 @@ pub async fn lapse_routes<B: caspur_store::StateRead>(
             continue;
         }
         state::remove_broken(ctx, route)?;
-        state::set_lapsed(ctx, route, ctx.block.height)?;
+        let height = ctx.block.height;
+        state::set_lapsed(ctx, route, state::Lapse { height, level })?;
         ctx.emit(
             caspur_types::Event::new("circuit_lapse")
                 .attr("route", route.clone())
@@ -236,8 +284,12 @@ pub async fn lapse_routes<B: caspur_store::StateRead>(
     Ok(reopened)
 }
 
-/// Checks that `route` names registered messages and no unbreakable one.
+/// Checks that `route` names registered messages and no unbreakable one ([`SAFE_MODE`]
+/// passes: it breaks namespaces, sparing the allowlist and every unbreakable message).
 pub fn validate_route(route: &str) -> Result<(), ExecError> {
+    if route == SAFE_MODE {
+        return Ok(());
+    }
     let covered = |url: &str| {
         if route.ends_with('.') {
             url.starts_with(route)

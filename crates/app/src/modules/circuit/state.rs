@@ -1,5 +1,5 @@
 //! `circuit` state: `[CIRCUIT, 1] ‖ route → BrokenRoute` (JSON); `[CIRCUIT, 2] ‖ route →`
-//! the height its last accountable break lapsed (u64 BE).
+//! the height its last accountable break lapsed (u64 BE) and that break's level (one byte).
 
 use crate::context::{KvRead, KvWrite};
 use crate::error::ExecError;
@@ -28,6 +28,9 @@ pub struct BrokenRoute {
     /// upgrade reopens it; left out of the stored JSON then, as before records existed).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub break_id: u64,
+    /// Part of safe mode (`*`): it spares the modules [`super::SAFE_MODE_ALLOWED`] lists.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub safe_mode: bool,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -67,22 +70,31 @@ pub fn set_broken(kv: &mut impl KvWrite, b: &BrokenRoute) -> Result<(), ExecErro
     kv.put(route_key(&b.route), bytes)
 }
 
-/// The height at which an accountable break of exactly `route` last lapsed, if one did.
-pub async fn lapsed_at(kv: &mut impl KvRead, route: &str) -> Result<Option<u64>, ExecError> {
-    match kv.get(&key(&LAPSED, &[route.as_bytes()])).await? {
-        None => Ok(None),
-        Some(b) => {
-            Ok(Some(u64::from_be_bytes(b.as_slice().try_into().map_err(
-                |_| ExecError::logic("corrupt lapsed-route height"),
-            )?)))
-        }
-    }
+/// When an accountable break of exactly `route` last lapsed, if one did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lapse {
+    /// The height of the lapse.
+    pub height: u64,
+    /// The lapsed break's level (0 one route, 1 a module prefix, 2 safe mode).
+    pub level: u8,
 }
 
-/// Remembers that a break of `route` lapsed at `height`.
-pub fn set_lapsed(kv: &mut impl KvWrite, route: &str, height: u64) -> Result<(), ExecError> {
-    kv.put(
-        key(&LAPSED, &[route.as_bytes()]),
-        height.to_be_bytes().to_vec(),
-    )
+/// The last lapse of an accountable break of exactly `route`, if any.
+pub async fn lapsed(kv: &mut impl KvRead, route: &str) -> Result<Option<Lapse>, ExecError> {
+    let Some(b) = kv.get(&key(&LAPSED, &[route.as_bytes()])).await? else {
+        return Ok(None);
+    };
+    let corrupt = || ExecError::logic("corrupt lapsed-route record");
+    let (height, level) = b.split_at_checked(8).ok_or_else(corrupt)?;
+    Ok(Some(Lapse {
+        height: u64::from_be_bytes(height.try_into().map_err(|_| corrupt())?),
+        level: *level.first().ok_or_else(corrupt)?,
+    }))
+}
+
+/// Remembers a lapse of a break of `route`.
+pub fn set_lapsed(kv: &mut impl KvWrite, route: &str, lapse: Lapse) -> Result<(), ExecError> {
+    let mut v = lapse.height.to_be_bytes().to_vec();
+    v.push(lapse.level);
+    kv.put(key(&LAPSED, &[route.as_bytes()]), v)
 }

@@ -7,6 +7,7 @@
 //! `max_break_blocks`. An incident a break named must be disclosed by its post-mortem (before
 //! the disclosure deadline), or the members who broke are slashed again.
 
+use super::blast_radius::{self, Quorum};
 use super::break_state::{self as store, EXPIRY_QUEUE, RATIFY_QUEUE};
 use super::msgs::circuit_break::Msg as BreakMsg;
 use super::{bonds, state, DcertParams};
@@ -45,20 +46,54 @@ async fn named_incident<B: StateRead>(
     Ok(i.commitment)
 }
 
-/// Opens the record of the break `msg` makes (before its routes are broken); returns its id,
-/// or 0 when no accountability rule is on (the break stands until an upgrade, as ADR 008
-/// has it).
-pub async fn open<B: StateRead>(ctx: &mut Ctx<'_, B>, msg: &BreakMsg) -> Result<u64, ExecError> {
+/// What a member's `MsgCircuitBreak` did.
+pub enum Outcome {
+    /// Its routes break now, held by this record (0: none, ADR 008's rules).
+    Broken(u64),
+    /// A vote toward a quorum break; nothing breaks yet.
+    Voted,
+}
+
+/// Judges the break `msg` asks for and opens its record when it takes effect (before its
+/// routes are broken): no rule on — it breaks at once, under ADR 008's rules (safe mode is not
+/// available); otherwise its reach decides who must send it ([`blast_radius`]), and the record
+/// gets its ratification proposal and lifetime.
+pub async fn open<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    msg: &BreakMsg,
+) -> Result<Outcome, ExecError> {
     let params = state::get_params(ctx).await?;
     let commitment = named_incident(ctx, &params, msg.incident_id).await?;
     if !params.breaks_accountable() {
-        return Ok(0);
+        if msg
+            .routes
+            .iter()
+            .any(|r| r == crate::modules::circuit::SAFE_MODE)
+        {
+            return Err(ExecError::unauthorized(
+                "safe mode (\"*\") is not available: global_break_quorum is 0",
+            ));
+        }
+        return Ok(Outcome::Broken(0));
     }
+    for route in &msg.routes {
+        crate::modules::circuit::refuse_extension(ctx, route).await?;
+    }
+    let (level, quorum) = blast_radius::required(ctx, &params, &msg.routes).await?;
+    let members = match quorum {
+        Quorum::One => vec![msg.member.clone()],
+        Quorum::Share(share) => match blast_radius::vote(ctx, msg, level, share).await? {
+            blast_radius::Vote::Reached(members) => members,
+            blast_radius::Vote::Short { .. } => return Ok(Outcome::Voted),
+        },
+    };
     let id = store::next_id(ctx).await?;
     let (height, now) = (ctx.block.height, ctx.block.time_ms);
     let mut record = pb::BreakRecord {
         id,
         member: msg.member.clone(),
+        members,
+        level: level.into(),
         routes: msg.routes.clone(),
         reason: msg.reason.clone(),
         incident_id: msg.incident_id,
@@ -110,12 +145,14 @@ pub async fn open<B: StateRead>(ctx: &mut Ctx<'_, B>, msg: &BreakMsg) -> Result<
         Event::new("dcert_break")
             .attr("break_id", id.to_string())
             .attr("member", record.member.clone())
+            .attr("members", record.members.join(","))
+            .attr("level", level.to_string())
             .attr("incident_id", record.incident_id.to_string())
             .attr("proposal_id", record.proposal_id.to_string())
             .attr("ratify_by_ms", record.ratify_by_ms.to_string())
             .attr("expires_height", record.expires_height.to_string()),
     );
-    Ok(id)
+    Ok(Outcome::Broken(id))
 }
 
 fn ratification_proposal(r: &pb::BreakRecord) -> ChainProposal {
@@ -130,10 +167,10 @@ fn ratification_proposal(r: &pb::BreakRecord) -> ChainProposal {
         }],
         title: format!("Ratify dCERT circuit break {}", r.id),
         summary: format!(
-            "dCERT member {} broke {} at height {} answering incident {} (report commitment {}): \
-             {}. Unless this passes by the ratification deadline, the routes reopen and the \
-             member's bond is slashed.",
-            r.member,
+            "dCERT members {} broke {} at height {} answering incident {} (report commitment \
+             {}): {}. Unless this passes by the ratification deadline, the routes reopen and \
+             the members' bonds are slashed.",
+            r.members.join(", "),
             r.routes.join(", "),
             r.height,
             r.incident_id,
@@ -195,14 +232,8 @@ pub async fn end_block<B: StateRead>(
             "not ratified within break_ratification_period_secs",
         )
         .await?;
-        let burned = slash(
-            ctx,
-            params,
-            &r.member,
-            &format!("break {} not ratified", r.id),
-        )
-        .await?;
-        r.slashed_unratified = burned;
+        let why = format!("break {} not ratified", r.id);
+        r.slashed_unratified = slash_members(ctx, params, &r.members, &why).await?;
         store::set(ctx, &r)?;
     }
     let height = ctx.block.height;
@@ -236,7 +267,8 @@ async fn lapse<B: StateRead>(
     if !r.standing {
         return Ok(());
     }
-    let reopened = crate::modules::circuit::lapse_routes(ctx, r.id, &r.routes, why).await?;
+    let level = u8::try_from(r.level).unwrap_or(u8::MAX);
+    let reopened = crate::modules::circuit::lapse_routes(ctx, r.id, &r.routes, level, why).await?;
     r.standing = false;
     r.lapse_reason = why.into();
     r.lapsed_height = ctx.block.height;
@@ -255,24 +287,29 @@ async fn lapse<B: StateRead>(
     incident_entry(ctx, r.incident_id, "break_lapsed", "dcert", &text).await
 }
 
-/// Burns `unratified_break_slash` of `member`'s dCERT bond (nothing when it is 0 or the member
-/// holds nothing); returns the amount burned as coins text ("" for none).
-async fn slash<B: StateRead>(
+/// Burns `unratified_break_slash` of each of `members`' dCERT bonds (nothing when it is 0 or a
+/// member holds nothing); returns the amounts burned as coins text, comma-separated in the
+/// members' order ("" for none).
+async fn slash_members<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
-    member: &str,
+    members: &[String],
     why: &str,
 ) -> Result<String, ExecError> {
     let fraction = params.unratified_slash()?;
     if fraction == Dec::ZERO {
         return Ok(String::new());
     }
-    let addr = Address::parse_account(member)?;
-    let burned = bonds::slash(ctx, &addr, fraction, why).await?;
     let denom = crate::modules::staking::state::get_params(ctx)
         .await?
         .bond_denom;
-    Ok(format!("{burned}{denom}"))
+    let mut burned = Vec::with_capacity(members.len());
+    for member in members {
+        let addr = Address::parse_account(member)?;
+        let amount = bonds::slash(ctx, &addr, fraction, why).await?;
+        burned.push(format!("{amount}{denom}"));
+    }
+    Ok(burned.join(","))
 }
 
 /// The incident `incident_id` will not be disclosed (its deadline passed, or its post-mortem
@@ -290,7 +327,7 @@ pub async fn on_undisclosed<B: StateRead>(
             continue;
         }
         let why = format!("incident {incident_id} of break {id} not disclosed");
-        r.slashed_undisclosed = slash(ctx, &params, &r.member, &why).await?;
+        r.slashed_undisclosed = slash_members(ctx, &params, &r.members, &why).await?;
         store::set(ctx, &r)?;
     }
     Ok(())

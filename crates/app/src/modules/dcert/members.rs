@@ -33,17 +33,34 @@ pub async fn quorum<B: StateRead>(
     voters: &[String],
     quorum: caspur_types::Dec,
 ) -> Result<(usize, bool), ExecError> {
-    let active: Vec<String> = state::members(ctx)
-        .await?
-        .into_iter()
-        .map(|(m, _)| m.to_string())
-        .collect();
+    let active = active_addresses(ctx).await?;
     let count = voters.iter().filter(|v| active.contains(v)).count();
     let scale = caspur_types::Dec::ONE.atomics();
     let reached = !active.is_empty()
         && (count as u128).saturating_mul(scale)
             >= quorum.atomics().saturating_mul(active.len() as u128);
     Ok((count, reached))
+}
+
+async fn active_addresses<B: StateRead>(ctx: &mut Ctx<'_, B>) -> Result<Vec<String>, ExecError> {
+    Ok(state::members(ctx)
+        .await?
+        .into_iter()
+        .map(|(m, _)| m.to_string())
+        .collect())
+}
+
+/// Those of `voters` (addresses as strings) who are active members now, in their order.
+pub async fn active_among<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    voters: &[String],
+) -> Result<Vec<String>, ExecError> {
+    let active = active_addresses(ctx).await?;
+    Ok(voters
+        .iter()
+        .filter(|v| active.contains(v))
+        .cloned()
+        .collect())
 }
 
 /// Whether `member` may circuit-break now: the privilege is enabled, no dissolution proposal

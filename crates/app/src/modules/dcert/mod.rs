@@ -3,6 +3,7 @@
 //! block seats are filled, challengers replace members (after the stabilization period), bonds
 //! mature and stipends are paid. See `docs/dcert.md`.
 
+pub mod blast_radius;
 pub mod bonds;
 pub mod break_state;
 pub mod breaks;
@@ -121,6 +122,7 @@ pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Res
     members::end_reviews(ctx, since_ms).await?;
     bonds::mature_unbondings(ctx, since_ms).await?;
     breaks::end_block(ctx, &params, since_ms).await?;
+    blast_radius::end_block(ctx, since_ms).await?;
     election::maintain_seats(ctx, &params, since_ms).await?;
     stipend::pay(ctx, &params).await
 }

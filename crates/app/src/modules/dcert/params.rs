@@ -39,6 +39,14 @@ pub struct DcertParams {
     /// Blocks a member's break lasts unless ratified (0: no limit).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub max_break_blocks: u64,
+    /// Share of the active members whose identical breaks break a module prefix ("0": one
+    /// member).
+    #[serde(default = "zero_fraction", skip_serializing_if = "is_zero_fraction")]
+    pub module_break_quorum: String,
+    /// Share of the active members whose breaks of `*` put the chain in safe mode ("0": safe
+    /// mode is not available).
+    #[serde(default = "zero_fraction", skip_serializing_if = "is_zero_fraction")]
+    pub global_break_quorum: String,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -51,6 +59,15 @@ fn zero_fraction() -> String {
 
 fn is_zero_fraction(s: &str) -> bool {
     s == "0"
+}
+
+/// A fraction field of the protobuf record: empty (a client that predates it) means "0".
+fn or_zero(s: &str) -> String {
+    if s.is_empty() {
+        zero_fraction()
+    } else {
+        s.to_string()
+    }
 }
 
 /// 1 CSP in ucsp.
@@ -73,8 +90,15 @@ impl Default for DcertParams {
             break_ratification_period_secs: 0,
             unratified_break_slash: zero_fraction(),
             max_break_blocks: 0,
+            module_break_quorum: zero_fraction(),
+            global_break_quorum: zero_fraction(),
         }
     }
+}
+
+fn fraction(name: &str, s: &str) -> Result<Dec, TxError> {
+    s.parse()
+        .map_err(|_| TxError::invalid_request(format!("{name} must be a decimal, got {s:?}")))
 }
 
 fn amount(name: &str, s: &str) -> Result<u128, TxError> {
@@ -114,19 +138,40 @@ impl DcertParams {
                 "unratified_break_slash must be within [0, 1]",
             ));
         }
+        for (name, q) in [
+            ("module_break_quorum", &self.module_break_quorum),
+            ("global_break_quorum", &self.global_break_quorum),
+        ] {
+            if fraction(name, q)? > Dec::ONE {
+                return Err(TxError::invalid_request(format!(
+                    "{name} must be within [0, 1]"
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// The quorums of the blast-radius levels above one route: a module prefix, safe mode.
+    pub fn break_quorums(&self) -> Result<(Dec, Dec), TxError> {
+        Ok((
+            fraction("module_break_quorum", &self.module_break_quorum)?,
+            fraction("global_break_quorum", &self.global_break_quorum)?,
+        ))
     }
 
     /// The fraction of a bond burned for an unratified or undisclosed break.
     pub fn unratified_slash(&self) -> Result<Dec, TxError> {
-        self.unratified_break_slash
-            .parse()
-            .map_err(|_| TxError::invalid_request("unratified_break_slash must be a decimal"))
+        fraction("unratified_break_slash", &self.unratified_break_slash)
     }
 
-    /// Whether a break gets an accountability record (ratification or a lifetime is on).
+    /// Whether a break gets an accountability record (ratification, a lifetime or a
+    /// blast-radius quorum is on).
     pub fn breaks_accountable(&self) -> bool {
-        self.break_ratification_period_secs > 0 || self.max_break_blocks > 0
+        self.break_ratification_period_secs > 0
+            || self.max_break_blocks > 0
+            || self
+                .break_quorums()
+                .is_ok_and(|(module, global)| module > Dec::ZERO || global > Dec::ZERO)
     }
 
     /// The stipend per member and period.
@@ -171,6 +216,8 @@ impl DcertParams {
             break_ratification_period_secs: self.break_ratification_period_secs,
             unratified_break_slash: self.unratified_break_slash.clone(),
             max_break_blocks: self.max_break_blocks,
+            module_break_quorum: self.module_break_quorum.clone(),
+            global_break_quorum: self.global_break_quorum.clone(),
         }
     }
 
@@ -197,13 +244,10 @@ impl DcertParams {
             stipend_period_secs: p.stipend_period_secs,
             elections_enabled: p.elections_enabled,
             break_ratification_period_secs: p.break_ratification_period_secs,
-            // An empty field (a client that predates it) means the default.
-            unratified_break_slash: if p.unratified_break_slash.is_empty() {
-                zero_fraction()
-            } else {
-                p.unratified_break_slash.clone()
-            },
+            unratified_break_slash: or_zero(&p.unratified_break_slash),
             max_break_blocks: p.max_break_blocks,
+            module_break_quorum: or_zero(&p.module_break_quorum),
+            global_break_quorum: or_zero(&p.global_break_quorum),
         };
         params.validate()?;
         Ok(params)

@@ -140,6 +140,7 @@ fn the_emergency_rules_fire_on_a_break_an_overdue_incident_and_an_unready_plan()
         time_ms: 0,
         reason: "drain".into(),
         break_id: 0,
+        safe_mode: false,
     });
     bad.incidents.push(incident_pb::Incident {
         id: 3,

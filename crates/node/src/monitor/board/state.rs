@@ -124,6 +124,7 @@ mod tests {
             time_ms: 1_000,
             reason: "drain".into(),
             break_id,
+            safe_mode: false,
         }
     }
 

@@ -51,7 +51,11 @@ impl MsgHandler for Msg {
     ) -> Result<Self::Response, ExecError> {
         let member = Address::parse_account(&self.member)?;
         members::authorize_circuit_break(ctx, &member).await?;
-        let break_id = breaks::open(ctx, self).await?;
+        let break_id = match breaks::open(ctx, self).await? {
+            breaks::Outcome::Broken(id) => id,
+            // A vote toward a quorum break: nothing breaks yet (`dcert_break_vote`).
+            breaks::Outcome::Voted => return Ok(pb::MsgCircuitBreakResponse { break_id: 0 }),
+        };
         circuit::break_routes(ctx, &self.member, &self.routes, &self.reason, break_id).await?;
         Ok(pb::MsgCircuitBreakResponse { break_id })
     }
