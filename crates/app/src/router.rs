@@ -155,6 +155,7 @@ routes![
     dcert::msgs::vote_suspend::Msg,
     dcert::msgs::circuit_break::Msg,
     dcert::msgs::ratify_break::Msg,
+    dcert::msgs::heartbeat::Msg,
     dcert::msgs::dissolve::Msg,
     upgrade::msgs::software_upgrade::Msg,
     upgrade::msgs::cancel_upgrade::Msg,

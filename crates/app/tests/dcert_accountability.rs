@@ -329,3 +329,86 @@ fn unfinished_quorum_votes_expire_with_their_window() {
     assert_eq!(attr(&r, "dcert_break_vote", "votes"), "1");
     assert!(broken(&chain, STAKING).is_none());
 }
+
+fn heartbeat(member: u8) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.dcert.v1.MsgHeartbeat",
+        &pb::MsgHeartbeat {
+            member: addr(member).to_string(),
+        },
+    )
+}
+
+#[test]
+fn a_member_without_heartbeats_loses_its_stipends_and_then_faces_a_suspension_vote() {
+    const PERIOD_MS: u64 = 100_000;
+    const STIPEND: u128 = 1_000_000;
+    let mut chain = group(|p| {
+        p.heartbeat_misses = 2;
+        p.stipend_period_secs = PERIOD_MS / 1000;
+        p.stipend_per_member = STIPEND.to_string();
+    });
+    chain.ok(
+        3,
+        to_any(
+            "/cosmos.distribution.v1beta1.MsgFundCommunityPool",
+            &cosmos_sdk_proto::cosmos::distribution::v1beta1::MsgFundCommunityPool {
+                amount: vec![caspur_types::Coin::new("ucsp", 100 * STIPEND).to_proto()],
+                depositor: addr(3).to_string(),
+            },
+        ),
+    );
+    let r = chain.run(REPORTER, heartbeat(REPORTER));
+    assert!(r.log.contains("not an active dCERT member"), "{}", r.log);
+    let next_period = |chain: &mut Chain| {
+        let ms = PERIOD_MS - chain.time_ms % PERIOD_MS;
+        chain.block(Vec::new(), ms);
+    };
+    let balances = |c: &Chain| [5u8, 6, 7].map(|n| c.balance(&addr(n)));
+    let liveness = |c: &Chain, n: u8| {
+        c.read(async |kv| {
+            let params = dc::get_params(kv).await.unwrap();
+            let report =
+                caspur_app::modules::dcert::heartbeat::report(kv, &params, &[addr(n)], c.time_ms)
+                    .await
+                    .unwrap();
+            report[0].clone()
+        })
+    };
+    // The first period any member is seen in is a grace period: all are paid.
+    let before = balances(&chain);
+    next_period(&mut chain);
+    let after = balances(&chain);
+    for i in 0..3 {
+        assert_eq!(
+            after[i] - before[i],
+            STIPEND,
+            "grace: member {} paid",
+            5 + i
+        );
+    }
+    // Two periods in which 5 and 6 beat and 7 does not.
+    for missed in 1..=2u32 {
+        chain.ok(5, heartbeat(5));
+        chain.ok(6, heartbeat(6));
+        let before = balances(&chain);
+        next_period(&mut chain);
+        let after = balances(&chain);
+        assert_eq!(after[0] - before[0], STIPEND);
+        assert_eq!(after[1] - before[1], STIPEND);
+        assert_eq!(after[2], before[2], "no heartbeat, no stipend");
+        let l = liveness(&chain, 7);
+        assert_eq!(l.misses, missed);
+        assert!(!l.live);
+        assert_eq!(
+            l.suspension_vote_open,
+            missed == 2,
+            "opens at heartbeat_misses"
+        );
+    }
+    assert!(liveness(&chain, 5).live);
+    // Its next heartbeat closes the count.
+    chain.ok(7, heartbeat(7));
+    let l = liveness(&chain, 7);
+    assert!(l.live && !l.suspension_vote_open && l.misses == 0, "{l:?}");
+}

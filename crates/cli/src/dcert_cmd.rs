@@ -69,6 +69,12 @@ pub enum DcertTx {
         #[arg(long)]
         from: String,
     },
+    /// Say this member is alive for the current stipend period (active members).
+    Heartbeat {
+        /// Member key.
+        #[arg(long)]
+        from: String,
+    },
     /// Disable message routes (active members, when enabled).
     CircuitBreak {
         /// Type URLs or module prefixes ending in ".", comma-separated.
@@ -115,6 +121,8 @@ pub enum DcertQuery {
     Suspensions,
     /// The group's description.
     Description,
+    /// Every active member's heartbeats: last period, misses, live, suspension vote.
+    Liveness,
     /// One break's accountability record: ratification, lapse, slashes.
     Break {
         /// The break id (`break_id` of the `circuit_break` event).
@@ -223,6 +231,11 @@ pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
                 pb::MsgVoteSuspend { member, target }.encode_to_vec()
             })
         }
+        DcertTx::Heartbeat { from } => {
+            ctx.send_one(&from, "/caspur.dcert.v1.MsgHeartbeat", &|member| {
+                pb::MsgHeartbeat { member }.encode_to_vec()
+            })
+        }
         DcertTx::CircuitBreak {
             routes,
             reason,
@@ -286,6 +299,9 @@ pub fn query(client: &Client, cmd: DcertQuery) -> Result<Value> {
             "GroupDescription",
             &pb::QueryGroupDescriptionRequest {},
         ),
+        DcertQuery::Liveness => {
+            ask::<_, pb::QueryLivenessResponse>(client, "Liveness", &pb::QueryLivenessRequest {})
+        }
         DcertQuery::Break { id } => {
             ask::<_, pb::QueryBreakResponse>(client, "Break", &pb::QueryBreakRequest { id })
         }

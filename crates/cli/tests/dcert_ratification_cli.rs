@@ -2,7 +2,9 @@
 //! governance turns ratification on (15 s, half the bond); the member reports an incident and
 //! breaks `MsgSend` naming it (`--incident`); `query dcert break` shows the record with its
 //! ratification proposal and `query circuit broken-routes` the record's id; nobody ratifies, so
-//! the route reopens by rule, the bond is halved and a send goes through again.
+//! the route reopens by rule, the bond is halved (below the minimum: the member leaves its seat)
+//! and a send goes through again. While seated, the member sends a heartbeat and
+//! `query dcert liveness` shows it live.
 
 // Tests fail loudly: the workspace denies these outside tests only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -121,6 +123,12 @@ fn an_unratified_break_lapses_and_halves_the_members_bond_through_the_binary() {
     let routes = node.json(&["query", "circuit", "broken-routes"]);
     assert_eq!(num(&routes["routes"][0]["break_id"]), 1, "{routes}");
     let before = bond(&node);
+
+    // A heartbeat, and the liveness query shows the member live.
+    node.tx_from("dev", &["tx", "dcert", "heartbeat"]);
+    let live = node.json(&["query", "dcert", "liveness"]);
+    assert_eq!(live["members"][0]["member"], DEV_ADDRESS, "{live}");
+    assert_eq!(live["members"][0]["live"], true, "{live}");
 
     // Nobody votes: the route reopens by rule and half the bond burns.
     wait_until("the lapse", Duration::from_secs(40), || {

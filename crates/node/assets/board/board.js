@@ -99,6 +99,15 @@ function drawAlerts(alerts) {
   status.className = "pill " + (alerts.length ? "bad" : "ok");
 }
 
+// A member's heartbeats: "live", or how many periods it missed ("—" when not required).
+function liveness(m) {
+  if (m.live === undefined || m.live === null) return "—";
+  if (m.live) return "live";
+  let t = m.misses + " missed";
+  if (m.suspension_vote_open) t += ", suspension vote open";
+  return t;
+}
+
 // An accountable break's standing: its incident, its ratification and its lifetime.
 function breakText(b) {
   if (!b) return "";
@@ -137,7 +146,8 @@ function drawChain(c) {
   $("dcert-summary").textContent = d.members.length + " of " + d.seats + " seats filled · " +
     d.stabilization_queue + " in the stabilization queue · " + d.suspended + " suspended";
   $("members").replaceChildren(...d.members.map((m) =>
-    el("tr", {}, el("td", { className: "addr", textContent: short(m.address) }), el("td", { className: "num", textContent: m.tally }))));
+    el("tr", {}, el("td", { className: "addr", textContent: short(m.address) }), el("td", { className: "num", textContent: m.tally }),
+      el("td", { className: m.live === false ? "broken" : "", textContent: liveness(m) }))));
   $("challenger").textContent = d.challenger ? "Strongest challenger: " + short(d.challenger.address) + " with " + d.challenger.tally : "No challenger.";
 }
 

@@ -9,6 +9,7 @@ pub mod break_state;
 pub mod breaks;
 pub mod dissolution;
 pub mod election;
+pub mod heartbeat;
 pub mod members;
 pub mod msgs;
 pub mod params;

@@ -47,6 +47,14 @@ pub struct DcertParams {
     /// mode is not available).
     #[serde(default = "zero_fraction", skip_serializing_if = "is_zero_fraction")]
     pub global_break_quorum: String,
+    /// Stipend periods in a row a member may miss its heartbeat before a suspension vote on
+    /// it opens (0: heartbeats are not required).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub heartbeat_misses: u32,
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -92,6 +100,7 @@ impl Default for DcertParams {
             max_break_blocks: 0,
             module_break_quorum: zero_fraction(),
             global_break_quorum: zero_fraction(),
+            heartbeat_misses: 0,
         }
     }
 }
@@ -174,6 +183,11 @@ impl DcertParams {
                 .is_ok_and(|(module, global)| module > Dec::ZERO || global > Dec::ZERO)
     }
 
+    /// The stipend period `time_ms` falls in (the heartbeat epoch).
+    pub fn period_of(&self, time_ms: u64) -> u64 {
+        time_ms / self.stipend_period_secs.saturating_mul(1000).max(1)
+    }
+
     /// The stipend per member and period.
     pub fn stipend(&self) -> Result<u128, TxError> {
         amount("stipend_per_member", &self.stipend_per_member)
@@ -218,6 +232,7 @@ impl DcertParams {
             max_break_blocks: self.max_break_blocks,
             module_break_quorum: self.module_break_quorum.clone(),
             global_break_quorum: self.global_break_quorum.clone(),
+            heartbeat_misses: self.heartbeat_misses,
         }
     }
 
@@ -248,6 +263,7 @@ impl DcertParams {
             max_break_blocks: p.max_break_blocks,
             module_break_quorum: or_zero(&p.module_break_quorum),
             global_break_quorum: or_zero(&p.global_break_quorum),
+            heartbeat_misses: p.heartbeat_misses,
         };
         params.validate()?;
         Ok(params)

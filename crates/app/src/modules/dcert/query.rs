@@ -173,6 +173,23 @@ async fn answer<S: StateScan>(
             }
             .encode_to_vec()
         }
+        "Liveness" => {
+            let params = state::get_params(&mut kv).await?;
+            let members: Vec<Address> = state::members(&mut kv)
+                .await?
+                .into_iter()
+                .map(|(m, _)| m)
+                .collect();
+            let (_, time_ms) = crate::last_block(&mut kv).await?;
+            pb::QueryLivenessResponse {
+                members: super::heartbeat::report(&mut kv, &params, &members, time_ms)
+                    .await?
+                    .iter()
+                    .map(super::heartbeat::MemberLiveness::to_proto)
+                    .collect(),
+            }
+            .encode_to_vec()
+        }
         "GroupDescription" => pb::QueryGroupDescriptionResponse {
             description: state::description(&mut kv).await?,
         }
@@ -220,9 +237,16 @@ pub struct Health {
     pub member_tallies: Vec<(String, u128)>,
     /// The strongest challenger (bech32 address), if any.
     pub challenger: Option<String>,
+    /// Whether members must send heartbeats (`heartbeat_misses` > 0).
+    pub heartbeats_required: bool,
+    /// Each member's heartbeats as of the last block.
+    pub liveness: Vec<super::heartbeat::MemberLiveness>,
+    /// The suspension quorum: the share of members that must be live for a suspension vote
+    /// (or any quorum at that share) to be reachable.
+    pub suspension_quorum: Dec,
 }
 
-/// Reads [`Health`]: one read per member plus the challenger ranking's top page.
+/// Reads [`Health`]: two reads per member plus the challenger ranking's top page.
 pub async fn health<S: StateScan>(s: &S) -> Result<Health, ExecError> {
     let mut kv = Unmetered(s);
     let params = state::get_params(&mut kv).await?;
@@ -239,7 +263,13 @@ pub async fn health<S: StateScan>(s: &S) -> Result<Health, ExecError> {
         .map(|e| state::entry_address(&e))
         .transpose()?
         .map(|a| a.to_string());
+    let (_, time_ms) = crate::last_block(&mut kv).await?;
+    let seated: Vec<Address> = members.iter().map(|(m, _)| *m).collect();
+    let liveness = super::heartbeat::report(&mut kv, &params, &seated, time_ms).await?;
     Ok(Health {
+        heartbeats_required: params.heartbeat_misses > 0,
+        liveness,
+        suspension_quorum: params.quorum()?,
         seats: params.max_members,
         members: members.len() as u32,
         lowest_member_tally: tallies.last().map_or(0, |t| t.1),

@@ -1,6 +1,7 @@
 //! Stipends (SPEC §2.5): when block time enters a new stipend period, every active member is
 //! paid `stipend_per_member` from the community pool — pro rata when the pool cannot pay
-//! everyone, never minted.
+//! everyone, never minted — except, with heartbeats required, a member that sent none during
+//! the period that ended (`heartbeat`).
 
 use super::state;
 use super::DcertParams;
@@ -15,16 +16,25 @@ pub async fn pay<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
 ) -> Result<(), ExecError> {
-    let period = ctx.block.time_ms / params.stipend_period_secs.saturating_mul(1000).max(1);
-    match state::last_stipend_period(ctx).await? {
+    let period = params.period_of(ctx.block.time_ms);
+    let ended = match state::last_stipend_period(ctx).await? {
         Some(last) if last >= period => return Ok(()),
         None => {
             // The chain's first period starts now: nothing is owed for it yet.
             return state::set_last_stipend_period(ctx, period);
         }
-        Some(_) => state::set_last_stipend_period(ctx, period)?,
-    }
-    let members = state::members(ctx).await?;
+        Some(last) => {
+            state::set_last_stipend_period(ctx, period)?;
+            last
+        }
+    };
+    let seated: Vec<_> = state::members(ctx)
+        .await?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    // Members without a heartbeat in the period that ended are not paid for it.
+    let members = super::heartbeat::settle_period(ctx, params, ended, &seated).await?;
     let each = params.stipend()?;
     if members.is_empty() || each == 0 {
         return Ok(());
@@ -36,7 +46,7 @@ pub async fn pay<B: StateRead>(
         _ => (pool / n, true),
     };
     if paid > 0 {
-        for (member, _) in &members {
+        for member in &members {
             distribution::rewards::pay_from_community_pool(ctx, member, paid).await?;
         }
     }

@@ -85,6 +85,7 @@ pub const RULES: &[RuleName] = &[
     "circuit_break",
     "incident_overdue",
     "upgrade_readiness_low",
+    "dcert_liveness_low",
 ];
 
 /// What the rules found now.
@@ -188,6 +189,7 @@ impl AlertRules {
         self.participation_rules(i.windows, &mut e);
         if let Some(h) = i.health {
             emergency_rules(self, h, i.windows, &mut e);
+            liveness_rule(h, &mut e);
         }
         e
     }
@@ -273,6 +275,36 @@ impl AlertRules {
 /// A chain-wide condition (no key).
 fn chain_wide(value: f64, summary: String) -> (String, f64, String) {
     (String::new(), value, summary)
+}
+
+/// `dcert_liveness_low`: with heartbeats required, fewer members live than the suspension
+/// quorum — no coverage gap goes unseen (a group that cannot reach its own quorum cannot act).
+fn liveness_rule(h: &ChainHealth, e: &mut Evaluation) {
+    let d = &h.dcert;
+    if !d.heartbeats_required || d.liveness.is_empty() {
+        e.judge("dcert_liveness_low", None);
+        return;
+    }
+    let live = d.liveness.iter().filter(|l| l.live).count();
+    let total = d.liveness.len();
+    let share = super::super::chain::ratio(live as u128, total as u128);
+    let quorum = d.suspension_quorum.atomics() as f64 / caspur_types::Dec::ONE.atomics() as f64;
+    let silent: Vec<&str> = d
+        .liveness
+        .iter()
+        .filter(|l| !l.live)
+        .map(|l| l.member.as_str())
+        .collect();
+    let summary = format!(
+        "{live} of {total} dCERT members sent a heartbeat this period or the last, below the \
+         suspension quorum of {:.1} %; silent: {}",
+        quorum * 100.0,
+        silent.join(", ")
+    );
+    e.judge(
+        "dcert_liveness_low",
+        (share < quorum).then(|| chain_wide(share, summary)),
+    );
 }
 
 fn emergency_rules(r: &AlertRules, h: &ChainHealth, w: &Windows, e: &mut Evaluation) {

@@ -314,3 +314,45 @@ fn rules_without_their_data_leave_firing_alerts_alone() {
         "switched off, everything resolves"
     );
 }
+
+#[test]
+fn too_few_live_dcert_members_fire_and_their_heartbeats_resolve_it() {
+    use caspur_app::modules::dcert::heartbeat::MemberLiveness;
+    let rules = AlertRules::default();
+    let mut w = Windows::default();
+    blocks(&mut w, 1, 100, 0);
+    let member = |n: u8, live: bool| MemberLiveness {
+        member: format!("caspur1member{n}"),
+        last_period: 9,
+        misses: u32::from(!live),
+        live,
+        suspension_vote_open: false,
+    };
+    let with = |live: [bool; 3]| {
+        let mut h = health();
+        h.dcert.heartbeats_required = true;
+        h.dcert.suspension_quorum = caspur_types::Dec::from_atomics(666_666_666_666_666_667);
+        h.dcert.liveness = (0..3).map(|n| member(n, live[n as usize])).collect();
+        h
+    };
+    // One of three live: below 2/3. Three of three: fine.
+    let (low, ok) = (with([true, false, false]), with([true, true, true]));
+    let now = rules.evaluate(&inputs(&w, Some(&low), 99_500));
+    let fine = rules.evaluate(&inputs(&w, Some(&ok), 99_500));
+    fires_then_resolves("dcert_liveness_low", now.clone(), fine);
+    let c = now
+        .holding
+        .iter()
+        .find(|c| c.rule == "dcert_liveness_low")
+        .unwrap();
+    assert!(
+        c.summary.contains("1 of 3") && c.summary.contains("caspur1member2"),
+        "{}",
+        c.summary
+    );
+    // Not required: silence is not an alert.
+    let mut off = with([false, false, false]);
+    off.dcert.heartbeats_required = false;
+    let quiet = rules.evaluate(&inputs(&w, Some(&off), 99_500));
+    assert!(!quiet.holding.iter().any(|c| c.rule == "dcert_liveness_low"));
+}

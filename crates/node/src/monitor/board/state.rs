@@ -55,7 +55,13 @@ pub fn chain_json(h: &ChainHealth, latest: u64, eta_seconds: Option<f64>) -> Val
         "dcert": {
             "seats": d.seats,
             "members": d.member_tallies.iter()
-                .map(|(a, t)| json!({"address": a, "tally": t.to_string()}))
+                .map(|(a, t)| {
+                    let l = d.liveness.iter().find(|l| &l.member == a)
+                        .filter(|_| d.heartbeats_required);
+                    json!({"address": a, "tally": t.to_string(),
+                        "live": l.map(|l| l.live), "misses": l.map(|l| l.misses),
+                        "suspension_vote_open": l.map(|l| l.suspension_vote_open)})
+                })
                 .collect::<Vec<_>>(),
             "challenger": d.challenger.as_ref()
                 .map(|a| json!({"address": a, "tally": d.strongest_challenger_tally.to_string()})),
@@ -114,6 +120,7 @@ pub fn validators_json(
 mod tests {
     use super::*;
     use caspur_app::modules::circuit::state::BrokenRoute;
+    use caspur_app::modules::dcert::heartbeat::MemberLiveness;
     use caspur_types::proto::dcert::v1::{BreakRecord, Ratification};
 
     fn route(route: &str, break_id: u64) -> BrokenRoute {
@@ -159,5 +166,36 @@ mod tests {
         assert_eq!(b["ratify_by"], view::time(3_601_000));
         assert_eq!(b["expires_height"], 40);
         assert!(v["broken_routes"][1]["break"].is_null());
+    }
+
+    #[test]
+    fn members_show_their_heartbeats_only_when_required() {
+        let mut h = ChainHealth::default();
+        h.dcert.member_tallies = vec![("caspur1a".into(), 5), ("caspur1b".into(), 3)];
+        h.dcert.liveness = vec![
+            MemberLiveness {
+                member: "caspur1a".into(),
+                last_period: 4,
+                misses: 0,
+                live: true,
+                suspension_vote_open: false,
+            },
+            MemberLiveness {
+                member: "caspur1b".into(),
+                last_period: 1,
+                misses: 3,
+                live: false,
+                suspension_vote_open: true,
+            },
+        ];
+        let v = chain_json(&h, 1, None);
+        assert!(v["dcert"]["members"][0]["live"].is_null(), "not required");
+        h.dcert.heartbeats_required = true;
+        let v = chain_json(&h, 1, None);
+        let m = &v["dcert"]["members"];
+        assert_eq!(m[0]["live"], true);
+        assert_eq!(m[1]["live"], false);
+        assert_eq!(m[1]["misses"], 3);
+        assert_eq!(m[1]["suspension_vote_open"], true);
     }
 }

@@ -4,6 +4,7 @@ pub mod accept_candidacy;
 pub mod bond;
 pub mod circuit_break;
 pub mod dissolve;
+pub mod heartbeat;
 pub mod ratify_break;
 pub mod slash_member;
 pub mod unbond;
