@@ -159,19 +159,7 @@ fn a_module_prefix_covers_the_module_and_nothing_else_and_reopening_restores_it(
     let mut chain = chain();
     break_routes(&mut chain, &["/cosmos.bank.v1beta1."]);
     refused(&chain.run(2, send(2, 4)));
-    let multi = to_any(
-        "/cosmos.bank.v1beta1.MsgMultiSend",
-        &cosmos_sdk_proto::cosmos::bank::v1beta1::MsgMultiSend {
-            inputs: vec![cosmos_sdk_proto::cosmos::bank::v1beta1::Input {
-                address: addr(2).to_string(),
-                coins: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
-            }],
-            outputs: vec![cosmos_sdk_proto::cosmos::bank::v1beta1::Output {
-                address: addr(4).to_string(),
-                coins: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
-            }],
-        },
-    );
+    let multi = multi_send(2, 4);
     assert_eq!(chain.run(2, multi).code, BROKEN);
     chain.ok(2, delegate(2, 1, 5));
     chain.ok(2, grant(2, 3, "/cosmos.staking.v1beta1.MsgDelegate"));

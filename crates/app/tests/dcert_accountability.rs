@@ -254,19 +254,7 @@ fn a_module_prefix_needs_the_module_quorum_and_safe_mode_the_global_one() {
     assert_eq!(rec.members, vec![addr(5).to_string(), addr(6).to_string()]);
     assert_eq!(broken(&chain, STAKING).unwrap().break_id, id);
     // Safe mode: all three. Until then bank's other messages pass.
-    let multi = to_any(
-        "/cosmos.bank.v1beta1.MsgMultiSend",
-        &cosmos_sdk_proto::cosmos::bank::v1beta1::MsgMultiSend {
-            inputs: vec![cosmos_sdk_proto::cosmos::bank::v1beta1::Input {
-                address: addr(2).to_string(),
-                coins: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
-            }],
-            outputs: vec![cosmos_sdk_proto::cosmos::bank::v1beta1::Output {
-                address: addr(3).to_string(),
-                coins: vec![caspur_types::Coin::new("ucsp", 1).to_proto()],
-            }],
-        },
-    );
+    let multi = multi_send(2, 3);
     chain.ok(5, break_routes(5, &["*"]));
     chain.ok(6, break_routes(6, &["*"]));
     chain.ok(2, multi.clone());

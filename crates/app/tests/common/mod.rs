@@ -446,6 +446,25 @@ pub fn member_ids(chain: &Chain) -> Vec<u8> {
     members(chain).into_iter().map(|(n, _)| n).collect()
 }
 
+/// A `MsgMultiSend` of 1 ucsp from key `from` to key `to`.
+pub fn multi_send(from: u8, to: u8) -> cosmos_sdk_proto::Any {
+    use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank;
+    let one = || vec![caspur_types::Coin::new("ucsp", 1).to_proto()];
+    to_any(
+        "/cosmos.bank.v1beta1.MsgMultiSend",
+        &bank::MsgMultiSend {
+            inputs: vec![bank::Input {
+                address: addr(from).to_string(),
+                coins: one(),
+            }],
+            outputs: vec![bank::Output {
+                address: addr(to).to_string(),
+                coins: one(),
+            }],
+        },
+    )
+}
+
 /// A `MsgSend` of 1 ucsp from key `from` to key `to`.
 pub fn send(from: u8, to: u8) -> cosmos_sdk_proto::Any {
     to_any(

@@ -6,7 +6,6 @@ use crate::context::Ctx;
 use crate::error::ExecError;
 use crate::modules::staking::state::timestamp;
 use caspur_store::StateRead;
-use caspur_types::Event;
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
 use cosmos_sdk_proto::Any;
 
@@ -32,11 +31,7 @@ pub async fn open<B: StateRead>(ctx: &mut Ctx<'_, B>, p: ChainProposal) -> Resul
     let id = state::next_id(ctx).await?;
     let now = ctx.block.time_ms;
     let end = p.voting_end_ms.max(now);
-    let urls: Vec<&str> = p.messages.iter().map(|m| m.type_url.as_str()).collect();
-    let event = Event::new("submit_proposal")
-        .attr("proposal_id", id.to_string())
-        .attr("proposal_messages", format!(",{}", urls.join(",")))
-        .attr("proposer", p.proposer.clone())
+    let event = super::submitted_event(id, &p.messages, &p.proposer)
         .attr("voting_period_start", id.to_string());
     let proposal = pb::Proposal {
         id,

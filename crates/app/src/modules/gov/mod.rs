@@ -103,6 +103,20 @@ macro_rules! governed_params {
 }
 pub(crate) use governed_params;
 
+/// The `submit_proposal` event of proposal `id` (as the Cosmos SDK emits it: the messages'
+/// type URLs after a leading comma).
+pub(crate) fn submitted_event(
+    id: u64,
+    messages: &[cosmos_sdk_proto::Any],
+    proposer: &str,
+) -> Event {
+    let urls: Vec<&str> = messages.iter().map(|m| m.type_url.as_str()).collect();
+    Event::new("submit_proposal")
+        .attr("proposal_id", id.to_string())
+        .attr("proposal_messages", format!(",{}", urls.join(",")))
+        .attr("proposer", proposer.to_string())
+}
+
 /// Fails unless `authority` is the gov module account (the signer of governance-only
 /// messages such as every `MsgUpdateParams`).
 pub fn require_authority(authority: &str) -> Result<Address, ExecError> {

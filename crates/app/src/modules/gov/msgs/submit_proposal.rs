@@ -8,7 +8,7 @@ use crate::modules::gov::{deposits, state};
 use crate::msg_tree::{self, Nested};
 use crate::router::MsgHandler;
 use caspur_store::StateRead;
-use caspur_types::{Address, Coins, Event};
+use caspur_types::{Address, Coins};
 use cosmos_sdk_proto::cosmos::gov::v1 as pb;
 
 /// The message.
@@ -109,13 +109,11 @@ impl MsgHandler for Msg {
         state::DEPOSIT_QUEUE
             .push(ctx, now, deposit_end, id.to_be_bytes().to_vec())
             .await?;
-        let urls: Vec<&str> = self.messages.iter().map(|m| m.type_url.as_str()).collect();
-        ctx.emit(
-            Event::new("submit_proposal")
-                .attr("proposal_id", id.to_string())
-                .attr("proposal_messages", format!(",{}", urls.join(",")))
-                .attr("proposer", self.proposer.clone()),
-        );
+        ctx.emit(crate::modules::gov::submitted_event(
+            id,
+            &self.messages,
+            &self.proposer,
+        ));
         if !initial.is_empty() {
             deposits::add(ctx, id, &proposer, &initial).await?;
         }
