@@ -3,7 +3,9 @@
 // the page loads without console errors, its charts hold points from the chain, a circuit
 // break made during the test appears on the open page within 2 s without a reload, as do a
 // reported incident with its timeline and a governance upgrade plan with its readiness bar,
-// and screenshots at desktop and phone widths are saved in tests/board/screenshots/.
+// and screenshots at desktop and phone widths are saved in tests/board/screenshots/. Then, with
+// governance turning on the dCERT's heartbeats and ratification, the member's heartbeat and an
+// accountable break (its incident and pending ratification) appear on the page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -183,6 +185,37 @@ test("the board fits a phone's width", async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
   await page.screenshot({ path: join(SHOTS, "board-phone.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(blocked, []);
+  await context.close();
+});
+
+test("the board shows dCERT heartbeats and an accountable break's ratification", async () => {
+  const { context, page, errors, blocked } = await open({ width: 1280, height: 900 });
+  const authority = cli("query", "gov", "authority").authority;
+  const params = cli("query", "dcert", "params").params;
+  params.heartbeat_misses = 2;
+  params.break_ratification_period_secs = "600";
+  params.unratified_break_slash = "0.1";
+  const proposal = join(dir, "accountability.json");
+  writeFileSync(proposal, JSON.stringify({
+    messages: [{ "@type": "/caspur.dcert.v1.MsgUpdateParams", authority, params }],
+    deposit: "10000000ucsp", title: "dCERT accountability", summary: "board test",
+  }));
+  tx("gov", "submit-proposal", proposal);
+  tx("gov", "vote", "2", "yes");
+  await until("the accountability parameters", async () =>
+    Number(cli("query", "dcert", "params").params.heartbeat_misses) === 2, 30000);
+  // Heartbeats required: the member's row says whether it sent one.
+  tx("dcert", "heartbeat");
+  await page.waitForFunction(() => document.querySelector("#members tr td:last-child")?.textContent === "live",
+    null, { timeout: 10000 });
+  // A break naming incident 1 opens its ratification proposal; the route shows both.
+  const route = "/cosmos.staking.v1beta1.MsgDelegate";
+  tx("dcert", "circuit-break", "--routes", route, "--reason", "board drill", "--incident", "1");
+  await page.waitForFunction((r) => [...document.querySelectorAll("#routes li")]
+    .some((li) => li.textContent.includes(r) && /break \d+ for incident 1; ratification pending \(proposal 3\)/.test(li.textContent)),
+    route, { timeout: 10000 });
   assert.deepEqual(errors, []);
   assert.deepEqual(blocked, []);
   await context.close();

@@ -63,18 +63,27 @@ pub const VERIFY_CHUNK_TXS: usize = 128;
 
 /// The workers of one block: chunks submitted here are verified on background threads
 /// (`available_parallelism - 1` of them, the executor thread being the last core's worker)
-/// until the queue is dropped and every submitted chunk is done.
+/// until the queue is dropped and every submitted chunk is done. The workers start with the
+/// first chunk that has a signature to verify: a node's blocks usually carry only signatures
+/// its CheckTx verified already, and then no thread is started at all.
 pub struct VerifyQueue {
-    sender: Option<std::sync::mpsc::Sender<Verifier>>,
+    /// Whether the block is large enough for workers.
+    parallel: bool,
+    sender: std::sync::OnceLock<std::sync::mpsc::Sender<Verifier>>,
 }
 
 impl VerifyQueue {
     /// A queue for a block of `txs` txs: with workers for a large block, without for a small
     /// one (the executor then verifies each signature itself when it needs it).
     pub fn for_block(txs: usize) -> Self {
-        if txs < PARALLEL_THRESHOLD {
-            return VerifyQueue { sender: None };
+        VerifyQueue {
+            parallel: txs >= PARALLEL_THRESHOLD,
+            sender: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Starts the workers; returns the channel that feeds them.
+    fn start_workers() -> std::sync::mpsc::Sender<Verifier> {
         let (sender, receiver) = std::sync::mpsc::channel::<Verifier>();
         let receiver = Arc::new(std::sync::Mutex::new(receiver));
         let workers = std::thread::available_parallelism()
@@ -98,16 +107,15 @@ impl VerifyQueue {
                 }
             });
         }
-        VerifyQueue {
-            sender: Some(sender),
-        }
+        sender
     }
 
     /// Hands `jobs` to the workers (when there are any) and returns their shared record.
     pub fn submit(&self, jobs: Vec<Job>) -> Verifier {
         let state = (0..jobs.len()).map(|_| AtomicU8::new(UNCLAIMED)).collect();
         let verifier = Verifier(Arc::new(Shared { jobs, state }));
-        if let Some(sender) = &self.sender {
+        if self.parallel && !verifier.0.jobs.is_empty() {
+            let sender = self.sender.get_or_init(Self::start_workers);
             // A worker gone (it cannot be, short of a panic) only means the executor verifies.
             let _ = sender.send(verifier.clone());
         }
@@ -161,8 +169,8 @@ mod tests {
         let key = AccountKey::from_secret(&[7; 32]).unwrap();
         for txs in [1, PARALLEL_THRESHOLD, 4 * VERIFY_CHUNK_TXS] {
             let queue = VerifyQueue::for_block(txs);
-            assert_eq!(queue.sender.is_some(), txs >= PARALLEL_THRESHOLD);
             let chunks: Vec<Verifier> = (0..3).map(|_| queue.submit(chunk(&key, 40))).collect();
+            assert_eq!(queue.sender.get().is_some(), txs >= PARALLEL_THRESHOLD);
             drop(queue);
             for verifier in &chunks {
                 for i in 0..40 {
@@ -191,5 +199,21 @@ mod tests {
             assert!(naps < 60_000, "a worker left a job unverified");
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
+    }
+
+    #[test]
+    fn workers_start_only_for_a_signature_to_verify() {
+        let key = AccountKey::from_secret(&[9; 32]).unwrap();
+        let queue = VerifyQueue::for_block(VERIFY_CHUNK_TXS);
+        // Every signature known from CheckTx: empty chunks start nothing.
+        queue.submit(Vec::new());
+        queue.submit(Vec::new());
+        assert!(queue.sender.get().is_none());
+        queue.submit(chunk(&key, 2));
+        assert!(queue.sender.get().is_some());
+        // A small block never starts workers.
+        let small = VerifyQueue::for_block(PARALLEL_THRESHOLD - 1);
+        small.submit(chunk(&key, 2));
+        assert!(small.sender.get().is_none());
     }
 }

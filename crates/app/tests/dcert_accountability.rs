@@ -255,6 +255,8 @@ fn a_module_prefix_needs_the_module_quorum_and_safe_mode_the_global_one() {
     assert_eq!(broken(&chain, STAKING).unwrap().break_id, id);
     // Safe mode: all three. Until then bank's other messages pass.
     let multi = multi_send(2, 3);
+    let r = chain.run(5, break_routes(5, &["*", "/cosmos.gov.v1.MsgVote"]));
+    assert!(r.log.contains("broken alone"), "{}", r.log);
     chain.ok(5, break_routes(5, &["*"]));
     chain.ok(6, break_routes(6, &["*"]));
     chain.ok(2, multi.clone());

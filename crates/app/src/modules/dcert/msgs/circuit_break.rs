@@ -41,6 +41,12 @@ impl MsgHandler for Msg {
         for route in &self.routes {
             circuit::validate_route(route)?;
         }
+        // Safe mode spares what it spares: a route beside it would be silently lost.
+        if self.routes.len() > 1 && self.routes.iter().any(|r| r == circuit::SAFE_MODE) {
+            return Err(ExecError::invalid_request(
+                "safe mode (\"*\") is broken alone, not beside other routes",
+            ));
+        }
         Ok(())
     }
 
