@@ -183,9 +183,8 @@ pub async fn reopen_routes<B: caspur_store::StateRead>(
 /// Breaks `routes` on behalf of `by` for `reason`, held by dCERT break record `break_id` (0:
 /// none, the break stands until an upgrade). Each route must be a registered type URL or a
 /// prefix ending in `.` that covers at least one; a route that is or covers an unbreakable one
-/// is refused. An accountable break may neither extend a standing break (it would revive it
-/// past its lapse) nor break again a route whose break lapsed. All or nothing: one bad route
-/// breaks none.
+/// is refused; all or nothing: one bad route breaks none. (The accountability rules — no
+/// extension, no revival, quorums — are judged before, by `dcert::breaks::open`.)
 pub async fn break_routes<B: caspur_store::StateRead>(
     ctx: &mut crate::context::Ctx<'_, B>,
     by: &str,
@@ -194,17 +193,10 @@ pub async fn break_routes<B: caspur_store::StateRead>(
     break_id: u64,
 ) -> Result<(), ExecError> {
     let safe_mode = routes.iter().any(|r| r == SAFE_MODE);
-    let routes: Vec<String> = if safe_mode {
-        safe_mode_routes()
-    } else {
-        routes.to_vec()
-    };
-    for route in &routes {
-        if !safe_mode {
+    let routes = stored_routes(routes);
+    if !safe_mode {
+        for route in &routes {
             validate_route(route)?;
-        }
-        if break_id != 0 {
-            refuse_extension(ctx, route).await?;
         }
     }
     for route in &routes {
@@ -232,6 +224,15 @@ pub async fn break_routes<B: caspur_store::StateRead>(
     Ok(())
 }
 
+/// The routes a break of `routes` stores: safe mode's namespaces for `*`, else the routes.
+pub fn stored_routes(routes: &[String]) -> Vec<String> {
+    if routes.iter().any(|r| r == SAFE_MODE) {
+        safe_mode_routes()
+    } else {
+        routes.to_vec()
+    }
+}
+
 /// Refuses to break `route` again while a break of it stands (an accountable break may not
 /// extend another).
 pub async fn refuse_extension(kv: &mut impl KvRead, route: &str) -> Result<(), ExecError> {
@@ -256,14 +257,7 @@ pub async fn lapse_routes<B: caspur_store::StateRead>(
     why: &str,
 ) -> Result<Vec<String>, ExecError> {
     let mut reopened = Vec::new();
-    let expanded;
-    let routes = if routes.iter().any(|r| r == SAFE_MODE) {
-        expanded = safe_mode_routes();
-        &expanded
-    } else {
-        routes
-    };
-    for route in routes {
+    for route in &stored_routes(routes) {
         let held = state::get_broken(ctx, route)
             .await?
             .is_some_and(|b| b.break_id == break_id);

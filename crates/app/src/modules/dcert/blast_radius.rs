@@ -64,12 +64,7 @@ pub async fn required<B: StateRead>(
     let (module_q, global_q) = params.break_quorums()?;
     let mut level = routes.iter().map(|r| level_of(r)).max().unwrap_or(ROUTE);
     let mut lapse = None;
-    let expanded = if level == GLOBAL {
-        circuit::safe_mode_routes()
-    } else {
-        routes.to_vec()
-    };
-    for route in &expanded {
+    for route in &circuit::stored_routes(routes) {
         if let Some(l) = circuit::state::lapsed(ctx, route).await? {
             if l.level.saturating_add(1) > level {
                 level = l.level.saturating_add(1);
@@ -117,11 +112,8 @@ struct Pending {
 pub enum Vote {
     /// The quorum is reached: these active members make the break.
     Reached(Vec<String>),
-    /// Still short: `votes` of the active members so far.
-    Short {
-        /// Votes of active members.
-        votes: usize,
-    },
+    /// Still short of the quorum (the `dcert_break_vote` event has the count).
+    Short,
 }
 
 fn pending_key(routes: &[String], incident_id: u64) -> Vec<u8> {
@@ -200,7 +192,7 @@ pub async fn vote<B: StateRead>(
             .attr("votes", votes.to_string())
             .attr("quorum", share.to_string()),
     );
-    Ok(Vote::Short { votes })
+    Ok(Vote::Short)
 }
 
 /// End of block: pending breaks whose vote window ended are forgotten.

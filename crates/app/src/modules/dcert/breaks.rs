@@ -1,6 +1,6 @@
-//! Accountability of breaks (SPEC §2.7; docs/dcert.md, "Accountability"): with
-//! `break_ratification_period_secs` or `max_break_blocks` set, each `MsgCircuitBreak` opens a
-//! break record. With ratification on it must name an open incident and opens an expedited
+//! Accountability of breaks (SPEC §2.7; docs/dcert.md, "Accountability"): with any
+//! accountability parameter set (ratification, `max_break_blocks`, a blast-radius quorum), each
+//! break that takes effect opens a break record. With ratification on it must name an open incident and opens an expedited
 //! governance proposal carrying `MsgRatifyBreak`; not ratified by the period's end, its routes
 //! reopen (the one live un-break the rules allow: by rule, never by a member) and the member's
 //! bond is slashed by `unratified_break_slash`. Unratified, it also lapses after
@@ -60,10 +60,10 @@ pub enum Outcome {
 /// gets its ratification proposal and lifetime.
 pub async fn open<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
+    params: &DcertParams,
     msg: &BreakMsg,
 ) -> Result<Outcome, ExecError> {
-    let params = state::get_params(ctx).await?;
-    let commitment = named_incident(ctx, &params, msg.incident_id).await?;
+    let commitment = named_incident(ctx, params, msg.incident_id).await?;
     if !params.breaks_accountable() {
         if msg
             .routes
@@ -76,15 +76,16 @@ pub async fn open<B: StateRead>(
         }
         return Ok(Outcome::Broken(0));
     }
-    for route in &msg.routes {
+    // No extension: checked before any vote, on the routes as they will be stored.
+    for route in &crate::modules::circuit::stored_routes(&msg.routes) {
         crate::modules::circuit::refuse_extension(ctx, route).await?;
     }
-    let (level, quorum) = blast_radius::required(ctx, &params, &msg.routes).await?;
+    let (level, quorum) = blast_radius::required(ctx, params, &msg.routes).await?;
     let members = match quorum {
         Quorum::One => vec![msg.member.clone()],
         Quorum::Share(share) => match blast_radius::vote(ctx, msg, level, share).await? {
             blast_radius::Vote::Reached(members) => members,
-            blast_radius::Vote::Short { .. } => return Ok(Outcome::Voted),
+            blast_radius::Vote::Short => return Ok(Outcome::Voted),
         },
     };
     let id = store::next_id(ctx).await?;

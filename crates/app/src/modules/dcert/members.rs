@@ -64,11 +64,11 @@ pub async fn active_among<B: StateRead>(
 }
 
 /// Whether `member` may circuit-break now: the privilege is enabled, no dissolution proposal
-/// is pending, and it is an active member.
+/// is pending, and it is an active member. Returns the parameters it read.
 pub async fn authorize_circuit_break<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     member: &Address,
-) -> Result<(), ExecError> {
+) -> Result<DcertParams, ExecError> {
     let params = state::get_params(ctx).await?;
     if !params.circuit_break_enabled {
         return Err(ExecError::unauthorized(
@@ -80,7 +80,8 @@ pub async fn authorize_circuit_break<B: StateRead>(
             "a dCERT dissolution proposal is pending: the group's circuit-breaking power is suspended",
         ));
     }
-    require_active(ctx, member).await.map(|_| ())
+    require_active(ctx, member).await?;
+    Ok(params)
 }
 
 /// Records `voter`'s vote to suspend `target`; suspends it when the votes of current active

@@ -56,8 +56,8 @@ impl MsgHandler for Msg {
         _depth: u32,
     ) -> Result<Self::Response, ExecError> {
         let member = Address::parse_account(&self.member)?;
-        members::authorize_circuit_break(ctx, &member).await?;
-        let break_id = match breaks::open(ctx, self).await? {
+        let params = members::authorize_circuit_break(ctx, &member).await?;
+        let break_id = match breaks::open(ctx, &params, self).await? {
             breaks::Outcome::Broken(id) => id,
             // A vote toward a quorum break: nothing breaks yet (`dcert_break_vote`).
             breaks::Outcome::Voted => return Ok(pb::MsgCircuitBreakResponse { break_id: 0 }),
