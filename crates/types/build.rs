@@ -37,6 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             int64_fields(&mut config, &format!(".{package}"), message);
         }
     }
+    // Proposal files may name a tripwire's kind rather than number it.
+    config.field_attribute(
+        ".caspur.dcert.v1.Tripwire.kind",
+        "#[serde(deserialize_with = \"crate::json_int::tripwire_kind\")]",
+    );
     config.compile_fds(descriptors)?;
     Ok(())
 }

@@ -366,7 +366,7 @@ impl App {
         }
         let begin_events = self.begin_block(state, block, report).await?;
         let results = self.execute_txs(state, block, txs).await?;
-        self.end_block(state, block, begin_events).await?;
+        self.end_block(state, block, begin_events, &results).await?;
         if let Some(set) = self
             .validator_schedule
             .as_ref()
@@ -418,6 +418,7 @@ impl App {
         state: &mut Overlay<B>,
         block: &BlockInfo,
         mut events: Vec<Event>,
+        results: &[TxResult],
     ) -> Result<(), StoreError> {
         let since = match state.get(&LAST_TIME_KEY).await? {
             Some(b) => {
@@ -433,7 +434,7 @@ impl App {
         modules::distribution::end_block(&mut ctx, since)
             .await
             .map_err(|e| StoreError(format!("distribution end block at {}: {e}", block.height)))?;
-        modules::dcert::end_block(&mut ctx, since)
+        modules::dcert::end_block(&mut ctx, since, results)
             .await
             .map_err(|e| StoreError(format!("dcert end block at {}: {e}", block.height)))?;
         modules::upgrade::end_block(&mut ctx)

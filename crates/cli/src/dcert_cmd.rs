@@ -90,6 +90,29 @@ pub enum DcertTx {
         #[arg(long)]
         from: String,
     },
+    /// Confirm a fired tripwire's break: it becomes this member's break (ratification and
+    /// max_break_blocks apply from now).
+    ConfirmTripwire {
+        /// The break id (`break_id` of the `dcert_tripwire` event).
+        break_id: u64,
+        /// Why (recorded on chain and on the incident's timeline).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Member key.
+        #[arg(long)]
+        from: String,
+    },
+    /// Release a fired tripwire's break: its routes reopen now.
+    ReleaseTripwire {
+        /// The break id (`break_id` of the `dcert_tripwire` event).
+        break_id: u64,
+        /// Why (recorded on chain and on the incident's timeline).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Member key.
+        #[arg(long)]
+        from: String,
+    },
 }
 
 /// `query dcert …`.
@@ -128,6 +151,8 @@ pub enum DcertQuery {
         /// The break id (`break_id` of the `circuit_break` event).
         id: u64,
     },
+    /// The registered tripwires: kind, threshold, routes, firings, latest break.
+    Tripwires,
     /// A staker's unbonding dCERT bonds (from one candidate, or all).
     Unbonding {
         /// The staker's address.
@@ -251,6 +276,32 @@ pub fn tx(ctx: &TxContext<'_>, cmd: DcertTx) -> Result<Value> {
             }
             .encode_to_vec()
         }),
+        DcertTx::ConfirmTripwire {
+            break_id,
+            reason,
+            from,
+        } => ctx.send_one(&from, "/caspur.dcert.v1.MsgConfirmTripwire", &|member| {
+            let reason = reason.clone();
+            pb::MsgConfirmTripwire {
+                member,
+                break_id,
+                reason,
+            }
+            .encode_to_vec()
+        }),
+        DcertTx::ReleaseTripwire {
+            break_id,
+            reason,
+            from,
+        } => ctx.send_one(&from, "/caspur.dcert.v1.MsgReleaseTripwire", &|member| {
+            let reason = reason.clone();
+            pb::MsgReleaseTripwire {
+                member,
+                break_id,
+                reason,
+            }
+            .encode_to_vec()
+        }),
     }
 }
 
@@ -304,6 +355,9 @@ pub fn query(client: &Client, cmd: DcertQuery) -> Result<Value> {
         }
         DcertQuery::Break { id } => {
             ask::<_, pb::QueryBreakResponse>(client, "Break", &pb::QueryBreakRequest { id })
+        }
+        DcertQuery::Tripwires => {
+            ask::<_, pb::QueryTripwiresResponse>(client, "Tripwires", &pb::QueryTripwiresRequest {})
         }
         DcertQuery::Unbonding { staker, candidate } => ask::<_, pb::QueryUnbondingResponse>(
             client,

@@ -24,9 +24,53 @@ where
     }
 }
 
+/// Deserializes a tripwire kind from its number, its protobuf name
+/// (`TRIPWIRE_KIND_SUPPLY_CHANGE`) or its short name (`supply_change`).
+pub fn tripwire_kind<'de, D>(d: D) -> Result<i32, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    use crate::proto::dcert::v1::TripwireKind;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(i32),
+        Text(String),
+    }
+    match Either::deserialize(d)? {
+        Either::Number(n) => Ok(n),
+        Either::Text(s) => {
+            let upper = s.trim().to_ascii_uppercase();
+            TripwireKind::from_str_name(&upper)
+                .or_else(|| TripwireKind::from_str_name(&format!("TRIPWIRE_KIND_{upper}")))
+                .map(|k| k as i32)
+                .ok_or_else(|| {
+                    D::Error::custom(format!(
+                        "unknown tripwire kind {s:?}: supply_change, bonded_ratio_drop, \
+                         block_interval or account_outflow"
+                    ))
+                })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::proto::upgrade::v1::Plan;
+
+    #[test]
+    fn a_tripwire_kind_reads_as_a_number_or_a_name() {
+        use crate::proto::dcert::v1::{Tripwire, TripwireKind};
+        for json in [
+            r#"{"kind":1}"#,
+            r#"{"kind":"TRIPWIRE_KIND_SUPPLY_CHANGE"}"#,
+            r#"{"kind":"supply_change"}"#,
+        ] {
+            let t: Tripwire = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!(t.kind, TripwireKind::SupplyChange as i32);
+        }
+        assert!(serde_json::from_str::<Tripwire>(r#"{"kind":"supply"}"#).is_err());
+    }
 
     #[test]
     fn a_plan_height_reads_as_a_number_or_a_string() {

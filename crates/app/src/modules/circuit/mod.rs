@@ -18,11 +18,12 @@ use crate::modules::gov;
 use cosmos_sdk_proto::Any;
 
 /// Routes that can never be broken (SPEC §3): the dissolution path, governance's ratification
-/// of a break, and the upgrade module's cancel and readiness messages (a break must never stop
+/// of a break, the release of a tripwire's break, and the upgrade module's cancel and readiness messages (a break must never stop
 /// the way out of it, nor the check on it); `check_route` consults it first.
 pub const UNBREAKABLE: &[&str] = &[
     crate::modules::dcert::dissolution::DISSOLVE_TYPE_URL,
     crate::modules::dcert::msgs::ratify_break::TYPE_URL,
+    crate::modules::dcert::msgs::release_tripwire::TYPE_URL,
     crate::modules::upgrade::msgs::cancel_upgrade::TYPE_URL,
     crate::modules::upgrade::msgs::cancel_emergency::TYPE_URL,
     crate::modules::upgrade::msgs::signal_ready::TYPE_URL,
@@ -246,14 +247,15 @@ pub async fn refuse_extension(kv: &mut impl KvRead, route: &str) -> Result<(), E
     Ok(())
 }
 
-/// Reopens those of `routes` still held by break record `break_id` of blast-radius `level` (a
-/// lapse: not ratified in time, or past `max_break_blocks`), remembering each lapse; returns
-/// the routes reopened.
+/// Reopens those of `routes` still held by break record `break_id` (a lapse: not ratified in
+/// time, past `max_break_blocks`, a tripwire's break unanswered or released); a member's
+/// break of blast-radius `level` is remembered (`None`: a tripwire's, which no member made, is
+/// not). Returns the routes reopened.
 pub async fn lapse_routes<B: caspur_store::StateRead>(
     ctx: &mut crate::context::Ctx<'_, B>,
     break_id: u64,
     routes: &[String],
-    level: u8,
+    level: Option<u8>,
     why: &str,
 ) -> Result<Vec<String>, ExecError> {
     let mut reopened = Vec::new();
@@ -265,8 +267,10 @@ pub async fn lapse_routes<B: caspur_store::StateRead>(
             continue;
         }
         state::remove_broken(ctx, route)?;
-        let height = ctx.block.height;
-        state::set_lapsed(ctx, route, state::Lapse { height, level })?;
+        if let Some(level) = level {
+            let height = ctx.block.height;
+            state::set_lapsed(ctx, route, state::Lapse { height, level })?;
+        }
         ctx.emit(
             caspur_types::Event::new("circuit_lapse")
                 .attr("route", route.clone())

@@ -16,7 +16,7 @@ use crate::error::ExecError;
 use crate::modules::gov::chain_proposal::{self, ChainProposal};
 use crate::modules::incident;
 use caspur_store::StateRead;
-use caspur_types::proto::dcert::v1::{self as pb, Ratification};
+use caspur_types::proto::dcert::v1::{self as pb, Ratification, TripwireAnswer};
 use caspur_types::{Address, Dec, Event};
 use prost::Message as _;
 
@@ -104,27 +104,7 @@ pub async fn open<B: StateRead>(
         standing: true,
         ..Default::default()
     };
-    if params.break_ratification_period_secs > 0 {
-        let deadline =
-            now.saturating_add(params.break_ratification_period_secs.saturating_mul(1000));
-        record.ratification = Ratification::Pending as i32;
-        record.ratify_by_ms = deadline;
-        record.proposal_id = chain_proposal::open(ctx, ratification_proposal(&record)).await?;
-        RATIFY_QUEUE
-            .push(ctx, now, deadline, id.to_be_bytes().to_vec())
-            .await?;
-    }
-    if params.max_break_blocks > 0 {
-        record.expires_height = height.saturating_add(params.max_break_blocks);
-        EXPIRY_QUEUE
-            .push(
-                ctx,
-                height,
-                record.expires_height,
-                id.to_be_bytes().to_vec(),
-            )
-            .await?;
-    }
+    hold(ctx, params, &mut record).await?;
     if record.incident_id != 0 {
         store::add_to_incident(ctx, record.incident_id, id).await?;
         let text = format!(
@@ -154,6 +134,51 @@ pub async fn open<B: StateRead>(
             .attr("expires_height", record.expires_height.to_string()),
     );
     Ok(Outcome::Broken(id))
+}
+
+/// Puts `record`, now a member's break, under the accountability rules: with ratification on,
+/// its ratification proposal opens and its deadline is filed; with `max_break_blocks`, its
+/// lifetime from this block is.
+pub(super) async fn hold<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    params: &DcertParams,
+    record: &mut pb::BreakRecord,
+) -> Result<(), ExecError> {
+    let (height, now) = (ctx.block.height, ctx.block.time_ms);
+    let id = record.id;
+    if params.break_ratification_period_secs > 0 {
+        let deadline =
+            now.saturating_add(params.break_ratification_period_secs.saturating_mul(1000));
+        record.ratification = Ratification::Pending as i32;
+        record.ratify_by_ms = deadline;
+        record.proposal_id = chain_proposal::open(ctx, ratification_proposal(record)).await?;
+        RATIFY_QUEUE
+            .push(ctx, now, deadline, id.to_be_bytes().to_vec())
+            .await?;
+    }
+    record.expires_height = 0;
+    if params.max_break_blocks > 0 {
+        expire_at(ctx, record, height.saturating_add(params.max_break_blocks)).await?;
+    }
+    Ok(())
+}
+
+/// Files `record`'s lapse at `height` (an entry the record no longer expects is skipped when
+/// it comes due).
+pub(super) async fn expire_at<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    record: &mut pb::BreakRecord,
+    height: u64,
+) -> Result<(), ExecError> {
+    record.expires_height = height;
+    EXPIRY_QUEUE
+        .push(
+            ctx,
+            ctx.block.height,
+            height,
+            record.id.to_be_bytes().to_vec(),
+        )
+        .await
 }
 
 fn ratification_proposal(r: &pb::BreakRecord) -> ChainProposal {
@@ -245,10 +270,17 @@ pub async fn end_block<B: StateRead>(
         let Some(mut r) = store::get(ctx, id_of(&due.payload)?).await? else {
             continue;
         };
-        if r.ratification != Ratification::Ratified as i32 {
-            lapse(ctx, &mut r, "max_break_blocks reached unratified").await?;
-            store::set(ctx, &r)?;
+        // A confirmed tripwire break moved its lifetime: the old entry is stale.
+        if r.expires_height != height || r.ratification == Ratification::Ratified as i32 {
+            continue;
         }
+        let why = if r.tripwire_answer == TripwireAnswer::Awaiting as i32 {
+            "tripwire_blocks reached: no member confirmed or released it"
+        } else {
+            "max_break_blocks reached unratified"
+        };
+        lapse(ctx, &mut r, why).await?;
+        store::set(ctx, &r)?;
     }
     Ok(())
 }
@@ -260,7 +292,7 @@ fn id_of(payload: &[u8]) -> Result<u64, ExecError> {
 }
 
 /// Reopens the routes `r` still holds (if it stands) and records why.
-async fn lapse<B: StateRead>(
+pub(super) async fn lapse<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     r: &mut pb::BreakRecord,
     why: &str,
@@ -268,7 +300,9 @@ async fn lapse<B: StateRead>(
     if !r.standing {
         return Ok(());
     }
-    let level = u8::try_from(r.level).unwrap_or(u8::MAX);
+    // A tripwire's break no member made or confirmed leaves no lapse to remember.
+    let member_made = r.tripwire_id == 0 || r.tripwire_answer == TripwireAnswer::Confirmed as i32;
+    let level = member_made.then(|| u8::try_from(r.level).unwrap_or(u8::MAX));
     let reopened = crate::modules::circuit::lapse_routes(ctx, r.id, &r.routes, level, why).await?;
     r.standing = false;
     r.lapse_reason = why.into();
@@ -356,7 +390,7 @@ pub async fn on_reopened<B: StateRead>(ctx: &mut Ctx<'_, B>, id: u64) -> Result<
 
 /// Appends a timeline entry to incident `id` (none for 0). A full timeline keeps the record
 /// without the entry: the break's own record and events still say it.
-async fn incident_entry<B: StateRead>(
+pub(super) async fn incident_entry<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     id: u64,
     action: &str,

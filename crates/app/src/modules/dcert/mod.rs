@@ -16,6 +16,9 @@ pub mod params;
 pub mod query;
 pub mod state;
 pub mod stipend;
+pub mod tripwire;
+pub mod tripwire_break;
+pub mod tripwire_state;
 
 use crate::context::Ctx;
 use crate::error::ExecError;
@@ -117,12 +120,18 @@ pub async fn export_genesis<S: caspur_store::StateScan>(s: &S) -> Result<DcertGe
 }
 
 /// End of block: reviews that ran out close, matured unbondings pay out, unratified or expired
-/// breaks lapse, seats are maintained, stipends are paid when a period begins.
-pub async fn end_block<B: StateRead>(ctx: &mut Ctx<'_, B>, since_ms: u64) -> Result<(), ExecError> {
+/// breaks lapse, tripwires are checked against the block (`results`: its txs'), seats are
+/// maintained, stipends are paid when a period begins.
+pub async fn end_block<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    since_ms: u64,
+    results: &[crate::results::TxResult],
+) -> Result<(), ExecError> {
     let params = state::get_params(ctx).await?;
     members::end_reviews(ctx, since_ms).await?;
     bonds::mature_unbondings(ctx, since_ms).await?;
     breaks::end_block(ctx, &params, since_ms).await?;
+    tripwire::end_block(ctx, &params, since_ms, results).await?;
     blast_radius::end_block(ctx, since_ms).await?;
     election::maintain_seats(ctx, &params, since_ms).await?;
     stipend::pay(ctx, &params).await

@@ -51,6 +51,25 @@ pub struct DcertParams {
     /// it opens (0: heartbeats are not required).
     #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub heartbeat_misses: u32,
+    /// Blocks a fired tripwire's routes stay broken unless an active member confirms or
+    /// releases the break (docs/dcert.md, "Tripwires").
+    #[serde(
+        default = "default_tripwire_blocks",
+        skip_serializing_if = "is_default_tripwire_blocks"
+    )]
+    pub tripwire_blocks: u64,
+}
+
+/// [`DcertParams::tripwire_blocks`]' default: about ten minutes of one-second blocks, time for
+/// a member to look at the evidence.
+pub const DEFAULT_TRIPWIRE_BLOCKS: u64 = 600;
+
+fn default_tripwire_blocks() -> u64 {
+    DEFAULT_TRIPWIRE_BLOCKS
+}
+
+fn is_default_tripwire_blocks(n: &u64) -> bool {
+    *n == DEFAULT_TRIPWIRE_BLOCKS
 }
 
 fn is_zero_u32(n: &u32) -> bool {
@@ -101,6 +120,7 @@ impl Default for DcertParams {
             module_break_quorum: zero_fraction(),
             global_break_quorum: zero_fraction(),
             heartbeat_misses: 0,
+            tripwire_blocks: DEFAULT_TRIPWIRE_BLOCKS,
         }
     }
 }
@@ -146,6 +166,9 @@ impl DcertParams {
             return Err(TxError::invalid_request(
                 "unratified_break_slash must be within [0, 1]",
             ));
+        }
+        if self.tripwire_blocks == 0 {
+            return Err(TxError::invalid_request("tripwire_blocks must be positive"));
         }
         for (name, q) in [
             ("module_break_quorum", &self.module_break_quorum),
@@ -233,6 +256,7 @@ impl DcertParams {
             module_break_quorum: self.module_break_quorum.clone(),
             global_break_quorum: self.global_break_quorum.clone(),
             heartbeat_misses: self.heartbeat_misses,
+            tripwire_blocks: self.tripwire_blocks,
         }
     }
 
@@ -264,6 +288,7 @@ impl DcertParams {
             module_break_quorum: or_zero(&p.module_break_quorum),
             global_break_quorum: or_zero(&p.global_break_quorum),
             heartbeat_misses: p.heartbeat_misses,
+            tripwire_blocks: p.tripwire_blocks,
         };
         params.validate()?;
         Ok(params)

@@ -190,6 +190,13 @@ async fn answer<S: StateScan>(
             }
             .encode_to_vec()
         }
+        "Tripwires" => {
+            let _: pb::QueryTripwiresRequest = decode(data)?;
+            pb::QueryTripwiresResponse {
+                tripwires: super::tripwire_state::all(&mut kv).await?,
+            }
+            .encode_to_vec()
+        }
         "GroupDescription" => pb::QueryGroupDescriptionResponse {
             description: state::description(&mut kv).await?,
         }

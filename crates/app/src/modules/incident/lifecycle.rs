@@ -126,6 +126,34 @@ pub async fn require_team<B: StateRead>(
         })
 }
 
+/// Opens `incident` (its id, height and time assigned here) in `REPORTED`: the verification
+/// SLA (`sla_secs`) starts and the `reported` step is recorded by `actor` with `text`. Returns its id. Both
+/// ways an incident begins — a reporter's sealed report, a tripwire's evidence — come here.
+pub async fn open<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    mut incident: pb::Incident,
+    sla_secs: u64,
+    actor: &str,
+    text: &str,
+) -> Result<u64, ExecError> {
+    let id = state::next_id(ctx).await?;
+    state::set_next_id(ctx, id.saturating_add(1))?;
+    incident.id = id;
+    incident.reported_height = ctx.block.height;
+    incident.reported_time_ms = ctx.block.time_ms;
+    super::schedule_deadline(ctx, state::SLA_QUEUE, id, sla_secs).await?;
+    record(
+        ctx,
+        &mut incident,
+        Some(State::Reported),
+        "reported",
+        actor,
+        text,
+    )
+    .await?;
+    Ok(id)
+}
+
 /// Records one step: appends the timeline entry (refused when the timeline is full), moves
 /// the incident to `to` (if given), stores it and emits the `incident` event.
 pub async fn record<B: StateRead>(

@@ -84,6 +84,7 @@ pub fn incident_json(i: &pb::Incident, timeline: &[pb::TimelineEntry]) -> Value 
         "severity": severity_name(i.severity),
         "commitment": i.commitment,
         "reporter": i.reporter,
+        "tripwire_id": i.tripwire_id,
         "deposit": deposit,
         "reported": {"height": i.reported_height, "time": time(i.reported_time_ms), "time_ms": i.reported_time_ms},
         "updated": {"height": i.updated_height, "time": time(i.updated_time_ms), "time_ms": i.updated_time_ms},

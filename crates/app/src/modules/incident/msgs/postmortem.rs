@@ -44,6 +44,12 @@ async fn execute<B: StateRead>(
     lifecycle::require_team(ctx, &i, &msg.member).await?;
     lifecycle::require_state(&i, &[State::Resolved], "publishing the post-mortem")?;
     if let Some(d) = &msg.disclosed_report {
+        if i.commitment.is_empty() {
+            return Err(ExecError::invalid_request(format!(
+                "incident {} has no sealed report to disclose (tripwire {} opened it)",
+                i.id, i.tripwire_id
+            )));
+        }
         if seal::commitment(&d.salt, &d.report) != i.commitment {
             return Err(ExecError::invalid_request(format!(
                 "the disclosed report does not match incident {}'s commitment {}",
@@ -65,8 +71,9 @@ async fn execute<B: StateRead>(
         &msg.uri,
     )
     .await?;
-    if msg.disclosed_report.is_none() {
-        // Closed without the report: it will never be disclosed.
+    if msg.disclosed_report.is_none() && !i.commitment.is_empty() {
+        // Closed without the report: it will never be disclosed. (A tripwire's incident has
+        // no report: its evidence is public from the start.)
         crate::modules::dcert::breaks::on_undisclosed(ctx, i.id).await?;
     }
     Ok(pb::MsgPublishPostmortemResponse {})

@@ -6,10 +6,10 @@ use crate::context::Ctx;
 use crate::error::ExecError;
 use crate::modules::bank;
 use crate::modules::incident::{
-    check_hash, check_text, escrow_address, lifecycle, schedule_deadline, sealing, state, MAX_TITLE,
+    check_hash, check_text, escrow_address, lifecycle, sealing, state, MAX_TITLE,
 };
 use caspur_store::StateRead;
-use caspur_types::proto::incident::v1::{self as pb, Severity, State};
+use caspur_types::proto::incident::v1::{self as pb, Severity};
 use caspur_types::{Address, Coins};
 
 /// The message.
@@ -44,30 +44,23 @@ async fn execute<B: StateRead>(
         let coins = Coins::normalize(vec![deposit.clone()])?;
         bank::state::send_coins(ctx, &reporter, &escrow_address(), &coins).await?;
     }
-    let id = state::next_id(ctx).await?;
-    state::set_next_id(ctx, id.saturating_add(1))?;
-    state::set_sealed(ctx, id, sealed)?;
-    let mut incident = pb::Incident {
-        id,
+    let incident = pb::Incident {
         severity_claim: msg.severity_claim,
         public_title: msg.public_title.clone(),
         commitment: msg.commitment.clone(),
         reporter: msg.reporter.clone(),
         deposit: Some(deposit.to_proto()),
-        reported_height: ctx.block.height,
-        reported_time_ms: ctx.block.time_ms,
         ..Default::default()
     };
-    schedule_deadline(ctx, state::SLA_QUEUE, id, params.verification_sla_secs).await?;
-    lifecycle::record(
+    let id = lifecycle::open(
         ctx,
-        &mut incident,
-        Some(State::Reported),
-        "reported",
+        incident,
+        params.verification_sla_secs,
         &msg.reporter,
         &msg.public_title,
     )
     .await?;
+    state::set_sealed(ctx, id, sealed)?;
     Ok(pb::MsgReportIncidentResponse { id })
 }
 
