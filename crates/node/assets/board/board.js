@@ -112,7 +112,10 @@ function liveness(m) {
 function breakText(b) {
   if (!b) return "";
   let t = " — break " + b.id;
+  if (b.tripwire) t += " by tripwire " + b.tripwire;
   if (b.incident) t += " for incident " + b.incident;
+  if (b.answer === "awaiting") t += "; awaiting a member's confirmation or release";
+  else if (b.answer === "confirmed") t += "; confirmed by " + short(b.member);
   if (b.ratification === "pending") t += "; ratification pending (proposal " + b.proposal + ") until " + when(b.ratify_by);
   else if (b.ratification === "ratified") t += "; ratified by governance";
   if (b.expires_height && b.ratification !== "ratified") t += "; lapses at height " + b.expires_height;

@@ -79,7 +79,7 @@ pub fn chain_json(h: &ChainHealth, latest: u64, eta_seconds: Option<f64>) -> Val
 
 /// An accountable break as the board shows it beside its routes.
 fn break_json(r: &caspur_types::proto::dcert::v1::BreakRecord) -> Value {
-    use caspur_types::proto::dcert::v1::Ratification;
+    use caspur_types::proto::dcert::v1::{Ratification, TripwireAnswer};
     let ratification = match r.ratification() {
         Ratification::NotRequired => "not required",
         Ratification::Pending => "pending",
@@ -91,6 +91,14 @@ fn break_json(r: &caspur_types::proto::dcert::v1::BreakRecord) -> Value {
         "proposal": r.proposal_id,
         "ratify_by": (r.ratify_by_ms > 0).then(|| view::time(r.ratify_by_ms)),
         "expires_height": (r.expires_height > 0).then_some(r.expires_height),
+        "tripwire": (r.tripwire_id > 0).then_some(r.tripwire_id),
+        "answer": match r.tripwire_answer() {
+            TripwireAnswer::Unspecified => None,
+            TripwireAnswer::Awaiting => Some("awaiting"),
+            TripwireAnswer::Confirmed => Some("confirmed"),
+            TripwireAnswer::Released => Some("released"),
+        },
+        "member": r.member,
     })
 }
 
@@ -165,7 +173,34 @@ mod tests {
         assert_eq!(b["proposal"], 9);
         assert_eq!(b["ratify_by"], view::time(3_601_000));
         assert_eq!(b["expires_height"], 40);
+        assert!(b["tripwire"].is_null() && b["answer"].is_null());
         assert!(v["broken_routes"][1]["break"].is_null());
+    }
+
+    #[test]
+    fn a_tripwire_break_shows_its_tripwire_and_the_answer_it_awaits() {
+        use caspur_types::proto::dcert::v1::TripwireAnswer;
+        let mut h = ChainHealth {
+            broken_routes: vec![route("/cosmos.bank.v1beta1.MsgSend", 4)],
+            ..ChainHealth::default()
+        };
+        h.breaks.insert(
+            4,
+            BreakRecord {
+                id: 4,
+                incident_id: 5,
+                tripwire_id: 2,
+                tripwire_answer: TripwireAnswer::Awaiting as i32,
+                expires_height: 610,
+                standing: true,
+                ..Default::default()
+            },
+        );
+        let v = chain_json(&h, 10, None);
+        let b = &v["broken_routes"][0]["break"];
+        assert_eq!(b["tripwire"], 2);
+        assert_eq!(b["answer"], "awaiting");
+        assert_eq!(b["expires_height"], 610);
     }
 
     #[test]
