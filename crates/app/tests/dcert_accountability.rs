@@ -12,7 +12,7 @@
 mod common;
 
 use caspur_app::modules::circuit::state as circuit;
-use caspur_app::modules::dcert::{break_state, state as dc, DcertParams};
+use caspur_app::modules::dcert::{state as dc, DcertParams};
 use caspur_types::proto::dcert::v1::{self as pb, Ratification};
 use caspur_types::sign::to_any;
 use common::*;
@@ -21,21 +21,6 @@ use cosmos_sdk_proto::cosmos::gov::v1 as gov;
 const HOUR_SECS: u64 = 3_600;
 const SEND: &str = "/cosmos.bank.v1beta1.MsgSend";
 const REPORTER: u8 = 9;
-
-/// Members 5, 6, 7 with breaking on and the accountability rules `edit` sets.
-fn group(edit: impl FnOnce(&mut DcertParams)) -> Chain {
-    let mut params = DcertParams {
-        max_members: 3,
-        min_member_stake: MIN_BOND.to_string(),
-        stabilization_period_secs: 0,
-        circuit_break_enabled: true,
-        ..DcertParams::default()
-    };
-    edit(&mut params);
-    let mut chain = dcert_chain(params);
-    candidates(&mut chain, &[5, 6, 7]);
-    chain
-}
 
 fn ratified_hourly(p: &mut DcertParams) {
     p.break_ratification_period_secs = HOUR_SECS;
@@ -73,14 +58,6 @@ fn attr(r: &caspur_app::TxResult, kind: &str, key: &str) -> String {
         .unwrap_or_else(|| panic!("no {kind}.{key} in {:?}", r.events))
 }
 
-fn record(chain: &Chain, id: u64) -> pb::BreakRecord {
-    chain.read(async |kv| break_state::require(kv, id).await.unwrap())
-}
-
-fn broken(chain: &Chain, route: &str) -> Option<circuit::BrokenRoute> {
-    chain.read(async |kv| circuit::get_broken(kv, route).await.unwrap())
-}
-
 fn bond(chain: &Chain, n: u8) -> u128 {
     chain.read(async |kv| dc::candidate(kv, &addr(n)).await.unwrap().bond)
 }
@@ -93,7 +70,7 @@ fn break_send(chain: &mut Chain, incident_id: u64) -> u64 {
 
 #[test]
 fn an_unratified_break_lapses_at_the_period_end_and_its_member_is_slashed() {
-    let mut chain = group(ratified_hourly);
+    let mut chain = breaking_group(ratified_hourly);
     // Ratification on: a break must name the open incident it answers.
     let r = chain.run(5, circuit_break(5, SEND, 0));
     assert!(r.log.contains("name the incident"), "{}", r.log);
@@ -101,10 +78,10 @@ fn an_unratified_break_lapses_at_the_period_end_and_its_member_is_slashed() {
     assert!(r.log.contains("incident 77 does not exist"), "{}", r.log);
     let id = incident(&mut chain);
     let break_id = break_send(&mut chain, id);
-    let r = record(&chain, break_id);
+    let r = break_record(&chain, break_id);
     assert_eq!(r.ratification(), Ratification::Pending);
     assert!(r.standing);
-    assert_eq!(broken(&chain, SEND).unwrap().break_id, break_id);
+    assert_eq!(broken_route(&chain, SEND).unwrap().break_id, break_id);
     let refused = chain.run(2, send(2, 3));
     assert!(
         refused.log.contains("disabled by the circuit breaker"),
@@ -130,8 +107,8 @@ fn an_unratified_break_lapses_at_the_period_end_and_its_member_is_slashed() {
     let before = bond(&chain, 5);
     let results = chain.block(Vec::new(), HOUR_SECS * 1000);
     assert!(results.is_empty());
-    assert!(broken(&chain, SEND).is_none());
-    let r = record(&chain, break_id);
+    assert!(broken_route(&chain, SEND).is_none());
+    let r = break_record(&chain, break_id);
     assert_eq!(r.ratification(), Ratification::Unratified);
     assert!(!r.standing);
     assert_eq!(r.slashed_unratified, format!("{}ucsp", before / 2));
@@ -144,13 +121,13 @@ fn an_unratified_break_lapses_at_the_period_end_and_its_member_is_slashed() {
 
 #[test]
 fn a_ratified_break_stands_past_its_period_and_its_block_limit() {
-    let mut chain = group(|p| {
+    let mut chain = breaking_group(|p| {
         ratified_hourly(p);
         p.max_break_blocks = 3;
     });
     let id = incident(&mut chain);
     let break_id = break_send(&mut chain, id);
-    let proposal_id = record(&chain, break_id).proposal_id;
+    let proposal_id = break_record(&chain, break_id).proposal_id;
     // A standing break is not extended by breaking it again.
     let r = chain.run(6, circuit_break(6, SEND, id));
     assert!(r.log.contains("already broken"), "{}", r.log);
@@ -164,31 +141,37 @@ fn a_ratified_break_stands_past_its_period_and_its_block_limit() {
     for _ in 0..5 {
         chain.block(Vec::new(), 1000);
     }
-    let r = record(&chain, break_id);
+    let r = break_record(&chain, break_id);
     assert_eq!(r.ratification(), Ratification::Ratified);
     assert!(r.standing);
-    assert_eq!(broken(&chain, SEND).unwrap().break_id, break_id);
+    assert_eq!(broken_route(&chain, SEND).unwrap().break_id, break_id);
     assert_eq!(bond(&chain, 5), before);
 }
 
 #[test]
 fn an_unratified_break_lapses_after_max_break_blocks_without_a_slash() {
-    let mut chain = group(|p| {
+    let mut chain = breaking_group(|p| {
         p.max_break_blocks = 2;
         p.unratified_break_slash = "0.5".into();
     });
     // No ratification rule: no incident needed, no proposal opened.
     let break_id = break_send(&mut chain, 0);
-    let r = record(&chain, break_id);
+    let r = break_record(&chain, break_id);
     assert_eq!(r.ratification(), Ratification::NotRequired);
     assert_eq!(r.proposal_id, 0);
     assert_eq!(r.expires_height, chain.height + 2);
     let before = bond(&chain, 5);
     chain.block(Vec::new(), 1000);
-    assert!(broken(&chain, SEND).is_some(), "one block in: still broken");
+    assert!(
+        broken_route(&chain, SEND).is_some(),
+        "one block in: still broken"
+    );
     chain.block(Vec::new(), 1000);
-    assert!(broken(&chain, SEND).is_none(), "two blocks in: reopened");
-    let r = record(&chain, break_id);
+    assert!(
+        broken_route(&chain, SEND).is_none(),
+        "two blocks in: reopened"
+    );
+    let r = break_record(&chain, break_id);
     assert!(!r.standing);
     assert_eq!(r.lapse_reason, "max_break_blocks reached unratified");
     assert_eq!(bond(&chain, 5), before);
@@ -196,10 +179,10 @@ fn an_unratified_break_lapses_after_max_break_blocks_without_a_slash() {
 
 #[test]
 fn without_accountability_rules_a_break_keeps_adr_008_state() {
-    let mut chain = group(|_| {});
+    let mut chain = breaking_group(|_| {});
     let r = chain.ok(5, circuit_break(5, SEND, 0));
     assert!(!r.events.iter().any(|e| e.kind == "dcert_break"));
-    let b = broken(&chain, SEND).unwrap();
+    let b = broken_route(&chain, SEND).unwrap();
     assert_eq!(b.break_id, 0);
     // The stored record is the same JSON as before records existed.
     let key = caspur_store::keys::key(&circuit::broken_prefix(), &[SEND.as_bytes()]);
@@ -212,7 +195,7 @@ fn without_accountability_rules_a_break_keeps_adr_008_state() {
     assert!(!String::from_utf8(raw).unwrap().contains("break_id"));
     // And a second break of the route overwrites it, as ADR 008's rules have it.
     chain.ok(6, circuit_break(6, SEND, 0));
-    assert_eq!(broken(&chain, SEND).unwrap().by, addr(6).to_string());
+    assert_eq!(broken_route(&chain, SEND).unwrap().by, addr(6).to_string());
     // Safe mode does not exist under them.
     let r = chain.run(5, circuit_break(5, "*", 0));
     assert!(r.log.contains("safe mode"), "{}", r.log);
@@ -234,25 +217,28 @@ const STAKING: &str = "/cosmos.staking.v1beta1.";
 
 #[test]
 fn a_module_prefix_needs_the_module_quorum_and_safe_mode_the_global_one() {
-    let mut chain = group(|p| {
+    let mut chain = breaking_group(|p| {
         p.module_break_quorum = "0.6".into();
         p.global_break_quorum = "1".into();
     });
     // One exact route: one member.
     let first = break_send(&mut chain, 0);
-    assert_eq!(record(&chain, first).level, 0);
+    assert_eq!(break_record(&chain, first).level, 0);
     // A module prefix: two of the three members, sending the same break.
     let r = chain.ok(5, break_routes(5, &[STAKING]));
     assert_eq!(attr(&r, "dcert_break_vote", "votes"), "1");
-    assert!(broken(&chain, STAKING).is_none(), "one vote breaks nothing");
+    assert!(
+        broken_route(&chain, STAKING).is_none(),
+        "one vote breaks nothing"
+    );
     let r = chain.run(5, break_routes(5, &[STAKING]));
     assert!(r.log.contains("already voted"), "{}", r.log);
     let r = chain.ok(6, break_routes(6, &[STAKING]));
     let id: u64 = attr(&r, "dcert_break", "break_id").parse().unwrap();
-    let rec = record(&chain, id);
+    let rec = break_record(&chain, id);
     assert_eq!(rec.level, 1);
     assert_eq!(rec.members, vec![addr(5).to_string(), addr(6).to_string()]);
-    assert_eq!(broken(&chain, STAKING).unwrap().break_id, id);
+    assert_eq!(broken_route(&chain, STAKING).unwrap().break_id, id);
     // Safe mode: all three. Until then bank's other messages pass.
     let multi = multi_send(2, 3);
     let r = chain.run(5, break_routes(5, &["*", "/cosmos.gov.v1.MsgVote"]));
@@ -262,7 +248,7 @@ fn a_module_prefix_needs_the_module_quorum_and_safe_mode_the_global_one() {
     chain.ok(2, multi.clone());
     let r = chain.ok(7, break_routes(7, &["*"]));
     let id: u64 = attr(&r, "dcert_break", "break_id").parse().unwrap();
-    assert_eq!(record(&chain, id).level, 2);
+    assert_eq!(break_record(&chain, id).level, 2);
     let refused = chain.run(2, multi);
     assert!(refused.log.contains("route /cosmos."), "{}", refused.log);
     // Safe mode spares governance, the dCERT, upgrades and incidents.
@@ -279,7 +265,7 @@ fn a_module_prefix_needs_the_module_quorum_and_safe_mode_the_global_one() {
 
 #[test]
 fn a_lapsed_route_is_broken_again_only_by_a_wider_quorum() {
-    let mut chain = group(|p| {
+    let mut chain = breaking_group(|p| {
         p.max_break_blocks = 2;
         p.module_break_quorum = "0.5".into();
         p.global_break_quorum = "1".into();
@@ -287,29 +273,29 @@ fn a_lapsed_route_is_broken_again_only_by_a_wider_quorum() {
     break_send(&mut chain, 0);
     chain.block(Vec::new(), 1000);
     chain.block(Vec::new(), 1000);
-    assert!(broken(&chain, SEND).is_none(), "lapsed");
+    assert!(broken_route(&chain, SEND).is_none(), "lapsed");
     // Exact route, but it lapsed at one member's reach: now the module quorum (2 of 3).
     let r = chain.ok(6, circuit_break(6, SEND, 0));
     assert_eq!(attr(&r, "dcert_break_vote", "level"), "1");
-    assert!(broken(&chain, SEND).is_none());
+    assert!(broken_route(&chain, SEND).is_none());
     let r = chain.ok(7, circuit_break(7, SEND, 0));
     let id: u64 = attr(&r, "dcert_break", "break_id").parse().unwrap();
-    assert_eq!(record(&chain, id).level, 1);
+    assert_eq!(break_record(&chain, id).level, 1);
     chain.block(Vec::new(), 1000);
     chain.block(Vec::new(), 1000);
-    assert!(broken(&chain, SEND).is_none(), "lapsed again");
+    assert!(broken_route(&chain, SEND).is_none(), "lapsed again");
     // Lapsed at the module quorum: now every member.
     for n in [5, 6] {
         let r = chain.ok(n, circuit_break(n, SEND, 0));
         assert_eq!(attr(&r, "dcert_break_vote", "level"), "2");
     }
     chain.ok(7, circuit_break(7, SEND, 0));
-    assert!(broken(&chain, SEND).is_some());
+    assert!(broken_route(&chain, SEND).is_some());
 }
 
 #[test]
 fn unfinished_quorum_votes_expire_with_their_window() {
-    let mut chain = group(|p| p.module_break_quorum = "1".into());
+    let mut chain = breaking_group(|p| p.module_break_quorum = "1".into());
     chain.ok(5, break_routes(5, &[STAKING]));
     chain.ok(6, break_routes(6, &[STAKING]));
     let window = caspur_app::modules::dcert::blast_radius::BREAK_VOTE_WINDOW_SECS * 1000;
@@ -317,7 +303,7 @@ fn unfinished_quorum_votes_expire_with_their_window() {
     // The window closed: the third vote opens a new count instead of completing the old one.
     let r = chain.ok(7, break_routes(7, &[STAKING]));
     assert_eq!(attr(&r, "dcert_break_vote", "votes"), "1");
-    assert!(broken(&chain, STAKING).is_none());
+    assert!(broken_route(&chain, STAKING).is_none());
 }
 
 fn heartbeat(member: u8) -> cosmos_sdk_proto::Any {
@@ -333,7 +319,7 @@ fn heartbeat(member: u8) -> cosmos_sdk_proto::Any {
 fn a_member_without_heartbeats_loses_its_stipends_and_then_faces_a_suspension_vote() {
     const PERIOD_MS: u64 = 100_000;
     const STIPEND: u128 = 1_000_000;
-    let mut chain = group(|p| {
+    let mut chain = breaking_group(|p| {
         p.heartbeat_misses = 2;
         p.stipend_period_secs = PERIOD_MS / 1000;
         p.stipend_per_member = STIPEND.to_string();

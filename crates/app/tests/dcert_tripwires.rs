@@ -11,7 +11,7 @@ mod common;
 
 use caspur_app::modules::bank::state as bank;
 use caspur_app::modules::circuit::state as circuit;
-use caspur_app::modules::dcert::{break_state, tripwire_state, DcertParams};
+use caspur_app::modules::dcert::{tripwire_state, DcertParams};
 use caspur_app::modules::gov::state::gov_address;
 use caspur_app::modules::incident::{query as incident_query, state as incidents};
 use caspur_types::proto::dcert::v1::{self as pb, Ratification, TripwireAnswer, TripwireKind};
@@ -20,21 +20,6 @@ use common::*;
 
 const SEND: &str = "/cosmos.bank.v1beta1.MsgSend";
 const DEPOSIT: u128 = 10_000_000;
-
-/// Members 5, 6, 7 with breaking on and `edit` applied to the parameters.
-fn group(edit: impl FnOnce(&mut DcertParams)) -> Chain {
-    let mut params = DcertParams {
-        max_members: 3,
-        min_member_stake: MIN_BOND.to_string(),
-        stabilization_period_secs: 0,
-        circuit_break_enabled: true,
-        ..DcertParams::default()
-    };
-    edit(&mut params);
-    let mut chain = dcert_chain(params);
-    candidates(&mut chain, &[5, 6, 7]);
-    chain
-}
 
 fn register(t: pb::Tripwire) -> cosmos_sdk_proto::Any {
     to_any(
@@ -113,14 +98,6 @@ fn fired(chain: &Chain) -> (u64, u64) {
     (get("break_id"), get("incident_id"))
 }
 
-fn record(chain: &Chain, id: u64) -> pb::BreakRecord {
-    chain.read(async |kv| break_state::require(kv, id).await.unwrap())
-}
-
-fn broken(chain: &Chain, route: &str) -> Option<circuit::BrokenRoute> {
-    chain.read(async |kv| circuit::get_broken(kv, route).await.unwrap())
-}
-
 /// Incident `id` and its timeline's actions.
 fn incident(
     chain: &Chain,
@@ -144,7 +121,7 @@ fn refused(chain: &mut Chain) -> bool {
 
 #[test]
 fn an_injected_supply_anomaly_fires_breaks_its_route_opens_an_incident_and_lapses_on_release() {
-    let mut chain = group(|_| {});
+    let mut chain = breaking_group(|_| {});
     registered(
         &mut chain,
         tripwire(TripwireKind::SupplyChange, |t| {
@@ -171,9 +148,9 @@ fn an_injected_supply_anomaly_fires_breaks_its_route_opens_an_incident_and_lapse
     // The next block's end sees it: the route breaks in that block.
     chain.block(Vec::new(), 1000);
     let (break_id, incident_id) = fired(&chain);
-    let b = broken(&chain, SEND).expect("MsgSend broken in the anomaly's block");
+    let b = broken_route(&chain, SEND).expect("MsgSend broken in the anomaly's block");
     assert_eq!((b.by.as_str(), b.break_id), ("tripwire 1", break_id));
-    let r = record(&chain, break_id);
+    let r = break_record(&chain, break_id);
     assert_eq!(r.tripwire_answer(), TripwireAnswer::Awaiting);
     assert_eq!(r.tripwire_id, 1);
     assert_eq!(
@@ -198,8 +175,8 @@ fn an_injected_supply_anomaly_fires_breaks_its_route_opens_an_incident_and_lapse
     let r = chain.run(8, answer(RELEASE, 8, break_id));
     assert!(r.log.contains("not an active dCERT member"), "{}", r.log);
     chain.ok(6, answer(RELEASE, 6, break_id));
-    assert!(broken(&chain, SEND).is_none());
-    let r = record(&chain, break_id);
+    assert!(broken_route(&chain, SEND).is_none());
+    let r = break_record(&chain, break_id);
     assert_eq!(r.tripwire_answer(), TripwireAnswer::Released);
     assert!(!r.standing);
     assert!(
@@ -220,7 +197,7 @@ fn an_injected_supply_anomaly_fires_breaks_its_route_opens_an_incident_and_lapse
 
 #[test]
 fn an_unanswered_break_lapses_after_tripwire_blocks_and_a_standing_one_does_not_fire_again() {
-    let mut chain = group(|p| p.tripwire_blocks = 3);
+    let mut chain = breaking_group(|p| p.tripwire_blocks = 3);
     registered(
         &mut chain,
         tripwire(TripwireKind::BlockInterval, |t| t.max_interval_secs = 60),
@@ -234,12 +211,18 @@ fn an_unanswered_break_lapses_after_tripwire_blocks_and_a_standing_one_does_not_
     // Another stall while it stands: no second break, no second incident.
     chain.block(Vec::new(), 120_000);
     assert!(end_attr(&chain, "dcert_tripwire", "break_id").is_none());
-    assert!(broken(&chain, SEND).is_some());
+    assert!(broken_route(&chain, SEND).is_some());
     chain.block(Vec::new(), 1000);
-    assert!(broken(&chain, SEND).is_some(), "two blocks after firing");
+    assert!(
+        broken_route(&chain, SEND).is_some(),
+        "two blocks after firing"
+    );
     chain.block(Vec::new(), 1000);
-    assert!(broken(&chain, SEND).is_none(), "lapsed after 3 blocks");
-    let r = record(&chain, break_id);
+    assert!(
+        broken_route(&chain, SEND).is_none(),
+        "lapsed after 3 blocks"
+    );
+    let r = break_record(&chain, break_id);
     assert!(
         r.lapse_reason.contains("tripwire_blocks reached"),
         "{}",
@@ -255,7 +238,7 @@ fn an_unanswered_break_lapses_after_tripwire_blocks_and_a_standing_one_does_not_
 
 #[test]
 fn a_confirmed_break_is_the_members_own_ratifiable_break() {
-    let mut chain = group(|p| {
+    let mut chain = breaking_group(|p| {
         p.break_ratification_period_secs = 3_600;
         p.unratified_break_slash = "0.5".into();
     });
@@ -287,7 +270,7 @@ fn a_confirmed_break_is_the_members_own_ratifiable_break() {
     let r = chain.run(9, answer(CONFIRM, 9, break_id));
     assert_ne!(r.code, 0, "a non-member cannot confirm");
     chain.ok(5, answer(CONFIRM, 5, break_id));
-    let r = record(&chain, break_id);
+    let r = break_record(&chain, break_id);
     assert_eq!(r.tripwire_answer(), TripwireAnswer::Confirmed);
     assert_eq!(r.members, vec![addr(5).to_string()]);
     assert_eq!(r.ratification(), Ratification::Pending);
@@ -302,7 +285,7 @@ fn a_confirmed_break_is_the_members_own_ratifiable_break() {
     for _ in 0..3 {
         chain.block(Vec::new(), 1000);
     }
-    assert!(broken(&chain, SEND).is_some());
+    assert!(broken_route(&chain, SEND).is_some());
     // Not ratified within the period: it lapses, member 5 is slashed, the lapse is remembered.
     let bond_before = chain.read(async |kv| {
         caspur_app::modules::dcert::state::candidate(kv, &addr(5))
@@ -311,7 +294,7 @@ fn a_confirmed_break_is_the_members_own_ratifiable_break() {
             .bond
     });
     chain.block(Vec::new(), 3_600_000);
-    let r = record(&chain, break_id);
+    let r = break_record(&chain, break_id);
     assert_eq!(r.ratification(), Ratification::Unratified);
     assert!(!r.standing);
     assert_eq!(r.slashed_unratified, format!("{}ucsp", bond_before / 2));
@@ -332,7 +315,7 @@ fn a_confirmed_break_is_the_members_own_ratifiable_break() {
 
 #[test]
 fn a_bonded_ratio_drop_within_the_window_fires() {
-    let mut chain = group(|_| {});
+    let mut chain = breaking_group(|_| {});
     registered(
         &mut chain,
         tripwire(TripwireKind::BondedRatioDrop, |t| {
@@ -347,12 +330,12 @@ fn a_bonded_ratio_drop_within_the_window_fires() {
     let (break_id, _) = fired(&chain);
     let evidence = end_attr(&chain, "dcert_tripwire", "evidence").unwrap();
     assert!(evidence.contains("the bonded ratio fell"), "{evidence}");
-    assert!(record(&chain, break_id).standing);
+    assert!(break_record(&chain, break_id).standing);
 }
 
 #[test]
 fn governance_alone_registers_bounded_tripwires_and_removes_them() {
-    let mut chain = group(|_| {});
+    let mut chain = breaking_group(|_| {});
     // Not governance: refused before anything runs.
     let mut not_gov = pb::MsgRegisterTripwire {
         authority: addr(2).to_string(),

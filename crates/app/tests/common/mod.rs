@@ -426,6 +426,36 @@ pub fn candidates(chain: &mut Chain, ns: &[u8]) {
     }
 }
 
+/// Members 5, 6, 7 seated with breaking on and `edit` applied to the dCERT parameters.
+pub fn breaking_group(edit: impl FnOnce(&mut caspur_app::modules::dcert::DcertParams)) -> Chain {
+    let mut params = caspur_app::modules::dcert::DcertParams {
+        max_members: 3,
+        min_member_stake: MIN_BOND.to_string(),
+        stabilization_period_secs: 0,
+        circuit_break_enabled: true,
+        ..Default::default()
+    };
+    edit(&mut params);
+    let mut chain = dcert_chain(params);
+    candidates(&mut chain, &[5, 6, 7]);
+    chain
+}
+
+/// dCERT break record `id`.
+pub fn break_record(chain: &Chain, id: u64) -> caspur_types::proto::dcert::v1::BreakRecord {
+    use caspur_app::modules::dcert::break_state;
+    chain.read(async |kv| break_state::require(kv, id).await.unwrap())
+}
+
+/// The broken-route record of `route`, if it is broken.
+pub fn broken_route(
+    chain: &Chain,
+    route: &str,
+) -> Option<caspur_app::modules::circuit::state::BrokenRoute> {
+    use caspur_app::modules::circuit::state as circuit;
+    chain.read(async |kv| circuit::get_broken(kv, route).await.unwrap())
+}
+
 /// Members as (key number, sequence), sorted.
 pub fn members(chain: &Chain) -> Vec<(u8, u64)> {
     let list = chain.read(async |kv| {

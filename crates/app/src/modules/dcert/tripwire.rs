@@ -85,7 +85,7 @@ async fn supply_change<B: StateRead>(
     let Ok(before) = <[u8; 16]>::try_from(before.as_slice()).map(u128::from_be_bytes) else {
         return Ok(None);
     };
-    let limit = threshold(t)?.mul_int_floor(before).unwrap_or(u128::MAX);
+    let limit = limit_of(t, before);
     let change = now.abs_diff(before);
     if before == 0 || change <= limit {
         return Ok(None);
@@ -95,6 +95,15 @@ async fn supply_change<B: StateRead>(
          than {} of it",
         t.denom, ctx.block.height, t.threshold
     )))
+}
+
+/// `t`'s threshold of `amount` (`u128::MAX`, never exceeded, for a threshold that does not
+/// read back: registration refuses one, and the end of a block must not stop on it).
+fn limit_of(t: &pb::Tripwire, amount: u128) -> u128 {
+    threshold(t)
+        .ok()
+        .and_then(|max| max.mul_int_floor(amount))
+        .unwrap_or(u128::MAX)
 }
 
 /// Bonded-ratio samples: (height, ratio) with ratios falling from the window's highest, the
@@ -143,7 +152,8 @@ async fn bonded_ratio_drop<B: StateRead>(
     } else {
         Dec::ZERO
     };
-    let tripped = drop > threshold(t)?;
+    // A threshold registration accepted always reads back; one that did not never trips.
+    let tripped = threshold(t).is_ok_and(|max| drop > max);
     if tripped {
         samples = vec![(height, ratio)];
     }
@@ -187,7 +197,7 @@ async fn account_outflow<B: StateRead>(
         return Ok(None);
     };
     let supply = bank::state::get_supply(ctx, &t.denom).await?;
-    let limit = threshold(t)?.mul_int_floor(supply).unwrap_or(u128::MAX);
+    let limit = limit_of(t, supply);
     if spent <= limit {
         return Ok(None);
     }
