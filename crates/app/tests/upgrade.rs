@@ -71,22 +71,26 @@ fn params(edit: impl FnOnce(&mut UpgradeParams)) -> UpgradeParams {
 
 /// dCERT members 5, 6, 7; circuit breaking enabled; upgrade `params`.
 fn chain(params: UpgradeParams) -> Chain {
-    let mut chain = dcert_chain_with(
-        DcertParams {
-            max_members: 3,
-            min_member_stake: MIN_BOND.to_string(),
-            stabilization_period_secs: 0,
-            circuit_break_enabled: true,
-            ..DcertParams::default()
-        },
-        |g| {
-            g.upgrade.params = params;
-            // Plans are checked at submission against the voting period in blocks (about 20
-            // here at one block a second); the harness still jumps each vote in one block.
-            g.gov.params.voting_period_secs = 20;
-            g.gov.params.expedited_voting_period_secs = 10;
-        },
-    );
+    chain_with(params, |_| {})
+}
+
+/// [`chain`] with `edit` applied to the dCERT parameters.
+fn chain_with(params: UpgradeParams, edit: impl FnOnce(&mut DcertParams)) -> Chain {
+    let mut dcert = DcertParams {
+        max_members: 3,
+        min_member_stake: MIN_BOND.to_string(),
+        stabilization_period_secs: 0,
+        circuit_break_enabled: true,
+        ..DcertParams::default()
+    };
+    edit(&mut dcert);
+    let mut chain = dcert_chain_with(dcert, |g| {
+        g.upgrade.params = params;
+        // Plans are checked at submission against the voting period in blocks (about 20
+        // here at one block a second); the harness still jumps each vote in one block.
+        g.gov.params.voting_period_secs = 20;
+        g.gov.params.expedited_voting_period_secs = 10;
+    });
     candidates(&mut chain, &[5, 6, 7]);
     chain
 }
@@ -317,6 +321,42 @@ fn the_emergency_track_schedules_after_min_notice_and_the_upgrade_reopens_broken
         .is_none());
     assert_eq!(chain.ok(2, bank_send(2, 3)).code, 0, "sends work again");
     assert_eq!(applied(&chain)[0].height, h as i64);
+}
+
+#[test]
+fn an_upgrade_reopening_an_accountable_break_ends_its_record() {
+    // max_break_blocks on: the break gets a record, with a lifetime longer than the test.
+    let mut chain = chain_with(params(|p| p.min_notice = 30), |d| {
+        d.max_break_blocks = 1_000
+    });
+    let r = chain.ok(5, circuit_break(5, SEND));
+    let break_id: u64 = r
+        .events
+        .iter()
+        .filter(|e| e.kind == "dcert_break")
+        .flat_map(|e| &e.attributes)
+        .find(|a| a.key == "break_id")
+        .map(|a| a.value.parse().unwrap())
+        .expect("an accountable break");
+    assert!(break_record(&chain, break_id).standing);
+    let p = plan("v2", chain.height + 2, &[SEND]);
+    chain.ok(5, approve(5, &p));
+    chain.ok(6, approve(6, &p));
+    let h = scheduled(&chain).unwrap().plan.unwrap().height as u64;
+    run_to(&mut chain, h - 1);
+    with_binary(&mut chain, v2_handlers(), &[]);
+    chain.block(Vec::new(), 1000);
+    assert!(broken_route(&chain, SEND).is_none());
+    let r = break_record(&chain, break_id);
+    assert!(!r.standing);
+    assert_eq!(r.lapse_reason, "reopened by an upgrade");
+    assert_eq!(r.lapsed_height, h);
+    // Its expiry comes due later and finds nothing to do.
+    run_to(&mut chain, r.expires_height + 1);
+    assert_eq!(
+        break_record(&chain, break_id).lapse_reason,
+        "reopened by an upgrade"
+    );
 }
 
 fn bank_send(from: u8, to: u8) -> cosmos_sdk_proto::Any {
