@@ -85,7 +85,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 out,
             );
         }
-        Command::Start { skip_upgrade } => node::finish(node::start(
+        Command::Start { skip_upgrade } => stopped::finish(start::start(
             &home,
             &node::Upgrades {
                 handlers,
@@ -175,7 +175,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     eprintln!("dev chain data kept in {}", dir.keep().display());
                 }
             }
-            node::finish(stopped)?;
+            stopped::finish(stopped)?;
         }
         Command::Genesis(GenesisCmd::AddAccount {
             address,

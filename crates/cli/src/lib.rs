@@ -29,6 +29,8 @@ mod node;
 mod output;
 mod slashing_cmd;
 mod staking_cmd;
+mod start;
+mod stopped;
 mod testnet;
 mod tx_dispatch;
 mod tx_file;
