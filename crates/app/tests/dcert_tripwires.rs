@@ -237,6 +237,29 @@ fn an_unanswered_break_lapses_after_tripwire_blocks_and_a_standing_one_does_not_
 }
 
 #[test]
+fn with_every_route_already_broken_a_tripping_tripwire_opens_nothing() {
+    let mut chain = breaking_group(|_| {});
+    registered(
+        &mut chain,
+        tripwire(TripwireKind::BlockInterval, |t| t.max_interval_secs = 60),
+    );
+    // A member's break (ADR 008's rules: it stands) holds the tripwire's one route.
+    let own = pb::MsgCircuitBreak {
+        member: addr(5).to_string(),
+        routes: vec![SEND.into()],
+        reason: "drain".into(),
+        incident_id: 0,
+    };
+    chain.ok(5, to_any("/caspur.dcert.v1.MsgCircuitBreak", &own));
+    chain.block(Vec::new(), 61_000);
+    assert_eq!(fired(&chain), (0, 0), "reported, nothing opened");
+    let next_incident = chain.read(async |kv| incidents::next_id(kv).await.unwrap());
+    assert_eq!(next_incident, 1, "no incident");
+    assert_eq!(tripwires(&chain)[0].fired, 0);
+    assert_eq!(broken_route(&chain, SEND).unwrap().by, addr(5).to_string());
+}
+
+#[test]
 fn a_confirmed_break_is_the_members_own_ratifiable_break() {
     let mut chain = breaking_group(|p| {
         p.break_ratification_period_secs = 3_600;

@@ -36,8 +36,7 @@ pub async fn end_block<B: StateRead>(
         if t.registered_height >= ctx.block.height || standing(ctx, t.break_id).await? {
             continue;
         }
-        tripwire_break::fire(ctx, params, t, &evidence).await?;
-        fired = true;
+        fired |= tripwire_break::fire(ctx, params, t, &evidence).await?;
     }
     if fired {
         store::set_all(ctx, tripwires)?;

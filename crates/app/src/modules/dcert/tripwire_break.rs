@@ -1,6 +1,6 @@
 //! A fired tripwire's break and the dCERT's answer to it (docs/dcert.md, "Tripwires"). Firing
 //! opens an incident with the evidence and breaks those of the tripwire's routes no other break
-//! holds, for `tripwire_blocks`; an active member then confirms it (`MsgConfirmTripwire`: it
+//! holds, for `tripwire_blocks` (with every route held already, it only reports); an active member then confirms it (`MsgConfirmTripwire`: it
 //! becomes that member's break, under ratification and `max_break_blocks`) or releases it
 //! (`MsgReleaseTripwire`: its routes reopen now). Unanswered, it lapses by rule.
 
@@ -23,45 +23,32 @@ fn actor(t: &pb::Tripwire) -> String {
 }
 
 /// Fires `t` with `evidence` at the end of this block: the incident, the break of its free
-/// routes (none when every route is broken already: the incident still opens), the counters.
+/// routes, the counters; returns whether it fired. Routes already broken stay with their break
+/// (one an upgrade unregistered is skipped); with none left to break the emergency is already
+/// held, so no incident opens — the `dcert_tripwire` event still reports the evidence.
 pub async fn fire<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
     t: &mut pb::Tripwire,
     evidence: &str,
-) -> Result<(), ExecError> {
-    let height = ctx.block.height;
-    let by = actor(t);
-    let report = incident_pb::Incident {
-        severity_claim: Severity::High as i32,
-        public_title: format!(
-            "Tripwire {} ({}) fired at height {height}",
-            t.id,
-            kind_name(t.kind)
-        ),
-        tripwire_id: t.id,
-        ..Default::default()
-    };
-    let sla = incident::state::get_params(ctx)
-        .await?
-        .verification_sla_secs;
-    let incident_id = incident::lifecycle::open(ctx, report, sla, &by, evidence).await?;
+) -> Result<bool, ExecError> {
     let mut routes = Vec::with_capacity(t.routes.len());
     for route in &t.routes {
-        // A route broken already stays with its break; one an upgrade unregistered is skipped.
         let free = circuit::state::get_broken(ctx, route).await?.is_none();
         if free && circuit::validate_route(route).is_ok() {
             routes.push(route.clone());
         }
     }
-    let break_id = if routes.is_empty() {
-        0
+    let (incident_id, break_id) = if routes.is_empty() {
+        (0, 0)
     } else {
-        hold_routes(ctx, params, t, incident_id, routes, evidence).await?
+        let incident_id = open_incident(ctx, t, evidence).await?;
+        let break_id = hold_routes(ctx, params, t, incident_id, routes, evidence).await?;
+        t.break_id = break_id;
+        t.fired = t.fired.saturating_add(1);
+        t.last_fired_height = ctx.block.height;
+        (incident_id, break_id)
     };
-    t.break_id = break_id;
-    t.fired = t.fired.saturating_add(1);
-    t.last_fired_height = height;
     ctx.emit(
         Event::new("dcert_tripwire")
             .attr("tripwire_id", t.id.to_string())
@@ -70,7 +57,30 @@ pub async fn fire<B: StateRead>(
             .attr("break_id", break_id.to_string())
             .attr("evidence", evidence),
     );
-    Ok(())
+    Ok(break_id != 0)
+}
+
+/// Opens the incident of `t`'s firing: `reported`, no sealed report, the evidence first.
+async fn open_incident<B: StateRead>(
+    ctx: &mut Ctx<'_, B>,
+    t: &pb::Tripwire,
+    evidence: &str,
+) -> Result<u64, ExecError> {
+    let report = incident_pb::Incident {
+        severity_claim: Severity::High as i32,
+        public_title: format!(
+            "Tripwire {} ({}) fired at height {}",
+            t.id,
+            kind_name(t.kind),
+            ctx.block.height
+        ),
+        tripwire_id: t.id,
+        ..Default::default()
+    };
+    let sla = incident::state::get_params(ctx)
+        .await?
+        .verification_sla_secs;
+    incident::lifecycle::open(ctx, report, sla, &actor(t), evidence).await
 }
 
 /// Breaks `routes` under a new record awaiting the dCERT's answer; returns its id.
