@@ -19,6 +19,7 @@ use caspur_types::sign::to_any;
 use common::*;
 
 const SEND: &str = "/cosmos.bank.v1beta1.MsgSend";
+const BANK: &str = "/cosmos.bank.v1beta1.";
 const DEPOSIT: u128 = 10_000_000;
 
 fn register(t: pb::Tripwire) -> cosmos_sdk_proto::Any {
@@ -243,10 +244,10 @@ fn with_every_route_already_broken_a_tripping_tripwire_opens_nothing() {
         &mut chain,
         tripwire(TripwireKind::BlockInterval, |t| t.max_interval_secs = 60),
     );
-    // A member's break (ADR 008's rules: it stands) holds the tripwire's one route.
+    // A member's break of the package (ADR 008's rules: it stands) covers the one route.
     let own = pb::MsgCircuitBreak {
         member: addr(5).to_string(),
-        routes: vec![SEND.into()],
+        routes: vec![BANK.into()],
         reason: "drain".into(),
         incident_id: 0,
     };
@@ -256,7 +257,48 @@ fn with_every_route_already_broken_a_tripping_tripwire_opens_nothing() {
     let next_incident = chain.read(async |kv| incidents::next_id(kv).await.unwrap());
     assert_eq!(next_incident, 1, "no incident");
     assert_eq!(tripwires(&chain)[0].fired, 0);
-    assert_eq!(broken_route(&chain, SEND).unwrap().by, addr(5).to_string());
+    assert!(
+        broken_route(&chain, SEND).is_none(),
+        "the exact route is not taken"
+    );
+    assert_eq!(broken_route(&chain, BANK).unwrap().by, addr(5).to_string());
+}
+
+#[test]
+fn one_member_cannot_confirm_a_break_of_a_route_whose_break_lapsed() {
+    let mut chain = breaking_group(|p| p.max_break_blocks = 2);
+    let own = pb::MsgCircuitBreak {
+        member: addr(5).to_string(),
+        routes: vec![SEND.into()],
+        reason: "drain".into(),
+        incident_id: 0,
+    };
+    chain.ok(5, to_any("/caspur.dcert.v1.MsgCircuitBreak", &own));
+    chain.block(Vec::new(), 1000);
+    chain.block(Vec::new(), 1000);
+    assert!(
+        broken_route(&chain, SEND).is_none(),
+        "lapsed after max_break_blocks"
+    );
+    registered(
+        &mut chain,
+        tripwire(TripwireKind::BlockInterval, |t| t.max_interval_secs = 60),
+    );
+    chain.block(Vec::new(), 61_000);
+    let (break_id, _) = fired(&chain);
+    assert!(
+        broken_route(&chain, SEND).is_some(),
+        "the rule may break it"
+    );
+    // Confirming would revive the lapsed break by one member's word.
+    let r = chain.run(6, answer(CONFIRM, 6, break_id));
+    assert!(r.log.contains("lapsed"), "{}", r.log);
+    assert_ne!(r.code, 0);
+    assert_eq!(
+        break_record(&chain, break_id).tripwire_answer(),
+        TripwireAnswer::Awaiting
+    );
+    chain.ok(6, answer(RELEASE, 6, break_id));
 }
 
 #[test]
@@ -398,6 +440,13 @@ fn governance_alone_registers_bounded_tripwires_and_removes_them() {
                 t.window_blocks = 1_001;
             }),
             "window_blocks within 1..=1000",
+        ),
+        (
+            tripwire(TripwireKind::BlockInterval, |t| {
+                t.max_interval_secs = 60;
+                t.routes = vec![SEND.into(), SEND.into()];
+            }),
+            "named twice",
         ),
         (tripwire(TripwireKind::Unspecified, |_| {}), "tripwire kind"),
     ];

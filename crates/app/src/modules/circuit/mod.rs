@@ -18,8 +18,9 @@ use crate::modules::gov;
 use cosmos_sdk_proto::Any;
 
 /// Routes that can never be broken (SPEC §3): the dissolution path, governance's ratification
-/// of a break, the release of a tripwire's break, and the upgrade module's cancel and readiness messages (a break must never stop
-/// the way out of it, nor the check on it); `check_route` consults it first.
+/// of a break, the release of a tripwire's break, and the upgrade module's cancel and
+/// readiness messages (a break must never stop the way out of it, nor the check on it);
+/// `check_route` consults it first.
 pub const UNBREAKABLE: &[&str] = &[
     crate::modules::dcert::dissolution::DISSOLVE_TYPE_URL,
     crate::modules::dcert::msgs::ratify_break::TYPE_URL,

@@ -22,7 +22,7 @@ use prost::Message as _;
 
 /// Checks the incident a break names (it must exist and be open; required while ratification
 /// is on); returns its sealed-report commitment ("" for none).
-async fn named_incident<B: StateRead>(
+pub(super) async fn named_incident<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
     params: &DcertParams,
     incident_id: u64,

@@ -1,10 +1,11 @@
 //! A fired tripwire's break and the dCERT's answer to it (docs/dcert.md, "Tripwires"). Firing
 //! opens an incident with the evidence and breaks those of the tripwire's routes no other break
-//! holds, for `tripwire_blocks` (with every route held already, it only reports); an active member then confirms it (`MsgConfirmTripwire`: it
-//! becomes that member's break, under ratification and `max_break_blocks`) or releases it
-//! (`MsgReleaseTripwire`: its routes reopen now). Unanswered, it lapses by rule.
+//! holds, for `tripwire_blocks` (with every route held already, it only reports); an active
+//! member then confirms it (`MsgConfirmTripwire`: it becomes that member's break, under
+//! ratification and `max_break_blocks`) or releases it (`MsgReleaseTripwire`: its routes
+//! reopen now). Unanswered, it lapses by rule.
 
-use super::blast_radius::ROUTE;
+use super::blast_radius::{self, Quorum, ROUTE};
 use super::break_state as records;
 use super::breaks::{self, expire_at, incident_entry};
 use super::tripwire_state::kind_name;
@@ -34,7 +35,8 @@ pub async fn fire<B: StateRead>(
 ) -> Result<bool, ExecError> {
     let mut routes = Vec::with_capacity(t.routes.len());
     for route in &t.routes {
-        let free = circuit::state::get_broken(ctx, route).await?.is_none();
+        // Free: no break refuses it now — its own, a package prefix's or safe mode's.
+        let free = circuit::covering(ctx, route).await?.is_none();
         if free && circuit::validate_route(route).is_ok() {
             routes.push(route.clone());
         }
@@ -156,16 +158,15 @@ pub async fn confirm<B: StateRead>(
     reason: &str,
 ) -> Result<(), ExecError> {
     let mut r = awaiting(ctx, id).await?;
-    // The incident the tripwire opened must still be open when ratification needs one.
-    if params.break_ratification_period_secs > 0 {
-        let i = incident::state::require(ctx, r.incident_id).await?;
-        if !incident::state::is_open(&i) {
-            return Err(ExecError::invalid_request(format!(
-                "incident {} is {}: a break must answer an open incident",
-                r.incident_id,
-                incident::query::state_name(&i)
-            )));
-        }
+    // As for any member's break: the incident it answers must still be open, and one member
+    // may not revive a route whose earlier break lapsed (that needs a wider quorum).
+    breaks::named_incident(ctx, params, r.incident_id).await?;
+    if blast_radius::required(ctx, params, &r.routes).await?.1 != Quorum::One {
+        return Err(ExecError::unauthorized(format!(
+            "a break of {} lapsed before: one member cannot confirm it; let the tripwire's \
+             break run out and break the route again with the quorum it needs",
+            r.routes.join(", ")
+        )));
     }
     r.member = member.to_string();
     r.members = vec![member.to_string()];

@@ -144,7 +144,12 @@ pub fn validate(t: &pb::Tripwire) -> Result<(), ExecError> {
             "a tripwire breaks between 1 and {MAX_TRIPWIRE_ROUTES} routes"
         )));
     }
-    for route in &t.routes {
+    for (i, route) in t.routes.iter().enumerate() {
+        if t.routes[..i].contains(route) {
+            return Err(ExecError::invalid_request(format!(
+                "route {route:?} is named twice"
+            )));
+        }
         if route == circuit::SAFE_MODE || route.ends_with('.') {
             return Err(ExecError::invalid_request(format!(
                 "a tripwire breaks exact type URLs only, not {route:?}"
