@@ -42,7 +42,7 @@ use prost::Message as _;
 pub use consensus_report::ConsensusReport;
 pub use context::BlockInfo;
 pub use genesis::AppGenesis;
-pub use results::{encode_results, read_results, TxResult, BARRED_CODES};
+pub use results::{encode_results, TxResult, BARRED_CODES};
 
 /// Node-independent settings of the state machine.
 #[derive(Clone)]
@@ -84,10 +84,9 @@ impl std::fmt::Debug for App {
     }
 }
 
-/// State key of the last block's tx results (overwritten every block). Keeping them in state
-/// lets the node index a finalized block's results from committed state alone, even when the
-/// block is replayed after a crash, and makes them part of the app hash.
-pub const LAST_RESULTS_KEY: [u8; 2] = [0x00, 0x01];
+// [0x00, 0x01] held the last block's tx results until 2026-12-05; it stays unused, so that no
+// chunk such a blob left in an old data directory is ever read as something else. Results
+// are not state: the header's results hash commits to them and the node indexes them.
 
 /// State key of the height of the last executed block.
 pub const LAST_HEIGHT_KEY: [u8; 2] = [0x00, 0x02];
@@ -320,7 +319,7 @@ impl App {
     /// Executes a block's txs in order on `state` (block 1 first writes genesis). A tx that
     /// fails leaves only its fee and sequence; a storage failure aborts the block (it must never
     /// become a tx result that another node, with a healthy disk, would compute differently).
-    /// The results are also stored under [`LAST_RESULTS_KEY`].
+    /// The results are returned, not stored: the block's results hash commits to them.
     pub async fn execute_block<B: StateRead>(
         &self,
         state: &mut Overlay<B>,
@@ -376,7 +375,6 @@ impl App {
                 .map_err(|e| StoreError(format!("validator schedule at {}: {e}", block.height)))?;
         }
         let encoded = encode_results(&results);
-        blob::put(state, &LAST_RESULTS_KEY, &encoded).await?;
         state.put(
             LAST_HEIGHT_KEY.to_vec(),
             block.height.to_be_bytes().to_vec(),

@@ -1,16 +1,15 @@
 //! A tx's outcome, and the part of it consensus commits to.
 //!
-//! The results hash in a block header and the record under [`LAST_RESULTS_KEY`] cover a tx's
-//! code, codespace, gas wanted and used, events and data — values of our own types — and never
-//! its human log. A log is text: it quotes other crates' error `Display` output (prost, bech32,
-//! …), which a dependency update or a rewording may change; hashed, such text would fork the
-//! chain on a `cargo update` (CometBFT leaves the log out of its results hash for this reason).
-//! The node keeps a block's logs beside consensus (it shows those it executed itself); a
-//! result read back from state carries a log derived from its code alone.
+//! The results hash in a block header covers a tx's code, codespace, gas wanted and used, events
+//! and data — values of our own types — and never its human log. A log is text: it quotes other
+//! crates' error `Display` output (prost, bech32, …), which a dependency update or a rewording
+//! may change; hashed, such text would fork the chain on a `cargo update` (CometBFT leaves the
+//! log out of its results hash for this reason).
+//!
+//! Results are not part of the state (as in CometBFT, where the application's state does not
+//! hold them either): the header's results hash commits consensus to them, and the node hands
+//! the results of the execution itself, logs included, to its index.
 
-use crate::blob;
-use crate::LAST_RESULTS_KEY;
-use caspur_store::{StateRead, StoreError};
 use caspur_types::{ErrorCode, Event, TxError};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
@@ -74,16 +73,6 @@ impl TxResult {
     pub fn bars_block(&self) -> bool {
         BARRED_CODES.iter().any(|c| c.code() == self.code)
     }
-
-    /// The log a result read back from state shows: the code's registered description
-    /// (empty on success).
-    pub fn derived_log(code: u32, codespace: &str) -> String {
-        match ErrorCode::from_code(code) {
-            Some(ErrorCode::Ok) => String::new(),
-            Some(known) => known.description().to_string(),
-            None => format!("{codespace} error code {code}"),
-        }
-    }
 }
 
 fn bounded_log(mut log: String) -> String {
@@ -115,26 +104,13 @@ impl Serialize for Committed<'_> {
     }
 }
 
-/// The committed fields read back.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Stored {
-    code: u32,
-    codespace: String,
-    gas_wanted: u64,
-    gas_used: u64,
-    events: Vec<Event>,
-    #[serde(with = "hex_bytes")]
-    data: Vec<u8>,
-}
-
 /// Below this many results one thread encodes them all.
 const PARALLEL_ENCODE_THRESHOLD: usize = 256;
 
-/// The canonical encoding of a block's tx results (what [`LAST_RESULTS_KEY`] holds and the block
-/// header's results hash covers): no logs. A compact JSON array, so a large block's halves are
-/// encoded on two threads and joined with a comma — the same bytes as one encoder's (a test
-/// holds the two to each other).
+/// The canonical encoding of a block's tx results (what the block header's results hash
+/// covers): no logs. A compact JSON array, so a large block's halves are encoded on two threads
+/// and joined with a comma — the same bytes as one encoder's (a test holds the two to each
+/// other).
 pub fn encode_results(results: &[TxResult]) -> Vec<u8> {
     if results.len() < PARALLEL_ENCODE_THRESHOLD {
         return encode_array(results);
@@ -159,28 +135,6 @@ fn encode_array(results: &[TxResult]) -> Vec<u8> {
     // Struct fields serialize in a fixed order and there are no maps: deterministic. Our own
     // types serialize infallibly; an empty encoding would fail every hash comparison loudly.
     serde_json::to_vec(&committed).unwrap_or_default()
-}
-
-/// The last executed block's tx results, stored (as a [`blob`]) under [`LAST_RESULTS_KEY`],
-/// each with its [derived log](TxResult::derived_log).
-pub async fn read_results<S: StateRead>(state: &S) -> Result<Vec<TxResult>, StoreError> {
-    let Some(bytes) = blob::get(state, &LAST_RESULTS_KEY).await? else {
-        return Ok(Vec::new());
-    };
-    let stored: Vec<Stored> = serde_json::from_slice(&bytes)
-        .map_err(|e| StoreError(format!("corrupt block results: {e}")))?;
-    Ok(stored
-        .into_iter()
-        .map(|s| TxResult {
-            log: TxResult::derived_log(s.code, &s.codespace),
-            code: s.code,
-            codespace: s.codespace,
-            gas_wanted: s.gas_wanted,
-            gas_used: s.gas_used,
-            events: s.events,
-            data: s.data,
-        })
-        .collect())
 }
 
 /// `data` as hex in stored JSON.
@@ -228,9 +182,6 @@ mod tests {
         let log = bounded_log("é".repeat(MAX_LOG_BYTES));
         assert!(log.len() <= MAX_LOG_BYTES + '…'.len_utf8());
         assert!(log.ends_with('…'));
-        assert_eq!(TxResult::derived_log(5, "sdk"), "insufficient funds");
-        assert_eq!(TxResult::derived_log(0, ""), "");
-        assert_eq!(TxResult::derived_log(77, "x"), "x error code 77");
     }
 
     #[test]

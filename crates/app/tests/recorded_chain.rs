@@ -6,7 +6,11 @@
 //! verifier switch changed no outcome.
 //!
 //! Re-record only for an intended state-machine change, with the binary *before* it:
-//! `CASPUR_RECORD_CHAIN=1 cargo nextest run -p caspur-app --test recorded_chain`.
+//! `CASPUR_RECORD_CHAIN=1 cargo nextest run -p caspur-app --test recorded_chain`. One layout
+//! change since: on 2026-12-05 the last block's results left the state (they were a blob under
+//! key `00 01`), which changed every app hash; the app hashes were re-recorded then, and the
+//! txs, codes and results digests recorded with k256 stayed byte for byte as they were (the
+//! fixture's diff of that commit touches `app_hash` lines only).
 
 // Tests fail loudly: the workspace denies these outside tests only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

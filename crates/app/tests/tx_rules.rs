@@ -403,10 +403,9 @@ fn parallel_preverification_matches_sequential_execution() {
                 results.extend(r);
             }
             let mut w = o.into_writes();
-            // Results and block events are chunked blobs: drop the head and every chunk.
+            // Block events are a chunked blob: drop the head and every chunk.
             w.retain(|k, _| {
                 ![
-                    &caspur_app::LAST_RESULTS_KEY[..],
                     &caspur_app::LAST_HEIGHT_KEY[..],
                     &caspur_app::LAST_TIME_KEY[..],
                     &caspur_app::LAST_BLOCK_EVENTS_KEY[..],

@@ -6,11 +6,11 @@ use crate::block::{Block, BlockContext, Digest};
 use crate::evidence::{self, EvidencePool};
 use crate::execution::{carries_barred, execute, execute_proposal};
 use crate::faults::StateFaults;
-use crate::logs::BlockLogs;
+use crate::pending_results::PendingResults;
 use crate::seams::{BlockSink, ConsensusFacts, FinalizedBlock, TxSource};
 use crate::upgrade_halt::UpgradeHalt;
 use crate::validator_sets::EpochSets;
-use caspur_app::{read_block_events, read_results, App, BlockInfo, ConsensusReport};
+use caspur_app::{read_block_events, App, BlockInfo, ConsensusReport, TxResult};
 use caspur_store::qmdb::{BatchState, DbState, StateSet, StateSyncTarget};
 use commonware_codec::Encode as _;
 use commonware_consensus::marshal::ancestry::Ancestry;
@@ -57,8 +57,8 @@ pub struct ChainApp {
     pub halt: UpgradeHalt,
     /// Holds the first proposal after a start until the other validators are up.
     pub presence: crate::presence::Presence,
-    /// The logs of executed blocks, until finalization hands them to the node.
-    logs: BlockLogs,
+    /// The results of executed blocks, until finalization hands them to the node.
+    pub pending_results: PendingResults,
     /// Storage-fault injection under execution (tests; disarmed otherwise).
     pub state_faults: StateFaults,
 }
@@ -88,7 +88,7 @@ impl ChainApp {
             filter_refused_txs: true,
             halt: UpgradeHalt::default(),
             presence: Default::default(),
-            logs: BlockLogs::default(),
+            pending_results: PendingResults::default(),
             state_faults: StateFaults::default(),
         }
     }
@@ -128,6 +128,31 @@ impl ChainApp {
             &self.state_faults,
         )
         .await
+    }
+
+    /// Block `block`'s results, from executing it once more on `parent_state` (its parent's
+    /// committed state) and throwing the writes away; checked against the block's results hash.
+    async fn reexecute<R: rand_core::CryptoRng, S: caspur_store::StateRead>(
+        &self,
+        block: &Block,
+        rng: &mut R,
+        parent_state: S,
+    ) -> Result<Vec<TxResult>, String> {
+        let report = self.report(block, rng)?;
+        let info = BlockInfo {
+            height: self.chain_height(block.height().get()),
+            time_ms: block.time_ms,
+        };
+        let mut overlay = caspur_store::Overlay::new(parent_state);
+        let (results, encoded) = self
+            .app
+            .execute_block_encoded(&mut overlay, &info, &report, &block.txs)
+            .await
+            .map_err(|e| e.0)?;
+        if crate::execution::results_hash(&encoded) != block.results_hash {
+            return Err("the results differ from the block's results hash".into());
+        }
+        Ok(results)
     }
 
     /// Whether the block at engine height `height` ends its epoch (epochs count engine
@@ -206,7 +231,7 @@ where
     type Context = BlockContext;
     type Block = Block;
     type Databases = StateSet<E>;
-    type Captured = ();
+    type Captured = Vec<TxResult>;
     type Provider = Arc<dyn TxSource>;
     type Input = ();
 
@@ -327,8 +352,8 @@ where
         block.state_root = executed.state_root();
         block.target = executed.target();
         block.next_validators = executed.next_validators;
-        self.logs
-            .keep(height, digest_bytes(&block.digest()), &executed.results);
+        self.pending_results
+            .keep(height, digest_bytes(&block.digest()), executed.results);
         debug!(height, txs = block.txs.len(), "proposed");
         Some(Proposed {
             block,
@@ -433,51 +458,63 @@ where
             );
             return None;
         }
-        self.logs.keep(
-            info.height,
-            digest_bytes(&block.digest()),
-            &executed.results,
-        );
+        self.pending_results
+            .keep(info.height, digest_bytes(&block.digest()), executed.results);
         Some(executed.merkleized)
     }
 
     async fn capture(
         &mut self,
-        _context: (E, BlockContext),
-        _block: &Block,
+        context: (E, BlockContext),
+        block: &Block,
         _batches: &<StateSet<E> as DatabaseSet<E>>::Merkleized,
-        _readers: <StateSet<E> as DatabaseSet<E>>::Readers,
-    ) {
+        readers: <StateSet<E> as DatabaseSet<E>>::Readers,
+    ) -> Vec<TxResult> {
+        let height = self.chain_height(block.height().get());
+        if let Some(results) = self
+            .pending_results
+            .take(height, digest_bytes(&block.digest()))
+        {
+            return results;
+        }
+        // Pushed out of the bounded map: the readers still show the parent's state here, so
+        // the block runs once more on it (the same results: execution is deterministic).
+        let (mut clock, _) = context;
+        let db = readers.read().await;
+        match self.reexecute(block, &mut clock, DbState(&db)).await {
+            Ok(results) => results,
+            Err(e) => {
+                self.halt
+                    .bad_block(height, format!("re-executing it for its results: {e}"));
+                std::future::pending().await
+            }
+        }
     }
 
     async fn finalized(
         &mut self,
         _context: (E, BlockContext),
         block: &Block,
-        _captured: (),
+        results: Vec<TxResult>,
         readers: <StateSet<E> as DatabaseSet<E>>::Readers,
     ) {
         let height = self.chain_height(block.height().get());
-        let (results, block_events, plan) = {
+        let (block_events, plan) = {
             let db = readers.read().await;
-            let state = DbState(&db);
             (
-                read_results(&state).await,
-                read_block_events(&state).await,
+                read_block_events(&DbState(&db)).await,
                 db.get(&caspur_app::modules::upgrade::state::PLAN.to_vec())
                     .await,
             )
         };
-        let (block_events, mut results) = match (block_events, results) {
-            (Ok(events), Ok(results)) => (events, results),
-            (Err(e), _) | (_, Err(e)) => {
+        let block_events = match block_events {
+            Ok(events) => events,
+            Err(e) => {
                 self.halt
-                    .bad_block(height, format!("reading its stored results: {e}"));
+                    .bad_block(height, format!("reading its stored events: {e}"));
                 return std::future::pending().await;
             }
         };
-        self.logs
-            .attach(height, digest_bytes(&block.digest()), &mut results);
         let mut proposer = [0u8; 32];
         proposer.copy_from_slice(block.proposer().as_ref());
         let consensus = self.consensus_facts::<E>(block);

@@ -1,11 +1,13 @@
 //! One validator on the full stack (simplex + marshal + glue + QMDB) under the deterministic
 //! runtime: signed txs are finalized, and replaying the finalized blocks into a fresh store
-//! reproduces every app hash.
+//! reproduces every app hash and every result the node handed on (logs included) — also when
+//! no executed block's results are kept and each finalization re-executes its block for them.
 
 // Tests fail loudly: the workspace denies these outside tests only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use caspur_app::{App, AppGenesis, BlockInfo};
+use caspur_consensus::pending_results::PendingResults;
 use caspur_consensus::FinalizedBlock;
 use caspur_store::qmdb::verify_proof;
 use caspur_store::qmdb::DirectStore;
@@ -25,13 +27,18 @@ fn genesis(funded: &AccountKey) -> AppGenesis {
     AppGenesis::funded(&[funded.address()], 1_000_000_000)
 }
 
+/// `n` sends from `key`; the last overdraws its balance (it fails, with a log).
 fn signed_sends(key: &AccountKey, n: u64) -> Vec<Vec<u8>> {
     (0..n)
         .map(|seq| {
             let to = AccountKey::from_secret(&[100 + seq as u8; 32]).unwrap();
             let amount = caspur_types::Coins::normalize([caspur_types::Coin::new(
                 "ucsp",
-                1000 + seq as u128,
+                if seq + 1 == n {
+                    1 << 40
+                } else {
+                    1000 + seq as u128
+                },
             )])
             .unwrap();
             let params = TxParams {
@@ -52,8 +59,9 @@ fn signed_sends(key: &AccountKey, n: u64) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Runs one validator until `target` blocks are finalized; returns them.
-fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
+/// Runs one validator (keeping executed results in `kept`) until `target` blocks are finalized;
+/// returns them.
+fn run(seed: u64, target: u64, kept: PendingResults) -> Vec<FinalizedBlock> {
     let runner = deterministic::Runner::new(
         deterministic::Config::new()
             .with_seed(seed)
@@ -67,8 +75,8 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
             .txs
             .lock()
             .unwrap()
-            .extend(signed_sends(&funded, 12));
-        let node = common::single::start(&ctx, app.clone(), pending).await;
+            .extend(signed_sends(&funded, 13));
+        let node = common::single::start_keeping(&ctx, app.clone(), pending, kept).await;
         let recorder = node.recorder.clone();
         loop {
             if recorder.blocks.lock().unwrap().len() as u64 >= target {
@@ -156,24 +164,35 @@ fn run(seed: u64, target: u64) -> Vec<FinalizedBlock> {
 
 #[test]
 fn finalizes_txs_and_replay_reproduces_app_hashes() {
-    let blocks = run(1, 8);
+    let blocks = run(1, 8, PendingResults::default());
     let heights: Vec<u64> = blocks.iter().map(|b| b.height).collect();
     assert_eq!(heights, (1..=8).collect::<Vec<_>>());
     let results: Vec<_> = blocks.iter().flat_map(|b| b.results.clone()).collect();
     assert_eq!(
         results.len(),
-        12,
+        13,
         "every submitted tx is finalized exactly once"
     );
-    assert!(results.iter().all(|r| r.code == 0), "{results:?}");
+    assert!(results[..12].iter().all(|r| r.code == 0), "{results:?}");
+    // The execution's own log reaches the node (results are not read back from state).
+    assert!(
+        results[12].log.contains("smaller than"),
+        "{:?}",
+        results[12]
+    );
     for pair in blocks.windows(2) {
         assert!(pair[1].time_ms > pair[0].time_ms);
         assert_eq!(pair[1].parent, pair[0].hash);
     }
-    // Same seed, same blocks: the run is reproducible bit for bit.
-    let again = run(1, 8);
+    // Same seed, same blocks: the run is reproducible bit for bit — also when no executed
+    // block's results are kept, so that every finalization executes its block once more.
+    let again = run(1, 8, PendingResults::with_capacity(0));
     assert_eq!(
         blocks.iter().map(|b| b.app_hash).collect::<Vec<_>>(),
         again.iter().map(|b| b.app_hash).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        blocks.iter().map(|b| &b.results).collect::<Vec<_>>(),
+        again.iter().map(|b| &b.results).collect::<Vec<_>>()
     );
 }

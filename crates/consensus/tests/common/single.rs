@@ -5,6 +5,7 @@ use caspur_app::App;
 use caspur_consensus::application::ChainApp;
 use caspur_consensus::engine::{self, Running, ValidatorConfig, CHANNELS};
 use caspur_consensus::faults::StateFaults;
+use caspur_consensus::pending_results::PendingResults;
 use caspur_consensus::upgrade_halt::UpgradeHalt;
 use caspur_consensus::validator_sets::EpochSets;
 use caspur_consensus::{BlockSink, FinalizedBlock};
@@ -45,6 +46,16 @@ pub struct Single {
 
 /// Starts one validator executing with `app`, proposing `pending`'s txs.
 pub async fn start(ctx: &deterministic::Context, app: Arc<App>, pending: Arc<Pool>) -> Single {
+    start_keeping(ctx, app, pending, PendingResults::default()).await
+}
+
+/// [`start`], keeping executed blocks' results in `kept` until finalization.
+pub async fn start_keeping(
+    ctx: &deterministic::Context,
+    app: Arc<App>,
+    pending: Arc<Pool>,
+    kept: PendingResults,
+) -> Single {
     let signer = ed25519::PrivateKey::from_seed(1);
     let pk = signer.public_key();
     let participants = Set::try_from(vec![pk.clone()]).unwrap();
@@ -84,7 +95,7 @@ pub async fn start(ctx: &deterministic::Context, app: Arc<App>, pending: Arc<Poo
         .as_millis() as u64;
     let genesis_block = engine::genesis_block(now_ms, [9; 32]);
     let sets = EpochSets::new(b"caspur-sim", Some(signer), validators).unwrap();
-    let chain_app = ChainApp::new(
+    let mut chain_app = ChainApp::new(
         app,
         genesis_block.clone(),
         Duration::from_millis(200),
@@ -93,6 +104,7 @@ pub async fn start(ctx: &deterministic::Context, app: Arc<App>, pending: Arc<Poo
         commonware_utils::NZU64!(5),
         sets.clone(),
     );
+    chain_app.pending_results = kept;
     let halt = chain_app.halt.clone();
     let faults = chain_app.state_faults.clone();
     let running = engine::start(
