@@ -8,15 +8,32 @@
 //! a disabled privilege, an insufficient balance, a broken route — is refused before it costs
 //! a fee. The admitted tx's writes stay in the check-state, so later txs see its effects as
 //! the block will.
+//!
+//! The re-check of pending txs after each block ([`App::recheck_tx`]) runs the ante handler and
+//! the circuit breaker over the whole message tree, not the messages themselves — as the
+//! Cosmos SDK's ReCheckTx runs its ante handler alone. It keeps what makes a block invalid
+//! (a broken route: no proposer may carry it) and what makes a tx impossible (its sequence
+//! taken, its fee unpayable) out of the mempool; a message that stopped succeeding since
+//! admission fails in its block, paying its fee, as it would in the SDK. Executing every
+//! pending tx's messages after every block was most of a loaded node's work (BENCHMARKS.md).
 
 use crate::context::{Ctx, Unmetered};
 use crate::error::ExecError;
 use crate::modules::auth;
-use crate::{ante, limits, prepare, router, App, BlockInfo, CheckedTx, TxResult};
+use crate::{ante, limits, msg_tree, prepare, router, App, BlockInfo, CheckedTx, TxResult};
 use caspur_store::{Overlay, StateRead, StoreError};
 use caspur_types::{Dec, Event, TxError};
 use cosmos_sdk_proto::Any;
 use prost::Message as _;
+
+/// What a mempool admission runs after the ante handler.
+#[derive(Clone, Copy)]
+enum Admission {
+    /// Every message, through the router (CheckTx).
+    WholeTx,
+    /// The circuit breaker over every message of the tree (the re-check after a block).
+    AnteAndBreaker,
+}
 
 /// Runs `messages` in order through the router; the responses, or the first failure. The tx's
 /// events (its ante handler's included) are checked against the per-tx bounds after each one.
@@ -48,14 +65,23 @@ impl App {
         min_gas_price: Option<Dec>,
     ) -> Result<CheckedTx, TxError> {
         let checked = self
-            .recheck_tx(state, raw, next_block, min_gas_price, &[])
+            .admit(
+                state,
+                raw,
+                next_block,
+                min_gas_price,
+                &[],
+                Admission::WholeTx,
+            )
             .await?;
         // Verified here, with no ticket handed in: block execution may rely on them.
         self.verified_sigs.record(checked.hash, &checked.verified);
         Ok(checked)
     }
 
-    /// [`App::check_tx`] for a tx admitted before, whose signatures `verified` (from its
+    /// The re-check of a tx admitted before, after a block: [`App::check_tx`]'s decoding,
+    /// fee and ante handler, then the circuit breaker over every message of the tree instead
+    /// of running them (see the module doc). Its signatures `verified` (from its
     /// [`CheckedTx`]) need no new verification while account numbers and keys are unchanged.
     pub async fn recheck_tx<B: StateRead>(
         &self,
@@ -64,6 +90,28 @@ impl App {
         next_block: &BlockInfo,
         min_gas_price: Option<Dec>,
         verified: &[prepare::Ticket],
+    ) -> Result<CheckedTx, TxError> {
+        self.admit(
+            state,
+            raw,
+            next_block,
+            min_gas_price,
+            verified,
+            Admission::AnteAndBreaker,
+        )
+        .await
+    }
+
+    /// Decodes, checks and applies `raw` to the check-state `state`: the ante handler, then
+    /// what `admission` asks for; its writes are kept on success, dropped on failure.
+    async fn admit<B: StateRead>(
+        &self,
+        state: &mut Overlay<B>,
+        raw: &[u8],
+        next_block: &BlockInfo,
+        min_gas_price: Option<Dec>,
+        verified: &[prepare::Ticket],
+        admission: Admission,
     ) -> Result<CheckedTx, TxError> {
         let verified: Vec<Option<prepare::Ticket>> = verified.iter().cloned().map(Some).collect();
         // A storage fault is reported to this one client (`Io`): CheckTx is no consensus door.
@@ -82,8 +130,14 @@ impl App {
         let outcome = async {
             let valid =
                 ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &verified).await?;
-            let ante_events = std::mem::take(&mut ctx.events);
-            run_messages(&mut ctx, &p.tx.body.messages, &ante_events).await?;
+            let messages = &p.tx.body.messages;
+            match admission {
+                Admission::WholeTx => {
+                    let ante_events = std::mem::take(&mut ctx.events);
+                    run_messages(&mut ctx, messages, &ante_events).await?;
+                }
+                Admission::AnteAndBreaker => msg_tree::check_breaker(&mut ctx, messages, 0).await?,
+            }
             Ok::<_, ExecError>(valid)
         }
         .await;

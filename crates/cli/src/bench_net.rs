@@ -13,7 +13,6 @@
     reason = "a benchmark harness: its locks and fixed coins cannot fail; a failure is a bug to see at once"
 )]
 
-use crate::keys;
 use crate::testnet::{self, TestnetOptions};
 use anyhow::{bail, Context, Result};
 use base64::Engine as _;
@@ -36,6 +35,36 @@ pub struct NetBenchOptions {
     pub loads: Vec<u64>,
     /// Seconds of load per measurement.
     pub seconds: u64,
+    /// Load senders (genesis accounts, one thread each), at most [`MAX_SENDERS`].
+    pub senders: usize,
+}
+
+/// Most load senders: each is a thread with its own connection.
+pub const MAX_SENDERS: usize = 256;
+
+/// Load sender `i`'s key: fixed, so a run can be repeated.
+fn sender_key(i: usize) -> Result<AccountKey> {
+    let mut secret = [0x5a; 32];
+    secret[24..].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+    AccountKey::from_secret(&secret).context("sender key")
+}
+
+/// The account numbers genesis gave `keys`, in order.
+fn account_numbers(genesis: &std::path::Path, keys: &[AccountKey]) -> Result<Vec<u64>> {
+    let doc: Value = serde_json::from_slice(&std::fs::read(genesis)?)?;
+    let accounts = doc["app_state"]["auth"]["accounts"]
+        .as_array()
+        .context("genesis has no accounts")?;
+    keys.iter()
+        .map(|k| {
+            let address = k.address().to_string();
+            accounts
+                .iter()
+                .find(|a| a["address"] == address.as_str())
+                .and_then(|a| a["account_number"].as_u64())
+                .with_context(|| format!("{address} is not a genesis account"))
+        })
+        .collect()
 }
 
 /// Median and 99th percentile of one quantity, in ms.
@@ -148,6 +177,10 @@ fn free_base(count: u16) -> Result<u16> {
 
 /// Runs the benchmark and prints one line per load.
 pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
+    if opts.senders == 0 || opts.senders > MAX_SENDERS {
+        bail!("--senders must be between 1 and {MAX_SENDERS}");
+    }
+    let keys: Vec<AccountKey> = (0..opts.senders).map(sender_key).collect::<Result<_>>()?;
     let dir = tempfile::Builder::new()
         .prefix("caspur-bench-net-")
         .tempdir()?;
@@ -160,6 +193,7 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
         starting_port: base,
         block_time_ms: opts.block_time_ms,
         account_coins: "1000000000000000ucsp".into(),
+        extra_accounts: keys.iter().map(|k| k.address().to_string()).collect(),
         params: Default::default(),
     })?;
     let exe = std::env::current_exe()?;
@@ -186,13 +220,8 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let keys: Vec<AccountKey> = nodes
-        .iter()
-        .map(|n| {
-            let words = crate::testnet::read_key_seed(&n.key_seed_file)?;
-            keys::account_key(&keys::secret_from_mnemonic(&words)?)
-        })
-        .collect::<Result<_>>()?;
+    let numbers = account_numbers(&crate::home::Home(nodes[0].home.clone()).genesis(), &keys)?;
+    let keys: Vec<(AccountKey, u64)> = keys.into_iter().zip(numbers).collect();
     let mut sequences = vec![0u64; keys.len()];
     let mut reports = Vec::new();
     crate::output::outln!("idle: rss MiB {:.0?}", rss_of(&children));
@@ -373,7 +402,7 @@ fn read_blocks(url: &str, from: u64, to: u64) -> Result<BlockTimes> {
 
 fn measure(
     urls: &[String],
-    keys: &[AccountKey],
+    keys: &[(AccountKey, u64)],
     sequences: &mut [u64],
     load: u64,
     seconds: u64,
@@ -384,13 +413,13 @@ fn measure(
     let senders_n = if load == 0 { 0 } else { keys.len() };
     let ready = Arc::new(std::sync::Barrier::new(senders_n + 1));
     let mut senders = Vec::new();
-    for (i, key) in keys.iter().enumerate().take(senders_n) {
+    for (i, (key, account_number)) in keys.iter().enumerate().take(senders_n) {
         let count = (per_second * seconds as f64) as u64;
         let sender = Sender {
             key: AccountKey::from_secret(&key.signing_key().to_bytes().into())
                 .context("account key")?,
-            account_number: i as u64,
-            to: keys[(i + 1) % keys.len()].address(),
+            account_number: *account_number,
+            to: keys[(i + 1) % keys.len()].0.address(),
             url: urls[i % urls.len()].clone(),
             first_sequence: sequences[i],
             count,

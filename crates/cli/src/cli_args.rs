@@ -114,6 +114,10 @@ pub(crate) enum BenchCmd {
         /// Seconds per load.
         #[arg(long, default_value_t = 20)]
         seconds: u64,
+        /// Load senders: genesis accounts, one thread each, sending its account's txs in
+        /// sequence round-robin to the validators (at most 256).
+        #[arg(long, default_value_t = 32)]
+        senders: usize,
     },
 }
 

@@ -112,6 +112,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             params,
         }) => {
             let nodes = testnet::init(&testnet::TestnetOptions {
+                extra_accounts: Vec::new(),
                 validators,
                 full_nodes,
                 output: output_dir,
@@ -346,6 +347,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
             block_time_ms,
             loads,
             seconds,
+            senders,
         }) => {
             eprintln!("starting {validators} validators ({block_time_ms} ms blocks)…");
             let reports = bench_net::run(&bench_net::NetBenchOptions {
@@ -353,6 +355,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 block_time_ms,
                 loads,
                 seconds,
+                senders,
             })?;
             if out == Format::Json {
                 let rows: Vec<_> = reports

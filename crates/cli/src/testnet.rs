@@ -28,6 +28,9 @@ pub struct TestnetOptions {
     pub block_time_ms: u64,
     /// Coins given to each node's account.
     pub account_coins: String,
+    /// More genesis accounts funded with `account_coins`, numbered after the nodes' accounts
+    /// in this order (a load generator's senders).
+    pub extra_accounts: Vec<String>,
     /// Genesis parameters for drills and tests.
     pub params: NetworkParams,
 }
@@ -121,15 +124,6 @@ pub struct TestnetNode {
     pub key_seed_file: PathBuf,
 }
 
-/// The mnemonic in a node's `key_seed.json`.
-pub fn read_key_seed(path: &std::path::Path) -> Result<String> {
-    let v: serde_json::Value = read_json(path)?;
-    v["secret"]
-        .as_str()
-        .map(String::from)
-        .ok_or_else(|| anyhow::anyhow!("{} holds no secret", path.display()))
-}
-
 /// Writes the homes; fails without touching anything if `output` already holds nodes.
 pub fn init(opts: &TestnetOptions) -> Result<Vec<TestnetNode>> {
     if opts.validators == 0 || opts.validators > 100 {
@@ -221,6 +215,9 @@ pub fn init(opts: &TestnetOptions) -> Result<Vec<TestnetNode>> {
                 node::GENESIS_SELF_DELEGATION,
             );
         }
+    }
+    for address in &opts.extra_accounts {
+        node::push_genesis_account(&mut genesis, address, &opts.account_coins)?;
     }
     for (k, n) in nodes.iter().enumerate() {
         let home = Home(n.home.clone());

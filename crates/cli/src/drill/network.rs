@@ -238,6 +238,7 @@ pub fn build(dir: &Path, count: usize, next: &Path, plans: &[&str]) -> Result<Ne
         starting_port: base,
         block_time_ms: 200,
         account_coins: "1000000000000ucsp".into(),
+        extra_accounts: Vec::new(),
         params: NetworkParams {
             voting_period_secs: Some(4),
             dcert_members: (count - 1) as u32,
