@@ -65,7 +65,7 @@ async fn execute(
 }
 
 #[test]
-fn results_larger_than_a_store_value_are_stored_and_read_back_after_reopening() {
+fn results_larger_than_a_store_value_are_executed_committed_and_replayed() {
     deterministic::Runner::default().start(|ctx| async move {
         let key = AccountKey::from_secret(&[7; 32]).unwrap();
         let app = App::new(
