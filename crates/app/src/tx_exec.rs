@@ -28,11 +28,12 @@ use prost::Message as _;
 
 /// What a mempool admission runs after the ante handler.
 #[derive(Clone, Copy)]
-enum Admission {
-    /// Every message, through the router (CheckTx).
+enum Admission<'a> {
+    /// Every message, through the router (CheckTx: every signature verified).
     WholeTx,
-    /// The circuit breaker over every message of the tree (the re-check after a block).
-    AnteAndBreaker,
+    /// The circuit breaker over every message of the tree (the re-check after a block), with
+    /// the tickets of the signatures verified at admission.
+    AnteAndBreaker(&'a [prepare::Ticket]),
 }
 
 /// Runs `messages` in order through the router; the responses, or the first failure. The tx's
@@ -65,14 +66,7 @@ impl App {
         min_gas_price: Option<Dec>,
     ) -> Result<CheckedTx, TxError> {
         let checked = self
-            .admit(
-                state,
-                raw,
-                next_block,
-                min_gas_price,
-                &[],
-                Admission::WholeTx,
-            )
+            .admit(state, raw, next_block, min_gas_price, Admission::WholeTx)
             .await?;
         // Verified here, with no ticket handed in: block execution may rely on them.
         self.verified_sigs.record(checked.hash, &checked.verified);
@@ -91,15 +85,9 @@ impl App {
         min_gas_price: Option<Dec>,
         verified: &[prepare::Ticket],
     ) -> Result<CheckedTx, TxError> {
-        self.admit(
-            state,
-            raw,
-            next_block,
-            min_gas_price,
-            verified,
-            Admission::AnteAndBreaker,
-        )
-        .await
+        let admission = Admission::AnteAndBreaker(verified);
+        self.admit(state, raw, next_block, min_gas_price, admission)
+            .await
     }
 
     /// Decodes, checks and applies `raw` to the check-state `state`: the ante handler, then
@@ -110,10 +98,12 @@ impl App {
         raw: &[u8],
         next_block: &BlockInfo,
         min_gas_price: Option<Dec>,
-        verified: &[prepare::Ticket],
-        admission: Admission,
+        admission: Admission<'_>,
     ) -> Result<CheckedTx, TxError> {
-        let verified: Vec<Option<prepare::Ticket>> = verified.iter().cloned().map(Some).collect();
+        let verified: Vec<Option<prepare::Ticket>> = match admission {
+            Admission::WholeTx => Vec::new(),
+            Admission::AnteAndBreaker(tickets) => tickets.iter().cloned().map(Some).collect(),
+        };
         // A storage fault is reported to this one client (`Io`): CheckTx is no consensus door.
         let p = async {
             let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
@@ -136,7 +126,9 @@ impl App {
                     let ante_events = std::mem::take(&mut ctx.events);
                     run_messages(&mut ctx, messages, &ante_events).await?;
                 }
-                Admission::AnteAndBreaker => msg_tree::check_breaker(&mut ctx, messages, 0).await?,
+                Admission::AnteAndBreaker(_) => {
+                    msg_tree::check_breaker(&mut ctx, messages, 0).await?
+                }
             }
             Ok::<_, ExecError>(valid)
         }

@@ -36,18 +36,6 @@ fn incident(chain: &mut Chain) -> u64 {
     attr(&r, "incident", "id").parse().unwrap()
 }
 
-fn circuit_break(member: u8, route: &str, incident_id: u64) -> cosmos_sdk_proto::Any {
-    to_any(
-        "/caspur.dcert.v1.MsgCircuitBreak",
-        &pb::MsgCircuitBreak {
-            member: addr(member).to_string(),
-            routes: vec![route.into()],
-            reason: "drain in progress".into(),
-            incident_id,
-        },
-    )
-}
-
 fn attr(r: &caspur_app::TxResult, kind: &str, key: &str) -> String {
     r.events
         .iter()
@@ -64,7 +52,7 @@ fn bond(chain: &Chain, n: u8) -> u128 {
 
 /// Breaks `SEND` as member 5 answering `incident_id`; returns the break id.
 fn break_send(chain: &mut Chain, incident_id: u64) -> u64 {
-    let r = chain.ok(5, circuit_break(5, SEND, incident_id));
+    let r = chain.ok(5, member_break(5, &[SEND], incident_id));
     attr(&r, "dcert_break", "break_id").parse().unwrap()
 }
 
@@ -72,9 +60,9 @@ fn break_send(chain: &mut Chain, incident_id: u64) -> u64 {
 fn an_unratified_break_lapses_at_the_period_end_and_its_member_is_slashed() {
     let mut chain = breaking_group(ratified_hourly);
     // Ratification on: a break must name the open incident it answers.
-    let r = chain.run(5, circuit_break(5, SEND, 0));
+    let r = chain.run(5, member_break(5, &[SEND], 0));
     assert!(r.log.contains("name the incident"), "{}", r.log);
-    let r = chain.run(5, circuit_break(5, SEND, 77));
+    let r = chain.run(5, member_break(5, &[SEND], 77));
     assert!(r.log.contains("incident 77 does not exist"), "{}", r.log);
     let id = incident(&mut chain);
     let break_id = break_send(&mut chain, id);
@@ -115,7 +103,7 @@ fn an_unratified_break_lapses_at_the_period_end_and_its_member_is_slashed() {
     assert_eq!(bond(&chain, 5), before - before / 2);
     chain.ok(2, send(2, 3));
     // The lapse is remembered: another member may not revive it with a new break.
-    let r = chain.run(6, circuit_break(6, SEND, id));
+    let r = chain.run(6, member_break(6, &[SEND], id));
     assert!(r.log.contains("lapsed at height"), "{}", r.log);
 }
 
@@ -129,7 +117,7 @@ fn a_ratified_break_stands_past_its_period_and_its_block_limit() {
     let break_id = break_send(&mut chain, id);
     let proposal_id = break_record(&chain, break_id).proposal_id;
     // A standing break is not extended by breaking it again.
-    let r = chain.run(6, circuit_break(6, SEND, id));
+    let r = chain.run(6, member_break(6, &[SEND], id));
     assert!(r.log.contains("already broken"), "{}", r.log);
     chain.ok(1, vote(1, proposal_id, gov::VoteOption::Yes));
     let before = bond(&chain, 5);
@@ -180,7 +168,7 @@ fn an_unratified_break_lapses_after_max_break_blocks_without_a_slash() {
 #[test]
 fn without_accountability_rules_a_break_keeps_adr_008_state() {
     let mut chain = breaking_group(|_| {});
-    let r = chain.ok(5, circuit_break(5, SEND, 0));
+    let r = chain.ok(5, member_break(5, &[SEND], 0));
     assert!(!r.events.iter().any(|e| e.kind == "dcert_break"));
     let b = broken_route(&chain, SEND).unwrap();
     assert_eq!(b.break_id, 0);
@@ -194,23 +182,11 @@ fn without_accountability_rules_a_break_keeps_adr_008_state() {
     });
     assert!(!String::from_utf8(raw).unwrap().contains("break_id"));
     // And a second break of the route overwrites it, as ADR 008's rules have it.
-    chain.ok(6, circuit_break(6, SEND, 0));
+    chain.ok(6, member_break(6, &[SEND], 0));
     assert_eq!(broken_route(&chain, SEND).unwrap().by, addr(6).to_string());
     // Safe mode does not exist under them.
-    let r = chain.run(5, circuit_break(5, "*", 0));
+    let r = chain.run(5, member_break(5, &["*"], 0));
     assert!(r.log.contains("safe mode"), "{}", r.log);
-}
-
-fn break_routes(member: u8, routes: &[&str]) -> cosmos_sdk_proto::Any {
-    to_any(
-        "/caspur.dcert.v1.MsgCircuitBreak",
-        &pb::MsgCircuitBreak {
-            member: addr(member).to_string(),
-            routes: routes.iter().map(|r| r.to_string()).collect(),
-            reason: "drain in progress".into(),
-            incident_id: 0,
-        },
-    )
 }
 
 const STAKING: &str = "/cosmos.staking.v1beta1.";
@@ -225,15 +201,15 @@ fn a_module_prefix_needs_the_module_quorum_and_safe_mode_the_global_one() {
     let first = break_send(&mut chain, 0);
     assert_eq!(break_record(&chain, first).level, 0);
     // A module prefix: two of the three members, sending the same break.
-    let r = chain.ok(5, break_routes(5, &[STAKING]));
+    let r = chain.ok(5, member_break(5, &[STAKING], 0));
     assert_eq!(attr(&r, "dcert_break_vote", "votes"), "1");
     assert!(
         broken_route(&chain, STAKING).is_none(),
         "one vote breaks nothing"
     );
-    let r = chain.run(5, break_routes(5, &[STAKING]));
+    let r = chain.run(5, member_break(5, &[STAKING], 0));
     assert!(r.log.contains("already voted"), "{}", r.log);
-    let r = chain.ok(6, break_routes(6, &[STAKING]));
+    let r = chain.ok(6, member_break(6, &[STAKING], 0));
     let id: u64 = attr(&r, "dcert_break", "break_id").parse().unwrap();
     let rec = break_record(&chain, id);
     assert_eq!(rec.level, 1);
@@ -241,12 +217,12 @@ fn a_module_prefix_needs_the_module_quorum_and_safe_mode_the_global_one() {
     assert_eq!(broken_route(&chain, STAKING).unwrap().break_id, id);
     // Safe mode: all three. Until then bank's other messages pass.
     let multi = multi_send(2, 3);
-    let r = chain.run(5, break_routes(5, &["*", "/cosmos.gov.v1.MsgVote"]));
+    let r = chain.run(5, member_break(5, &["*", "/cosmos.gov.v1.MsgVote"], 0));
     assert!(r.log.contains("broken alone"), "{}", r.log);
-    chain.ok(5, break_routes(5, &["*"]));
-    chain.ok(6, break_routes(6, &["*"]));
+    chain.ok(5, member_break(5, &["*"], 0));
+    chain.ok(6, member_break(6, &["*"], 0));
     chain.ok(2, multi.clone());
-    let r = chain.ok(7, break_routes(7, &["*"]));
+    let r = chain.ok(7, member_break(7, &["*"], 0));
     let id: u64 = attr(&r, "dcert_break", "break_id").parse().unwrap();
     assert_eq!(break_record(&chain, id).level, 2);
     let refused = chain.run(2, multi);
@@ -275,10 +251,10 @@ fn a_lapsed_route_is_broken_again_only_by_a_wider_quorum() {
     chain.block(Vec::new(), 1000);
     assert!(broken_route(&chain, SEND).is_none(), "lapsed");
     // Exact route, but it lapsed at one member's reach: now the module quorum (2 of 3).
-    let r = chain.ok(6, circuit_break(6, SEND, 0));
+    let r = chain.ok(6, member_break(6, &[SEND], 0));
     assert_eq!(attr(&r, "dcert_break_vote", "level"), "1");
     assert!(broken_route(&chain, SEND).is_none());
-    let r = chain.ok(7, circuit_break(7, SEND, 0));
+    let r = chain.ok(7, member_break(7, &[SEND], 0));
     let id: u64 = attr(&r, "dcert_break", "break_id").parse().unwrap();
     assert_eq!(break_record(&chain, id).level, 1);
     chain.block(Vec::new(), 1000);
@@ -286,22 +262,22 @@ fn a_lapsed_route_is_broken_again_only_by_a_wider_quorum() {
     assert!(broken_route(&chain, SEND).is_none(), "lapsed again");
     // Lapsed at the module quorum: now every member.
     for n in [5, 6] {
-        let r = chain.ok(n, circuit_break(n, SEND, 0));
+        let r = chain.ok(n, member_break(n, &[SEND], 0));
         assert_eq!(attr(&r, "dcert_break_vote", "level"), "2");
     }
-    chain.ok(7, circuit_break(7, SEND, 0));
+    chain.ok(7, member_break(7, &[SEND], 0));
     assert!(broken_route(&chain, SEND).is_some());
 }
 
 #[test]
 fn unfinished_quorum_votes_expire_with_their_window() {
     let mut chain = breaking_group(|p| p.module_break_quorum = "1".into());
-    chain.ok(5, break_routes(5, &[STAKING]));
-    chain.ok(6, break_routes(6, &[STAKING]));
+    chain.ok(5, member_break(5, &[STAKING], 0));
+    chain.ok(6, member_break(6, &[STAKING], 0));
     let window = caspur_app::modules::dcert::blast_radius::BREAK_VOTE_WINDOW_SECS * 1000;
     chain.block(Vec::new(), window);
     // The window closed: the third vote opens a new count instead of completing the old one.
-    let r = chain.ok(7, break_routes(7, &[STAKING]));
+    let r = chain.ok(7, member_break(7, &[STAKING], 0));
     assert_eq!(attr(&r, "dcert_break_vote", "votes"), "1");
     assert!(broken_route(&chain, STAKING).is_none());
 }

@@ -85,18 +85,6 @@ fn dissolve(fraction: &str) -> cosmos_sdk_proto::Any {
     )
 }
 
-fn circuit_break(member: u8, route: &str) -> cosmos_sdk_proto::Any {
-    to_any(
-        "/caspur.dcert.v1.MsgCircuitBreak",
-        &pb::MsgCircuitBreak {
-            member: addr(member).to_string(),
-            routes: vec![route.into()],
-            reason: "exploit in progress".into(),
-            incident_id: 0,
-        },
-    )
-}
-
 const SEND: &str = "/cosmos.bank.v1beta1.MsgSend";
 
 fn candidate(chain: &Chain, n: u8) -> dc::Candidate {
@@ -167,31 +155,31 @@ fn circuit_breaking_needs_an_active_member_the_privilege_and_no_pending_dissolut
         circuit_break_enabled: false,
         ..params()
     });
-    let r = disabled.run(5, circuit_break(5, SEND));
+    let r = disabled.run(5, member_break(5, &[SEND], 0));
     assert!(r.log.contains("disabled"), "{}", r.log);
 
     let mut chain = group(params());
-    let r = chain.run(9, circuit_break(9, SEND));
+    let r = chain.run(9, member_break(9, &[SEND], 0));
     assert!(r.log.contains("not an active dCERT member"), "{}", r.log);
     chain.ok(5, suspend(5, 7));
     chain.ok(6, suspend(6, 7));
-    let r = chain.run(7, circuit_break(7, SEND));
+    let r = chain.run(7, member_break(7, &[SEND], 0));
     assert!(
         r.log.contains("not an active dCERT member"),
         "suspended: {}",
         r.log
     );
     // Unknown and unbreakable routes are refused.
-    let r = chain.run(5, circuit_break(5, "/cosmos.nothing.v1.MsgNothing"));
+    let r = chain.run(5, member_break(5, &["/cosmos.nothing.v1.MsgNothing"], 0));
     assert!(r.log.contains("matches no registered message"), "{}", r.log);
-    let r = chain.run(5, circuit_break(5, "/caspur.dcert.v1."));
+    let r = chain.run(5, member_break(5, &["/caspur.dcert.v1."], 0));
     assert!(r.log.contains("can never be broken"), "{}", r.log);
     // A pending dissolution suspends the power; then an enabled member succeeds.
     chain.ok(
         2,
         submit(2, vec![dissolve("0")], DISSOLUTION_DEPOSIT, false),
     );
-    let r = chain.run(5, circuit_break(5, SEND));
+    let r = chain.run(5, member_break(5, &[SEND], 0));
     assert!(
         r.log.contains("dissolution proposal is pending"),
         "{}",
@@ -199,7 +187,7 @@ fn circuit_breaking_needs_an_active_member_the_privilege_and_no_pending_dissolut
     );
     chain.ok(1, vote(1, 1, gov::VoteOption::No));
     chain.block(Vec::new(), voting_ms());
-    chain.ok(5, circuit_break(5, SEND));
+    chain.ok(5, member_break(5, &[SEND], 0));
     let broken = chain.read(async |kv| circuit::get_broken(kv, SEND).await.unwrap());
     assert_eq!(broken.unwrap().by, addr(5).to_string());
 }

@@ -245,13 +245,7 @@ fn with_every_route_already_broken_a_tripping_tripwire_opens_nothing() {
         tripwire(TripwireKind::BlockInterval, |t| t.max_interval_secs = 60),
     );
     // A member's break of the package (ADR 008's rules: it stands) covers the one route.
-    let own = pb::MsgCircuitBreak {
-        member: addr(5).to_string(),
-        routes: vec![BANK.into()],
-        reason: "drain".into(),
-        incident_id: 0,
-    };
-    chain.ok(5, to_any("/caspur.dcert.v1.MsgCircuitBreak", &own));
+    chain.ok(5, member_break(5, &[BANK], 0));
     chain.block(Vec::new(), 61_000);
     assert_eq!(fired(&chain), (0, 0), "reported, nothing opened");
     let next_incident = chain.read(async |kv| incidents::next_id(kv).await.unwrap());
@@ -267,13 +261,7 @@ fn with_every_route_already_broken_a_tripping_tripwire_opens_nothing() {
 #[test]
 fn one_member_cannot_confirm_a_break_of_a_route_whose_break_lapsed() {
     let mut chain = breaking_group(|p| p.max_break_blocks = 2);
-    let own = pb::MsgCircuitBreak {
-        member: addr(5).to_string(),
-        routes: vec![SEND.into()],
-        reason: "drain".into(),
-        incident_id: 0,
-    };
-    chain.ok(5, to_any("/caspur.dcert.v1.MsgCircuitBreak", &own));
+    chain.ok(5, member_break(5, &[SEND], 0));
     chain.block(Vec::new(), 1000);
     chain.block(Vec::new(), 1000);
     assert!(

@@ -164,18 +164,6 @@ fn signal(validator: u8, plan: &str, checksum: &str) -> cosmos_sdk_proto::Any {
     )
 }
 
-fn circuit_break(member: u8, route: &str) -> cosmos_sdk_proto::Any {
-    to_any(
-        "/caspur.dcert.v1.MsgCircuitBreak",
-        &caspur_types::proto::dcert::v1::MsgCircuitBreak {
-            member: addr(member).to_string(),
-            routes: vec![route.into()],
-            reason: "exploit in progress".into(),
-            incident_id: 0,
-        },
-    )
-}
-
 fn run_to(chain: &mut Chain, height: u64) {
     while chain.height < height {
         chain.block(Vec::new(), 1000);
@@ -292,7 +280,7 @@ fn a_binary_with_the_handler_refuses_to_run_before_the_height_and_skipping_skips
 #[test]
 fn the_emergency_track_schedules_after_min_notice_and_the_upgrade_reopens_broken_routes() {
     let mut chain = chain(params(|p| p.min_notice = 30));
-    chain.ok(5, circuit_break(5, SEND));
+    chain.ok(5, member_break(5, &[SEND], 0));
     // Asks for a height sooner than min_notice allows.
     let p = plan("v2", chain.height + 2, &[SEND]);
     let r = chain.ok(5, approve(5, &p));
@@ -329,7 +317,7 @@ fn an_upgrade_reopening_an_accountable_break_ends_its_record() {
     let mut chain = chain_with(params(|p| p.min_notice = 30), |d| {
         d.max_break_blocks = 1_000
     });
-    let r = chain.ok(5, circuit_break(5, SEND));
+    let r = chain.ok(5, member_break(5, &[SEND], 0));
     let break_id: u64 = r
         .events
         .iter()
@@ -479,7 +467,7 @@ fn cancel_and_readiness_messages_are_unbreakable() {
     assert!(circuit::validate_route("/caspur.upgrade.v1.MsgApproveEmergencyUpgrade").is_ok());
     // A proposal cancelling the upgrade passes a broken gov route.
     let mut chain = chain(params(|_| {}));
-    chain.ok(5, circuit_break(5, "/cosmos.gov.v1.MsgSubmitProposal"));
+    chain.ok(5, member_break(5, &["/cosmos.gov.v1.MsgSubmitProposal"], 0));
     let cancel = to_any(
         "/caspur.upgrade.v1.MsgCancelUpgrade",
         &pb::MsgCancelUpgrade {

@@ -37,6 +37,9 @@ pub struct NetBenchOptions {
     pub seconds: u64,
     /// Load senders (genesis accounts, one thread each), at most [`MAX_SENDERS`].
     pub senders: usize,
+    /// Print each load's line as it is measured to stderr (stdout then carries only what
+    /// the caller prints from the reports, e.g. JSON).
+    pub lines_to_stderr: bool,
 }
 
 /// Most load senders: each is a thread with its own connection.
@@ -51,17 +54,15 @@ fn sender_key(i: usize) -> Result<AccountKey> {
 
 /// The account numbers genesis gave `keys`, in order.
 fn account_numbers(genesis: &std::path::Path, keys: &[AccountKey]) -> Result<Vec<u64>> {
-    let doc: Value = serde_json::from_slice(&std::fs::read(genesis)?)?;
-    let accounts = doc["app_state"]["auth"]["accounts"]
-        .as_array()
-        .context("genesis has no accounts")?;
+    let doc: crate::home::GenesisDoc = crate::home::read_json(genesis)?;
+    let accounts = &doc.app_state.auth.accounts;
     keys.iter()
         .map(|k| {
             let address = k.address().to_string();
             accounts
                 .iter()
-                .find(|a| a["address"] == address.as_str())
-                .and_then(|a| a["account_number"].as_u64())
+                .find(|a| a.address == address)
+                .map(|a| a.account_number)
                 .with_context(|| format!("{address} is not a genesis account"))
         })
         .collect()
@@ -224,11 +225,18 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
     let keys: Vec<(AccountKey, u64)> = keys.into_iter().zip(numbers).collect();
     let mut sequences = vec![0u64; keys.len()];
     let mut reports = Vec::new();
-    crate::output::outln!("idle: rss MiB {:.0?}", rss_of(&children));
+    let say = |line: String| {
+        if opts.lines_to_stderr {
+            eprintln!("{line}");
+        } else {
+            crate::output::outln!("{line}");
+        }
+    };
+    say(format!("idle: rss MiB {:.0?}", rss_of(&children)));
     for &load in &opts.loads {
         let mut r = measure(&urls, &keys, &mut sequences, load, opts.seconds)?;
         r.rss_mib = rss_of(&children);
-        crate::output::outln!(
+        say(format!(
             "load {:>6} tx/s: {:>5} blocks, committed {:>7.1} tx/s | interval median {:>6.1} ms p99 {:>6.1} ms | block finality median {:>6.1} ms p99 {:>6.1} ms | tx finality {} | broadcast rtt {} | rss MiB {:.0?} | mempool-full retries {} | refused {}{}",
             r.offered,
             r.blocks,
@@ -245,7 +253,7 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
             r.first_refusal
                 .as_ref()
                 .map_or(String::new(), |w| format!(" (first: {w})")),
-        );
+        ));
         reports.push(r);
     }
     Ok(reports)

@@ -356,6 +356,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                 loads,
                 seconds,
                 senders,
+                lines_to_stderr: out == Format::Json,
             })?;
             if out == Format::Json {
                 let rows: Vec<_> = reports

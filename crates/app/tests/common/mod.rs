@@ -447,6 +447,19 @@ pub fn break_record(chain: &Chain, id: u64) -> caspur_types::proto::dcert::v1::B
     chain.read(async |kv| break_state::require(kv, id).await.unwrap())
 }
 
+/// `MsgCircuitBreak` of `routes` by dCERT member key `member`, answering `incident_id` (0: none).
+pub fn member_break(member: u8, routes: &[&str], incident_id: u64) -> cosmos_sdk_proto::Any {
+    to_any(
+        "/caspur.dcert.v1.MsgCircuitBreak",
+        &dpb::MsgCircuitBreak {
+            member: addr(member).to_string(),
+            routes: routes.iter().map(|r| r.to_string()).collect(),
+            reason: "exploit in progress".into(),
+            incident_id,
+        },
+    )
+}
+
 /// The broken-route record of `route`, if it is broken.
 pub fn broken_route(
     chain: &Chain,
