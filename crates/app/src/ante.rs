@@ -44,12 +44,7 @@ pub fn check_stateless(
             params.tx_sig_limit
         )));
     }
-    if tx.body.timeout_height != 0 && height > tx.body.timeout_height {
-        return Err(ExecError::timeout_height(format!(
-            "block height {height} is past the tx's timeout height {}",
-            tx.body.timeout_height
-        )));
-    }
+    check_timeout(tx, height)?;
     // The whole message tree is walked (and bounded) here, before any state is read.
     let signers = crate::msg_tree::tx_signers(&tx.body.messages)?;
     if signers.len() != tx.signatures.len() {
@@ -62,8 +57,20 @@ pub fn check_stateless(
     Ok(signers)
 }
 
-/// The fee a tx declares, checked for shape and (when `min_gas_price` is set) for amount.
-pub fn check_fee(tx: &DecodedTx, min_gas_price: Option<Dec>) -> Result<(Coins, u64), ExecError> {
+/// The one stateless check that depends on the block: a tx with a timeout height is refused
+/// in any later block.
+pub fn check_timeout(tx: &DecodedTx, height: u64) -> Result<(), ExecError> {
+    if tx.body.timeout_height != 0 && height > tx.body.timeout_height {
+        return Err(ExecError::timeout_height(format!(
+            "block height {height} is past the tx's timeout height {}",
+            tx.body.timeout_height
+        )));
+    }
+    Ok(())
+}
+
+/// The fee a tx declares and its gas limit, checked for shape.
+pub fn check_fee(tx: &DecodedTx) -> Result<(Coins, u64), ExecError> {
     let (fee, gas_limit) = tx.fee()?;
     if gas_limit == 0 {
         return Err(ExecError::invalid_gas_limit("gas limit must be positive"));
@@ -81,18 +88,26 @@ pub fn check_fee(tx: &DecodedTx, min_gas_price: Option<Dec>) -> Result<(Coins, u
             c.denom
         )));
     }
-    if let Some(price) = min_gas_price {
-        let required = price
-            .mul_int_ceil(gas_limit as u128)
-            .ok_or_else(|| ExecError::invalid_gas_limit("gas limit too large"))?;
-        let paid = fee.amount_of(STAKE_DENOM);
-        if paid < required {
-            return Err(ExecError::insufficient_fee(format!(
-                "insufficient fees; got: {paid}{STAKE_DENOM} required: {required}{STAKE_DENOM}"
-            )));
-        }
-    }
     Ok((fee, gas_limit))
+}
+
+/// A node's fee floor (CheckTx only, as in Cosmos): `fee` must pay `min_gas_price` for each
+/// unit of `gas_limit`.
+pub fn check_min_gas_price(
+    fee: &Coins,
+    gas_limit: u64,
+    min_gas_price: Dec,
+) -> Result<(), ExecError> {
+    let required = min_gas_price
+        .mul_int_ceil(gas_limit as u128)
+        .ok_or_else(|| ExecError::invalid_gas_limit("gas limit too large"))?;
+    let paid = fee.amount_of(STAKE_DENOM);
+    if paid < required {
+        return Err(ExecError::insufficient_fee(format!(
+            "insufficient fees; got: {paid}{STAKE_DENOM} required: {required}{STAKE_DENOM}"
+        )));
+    }
+    Ok(())
 }
 
 /// Stateful ante checks and their writes: fee deduction, public keys, sequences, signatures.
@@ -118,7 +133,6 @@ pub async fn check_and_apply<B: StateRead>(
                 .ok_or_else(|| unknown_account(signer))?,
         );
     }
-    let payer_text = payer.to_string();
     if !fee.is_empty() {
         bank::sub_coins(ctx, &payer, fee).await.map_err(|e| {
             e.map_tx(|e| {
@@ -130,11 +144,11 @@ pub async fn check_and_apply<B: StateRead>(
         })?;
         bank::add_coins(ctx, &fee_collector(), fee).await?;
     }
-    ctx.emit(
+    ctx.emit_with(|| {
         Event::new("tx")
             .attr("fee", fee.to_string())
-            .attr("fee_payer", payer_text.clone()),
-    );
+            .attr("fee_payer", payer.to_string())
+    });
     let mut valid = Vec::with_capacity(signers.len());
     let signed = signers.iter().zip(&decls).zip(&tx.signatures).zip(accounts);
     for (i, (((signer, decl), sig), mut account)) in signed.enumerate() {
@@ -187,16 +201,12 @@ pub async fn check_and_apply<B: StateRead>(
                 ))
             })?;
         }
-        let signer_text = if *signer == payer {
-            payer_text.clone()
-        } else {
-            signer.to_string()
-        };
-        ctx.emit(Event::new("tx").attr("acc_seq", format!("{signer_text}/{}", account.sequence)));
-        ctx.emit(Event::new("tx").attr(
-            "signature",
-            base64::engine::general_purpose::STANDARD.encode(sig),
-        ));
+        let sequence = account.sequence;
+        ctx.emit_with(|| Event::new("tx").attr("acc_seq", format!("{signer}/{sequence}")));
+        ctx.emit_with(|| {
+            let sig = base64::engine::general_purpose::STANDARD.encode(sig);
+            Event::new("tx").attr("signature", sig)
+        });
         valid.push(crate::prepare::Ticket::verified(
             account.account_number,
             pubkey,

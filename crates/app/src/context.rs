@@ -33,6 +33,10 @@ pub struct Ctx<'a, B> {
     pub block: &'a BlockInfo,
     /// The chain id.
     pub chain_id: &'a str,
+    /// Whether events are kept: not in the mempool's re-check, which runs the ante handler
+    /// only to see whether the tx is still valid. Events cost no gas, so dropping them changes
+    /// no outcome.
+    pub keeps_events: bool,
     costs: GasCosts,
 }
 
@@ -51,6 +55,7 @@ impl<'a, B: StateRead> Ctx<'a, B> {
             events: Vec::new(),
             block,
             chain_id,
+            keeps_events: true,
             costs,
         }
     }
@@ -87,7 +92,16 @@ impl<'a, B: StateRead> Ctx<'a, B> {
 
     /// Emits an event.
     pub fn emit(&mut self, event: Event) {
-        self.events.push(event);
+        if self.keeps_events {
+            self.events.push(event);
+        }
+    }
+
+    /// Emits the event `build` makes, building it only when events are kept.
+    pub fn emit_with(&mut self, build: impl FnOnce() -> Event) {
+        if self.keeps_events {
+            self.events.push(build());
+        }
     }
 }
 

@@ -167,6 +167,8 @@ pub struct CheckedTx {
     /// Per signer, the account number and key its signature was verified for: a recheck
     /// with the same ones skips the verification (as Cosmos's ReCheckTx does).
     pub verified: Vec<prepare::Ticket>,
+    /// The tx decoded and checked, for its re-checks.
+    pub admitted: std::sync::Arc<prepare::Admitted>,
 }
 
 impl App {

@@ -144,12 +144,34 @@ pub async fn check_breaker(
     msgs: &[Any],
     depth: u32,
 ) -> Result<(), ExecError> {
-    for node in walk(msgs, depth)? {
+    check_breaker_walked(kv, &walk(msgs, depth)?).await
+}
+
+/// [`check_breaker`] over a tree [`walk`] returned before (the mempool's re-check keeps each
+/// pending tx's tree).
+pub async fn check_breaker_walked(
+    kv: &mut impl KvRead,
+    nodes: &[MsgNode<'_>],
+) -> Result<(), ExecError> {
+    for node in nodes {
         crate::modules::circuit::check_message(kv, &node.any)
             .await
             .map_err(|e| at(&node.path, e))?;
     }
     Ok(())
+}
+
+impl MsgNode<'_> {
+    /// The node owning its message.
+    pub fn into_owned(self) -> MsgNode<'static> {
+        MsgNode {
+            any: Cow::Owned(self.any.into_owned()),
+            route: self.route,
+            depth: self.depth,
+            signers: self.signers,
+            path: self.path,
+        }
+    }
 }
 
 fn index(i: usize) -> u16 {

@@ -12,6 +12,7 @@ use crate::ante;
 use crate::context::Unmetered;
 use crate::error::ExecError;
 use crate::modules::auth::{self, AuthParams};
+use crate::msg_tree::{self, MsgNode};
 use crate::sig_cache::VerifiedSigs;
 use crate::verifier::{Job, Verifier, VerifyQueue, VERIFY_CHUNK_TXS};
 use caspur_store::{StateRead, StoreError};
@@ -62,6 +63,7 @@ impl Ticket {
 }
 
 /// A tx ready for in-order execution.
+#[derive(Clone)]
 pub struct Prepared {
     /// The decoded tx.
     pub tx: DecodedTx,
@@ -76,11 +78,57 @@ pub struct Prepared {
     pub verified: Vec<Option<Ticket>>,
 }
 
+/// A tx as the mempool admitted it: decoded and statelessly checked once, with the auth params
+/// it was checked under. Its re-checks after each block reuse it while the params are the
+/// same ones — [`prepare_tx`] is a function of the raw bytes, those params and the height,
+/// and the height enters only through the timeout check ([`ante::check_timeout`]), which a
+/// re-check repeats. Decoding was nearly a third of a loaded node's re-check (BENCHMARKS.md).
+pub struct Admitted {
+    /// The prepared tx (its tickets unused: a re-check takes them from the [`crate::CheckedTx`]).
+    pub prepared: Prepared,
+    /// The auth params it was checked under.
+    pub params: AuthParams,
+    /// Its message tree, walked at its first re-check (a function of the messages alone).
+    tree: std::sync::OnceLock<Vec<MsgNode<'static>>>,
+}
+
+impl Admitted {
+    /// `prepared`, checked under `params`.
+    pub fn new(prepared: Prepared, params: AuthParams) -> Self {
+        Admitted {
+            prepared,
+            params,
+            tree: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Its message tree ([`msg_tree::walk`]), walked once.
+    pub fn tree(&self) -> Result<&[MsgNode<'static>], ExecError> {
+        if let Some(tree) = self.tree.get() {
+            return Ok(tree);
+        }
+        let walked = msg_tree::walk(&self.prepared.tx.body.messages, 0)?;
+        let tree = self
+            .tree
+            .get_or_init(|| walked.into_iter().map(MsgNode::into_owned).collect());
+        Ok(tree)
+    }
+}
+
+impl std::fmt::Debug for Admitted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admitted")
+            .field("hash", &hex::encode_upper(self.prepared.tx.hash))
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
 /// Decodes and statelessly checks one tx.
 pub fn prepare_tx(raw: &[u8], params: &AuthParams, height: u64) -> Result<Prepared, ExecError> {
     let tx = decode_tx(raw, params.max_tx_bytes as usize)?;
     let signers = ante::check_stateless(&tx, params, height)?;
-    let (fee, gas_limit) = ante::check_fee(&tx, None)?;
+    let (fee, gas_limit) = ante::check_fee(&tx)?;
     let verified = vec![None; signers.len()];
     Ok(Prepared {
         tx,

@@ -25,6 +25,7 @@ use caspur_store::{Overlay, StateRead, StoreError};
 use caspur_types::{Dec, Event, TxError};
 use cosmos_sdk_proto::Any;
 use prost::Message as _;
+use std::sync::Arc;
 
 /// What a mempool admission runs after the ante handler.
 #[derive(Clone, Copy)]
@@ -32,8 +33,8 @@ enum Admission<'a> {
     /// Every message, through the router (CheckTx: every signature verified).
     WholeTx,
     /// The circuit breaker over every message of the tree (the re-check after a block), with
-    /// the tickets of the signatures verified at admission.
-    AnteAndBreaker(&'a [prepare::Ticket]),
+    /// the tx as it was admitted: its decoding and the tickets of the signatures verified then.
+    AnteAndBreaker(&'a CheckedTx),
 }
 
 /// Runs `messages` in order through the router; the responses, or the first failure. The tx's
@@ -73,21 +74,44 @@ impl App {
         Ok(checked)
     }
 
-    /// The re-check of a tx admitted before, after a block: [`App::check_tx`]'s decoding,
-    /// fee and ante handler, then the circuit breaker over every message of the tree instead
-    /// of running them (see the module doc). Its signatures `verified` (from its
-    /// [`CheckedTx`]) need no new verification while account numbers and keys are unchanged.
+    /// The re-check of a tx admitted before, after a block: [`App::check_tx`]'s checks and
+    /// ante handler, then the circuit breaker over every message of the tree instead of
+    /// running them (see the module doc). The tx's decoding at admission is reused while the
+    /// auth params are unchanged ([`prepare::Admitted`]); its signatures (`admitted.verified`)
+    /// need no new verification while account numbers and keys are unchanged.
     pub async fn recheck_tx<B: StateRead>(
         &self,
         state: &mut Overlay<B>,
         raw: &[u8],
         next_block: &BlockInfo,
         min_gas_price: Option<Dec>,
-        verified: &[prepare::Ticket],
+        admitted: &CheckedTx,
     ) -> Result<CheckedTx, TxError> {
-        let admission = Admission::AnteAndBreaker(verified);
+        let admission = Admission::AnteAndBreaker(admitted);
         self.admit(state, raw, next_block, min_gas_price, admission)
             .await
+    }
+
+    /// `raw` decoded and statelessly checked under the current auth params — or the decoding
+    /// of an earlier admission, when it was made under the same params.
+    async fn decoded<B: StateRead>(
+        &self,
+        state: &Overlay<B>,
+        raw: &[u8],
+        height: u64,
+        earlier: Option<&Arc<prepare::Admitted>>,
+    ) -> Result<Arc<prepare::Admitted>, ExecError> {
+        let params = auth::state::get_params(&mut Unmetered(state)).await?;
+        match earlier {
+            Some(a) if a.params == params => {
+                ante::check_timeout(&a.prepared.tx, height)?;
+                Ok(Arc::clone(a))
+            }
+            _ => Ok(Arc::new(prepare::Admitted::new(
+                prepare::prepare_tx(raw, &params, height)?,
+                params,
+            ))),
+        }
     }
 
     /// Decodes, checks and applies `raw` to the check-state `state`: the ante handler, then
@@ -100,23 +124,27 @@ impl App {
         min_gas_price: Option<Dec>,
         admission: Admission<'_>,
     ) -> Result<CheckedTx, TxError> {
-        let verified: Vec<Option<prepare::Ticket>> = match admission {
-            Admission::WholeTx => Vec::new(),
-            Admission::AnteAndBreaker(tickets) => tickets.iter().cloned().map(Some).collect(),
+        let (earlier, verified): (_, Vec<Option<prepare::Ticket>>) = match admission {
+            Admission::WholeTx => (None, Vec::new()),
+            Admission::AnteAndBreaker(c) => (
+                Some(&c.admitted),
+                c.verified.iter().cloned().map(Some).collect(),
+            ),
         };
         // A storage fault is reported to this one client (`Io`): CheckTx is no consensus door.
-        let p = async {
-            let params = auth::state::get_params(&mut Unmetered(&*state)).await?;
-            let p = prepare::prepare_tx(raw, &params, next_block.height)?;
-            if min_gas_price.is_some() {
-                ante::check_fee(&p.tx, min_gas_price)?;
+        let admitted = async {
+            let a = self.decoded(state, raw, next_block.height, earlier).await?;
+            if let Some(price) = min_gas_price {
+                ante::check_min_gas_price(&a.prepared.fee, a.prepared.gas_limit, price)?;
             }
-            self.check_block_gas(p.gas_limit)?;
-            Ok::<_, ExecError>(p)
+            self.check_block_gas(a.prepared.gas_limit)?;
+            Ok::<_, ExecError>(a)
         }
         .await
         .map_err(ExecError::into_reply)?;
+        let p = &admitted.prepared;
         let mut ctx = Ctx::new(state, next_block, &self.chain_id, p.gas_limit, self.costs);
+        ctx.keeps_events = matches!(admission, Admission::WholeTx);
         let outcome = async {
             let valid =
                 ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &verified).await?;
@@ -127,7 +155,7 @@ impl App {
                     run_messages(&mut ctx, messages, &ante_events).await?;
                 }
                 Admission::AnteAndBreaker(_) => {
-                    msg_tree::check_breaker(&mut ctx, messages, 0).await?
+                    msg_tree::check_breaker_walked(&mut ctx, admitted.tree()?).await?
                 }
             }
             Ok::<_, ExecError>(valid)
@@ -141,6 +169,7 @@ impl App {
                     hash: p.tx.hash,
                     gas_wanted: p.gas_limit,
                     verified: valid,
+                    admitted: Arc::clone(&admitted),
                 })
             }
             Err(e) => {

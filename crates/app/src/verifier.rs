@@ -49,6 +49,10 @@ impl Shared {
     }
 }
 
+/// Spins the executor waits for a worker's result before yielding its core (a few tens of
+/// microseconds: about one verification).
+const WAIT_SPINS: u32 = 512;
+
 /// One chunk of a block's signature jobs, shared by the workers and the executor.
 #[derive(Clone)]
 pub struct Verifier(Arc<Shared>);
@@ -128,12 +132,19 @@ impl Verifier {
     pub fn is_valid(&self, i: usize) -> bool {
         let shared = &self.0;
         shared.try_run(i);
+        let mut spins = 0u32;
         loop {
             match shared.state[i].load(Ordering::Acquire) {
                 VALID => return true,
                 INVALID => return false,
-                // A worker is on it: one verification takes tens of microseconds.
-                _ => std::hint::spin_loop(),
+                // A worker is on it: one verification takes tens of microseconds. Past that,
+                // the worker has likely lost its core (several nodes on one machine, or a
+                // busy one): give the core up instead of spinning through the time slice.
+                _ if spins < WAIT_SPINS => {
+                    spins += 1;
+                    std::hint::spin_loop();
+                }
+                _ => std::thread::yield_now(),
             }
         }
     }

@@ -460,15 +460,33 @@ fn recheck_skips_verification_only_for_the_same_account_number_and_key() {
             .await
             .unwrap();
         assert_eq!(checked.verified.len(), 1);
+        // The tampered copy as if admitted with the admitted tx's tickets.
+        let params = caspur_app::modules::auth::AuthParams::default();
+        let decoded = caspur_app::prepare::prepare_tx(&bad, &params, BLOCK.height).unwrap();
+        let tampered = |verified| caspur_app::CheckedTx {
+            verified,
+            admitted: std::sync::Arc::new(caspur_app::prepare::Admitted::new(
+                decoded.clone(),
+                params.clone(),
+            )),
+            ..checked.clone()
+        };
         // With the ticket of the admitted tx, the signature is not verified again: even a
         // tampered copy passes, which shows the verification was skipped.
-        a.recheck_tx(&mut Overlay::new(&s), &bad, &BLOCK, None, &checked.verified)
+        let admitted = tampered(checked.verified.clone());
+        a.recheck_tx(&mut Overlay::new(&s), &bad, &BLOCK, None, &admitted)
             .await
             .unwrap();
         // A ticket for another account number or key does not apply: verified, and refused.
         let other = caspur_app::prepare::Ticket::verified(5, checked.verified[0].pubkey);
         let e = a
-            .recheck_tx(&mut Overlay::new(&s), &bad, &BLOCK, None, &[other])
+            .recheck_tx(
+                &mut Overlay::new(&s),
+                &bad,
+                &BLOCK,
+                None,
+                &tampered(vec![other]),
+            )
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::Unauthorized);

@@ -84,6 +84,8 @@ pub struct LoadReport {
     pub offered: u64,
     /// Committed tx/s.
     pub committed_tps: f64,
+    /// Txs committed in the blocks measured.
+    pub committed_txs: usize,
     /// Blocks measured.
     pub blocks: usize,
     /// Block interval.
@@ -96,6 +98,10 @@ pub struct LoadReport {
     pub broadcast_rtt: Option<Spread>,
     /// Each node's resident memory after the load (MiB).
     pub rss_mib: Vec<f64>,
+    /// CPU time the validators (all of them) and the load generator spent per committed tx
+    /// during the load, µs: with every core busy, committed tx/s is about the cores divided
+    /// by their sum, so this says where a change helped even when the machine's speed drifts.
+    pub cpu_us_per_tx: Option<CpuPerTx>,
     /// `broadcast_tx_sync` answers "mempool is full" that the senders retried.
     pub full_retries: u64,
     /// Txs refused for any other reason (each stops its sender: its later sequences would
@@ -103,6 +109,38 @@ pub struct LoadReport {
     pub refused: u64,
     /// The first refusal's answer.
     pub first_refusal: Option<String>,
+}
+
+/// CPU time per committed tx, µs.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuPerTx {
+    /// The validators' processes, summed.
+    pub validators: f64,
+    /// The load generator (this process).
+    pub generator: f64,
+}
+
+/// Clock ticks per second of `/proc/<pid>/stat`'s times (`USER_HZ`, 100 on Linux).
+const USER_HZ: f64 = 100.0;
+
+/// User + system CPU seconds of process `pid` so far (Linux `/proc`; `None` elsewhere).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces, inside parentheses): utime is
+    // the 14th field of the line, stime the 15th.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / USER_HZ)
+}
+
+/// CPU seconds of the validators (summed) and of this process.
+fn cpu_of(nodes: &Nodes) -> Option<(f64, f64)> {
+    let mut validators = 0.0;
+    for c in &nodes.0 {
+        validators += cpu_seconds(c.id())?;
+    }
+    Some((validators, cpu_seconds(std::process::id())?))
 }
 
 struct Nodes(Vec<Child>);
@@ -234,13 +272,25 @@ pub fn run(opts: &NetBenchOptions) -> Result<Vec<LoadReport>> {
     };
     say(format!("idle: rss MiB {:.0?}", rss_of(&children)));
     for &load in &opts.loads {
+        let cpu_before = cpu_of(&children);
         let mut r = measure(&urls, &keys, &mut sequences, load, opts.seconds)?;
         r.rss_mib = rss_of(&children);
+        r.cpu_us_per_tx = cpu_before.zip(cpu_of(&children)).and_then(|(a, b)| {
+            let txs = r.committed_txs as f64;
+            (txs > 0.0).then(|| CpuPerTx {
+                validators: (b.0 - a.0) * 1e6 / txs,
+                generator: (b.1 - a.1) * 1e6 / txs,
+            })
+        });
         say(format!(
-            "load {:>6} tx/s: {:>5} blocks, committed {:>7.1} tx/s | interval median {:>6.1} ms p99 {:>6.1} ms | block finality median {:>6.1} ms p99 {:>6.1} ms | tx finality {} | broadcast rtt {} | rss MiB {:.0?} | mempool-full retries {} | refused {}{}",
+            "load {:>6} tx/s: {:>5} blocks, committed {:>7.1} tx/s | cpu per tx {} | interval median {:>6.1} ms p99 {:>6.1} ms | block finality median {:>6.1} ms p99 {:>6.1} ms | tx finality {} | broadcast rtt {} | rss MiB {:.0?} | mempool-full retries {} | refused {}{}",
             r.offered,
             r.blocks,
             r.committed_tps,
+            r.cpu_us_per_tx.map_or("-".into(), |c| format!(
+                "validators {:.0} µs, generator {:.0} µs",
+                c.validators, c.generator
+            )),
             r.interval.median,
             r.interval.p99,
             r.block_finality.median,
@@ -487,12 +537,14 @@ fn measure(
         first_refusal: refusals.first().cloned(),
         offered: load,
         committed_tps: tx_block.len() as f64 / span_s,
+        committed_txs: tx_block.len(),
         blocks: times.len(),
         interval: spread(intervals).context("too few blocks")?,
         block_finality: spread(finality).context("no commits observed")?,
         tx_finality: spread(tx_lat),
         broadcast_rtt: spread(rtts),
         rss_mib: Vec::new(),
+        cpu_us_per_tx: None,
     })
 }
 

@@ -371,6 +371,7 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                             "tx_finality_ms": r.tx_finality.map(|s| json!({"median": s.median, "p99": s.p99})),
                             "broadcast_rtt_ms": r.broadcast_rtt.map(|s| json!({"median": s.median, "p99": s.p99})),
                             "rss_mib": r.rss_mib,
+                            "cpu_us_per_tx": r.cpu_us_per_tx.map(|c| json!({"validators": c.validators, "generator": c.generator})),
                             "mempool_full_retries": r.full_retries,
                             "refused": r.refused,
                             "first_refusal": r.first_refusal,
@@ -527,9 +528,10 @@ pub(crate) fn run(cli: Cli, handlers: UpgradeHandlers) -> Result<()> {
                     r.commit_share * 100.0
                 );
                 crate::output::outln!(
-                    "CheckTx: {:.1} µs per tx on one core (one verification alone: {:.1} µs)",
+                    "CheckTx: {:.1} µs per tx on one core (one verification alone: {:.1} µs); re-check after a block: {:.1} µs",
                     r.check_tx_micros,
-                    r.verify_one_core_micros
+                    r.verify_one_core_micros,
+                    r.recheck_micros
                 );
             } else {
                 output::print(&serde_json::to_value(&r)?, out);

@@ -28,6 +28,10 @@ fn a_short_run_commits_every_senders_txs() {
     );
     assert!(row["committed_tps"].as_f64().unwrap() > 0.0, "{row}");
     assert!(row["tx_finality_ms"]["median"].as_f64().is_some(), "{row}");
+    // Four validators did the work of every committed tx, the generator signed and sent it.
+    let cpu = &row["cpu_us_per_tx"];
+    assert!(cpu["validators"].as_f64().unwrap() > 0.0, "{row}");
+    assert!(cpu["generator"].as_f64().unwrap() > 0.0, "{row}");
 }
 
 #[test]

@@ -9,7 +9,7 @@
 
 use caspur_app::{App, AppGenesis, BlockInfo};
 use caspur_store::qmdb::DirectStore;
-use caspur_store::{MemState, Overlay};
+use caspur_store::{MemState, Overlay, ReadMemo};
 use caspur_types::error::TxError;
 use caspur_types::sign::{msg_send, sign_tx, AccountKey, TxParams};
 use caspur_types::sigverify::reference::verify_k256;
@@ -48,6 +48,9 @@ pub struct Report {
     /// CheckTx per tx on one core, as the mempool admits txs one after another against one
     /// check-state (decode, stateless checks, signature, ante and message): microseconds.
     pub check_tx_micros: f64,
+    /// The mempool's re-check of each of those txs after a block, on one core (ante handler
+    /// and circuit breaker, signatures already verified): microseconds.
+    pub recheck_micros: f64,
     /// One libsecp256k1 verification on one core, for comparison: microseconds.
     pub verify_one_core_micros: f64,
 }
@@ -182,9 +185,10 @@ fn full_path(
 }
 
 /// CheckTx of every tx in order against one check-state on a fresh app (CheckTx remembers
-/// the signatures it verified, which must not spare the full path its verifications):
-/// microseconds per tx.
-fn check_tx_micros(app: &App, signed: &[Vec<u8>]) -> Result<f64, String> {
+/// the signatures it verified, which must not spare the full path its verifications), then
+/// the re-check of every one of them as the mempool runs it after a block: microseconds per
+/// tx of each.
+fn check_tx_micros(app: &App, signed: &[Vec<u8>]) -> Result<(f64, f64), String> {
     futures::executor::block_on(async {
         let mut committed = MemState::default();
         let writes = genesis_writes(app, &committed).await?;
@@ -193,14 +197,26 @@ fn check_tx_micros(app: &App, signed: &[Vec<u8>]) -> Result<f64, String> {
             height: 2,
             time_ms: 2,
         };
-        let mut check_state = Overlay::new(&committed);
+        let mut check_state = Overlay::new(ReadMemo::new(&committed));
+        let mut checked = Vec::with_capacity(signed.len());
         let start = Instant::now();
         for raw in signed {
-            app.check_tx(&mut check_state, raw, &next, None)
+            let c = app
+                .check_tx(&mut check_state, raw, &next, None)
                 .await
                 .map_err(|e| format!("a bench tx failed CheckTx: {}", e.message))?;
+            checked.push(c);
         }
-        Ok(start.elapsed().as_secs_f64() * 1e6 / signed.len() as f64)
+        let check = start.elapsed().as_secs_f64() * 1e6 / signed.len() as f64;
+        let mut recheck_state = Overlay::new(ReadMemo::new(&committed));
+        let start = Instant::now();
+        for (raw, c) in signed.iter().zip(&checked) {
+            app.recheck_tx(&mut recheck_state, raw, &next, None, c)
+                .await
+                .map_err(|e| format!("a bench tx failed its re-check: {}", e.message))?;
+        }
+        let recheck = start.elapsed().as_secs_f64() * 1e6 / signed.len() as f64;
+        Ok((check, recheck))
     })
 }
 
@@ -229,12 +245,11 @@ pub fn tx_throughput(
     let jobs = verify_jobs(&signed, &keys);
     let (mut raws, mut k256s, mut fulls, mut ratios, mut exec_shares) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut checks, mut one_core) = (Vec::new(), Vec::new());
+    let (mut checks, mut rechecks, mut one_core) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        checks.push(check_tx_micros(
-            &App::new(CHAIN, None, genesis(&keys)),
-            &signed,
-        )?);
+        let (check, recheck) = check_tx_micros(&App::new(CHAIN, None, genesis(&keys)), &signed)?;
+        checks.push(check);
+        rechecks.push(recheck);
         one_core.push(1e6 / raw_verify_rate(&jobs, verify_secp256k1, 1));
         let raw = raw_verify_rate(&jobs, verify_secp256k1, threads);
         k256s.push(raw_verify_rate(&jobs, verify_k256, threads));
@@ -264,6 +279,7 @@ pub fn tx_throughput(
         execute_share,
         commit_share: 1.0 - execute_share,
         check_tx_micros: median(checks),
+        recheck_micros: median(rechecks),
         verify_one_core_micros: median(one_core),
     })
 }

@@ -4,9 +4,9 @@
 //! them, and after every finalized block drops included txs and re-checks the rest, evicting
 //! any that can no longer be valid.
 
-use caspur_app::{App, BlockInfo};
+use caspur_app::{App, BlockInfo, CheckedTx};
 use caspur_consensus::{FinalizedBlock, PeerTxSink, TxPublisher, TxSource};
-use caspur_store::{Overlay, StateRead};
+use caspur_store::{Overlay, ReadMemo, StateRead};
 use caspur_types::{Dec, TxError};
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
@@ -32,12 +32,12 @@ impl Default for MempoolConfig {
     }
 }
 
+/// A pending tx: its bytes and what its admission (or its last re-check) learned — its
+/// hash, gas, verified signatures and decoding.
 #[derive(Clone)]
 struct Entry {
     raw: Vec<u8>,
-    hash: [u8; 32],
-    gas_wanted: u64,
-    verified: Vec<caspur_app::prepare::Ticket>,
+    checked: CheckedTx,
 }
 
 #[derive(Default)]
@@ -50,7 +50,7 @@ struct Pending {
 impl Pending {
     fn push(&mut self, e: Entry) {
         self.bytes += e.raw.len();
-        self.hashes.insert(e.hash);
+        self.hashes.insert(e.checked.hash);
         self.entries.push(e);
     }
 }
@@ -63,7 +63,9 @@ pub struct Mempool<S> {
     /// Txs in admission order; read synchronously by proposals.
     pending: Mutex<Pending>,
     /// The check-state and the next block's info; held across CheckTx so admissions serialize.
-    check: tokio::sync::Mutex<(Overlay<S>, BlockInfo)>,
+    /// Its reads of the committed state are remembered until the next block (a new memo with
+    /// each re-check): the re-check reads the same keys for every pending tx.
+    check: tokio::sync::Mutex<(Overlay<ReadMemo<S>>, BlockInfo)>,
     /// Where admitted client txs are sent on to peers.
     publisher: Option<Arc<dyn TxPublisher>>,
     /// Refusals, evictions and the size are counted here.
@@ -81,7 +83,7 @@ impl<S> Mempool<S> {
 impl<S: StateRead + Clone + 'static> Mempool<S> {
     /// An empty mempool whose next block is `next`.
     pub fn new(app: Arc<App>, config: MempoolConfig, committed: S, next: BlockInfo) -> Self {
-        let check = Overlay::new(committed.clone());
+        let check = Overlay::new(ReadMemo::new(committed.clone()));
         Mempool {
             app,
             config,
@@ -139,7 +141,7 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
 
     /// CheckTx without admitting: what [`Mempool::add`] would answer for `raw` now (after
     /// the txs already pending), changing nothing.
-    pub async fn check_only(&self, raw: &[u8]) -> Result<caspur_app::CheckedTx, TxError> {
+    pub async fn check_only(&self, raw: &[u8]) -> Result<CheckedTx, TxError> {
         let check = self.check.lock().await;
         let (overlay, next) = &*check;
         let mut scratch = overlay.clone();
@@ -185,12 +187,7 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             .await
             .inspect_err(|e| self.refused(e))?;
         let mut pending = self.lock_pending();
-        pending.push(Entry {
-            raw,
-            hash,
-            gas_wanted: checked.gas_wanted,
-            verified: checked.verified,
-        });
+        pending.push(Entry { raw, checked });
         self.report_size(&pending);
         Ok(hash)
     }
@@ -209,14 +206,14 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
             let all = std::mem::take(&mut *p);
             all.entries
                 .into_iter()
-                .filter(|e| !included.contains(&e.hash))
+                .filter(|e| !included.contains(&e.checked.hash))
                 .collect()
         };
         let next = BlockInfo {
             height: block.height + 1,
             time_ms: block.time_ms,
         };
-        let mut overlay = Overlay::new(self.committed.clone());
+        let mut overlay = Overlay::new(ReadMemo::new(self.committed.clone()));
         let mut kept = Pending::default();
         let rechecked = remaining.len();
         let mut evicted = Vec::new();
@@ -228,13 +225,17 @@ impl<S: StateRead + Clone + 'static> Mempool<S> {
                     &e.raw,
                     &next,
                     self.config.min_gas_price,
-                    &e.verified,
+                    &e.checked,
                 )
                 .await
             {
-                Ok(_) => kept.push(e),
+                Ok(checked) => kept.push(Entry {
+                    raw: e.raw,
+                    checked,
+                }),
                 Err(err) => {
-                    tracing::debug!(hash = %hex::encode_upper(e.hash), %err, "evicted on recheck");
+                    let hash = hex::encode_upper(e.checked.hash);
+                    tracing::debug!(%hash, %err, "evicted on recheck");
                     evicted.push(err);
                 }
             }
@@ -258,8 +259,12 @@ impl<S: StateRead + Clone + 'static> TxSource for Mempool<S> {
         let p = self.lock_pending();
         let (mut bytes, mut gas) = (0usize, 0u64);
         let mut out = Vec::new();
-        for e in p.entries.iter().filter(|e| !exclude.contains(&e.hash)) {
-            let next_gas = gas.saturating_add(e.gas_wanted);
+        for e in p
+            .entries
+            .iter()
+            .filter(|e| !exclude.contains(&e.checked.hash))
+        {
+            let next_gas = gas.saturating_add(e.checked.gas_wanted);
             if bytes + e.raw.len() > max_bytes || max_gas.is_some_and(|m| next_gas > m) {
                 // Later txs of the same account would be out of sequence: stop here.
                 break;

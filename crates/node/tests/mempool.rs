@@ -222,6 +222,62 @@ async fn recheck_after_block_drops_included_and_evicts_invalid() {
     );
 }
 
+/// Lowers the memo limit on the committed state, as a passed params proposal would.
+async fn set_max_memo(committed: &Committed, max: u64) {
+    use caspur_app::context::Direct;
+    use caspur_app::modules::auth::state as auth;
+    let snapshot = committed.0.read().unwrap().clone();
+    let mut o = Overlay::new(&snapshot);
+    let mut params = auth::get_params(&mut Direct(&mut o)).await.unwrap();
+    params.max_memo_characters = max;
+    auth::set_params(&mut Direct(&mut o), &params).unwrap();
+    o.commit_tx();
+    let writes = o.into_writes();
+    committed.0.write().unwrap().apply(&writes);
+}
+
+#[tokio::test]
+async fn a_recheck_decodes_again_under_changed_params() {
+    let (app, committed, pool) = setup(MempoolConfig::default()).await;
+    let with_memo = |sequence: u64, memo: &str| {
+        let p = TxParams {
+            chain_id: CHAIN.into(),
+            account_number: 0,
+            sequence,
+            fee: "1000ucsp".parse().unwrap(),
+            gas_limit: 200_000,
+            memo: memo.into(),
+            include_pubkey: true,
+        };
+        let amount = "1ucsp".parse().unwrap();
+        sign_tx(
+            &key(1),
+            vec![msg_send(&key(1).address(), &key(9).address(), &amount)],
+            &p,
+        )
+    };
+    let long = with_memo(1, &"m".repeat(200));
+    pool.add(with_memo(0, "short")).await.unwrap();
+    pool.add(long.clone()).await.unwrap();
+    // A block under the same params keeps both (their decoding is reused).
+    let block = commit_block(&app, &committed, 2, vec![]).await;
+    pool.on_finalized(&block).await;
+    assert_eq!(pool.size().0, 2);
+    // The memo limit falls below the pending tx's memo: the next re-check must decode it
+    // under the new params and evict it, though nothing else about it changed.
+    set_max_memo(&committed, 100).await;
+    let block = commit_block(&app, &committed, 3, vec![]).await;
+    pool.on_finalized(&block).await;
+    assert_eq!(
+        pool.select_all(usize::MAX, None),
+        vec![with_memo(0, "short")]
+    );
+    assert_eq!(
+        pool.add(long).await.unwrap_err().code,
+        ErrorCode::MemoTooLarge
+    );
+}
+
 /// A chain where key 3 is a seated dCERT member allowed to circuit-break.
 fn breaker_app() -> Arc<App> {
     let mut genesis = AppGenesis::funded(

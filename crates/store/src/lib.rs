@@ -6,10 +6,12 @@
 //! the authenticated QMDB store ([`qmdb`]), whose root becomes the block's app hash.
 
 pub mod keys;
+pub mod memo;
 pub mod memory;
 pub mod overlay;
 pub mod qmdb;
 
+pub use memo::ReadMemo;
 pub use memory::MemState;
 pub use overlay::{Overlay, WriteSet};
 

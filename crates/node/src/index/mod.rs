@@ -9,6 +9,7 @@ use caspur_app::TxResult;
 use caspur_consensus::FinalizedBlock;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
@@ -37,19 +38,46 @@ fn event_key(prefix: &[u8], height: u64, index: u32) -> Vec<u8> {
     key
 }
 
-/// Every `type.key=value` a tx result indexes.
-fn conditions_of(result: &TxResult) -> impl Iterator<Item = String> + '_ {
-    indexed(&result.events)
+/// Adds to `keys` the event-index key of every indexed attribute of `events` (those of the
+/// tx at `index` of the block at `height`, or index 0 for the block's end): `type.key=value`
+/// NUL height index, as [`event_key`] builds it for a search.
+fn add_event_keys(
+    keys: &mut BTreeSet<Vec<u8>>,
+    events: &[caspur_types::Event],
+    height: u64,
+    index: u32,
+) {
+    for e in events {
+        for a in e.attributes.iter().filter(|a| a.index && !a.key.is_empty()) {
+            let mut key = Vec::with_capacity(e.kind.len() + a.key.len() + a.value.len() + 15);
+            key.extend_from_slice(e.kind.as_bytes());
+            key.push(b'.');
+            key.extend_from_slice(a.key.as_bytes());
+            key.push(b'=');
+            key.extend_from_slice(a.value.as_bytes());
+            key.push(0);
+            key.extend_from_slice(&height.to_be_bytes());
+            key.extend_from_slice(&index.to_be_bytes());
+            keys.insert(key);
+        }
+    }
 }
 
-/// Every `type.key=value` of `events` marked for indexing.
-fn indexed(events: &[caspur_types::Event]) -> impl Iterator<Item = String> + '_ {
-    events.iter().flat_map(|e| {
-        e.attributes
-            .iter()
-            .filter(|a| a.index && !a.key.is_empty())
-            .map(move |a| format!("{}.{}={}", e.kind, a.key, a.value))
-    })
+/// A block's event-index keys: its txs' and its end's, each sorted and without repeats (a
+/// tx naming its sender in both its fee's and its message's events is found by it once). In
+/// key order, a block's inserts walk each table once instead of jumping about it.
+fn block_event_keys(
+    height: u64,
+    results: &[TxResult],
+    block_events: &[caspur_types::Event],
+) -> (BTreeSet<Vec<u8>>, BTreeSet<Vec<u8>>) {
+    let mut txs = BTreeSet::new();
+    for (i, result) in results.iter().enumerate() {
+        add_event_keys(&mut txs, &result.events, height, i as u32);
+    }
+    let mut end = BTreeSet::new();
+    add_event_keys(&mut end, block_events, height, 0);
+    (txs, end)
 }
 
 /// Fills the hash table of an index written before it existed (once: a table that already
@@ -196,25 +224,26 @@ impl BlockIndex {
             let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
             blocks.insert(block.height, bytes.as_slice()).map_err(err)?;
             let mut txs = tx.open_table(TXS).map_err(err)?;
-            for (i, raw) in block.txs.iter().enumerate() {
-                let hash = caspur_types::tx::tx_hash(raw);
-                txs.insert(hash.as_slice(), (block.height, i as u32))
+            let mut hashes: Vec<([u8; 32], u32)> = (block.txs.iter().enumerate())
+                .map(|(i, raw)| (caspur_types::tx::tx_hash(raw), i as u32))
+                .collect();
+            hashes.sort_unstable();
+            for (hash, i) in hashes {
+                txs.insert(hash.as_slice(), (block.height, i))
                     .map_err(err)?;
             }
+            let (tx_keys, end_keys) =
+                block_event_keys(block.height, &block.results, &block.block_events);
             let mut events = tx.open_table(EVENTS).map_err(err)?;
-            for (i, result) in block.results.iter().enumerate() {
-                for condition in conditions_of(result) {
-                    let key = event_key(&event_prefix(&condition), block.height, i as u32);
-                    events.insert(key.as_slice(), ()).map_err(err)?;
-                }
+            for key in tx_keys {
+                events.insert(key.as_slice(), ()).map_err(err)?;
             }
             tx.open_table(BLOCK_HASHES)
                 .map_err(err)?
                 .insert(block.hash.as_slice(), block.height)
                 .map_err(err)?;
             let mut block_events = tx.open_table(BLOCK_EVENTS).map_err(err)?;
-            for condition in indexed(&block.block_events) {
-                let key = event_key(&event_prefix(&condition), block.height, 0);
+            for key in end_keys {
                 block_events.insert(key.as_slice(), ()).map_err(err)?;
             }
         }
@@ -290,14 +319,12 @@ impl BlockIndex {
                     txs.remove(caspur_types::tx::tx_hash(&raw).as_slice())
                         .map_err(err)?;
                 }
-                for (i, result) in stored.results.iter().enumerate() {
-                    for condition in conditions_of(result) {
-                        let key = event_key(&event_prefix(&condition), h, i as u32);
-                        events.remove(key.as_slice()).map_err(err)?;
-                    }
+                let (tx_keys, end_keys) =
+                    block_event_keys(h, &stored.results, &stored.block_events);
+                for key in tx_keys {
+                    events.remove(key.as_slice()).map_err(err)?;
                 }
-                for condition in indexed(&stored.block_events) {
-                    let key = event_key(&event_prefix(&condition), h, 0);
+                for key in end_keys {
                     block_events.remove(key.as_slice()).map_err(err)?;
                 }
                 if let Ok(hash) = hex::decode(&stored.hash) {
@@ -309,5 +336,44 @@ impl BlockIndex {
         }
         tx.commit().map_err(err)?;
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use caspur_types::Event;
+
+    #[test]
+    fn a_block_indexes_each_attribute_once_under_the_key_a_search_builds() {
+        let fee = Event::new("transfer").attr("sender", "caspur1a");
+        let send = Event::new("transfer")
+            .attr("sender", "caspur1a")
+            .attr("recipient", "caspur1b");
+        let mut quiet = Event::new("message").attr("action", "/x.Msg");
+        quiet.attributes[0].index = false;
+        let result = TxResult {
+            code: 0,
+            codespace: String::new(),
+            log: String::new(),
+            gas_wanted: 1,
+            gas_used: 1,
+            events: vec![fee, send, quiet],
+            data: Vec::new(),
+        };
+        let end = [Event::new("epoch").attr("number", "3")];
+        let (txs, ends) = block_event_keys(9, &[result.clone(), result], &end);
+        let key = |c: &str, h, i| event_key(&event_prefix(c), h, i);
+        let expected: BTreeSet<Vec<u8>> = [0, 1]
+            .into_iter()
+            .flat_map(|i| {
+                [
+                    key("transfer.sender=caspur1a", 9, i),
+                    key("transfer.recipient=caspur1b", 9, i),
+                ]
+            })
+            .collect();
+        assert_eq!(txs, expected);
+        assert_eq!(ends, BTreeSet::from([key("epoch.number=3", 9, 0)]));
     }
 }
