@@ -161,3 +161,60 @@ fn ranges_contains_exists_and_block_events_are_searched_within_heights() {
     // An error type for queries past the bounds exists and names them.
     assert!(SearchError::TooBroad.to_string().contains("narrow it"));
 }
+
+#[test]
+fn blocks_since_the_last_batch_are_found_in_memory_and_survive_a_stop() {
+    use caspur_node::index::FLUSH_BLOCKS;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index.redb");
+    let last = FLUSH_BLOCKS as u64 + 3;
+    let blocks: Vec<FinalizedBlock> = (1..=last)
+        .map(|h| block(h, vec![result(0, "alice", &format!("r{h}"))]))
+        .collect();
+    let hash = |h: u64| caspur_types::tx::tx_hash(&blocks[h as usize - 1].txs[0]);
+    let any = |_: &str| true;
+    let check = |index: &BlockIndex, through: u64| {
+        let sender = AttrCondition {
+            key: "message.sender",
+            exact: Some("alice"),
+            test: &any,
+        };
+        let found = index
+            .search(EventTable::Tx, &[sender], 0..=u64::MAX)
+            .unwrap();
+        assert_eq!(found, (1..=through).map(|h| (h, 0)).collect::<Vec<_>>());
+        let recipients = AttrCondition {
+            key: "transfer.recipient",
+            exact: None,
+            test: &any,
+        };
+        let found = index.search(EventTable::Tx, &[recipients], 2..=u64::MAX);
+        assert_eq!(found.unwrap().len() as u64, through - 1);
+        // A tx written in the first batch and one still in memory (or re-derived).
+        for h in [3, through] {
+            let (stored, i) = index.tx(&hash(h)).unwrap().unwrap();
+            assert_eq!((stored.height, i), (h, 0));
+        }
+        // `status`'s tips follow inserts, rollback and reopening.
+        let tips = index.tips().map(|(first, last)| (first.height, last.height));
+        assert_eq!(tips, Some((1, through)));
+        // A rolled-back tx is gone.
+        if through < last {
+            assert!(index.tx(&hash(through + 1)).unwrap().is_none());
+        }
+    };
+    {
+        let index = BlockIndex::open(&path).unwrap();
+        for b in &blocks {
+            index.insert(b).unwrap();
+        }
+        check(&index, last);
+    }
+    // Stopped with three blocks' entries in memory only: opening derives them again.
+    let index = BlockIndex::open(&path).unwrap();
+    check(&index, last);
+    index.truncate_above(last - 2).unwrap();
+    check(&index, last - 2);
+    drop(index);
+    check(&BlockIndex::open(&path).unwrap(), last - 2);
+}

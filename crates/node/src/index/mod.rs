@@ -9,76 +9,30 @@ use caspur_app::TxResult;
 use caspur_consensus::FinalizedBlock;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::path::Path;
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const TXS: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("txs");
-/// `type.key=value` NUL height index → (): every indexed event attribute of every tx.
-const EVENTS: TableDefinition<&[u8], ()> = TableDefinition::new("events");
+/// `type.key=value` NUL height → the indices (u32, big-endian, ascending) of that block's txs
+/// with the attribute: every indexed event attribute of every tx. One entry per value and
+/// block, not per tx: the attributes a block's txs share (the action, the fee, a busy
+/// address) are written once.
+const TX_EVENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tx_event_groups");
 /// The same for the events of blocks' ends (`block_search`), with index 0.
-const BLOCK_EVENTS: TableDefinition<&[u8], ()> = TableDefinition::new("block_events");
+const BLOCK_EVENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("block_event_groups");
 /// Block hash → height (`block_by_hash`, `header_by_hash`).
 const BLOCK_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("block_hashes");
+/// The index's own facts: [`DERIVED_THROUGH`].
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// The height through which every stored block's derived entries are in their tables.
+const DERIVED_THROUGH: &str = "derived_through";
 
+mod derived;
+mod legacy;
 mod search;
+pub use derived::FLUSH_BLOCKS;
+use derived::{event_key, Derived, DerivedTables};
 pub use search::{AttrCondition, EventTable, SearchError, MAX_SEARCH_BLOCKS, MAX_SEARCH_ENTRIES};
-
-/// The event-index key prefix of one condition `type.key=value`.
-fn event_prefix(condition: &str) -> Vec<u8> {
-    let mut key = condition.as_bytes().to_vec();
-    key.push(0);
-    key
-}
-
-fn event_key(prefix: &[u8], height: u64, index: u32) -> Vec<u8> {
-    let mut key = prefix.to_vec();
-    key.extend_from_slice(&height.to_be_bytes());
-    key.extend_from_slice(&index.to_be_bytes());
-    key
-}
-
-/// Adds to `keys` the event-index key of every indexed attribute of `events` (those of the
-/// tx at `index` of the block at `height`, or index 0 for the block's end): `type.key=value`
-/// NUL height index, as [`event_key`] builds it for a search.
-fn add_event_keys(
-    keys: &mut BTreeSet<Vec<u8>>,
-    events: &[caspur_types::Event],
-    height: u64,
-    index: u32,
-) {
-    for e in events {
-        for a in e.attributes.iter().filter(|a| a.index && !a.key.is_empty()) {
-            let mut key = Vec::with_capacity(e.kind.len() + a.key.len() + a.value.len() + 15);
-            key.extend_from_slice(e.kind.as_bytes());
-            key.push(b'.');
-            key.extend_from_slice(a.key.as_bytes());
-            key.push(b'=');
-            key.extend_from_slice(a.value.as_bytes());
-            key.push(0);
-            key.extend_from_slice(&height.to_be_bytes());
-            key.extend_from_slice(&index.to_be_bytes());
-            keys.insert(key);
-        }
-    }
-}
-
-/// A block's event-index keys: its txs' and its end's, each sorted and without repeats (a
-/// tx naming its sender in both its fee's and its message's events is found by it once). In
-/// key order, a block's inserts walk each table once instead of jumping about it.
-fn block_event_keys(
-    height: u64,
-    results: &[TxResult],
-    block_events: &[caspur_types::Event],
-) -> (BTreeSet<Vec<u8>>, BTreeSet<Vec<u8>>) {
-    let mut txs = BTreeSet::new();
-    for (i, result) in results.iter().enumerate() {
-        add_event_keys(&mut txs, &result.events, height, i as u32);
-    }
-    let mut end = BTreeSet::new();
-    add_event_keys(&mut end, block_events, height, 0);
-    (txs, end)
-}
 
 /// Fills the hash table of an index written before it existed (once: a table that already
 /// holds an entry is left alone).
@@ -186,6 +140,17 @@ impl StoredBlock {
         let b64 = base64::engine::general_purpose::STANDARD;
         self.txs.iter().filter_map(|t| b64.decode(t).ok()).collect()
     }
+
+    /// What the index derives from it.
+    fn derived(&self) -> Derived {
+        let txs = self.raw_txs();
+        Derived::new(
+            self.height,
+            txs.iter().map(Vec::as_slice),
+            &self.results,
+            &self.block_events,
+        )
+    }
 }
 
 /// Bytes of the index file redb may cache in memory. redb's default (1 GiB) let the node's
@@ -193,61 +158,186 @@ impl StoredBlock {
 /// queries, which a bounded cache serves well enough.
 pub const INDEX_CACHE_BYTES: usize = 16 << 20;
 
+/// What `status` and `consensus_state` say of a block: its identity, none of its txs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockSummary {
+    /// Height.
+    pub height: u64,
+    /// Hex block hash.
+    pub hash: String,
+    /// Hex app hash after the block.
+    pub app_hash: String,
+    /// Block time, ms since the Unix epoch.
+    pub time_ms: u64,
+}
+
+impl BlockSummary {
+    fn of(b: &StoredBlock) -> Self {
+        BlockSummary {
+            height: b.height,
+            hash: b.hash.clone(),
+            app_hash: b.app_hash.clone(),
+            time_ms: b.time_ms,
+        }
+    }
+}
+
+/// The lowest and highest stored blocks' summaries, kept in memory: `status` is polled far
+/// more often than blocks come, and a full block (megabytes under load) should not be decoded
+/// for four of its fields.
+type Tips = Option<(BlockSummary, BlockSummary)>;
+
 /// The index.
 pub struct BlockIndex {
     db: Database,
+    /// The derived entries of the blocks stored since the last batch.
+    unflushed: derived::Unflushed,
+    /// The stored tips, as [`BlockIndex::tips`] answers.
+    tips: std::sync::RwLock<Tips>,
 }
 
 impl BlockIndex {
-    /// Opens or creates the index file.
+    /// Opens or creates the index file; writes the derived entries a crash left unwritten.
     pub fn open(path: &Path) -> Result<Self, IndexError> {
         let db = redb::Builder::new()
             .set_cache_size(INDEX_CACHE_BYTES)
             .create(path)
             .map_err(err)?;
         let tx = db.begin_write().map_err(err)?;
-        tx.open_table(BLOCKS).map_err(err)?;
-        tx.open_table(TXS).map_err(err)?;
-        tx.open_table(EVENTS).map_err(err)?;
-        tx.open_table(BLOCK_EVENTS).map_err(err)?;
+        {
+            let blocks = tx.open_table(BLOCKS).map_err(err)?;
+            tx.open_table(TXS).map_err(err)?;
+            tx.open_table(TX_EVENTS).map_err(err)?;
+            tx.open_table(BLOCK_EVENTS).map_err(err)?;
+            let mut meta = tx.open_table(META).map_err(err)?;
+            if meta.get(DERIVED_THROUGH).map_err(err)?.is_none() {
+                // Written before batches (or new): every stored block's entries are written.
+                let last = blocks.last().map_err(err)?.map_or(0, |(k, _)| k.value());
+                meta.insert(DERIVED_THROUGH, last).map_err(err)?;
+            }
+        }
         backfill_hashes(&tx)?;
         tx.commit().map_err(err)?;
-        Ok(BlockIndex { db })
+        legacy::migrate(&db, legacy::MIGRATION_CHUNK)?;
+        let index = BlockIndex {
+            db,
+            unflushed: Default::default(),
+            tips: Default::default(),
+        };
+        index.derive_unwritten()?;
+        index.reload_tips()?;
+        Ok(index)
     }
 
-    /// Records a finalized block (idempotent per height); returns it as stored.
+    /// The lowest and highest stored blocks (none stored: `None`), from memory.
+    pub fn tips(&self) -> Tips {
+        self.tips
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn reload_tips(&self) -> Result<(), IndexError> {
+        let tips = match self.bounds()? {
+            None => None,
+            Some((first, last)) => {
+                let summary = |h| Ok::<_, IndexError>(self.block(h)?.map(|b| BlockSummary::of(&b)));
+                summary(first)?.zip(summary(last)?)
+            }
+        };
+        *self
+            .tips
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = tips;
+        Ok(())
+    }
+
+    /// Counts `stored` among the tips.
+    fn extend_tips(&self, stored: &StoredBlock) {
+        let summary = BlockSummary::of(stored);
+        let mut tips = self
+            .tips
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *tips = Some(match tips.take() {
+            None => (summary.clone(), summary),
+            Some((first, last)) => (
+                if summary.height <= first.height {
+                    summary.clone()
+                } else {
+                    first
+                },
+                if summary.height >= last.height {
+                    summary
+                } else {
+                    last
+                },
+            ),
+        });
+    }
+
+    /// Writes the derived entries of the blocks stored after the last batch, derived again
+    /// from the stored blocks (at most [`FLUSH_BLOCKS`]: the memory that held them is gone).
+    fn derive_unwritten(&self) -> Result<(), IndexError> {
+        let tx = self.db.begin_write().map_err(err)?;
+        {
+            let mut meta = tx.open_table(META).map_err(err)?;
+            let through = meta
+                .get(DERIVED_THROUGH)
+                .map_err(err)?
+                .map_or(0, |v| v.value());
+            let blocks = tx.open_table(BLOCKS).map_err(err)?;
+            let mut unwritten = Vec::new();
+            for entry in blocks.range(through.saturating_add(1)..).map_err(err)? {
+                let (_, bytes) = entry.map_err(err)?;
+                let stored: StoredBlock = serde_json::from_slice(bytes.value()).map_err(err)?;
+                unwritten.push(stored.derived());
+            }
+            let Some(last) = unwritten.last().map(|d| d.height) else {
+                return Ok(());
+            };
+            tracing::info!(
+                blocks = unwritten.len(),
+                "writing the index entries of blocks stored before a stop"
+            );
+            DerivedTables::open(&tx)?.write(&unwritten)?;
+            meta.insert(DERIVED_THROUGH, last).map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Records a finalized block (idempotent per height); returns it as stored. The block
+    /// is durable on return; its derived entries are written with those of the next blocks
+    /// (every [`FLUSH_BLOCKS`]) and searched in memory until then.
     pub fn insert(&self, block: &FinalizedBlock) -> Result<StoredBlock, IndexError> {
         let stored = StoredBlock::from_finalized(block);
         let bytes = serde_json::to_vec(&stored).map_err(err)?;
+        let txs = block.txs.iter().map(Vec::as_slice);
+        let derived = Derived::new(block.height, txs, &block.results, &block.block_events);
+        let due = self.unflushed.push(derived);
         let tx = self.db.begin_write().map_err(err)?;
         {
             let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
             blocks.insert(block.height, bytes.as_slice()).map_err(err)?;
-            let mut txs = tx.open_table(TXS).map_err(err)?;
-            let mut hashes: Vec<([u8; 32], u32)> = (block.txs.iter().enumerate())
-                .map(|(i, raw)| (caspur_types::tx::tx_hash(raw), i as u32))
-                .collect();
-            hashes.sort_unstable();
-            for (hash, i) in hashes {
-                txs.insert(hash.as_slice(), (block.height, i))
-                    .map_err(err)?;
-            }
-            let (tx_keys, end_keys) =
-                block_event_keys(block.height, &block.results, &block.block_events);
-            let mut events = tx.open_table(EVENTS).map_err(err)?;
-            for key in tx_keys {
-                events.insert(key.as_slice(), ()).map_err(err)?;
-            }
             tx.open_table(BLOCK_HASHES)
                 .map_err(err)?
                 .insert(block.hash.as_slice(), block.height)
                 .map_err(err)?;
-            let mut block_events = tx.open_table(BLOCK_EVENTS).map_err(err)?;
-            for key in end_keys {
-                block_events.insert(key.as_slice(), ()).map_err(err)?;
+            if due {
+                let unflushed = self.unflushed.read();
+                DerivedTables::open(&tx)?.write(&unflushed)?;
+                let through = unflushed.iter().map(|d| d.height).max().unwrap_or(0);
+                (tx.open_table(META).map_err(err)?)
+                    .insert(DERIVED_THROUGH, through)
+                    .map_err(err)?;
             }
         }
         tx.commit().map_err(err)?;
+        if due {
+            // Readers look here before the tables: once cleared, the tables hold them.
+            self.unflushed.write().clear();
+        }
+        self.extend_tips(&stored);
         Ok(stored)
     }
 
@@ -287,10 +377,14 @@ impl BlockIndex {
 
     /// Where a tx landed: its block and index.
     pub fn tx(&self, hash: &[u8; 32]) -> Result<Option<(StoredBlock, u32)>, IndexError> {
-        let location = {
-            let tx = self.db.begin_read().map_err(err)?;
-            let txs = tx.open_table(TXS).map_err(err)?;
-            txs.get(hash.as_slice()).map_err(err)?.map(|v| v.value())
+        // Memory first: a batch is written before it leaves memory.
+        let location = match self.unflushed.tx(hash) {
+            Some(location) => Some(location),
+            None => {
+                let tx = self.db.begin_read().map_err(err)?;
+                let txs = tx.open_table(TXS).map_err(err)?;
+                txs.get(hash.as_slice()).map_err(err)?.map(|v| v.value())
+            }
         };
         match location {
             None => Ok(None),
@@ -300,13 +394,12 @@ impl BlockIndex {
 
     /// Removes every block above `height` and its tx entries (rollback).
     pub fn truncate_above(&self, height: u64) -> Result<usize, IndexError> {
+        self.unflushed.write().retain(|d| d.height <= height);
         let tx = self.db.begin_write().map_err(err)?;
         let mut removed = 0;
         {
             let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
-            let mut txs = tx.open_table(TXS).map_err(err)?;
-            let mut events = tx.open_table(EVENTS).map_err(err)?;
-            let mut block_events = tx.open_table(BLOCK_EVENTS).map_err(err)?;
+            let mut derived = DerivedTables::open(&tx)?;
             let mut hashes = tx.open_table(BLOCK_HASHES).map_err(err)?;
             let doomed = blocks
                 .range(height + 1..)
@@ -315,65 +408,22 @@ impl BlockIndex {
                 .collect::<Result<Vec<(u64, Vec<u8>)>, IndexError>>()?;
             for (h, bytes) in doomed {
                 let stored: StoredBlock = serde_json::from_slice(&bytes).map_err(err)?;
-                for raw in stored.raw_txs() {
-                    txs.remove(caspur_types::tx::tx_hash(&raw).as_slice())
-                        .map_err(err)?;
-                }
-                let (tx_keys, end_keys) =
-                    block_event_keys(h, &stored.results, &stored.block_events);
-                for key in tx_keys {
-                    events.remove(key.as_slice()).map_err(err)?;
-                }
-                for key in end_keys {
-                    block_events.remove(key.as_slice()).map_err(err)?;
-                }
+                derived.remove(&stored.derived())?;
                 if let Ok(hash) = hex::decode(&stored.hash) {
                     hashes.remove(hash.as_slice()).map_err(err)?;
                 }
                 blocks.remove(h).map_err(err)?;
                 removed += 1;
             }
+            let mut meta = tx.open_table(META).map_err(err)?;
+            let through = meta
+                .get(DERIVED_THROUGH)
+                .map_err(err)?
+                .map_or(0, |v| v.value());
+            (meta.insert(DERIVED_THROUGH, through.min(height))).map_err(err)?;
         }
         tx.commit().map_err(err)?;
+        self.reload_tips()?;
         Ok(removed)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use caspur_types::Event;
-
-    #[test]
-    fn a_block_indexes_each_attribute_once_under_the_key_a_search_builds() {
-        let fee = Event::new("transfer").attr("sender", "caspur1a");
-        let send = Event::new("transfer")
-            .attr("sender", "caspur1a")
-            .attr("recipient", "caspur1b");
-        let mut quiet = Event::new("message").attr("action", "/x.Msg");
-        quiet.attributes[0].index = false;
-        let result = TxResult {
-            code: 0,
-            codespace: String::new(),
-            log: String::new(),
-            gas_wanted: 1,
-            gas_used: 1,
-            events: vec![fee, send, quiet],
-            data: Vec::new(),
-        };
-        let end = [Event::new("epoch").attr("number", "3")];
-        let (txs, ends) = block_event_keys(9, &[result.clone(), result], &end);
-        let key = |c: &str, h, i| event_key(&event_prefix(c), h, i);
-        let expected: BTreeSet<Vec<u8>> = [0, 1]
-            .into_iter()
-            .flat_map(|i| {
-                [
-                    key("transfer.sender=caspur1a", 9, i),
-                    key("transfer.recipient=caspur1b", 9, i),
-                ]
-            })
-            .collect();
-        assert_eq!(txs, expected);
-        assert_eq!(ends, BTreeSet::from([key("epoch.number=3", 9, 0)]));
     }
 }

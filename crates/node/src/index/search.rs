@@ -4,12 +4,12 @@
 //! reads at most [`MAX_SEARCH_ENTRIES`] index entries and decodes at most
 //! [`MAX_SEARCH_BLOCKS`] blocks; past that it asks for a narrower query.
 
-use super::{err, event_key, event_prefix, BlockIndex, IndexError, BLOCKS, BLOCK_EVENTS, EVENTS};
+use super::{err, event_key, BlockIndex, IndexError, BLOCKS, BLOCK_EVENTS, TX_EVENTS};
 use redb::{ReadableDatabase, TableDefinition};
 use std::collections::BTreeSet;
-use std::ops::RangeInclusive;
+use std::ops::{Bound, RangeInclusive};
 
-/// Most index entries one search reads.
+/// Most index entries one search reads (an entry holding several txs of a block counts each).
 pub const MAX_SEARCH_ENTRIES: usize = 200_000;
 /// Most blocks one search decodes (a tx search by height alone reads each block's txs).
 pub const MAX_SEARCH_BLOCKS: usize = 10_000;
@@ -55,7 +55,14 @@ struct Budget {
 
 impl Budget {
     fn entry(&mut self) -> Result<(), SearchError> {
-        self.entries = self.entries.checked_sub(1).ok_or(SearchError::TooBroad)?;
+        self.entries(1)
+    }
+
+    fn entries(&mut self, count: usize) -> Result<(), SearchError> {
+        self.entries = self
+            .entries
+            .checked_sub(count)
+            .ok_or(SearchError::TooBroad)?;
         Ok(())
     }
 }
@@ -104,19 +111,13 @@ impl BlockIndex {
         heights: &RangeInclusive<u64>,
         budget: &mut Budget,
     ) -> Result<BTreeSet<(u64, u32)>, SearchError> {
-        let definition: TableDefinition<&[u8], ()> = match table {
-            EventTable::Tx => EVENTS,
-            EventTable::Block => BLOCK_EVENTS,
-        };
-        let tx = self.db.begin_read().map_err(err)?;
-        let events = tx.open_table(definition).map_err(err)?;
-        // Exact: `key=value NUL height index` for the heights wanted. Otherwise every value
-        // of the attribute: `key=` then any value.
+        // Exact: `key=value NUL height` for the heights wanted. Otherwise every value of the
+        // attribute: `key=` then any value.
         let (start, end) = match c.exact {
             Some(value) => {
-                let prefix = event_prefix(&format!("{}={value}", c.key));
-                let start = event_key(&prefix, *heights.start(), 0);
-                let end = event_key(&prefix, *heights.end(), u32::MAX);
+                let condition = format!("{}={value}", c.key);
+                let start = event_key(condition.as_bytes(), *heights.start());
+                let end = event_key(condition.as_bytes(), *heights.end());
                 (start, end)
             }
             None => {
@@ -127,32 +128,35 @@ impl BlockIndex {
                 (start, end)
             }
         };
-        let value_at = c.key.len() + 1;
-        let mut found = BTreeSet::new();
-        for entry in events
-            .range(start.as_slice()..=end.as_slice())
-            .map_err(err)?
-        {
-            budget.entry()?;
-            let (key, _) = entry.map_err(err)?;
-            let key = key.value();
-            let Some((value, height, index)) = split_key(key, value_at) else {
-                continue;
-            };
-            if !heights.contains(&height) {
-                continue;
-            }
-            let passes = match c.exact {
-                // The range is that value's; a longer value whose tail holds a NUL can fall
-                // in it, so the value is compared too.
-                Some(exact) => value == exact.as_bytes(),
-                None => std::str::from_utf8(value).is_ok_and(|v| (c.test)(v)),
-            };
-            if passes {
-                found.insert((height, index));
+        let range = (
+            Bound::Included(start.as_slice()),
+            Bound::Included(end.as_slice()),
+        );
+        let mut matcher = Matcher {
+            condition: c,
+            heights,
+            value_at: c.key.len() + 1,
+            found: BTreeSet::new(),
+        };
+        // Memory first: a batch is written to the tables before it leaves memory.
+        for block in self.unflushed.read().iter() {
+            if heights.contains(&block.height) {
+                for (key, txs) in block.events(table).range::<[u8], _>(range) {
+                    matcher.take(key, txs, budget)?;
+                }
             }
         }
-        Ok(found)
+        let definition: TableDefinition<&[u8], &[u8]> = match table {
+            EventTable::Tx => TX_EVENTS,
+            EventTable::Block => BLOCK_EVENTS,
+        };
+        let tx = self.db.begin_read().map_err(err)?;
+        let events = tx.open_table(definition).map_err(err)?;
+        for entry in events.range::<&[u8]>(range).map_err(err)? {
+            let (key, txs) = entry.map_err(err)?;
+            matcher.take(key.value(), txs.value(), budget)?;
+        }
+        Ok(matcher.found)
     }
 
     fn everything(
@@ -181,15 +185,55 @@ impl BlockIndex {
     }
 }
 
-/// `key=value NUL height(8) index(4)` → (value, height, index), given where the value starts.
-fn split_key(key: &[u8], value_at: usize) -> Option<(&[u8], u64, u32)> {
-    let tail_at = key.len().checked_sub(13)?;
+/// Collects the matches of one condition from event-index entries.
+struct Matcher<'c> {
+    condition: &'c AttrCondition<'c>,
+    heights: &'c RangeInclusive<u64>,
+    /// Where a key's value starts.
+    value_at: usize,
+    found: BTreeSet<(u64, u32)>,
+}
+
+impl Matcher<'_> {
+    /// Reads one entry: `key` → `txs`.
+    fn take(&mut self, key: &[u8], txs: &[u8], budget: &mut Budget) -> Result<(), SearchError> {
+        // Each entry read counts, and each tx past the first a passing one holds.
+        budget.entry()?;
+        let Some((value, height)) = split_key(key, self.value_at) else {
+            return Ok(());
+        };
+        if !self.heights.contains(&height) {
+            return Ok(());
+        }
+        let passes = match self.condition.exact {
+            // The range is that value's; a longer value whose tail holds a NUL can fall in
+            // it, so the value is compared too.
+            Some(exact) => value == exact.as_bytes(),
+            None => std::str::from_utf8(value).is_ok_and(|v| (self.condition.test)(v)),
+        };
+        if passes {
+            budget.entries((txs.len() / 4).saturating_sub(1))?;
+            (self.found).extend(indices(txs).map(|index| (height, index)));
+        }
+        Ok(())
+    }
+}
+
+/// `key=value NUL height(8)` → (value, height), given where the value starts.
+fn split_key(key: &[u8], value_at: usize) -> Option<(&[u8], u64)> {
+    let tail_at = key.len().checked_sub(9)?;
     if tail_at < value_at || key[tail_at] != 0 {
         return None;
     }
-    let height = u64::from_be_bytes(key[tail_at + 1..tail_at + 9].try_into().ok()?);
-    let index = u32::from_be_bytes(key[tail_at + 9..].try_into().ok()?);
-    Some((&key[value_at..tail_at], height, index))
+    let height = u64::from_be_bytes(key[tail_at + 1..].try_into().ok()?);
+    Some((&key[value_at..tail_at], height))
+}
+
+/// The tx indices an event-index entry holds (u32s, big-endian).
+pub(super) fn indices(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    bytes
+        .chunks_exact(4)
+        .filter_map(|b| b.try_into().ok().map(u32::from_be_bytes))
 }
 
 #[cfg(test)]

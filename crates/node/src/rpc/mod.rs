@@ -383,22 +383,10 @@ pub(crate) async fn dispatch<S: StateScan + StateProve + Clone + 'static>(
 
 fn status<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
     let f = &ctx.facts;
-    let latest = ctx
-        .index
-        .latest()
-        .map_err(|e| RpcError::internal(e.to_string()))?;
-    let earliest = match ctx
-        .index
-        .bounds()
-        .map_err(|e| RpcError::internal(e.to_string()))?
-    {
-        Some((first, _)) => ctx
-            .index
-            .block(first)
-            .map_err(|e| RpcError::internal(e.to_string()))?,
-        None => None,
-    };
-    let fields = |b: &Option<crate::index::StoredBlock>| match b {
+    let tips = ctx.index.tips();
+    let earliest = tips.as_ref().map(|(first, _)| first);
+    let latest = tips.as_ref().map(|(_, last)| last);
+    let fields = |b: Option<&crate::index::BlockSummary>| match b {
         Some(b) => (
             b.hash.clone(),
             b.app_hash.clone(),
@@ -407,9 +395,9 @@ fn status<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
         ),
         None => (String::new(), String::new(), "0".into(), rfc3339(0)),
     };
-    let latest_height = latest.as_ref().map_or(0, |b| b.height);
-    let (lh, la, lheight, ltime) = fields(&latest);
-    let (eh, ea, eheight, etime) = fields(&earliest);
+    let latest_height = latest.map_or(0, |b| b.height);
+    let (lh, la, lheight, ltime) = fields(latest);
+    let (eh, ea, eheight, etime) = fields(earliest);
     to_value(Status {
         node_info: NodeInfo {
             protocol_version: ProtocolVersion {

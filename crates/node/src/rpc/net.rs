@@ -54,7 +54,7 @@ pub(crate) fn commit<S>(ctx: &RpcContext<S>, params: &Value) -> Result<Value, Rp
 
 /// `consensus_state`: see the module documentation for how simplex maps onto it.
 pub(crate) fn consensus_state<S>(ctx: &RpcContext<S>) -> Result<Value, RpcError> {
-    let latest = ctx.index.latest().map_err(internal)?;
+    let latest = ctx.index.tips().map(|(_, last)| last);
     let (height, start) = match &latest {
         Some(b) => (b.height + 1, super::types::rfc3339(b.time_ms)),
         None => (1, String::new()),
