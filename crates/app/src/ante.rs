@@ -114,15 +114,14 @@ pub fn check_min_gas_price(
 /// Returns, per signer, the account number and key its signature is valid for.
 pub async fn check_and_apply<B: StateRead>(
     ctx: &mut Ctx<'_, B>,
-    tx: &DecodedTx,
-    signers: &[Address],
-    fee: &Coins,
+    p: &crate::prepare::Prepared,
     verified: &[Option<crate::prepare::Ticket>],
 ) -> Result<Vec<crate::prepare::Ticket>, ExecError> {
+    let (tx, signers, fee) = (&p.tx, &p.signers, &p.fee);
     let costs = ctx.costs();
     ctx.gas
         .consume(costs.tx_size_per_byte * tx.size as u64, "txSize")?;
-    let decls = tx.signer_decls()?;
+    let decls = p.decls.as_ref().map_err(|e| e.clone())?;
     let payer = signers[0];
     // Every signer's account must exist; each is read once here.
     let mut accounts = Vec::with_capacity(signers.len());
@@ -150,7 +149,7 @@ pub async fn check_and_apply<B: StateRead>(
             .attr("fee_payer", payer.to_string())
     });
     let mut valid = Vec::with_capacity(signers.len());
-    let signed = signers.iter().zip(&decls).zip(&tx.signatures).zip(accounts);
+    let signed = signers.iter().zip(decls).zip(&tx.signatures).zip(accounts);
     for (i, (((signer, decl), sig), mut account)) in signed.enumerate() {
         let pubkey = match (account.pubkey, decl.pubkey) {
             (Some(known), Some(given)) if known != given => {

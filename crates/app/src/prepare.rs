@@ -16,8 +16,8 @@ use crate::msg_tree::{self, MsgNode};
 use crate::sig_cache::VerifiedSigs;
 use crate::verifier::{Job, Verifier, VerifyQueue, VERIFY_CHUNK_TXS};
 use caspur_store::{StateRead, StoreError};
-use caspur_types::tx::{decode_tx, sign_doc_bytes, DecodedTx};
-use caspur_types::{Address, Coins};
+use caspur_types::tx::{decode_tx, sign_doc_bytes, DecodedTx, SignerDecl};
+use caspur_types::{Address, Coins, TxError};
 
 /// A signature being checked off the execution thread: which job, and the account number
 /// and key it is checked against.
@@ -73,6 +73,9 @@ pub struct Prepared {
     pub fee: Coins,
     /// Its gas limit.
     pub gas_limit: u64,
+    /// Its signers' declarations (key, sequence), parsed once for every check of it; or why
+    /// they are unusable, which the ante handler reports in its turn.
+    pub decls: Result<Vec<SignerDecl>, TxError>,
     /// Per signer, its signature's verification ticket (none when the pre-block state could
     /// not say which key and account number apply).
     pub verified: Vec<Option<Ticket>>,
@@ -130,11 +133,13 @@ pub fn prepare_tx(raw: &[u8], params: &AuthParams, height: u64) -> Result<Prepar
     let signers = ante::check_stateless(&tx, params, height)?;
     let (fee, gas_limit) = ante::check_fee(&tx)?;
     let verified = vec![None; signers.len()];
+    let decls = tx.signer_decls();
     Ok(Prepared {
         tx,
         signers,
         fee,
         gas_limit,
+        decls,
         verified,
     })
 }
@@ -178,10 +183,10 @@ async fn start_verifying<B: StateRead>(
     let mut slots = Vec::new();
     for (i, p) in batch.iter_mut().enumerate() {
         let Ok(p) = p else { continue };
-        let Ok(decls) = p.tx.signer_decls() else {
+        let Ok(decls) = &p.decls else {
             continue;
         };
-        for (j, (signer, decl)) in p.signers.iter().zip(&decls).enumerate() {
+        for (j, (signer, decl)) in p.signers.iter().zip(decls).enumerate() {
             let account = match auth::state::get_account(&mut Unmetered(state), signer).await {
                 Ok(Some(a)) => a,
                 Ok(None) => continue,

@@ -122,6 +122,7 @@ impl App {
             signers,
             fee,
             gas_limit: SIMULATION_GAS,
+            decls: Ok(decls),
             verified,
         };
         let mut layer = Overlay::new(state);

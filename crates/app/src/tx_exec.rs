@@ -146,8 +146,7 @@ impl App {
         let mut ctx = Ctx::new(state, next_block, &self.chain_id, p.gas_limit, self.costs);
         ctx.keeps_events = matches!(admission, Admission::WholeTx);
         let outcome = async {
-            let valid =
-                ante::check_and_apply(&mut ctx, &p.tx, &p.signers, &p.fee, &verified).await?;
+            let valid = ante::check_and_apply(&mut ctx, p, &verified).await?;
             let messages = &p.tx.body.messages;
             match admission {
                 Admission::WholeTx => {
@@ -197,15 +196,9 @@ impl App {
         block: &BlockInfo,
         prepared: prepare::Prepared,
     ) -> Result<TxResult, StoreError> {
-        let prepare::Prepared {
-            tx,
-            signers,
-            fee,
-            gas_limit,
-            verified,
-        } = prepared;
+        let gas_limit = prepared.gas_limit;
         let mut ctx = Ctx::new(state, block, &self.chain_id, gas_limit, self.costs);
-        if let Err(e) = ante::check_and_apply(&mut ctx, &tx, &signers, &fee, &verified).await {
+        if let Err(e) = ante::check_and_apply(&mut ctx, &prepared, &prepared.verified).await {
             let used = ctx.gas.used();
             state.discard_tx();
             return Ok(TxResult::failed(&e.into_tx()?, gas_limit, used, Vec::new()));
@@ -217,7 +210,7 @@ impl App {
 
         let mut ctx = Ctx::new(state, block, &self.chain_id, gas_limit, self.costs);
         ctx.gas = gas;
-        let outcome = run_messages(&mut ctx, &tx.body.messages, &ante_events).await;
+        let outcome = run_messages(&mut ctx, &prepared.tx.body.messages, &ante_events).await;
         let used = ctx.gas.used();
         let msg_events = std::mem::take(&mut ctx.events);
         drop(ctx);

@@ -196,7 +196,9 @@ fn blocks_since_the_last_batch_are_found_in_memory_and_survive_a_stop() {
             assert_eq!((stored.height, i), (h, 0));
         }
         // `status`'s tips follow inserts, rollback and reopening.
-        let tips = index.tips().map(|(first, last)| (first.height, last.height));
+        let tips = index
+            .tips()
+            .map(|(first, last)| (first.height, last.height));
         assert_eq!(tips, Some((1, through)));
         // A rolled-back tx is gone.
         if through < last {
