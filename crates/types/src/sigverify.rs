@@ -58,6 +58,24 @@ fn check_form(sig: &[u8]) -> Result<&[u8; 64], TxError> {
     Ok(sig)
 }
 
+/// Parsed keys kept: an account signs again and again, and parsing its compressed key (a
+/// square root on the curve) was an eighth of each verification. A key past this many is
+/// parsed again when it comes back.
+pub const PARSED_KEYS: usize = 65_536;
+
+/// `pubkey` as a curve point, parsed once while it stays among the last [`PARSED_KEYS`] keys
+/// (a key that is not a point is never kept: it fails the same way each time).
+fn parsed_key(pubkey: &[u8; 33]) -> Result<PublicKey, TxError> {
+    static KEYS: OnceLock<quick_cache::sync::Cache<[u8; 33], PublicKey>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| quick_cache::sync::Cache::new(PARSED_KEYS));
+    if let Some(key) = keys.get(pubkey) {
+        return Ok(key);
+    }
+    let key = PublicKey::from_slice(pubkey).map_err(|_| invalid_pubkey())?;
+    keys.insert(*pubkey, key);
+    Ok(key)
+}
+
 fn invalid_pubkey() -> TxError {
     TxError::invalid_pubkey("pubkey is not a valid secp256k1 point")
 }
@@ -73,7 +91,7 @@ pub fn verify_secp256k1(pubkey: &[u8; 33], msg: &[u8], sig: &[u8]) -> Result<(),
     if !matches!(pubkey[0], 0x02 | 0x03) {
         return Err(invalid_pubkey());
     }
-    let key = PublicKey::from_slice(pubkey).map_err(|_| invalid_pubkey())?;
+    let key = parsed_key(pubkey)?;
     let sig = check_form(sig)?;
     let sig = ecdsa::Signature::from_compact(sig).map_err(|_| failed())?;
     let digest: [u8; 32] = Sha256::digest(msg).into();
@@ -122,6 +140,27 @@ mod tests {
             carry = v >> 8;
         }
         assert_eq!(doubled, ORDER);
+    }
+
+    #[test]
+    fn a_kept_key_is_the_key_parsed_and_a_non_point_is_refused_every_time() {
+        let mut compressed = [0u8; 33];
+        compressed[0] = 0x02;
+        // x = 5 is not the x-coordinate of a curve point (x^3 + 7 = 132 has no root mod p).
+        compressed[32] = 5;
+        for _ in 0..2 {
+            assert_eq!(parsed_key(&compressed), Err(invalid_pubkey()));
+        }
+        // The generator's x-coordinate, even y: a point.
+        let g: [u8; 33] =
+            hex::decode("0279BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798")
+                .unwrap()
+                .try_into()
+                .unwrap();
+        let first = parsed_key(&g).unwrap();
+        let again = parsed_key(&g).unwrap();
+        assert_eq!(first, again);
+        assert_eq!(again.serialize(), g);
     }
 
     #[test]
