@@ -63,11 +63,16 @@ fn check_form(sig: &[u8]) -> Result<&[u8; 64], TxError> {
 /// parsed again when it comes back.
 pub const PARSED_KEYS: usize = 65_536;
 
+/// The parsed keys kept, shared by every verifying thread.
+fn parsed_keys() -> &'static quick_cache::sync::Cache<[u8; 33], PublicKey> {
+    static KEYS: OnceLock<quick_cache::sync::Cache<[u8; 33], PublicKey>> = OnceLock::new();
+    KEYS.get_or_init(|| quick_cache::sync::Cache::new(PARSED_KEYS))
+}
+
 /// `pubkey` as a curve point, parsed once while it stays among the last [`PARSED_KEYS`] keys
 /// (a key that is not a point is never kept: it fails the same way each time).
 fn parsed_key(pubkey: &[u8; 33]) -> Result<PublicKey, TxError> {
-    static KEYS: OnceLock<quick_cache::sync::Cache<[u8; 33], PublicKey>> = OnceLock::new();
-    let keys = KEYS.get_or_init(|| quick_cache::sync::Cache::new(PARSED_KEYS));
+    let keys = parsed_keys();
     if let Some(key) = keys.get(pubkey) {
         return Ok(key);
     }
@@ -151,6 +156,7 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(parsed_key(&compressed), Err(invalid_pubkey()));
         }
+        assert!(parsed_keys().get(&compressed).is_none());
         // The generator's x-coordinate, even y: a point.
         let g: [u8; 33] =
             hex::decode("0279BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798")
@@ -158,9 +164,9 @@ mod tests {
                 .try_into()
                 .unwrap();
         let first = parsed_key(&g).unwrap();
-        let again = parsed_key(&g).unwrap();
-        assert_eq!(first, again);
-        assert_eq!(again.serialize(), g);
+        // Kept after the first parse, and what is kept is that key.
+        assert_eq!(parsed_keys().get(&g), Some(first));
+        assert_eq!(parsed_key(&g).unwrap().serialize(), g);
     }
 
     #[test]

@@ -136,7 +136,7 @@ impl<'t> DerivedTables<'t> {
     }
 
     /// Writes the entries of `blocks`, each table in key order.
-    pub fn write(&mut self, blocks: &[Derived]) -> Result<(), IndexError> {
+    pub fn write(&mut self, blocks: &[&Derived]) -> Result<(), IndexError> {
         let mut hashes: Vec<(&[u8; 32], (u64, u32))> = blocks
             .iter()
             .flat_map(|d| d.hashes.iter().map(|(h, i)| (h, (d.height, *i))))
@@ -147,7 +147,8 @@ impl<'t> DerivedTables<'t> {
         }
         // Keys carry their height: those of different blocks never collide.
         let sorted = |groups: fn(&Derived) -> &EventGroups| {
-            let mut all: Vec<(&Vec<u8>, &Vec<u8>)> = blocks.iter().flat_map(groups).collect();
+            let mut all: Vec<(&Vec<u8>, &Vec<u8>)> =
+                blocks.iter().flat_map(|d| groups(d)).collect();
             all.sort_unstable();
             all
         };
@@ -194,13 +195,12 @@ impl Unflushed {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adds a block's (replacing those of a block at its height, delivered again); whether a
-    /// batch is due.
-    pub fn push(&self, block: Derived) -> bool {
+    /// Adds a block's, stored by now (replacing those of a block at its height, delivered
+    /// again).
+    pub fn push(&self, block: Derived) {
         let mut blocks = self.write();
         blocks.retain(|d| d.height != block.height);
         blocks.push(block);
-        blocks.len() >= FLUSH_BLOCKS
     }
 
     /// Where a tx landed, if its block is among them.

@@ -300,7 +300,7 @@ impl BlockIndex {
                 blocks = unwritten.len(),
                 "writing the index entries of blocks stored before a stop"
             );
-            DerivedTables::open(&tx)?.write(&unwritten)?;
+            DerivedTables::open(&tx)?.write(&unwritten.iter().collect::<Vec<_>>())?;
             meta.insert(DERIVED_THROUGH, last).map_err(err)?;
         }
         tx.commit().map_err(err)
@@ -314,7 +314,9 @@ impl BlockIndex {
         let bytes = serde_json::to_vec(&stored).map_err(err)?;
         let txs = block.txs.iter().map(Vec::as_slice);
         let derived = Derived::new(block.height, txs, &block.results, &block.block_events);
-        let due = self.unflushed.push(derived);
+        // The block's entries reach memory only once it is stored (a search never finds a
+        // tx whose block cannot be read yet), or go to the tables with the batch it completes.
+        let due = self.unflushed.read().len() + 1 >= FLUSH_BLOCKS;
         let tx = self.db.begin_write().map_err(err)?;
         {
             let mut blocks = tx.open_table(BLOCKS).map_err(err)?;
@@ -325,8 +327,12 @@ impl BlockIndex {
                 .map_err(err)?;
             if due {
                 let unflushed = self.unflushed.read();
-                DerivedTables::open(&tx)?.write(&unflushed)?;
-                let through = unflushed.iter().map(|d| d.height).max().unwrap_or(0);
+                let batch: Vec<&Derived> = (unflushed.iter())
+                    .filter(|d| d.height != block.height)
+                    .chain([&derived])
+                    .collect();
+                DerivedTables::open(&tx)?.write(&batch)?;
+                let through = batch.iter().map(|d| d.height).max().unwrap_or(0);
                 (tx.open_table(META).map_err(err)?)
                     .insert(DERIVED_THROUGH, through)
                     .map_err(err)?;
@@ -336,6 +342,8 @@ impl BlockIndex {
         if due {
             // Readers look here before the tables: once cleared, the tables hold them.
             self.unflushed.write().clear();
+        } else {
+            self.unflushed.push(derived);
         }
         self.extend_tips(&stored);
         Ok(stored)
